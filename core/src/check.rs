@@ -1,0 +1,131 @@
+//! Verification of a whole store: every record's checksum, every account's ledger
+//! invariants (lots against the account, entries chained and summing to the balance),
+//! and the size on disk against the raw size of the data.
+
+use crate::context::Ctx;
+use crate::error::{Error, Result};
+use crate::ledger::{self, Account, Book};
+use crate::store::keys::{self, tag};
+use crate::store::{Reader, Store, verify_sealed};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+/// Most problems listed in one report.
+const PROBLEMS_MAX: usize = 100;
+const SCAN_CHUNK: usize = 4096;
+
+/// What `store.check` found.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CheckReport {
+    /// Records read.
+    pub records: u64,
+    /// Accounts verified.
+    pub accounts: u64,
+    /// Ledger entries verified.
+    pub entries: u64,
+    /// Problems (at most 100); empty when the store is sound.
+    pub problems: Vec<String>,
+}
+
+fn note(report: &mut CheckReport, problem: String) {
+    if report.problems.len() < PROBLEMS_MAX {
+        report.problems.push(problem);
+    }
+}
+
+/// Visit every record in key order, chunk by chunk.
+fn for_each_record<R: Reader>(reader: &R, mut visit: impl FnMut(&[u8], &[u8]) -> Result<()>) -> Result<()> {
+    let mut start: Vec<u8> = Vec::new();
+    let end = vec![0xffu8; 1024];
+    loop {
+        let chunk = reader.scan_raw(&start, &end, SCAN_CHUNK, false)?;
+        let Some((last, _)) = chunk.last() else { return Ok(()) };
+        let mut next = last.clone();
+        next.push(0);
+        for (key, value) in &chunk {
+            visit(key, value)?;
+        }
+        start = next;
+    }
+}
+
+/// Verify the whole store. Damage is reported as problems, not as an error, so one
+/// run lists everything it can see.
+pub fn check<R: Reader>(reader: &R, _ctx: &Ctx) -> Result<CheckReport> {
+    let mut report = CheckReport::default();
+    let mut accounts: Vec<u64> = Vec::new();
+    for_each_record(reader, |key, value| {
+        report.records += 1;
+        if let Err(err) = verify_sealed(key, value) {
+            note(&mut report, err.message);
+        } else if key.first() == Some(&tag::ACCOUNT) {
+            if let Some(id) = keys::read_u64(key, 1) {
+                accounts.push(id);
+            }
+        }
+        Ok(())
+    })?;
+    for customer in accounts {
+        report.accounts += 1;
+        if let Err(err) = check_account(reader, customer, &mut report) {
+            note(&mut report, format!("customer {customer}: {}", err.message));
+        }
+    }
+    Ok(report)
+}
+
+fn check_account<R: Reader>(reader: &R, customer: u64, report: &mut CheckReport) -> Result<()> {
+    let book = Book::load(reader, customer)?;
+    let account: &Account = &book.account;
+    let mut expected_seq = 1u64;
+    let all = ledger::entries(reader, customer, None, usize::MAX)?;
+    let mut balance = Decimal::ZERO;
+    for entry in all.iter().rev() {
+        if entry.seq != expected_seq {
+            return Err(Error::corrupted(format!("entry {expected_seq} is missing (found {})", entry.seq)));
+        }
+        balance += entry.amount;
+        if entry.balance_after != balance {
+            return Err(Error::corrupted(format!("entry {} says balance {} but entries sum to {balance}", entry.seq, entry.balance_after)));
+        }
+        expected_seq += 1;
+    }
+    if expected_seq - 1 != account.seq {
+        return Err(Error::corrupted(format!("account ends at entry {} but {} entries exist", account.seq, expected_seq - 1)));
+    }
+    report.entries += all.len() as u64;
+    if balance != account.balance {
+        return Err(Error::corrupted(format!("entries sum to {balance}, account balance is {}", account.balance)));
+    }
+    Ok(())
+}
+
+/// What `store.stats` reports.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StoreStats {
+    /// Sequence of the last applied batch.
+    pub seq: u64,
+    /// Records.
+    pub records: u64,
+    /// Σ key + value bytes (the raw encoded data).
+    pub raw_bytes: u64,
+    /// Bytes on disk.
+    pub disk_bytes: u64,
+    /// disk / raw.
+    pub amplification: Decimal,
+}
+
+/// Size on disk against raw data size.
+pub fn stats<R: Reader>(reader: &R, store: &Store) -> Result<StoreStats> {
+    let mut stats = StoreStats { seq: store.applied_seq(), ..StoreStats::default() };
+    for_each_record(reader, |key, value| {
+        stats.records += 1;
+        stats.raw_bytes += (key.len() + value.len()) as u64;
+        Ok(())
+    })?;
+    stats.disk_bytes = store.backend().size_on_disk()?;
+    if stats.raw_bytes > 0 {
+        stats.amplification = (Decimal::from(stats.disk_bytes) / Decimal::from(stats.raw_bytes)).round_dp(2);
+    }
+    Ok(stats)
+}

@@ -1,0 +1,887 @@
+//! Checkout: price a basket for a customer (discounts, points that may pay, points
+//! that will be earned, cashier messages), commit it atomically as a visit, and
+//! refund it whole or by lines, reversing exactly the share of what it did.
+//!
+//! `checkout.quote` and `checkout.commit` run the same [`price`] function on the same
+//! input, so what the cashier was quoted is what is committed.
+
+use crate::context::{Ctx, days_since_birthday, days_until_birthday, next_id};
+use crate::customer::{self, Customer, CustomerRef};
+use crate::error::{Error, ErrorCode, Result};
+use crate::ledger::{self, Allocation, Book, EntryKind};
+use crate::normalize::{self, TEXT_CHARS_MAX};
+use crate::program::{DiscountCombination, LineKind, Program};
+use crate::store::{Reader, WriteTxn};
+use crate::tier::{self, WindowStats};
+use crate::vehicle::{self, VehicleRef};
+use crate::visit::{self, Refund, Totals, Visit, VisitLine};
+use chrono::{Datelike, Duration, Months, NaiveDate};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+/// Most lines in one basket.
+pub const LINES_MAX: usize = 100;
+/// Largest quantity of one line.
+pub const QTY_MAX: Decimal = Decimal::from_parts(100_000, 0, 0, false, 0);
+/// Largest unit price.
+pub const PRICE_MAX: Decimal = Decimal::from_parts(100_000_000, 0, 0, false, 0);
+
+/// A basket line as the host sends it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LineInput {
+    /// Host's article.
+    pub sku: String,
+    /// Name.
+    pub name: String,
+    /// Labour, part or goods.
+    pub kind: LineKind,
+    /// Category.
+    #[serde(default)]
+    pub category: Option<String>,
+    /// Quantity (up to 3 decimals: litres of oil).
+    pub qty: Decimal,
+    /// Price per unit.
+    pub unit_price: Decimal,
+    /// Discount the host already gave on this line (amount).
+    #[serde(default)]
+    pub discount: Option<Decimal>,
+    /// Sold at a campaign price.
+    #[serde(default)]
+    pub promo: bool,
+}
+
+/// Arguments of `checkout.quote` and `checkout.commit`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckoutArgs {
+    /// Who pays.
+    pub customer: CustomerRef,
+    /// Vehicle serviced.
+    #[serde(default)]
+    pub vehicle: Option<VehicleRef>,
+    /// Odometer now.
+    #[serde(default)]
+    pub mileage: Option<u32>,
+    /// Basket.
+    pub lines: Vec<LineInput>,
+    /// Points to pay with: `"max"` or an amount.
+    #[serde(default)]
+    pub redeem: Option<String>,
+    /// Host's order id (required to commit).
+    #[serde(default)]
+    pub order_id: Option<String>,
+    /// Branch.
+    #[serde(default)]
+    pub branch: Option<String>,
+    /// Advisor or cashier.
+    #[serde(default)]
+    pub advisor: Option<String>,
+}
+
+/// A note for the cashier or the customer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Message {
+    /// Stable kind (`customer`, `birthday`, `points_expiring`, ...).
+    pub kind: String,
+    /// Text to show.
+    pub text: String,
+}
+
+/// What redemption was possible and what was applied.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RedemptionInfo {
+    /// Points available before the visit.
+    pub available: Decimal,
+    /// Most points this basket may take.
+    pub max: Decimal,
+    /// Points applied.
+    pub applied: Decimal,
+    /// Why `max` is lower than available, if it is.
+    pub limited_by: Option<String>,
+}
+
+/// A priced basket: the quote, and the body of the receipt.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Priced {
+    /// Customer id.
+    pub customer: u64,
+    /// Customer name.
+    pub customer_name: String,
+    /// Tier the basket was priced at.
+    pub tier: Option<String>,
+    /// Lines.
+    pub lines: Vec<VisitLine>,
+    /// Totals.
+    pub totals: Totals,
+    /// Redemption.
+    pub redemption: RedemptionInfo,
+    /// Why nothing (or less) is earned, if so.
+    pub accrual_note: Option<String>,
+    /// Messages.
+    pub messages: Vec<Message>,
+    /// Programme version.
+    pub program_version: u32,
+}
+
+/// The receipt of a committed visit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Receipt {
+    /// Visit id.
+    pub visit: u64,
+    /// Host's order id.
+    pub order_id: String,
+    /// Priced basket.
+    #[serde(flatten)]
+    pub priced: Priced,
+    /// Balance after.
+    pub balance: Decimal,
+    /// Available after.
+    pub available: Decimal,
+    /// Pending after.
+    pub pending: Decimal,
+    /// Tier before and after.
+    pub tier_before: Option<String>,
+    /// Tier after the visit.
+    pub tier_after: Option<String>,
+}
+
+struct Request {
+    customer: Customer,
+    vehicle: Option<vehicle::Vehicle>,
+    lines: Vec<LineInput>,
+    redeem: Redeem,
+}
+
+#[derive(Clone, Copy)]
+enum Redeem {
+    None,
+    Max,
+    Points(Decimal),
+}
+
+fn check_lines(lines: &[LineInput]) -> Result<()> {
+    if lines.is_empty() {
+        return Err(Error::invalid("lines", "the basket is empty"));
+    }
+    if lines.len() > LINES_MAX {
+        return Err(Error::too_large("lines", LINES_MAX));
+    }
+    for (i, line) in lines.iter().enumerate() {
+        let field = |name: &str| format!("lines[{i}].{name}");
+        normalize::identifier(&field("sku"), &line.sku)?;
+        normalize::text(&field("name"), &line.name, TEXT_CHARS_MAX)?;
+        if let Some(category) = &line.category {
+            normalize::optional_text(&field("category"), category, 64)?;
+        }
+        if line.qty <= Decimal::ZERO || line.qty > QTY_MAX || line.qty.normalize().scale() > 3 {
+            return Err(Error::invalid(&field("qty"), format!("{} must be positive, at most {QTY_MAX}, 3 decimals", line.qty)));
+        }
+        if line.unit_price < Decimal::ZERO || line.unit_price > PRICE_MAX || line.unit_price.normalize().scale() > 2 {
+            return Err(Error::invalid(
+                &field("unit_price"),
+                format!("{} must be 0..={PRICE_MAX} with at most 2 decimals", line.unit_price),
+            ));
+        }
+        if let Some(discount) = line.discount {
+            let gross = normalize::money(line.qty * line.unit_price);
+            if discount < Decimal::ZERO || discount > gross || discount.normalize().scale() > 2 {
+                return Err(Error::invalid(&field("discount"), format!("{discount} must be 0..={gross} with at most 2 decimals")));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn parse_redeem(value: &Option<String>, scale: u32) -> Result<Redeem> {
+    match value.as_deref().map(str::trim) {
+        None | Some("") | Some("0") => Ok(Redeem::None),
+        Some("max") => Ok(Redeem::Max),
+        Some(text) => {
+            let points = normalize::decimal("redeem", text)?;
+            if points.is_zero() {
+                return Ok(Redeem::None);
+            }
+            Ok(Redeem::Points(ledger::check_points("redeem", points, scale)?))
+        }
+    }
+}
+
+fn load_request<R: Reader>(reader: &R, ctx: &Ctx, args: &CheckoutArgs) -> Result<Request> {
+    let program = ctx.program()?;
+    check_lines(&args.lines)?;
+    let customer = customer::resolve_active(reader, ctx, &args.customer)?;
+    let vehicle = match &args.vehicle {
+        Some(reference) => {
+            let vehicle = vehicle::resolve(reader, reference)?;
+            if vehicle.customer != customer.id && Some(vehicle.customer) != customer.company {
+                return Err(Error::invalid(
+                    "vehicle",
+                    format!("vehicle {} belongs to customer {}, not {}", vehicle.id, vehicle.customer, customer.id),
+                ));
+            }
+            Some(vehicle)
+        }
+        None => None,
+    };
+    if args.mileage.is_some() && vehicle.is_none() {
+        return Err(Error::invalid("mileage", "a mileage needs the vehicle"));
+    }
+    if let Some(km) = args.mileage
+        && km > vehicle::MILEAGE_KM_MAX
+    {
+        return Err(Error::invalid("mileage", format!("must be at most {} km", vehicle::MILEAGE_KM_MAX)));
+    }
+    for (field, value) in [("branch", &args.branch), ("advisor", &args.advisor)] {
+        if let Some(value) = value {
+            normalize::optional_text(field, value, TEXT_CHARS_MAX)?;
+        }
+    }
+    Ok(Request {
+        customer,
+        vehicle,
+        lines: args.lines.clone(),
+        redeem: parse_redeem(&args.redeem, program.points.scale)?,
+    })
+}
+
+/// The agreement a customer buys under: their own or their company's.
+fn agreement_code<R: Reader>(reader: &R, customer: &Customer) -> Result<Option<String>> {
+    if customer.agreement.is_some() {
+        return Ok(customer.agreement.clone());
+    }
+    match customer.company {
+        Some(company) => Ok(customer::load(reader, company)?.agreement),
+        None => Ok(None),
+    }
+}
+
+fn line_discount(program: &Program, customer: &Customer, agreement: Option<&str>, line: &LineInput) -> (Decimal, Option<String>) {
+    let rules = &program.discounts;
+    let host_discounted = line.discount.is_some_and(|d| d > Decimal::ZERO);
+    if (line.promo && !rules.on_promo_lines) || (host_discounted && !rules.on_discounted_lines) {
+        return (Decimal::ZERO, None);
+    }
+    let mut candidates: Vec<(Decimal, &str)> = Vec::new();
+    if let Some(tier) = customer.tier.as_deref().and_then(|code| program.tier(code)) {
+        let percent = tier.discount_by_kind.get(line.kind).unwrap_or(tier.discount_percent);
+        candidates.push((percent, "tier"));
+    }
+    if let Some(agreement) = agreement.and_then(|code| program.agreement(code))
+        && let Some(percent) = agreement.discount_by_kind.get(line.kind)
+    {
+        candidates.push((percent, "agreement"));
+    }
+    if let Some(step) = rules.cumulative.iter().rev().find(|s| customer.total_spend >= s.min_total_spend) {
+        candidates.push((step.percent, "cumulative"));
+    }
+    if customer.vip
+        && let Some(vip) = &rules.vip
+    {
+        candidates.push((vip.discount_percent, "vip"));
+    }
+    candidates.retain(|(percent, _)| *percent > Decimal::ZERO);
+    let (percent, source) = match rules.combination {
+        DiscountCombination::Best => match candidates.iter().max_by_key(|(p, _)| *p) {
+            Some((p, s)) => (*p, Some(s.to_string())),
+            None => (Decimal::ZERO, None),
+        },
+        DiscountCombination::Sum => {
+            let total: Decimal = candidates.iter().map(|(p, _)| *p).sum();
+            let sources: Vec<&str> = candidates.iter().map(|(_, s)| *s).collect();
+            (total, if sources.is_empty() { None } else { Some(sources.join("+")) })
+        }
+    };
+    (percent.min(rules.max_percent), source)
+}
+
+fn accrual_rate(program: &Program, customer: &Customer, kind: LineKind) -> Decimal {
+    let tier = customer.tier.as_deref().and_then(|code| program.tier(code));
+    tier.and_then(|t| t.rate_by_kind.get(kind).or(t.rate_percent))
+        .or_else(|| program.accrual.rate_by_kind.get(kind))
+        .unwrap_or(program.accrual.rate_percent)
+}
+
+/// Split `total` units over lines pro rata to `weights`, never above `caps`;
+/// largest remainders get the leftover units, ties to the lower index.
+fn allocate_units(total: i64, weights: &[Decimal], caps: &[i64]) -> Vec<i64> {
+    let weight_sum: Decimal = weights.iter().copied().sum();
+    let mut shares = vec![0i64; weights.len()];
+    if total <= 0 || weight_sum <= Decimal::ZERO {
+        return shares;
+    }
+    let mut remainders: Vec<(Decimal, usize)> = Vec::with_capacity(weights.len());
+    let mut given = 0i64;
+    for (i, weight) in weights.iter().enumerate() {
+        let exact = Decimal::from(total) * *weight / weight_sum;
+        let floor = exact.floor();
+        let units = i64::try_from(floor.mantissa() / 10i128.pow(floor.scale())).unwrap_or(0).min(caps[i]).max(0);
+        shares[i] = units;
+        given += units;
+        remainders.push((exact - Decimal::from(units), i));
+    }
+    remainders.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    let mut left = total - given;
+    // Each pass gives at most one unit per line; caps sum to at least `total`.
+    while left > 0 {
+        let before = left;
+        for (_, i) in &remainders {
+            if left == 0 {
+                break;
+            }
+            if shares[*i] < caps[*i] {
+                shares[*i] += 1;
+                left -= 1;
+            }
+        }
+        if left == before {
+            break;
+        }
+    }
+    shares
+}
+
+fn to_units(value: Decimal, unit: Decimal) -> i64 {
+    let units = (value / unit).floor();
+    i64::try_from(units.mantissa() / 10i128.pow(units.scale())).unwrap_or(i64::MAX)
+}
+
+/// Price a basket. Pure: reads the customer's state, writes nothing.
+fn price<R: Reader>(reader: &R, ctx: &Ctx, request: &Request, book: &Book) -> Result<(Priced, WindowStats)> {
+    let program = ctx.program()?;
+    let customer = &request.customer;
+    let agreement = agreement_code(reader, customer)?;
+    let agreement_rules = agreement.as_deref().and_then(|code| program.agreement(code));
+    let mut lines = Vec::with_capacity(request.lines.len());
+    for (index, input) in request.lines.iter().enumerate() {
+        let gross = normalize::money(input.qty * input.unit_price);
+        let host_discount = input.discount.unwrap_or(Decimal::ZERO).round_dp(2);
+        let base = gross - host_discount;
+        let (percent, source) = line_discount(program, customer, agreement.as_deref(), input);
+        let discount = normalize::money(base * percent / Decimal::ONE_HUNDRED);
+        let net = base - discount;
+        lines.push(VisitLine {
+            index: index as u32,
+            sku: input.sku.trim().to_string(),
+            name: input.name.trim().to_string(),
+            kind: input.kind,
+            category: input.category.as_ref().map(|c| c.trim().to_string()).filter(|c| !c.is_empty()),
+            qty: input.qty,
+            unit_price: input.unit_price,
+            promo: input.promo,
+            gross,
+            host_discount,
+            discount_percent: percent,
+            discount_source: source,
+            discount,
+            net,
+            points: Decimal::ZERO,
+            points_money: Decimal::ZERO,
+            money: net,
+            accrual: Decimal::ZERO,
+            refunded_qty: Decimal::ZERO,
+            refunded_money: Decimal::ZERO,
+            refunded_points: Decimal::ZERO,
+            refunded_accrual: Decimal::ZERO,
+            refunded_net: Decimal::ZERO,
+        });
+    }
+    let net_total: Decimal = lines.iter().map(|l| l.net).sum();
+
+    // Redemption.
+    let available = book.available();
+    let unit = program.point_unit();
+    let unit_money = unit * program.points.value;
+    let rules = &program.redemption;
+    let eligible: Vec<bool> = lines
+        .iter()
+        .map(|l| rules.kinds.contains(&l.kind) && (!l.promo || rules.on_promo_lines) && l.net > Decimal::ZERO)
+        .collect();
+    let eligible_total: Decimal = lines.iter().zip(&eligible).filter(|(_, e)| **e).map(|(l, _)| l.net).sum();
+    let caps: Vec<i64> =
+        lines.iter().zip(&eligible).map(|(l, e)| if *e { to_units(l.net, unit_money) } else { 0 }).collect();
+    let mut limited_by = None;
+    let cap_money = normalize::money(eligible_total * rules.cap_percent / Decimal::ONE_HUNDRED);
+    let mut max_units = to_units(cap_money, unit_money).min(caps.iter().sum());
+    if agreement_rules.is_some_and(|a| !a.redemption) {
+        max_units = 0;
+        limited_by = Some("agreement".to_string());
+    } else if net_total < rules.min_bill {
+        max_units = 0;
+        limited_by = Some("min_bill".to_string());
+    } else if eligible_total.is_zero() {
+        limited_by = Some("no_eligible_lines".to_string());
+    }
+    let available_units = to_units(available, unit);
+    if available_units < max_units {
+        max_units = available_units;
+    } else if limited_by.is_none() && max_units < available_units {
+        limited_by = Some("cap".to_string());
+    }
+    let max_points = Decimal::from(max_units) * unit;
+    let applied_units = match request.redeem {
+        Redeem::None => 0,
+        Redeem::Max => max_units,
+        Redeem::Points(points) => {
+            if points > available {
+                return Err(Error::new(
+                    ErrorCode::InsufficientPoints,
+                    format!("customer {} has {available} points available, {points} requested", customer.id),
+                )
+                .with_details(json!({ "customer": customer.id, "requested": points.to_string(), "available": available.to_string() })));
+            }
+            if points > max_points {
+                return Err(Error::invalid(
+                    "redeem",
+                    format!(
+                        "{points} points exceed the {max_points} this basket allows ({})",
+                        limited_by.clone().unwrap_or_else(|| "cap".into())
+                    ),
+                )
+                .with_details(json!({ "field": "redeem", "max": max_points.to_string(), "limited_by": limited_by })));
+            }
+            to_units(points, unit)
+        }
+    };
+    let weights: Vec<Decimal> = lines.iter().zip(&eligible).map(|(l, e)| if *e { l.net } else { Decimal::ZERO }).collect();
+    let shares = allocate_units(applied_units, &weights, &caps);
+    for (line, units) in lines.iter_mut().zip(&shares) {
+        line.points = (Decimal::from(*units) * unit).round_dp(program.points.scale);
+        line.points_money = normalize::money(Decimal::from(*units) * unit_money);
+        line.money = line.net - line.points_money;
+    }
+    let applied = Decimal::from(applied_units) * unit;
+
+    // Accrual.
+    let accrual_rules = &program.accrual;
+    let accrual_note = if agreement_rules.is_some_and(|a| !a.accrual) {
+        Some("agreement")
+    } else if applied > Decimal::ZERO && !accrual_rules.when_redeeming {
+        Some("redeeming")
+    } else if net_total < accrual_rules.min_bill {
+        Some("min_bill")
+    } else if customer.total_spend < accrual_rules.start_after_total_spend {
+        Some("start_after_total_spend")
+    } else {
+        None
+    };
+    if accrual_note.is_none() {
+        for line in &mut lines {
+            let host_discounted = line.host_discount > Decimal::ZERO;
+            let earns = accrual_rules.kinds.contains(&line.kind)
+                && (!line.promo || accrual_rules.on_promo_lines)
+                && (!host_discounted || accrual_rules.on_discounted_lines);
+            if earns {
+                let rate = accrual_rate(program, customer, line.kind);
+                let points = line.money * rate / Decimal::ONE_HUNDRED / program.points.value;
+                line.accrual = normalize::points_floor(points, program.points.scale);
+            }
+        }
+    }
+    let totals = Totals {
+        gross: lines.iter().map(|l| l.gross).sum(),
+        host_discount: lines.iter().map(|l| l.host_discount).sum(),
+        discount: lines.iter().map(|l| l.discount).sum(),
+        net: net_total,
+        points: applied,
+        points_money: lines.iter().map(|l| l.points_money).sum(),
+        money: lines.iter().map(|l| l.money).sum(),
+        accrual: lines.iter().map(|l| l.accrual).sum(),
+        bonus: Decimal::ZERO,
+    };
+    assert_totals(&lines, &totals)?;
+    let stats = tier::window_stats(reader, program, customer.id, ctx.today)?;
+    let messages = messages(program, ctx, customer, book, &stats);
+    Ok((
+        Priced {
+            customer: customer.id,
+            customer_name: customer.full_name.clone(),
+            tier: customer.tier.clone(),
+            lines,
+            totals,
+            redemption: RedemptionInfo { available, max: max_points, applied, limited_by },
+            accrual_note: accrual_note.map(str::to_string),
+            messages,
+            program_version: program.version,
+        },
+        stats,
+    ))
+}
+
+fn assert_totals(lines: &[VisitLine], totals: &Totals) -> Result<()> {
+    for line in lines {
+        let consistent = line.gross - line.host_discount - line.discount == line.net
+            && line.net - line.points_money == line.money
+            && line.money >= Decimal::ZERO
+            && line.points >= Decimal::ZERO
+            && line.accrual >= Decimal::ZERO;
+        if !consistent {
+            return Err(Error::internal(format!("line {} does not add up", line.index)));
+        }
+    }
+    if totals.net - totals.points_money != totals.money {
+        return Err(Error::internal("checkout totals do not add up"));
+    }
+    Ok(())
+}
+
+fn format_date(date: NaiveDate) -> String {
+    format!("{:02}.{:02}.{}", date.day(), date.month(), date.year())
+}
+
+fn messages(program: &Program, ctx: &Ctx, customer: &Customer, book: &Book, stats: &WindowStats) -> Vec<Message> {
+    let mut out = Vec::new();
+    let tier_name = customer
+        .tier
+        .as_deref()
+        .and_then(|code| program.tier(code))
+        .map(|t| if t.name.is_empty() { t.code.clone() } else { t.name.clone() });
+    let mut greeting = format!("Клиент: {}", customer.full_name);
+    if let Some(name) = &tier_name {
+        greeting.push_str(&format!(", уровень {name}"));
+    }
+    if customer.vip {
+        greeting.push_str(", VIP");
+    }
+    out.push(Message { kind: "customer".into(), text: greeting });
+    if let Some(birthday) = customer.birthday {
+        let until = days_until_birthday(birthday, ctx.today);
+        let since = days_since_birthday(birthday, ctx.today);
+        let text = if until == 0 {
+            Some("Сегодня день рождения клиента!".to_string())
+        } else if until <= 7 {
+            Some(format!("День рождения через {until} дн. ({:02}.{:02})", birthday.day(), birthday.month()))
+        } else if since <= 7 {
+            Some(format!("День рождения был {since} дн. назад"))
+        } else {
+            None
+        };
+        if let Some(text) = text {
+            out.push(Message { kind: "birthday".into(), text });
+        }
+    }
+    let horizon = ctx.today + Duration::days(i64::from(program.expiring_notice_days));
+    let mut expiring = Decimal::ZERO;
+    let mut first_date: Option<NaiveDate> = None;
+    for lot in book.lots() {
+        if let Some(date) = lot.expires_on
+            && date <= horizon
+            && lot.pending_until.is_none()
+            && lot.remaining > Decimal::ZERO
+        {
+            expiring += lot.remaining;
+            first_date = Some(first_date.map_or(date, |d: NaiveDate| d.min(date)));
+        }
+    }
+    if let Some(date) = first_date {
+        out.push(Message {
+            kind: "points_expiring".into(),
+            text: format!("{expiring} баллов сгорят, ближайшие — {}", format_date(date)),
+        });
+    }
+    if book.account.pending > Decimal::ZERO {
+        out.push(Message {
+            kind: "points_pending".into(),
+            text: format!("{} баллов ожидают начисления", book.account.pending),
+        });
+    }
+    if let Some(tier) = customer.tier.as_deref().and_then(|code| program.tier(code)) {
+        for benefit in &tier.benefits {
+            out.push(Message { kind: "benefit".into(), text: benefit.clone() });
+        }
+    }
+    if let Some((next, spend, visits)) = tier::next_tier(program, customer.tier.as_deref(), stats) {
+        let name = if next.name.is_empty() { next.code.clone() } else { next.name.clone() };
+        out.push(Message {
+            kind: "tier_progress".into(),
+            text: format!("До уровня {name}: ещё {spend} {} и {visits} визит(ов)", program.currency),
+        });
+    }
+    out
+}
+
+/// `checkout.quote`: price the basket, change nothing.
+pub fn quote<R: Reader>(reader: &R, ctx: &Ctx, args: &CheckoutArgs) -> Result<Priced> {
+    let request = load_request(reader, ctx, args)?;
+    let mut book = Book::load(reader, request.customer.id)?;
+    book.settle(ctx)?;
+    Ok(price(reader, ctx, &request, &book)?.0)
+}
+
+/// `checkout.commit`: price and record the visit atomically.
+pub fn commit(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: &CheckoutArgs) -> Result<Receipt> {
+    let program = ctx.program()?;
+    let order_id = match &args.order_id {
+        Some(order_id) => normalize::identifier("order_id", order_id)?,
+        None => return Err(Error::invalid("order_id", "commit needs the host's order id")),
+    };
+    if let Some(existing) = visit::by_order(txn, &order_id)? {
+        return Err(Error::new(ErrorCode::AlreadyExists, format!("order {order_id} is already recorded as visit {existing}"))
+            .with_details(json!({ "field": "order_id", "value": order_id, "visit": existing })));
+    }
+    let request = load_request(txn, ctx, args)?;
+    let mut book = Book::load(txn, request.customer.id)?;
+    book.settle(ctx)?;
+    let (priced, _) = price(txn, ctx, &request, &book)?;
+    let visit_id = next_id(txn, "next_visit")?;
+    let redemption = if priced.totals.points > Decimal::ZERO {
+        book.debit(ctx, EntryKind::Redemption, priced.totals.points, Some(visit_id), None, None)?
+    } else {
+        Vec::new()
+    };
+    let accrual_lot = if priced.totals.accrual > Decimal::ZERO {
+        let expires_on = expiry_date(program, ctx.today);
+        let pending_until = (program.pending_days > 0).then(|| ctx.today + Duration::days(i64::from(program.pending_days)));
+        Some(book.credit(ctx, EntryKind::Accrual, priced.totals.accrual, expires_on, pending_until, Some(visit_id), None, None)?)
+    } else {
+        None
+    };
+    let mut customer = request.customer.clone();
+    customer.total_spend += priced.totals.net;
+    customer.visits += 1;
+    customer.first_visit = Some(customer.first_visit.map_or(ctx.today, |d| d.min(ctx.today)));
+    customer.last_visit = Some(customer.last_visit.map_or(ctx.today, |d| d.max(ctx.today)));
+    customer::save(txn, &customer)?;
+    let mut vehicle_id = None;
+    if let Some(mut vehicle) = request.vehicle.clone() {
+        vehicle_id = Some(vehicle.id);
+        if let Some(km) = args.mileage {
+            vehicle::record_mileage(txn, ctx, &mut vehicle, km, Some(visit_id), false)?;
+            vehicle::save(txn, &vehicle)?;
+        }
+    }
+    let mut visit = Visit {
+        id: visit_id,
+        customer: customer.id,
+        vehicle: vehicle_id,
+        order_id: order_id.clone(),
+        at: ctx.at,
+        date: ctx.today,
+        branch: args.branch.as_ref().map(|b| b.trim().to_string()),
+        advisor: args.advisor.as_ref().map(|a| a.trim().to_string()),
+        mileage: args.mileage,
+        program_version: program.version,
+        lines: priced.lines.clone(),
+        totals: priced.totals.clone(),
+        redemption_left: redemption,
+        accrual_lot,
+        bonus_lot: None,
+        tier_before: customer.tier.clone(),
+        tier_after: None,
+        refunds: Vec::new(),
+    };
+    visit::save(txn, &visit)?;
+    let (tier_before, tier_after) = tier::reevaluate(txn, program, &mut customer, ctx.today)?;
+    tier::schedule_review(txn, program, customer.id, ctx.today)?;
+    visit.tier_after = tier_after.clone();
+    visit::save(txn, &visit)?;
+    let account = book.save(txn)?;
+    Ok(Receipt {
+        visit: visit_id,
+        order_id,
+        priced,
+        balance: account.balance,
+        available: account.available(),
+        pending: account.pending,
+        tier_before,
+        tier_after,
+    })
+}
+
+/// The last local day a lot created today may be used.
+pub fn expiry_date(program: &Program, today: NaiveDate) -> Option<NaiveDate> {
+    program.expiry_months.and_then(|months| today.checked_add_months(Months::new(months)))
+}
+
+/// A line to refund.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RefundLine {
+    /// Line index in the visit.
+    pub line: u32,
+    /// Quantity (default: all that is left).
+    #[serde(default)]
+    pub qty: Option<Decimal>,
+}
+
+/// Arguments of `checkout.refund`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RefundArgs {
+    /// Host's order id of the visit.
+    pub order_id: String,
+    /// Lines; absent = everything left.
+    #[serde(default)]
+    pub lines: Option<Vec<RefundLine>>,
+    /// Why.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// What a refund did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RefundResult {
+    /// Visit id.
+    pub visit: u64,
+    /// Host's order id.
+    pub order_id: String,
+    /// The refund.
+    pub refund: Refund,
+    /// Balance after.
+    pub balance: Decimal,
+    /// Available after.
+    pub available: Decimal,
+    /// Tier before.
+    pub tier_before: Option<String>,
+    /// Tier after.
+    pub tier_after: Option<String>,
+}
+
+/// Share of `value` for refunding `qty` of `total_qty`, the last refund taking the rest.
+fn share(value: Decimal, already: Decimal, qty: Decimal, left_qty: Decimal, total_qty: Decimal, round: impl Fn(Decimal) -> Decimal) -> Decimal {
+    if qty == left_qty {
+        value - already
+    } else {
+        round(value * qty / total_qty).min(value - already)
+    }
+}
+
+/// `checkout.refund`: reverse the share of accrual and redemption of the lines refunded.
+pub fn refund(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: &RefundArgs) -> Result<RefundResult> {
+    let program = ctx.program()?;
+    let order_id = normalize::identifier("order_id", &args.order_id)?;
+    let reason = args.reason.as_deref().map(|r| normalize::optional_text("reason", r, TEXT_CHARS_MAX)).transpose()?;
+    let visit_id = visit::by_order(txn, &order_id)?.ok_or_else(|| Error::not_found("order", &order_id))?;
+    let mut visit = visit::load(txn, visit_id)?;
+    let requested: Vec<(u32, Decimal)> = match &args.lines {
+        None => visit.lines.iter().filter(|l| l.refunded_qty < l.qty).map(|l| (l.index, l.qty - l.refunded_qty)).collect(),
+        Some(lines) => {
+            if lines.is_empty() || lines.len() > LINES_MAX {
+                return Err(Error::invalid("lines", format!("give 1..={LINES_MAX} lines or omit them")));
+            }
+            let mut out: Vec<(u32, Decimal)> = Vec::new();
+            for item in lines {
+                let line = visit.lines.get(item.line as usize).ok_or_else(|| {
+                    Error::invalid("lines", format!("visit {visit_id} has no line {}", item.line))
+                })?;
+                if out.iter().any(|(index, _)| *index == item.line) {
+                    return Err(Error::invalid("lines", format!("line {} is listed twice", item.line)));
+                }
+                let qty = item.qty.unwrap_or(line.qty - line.refunded_qty);
+                if qty <= Decimal::ZERO || qty.normalize().scale() > 3 {
+                    return Err(Error::invalid("lines", format!("qty {qty} of line {} must be positive", item.line)));
+                }
+                out.push((item.line, qty));
+            }
+            out
+        }
+    };
+    if requested.is_empty() {
+        return Err(Error::new(ErrorCode::RefundExceedsVisit, format!("order {order_id} is already fully refunded"))
+            .with_details(json!({ "order_id": order_id, "visit": visit_id })));
+    }
+    let mut money = Decimal::ZERO;
+    let mut points_back = Decimal::ZERO;
+    let mut accrual_back = Decimal::ZERO;
+    let mut net_back = Decimal::ZERO;
+    for (index, qty) in &requested {
+        let line = &mut visit.lines[*index as usize];
+        let left = line.qty - line.refunded_qty;
+        if *qty > left {
+            return Err(Error::new(
+                ErrorCode::RefundExceedsVisit,
+                format!("line {index} of order {order_id} has {left} left to refund, {qty} requested"),
+            )
+            .with_details(json!({ "order_id": order_id, "line": index, "left": left.to_string() })));
+        }
+        let scale = program.points.scale;
+        let line_money = share(line.money, line.refunded_money, *qty, left, line.qty, normalize::money);
+        let line_points = share(line.points, line.refunded_points, *qty, left, line.qty, |v| normalize::points_floor(v, scale));
+        let line_accrual = share(line.accrual, line.refunded_accrual, *qty, left, line.qty, |v| normalize::points_floor(v, scale));
+        let line_net = share(line.net, line.refunded_net, *qty, left, line.qty, normalize::money);
+        line.refunded_qty += *qty;
+        line.refunded_money += line_money;
+        line.refunded_points += line_points;
+        line.refunded_accrual += line_accrual;
+        line.refunded_net += line_net;
+        money += line_money;
+        points_back += line_points;
+        accrual_back += line_accrual;
+        net_back += line_net;
+    }
+    let mut book = Book::load(txn, visit.customer)?;
+    book.settle(ctx)?;
+    // Give back the latest-expiring lots first: the customer keeps the longest life.
+    let mut to_return = Vec::new();
+    let mut left = points_back;
+    while left > Decimal::ZERO {
+        let Some(mut part) = visit.redemption_left.pop() else {
+            return Err(Error::internal(format!("visit {visit_id} has fewer redeemed points left than its lines say")));
+        };
+        if part.points > left {
+            let mut rest: Allocation = part.clone();
+            rest.points -= left;
+            part.points = left;
+            visit.redemption_left.push(rest);
+        }
+        left -= part.points;
+        to_return.push(part);
+    }
+    let points_returned = book.return_points(ctx, &to_return, Some(visit_id))?;
+    let accrual_taken = book.claw_back(ctx, accrual_back, visit.accrual_lot, Some(visit_id))?;
+    let shortfall_points = accrual_back - accrual_taken;
+    let shortfall_money = normalize::money(shortfall_points * program.points.value).min(money);
+    let refund = Refund {
+        seq: visit.refunds.len() as u32 + 1,
+        at: ctx.at,
+        lines: requested,
+        money: money - shortfall_money,
+        points_returned,
+        accrual_taken,
+        shortfall_points,
+        shortfall_money,
+        reason,
+    };
+    visit.refunds.push(refund.clone());
+    let mut customer = customer::load(txn, visit.customer)?;
+    customer.total_spend -= net_back;
+    if visit.fully_refunded() {
+        customer.visits = customer.visits.saturating_sub(1);
+    }
+    customer::save(txn, &customer)?;
+    visit::save(txn, &visit)?;
+    let (tier_before, tier_after) = tier::reevaluate(txn, program, &mut customer, ctx.today)?;
+    let account = book.save(txn)?;
+    Ok(RefundResult {
+        visit: visit_id,
+        order_id,
+        refund,
+        balance: account.balance,
+        available: account.available(),
+        tier_before,
+        tier_after,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn allocation_is_exact_and_deterministic() {
+        let weights = [Decimal::new(100, 0), Decimal::new(100, 0), Decimal::new(100, 0)];
+        let caps = [100, 100, 100];
+        let shares = allocate_units(100, &weights, &caps);
+        assert_eq!(shares.iter().sum::<i64>(), 100);
+        assert_eq!(shares, vec![34, 33, 33]);
+    }
+
+    #[test]
+    fn allocation_respects_caps() {
+        let weights = [Decimal::new(5, 1), Decimal::new(5, 1), Decimal::new(1000, 0)];
+        let caps = [0, 0, 1000];
+        let shares = allocate_units(1000, &weights, &caps);
+        assert_eq!(shares, vec![0, 0, 1000]);
+    }
+}

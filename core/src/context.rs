@@ -1,0 +1,95 @@
+//! What every operation knows besides its arguments: when it happens, the programme,
+//! and the local day in the programme's timezone. Also id counters and small helpers
+//! shared by the domain modules.
+
+use crate::error::{Error, Result};
+use crate::program::Program;
+use crate::store::{Reader, WriteTxn, keys};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Deserializer};
+use std::sync::Arc;
+
+/// The moment and rules an operation runs under.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    /// The operation's instant (`at` argument or the clock).
+    pub at: DateTime<Utc>,
+    /// The local date of `at` in the programme's timezone.
+    pub today: NaiveDate,
+    /// The current programme, if one was set.
+    pub program: Option<Arc<Program>>,
+}
+
+impl Ctx {
+    /// Build a context; `today` follows the programme's timezone (UTC without one).
+    pub fn new(at: DateTime<Utc>, program: Option<Arc<Program>>) -> Ctx {
+        let today = match &program {
+            Some(program) => program.local_date(at),
+            None => at.date_naive(),
+        };
+        Ctx { at, today, program }
+    }
+
+    /// The programme, or `no_program`.
+    pub fn program(&self) -> Result<&Program> {
+        self.program.as_deref().ok_or_else(|| {
+            Error::new(crate::ErrorCode::NoProgram, "no programme is set; call program.set first")
+        })
+    }
+
+    /// ISO country for phones typed without a code.
+    pub fn default_country(&self) -> &str {
+        self.program.as_deref().map(|p| p.default_country.as_str()).unwrap_or("RU")
+    }
+}
+
+/// Take the next value of a named counter (ids start at 1).
+pub fn next_id(txn: &mut WriteTxn<'_>, counter: &str) -> Result<u64> {
+    let key = keys::meta(counter);
+    let current: u64 = txn.get(&key)?.unwrap_or(0);
+    let next = current.checked_add(1).ok_or_else(|| Error::internal(format!("counter {counter} overflowed")))?;
+    txn.put(key, &next)?;
+    Ok(next)
+}
+
+/// Deserialize a field that distinguishes "absent" (outer `None`) from `null`
+/// (inner `None`), for partial updates: `#[serde(default, deserialize_with = "patch")]`.
+pub fn patch<'de, D, T>(deserializer: D) -> std::result::Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+/// Days from `from` to the next occurrence of the birthday's month and day
+/// (0 = today). Feb 29 birthdays fall on Feb 28 in common years.
+pub fn days_until_birthday(birthday: NaiveDate, from: NaiveDate) -> i64 {
+    use chrono::Datelike;
+    let in_year = |year: i32| {
+        NaiveDate::from_ymd_opt(year, birthday.month(), birthday.day())
+            .or_else(|| NaiveDate::from_ymd_opt(year, 2, 28))
+            .unwrap_or(from)
+    };
+    let this_year = in_year(from.year());
+    let next = if this_year >= from { this_year } else { in_year(from.year() + 1) };
+    (next - from).num_days()
+}
+
+/// Days since the last occurrence of the birthday (0 = today).
+pub fn days_since_birthday(birthday: NaiveDate, from: NaiveDate) -> i64 {
+    use chrono::Datelike;
+    let in_year = |year: i32| {
+        NaiveDate::from_ymd_opt(year, birthday.month(), birthday.day())
+            .or_else(|| NaiveDate::from_ymd_opt(year, 2, 28))
+            .unwrap_or(from)
+    };
+    let this_year = in_year(from.year());
+    let last = if this_year <= from { this_year } else { in_year(from.year() - 1) };
+    (from - last).num_days()
+}
+
+/// Read a record that must exist, or report `not_found`.
+pub fn must<T>(value: Option<T>, what: &str, key: impl std::fmt::Display) -> Result<T> {
+    value.ok_or_else(|| Error::not_found(what, key))
+}

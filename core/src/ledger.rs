@@ -1,0 +1,767 @@
+//! The points ledger, modelled on TigerBeetle: immutable entries with a per-account
+//! sequence and the balances after each; corrections are new entries; holds resolve
+//! exactly once.
+//!
+//! Points live in lots. An accrual creates a lot with its expiry date (and a pending
+//! period, the return window); redemption spends the lots that expire soonest first;
+//! expiry burns exactly what is left of an expired lot; a hold reserves points inside
+//! specific lots so expiry never burns reserved points and available never goes
+//! below zero.
+//!
+//! Invariants, checked by [`Book::save`] before anything is written:
+//! `balance = Σ entries = Σ lot.remaining`, `held = Σ lot.held`,
+//! `pending = Σ remaining of pending lots`, `0 ≤ lot.held ≤ lot.remaining`,
+//! `available = balance − held − pending ≥ 0`.
+
+use crate::context::{Ctx, must, next_id};
+use crate::error::{Error, ErrorCode, Result};
+use crate::store::keys::{KeyBuilder, tag};
+use crate::store::{Reader, WriteTxn};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use std::collections::BTreeMap;
+
+/// Largest points amount of one entry.
+pub const POINTS_MAX: Decimal = Decimal::from_parts(1_000_000_000, 0, 0, false, 0);
+
+/// Why points moved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EntryKind {
+    /// Earned on a visit.
+    Accrual,
+    /// Welcome bonus.
+    Welcome,
+    /// Birthday bonus.
+    Birthday,
+    /// Another bonus (promotion, referral, feedback).
+    Bonus,
+    /// Manual correction by an operator.
+    Adjustment,
+    /// Paid part of a visit.
+    Redemption,
+    /// Points a refund gave back.
+    RedemptionReturn,
+    /// Earned points a refund took back.
+    AccrualReversal,
+    /// Burned at expiry.
+    Expiry,
+    /// Pending points became available.
+    Release,
+    /// Points reserved for a two-step payment.
+    Hold,
+    /// A hold released without payment.
+    HoldRelease,
+    /// A hold that lapsed.
+    HoldExpiry,
+    /// A hold captured as payment.
+    Capture,
+}
+
+/// A customer's points account.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Account {
+    /// Owner.
+    pub customer: u64,
+    /// Sequence of the last entry.
+    pub seq: u64,
+    /// Σ lot remaining.
+    pub balance: Decimal,
+    /// Reserved by holds.
+    pub held: Decimal,
+    /// In the return window.
+    pub pending: Decimal,
+    /// Next lot id of this account.
+    pub next_lot: u64,
+    /// Lifetime points credited.
+    pub credited: Decimal,
+    /// Lifetime points debited by redemption and captures.
+    pub redeemed: Decimal,
+    /// Lifetime points expired.
+    pub expired: Decimal,
+}
+
+impl Account {
+    /// Points that may be spent now.
+    pub fn available(&self) -> Decimal {
+        self.balance - self.held - self.pending
+    }
+}
+
+/// One immutable ledger entry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Entry {
+    /// Sequence within the account, from 1.
+    pub seq: u64,
+    /// Instant.
+    pub at: DateTime<Utc>,
+    /// Local date.
+    pub date: NaiveDate,
+    /// Why.
+    pub kind: EntryKind,
+    /// Change of the balance.
+    pub amount: Decimal,
+    /// Change of the held amount.
+    pub held_change: Decimal,
+    /// Change of the pending amount.
+    pub pending_change: Decimal,
+    /// Balance after.
+    pub balance_after: Decimal,
+    /// Available after.
+    pub available_after: Decimal,
+    /// Lots touched and by how much.
+    pub lots: Vec<(u64, Decimal)>,
+    /// Visit it belongs to.
+    pub visit: Option<u64>,
+    /// Hold it belongs to.
+    pub hold: Option<u64>,
+    /// Reason given.
+    pub reason: Option<String>,
+    /// Operator who made it.
+    pub operator: Option<String>,
+}
+
+/// A lot of points with one expiry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Lot {
+    /// Id within the account.
+    pub id: u64,
+    /// What created it.
+    pub source: EntryKind,
+    /// Local date created.
+    pub created: NaiveDate,
+    /// Points credited.
+    pub amount: Decimal,
+    /// Points left.
+    pub remaining: Decimal,
+    /// Of `remaining`, reserved by holds.
+    pub held: Decimal,
+    /// Last local day it may be used.
+    pub expires_on: Option<NaiveDate>,
+    /// First local day it is available; `Some` while pending.
+    pub pending_until: Option<NaiveDate>,
+    /// Visit that earned it.
+    pub visit: Option<u64>,
+}
+
+impl Lot {
+    fn spendable(&self) -> Decimal {
+        if self.pending_until.is_some() { Decimal::ZERO } else { self.remaining - self.held }
+    }
+}
+
+/// Where spent points came from, kept so a refund can put them back.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Allocation {
+    /// Lot id.
+    pub lot: u64,
+    /// Points.
+    pub points: Decimal,
+    /// The lot's expiry.
+    pub expires_on: Option<NaiveDate>,
+    /// The lot's creation date.
+    pub created: NaiveDate,
+    /// The lot's source.
+    pub source: EntryKind,
+}
+
+/// Status of a hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HoldStatus {
+    /// Reserving points.
+    Active,
+    /// Paid (fully or partly).
+    Captured,
+    /// Released by the host.
+    Released,
+    /// Lapsed.
+    Expired,
+}
+
+/// A reservation of points for a two-step payment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Hold {
+    /// Id.
+    pub id: u64,
+    /// Owner.
+    pub customer: u64,
+    /// Points reserved.
+    pub points: Decimal,
+    /// Status.
+    pub status: HoldStatus,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Lapses at.
+    pub expires_at: DateTime<Utc>,
+    /// Reserved lots.
+    pub allocation: Vec<Allocation>,
+    /// Points captured.
+    pub captured: Decimal,
+    /// Host's reference (order).
+    pub reference: Option<String>,
+    /// When it resolved.
+    pub resolved_at: Option<DateTime<Utc>>,
+}
+
+fn account_key(customer: u64) -> Vec<u8> {
+    KeyBuilder::new(tag::ACCOUNT).u64(customer).build()
+}
+fn lot_key(customer: u64, lot: u64) -> Vec<u8> {
+    KeyBuilder::new(tag::LOT).u64(customer).u64(lot).build()
+}
+fn entry_key(customer: u64, seq: u64) -> Vec<u8> {
+    KeyBuilder::new(tag::ENTRY).u64(customer).u64(seq).build()
+}
+fn hold_key(hold: u64) -> Vec<u8> {
+    KeyBuilder::new(tag::HOLD).u64(hold).build()
+}
+fn customer_hold_key(customer: u64, hold: u64) -> Vec<u8> {
+    KeyBuilder::new(tag::CUSTOMER_HOLD).u64(customer).u64(hold).build()
+}
+/// Index key: lot to burn on `burn_date`.
+pub fn expiry_key(burn_date: NaiveDate, customer: u64, lot: u64) -> Vec<u8> {
+    KeyBuilder::new(tag::EXPIRY).date(burn_date).u64(customer).u64(lot).build()
+}
+/// Index key: pending lot to release on `date`.
+pub fn release_key(date: NaiveDate, customer: u64, lot: u64) -> Vec<u8> {
+    KeyBuilder::new(tag::RELEASE).date(date).u64(customer).u64(lot).build()
+}
+/// Index key: hold to expire at `at`.
+pub fn hold_expiry_key(at: DateTime<Utc>, hold: u64) -> Vec<u8> {
+    KeyBuilder::new(tag::HOLD_EXPIRY).i64(at.timestamp_micros()).u64(hold).build()
+}
+
+/// Validate a points amount from a request: positive, within the limit, on the scale.
+pub fn check_points(field: &str, points: Decimal, scale: u32) -> Result<Decimal> {
+    if points <= Decimal::ZERO {
+        return Err(Error::invalid(field, "must be positive"));
+    }
+    if points > POINTS_MAX {
+        return Err(Error::invalid(field, format!("must be at most {POINTS_MAX}")));
+    }
+    if points.normalize().scale() > scale {
+        return Err(Error::invalid(field, format!("{points} has more than {scale} decimal places")));
+    }
+    Ok(points.round_dp(scale))
+}
+
+/// Everything about one customer's points, loaded for a change and saved at once.
+#[derive(Debug)]
+pub struct Book {
+    /// The account.
+    pub account: Account,
+    lots: BTreeMap<u64, Lot>,
+    removed_lots: Vec<u64>,
+    holds: BTreeMap<u64, Hold>,
+    resolved_holds: Vec<Hold>,
+    entries: Vec<Entry>,
+    index_puts: Vec<Vec<u8>>,
+    index_deletes: Vec<Vec<u8>>,
+}
+
+impl Book {
+    /// Load a customer's account, lots and active holds.
+    pub fn load<R: Reader>(reader: &R, customer: u64) -> Result<Book> {
+        let account = reader.get::<Account>(&account_key(customer))?.unwrap_or(Account { customer, ..Account::default() });
+        let lot_prefix = KeyBuilder::new(tag::LOT).u64(customer).build();
+        let lots: BTreeMap<u64, Lot> =
+            reader.scan_prefix::<Lot>(&lot_prefix, usize::MAX)?.into_iter().map(|(_, lot)| (lot.id, lot)).collect();
+        let hold_prefix = KeyBuilder::new(tag::CUSTOMER_HOLD).u64(customer).build();
+        let mut holds = BTreeMap::new();
+        for key in reader.scan_keys(&hold_prefix, usize::MAX)? {
+            let id = crate::store::keys::read_u64(&key, 9).ok_or_else(|| Error::corrupted("hold index key too short"))?;
+            let hold: Hold = must(reader.get(&hold_key(id))?, "hold", id)?;
+            holds.insert(id, hold);
+        }
+        let book = Book {
+            account,
+            lots,
+            removed_lots: Vec::new(),
+            holds,
+            resolved_holds: Vec::new(),
+            entries: Vec::new(),
+            index_puts: Vec::new(),
+            index_deletes: Vec::new(),
+        };
+        book.check_invariants()?;
+        Ok(book)
+    }
+
+    /// Lots with points left, soonest expiry first.
+    pub fn lots(&self) -> Vec<&Lot> {
+        let mut lots: Vec<&Lot> = self.lots.values().collect();
+        lots.sort_by_key(|lot| (lot.expires_on.is_none(), lot.expires_on, lot.id));
+        lots
+    }
+
+    /// Active holds.
+    pub fn holds(&self) -> impl Iterator<Item = &Hold> {
+        self.holds.values()
+    }
+
+    /// Entries added since loading.
+    pub fn new_entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    /// Points spendable now.
+    pub fn available(&self) -> Decimal {
+        self.account.available()
+    }
+
+    /// Check every invariant of the account against its lots and holds.
+    pub fn check_invariants(&self) -> Result<()> {
+        let mut remaining = Decimal::ZERO;
+        let mut held = Decimal::ZERO;
+        let mut pending = Decimal::ZERO;
+        for lot in self.lots.values() {
+            if lot.held < Decimal::ZERO || lot.held > lot.remaining || lot.remaining < Decimal::ZERO {
+                return Err(broken(self.account.customer, format!("lot {} has remaining {} held {}", lot.id, lot.remaining, lot.held)));
+            }
+            if lot.pending_until.is_some() && lot.held > Decimal::ZERO {
+                return Err(broken(self.account.customer, format!("pending lot {} is held", lot.id)));
+            }
+            remaining += lot.remaining;
+            held += lot.held;
+            if lot.pending_until.is_some() {
+                pending += lot.remaining;
+            }
+        }
+        let holds_total: Decimal = self.holds.values().map(|h| h.points).sum();
+        let account = &self.account;
+        if remaining != account.balance || held != account.held || pending != account.pending || holds_total != held {
+            return Err(broken(
+                account.customer,
+                format!(
+                    "account says balance {} held {} pending {}, lots say {remaining} {held} {pending}, holds say {holds_total}",
+                    account.balance, account.held, account.pending
+                ),
+            ));
+        }
+        if account.available() < Decimal::ZERO {
+            return Err(broken(account.customer, format!("available is {}", account.available())));
+        }
+        let mut expected = None;
+        for entry in &self.entries {
+            if let Some(balance) = expected
+                && balance + entry.amount != entry.balance_after
+            {
+                return Err(broken(account.customer, format!("entry {} does not chain", entry.seq)));
+            }
+            expected = Some(entry.balance_after);
+        }
+        Ok(())
+    }
+
+    fn push_entry(&mut self, ctx: &Ctx, kind: EntryKind, change: Change) {
+        let account = &mut self.account;
+        account.balance += change.amount;
+        account.held += change.held;
+        account.pending += change.pending;
+        account.seq += 1;
+        self.entries.push(Entry {
+            seq: account.seq,
+            at: ctx.at,
+            date: ctx.today,
+            kind,
+            amount: change.amount,
+            held_change: change.held,
+            pending_change: change.pending,
+            balance_after: account.balance,
+            available_after: account.available(),
+            lots: change.lots,
+            visit: change.visit,
+            hold: change.hold,
+            reason: change.reason,
+            operator: change.operator,
+        });
+    }
+
+    /// Bring the account to `ctx`'s moment: lapse holds, release pending lots whose
+    /// day has come, burn what is left of expired lots. Idempotent.
+    pub fn settle(&mut self, ctx: &Ctx) -> Result<()> {
+        let lapsed: Vec<u64> = self.holds.values().filter(|h| h.expires_at <= ctx.at).map(|h| h.id).collect();
+        for id in lapsed {
+            self.resolve_hold(ctx, id, Decimal::ZERO, HoldStatus::Expired)?;
+        }
+        let customer = self.account.customer;
+        let releasable: Vec<u64> = self
+            .lots
+            .values()
+            .filter(|lot| lot.pending_until.is_some_and(|d| d <= ctx.today))
+            .map(|lot| lot.id)
+            .collect();
+        for id in releasable {
+            let Some(lot) = self.lots.get_mut(&id) else { continue };
+            let date = lot.pending_until.take().unwrap_or(ctx.today);
+            let points = lot.remaining;
+            self.index_deletes.push(release_key(date, customer, id));
+            let change = Change { pending: -points, lots: vec![(id, points)], visit: lot.visit, ..Change::default() };
+            self.push_entry(ctx, EntryKind::Release, change);
+        }
+        self.burn_expired(ctx);
+        self.check_invariants()
+    }
+
+    fn burn_expired(&mut self, ctx: &Ctx) {
+        let customer = self.account.customer;
+        let expired: Vec<u64> = self
+            .lots
+            .values()
+            .filter(|lot| lot.expires_on.is_some_and(|d| d < ctx.today) && lot.remaining > lot.held)
+            .map(|lot| lot.id)
+            .collect();
+        for id in expired {
+            let Some(lot) = self.lots.get_mut(&id) else { continue };
+            let burned = lot.remaining - lot.held;
+            let pending = if lot.pending_until.is_some() { burned } else { Decimal::ZERO };
+            lot.remaining -= burned;
+            if let Some(expires_on) = lot.expires_on {
+                self.index_deletes.push(expiry_key(expires_on + Duration::days(1), customer, id));
+            }
+            self.account.expired += burned;
+            let change = Change { amount: -burned, pending: -pending, lots: vec![(id, -burned)], ..Change::default() };
+            self.push_entry(ctx, EntryKind::Expiry, change);
+        }
+    }
+
+    /// Credit points as a new lot.
+    #[allow(clippy::too_many_arguments)]
+    pub fn credit(
+        &mut self,
+        ctx: &Ctx,
+        kind: EntryKind,
+        points: Decimal,
+        expires_on: Option<NaiveDate>,
+        pending_until: Option<NaiveDate>,
+        visit: Option<u64>,
+        reason: Option<String>,
+        operator: Option<String>,
+    ) -> Result<u64> {
+        if points <= Decimal::ZERO || points > POINTS_MAX {
+            return Err(Error::internal(format!("credit of {points} points")));
+        }
+        let customer = self.account.customer;
+        self.account.next_lot += 1;
+        let id = self.account.next_lot;
+        let pending_until = pending_until.filter(|d| *d > ctx.today);
+        let lot = Lot {
+            id,
+            source: kind,
+            created: ctx.today,
+            amount: points,
+            remaining: points,
+            held: Decimal::ZERO,
+            expires_on,
+            pending_until,
+            visit,
+        };
+        if let Some(expires_on) = expires_on {
+            self.index_puts.push(expiry_key(expires_on + Duration::days(1), customer, id));
+        }
+        if let Some(date) = pending_until {
+            self.index_puts.push(release_key(date, customer, id));
+        }
+        let pending = if pending_until.is_some() { points } else { Decimal::ZERO };
+        self.lots.insert(id, lot);
+        self.account.credited += points;
+        let change = Change { amount: points, pending, lots: vec![(id, points)], visit, reason, operator, ..Change::default() };
+        self.push_entry(ctx, kind, change);
+        // A back-dated credit may already be past its expiry.
+        self.burn_expired(ctx);
+        Ok(id)
+    }
+
+    /// Take `points` from spendable lots, soonest expiry first.
+    fn take_fefo(&mut self, points: Decimal, reserve: bool) -> Result<Vec<Allocation>> {
+        if points > self.available() {
+            return Err(insufficient(self.account.customer, points, self.available()));
+        }
+        let order: Vec<u64> = self.lots().iter().map(|lot| lot.id).collect();
+        let mut left = points;
+        let mut allocation = Vec::new();
+        for id in order {
+            if left.is_zero() {
+                break;
+            }
+            let Some(lot) = self.lots.get_mut(&id) else { continue };
+            let take = lot.spendable().min(left);
+            if take <= Decimal::ZERO {
+                continue;
+            }
+            if reserve {
+                lot.held += take;
+            } else {
+                lot.remaining -= take;
+            }
+            left -= take;
+            allocation.push(Allocation {
+                lot: id,
+                points: take,
+                expires_on: lot.expires_on,
+                created: lot.created,
+                source: lot.source,
+            });
+        }
+        if !left.is_zero() {
+            return Err(Error::internal("available points did not cover a checked redemption"));
+        }
+        Ok(allocation)
+    }
+
+    /// Spend points (redemption), soonest-expiring lots first.
+    pub fn debit(
+        &mut self,
+        ctx: &Ctx,
+        kind: EntryKind,
+        points: Decimal,
+        visit: Option<u64>,
+        reason: Option<String>,
+        operator: Option<String>,
+    ) -> Result<Vec<Allocation>> {
+        let allocation = self.take_fefo(points, false)?;
+        self.account.redeemed += if kind == EntryKind::Redemption { points } else { Decimal::ZERO };
+        let lots = allocation.iter().map(|a| (a.lot, -a.points)).collect();
+        self.push_entry(ctx, kind, Change { amount: -points, lots, visit, reason, operator, ..Change::default() });
+        Ok(allocation)
+    }
+
+    /// Put spent points back into the lots they came from (refund), recreating lots
+    /// that were emptied; points returned to an expired lot burn at once.
+    pub fn return_points(&mut self, ctx: &Ctx, allocation: &[Allocation], visit: Option<u64>) -> Result<Decimal> {
+        let customer = self.account.customer;
+        let mut total = Decimal::ZERO;
+        let mut lots = Vec::new();
+        for part in allocation {
+            if part.points <= Decimal::ZERO {
+                continue;
+            }
+            match self.lots.get_mut(&part.lot) {
+                Some(lot) => lot.remaining += part.points,
+                None => {
+                    self.removed_lots.retain(|id| *id != part.lot);
+                    self.lots.insert(
+                        part.lot,
+                        Lot {
+                            id: part.lot,
+                            source: part.source,
+                            created: part.created,
+                            amount: part.points,
+                            remaining: part.points,
+                            held: Decimal::ZERO,
+                            expires_on: part.expires_on,
+                            pending_until: None,
+                            visit: None,
+                        },
+                    );
+                    if let Some(expires_on) = part.expires_on
+                        && expires_on >= ctx.today
+                    {
+                        self.index_puts.push(expiry_key(expires_on + Duration::days(1), customer, part.lot));
+                    }
+                }
+            }
+            total += part.points;
+            lots.push((part.lot, part.points));
+        }
+        if total.is_zero() {
+            return Ok(total);
+        }
+        self.account.redeemed -= total;
+        self.push_entry(ctx, EntryKind::RedemptionReturn, Change { amount: total, lots, visit, ..Change::default() });
+        self.burn_expired(ctx);
+        Ok(total)
+    }
+
+    /// Take back earned points (refund): first from the lot the visit created, then
+    /// from other spendable lots. Returns what was taken; the rest is a shortfall the
+    /// caller settles in money.
+    pub fn claw_back(&mut self, ctx: &Ctx, points: Decimal, own_lot: Option<u64>, visit: Option<u64>) -> Result<Decimal> {
+        if points <= Decimal::ZERO {
+            return Ok(Decimal::ZERO);
+        }
+        let mut left = points;
+        let mut lots = Vec::new();
+        let mut pending_change = Decimal::ZERO;
+        if let Some(id) = own_lot
+            && let Some(lot) = self.lots.get_mut(&id)
+        {
+            let take = (lot.remaining - lot.held).min(left);
+            if take > Decimal::ZERO {
+                lot.remaining -= take;
+                if lot.pending_until.is_some() {
+                    pending_change -= take;
+                }
+                left -= take;
+                lots.push((id, -take));
+            }
+        }
+        let from_others = left.min(self.available());
+        if from_others > Decimal::ZERO {
+            for part in self.take_fefo(from_others, false)? {
+                lots.push((part.lot, -part.points));
+            }
+            left -= from_others;
+        }
+        let taken = points - left;
+        if taken > Decimal::ZERO {
+            self.account.credited -= taken;
+            let change = Change { amount: -taken, pending: pending_change, lots, visit, ..Change::default() };
+            self.push_entry(ctx, EntryKind::AccrualReversal, change);
+        }
+        Ok(taken)
+    }
+
+    /// Reserve points for a two-step payment.
+    pub fn hold(&mut self, txn: &mut WriteTxn<'_>, ctx: &Ctx, points: Decimal, ttl_minutes: u32, reference: Option<String>) -> Result<Hold> {
+        let allocation = self.take_fefo(points, true)?;
+        let id = next_id(txn, "next_hold")?;
+        let expires_at = ctx.at + Duration::minutes(i64::from(ttl_minutes));
+        let hold = Hold {
+            id,
+            customer: self.account.customer,
+            points,
+            status: HoldStatus::Active,
+            created_at: ctx.at,
+            expires_at,
+            allocation: allocation.clone(),
+            captured: Decimal::ZERO,
+            reference,
+            resolved_at: None,
+        };
+        self.index_puts.push(customer_hold_key(self.account.customer, id));
+        self.index_puts.push(hold_expiry_key(expires_at, id));
+        self.holds.insert(id, hold.clone());
+        let lots = allocation.iter().map(|a| (a.lot, a.points)).collect();
+        self.push_entry(ctx, EntryKind::Hold, Change { held: points, lots, hold: Some(id), ..Change::default() });
+        Ok(hold)
+    }
+
+    /// Resolve an active hold exactly once: capture `capture` points of it (0 for a
+    /// release or expiry) and free the rest.
+    pub fn resolve_hold(&mut self, ctx: &Ctx, id: u64, capture: Decimal, status: HoldStatus) -> Result<Hold> {
+        let mut hold = self.holds.remove(&id).ok_or_else(|| {
+            Error::new(ErrorCode::HoldNotActive, format!("hold {id} is not active")).with_details(json!({ "hold": id }))
+        })?;
+        if capture < Decimal::ZERO || capture > hold.points {
+            self.holds.insert(id, hold.clone());
+            return Err(Error::invalid("points", format!("capture must be 0..={} for hold {id}", hold.points)));
+        }
+        let mut to_capture = capture;
+        let mut captured_lots = Vec::new();
+        let mut released_lots = Vec::new();
+        for part in &hold.allocation {
+            let lot = self.lots.get_mut(&part.lot).ok_or_else(|| broken(hold.customer, format!("held lot {} is missing", part.lot)))?;
+            let take = part.points.min(to_capture);
+            lot.held -= part.points;
+            lot.remaining -= take;
+            to_capture -= take;
+            if take > Decimal::ZERO {
+                captured_lots.push((part.lot, -take));
+            }
+            if part.points > take {
+                released_lots.push((part.lot, part.points - take));
+            }
+        }
+        let released = hold.points - capture;
+        if capture > Decimal::ZERO {
+            self.account.redeemed += capture;
+            let change = Change { amount: -capture, held: -capture, lots: captured_lots, hold: Some(id), ..Change::default() };
+            self.push_entry(ctx, EntryKind::Capture, change);
+        }
+        if released > Decimal::ZERO {
+            let kind = if status == HoldStatus::Expired { EntryKind::HoldExpiry } else { EntryKind::HoldRelease };
+            let change = Change { held: -released, lots: released_lots, hold: Some(id), ..Change::default() };
+            self.push_entry(ctx, kind, change);
+        }
+        hold.status = status;
+        hold.captured = capture;
+        hold.resolved_at = Some(ctx.at);
+        self.index_deletes.push(customer_hold_key(hold.customer, id));
+        self.index_deletes.push(hold_expiry_key(hold.expires_at, id));
+        self.resolved_holds.push(hold.clone());
+        self.burn_expired(ctx);
+        Ok(hold)
+    }
+
+    /// Check invariants and write account, lots, entries, holds and indexes.
+    pub fn save(mut self, txn: &mut WriteTxn<'_>) -> Result<Account> {
+        self.check_invariants()?;
+        let customer = self.account.customer;
+        for lot in self.lots.values() {
+            if lot.remaining.is_zero() && lot.held.is_zero() {
+                self.removed_lots.push(lot.id);
+            }
+        }
+        for id in &self.removed_lots {
+            txn.delete(lot_key(customer, *id));
+        }
+        for lot in self.lots.values() {
+            if !(lot.remaining.is_zero() && lot.held.is_zero()) {
+                txn.put(lot_key(customer, lot.id), lot)?;
+            }
+        }
+        for hold in self.holds.values().chain(self.resolved_holds.iter()) {
+            txn.put(hold_key(hold.id), hold)?;
+        }
+        for key in self.index_deletes {
+            txn.delete(key);
+        }
+        for key in self.index_puts {
+            txn.put(key, &())?;
+        }
+        for entry in &self.entries {
+            txn.put(entry_key(customer, entry.seq), entry)?;
+        }
+        txn.put(account_key(customer), &self.account)?;
+        Ok(self.account)
+    }
+}
+
+#[derive(Debug, Default)]
+struct Change {
+    amount: Decimal,
+    held: Decimal,
+    pending: Decimal,
+    lots: Vec<(u64, Decimal)>,
+    visit: Option<u64>,
+    hold: Option<u64>,
+    reason: Option<String>,
+    operator: Option<String>,
+}
+
+fn broken(customer: u64, what: String) -> Error {
+    Error::internal(format!("ledger invariant broken for customer {customer}: {what}"))
+        .with_details(json!({ "customer": customer }))
+}
+
+fn insufficient(customer: u64, wanted: Decimal, available: Decimal) -> Error {
+    Error::new(
+        ErrorCode::InsufficientPoints,
+        format!("customer {customer} has {available} points available, {wanted} requested"),
+    )
+    .with_details(json!({ "customer": customer, "requested": wanted.to_string(), "available": available.to_string() }))
+}
+
+/// Load a hold by id.
+pub fn load_hold<R: Reader>(reader: &R, id: u64) -> Result<Hold> {
+    must(reader.get(&hold_key(id))?, "hold", id)
+}
+
+/// A customer's entries, newest first, before sequence `before`.
+pub fn entries<R: Reader>(reader: &R, customer: u64, before: Option<u64>, limit: usize) -> Result<Vec<Entry>> {
+    let start = KeyBuilder::new(tag::ENTRY).u64(customer).build();
+    let end = match before {
+        Some(seq) => entry_key(customer, seq),
+        None => crate::store::keys::prefix_end(&start),
+    };
+    Ok(reader.scan_range::<Entry>(&start, &end, limit, true)?.into_iter().map(|(_, e)| e).collect())
+}
+
+/// A customer's account as stored (without settling).
+pub fn load_account<R: Reader>(reader: &R, customer: u64) -> Result<Account> {
+    Ok(reader.get::<Account>(&account_key(customer))?.unwrap_or(Account { customer, ..Account::default() }))
+}

@@ -1,0 +1,54 @@
+//! # Pitstop core
+//!
+//! An embedded loyalty core for auto-service businesses: customers, cards, vehicles,
+//! visit history, the points ledger, tiers and discounts, stored durably in sled and
+//! reached through one operation set (`noun.verb` JSON operations).
+//!
+//! ```
+//! use pitstop_core::{Engine, EngineOptions, Program};
+//! use serde_json::json;
+//!
+//! let dir = std::env::temp_dir().join(format!("pitstop-doc-{}", std::process::id()));
+//! let _ = std::fs::remove_dir_all(&dir);
+//! let engine = Engine::open(&dir, EngineOptions::default()).unwrap();
+//! engine.execute("program.set", json!({ "program": Program::example() })).unwrap();
+//! let reply = engine.execute_json(r#"{"op": "customer.register",
+//!     "args": {"full_name": "Иванов Иван", "phone": "8 916 123-45-67"}}"#);
+//! assert!(reply.starts_with(r#"{"ok":true"#));
+//! # drop(engine); std::fs::remove_dir_all(&dir).unwrap();
+//! ```
+
+mod check;
+mod checkout;
+mod context;
+mod customer;
+mod engine;
+mod error;
+mod jobs;
+mod ledger;
+mod normalize;
+mod ops;
+mod points;
+mod program;
+mod store;
+mod tier;
+mod vehicle;
+mod visit;
+
+pub use check::{CheckReport, StoreStats};
+pub use checkout::{CheckoutArgs, LineInput, Message, Priced, Receipt, RefundArgs, RefundLine, RefundResult};
+pub use context::Ctx;
+pub use customer::{Card, Channel, Customer, CustomerKind, CustomerRef, CustomerStatus, Gender};
+pub use engine::{DurabilityOption, Engine, EngineOptions, REQUEST_BYTES_MAX, response};
+pub use error::{Error, ErrorCode, Result};
+pub use jobs::DailyReport;
+pub use ledger::{Account, Allocation, Entry, EntryKind, Hold, HoldStatus, Lot};
+pub use ops::{OPS, OpSpec, names as operation_names};
+pub use points::{Balance, Statement};
+pub use program::{LineKind, Program};
+pub use store::backup::BackupSummary;
+pub use vehicle::{Usage, Vehicle, VehicleRef};
+pub use visit::{Visit, VisitLine};
+
+/// Version of this library.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,381 @@
+//! The operation table: every operation of the contract, once. Front doors find an
+//! operation here by name; nothing else dispatches.
+
+use crate::context::Ctx;
+use crate::customer::{self, Customer, CustomerRef};
+use crate::engine::{Engine, decode_args, load_program};
+use crate::error::{Error, Result};
+use crate::ledger::{Book, EntryKind};
+use crate::points::{self, Balance};
+use crate::store::{Reader, WriteTxn};
+use crate::tier::{self, WindowStats};
+use crate::vehicle::{self, Vehicle, VehicleRef};
+use crate::visit::{self, Visit};
+use crate::{check, checkout, jobs};
+use chrono::Duration;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// One operation of the contract.
+pub struct OpSpec {
+    /// `noun.verb` name.
+    pub name: &'static str,
+    /// Whether it changes state (takes `idempotency_key`).
+    pub mutates: bool,
+    /// One line for the reference.
+    pub summary: &'static str,
+    pub(crate) run: fn(&Engine, &str, Map<String, Value>) -> Result<Value>,
+    pub(crate) validate: fn(Value) -> Result<()>,
+}
+
+macro_rules! op {
+    ($name:literal, $mutates:literal, $args:ty, $summary:literal, $run:expr) => {
+        OpSpec {
+            name: $name,
+            mutates: $mutates,
+            summary: $summary,
+            run: $run,
+            validate: |value| decode_args::<$args>(value).map(|_| ()),
+        }
+    };
+}
+
+/// Every operation.
+pub static OPS: &[OpSpec] = &[
+    op!("customer.register", true, customer::RegisterArgs, "register a customer (welcome bonus, optional card)",
+        |e, op, a| e.write_op(op, a, register)),
+    op!("customer.get", false, GetCustomerArgs, "a customer's card: profile, cards, vehicles, balance, tier, last visits",
+        |e, _, a| e.read_op(a, |r, ctx, args: GetCustomerArgs| customer_view(r, ctx, &args.customer))),
+    op!("customer.find", false, customer::FindArgs, "find customers by name or phone prefix, or by an identifier",
+        |e, _, a| e.read_op(a, |r, ctx, args: customer::FindArgs| customer::find(r, ctx, &args))),
+    op!("customer.update", true, customer::UpdateArgs, "change a customer's fields (absent stays, null clears)",
+        |e, op, a| e.write_op(op, a, customer::update)),
+    op!("card.issue", true, customer::IssueCardArgs, "issue a card (generated EAN-13 when no number is given)",
+        |e, op, a| e.write_op(op, a, issue_card)),
+    op!("card.block", true, customer::BlockCardArgs, "block a lost card, optionally reissue; the balance stays",
+        |e, op, a| e.write_op(op, a, block_card)),
+    op!("vehicle.add", true, vehicle::AddArgs, "add a vehicle to a customer (or transfer it)",
+        |e, op, a| e.write_op(op, a, vehicle::add)),
+    op!("vehicle.mileage", true, vehicle::MileageArgs, "record an odometer reading",
+        |e, op, a| e.write_op(op, a, vehicle::mileage)),
+    op!("vehicle.get", false, GetVehicleArgs, "a vehicle with its readings and daily mileage",
+        |e, _, a| e.read_op(a, |r, _, args: GetVehicleArgs| vehicle_view(r, &args.vehicle))),
+    op!("visit.get", false, GetVisitArgs, "a visit by id or host order id",
+        |e, _, a| e.read_op(a, |r, _, args: GetVisitArgs| get_visit(r, &args))),
+    op!("visit.list", false, ListVisitsArgs, "a customer's latest visits",
+        |e, _, a| e.read_op(a, |r, ctx, args: ListVisitsArgs| list_visits(r, ctx, &args))),
+    op!("program.get", false, ProgramGetArgs, "the current programme (or a given version)",
+        |e, _, a| e.read_op(a, |r, ctx, args: ProgramGetArgs| match args.version {
+            Some(version) => load_program(r, version),
+            None => ctx.program().cloned(),
+        })),
+    op!("program.set", true, ProgramSetArgs, "validate and store a new programme version",
+        |e, op, a| e.set_program(op, a)),
+    op!("checkout.quote", false, checkout::CheckoutArgs, "price a basket; changes nothing",
+        |e, _, a| e.read_op(a, |r, ctx, args: checkout::CheckoutArgs| checkout::quote(r, ctx, &args))),
+    op!("checkout.commit", true, checkout::CheckoutArgs, "price and record a visit atomically",
+        |e, op, a| e.write_op(op, a, |t, ctx, args: checkout::CheckoutArgs| checkout::commit(t, ctx, &args))),
+    op!("checkout.refund", true, checkout::RefundArgs, "refund a visit whole or by lines",
+        |e, op, a| e.write_op(op, a, |t, ctx, args: checkout::RefundArgs| checkout::refund(t, ctx, &args))),
+    op!("points.balance", false, points::CustomerArgs, "available, pending, held, total, next expiries",
+        |e, _, a| e.read_op(a, |r, ctx, args: points::CustomerArgs| points::balance(r, ctx, &args))),
+    op!("points.statement", false, points::StatementArgs, "ledger entries, newest first, paged",
+        |e, _, a| e.read_op(a, |r, ctx, args: points::StatementArgs| points::statement(r, ctx, &args))),
+    op!("points.adjust", true, points::AdjustArgs, "manual credit or debit with reason and operator",
+        |e, op, a| e.write_op(op, a, |t, ctx, args: points::AdjustArgs| points::adjust(t, ctx, &args))),
+    op!("points.hold", true, points::HoldArgs, "reserve points for a two-step payment",
+        |e, op, a| e.write_op(op, a, |t, ctx, args: points::HoldArgs| points::hold(t, ctx, &args))),
+    op!("points.capture", true, points::CaptureArgs, "capture a hold (fully or partly)",
+        |e, op, a| e.write_op(op, a, |t, ctx, args: points::CaptureArgs| points::capture(t, ctx, &args))),
+    op!("points.release", true, points::ReleaseArgs, "release a hold",
+        |e, op, a| e.write_op(op, a, |t, ctx, args: points::ReleaseArgs| points::release(t, ctx, &args))),
+    op!("jobs.daily", true, jobs::DailyArgs, "expire, release, lapse holds, birthdays, tier reviews",
+        |e, _, a| e.run_daily(a)),
+    op!("store.backup", false, BackupArgs, "write a consistent, checksummed backup file",
+        |e, _, a| {
+            let args: BackupArgs = decode_args(Value::Object(a))?;
+            let summary = e.backup(std::path::Path::new(&args.path))?;
+            serde_json::to_value(summary).map_err(|err| Error::internal(err.to_string()))
+        }),
+    op!("store.check", false, NoArgs, "verify every record's checksum and every account's invariants",
+        |e, _, a| e.read_op(a, |r, ctx, _: NoArgs| check::check(r, ctx))),
+    op!("store.stats", false, NoArgs, "size on disk against the raw size of the data",
+        |e, _, a| e.read_op(a, |r, _, _: NoArgs| check::stats(r, e.store()))),
+];
+
+/// Find an operation by name.
+pub fn find(name: &str) -> Option<&'static OpSpec> {
+    OPS.iter().find(|spec| spec.name == name)
+}
+
+/// Names of every operation.
+pub fn names() -> Vec<&'static str> {
+    OPS.iter().map(|spec| spec.name).collect()
+}
+
+/// Arguments that are only a customer.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GetCustomerArgs {
+    /// Who.
+    pub customer: CustomerRef,
+}
+
+/// Arguments of `vehicle.get`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GetVehicleArgs {
+    /// Which.
+    pub vehicle: VehicleRef,
+}
+
+/// Arguments of `visit.get`: one of the two.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GetVisitArgs {
+    /// Visit id.
+    #[serde(default)]
+    pub visit: Option<u64>,
+    /// Host order id.
+    #[serde(default)]
+    pub order_id: Option<String>,
+}
+
+/// Arguments of `visit.list`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListVisitsArgs {
+    /// Whose.
+    pub customer: CustomerRef,
+    /// How many (1..=200, default 20).
+    #[serde(default)]
+    pub limit: Option<usize>,
+}
+
+/// Arguments of `program.get`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProgramGetArgs {
+    /// A past version.
+    #[serde(default)]
+    pub version: Option<u32>,
+}
+
+/// Arguments of `program.set`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProgramSetArgs {
+    /// The programme document.
+    pub program: Value,
+}
+
+/// Arguments of `store.backup`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackupArgs {
+    /// Destination file.
+    pub path: String,
+}
+
+/// No arguments.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoArgs {}
+
+/// `customer.register` result.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Registered {
+    /// The customer.
+    pub customer: Customer,
+    /// Welcome bonus granted.
+    pub welcome_bonus: Decimal,
+    /// Balance after.
+    pub balance: Balance,
+}
+
+fn register(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: customer::RegisterArgs) -> Result<Registered> {
+    let program = ctx.program()?;
+    let customer = customer::register(txn, ctx, args)?;
+    let mut book = Book::load(txn, customer.id)?;
+    let mut welcome = Decimal::ZERO;
+    if let Some(bonus) = &program.welcome_bonus {
+        let expires_on = match bonus.expiry_days {
+            Some(days) => Some(ctx.today + Duration::days(i64::from(days))),
+            None => checkout::expiry_date(program, ctx.today),
+        };
+        book.credit(ctx, EntryKind::Welcome, bonus.points, expires_on, None, None, Some("welcome".into()), None)?;
+        welcome = bonus.points;
+    }
+    let balance = points::balance_of(&book, program.points.value);
+    book.save(txn)?;
+    Ok(Registered { customer, welcome_bonus: welcome, balance })
+}
+
+/// `card.issue` result.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CardIssued {
+    /// Owner after the change.
+    pub customer: Customer,
+    /// The new card.
+    pub card: customer::Card,
+}
+
+fn issue_card(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: customer::IssueCardArgs) -> Result<CardIssued> {
+    let owner = customer::resolve(txn, ctx, &args.customer)?;
+    let (customer, card) = customer::issue_card(txn, ctx, owner, args.number.as_deref(), args.replace)?;
+    Ok(CardIssued { customer, card })
+}
+
+/// `card.block` result.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CardBlocked {
+    /// The blocked card.
+    pub blocked: customer::Card,
+    /// Its replacement.
+    pub new_card: Option<customer::Card>,
+}
+
+fn block_card(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: customer::BlockCardArgs) -> Result<CardBlocked> {
+    let (blocked, new_card) = customer::block_card(txn, ctx, args)?;
+    Ok(CardBlocked { blocked, new_card })
+}
+
+/// A tier with progress.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TierView {
+    /// Current code.
+    pub code: Option<String>,
+    /// Current display name.
+    pub name: Option<String>,
+    /// Benefits.
+    pub benefits: Vec<String>,
+    /// Spend and visits in the window.
+    pub window: WindowStats,
+    /// Next tier code.
+    pub next: Option<String>,
+    /// Spend missing for it.
+    pub spend_missing: Option<Decimal>,
+    /// Visits missing for it.
+    pub visits_missing: Option<u32>,
+}
+
+/// `customer.get` result.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CustomerView {
+    /// Profile.
+    pub customer: Customer,
+    /// Vehicles.
+    pub vehicles: Vec<Vehicle>,
+    /// Points.
+    pub balance: Option<Balance>,
+    /// Tier.
+    pub tier: Option<TierView>,
+    /// Latest visits.
+    pub last_visits: Vec<VisitBrief>,
+}
+
+/// A visit in a list.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct VisitBrief {
+    /// Id.
+    pub visit: u64,
+    /// Host order id.
+    pub order_id: String,
+    /// Date.
+    pub date: chrono::NaiveDate,
+    /// Net amount.
+    pub net: Decimal,
+    /// Points paid.
+    pub points: Decimal,
+    /// Points earned.
+    pub accrual: Decimal,
+    /// Vehicle.
+    pub vehicle: Option<u64>,
+    /// Mileage.
+    pub mileage: Option<u32>,
+    /// Refunds made.
+    pub refunds: usize,
+}
+
+impl From<&Visit> for VisitBrief {
+    fn from(v: &Visit) -> Self {
+        VisitBrief {
+            visit: v.id,
+            order_id: v.order_id.clone(),
+            date: v.date,
+            net: v.totals.net,
+            points: v.totals.points,
+            accrual: v.totals.accrual,
+            vehicle: v.vehicle,
+            mileage: v.mileage,
+            refunds: v.refunds.len(),
+        }
+    }
+}
+
+fn customer_view<R: Reader>(reader: &R, ctx: &Ctx, reference: &CustomerRef) -> Result<CustomerView> {
+    let customer = customer::resolve(reader, ctx, reference)?;
+    let vehicles = vehicle::of_customer(reader, customer.id)?;
+    let last_visits = visit::latest(reader, customer.id, 5)?.iter().map(VisitBrief::from).collect();
+    let (balance, tier) = match ctx.program.as_deref() {
+        Some(program) => {
+            let mut book = Book::load(reader, customer.id)?;
+            book.settle(ctx)?;
+            let stats = tier::window_stats(reader, program, customer.id, ctx.today)?;
+            let current = customer.tier.as_deref().and_then(|code| program.tier(code));
+            let next = tier::next_tier(program, customer.tier.as_deref(), &stats);
+            let view = TierView {
+                code: customer.tier.clone(),
+                name: current.map(|t| t.name.clone()),
+                benefits: current.map(|t| t.benefits.clone()).unwrap_or_default(),
+                window: stats.clone(),
+                next: next.map(|(t, _, _)| t.code.clone()),
+                spend_missing: next.map(|(_, s, _)| s),
+                visits_missing: next.map(|(_, _, v)| v),
+            };
+            (Some(points::balance_of(&book, program.points.value)), Some(view))
+        }
+        None => (None, None),
+    };
+    Ok(CustomerView { customer, vehicles, balance, tier, last_visits })
+}
+
+/// `vehicle.get` result.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct VehicleView {
+    /// The vehicle.
+    pub vehicle: Vehicle,
+    /// Readings, oldest first (last 100).
+    pub readings: Vec<vehicle::MileageReading>,
+    /// Estimated km per day.
+    pub daily_km: Option<Decimal>,
+}
+
+fn vehicle_view<R: Reader>(reader: &R, reference: &VehicleRef) -> Result<VehicleView> {
+    let vehicle = vehicle::resolve(reader, reference)?;
+    let readings = vehicle::readings(reader, vehicle.id, 10_000)?;
+    let daily_km = vehicle::daily_km(&readings);
+    let keep_from = readings.len().saturating_sub(100);
+    Ok(VehicleView { vehicle, readings: readings[keep_from..].to_vec(), daily_km })
+}
+
+fn get_visit<R: Reader>(reader: &R, args: &GetVisitArgs) -> Result<Visit> {
+    match (&args.visit, &args.order_id) {
+        (Some(id), None) => visit::load(reader, *id),
+        (None, Some(order_id)) => {
+            let id = visit::by_order(reader, order_id)?.ok_or_else(|| Error::not_found("order", order_id))?;
+            visit::load(reader, id)
+        }
+        _ => Err(Error::invalid("visit", "give exactly one of visit, order_id")),
+    }
+}
+
+fn list_visits<R: Reader>(reader: &R, ctx: &Ctx, args: &ListVisitsArgs) -> Result<Vec<VisitBrief>> {
+    let limit = args.limit.unwrap_or(20);
+    if limit == 0 || limit > 200 {
+        return Err(Error::invalid("limit", "must be 1..=200"));
+    }
+    let customer = customer::resolve(reader, ctx, &args.customer)?;
+    Ok(visit::latest(reader, customer.id, limit)?.iter().map(VisitBrief::from).collect())
+}

@@ -1,0 +1,272 @@
+//! Backup and restore: a self-checking file with every record of the store.
+//!
+//! sled 0.34 has no online backup and its on-disk format may change, so a backup is a
+//! logical export independent of the backend:
+//!
+//! ```text
+//! "PITSTOP-BACKUP\n"  u32 format version
+//! { u32 key length, key, u32 value length, sealed value } *
+//! u32 0xFFFF_FFFF     u64 record count     [32] sha256 of every byte before it
+//! ```
+//!
+//! The export is taken under the store's read view, so it is one consistent state
+//! even while other threads commit. Every value's checksum is verified on the way out
+//! and again on the way in; a restore verifies the whole file before creating anything.
+
+use super::sled_backend::{SledBackend, SledOptions};
+use super::{Backend, Reader, Store, WriteBatch, io_error, keys, verify_sealed};
+use crate::error::{Error, ErrorCode, Result};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::fs::{self, File};
+use std::io::{BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+const MAGIC: &[u8] = b"PITSTOP-BACKUP\n";
+const END_MARK: u32 = u32::MAX;
+const SCAN_CHUNK: usize = 4096;
+const KEY_BYTES_MAX: usize = 4096;
+
+/// What a backup or restore did.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct BackupSummary {
+    /// Records copied.
+    pub records: u64,
+    /// Size of the backup file in bytes.
+    pub bytes: u64,
+    /// Hex sha256 of the file body.
+    pub sha256: String,
+    /// Sequence number of the last batch the backup contains.
+    pub seq: u64,
+}
+
+struct HashingWriter<W: Write> {
+    inner: W,
+    hasher: Sha256,
+    written: u64,
+}
+
+impl<W: Write> HashingWriter<W> {
+    fn put(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.hasher.update(bytes);
+        self.written += bytes.len() as u64;
+        self.inner.write_all(bytes)
+    }
+}
+
+/// Write a consistent backup of `store` to `dest` (replaced atomically when complete).
+pub fn backup(store: &Store, dest: &Path) -> Result<BackupSummary> {
+    let mut temp_name = dest.as_os_str().to_os_string();
+    temp_name.push(".partial");
+    let temp = PathBuf::from(temp_name);
+    let file = File::create(&temp).map_err(|err| io_error(&format!("creating {}", temp.display()), err))?;
+    let result = write_backup(store, file);
+    match result {
+        Ok(summary) => {
+            fs::rename(&temp, dest).map_err(|err| io_error(&format!("moving backup to {}", dest.display()), err))?;
+            if let Some(parent) = dest.parent().filter(|p| !p.as_os_str().is_empty()) {
+                File::open(parent).and_then(|dir| dir.sync_all()).map_err(|err| io_error("syncing backup dir", err))?;
+            }
+            Ok(summary)
+        }
+        Err(err) => {
+            let _ = fs::remove_file(&temp);
+            Err(err)
+        }
+    }
+}
+
+fn write_backup(store: &Store, file: File) -> Result<BackupSummary> {
+    let io = |err| io_error("writing backup", err);
+    let mut out = HashingWriter { inner: BufWriter::new(file), hasher: Sha256::new(), written: 0 };
+    out.put(MAGIC).map_err(io)?;
+    out.put(&super::FORMAT_VERSION.to_le_bytes()).map_err(io)?;
+    let view = store.read();
+    let mut seq = 0u64;
+    let mut records = 0u64;
+    let mut start: Vec<u8> = Vec::new();
+    let end = vec![0xffu8; 1024];
+    loop {
+        let chunk = view.scan_raw(&start, &end, SCAN_CHUNK, false)?;
+        let Some((last_key, _)) = chunk.last() else { break };
+        let mut next = last_key.clone();
+        next.push(0);
+        for (key, value) in &chunk {
+            verify_sealed(key, value)?;
+            if key == &keys::meta(keys::META_SEQ) {
+                seq = super::decode(key, value)?;
+            }
+            out.put(&(key.len() as u32).to_le_bytes()).map_err(io)?;
+            out.put(key).map_err(io)?;
+            out.put(&(value.len() as u32).to_le_bytes()).map_err(io)?;
+            out.put(value).map_err(io)?;
+            records += 1;
+        }
+        start = next;
+    }
+    drop(view);
+    out.put(&END_MARK.to_le_bytes()).map_err(io)?;
+    out.put(&records.to_le_bytes()).map_err(io)?;
+    let digest = out.hasher.clone().finalize();
+    out.inner.write_all(&digest).map_err(io)?;
+    let bytes = out.written + digest.len() as u64;
+    let file = out.inner.into_inner().map_err(|err| io_error("writing backup", err.into_error()))?;
+    file.sync_all().map_err(io)?;
+    Ok(BackupSummary { records, bytes, sha256: hex(&digest), seq })
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn bad_backup(path: &Path, what: &str) -> Error {
+    Error::corrupted(format!("backup {} is damaged: {what}", path.display()))
+        .with_details(serde_json::json!({ "path": path.display().to_string() }))
+}
+
+/// Reads the records of a backup file, hashing as it goes.
+struct BackupReader {
+    inner: BufReader<File>,
+    hasher: Sha256,
+    path: PathBuf,
+}
+
+impl BackupReader {
+    fn open(path: &Path) -> Result<BackupReader> {
+        let file = File::open(path).map_err(|err| match err.kind() {
+            std::io::ErrorKind::NotFound => Error::not_found("backup file", path.display()),
+            _ => io_error(&format!("opening {}", path.display()), err),
+        })?;
+        let mut reader = BackupReader { inner: BufReader::new(file), hasher: Sha256::new(), path: path.to_path_buf() };
+        let mut magic = vec![0u8; MAGIC.len()];
+        reader.read_exact(&mut magic)?;
+        if magic != MAGIC {
+            return Err(bad_backup(path, "not a Pitstop backup"));
+        }
+        let version = reader.read_u32()?;
+        if version > super::FORMAT_VERSION {
+            return Err(Error::new(
+                ErrorCode::UnsupportedVersion,
+                format!("backup {} has format {version}; this build reads up to {}", path.display(), super::FORMAT_VERSION),
+            ));
+        }
+        Ok(reader)
+    }
+
+    fn read_exact(&mut self, buf: &mut [u8]) -> Result<()> {
+        self.inner.read_exact(buf).map_err(|_| bad_backup(&self.path, "truncated"))?;
+        self.hasher.update(&*buf);
+        Ok(())
+    }
+
+    fn read_u32(&mut self) -> Result<u32> {
+        let mut buf = [0u8; 4];
+        self.read_exact(&mut buf)?;
+        Ok(u32::from_le_bytes(buf))
+    }
+
+    /// Next record, or `None` at the end mark.
+    fn next_record(&mut self) -> Result<Option<(Vec<u8>, Vec<u8>)>> {
+        let key_len = self.read_u32()?;
+        if key_len == END_MARK {
+            return Ok(None);
+        }
+        if key_len as usize > KEY_BYTES_MAX {
+            return Err(bad_backup(&self.path, "key length out of range"));
+        }
+        let mut key = vec![0u8; key_len as usize];
+        self.read_exact(&mut key)?;
+        let value_len = self.read_u32()? as usize;
+        if value_len > super::VALUE_BYTES_MAX + 16 {
+            return Err(bad_backup(&self.path, "value length out of range"));
+        }
+        let mut value = vec![0u8; value_len];
+        self.read_exact(&mut value)?;
+        verify_sealed(&key, &value).map_err(|_| bad_backup(&self.path, "a record fails its checksum"))?;
+        Ok(Some((key, value)))
+    }
+
+    /// Read the trailer and check count and digest.
+    fn finish(mut self, records: u64) -> Result<String> {
+        let mut count = [0u8; 8];
+        self.read_exact(&mut count)?;
+        if u64::from_le_bytes(count) != records {
+            return Err(bad_backup(&self.path, "record count does not match"));
+        }
+        let expected = self.hasher.clone().finalize();
+        let mut digest = [0u8; 32];
+        self.inner.read_exact(&mut digest).map_err(|_| bad_backup(&self.path, "truncated"))?;
+        if digest.as_slice() != expected.as_slice() {
+            return Err(bad_backup(&self.path, "sha256 does not match"));
+        }
+        let mut rest = [0u8; 1];
+        if self.inner.read(&mut rest).map_err(|err| io_error("reading backup", err))? != 0 {
+            return Err(bad_backup(&self.path, "trailing bytes after the checksum"));
+        }
+        Ok(hex(&digest))
+    }
+}
+
+/// Verify a backup file completely without restoring it.
+pub fn verify(backup_path: &Path) -> Result<BackupSummary> {
+    let mut reader = BackupReader::open(backup_path)?;
+    let mut records = 0u64;
+    let mut seq = 0u64;
+    while let Some((key, value)) = reader.next_record()? {
+        if key == keys::meta(keys::META_SEQ) {
+            seq = super::decode(&key, &value)?;
+        }
+        records += 1;
+    }
+    let sha256 = reader.finish(records)?;
+    let bytes = fs::metadata(backup_path).map_err(|err| io_error("reading backup size", err))?.len();
+    Ok(BackupSummary { records, bytes, sha256, seq })
+}
+
+/// Restore a backup into a new store at `path` (which must not exist).
+pub fn restore(backup_path: &Path, path: &Path, options: &SledOptions) -> Result<BackupSummary> {
+    if path.exists() {
+        return Err(Error::new(
+            ErrorCode::AlreadyExists,
+            format!("{} already exists; restore only into a new path", path.display()),
+        )
+        .with_details(serde_json::json!({ "path": path.display().to_string() })));
+    }
+    let summary = verify(backup_path)?;
+    let mut side_name = path.as_os_str().to_os_string();
+    side_name.push(".pitstop-restoring");
+    let side = PathBuf::from(side_name);
+    if side.exists() {
+        fs::remove_dir_all(&side).map_err(|err| io_error(&format!("removing {}", side.display()), err))?;
+    }
+    let outcome = restore_into(backup_path, &side, options, &summary);
+    if outcome.is_err() {
+        let _ = fs::remove_dir_all(&side);
+    }
+    outcome?;
+    fs::rename(&side, path).map_err(|err| io_error(&format!("moving the restored store to {}", path.display()), err))?;
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        File::open(parent).and_then(|dir| dir.sync_all()).map_err(|err| io_error("syncing restore dir", err))?;
+    }
+    Ok(summary)
+}
+
+fn restore_into(backup_path: &Path, side: &Path, options: &SledOptions, summary: &BackupSummary) -> Result<()> {
+    let (backend, _) = SledBackend::open(side, options)?;
+    let mut reader = BackupReader::open(backup_path)?;
+    let mut batch = WriteBatch::new();
+    let mut records = 0u64;
+    while let Some((key, value)) = reader.next_record()? {
+        batch.insert(key, Some(value));
+        records += 1;
+        if batch.len() >= SCAN_CHUNK {
+            backend.apply(&batch)?;
+            batch.clear();
+        }
+    }
+    backend.apply(&batch)?;
+    reader.finish(records)?;
+    backend.sync()?;
+    backend.record_durable_seq(summary.seq)?;
+    Ok(())
+}

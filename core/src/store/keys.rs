@@ -1,0 +1,237 @@
+//! Key layout. One ordered key space; the first byte names the table.
+//!
+//! Integers are big-endian (signed ones with the sign bit flipped) so that a range
+//! scan returns records in numeric order. Strings are followed by `0x00` where
+//! another component follows them (strings never contain NUL: inputs are validated).
+//!
+//! | tag | key                                   | value                          |
+//! |-----|---------------------------------------|--------------------------------|
+//! | 00  | name                                  | meta (format version, seq, id counters, current programme) |
+//! | c   | customer id                           | Customer                       |
+//! | k   | card number                           | Card                           |
+//! | u   | index kind, normalised value          | customer id (unique indexes)   |
+//! | n   | folded name word, 00, customer id     | () (name prefix search)        |
+//! | v   | vehicle id                            | Vehicle                        |
+//! | w   | customer id, vehicle id               | () (a customer's vehicles)     |
+//! | W   | VIN                                   | vehicle id (unique)            |
+//! | P   | plate, 00, vehicle id                 | () (plates may move)           |
+//! | m   | vehicle id, instant, order            | MileageReading                 |
+//! | V   | visit id                              | Visit                          |
+//! | D   | customer id, local date, visit id     | VisitSummary                   |
+//! | O   | host order id                         | visit id (unique)              |
+//! | a   | customer id                           | Account                        |
+//! | e   | customer id, entry sequence           | Entry                          |
+//! | l   | customer id, lot id                   | Lot                            |
+//! | h   | hold id                               | Hold                           |
+//! | H   | customer id, hold id                  | () (a customer's holds)        |
+//! | X   | expiry date, customer id, lot id      | () (lots to burn by date)      |
+//! | R   | release date, customer id, lot id     | () (pending lots by date)      |
+//! | Y   | expiry instant, hold id               | () (holds to expire)           |
+//! | B   | month-day, customer id                | () (birthdays)                 |
+//! | b   | customer id, year                     | birthday grant marker          |
+//! | i   | idempotency key                       | IdempotencyRecord              |
+//! | g   | programme version                     | Program (JSON document)        |
+//! | j   | local date                            | DailyRun                       |
+//! | T   | local date, customer id               | () (tier review when a visit leaves the window) |
+
+use chrono::{Datelike, NaiveDate};
+
+/// Meta key: format version.
+pub const META_FORMAT: &str = "format_version";
+/// Meta key: sequence number of the last applied batch.
+pub const META_SEQ: &str = "seq";
+/// Meta key: current programme version.
+pub const META_PROGRAM: &str = "program_version";
+
+/// Table tags.
+pub mod tag {
+    /// Meta records.
+    pub const META: u8 = 0x00;
+    /// Customers.
+    pub const CUSTOMER: u8 = b'c';
+    /// Cards.
+    pub const CARD: u8 = b'k';
+    /// Unique customer indexes.
+    pub const UNIQUE: u8 = b'u';
+    /// Name words.
+    pub const NAME: u8 = b'n';
+    /// Vehicles.
+    pub const VEHICLE: u8 = b'v';
+    /// Vehicles of a customer.
+    pub const CUSTOMER_VEHICLE: u8 = b'w';
+    /// VIN index.
+    pub const VIN: u8 = b'W';
+    /// Plate index.
+    pub const PLATE: u8 = b'P';
+    /// Mileage readings.
+    pub const MILEAGE: u8 = b'm';
+    /// Visits.
+    pub const VISIT: u8 = b'V';
+    /// Visits of a customer by date.
+    pub const CUSTOMER_VISIT: u8 = b'D';
+    /// Host order ids.
+    pub const ORDER: u8 = b'O';
+    /// Points accounts.
+    pub const ACCOUNT: u8 = b'a';
+    /// Ledger entries.
+    pub const ENTRY: u8 = b'e';
+    /// Lots.
+    pub const LOT: u8 = b'l';
+    /// Holds.
+    pub const HOLD: u8 = b'h';
+    /// Holds of a customer.
+    pub const CUSTOMER_HOLD: u8 = b'H';
+    /// Lots by expiry date.
+    pub const EXPIRY: u8 = b'X';
+    /// Pending lots by release date.
+    pub const RELEASE: u8 = b'R';
+    /// Holds by expiry instant.
+    pub const HOLD_EXPIRY: u8 = b'Y';
+    /// Birthdays by month-day.
+    pub const BIRTHDAY: u8 = b'B';
+    /// Birthday bonus grants.
+    pub const BIRTHDAY_GRANT: u8 = b'b';
+    /// Idempotency records.
+    pub const IDEMPOTENCY: u8 = b'i';
+    /// Programme versions.
+    pub const PROGRAM: u8 = b'g';
+    /// Daily job runs.
+    pub const DAILY: u8 = b'j';
+    /// Tier reviews by date.
+    pub const TIER_REVIEW: u8 = b'T';
+}
+
+/// Unique index kinds under [`tag::UNIQUE`].
+pub mod unique {
+    /// Phone (E.164).
+    pub const PHONE: u8 = b'p';
+    /// Email (lower-cased).
+    pub const EMAIL: u8 = b'e';
+    /// Host's external id.
+    pub const EXTERNAL_ID: u8 = b'x';
+}
+
+/// Builds a key component by component.
+#[derive(Debug, Default, Clone)]
+pub struct KeyBuilder(Vec<u8>);
+
+impl KeyBuilder {
+    /// Start a key with its table tag.
+    pub fn new(table: u8) -> KeyBuilder {
+        let mut bytes = Vec::with_capacity(24);
+        bytes.push(table);
+        KeyBuilder(bytes)
+    }
+    /// Append a big-endian u64.
+    pub fn u64(mut self, value: u64) -> KeyBuilder {
+        self.0.extend_from_slice(&value.to_be_bytes());
+        self
+    }
+    /// Append a signed i64 in order-preserving form.
+    pub fn i64(mut self, value: i64) -> KeyBuilder {
+        self.0.extend_from_slice(&((value as u64) ^ (1 << 63)).to_be_bytes());
+        self
+    }
+    /// Append a date in order-preserving form.
+    pub fn date(mut self, value: NaiveDate) -> KeyBuilder {
+        let days = value.num_days_from_ce();
+        self.0.extend_from_slice(&((days as u32) ^ (1 << 31)).to_be_bytes());
+        self
+    }
+    /// Append a u16.
+    pub fn u16(mut self, value: u16) -> KeyBuilder {
+        self.0.extend_from_slice(&value.to_be_bytes());
+        self
+    }
+    /// Append a byte.
+    pub fn byte(mut self, value: u8) -> KeyBuilder {
+        self.0.push(value);
+        self
+    }
+    /// Append a string as the last component.
+    pub fn str(mut self, value: &str) -> KeyBuilder {
+        self.0.extend_from_slice(value.as_bytes());
+        self
+    }
+    /// Append a string followed by a `0x00` separator.
+    pub fn str_sep(mut self, value: &str) -> KeyBuilder {
+        self.0.extend_from_slice(value.as_bytes());
+        self.0.push(0);
+        self
+    }
+    /// The finished key.
+    pub fn build(self) -> Vec<u8> {
+        self.0
+    }
+}
+
+/// Meta key by name.
+pub fn meta(name: &str) -> Vec<u8> {
+    KeyBuilder::new(tag::META).str(name).build()
+}
+
+/// The smallest key greater than every key starting with `prefix`.
+pub fn prefix_end(prefix: &[u8]) -> Vec<u8> {
+    let mut end = prefix.to_vec();
+    while let Some(last) = end.pop() {
+        if last < 0xff {
+            end.push(last + 1);
+            return end;
+        }
+    }
+    // The all-0xff prefix: no finite upper bound; a key longer than any real one.
+    vec![0xff; 1024]
+}
+
+/// Read a big-endian u64 at `offset` of a key.
+pub fn read_u64(key: &[u8], offset: usize) -> Option<u64> {
+    let bytes = key.get(offset..offset + 8)?;
+    let mut array = [0u8; 8];
+    array.copy_from_slice(bytes);
+    Some(u64::from_be_bytes(array))
+}
+
+/// Read an order-preserving date at `offset` of a key.
+pub fn read_date(key: &[u8], offset: usize) -> Option<NaiveDate> {
+    let bytes = key.get(offset..offset + 4)?;
+    let mut array = [0u8; 4];
+    array.copy_from_slice(bytes);
+    let days = (u32::from_be_bytes(array) ^ (1 << 31)) as i32;
+    NaiveDate::from_num_days_from_ce_opt(days)
+}
+
+/// Printable form of a key for error messages.
+pub fn display(key: &[u8]) -> String {
+    let mut out = String::new();
+    for &byte in key.iter().take(64) {
+        if byte.is_ascii_graphic() {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("\\x{byte:02x}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_and_signed_integers_sort_in_order() {
+        let early = KeyBuilder::new(b'X').date(NaiveDate::from_ymd_opt(1999, 12, 31).unwrap()).build();
+        let late = KeyBuilder::new(b'X').date(NaiveDate::from_ymd_opt(2000, 1, 1).unwrap()).build();
+        assert!(early < late);
+        let negative = KeyBuilder::new(b'Y').i64(-5).build();
+        let positive = KeyBuilder::new(b'Y').i64(3).build();
+        assert!(negative < positive);
+        assert_eq!(read_date(&late, 1), NaiveDate::from_ymd_opt(2000, 1, 1));
+    }
+
+    #[test]
+    fn prefix_end_bounds_the_prefix() {
+        assert_eq!(prefix_end(b"ab"), b"ac".to_vec());
+        assert_eq!(prefix_end(&[b'a', 0xff]), vec![b'b']);
+        assert!(prefix_end(&[0xff]).as_slice() > [0xff, 0xff, 0xff].as_slice());
+    }
+}

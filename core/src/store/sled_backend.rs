@@ -1,0 +1,310 @@
+//! The sled backend, built around sled 0.34's known limits:
+//!
+//! - `Db::flush` on Linux ends in `sync_file_range`, which flushes neither the disk cache
+//!   nor metadata; [`SledBackend::sync`] follows it with `fdatasync` of the data file, and
+//!   of any blob file sled wrote (sled never syncs those).
+//! - the background flusher is off (`flush_every_ms(None)`): durability comes only from
+//!   explicit syncs, which the store groups (group commit).
+//! - a damaged log makes sled stop recovery at the damage and silently drop the rest.
+//!   After every durable sync the store's sequence number is written to `pitstop.hwm`;
+//!   a store that opens with a lower sequence lost acknowledged writes and is `corrupted`.
+//! - sled may panic on damaged files; opening runs under `catch_unwind`.
+//! - a store is created in a side directory and renamed into place once initialised, so a
+//!   crash during creation never leaves a half-made store at the path.
+
+use super::{Backend, Pair, WriteBatch, io_error, keys, locked_error};
+use crate::error::{Error, ErrorCode, Result};
+use std::collections::HashSet;
+use std::ffi::OsString;
+use std::fs::{self, File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+const HWM_FILE: &str = "pitstop.hwm";
+const DATA_FILE: &str = "db";
+const BLOB_DIR: &str = "blobs";
+
+/// sled behind the [`Backend`] trait.
+pub struct SledBackend {
+    db: sled::Db,
+    dir: PathBuf,
+    data_file: File,
+    hwm_file: Mutex<File>,
+    synced_blobs: Mutex<HashSet<OsString>>,
+}
+
+/// Settings for opening a sled store.
+#[derive(Debug, Clone)]
+pub struct SledOptions {
+    /// Upper bound of sled's page cache in bytes.
+    pub cache_capacity_bytes: u64,
+}
+
+impl Default for SledOptions {
+    fn default() -> Self {
+        SledOptions { cache_capacity_bytes: 64 * 1024 * 1024 }
+    }
+}
+
+fn map_sled_error(path: &Path, err: sled::Error) -> Error {
+    match err {
+        sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => locked_error(path),
+        sled::Error::Io(io) => io_error(&format!("store {}", path.display()), io),
+        sled::Error::Corruption { at, .. } => Error::corrupted(format!(
+            "the store at {} is damaged (sled reports corruption at {at:?})",
+            path.display()
+        )),
+        sled::Error::Unsupported(what) => Error::new(
+            ErrorCode::UnsupportedVersion,
+            format!("the store at {} is not supported: {what}", path.display()),
+        ),
+        other => Error::internal(format!("store {}: {other}", path.display())),
+    }
+}
+
+fn guarded<T>(path: &Path, what: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(result) => result,
+        Err(panic) => {
+            let reason = panic
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| panic.downcast_ref::<&str>().copied())
+                .unwrap_or("unknown panic");
+            Err(Error::corrupted(format!(
+                "the store at {} is damaged: {what} failed ({reason})",
+                path.display()
+            )))
+        }
+    }
+}
+
+fn sync_dir(path: &Path) -> Result<()> {
+    File::open(path)
+        .and_then(|dir| dir.sync_all())
+        .map_err(|err| io_error(&format!("syncing directory {}", path.display()), err))
+}
+
+fn open_sled(path: &Path, options: &SledOptions) -> Result<sled::Db> {
+    guarded(path, "opening", || {
+        sled::Config::new()
+            .path(path)
+            .cache_capacity(options.cache_capacity_bytes)
+            .flush_every_ms(None)
+            .mode(sled::Mode::LowSpace)
+            .open()
+            .map_err(|err| map_sled_error(path, err))
+    })
+}
+
+impl SledBackend {
+    /// Open the store at `path`, creating it when the directory does not exist.
+    /// Returns the backend and whether it was created now.
+    pub fn open(path: &Path, options: &SledOptions) -> Result<(SledBackend, bool)> {
+        let created = if path.exists() {
+            if !path.join(DATA_FILE).exists() {
+                return Err(Error::new(
+                    ErrorCode::NotFound,
+                    format!("{} exists but is not a Pitstop store (no data file)", path.display()),
+                )
+                .with_details(serde_json::json!({ "path": path.display().to_string() })));
+            }
+            false
+        } else {
+            create(path, options)?;
+            true
+        };
+        let db = open_sled(path, options)?;
+        let data_file = File::open(path.join(DATA_FILE))
+            .map_err(|err| io_error(&format!("opening {}", path.join(DATA_FILE).display()), err))?;
+        let hwm_path = path.join(HWM_FILE);
+        let hwm_file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&hwm_path)
+            .map_err(|err| io_error(&format!("opening {}", hwm_path.display()), err))?;
+        let backend = SledBackend {
+            db,
+            dir: path.to_path_buf(),
+            data_file,
+            hwm_file: Mutex::new(hwm_file),
+            synced_blobs: Mutex::new(HashSet::new()),
+        };
+        backend.remember_existing_blobs();
+        Ok((backend, created))
+    }
+
+    fn remember_existing_blobs(&self) {
+        if let Ok(entries) = fs::read_dir(self.dir.join(BLOB_DIR)) {
+            let mut synced = self.synced_blobs.lock().unwrap_or_else(|p| p.into_inner());
+            for entry in entries.flatten() {
+                synced.insert(entry.file_name());
+            }
+        }
+    }
+
+    fn sync_new_blobs(&self) -> Result<()> {
+        let blob_dir = self.dir.join(BLOB_DIR);
+        let entries = match fs::read_dir(&blob_dir) {
+            Ok(entries) => entries,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(err) => return Err(io_error("listing blobs", err)),
+        };
+        let mut synced = self.synced_blobs.lock().unwrap_or_else(|p| p.into_inner());
+        let mut present = HashSet::new();
+        let mut any_new = false;
+        for entry in entries {
+            let entry = entry.map_err(|err| io_error("listing blobs", err))?;
+            let name = entry.file_name();
+            if !synced.contains(&name) {
+                File::open(entry.path())
+                    .and_then(|file| file.sync_data())
+                    .map_err(|err| io_error(&format!("syncing blob {}", entry.path().display()), err))?;
+                any_new = true;
+            }
+            present.insert(name);
+        }
+        if any_new {
+            sync_dir(&blob_dir)?;
+        }
+        *synced = present;
+        Ok(())
+    }
+}
+
+fn create(path: &Path, options: &SledOptions) -> Result<()> {
+    let name = path
+        .file_name()
+        .ok_or_else(|| Error::invalid("path", format!("{} has no directory name", path.display())))?;
+    let parent = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    if !parent.exists() {
+        return Err(Error::not_found("directory", parent.display()));
+    }
+    let mut side_name = name.to_os_string();
+    side_name.push(".pitstop-creating");
+    let side = parent.join(side_name);
+    if side.exists() {
+        fs::remove_dir_all(&side).map_err(|err| io_error(&format!("removing {}", side.display()), err))?;
+    }
+    fs::create_dir(&side).map_err(|err| io_error(&format!("creating {}", side.display()), err))?;
+    {
+        let db = open_sled(&side, options)?;
+        let mut batch = WriteBatch::new();
+        batch.insert(keys::meta(keys::META_FORMAT), Some(super::encode(&super::FORMAT_VERSION)?));
+        batch.insert(keys::meta(keys::META_SEQ), Some(super::encode(&0u64)?));
+        let mut sled_batch = sled::Batch::default();
+        for (key, value) in &batch {
+            if let Some(value) = value {
+                sled_batch.insert(key.as_slice(), value.as_slice());
+            }
+        }
+        db.apply_batch(sled_batch).map_err(|err| map_sled_error(&side, err))?;
+        db.flush().map_err(|err| map_sled_error(&side, err))?;
+        drop(db);
+    }
+    for entry in fs::read_dir(&side).map_err(|err| io_error("listing new store", err))? {
+        let entry = entry.map_err(|err| io_error("listing new store", err))?;
+        if entry.path().is_file() {
+            File::open(entry.path())
+                .and_then(|file| file.sync_all())
+                .map_err(|err| io_error(&format!("syncing {}", entry.path().display()), err))?;
+        }
+    }
+    sync_dir(&side)?;
+    fs::rename(&side, path).map_err(|err| io_error(&format!("moving the new store to {}", path.display()), err))?;
+    sync_dir(&parent)
+}
+
+impl Backend for SledBackend {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        guarded(&self.dir, "reading", || {
+            self.db.get(key).map(|value| value.map(|v| v.to_vec())).map_err(|err| map_sled_error(&self.dir, err))
+        })
+    }
+
+    fn scan(&self, start: &[u8], end: &[u8], limit: usize, reverse: bool) -> Result<Vec<Pair>> {
+        if start >= end || limit == 0 {
+            return Ok(Vec::new());
+        }
+        guarded(&self.dir, "scanning", || {
+            let range = self.db.range(start..end);
+            let iter: Box<dyn Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>> =
+                if reverse { Box::new(range.rev()) } else { Box::new(range) };
+            let mut out = Vec::new();
+            for item in iter.take(limit) {
+                let (key, value) = item.map_err(|err| map_sled_error(&self.dir, err))?;
+                out.push((key.to_vec(), value.to_vec()));
+            }
+            Ok(out)
+        })
+    }
+
+    fn apply(&self, batch: &WriteBatch) -> Result<()> {
+        let mut sled_batch = sled::Batch::default();
+        for (key, value) in batch {
+            match value {
+                Some(value) => sled_batch.insert(key.as_slice(), value.as_slice()),
+                None => sled_batch.remove(key.as_slice()),
+            }
+        }
+        guarded(&self.dir, "writing", || {
+            self.db.apply_batch(sled_batch).map_err(|err| map_sled_error(&self.dir, err))
+        })
+    }
+
+    fn sync(&self) -> Result<()> {
+        guarded(&self.dir, "flushing", || {
+            self.db.flush().map(|_| ()).map_err(|err| map_sled_error(&self.dir, err))
+        })?;
+        self.sync_new_blobs()?;
+        self.data_file.sync_data().map_err(|err| io_error("fdatasync of the store's data file", err))
+    }
+
+    fn size_on_disk(&self) -> Result<u64> {
+        fn walk(path: &Path) -> std::io::Result<u64> {
+            let mut total = 0;
+            for entry in fs::read_dir(path)? {
+                let entry = entry?;
+                let meta = entry.metadata()?;
+                total += if meta.is_dir() { walk(&entry.path())? } else { meta.len() };
+            }
+            Ok(total)
+        }
+        walk(&self.dir).map_err(|err| io_error("measuring the store", err))
+    }
+
+    fn record_durable_seq(&self, seq: u64) -> Result<()> {
+        let mut record = [0u8; 12];
+        record[..8].copy_from_slice(&seq.to_le_bytes());
+        record[8..].copy_from_slice(&crc32fast::hash(&seq.to_le_bytes()).to_le_bytes());
+        let mut file = self.hwm_file.lock().unwrap_or_else(|p| p.into_inner());
+        file.seek(SeekFrom::Start(0))
+            .and_then(|_| file.write_all(&record))
+            .map_err(|err| io_error("writing the high-water mark", err))
+    }
+
+    fn recorded_durable_seq(&self) -> Result<Option<u64>> {
+        let mut file = self.hwm_file.lock().unwrap_or_else(|p| p.into_inner());
+        let mut record = Vec::new();
+        file.seek(SeekFrom::Start(0))
+            .and_then(|_| file.read_to_end(&mut record))
+            .map_err(|err| io_error("reading the high-water mark", err))?;
+        if record.len() < 12 {
+            // Missing or torn (it is written without fsync): no claim to check against.
+            return Ok(None);
+        }
+        let seq = u64::from_le_bytes(record[..8].try_into().unwrap_or([0; 8]));
+        let crc = u32::from_le_bytes(record[8..12].try_into().unwrap_or([0; 4]));
+        if crc32fast::hash(&seq.to_le_bytes()) != crc {
+            return Ok(None);
+        }
+        Ok(Some(seq))
+    }
+}

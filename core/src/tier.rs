@@ -1,0 +1,106 @@
+//! Tiers and VIP status: evaluated from spend and visits over the programme's rolling
+//! window after every visit and refund, and by the daily job as old visits leave
+//! the window.
+
+use crate::customer::{self, Customer};
+use crate::error::Result;
+use crate::program::{Program, Tier, TierCondition};
+use crate::store::keys::{KeyBuilder, tag};
+use crate::store::{Reader, WriteTxn};
+use crate::visit;
+use chrono::{Duration, NaiveDate};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+/// Spend and visits inside the tier window.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct WindowStats {
+    /// Net spend in the window.
+    pub spend: Decimal,
+    /// Counted visits in the window.
+    pub visits: u32,
+}
+
+/// Most visits of one customer looked at for a tier.
+const WINDOW_VISITS_MAX: usize = 100_000;
+
+/// Spend and visits of a customer in the window ending on `today`.
+pub fn window_stats<R: Reader>(reader: &R, program: &Program, customer: u64, today: NaiveDate) -> Result<WindowStats> {
+    let from = today - Duration::days(i64::from(program.tiers.window_days) - 1);
+    let mut stats = WindowStats::default();
+    for (_, summary) in visit::summaries(reader, customer, from, today, WINDOW_VISITS_MAX)? {
+        if summary.counted {
+            stats.spend += summary.net;
+            stats.visits += 1;
+        }
+    }
+    Ok(stats)
+}
+
+fn qualifies(tier: &Tier, stats: &WindowStats) -> bool {
+    let spend = stats.spend >= tier.min_spend;
+    let visits = stats.visits >= tier.min_visits;
+    match tier.condition {
+        TierCondition::All => spend && visits,
+        TierCondition::Any => spend || visits,
+    }
+}
+
+/// The highest tier the stats qualify for.
+pub fn tier_for<'p>(program: &'p Program, stats: &WindowStats) -> Option<&'p Tier> {
+    program.tiers.levels.iter().rev().find(|tier| qualifies(tier, stats))
+}
+
+/// The next tier above `current` and what is missing to reach it.
+pub fn next_tier<'p>(program: &'p Program, current: Option<&str>, stats: &WindowStats) -> Option<(&'p Tier, Decimal, u32)> {
+    let position = current.and_then(|code| program.tiers.levels.iter().position(|t| t.code == code));
+    let next = match position {
+        Some(index) => program.tiers.levels.get(index + 1)?,
+        None => program.tiers.levels.first()?,
+    };
+    let spend_missing = (next.min_spend - stats.spend).max(Decimal::ZERO);
+    let visits_missing = next.min_visits.saturating_sub(stats.visits);
+    Some((next, spend_missing, visits_missing))
+}
+
+/// Index key: re-evaluate a customer's tier on `date` (a visit leaves the window).
+pub fn review_key(date: NaiveDate, customer: u64) -> Vec<u8> {
+    KeyBuilder::new(tag::TIER_REVIEW).date(date).u64(customer).build()
+}
+
+/// Schedule a review for the day a visit of `visit_date` leaves the window.
+pub fn schedule_review(txn: &mut WriteTxn<'_>, program: &Program, customer: u64, visit_date: NaiveDate) -> Result<()> {
+    let leaves = visit_date + Duration::days(i64::from(program.tiers.window_days));
+    txn.put(review_key(leaves, customer), &())
+}
+
+/// Re-evaluate tier and VIP; saves the customer when something changed.
+/// Returns the tier before and after.
+pub fn reevaluate(
+    txn: &mut WriteTxn<'_>,
+    program: &Program,
+    customer: &mut Customer,
+    today: NaiveDate,
+) -> Result<(Option<String>, Option<String>)> {
+    let before = customer.tier.clone();
+    let stats = window_stats(txn, program, customer.id, today)?;
+    let after = tier_for(program, &stats).map(|t| t.code.clone());
+    let vip = match &program.discounts.vip {
+        Some(rules) => {
+            rules.min_total_spend.is_some_and(|s| customer.total_spend >= s)
+                || rules.min_visits.is_some_and(|v| customer.visits >= v)
+        }
+        None => false,
+    };
+    // VIP cards are kept once granted: the seeds describe them as a status earned.
+    let vip = vip || customer.vip;
+    if after != before || vip != customer.vip {
+        if after != before {
+            customer.tier_since = Some(today);
+        }
+        customer.tier = after.clone();
+        customer.vip = vip;
+        customer::save(txn, customer)?;
+    }
+    Ok((before, after))
+}

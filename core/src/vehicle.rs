@@ -1,0 +1,377 @@
+//! Vehicles: VIN and plate (unique among current vehicles), make, model, year,
+//! usage, mileage readings over time with the daily mileage they imply, and the
+//! history of owners.
+
+use crate::context::{Ctx, must, next_id};
+use crate::customer::{self, CustomerRef};
+use crate::error::{Error, ErrorCode, Result};
+use crate::normalize::{self, TEXT_CHARS_MAX};
+use crate::store::keys::{KeyBuilder, read_u64, tag};
+use crate::store::{Reader, WriteTxn};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+/// Personal or commercial use (taxis and vans wear out faster).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Usage {
+    /// Private car.
+    #[default]
+    Personal,
+    /// Taxi, delivery, fleet.
+    Commercial,
+}
+
+/// One period of ownership.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Ownership {
+    /// Owner.
+    pub customer: u64,
+    /// From (local date).
+    pub from: NaiveDate,
+    /// Until (exclusive), `None` for the current owner.
+    pub to: Option<NaiveDate>,
+}
+
+/// A vehicle.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Vehicle {
+    /// Id.
+    pub id: u64,
+    /// Current owner.
+    pub customer: u64,
+    /// VIN.
+    pub vin: Option<String>,
+    /// Plate, normalised.
+    pub plate: Option<String>,
+    /// Make.
+    pub make: String,
+    /// Model.
+    pub model: String,
+    /// Model year.
+    pub year: Option<u16>,
+    /// Usage.
+    pub usage: Usage,
+    /// Latest odometer reading in km.
+    pub mileage_km: Option<u32>,
+    /// Date of the latest reading.
+    pub mileage_date: Option<NaiveDate>,
+    /// Owners, oldest first.
+    pub owners: Vec<Ownership>,
+    /// When added.
+    pub added_at: DateTime<Utc>,
+}
+
+/// An odometer reading.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MileageReading {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Local date.
+    pub date: NaiveDate,
+    /// Kilometres.
+    pub km: u32,
+    /// Visit that recorded it, if any.
+    pub visit: Option<u64>,
+}
+
+/// How a request names a vehicle: exactly one key.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VehicleRef {
+    /// Id.
+    #[serde(default)]
+    pub id: Option<u64>,
+    /// VIN.
+    #[serde(default)]
+    pub vin: Option<String>,
+    /// Plate.
+    #[serde(default)]
+    pub plate: Option<String>,
+}
+
+fn vehicle_key(id: u64) -> Vec<u8> {
+    KeyBuilder::new(tag::VEHICLE).u64(id).build()
+}
+fn vin_key(vin: &str) -> Vec<u8> {
+    KeyBuilder::new(tag::VIN).str(vin).build()
+}
+fn plate_key(plate: &str) -> Vec<u8> {
+    KeyBuilder::new(tag::PLATE).str(plate).build()
+}
+fn owner_key(customer: u64, vehicle: u64) -> Vec<u8> {
+    KeyBuilder::new(tag::CUSTOMER_VEHICLE).u64(customer).u64(vehicle).build()
+}
+fn mileage_key(vehicle: u64, at: DateTime<Utc>, seq: u64) -> Vec<u8> {
+    KeyBuilder::new(tag::MILEAGE).u64(vehicle).i64(at.timestamp_micros()).u64(seq).build()
+}
+
+/// Load a vehicle by id.
+pub fn load<R: Reader>(reader: &R, id: u64) -> Result<Vehicle> {
+    must(reader.get(&vehicle_key(id))?, "vehicle", id)
+}
+
+/// The vehicle with this VIN.
+pub fn find_by_vin<R: Reader>(reader: &R, vin: &str) -> Result<Vehicle> {
+    let id: u64 = must(reader.get(&vin_key(vin))?, "vehicle with VIN", vin)?;
+    load(reader, id)
+}
+
+/// The vehicle with this plate.
+pub fn find_by_plate<R: Reader>(reader: &R, plate: &str) -> Result<Vehicle> {
+    let id: u64 = must(reader.get(&plate_key(plate))?, "vehicle with plate", plate)?;
+    load(reader, id)
+}
+
+/// Resolve a vehicle reference.
+pub fn resolve<R: Reader>(reader: &R, reference: &VehicleRef) -> Result<Vehicle> {
+    match (reference.id, &reference.vin, &reference.plate) {
+        (Some(id), None, None) => load(reader, id),
+        (None, Some(vin), None) => find_by_vin(reader, &normalize::vin("vehicle.vin", vin)?),
+        (None, None, Some(plate)) => find_by_plate(reader, &normalize::plate("vehicle.plate", plate)?),
+        _ => Err(Error::invalid("vehicle", "name the vehicle with exactly one of id, vin, plate")),
+    }
+}
+
+/// Vehicles a customer owns now.
+pub fn of_customer<R: Reader>(reader: &R, customer: u64) -> Result<Vec<Vehicle>> {
+    let prefix = KeyBuilder::new(tag::CUSTOMER_VEHICLE).u64(customer).build();
+    let keys = reader.scan_keys(&prefix, 1000)?;
+    let mut out = Vec::with_capacity(keys.len());
+    for key in keys {
+        let id = read_u64(&key, 9).ok_or_else(|| Error::corrupted("vehicle index key too short"))?;
+        out.push(load(reader, id)?);
+    }
+    Ok(out)
+}
+
+/// Arguments of `vehicle.add`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddArgs {
+    /// Owner.
+    pub customer: CustomerRef,
+    /// VIN.
+    #[serde(default)]
+    pub vin: Option<String>,
+    /// Plate.
+    #[serde(default)]
+    pub plate: Option<String>,
+    /// Make.
+    pub make: String,
+    /// Model.
+    pub model: String,
+    /// Model year.
+    #[serde(default)]
+    pub year: Option<u16>,
+    /// Usage.
+    #[serde(default)]
+    pub usage: Usage,
+    /// Current odometer reading.
+    #[serde(default)]
+    pub mileage: Option<u32>,
+    /// Move a vehicle already registered to someone else to this customer.
+    #[serde(default)]
+    pub transfer: bool,
+}
+
+/// Most kilometres an odometer may show.
+pub const MILEAGE_KM_MAX: u32 = 3_000_000;
+
+fn check_year(year: Option<u16>, today: NaiveDate) -> Result<Option<u16>> {
+    match year {
+        Some(y) if y < 1900 || i32::from(y) > today.year() + 1 => {
+            Err(Error::invalid("year", format!("{y} is not a plausible model year")))
+        }
+        other => Ok(other),
+    }
+}
+
+/// Add a vehicle to a customer, or transfer an existing one when asked.
+pub fn add(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: AddArgs) -> Result<Vehicle> {
+    let owner = customer::resolve(txn, ctx, &args.customer)?;
+    let vin = args.vin.as_deref().filter(|v| !v.trim().is_empty()).map(|v| normalize::vin("vin", v)).transpose()?;
+    let plate = args.plate.as_deref().filter(|p| !p.trim().is_empty()).map(|p| normalize::plate("plate", p)).transpose()?;
+    if vin.is_none() && plate.is_none() {
+        return Err(Error::invalid("vehicle", "give a VIN or a plate"));
+    }
+    let make = normalize::text("make", &args.make, TEXT_CHARS_MAX)?;
+    let model = normalize::text("model", &args.model, TEXT_CHARS_MAX)?;
+    let year = check_year(args.year, ctx.today)?;
+    if args.mileage.is_some_and(|km| km > MILEAGE_KM_MAX) {
+        return Err(Error::invalid("mileage", format!("must be at most {MILEAGE_KM_MAX} km")));
+    }
+    let existing = match &vin {
+        Some(vin) => txn.get::<u64>(&vin_key(vin))?,
+        None => None,
+    };
+    let mut vehicle = match existing {
+        Some(id) => {
+            let mut vehicle = load(txn, id)?;
+            if vehicle.customer == owner.id {
+                return Err(Error::new(
+                    ErrorCode::AlreadyExists,
+                    format!("vehicle {id} with VIN {} is already registered to customer {}", vin.clone().unwrap_or_default(), owner.id),
+                )
+                .with_details(json!({ "field": "vin", "vehicle": id, "customer": owner.id })));
+            }
+            if !args.transfer {
+                return Err(Error::new(
+                    ErrorCode::AlreadyExists,
+                    format!(
+                        "VIN {} belongs to vehicle {id} of customer {}; pass transfer: true to move it",
+                        vin.clone().unwrap_or_default(),
+                        vehicle.customer
+                    ),
+                )
+                .with_details(json!({ "field": "vin", "vehicle": id, "customer": vehicle.customer })));
+            }
+            txn.delete(owner_key(vehicle.customer, id));
+            if let Some(current) = vehicle.owners.last_mut() {
+                current.to = Some(ctx.today);
+            }
+            vehicle.owners.push(Ownership { customer: owner.id, from: ctx.today, to: None });
+            vehicle.customer = owner.id;
+            if let Some(old_plate) = vehicle.plate.take() {
+                txn.delete(plate_key(&old_plate));
+            }
+            vehicle.make = make;
+            vehicle.model = model;
+            vehicle.year = year.or(vehicle.year);
+            vehicle.usage = args.usage;
+            vehicle
+        }
+        None => Vehicle {
+            id: next_id(txn, "next_vehicle")?,
+            customer: owner.id,
+            vin: vin.clone(),
+            plate: None,
+            make,
+            model,
+            year,
+            usage: args.usage,
+            mileage_km: None,
+            mileage_date: None,
+            owners: vec![Ownership { customer: owner.id, from: ctx.today, to: None }],
+            added_at: ctx.at,
+        },
+    };
+    if let Some(plate) = plate {
+        claim_plate(txn, &mut vehicle, plate)?;
+    }
+    if let Some(vin) = &vin {
+        txn.put(vin_key(vin), &vehicle.id)?;
+    }
+    txn.put(owner_key(owner.id, vehicle.id), &())?;
+    if let Some(km) = args.mileage {
+        record_mileage(txn, ctx, &mut vehicle, km, None, false)?;
+    }
+    txn.put(vehicle_key(vehicle.id), &vehicle)?;
+    Ok(vehicle)
+}
+
+fn claim_plate(txn: &mut WriteTxn<'_>, vehicle: &mut Vehicle, plate: String) -> Result<()> {
+    if let Some(holder) = txn.get::<u64>(&plate_key(&plate))?
+        && holder != vehicle.id
+    {
+        let other = load(txn, holder)?;
+        return Err(Error::new(
+            ErrorCode::AlreadyExists,
+            format!("plate {plate} is on vehicle {holder} of customer {}", other.customer),
+        )
+        .with_details(json!({ "field": "plate", "vehicle": holder, "customer": other.customer })));
+    }
+    if let Some(old) = vehicle.plate.replace(plate.clone()) {
+        txn.delete(plate_key(&old));
+    }
+    txn.put(plate_key(&plate), &vehicle.id)
+}
+
+/// Record an odometer reading; a reading lower than the last is refused unless it
+/// is a correction (odometer replaced or typo fixed).
+pub fn record_mileage(
+    txn: &mut WriteTxn<'_>,
+    ctx: &Ctx,
+    vehicle: &mut Vehicle,
+    km: u32,
+    visit: Option<u64>,
+    correction: bool,
+) -> Result<()> {
+    if km > MILEAGE_KM_MAX {
+        return Err(Error::invalid("mileage", format!("must be at most {MILEAGE_KM_MAX} km")));
+    }
+    if let Some(last) = vehicle.mileage_km
+        && km < last
+        && !correction
+    {
+        return Err(Error::invalid(
+            "mileage",
+            format!("{km} km is less than the last reading of {last} km for vehicle {}; pass correction: true", vehicle.id),
+        ));
+    }
+    let seq = next_id(txn, "next_mileage")?;
+    let reading = MileageReading { at: ctx.at, date: ctx.today, km, visit };
+    txn.put(mileage_key(vehicle.id, ctx.at, seq), &reading)?;
+    let newer = vehicle.mileage_date.is_none_or(|d| d <= ctx.today);
+    if newer || correction {
+        vehicle.mileage_km = Some(km);
+        vehicle.mileage_date = Some(ctx.today);
+    }
+    Ok(())
+}
+
+/// Readings of a vehicle, oldest first (at most `limit`).
+pub fn readings<R: Reader>(reader: &R, vehicle: u64, limit: usize) -> Result<Vec<MileageReading>> {
+    let prefix = KeyBuilder::new(tag::MILEAGE).u64(vehicle).build();
+    Ok(reader.scan_prefix(&prefix, limit)?.into_iter().map(|(_, r)| r).collect())
+}
+
+/// Average kilometres per day over the readings, if two readings far enough apart exist.
+pub fn daily_km(readings: &[MileageReading]) -> Option<Decimal> {
+    let first = readings.first()?;
+    let last = readings.last()?;
+    let days = (last.date - first.date).num_days();
+    if days < 7 || last.km <= first.km {
+        return None;
+    }
+    let per_day = Decimal::from(last.km - first.km) / Decimal::from(days);
+    Some(per_day.round_dp(1))
+}
+
+/// Arguments of `vehicle.mileage`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MileageArgs {
+    /// Which vehicle.
+    pub vehicle: VehicleRef,
+    /// Odometer in km.
+    pub km: u32,
+    /// Allow a lower reading than the last one.
+    #[serde(default)]
+    pub correction: bool,
+}
+
+/// What `vehicle.mileage` returns.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MileageResult {
+    /// The vehicle after the reading.
+    pub vehicle: Vehicle,
+    /// Estimated kilometres per day.
+    pub daily_km: Option<Decimal>,
+}
+
+/// Record a reading through the operation.
+pub fn mileage(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: MileageArgs) -> Result<MileageResult> {
+    let mut vehicle = resolve(txn, &args.vehicle)?;
+    record_mileage(txn, ctx, &mut vehicle, args.km, None, args.correction)?;
+    txn.put(vehicle_key(vehicle.id), &vehicle)?;
+    let history = readings(txn, vehicle.id, 10_000)?;
+    Ok(MileageResult { daily_km: daily_km(&history), vehicle })
+}
+
+/// Save a vehicle changed by another module (checkout records mileage).
+pub fn save(txn: &mut WriteTxn<'_>, vehicle: &Vehicle) -> Result<()> {
+    txn.put(vehicle_key(vehicle.id), vehicle)
+}
