@@ -34,12 +34,17 @@ fn note(report: &mut CheckReport, problem: String) {
 }
 
 /// Visit every record in key order, chunk by chunk.
-fn for_each_record<R: Reader>(reader: &R, mut visit: impl FnMut(&[u8], &[u8]) -> Result<()>) -> Result<()> {
+fn for_each_record<R: Reader>(
+    reader: &R,
+    mut visit: impl FnMut(&[u8], &[u8]) -> Result<()>,
+) -> Result<()> {
     let mut start: Vec<u8> = Vec::new();
     let end = vec![0xffu8; 1024];
     loop {
         let chunk = reader.scan_raw(&start, &end, SCAN_CHUNK, false)?;
-        let Some((last, _)) = chunk.last() else { return Ok(()) };
+        let Some((last, _)) = chunk.last() else {
+            return Ok(());
+        };
         let mut next = last.clone();
         next.push(0);
         for (key, value) in &chunk {
@@ -82,20 +87,33 @@ fn check_account<R: Reader>(reader: &R, customer: u64, report: &mut CheckReport)
     let mut balance = Decimal::ZERO;
     for entry in all.iter().rev() {
         if entry.seq != expected_seq {
-            return Err(Error::corrupted(format!("entry {expected_seq} is missing (found {})", entry.seq)));
+            return Err(Error::corrupted(format!(
+                "entry {expected_seq} is missing (found {})",
+                entry.seq
+            )));
         }
         balance += entry.amount;
         if entry.balance_after != balance {
-            return Err(Error::corrupted(format!("entry {} says balance {} but entries sum to {balance}", entry.seq, entry.balance_after)));
+            return Err(Error::corrupted(format!(
+                "entry {} says balance {} but entries sum to {balance}",
+                entry.seq, entry.balance_after
+            )));
         }
         expected_seq += 1;
     }
     if expected_seq - 1 != account.seq {
-        return Err(Error::corrupted(format!("account ends at entry {} but {} entries exist", account.seq, expected_seq - 1)));
+        return Err(Error::corrupted(format!(
+            "account ends at entry {} but {} entries exist",
+            account.seq,
+            expected_seq - 1
+        )));
     }
     report.entries += all.len() as u64;
     if balance != account.balance {
-        return Err(Error::corrupted(format!("entries sum to {balance}, account balance is {}", account.balance)));
+        return Err(Error::corrupted(format!(
+            "entries sum to {balance}, account balance is {}",
+            account.balance
+        )));
     }
     Ok(())
 }
@@ -117,7 +135,10 @@ pub struct StoreStats {
 
 /// Size on disk against raw data size.
 pub fn stats<R: Reader>(reader: &R, store: &Store) -> Result<StoreStats> {
-    let mut stats = StoreStats { seq: store.applied_seq(), ..StoreStats::default() };
+    let mut stats = StoreStats {
+        seq: store.applied_seq(),
+        ..StoreStats::default()
+    };
     for_each_record(reader, |key, value| {
         stats.records += 1;
         stats.raw_bytes += (key.len() + value.len()) as u64;
@@ -125,7 +146,8 @@ pub fn stats<R: Reader>(reader: &R, store: &Store) -> Result<StoreStats> {
     })?;
     stats.disk_bytes = store.backend().size_on_disk()?;
     if stats.raw_bytes > 0 {
-        stats.amplification = (Decimal::from(stats.disk_bytes) / Decimal::from(stats.raw_bytes)).round_dp(2);
+        stats.amplification =
+            (Decimal::from(stats.disk_bytes) / Decimal::from(stats.raw_bytes)).round_dp(2);
     }
     Ok(stats)
 }

@@ -176,18 +176,33 @@ fn check_lines(lines: &[LineInput]) -> Result<()> {
             normalize::optional_text(&field("category"), category, 64)?;
         }
         if line.qty <= Decimal::ZERO || line.qty > QTY_MAX || line.qty.normalize().scale() > 3 {
-            return Err(Error::invalid(&field("qty"), format!("{} must be positive, at most {QTY_MAX}, 3 decimals", line.qty)));
+            return Err(Error::invalid(
+                &field("qty"),
+                format!(
+                    "{} must be positive, at most {QTY_MAX}, 3 decimals",
+                    line.qty
+                ),
+            ));
         }
-        if line.unit_price < Decimal::ZERO || line.unit_price > PRICE_MAX || line.unit_price.normalize().scale() > 2 {
+        if line.unit_price < Decimal::ZERO
+            || line.unit_price > PRICE_MAX
+            || line.unit_price.normalize().scale() > 2
+        {
             return Err(Error::invalid(
                 &field("unit_price"),
-                format!("{} must be 0..={PRICE_MAX} with at most 2 decimals", line.unit_price),
+                format!(
+                    "{} must be 0..={PRICE_MAX} with at most 2 decimals",
+                    line.unit_price
+                ),
             ));
         }
         if let Some(discount) = line.discount {
             let gross = normalize::money(line.qty * line.unit_price);
             if discount < Decimal::ZERO || discount > gross || discount.normalize().scale() > 2 {
-                return Err(Error::invalid(&field("discount"), format!("{discount} must be 0..={gross} with at most 2 decimals")));
+                return Err(Error::invalid(
+                    &field("discount"),
+                    format!("{discount} must be 0..={gross} with at most 2 decimals"),
+                ));
             }
         }
     }
@@ -203,7 +218,9 @@ fn parse_redeem(value: &Option<String>, scale: u32) -> Result<Redeem> {
             if points.is_zero() {
                 return Ok(Redeem::None);
             }
-            Ok(Redeem::Points(ledger::check_points("redeem", points, scale)?))
+            Ok(Redeem::Points(ledger::check_points(
+                "redeem", points, scale,
+            )?))
         }
     }
 }
@@ -218,7 +235,10 @@ fn load_request<R: Reader>(reader: &R, ctx: &Ctx, args: &CheckoutArgs) -> Result
             if vehicle.customer != customer.id && Some(vehicle.customer) != customer.company {
                 return Err(Error::invalid(
                     "vehicle",
-                    format!("vehicle {} belongs to customer {}, not {}", vehicle.id, vehicle.customer, customer.id),
+                    format!(
+                        "vehicle {} belongs to customer {}, not {}",
+                        vehicle.id, vehicle.customer, customer.id
+                    ),
                 ));
             }
             Some(vehicle)
@@ -231,7 +251,10 @@ fn load_request<R: Reader>(reader: &R, ctx: &Ctx, args: &CheckoutArgs) -> Result
     if let Some(km) = args.mileage
         && km > vehicle::MILEAGE_KM_MAX
     {
-        return Err(Error::invalid("mileage", format!("must be at most {} km", vehicle::MILEAGE_KM_MAX)));
+        return Err(Error::invalid(
+            "mileage",
+            format!("must be at most {} km", vehicle::MILEAGE_KM_MAX),
+        ));
     }
     for (field, value) in [("branch", &args.branch), ("advisor", &args.advisor)] {
         if let Some(value) = value {
@@ -257,7 +280,12 @@ fn agreement_code<R: Reader>(reader: &R, customer: &Customer) -> Result<Option<S
     }
 }
 
-fn line_discount(program: &Program, customer: &Customer, agreement: Option<&str>, line: &LineInput) -> (Decimal, Option<String>) {
+fn line_discount(
+    program: &Program,
+    customer: &Customer,
+    agreement: Option<&str>,
+    line: &LineInput,
+) -> (Decimal, Option<String>) {
     let rules = &program.discounts;
     let host_discounted = line.discount.is_some_and(|d| d > Decimal::ZERO);
     if (line.promo && !rules.on_promo_lines) || (host_discounted && !rules.on_discounted_lines) {
@@ -265,7 +293,10 @@ fn line_discount(program: &Program, customer: &Customer, agreement: Option<&str>
     }
     let mut candidates: Vec<(Decimal, &str)> = Vec::new();
     if let Some(tier) = customer.tier.as_deref().and_then(|code| program.tier(code)) {
-        let percent = tier.discount_by_kind.get(line.kind).unwrap_or(tier.discount_percent);
+        let percent = tier
+            .discount_by_kind
+            .get(line.kind)
+            .unwrap_or(tier.discount_percent);
         candidates.push((percent, "tier"));
     }
     if let Some(agreement) = agreement.and_then(|code| program.agreement(code))
@@ -273,7 +304,12 @@ fn line_discount(program: &Program, customer: &Customer, agreement: Option<&str>
     {
         candidates.push((percent, "agreement"));
     }
-    if let Some(step) = rules.cumulative.iter().rev().find(|s| customer.total_spend >= s.min_total_spend) {
+    if let Some(step) = rules
+        .cumulative
+        .iter()
+        .rev()
+        .find(|s| customer.total_spend >= s.min_total_spend)
+    {
         candidates.push((step.percent, "cumulative"));
     }
     if customer.vip
@@ -290,7 +326,14 @@ fn line_discount(program: &Program, customer: &Customer, agreement: Option<&str>
         DiscountCombination::Sum => {
             let total: Decimal = candidates.iter().map(|(p, _)| *p).sum();
             let sources: Vec<&str> = candidates.iter().map(|(_, s)| *s).collect();
-            (total, if sources.is_empty() { None } else { Some(sources.join("+")) })
+            (
+                total,
+                if sources.is_empty() {
+                    None
+                } else {
+                    Some(sources.join("+"))
+                },
+            )
         }
     };
     (percent.min(rules.max_percent), source)
@@ -316,7 +359,10 @@ fn allocate_units(total: i64, weights: &[Decimal], caps: &[i64]) -> Vec<i64> {
     for (i, weight) in weights.iter().enumerate() {
         let exact = Decimal::from(total) * *weight / weight_sum;
         let floor = exact.floor();
-        let units = i64::try_from(floor.mantissa() / 10i128.pow(floor.scale())).unwrap_or(0).min(caps[i]).max(0);
+        let units = i64::try_from(floor.mantissa() / 10i128.pow(floor.scale()))
+            .unwrap_or(0)
+            .min(caps[i])
+            .max(0);
         shares[i] = units;
         given += units;
         remainders.push((exact - Decimal::from(units), i));
@@ -348,15 +394,24 @@ fn to_units(value: Decimal, unit: Decimal) -> i64 {
 }
 
 /// Price a basket. Pure: reads the customer's state, writes nothing.
-fn price<R: Reader>(reader: &R, ctx: &Ctx, request: &Request, book: &Book) -> Result<(Priced, WindowStats)> {
+fn price<R: Reader>(
+    reader: &R,
+    ctx: &Ctx,
+    request: &Request,
+    book: &Book,
+) -> Result<(Priced, WindowStats)> {
     let program = ctx.program()?;
     let customer = &request.customer;
     let agreement = agreement_code(reader, customer)?;
-    let agreement_rules = agreement.as_deref().and_then(|code| program.agreement(code));
+    let agreement_rules = agreement
+        .as_deref()
+        .and_then(|code| program.agreement(code));
+    let zero_points = normalize::exact_scale(Decimal::ZERO, program.points.scale);
+    let zero_money = normalize::money(Decimal::ZERO);
     let mut lines = Vec::with_capacity(request.lines.len());
     for (index, input) in request.lines.iter().enumerate() {
         let gross = normalize::money(input.qty * input.unit_price);
-        let host_discount = input.discount.unwrap_or(Decimal::ZERO).round_dp(2);
+        let host_discount = normalize::money(input.discount.unwrap_or(Decimal::ZERO));
         let base = gross - host_discount;
         let (percent, source) = line_discount(program, customer, agreement.as_deref(), input);
         let discount = normalize::money(base * percent / Decimal::ONE_HUNDRED);
@@ -366,7 +421,11 @@ fn price<R: Reader>(reader: &R, ctx: &Ctx, request: &Request, book: &Book) -> Re
             sku: input.sku.trim().to_string(),
             name: input.name.trim().to_string(),
             kind: input.kind,
-            category: input.category.as_ref().map(|c| c.trim().to_string()).filter(|c| !c.is_empty()),
+            category: input
+                .category
+                .as_ref()
+                .map(|c| c.trim().to_string())
+                .filter(|c| !c.is_empty()),
             qty: input.qty,
             unit_price: input.unit_price,
             promo: input.promo,
@@ -376,15 +435,15 @@ fn price<R: Reader>(reader: &R, ctx: &Ctx, request: &Request, book: &Book) -> Re
             discount_source: source,
             discount,
             net,
-            points: Decimal::ZERO,
-            points_money: Decimal::ZERO,
+            points: zero_points,
+            points_money: zero_money,
             money: net,
-            accrual: Decimal::ZERO,
+            accrual: zero_points,
             refunded_qty: Decimal::ZERO,
-            refunded_money: Decimal::ZERO,
-            refunded_points: Decimal::ZERO,
-            refunded_accrual: Decimal::ZERO,
-            refunded_net: Decimal::ZERO,
+            refunded_money: zero_money,
+            refunded_points: zero_points,
+            refunded_accrual: zero_points,
+            refunded_net: zero_money,
         });
     }
     let net_total: Decimal = lines.iter().map(|l| l.net).sum();
@@ -396,11 +455,23 @@ fn price<R: Reader>(reader: &R, ctx: &Ctx, request: &Request, book: &Book) -> Re
     let rules = &program.redemption;
     let eligible: Vec<bool> = lines
         .iter()
-        .map(|l| rules.kinds.contains(&l.kind) && (!l.promo || rules.on_promo_lines) && l.net > Decimal::ZERO)
+        .map(|l| {
+            rules.kinds.contains(&l.kind)
+                && (!l.promo || rules.on_promo_lines)
+                && l.net > Decimal::ZERO
+        })
         .collect();
-    let eligible_total: Decimal = lines.iter().zip(&eligible).filter(|(_, e)| **e).map(|(l, _)| l.net).sum();
-    let caps: Vec<i64> =
-        lines.iter().zip(&eligible).map(|(l, e)| if *e { to_units(l.net, unit_money) } else { 0 }).collect();
+    let eligible_total: Decimal = lines
+        .iter()
+        .zip(&eligible)
+        .filter(|(_, e)| **e)
+        .map(|(l, _)| l.net)
+        .sum();
+    let caps: Vec<i64> = lines
+        .iter()
+        .zip(&eligible)
+        .map(|(l, e)| if *e { to_units(l.net, unit_money) } else { 0 })
+        .collect();
     let mut limited_by = None;
     let cap_money = normalize::money(eligible_total * rules.cap_percent / Decimal::ONE_HUNDRED);
     let mut max_units = to_units(cap_money, unit_money).min(caps.iter().sum());
@@ -419,7 +490,7 @@ fn price<R: Reader>(reader: &R, ctx: &Ctx, request: &Request, book: &Book) -> Re
     } else if limited_by.is_none() && max_units < available_units {
         limited_by = Some("cap".to_string());
     }
-    let max_points = Decimal::from(max_units) * unit;
+    let max_points = normalize::exact_scale(Decimal::from(max_units) * unit, program.points.scale);
     let applied_units = match request.redeem {
         Redeem::None => 0,
         Redeem::Max => max_units,
@@ -444,14 +515,18 @@ fn price<R: Reader>(reader: &R, ctx: &Ctx, request: &Request, book: &Book) -> Re
             to_units(points, unit)
         }
     };
-    let weights: Vec<Decimal> = lines.iter().zip(&eligible).map(|(l, e)| if *e { l.net } else { Decimal::ZERO }).collect();
+    let weights: Vec<Decimal> = lines
+        .iter()
+        .zip(&eligible)
+        .map(|(l, e)| if *e { l.net } else { Decimal::ZERO })
+        .collect();
     let shares = allocate_units(applied_units, &weights, &caps);
     for (line, units) in lines.iter_mut().zip(&shares) {
-        line.points = (Decimal::from(*units) * unit).round_dp(program.points.scale);
+        line.points = normalize::exact_scale(Decimal::from(*units) * unit, program.points.scale);
         line.points_money = normalize::money(Decimal::from(*units) * unit_money);
         line.money = line.net - line.points_money;
     }
-    let applied = Decimal::from(applied_units) * unit;
+    let applied = normalize::exact_scale(Decimal::from(applied_units) * unit, program.points.scale);
 
     // Accrual.
     let accrual_rules = &program.accrual;
@@ -488,7 +563,7 @@ fn price<R: Reader>(reader: &R, ctx: &Ctx, request: &Request, book: &Book) -> Re
         points_money: lines.iter().map(|l| l.points_money).sum(),
         money: lines.iter().map(|l| l.money).sum(),
         accrual: lines.iter().map(|l| l.accrual).sum(),
-        bonus: Decimal::ZERO,
+        bonus: zero_points,
     };
     assert_totals(&lines, &totals)?;
     let stats = tier::window_stats(reader, program, customer.id, ctx.today)?;
@@ -500,7 +575,12 @@ fn price<R: Reader>(reader: &R, ctx: &Ctx, request: &Request, book: &Book) -> Re
             tier: customer.tier.clone(),
             lines,
             totals,
-            redemption: RedemptionInfo { available, max: max_points, applied, limited_by },
+            redemption: RedemptionInfo {
+                available,
+                max: max_points,
+                applied,
+                limited_by,
+            },
             accrual_note: accrual_note.map(str::to_string),
             messages,
             program_version: program.version,
@@ -517,7 +597,10 @@ fn assert_totals(lines: &[VisitLine], totals: &Totals) -> Result<()> {
             && line.points >= Decimal::ZERO
             && line.accrual >= Decimal::ZERO;
         if !consistent {
-            return Err(Error::internal(format!("line {} does not add up", line.index)));
+            return Err(Error::internal(format!(
+                "line {} does not add up",
+                line.index
+            )));
         }
     }
     if totals.net - totals.points_money != totals.money {
@@ -530,13 +613,25 @@ fn format_date(date: NaiveDate) -> String {
     format!("{:02}.{:02}.{}", date.day(), date.month(), date.year())
 }
 
-fn messages(program: &Program, ctx: &Ctx, customer: &Customer, book: &Book, stats: &WindowStats) -> Vec<Message> {
+fn messages(
+    program: &Program,
+    ctx: &Ctx,
+    customer: &Customer,
+    book: &Book,
+    stats: &WindowStats,
+) -> Vec<Message> {
     let mut out = Vec::new();
     let tier_name = customer
         .tier
         .as_deref()
         .and_then(|code| program.tier(code))
-        .map(|t| if t.name.is_empty() { t.code.clone() } else { t.name.clone() });
+        .map(|t| {
+            if t.name.is_empty() {
+                t.code.clone()
+            } else {
+                t.name.clone()
+            }
+        });
     let mut greeting = format!("Клиент: {}", customer.full_name);
     if let Some(name) = &tier_name {
         greeting.push_str(&format!(", уровень {name}"));
@@ -544,21 +639,31 @@ fn messages(program: &Program, ctx: &Ctx, customer: &Customer, book: &Book, stat
     if customer.vip {
         greeting.push_str(", VIP");
     }
-    out.push(Message { kind: "customer".into(), text: greeting });
+    out.push(Message {
+        kind: "customer".into(),
+        text: greeting,
+    });
     if let Some(birthday) = customer.birthday {
         let until = days_until_birthday(birthday, ctx.today);
         let since = days_since_birthday(birthday, ctx.today);
         let text = if until == 0 {
             Some("Сегодня день рождения клиента!".to_string())
         } else if until <= 7 {
-            Some(format!("День рождения через {until} дн. ({:02}.{:02})", birthday.day(), birthday.month()))
+            Some(format!(
+                "День рождения через {until} дн. ({:02}.{:02})",
+                birthday.day(),
+                birthday.month()
+            ))
         } else if since <= 7 {
             Some(format!("День рождения был {since} дн. назад"))
         } else {
             None
         };
         if let Some(text) = text {
-            out.push(Message { kind: "birthday".into(), text });
+            out.push(Message {
+                kind: "birthday".into(),
+                text,
+            });
         }
     }
     let horizon = ctx.today + Duration::days(i64::from(program.expiring_notice_days));
@@ -577,7 +682,10 @@ fn messages(program: &Program, ctx: &Ctx, customer: &Customer, book: &Book, stat
     if let Some(date) = first_date {
         out.push(Message {
             kind: "points_expiring".into(),
-            text: format!("{expiring} баллов сгорят, ближайшие — {}", format_date(date)),
+            text: format!(
+                "{expiring} баллов сгорят, ближайшие — {}",
+                format_date(date)
+            ),
         });
     }
     if book.account.pending > Decimal::ZERO {
@@ -588,14 +696,24 @@ fn messages(program: &Program, ctx: &Ctx, customer: &Customer, book: &Book, stat
     }
     if let Some(tier) = customer.tier.as_deref().and_then(|code| program.tier(code)) {
         for benefit in &tier.benefits {
-            out.push(Message { kind: "benefit".into(), text: benefit.clone() });
+            out.push(Message {
+                kind: "benefit".into(),
+                text: benefit.clone(),
+            });
         }
     }
     if let Some((next, spend, visits)) = tier::next_tier(program, customer.tier.as_deref(), stats) {
-        let name = if next.name.is_empty() { next.code.clone() } else { next.name.clone() };
+        let name = if next.name.is_empty() {
+            next.code.clone()
+        } else {
+            next.name.clone()
+        };
         out.push(Message {
             kind: "tier_progress".into(),
-            text: format!("До уровня {name}: ещё {spend} {} и {visits} визит(ов)", program.currency),
+            text: format!(
+                "До уровня {name}: ещё {spend} {} и {visits} визит(ов)",
+                program.currency
+            ),
         });
     }
     out
@@ -614,11 +732,19 @@ pub fn commit(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: &CheckoutArgs) -> Result<
     let program = ctx.program()?;
     let order_id = match &args.order_id {
         Some(order_id) => normalize::identifier("order_id", order_id)?,
-        None => return Err(Error::invalid("order_id", "commit needs the host's order id")),
+        None => {
+            return Err(Error::invalid(
+                "order_id",
+                "commit needs the host's order id",
+            ));
+        }
     };
     if let Some(existing) = visit::by_order(txn, &order_id)? {
-        return Err(Error::new(ErrorCode::AlreadyExists, format!("order {order_id} is already recorded as visit {existing}"))
-            .with_details(json!({ "field": "order_id", "value": order_id, "visit": existing })));
+        return Err(Error::new(
+            ErrorCode::AlreadyExists,
+            format!("order {order_id} is already recorded as visit {existing}"),
+        )
+        .with_details(json!({ "field": "order_id", "value": order_id, "visit": existing })));
     }
     let request = load_request(txn, ctx, args)?;
     let mut book = Book::load(txn, request.customer.id)?;
@@ -626,14 +752,31 @@ pub fn commit(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: &CheckoutArgs) -> Result<
     let (priced, _) = price(txn, ctx, &request, &book)?;
     let visit_id = next_id(txn, "next_visit")?;
     let redemption = if priced.totals.points > Decimal::ZERO {
-        book.debit(ctx, EntryKind::Redemption, priced.totals.points, Some(visit_id), None, None)?
+        book.debit(
+            ctx,
+            EntryKind::Redemption,
+            priced.totals.points,
+            Some(visit_id),
+            None,
+            None,
+        )?
     } else {
         Vec::new()
     };
     let accrual_lot = if priced.totals.accrual > Decimal::ZERO {
         let expires_on = expiry_date(program, ctx.today);
-        let pending_until = (program.pending_days > 0).then(|| ctx.today + Duration::days(i64::from(program.pending_days)));
-        Some(book.credit(ctx, EntryKind::Accrual, priced.totals.accrual, expires_on, pending_until, Some(visit_id), None, None)?)
+        let pending_until = (program.pending_days > 0)
+            .then(|| ctx.today + Duration::days(i64::from(program.pending_days)));
+        Some(book.credit(
+            ctx,
+            EntryKind::Accrual,
+            priced.totals.accrual,
+            expires_on,
+            pending_until,
+            Some(visit_id),
+            None,
+            None,
+        )?)
     } else {
         None
     };
@@ -691,7 +834,9 @@ pub fn commit(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: &CheckoutArgs) -> Result<
 
 /// The last local day a lot created today may be used.
 pub fn expiry_date(program: &Program, today: NaiveDate) -> Option<NaiveDate> {
-    program.expiry_months.and_then(|months| today.checked_add_months(Months::new(months)))
+    program
+        .expiry_months
+        .and_then(|months| today.checked_add_months(Months::new(months)))
 }
 
 /// A line to refund.
@@ -739,7 +884,14 @@ pub struct RefundResult {
 }
 
 /// Share of `value` for refunding `qty` of `total_qty`, the last refund taking the rest.
-fn share(value: Decimal, already: Decimal, qty: Decimal, left_qty: Decimal, total_qty: Decimal, round: impl Fn(Decimal) -> Decimal) -> Decimal {
+fn share(
+    value: Decimal,
+    already: Decimal,
+    qty: Decimal,
+    left_qty: Decimal,
+    total_qty: Decimal,
+    round: impl Fn(Decimal) -> Decimal,
+) -> Decimal {
     if qty == left_qty {
         value - already
     } else {
@@ -751,26 +903,61 @@ fn share(value: Decimal, already: Decimal, qty: Decimal, left_qty: Decimal, tota
 pub fn refund(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: &RefundArgs) -> Result<RefundResult> {
     let program = ctx.program()?;
     let order_id = normalize::identifier("order_id", &args.order_id)?;
-    let reason = args.reason.as_deref().map(|r| normalize::optional_text("reason", r, TEXT_CHARS_MAX)).transpose()?;
-    let visit_id = visit::by_order(txn, &order_id)?.ok_or_else(|| Error::not_found("order", &order_id))?;
+    let reason = args
+        .reason
+        .as_deref()
+        .map(|r| normalize::optional_text("reason", r, TEXT_CHARS_MAX))
+        .transpose()?;
+    let visit_id =
+        visit::by_order(txn, &order_id)?.ok_or_else(|| Error::not_found("order", &order_id))?;
     let mut visit = visit::load(txn, visit_id)?;
     let requested: Vec<(u32, Decimal)> = match &args.lines {
-        None => visit.lines.iter().filter(|l| l.refunded_qty < l.qty).map(|l| (l.index, l.qty - l.refunded_qty)).collect(),
+        None => visit
+            .lines
+            .iter()
+            .filter(|l| l.refunded_qty < l.qty)
+            .map(|l| (l.index, l.qty - l.refunded_qty))
+            .collect(),
         Some(lines) => {
             if lines.is_empty() || lines.len() > LINES_MAX {
-                return Err(Error::invalid("lines", format!("give 1..={LINES_MAX} lines or omit them")));
+                return Err(Error::invalid(
+                    "lines",
+                    format!("give 1..={LINES_MAX} lines or omit them"),
+                ));
             }
             let mut out: Vec<(u32, Decimal)> = Vec::new();
             for item in lines {
                 let line = visit.lines.get(item.line as usize).ok_or_else(|| {
-                    Error::invalid("lines", format!("visit {visit_id} has no line {}", item.line))
+                    Error::invalid(
+                        "lines",
+                        format!("visit {visit_id} has no line {}", item.line),
+                    )
                 })?;
                 if out.iter().any(|(index, _)| *index == item.line) {
-                    return Err(Error::invalid("lines", format!("line {} is listed twice", item.line)));
+                    return Err(Error::invalid(
+                        "lines",
+                        format!("line {} is listed twice", item.line),
+                    ));
                 }
-                let qty = item.qty.unwrap_or(line.qty - line.refunded_qty);
+                let left = line.qty - line.refunded_qty;
+                if left.is_zero() {
+                    return Err(Error::new(
+                        ErrorCode::RefundExceedsVisit,
+                        format!(
+                            "line {} of order {order_id} is already fully refunded",
+                            item.line
+                        ),
+                    )
+                    .with_details(
+                        json!({ "order_id": order_id, "line": item.line, "left": "0" }),
+                    ));
+                }
+                let qty = item.qty.unwrap_or(left);
                 if qty <= Decimal::ZERO || qty.normalize().scale() > 3 {
-                    return Err(Error::invalid("lines", format!("qty {qty} of line {} must be positive", item.line)));
+                    return Err(Error::invalid(
+                        "lines",
+                        format!("qty {qty} of line {} must be positive", item.line),
+                    ));
                 }
                 out.push((item.line, qty));
             }
@@ -778,8 +965,11 @@ pub fn refund(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: &RefundArgs) -> Result<Re
         }
     };
     if requested.is_empty() {
-        return Err(Error::new(ErrorCode::RefundExceedsVisit, format!("order {order_id} is already fully refunded"))
-            .with_details(json!({ "order_id": order_id, "visit": visit_id })));
+        return Err(Error::new(
+            ErrorCode::RefundExceedsVisit,
+            format!("order {order_id} is already fully refunded"),
+        )
+        .with_details(json!({ "order_id": order_id, "visit": visit_id })));
     }
     let mut money = Decimal::ZERO;
     let mut points_back = Decimal::ZERO;
@@ -791,15 +981,47 @@ pub fn refund(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: &RefundArgs) -> Result<Re
         if *qty > left {
             return Err(Error::new(
                 ErrorCode::RefundExceedsVisit,
-                format!("line {index} of order {order_id} has {left} left to refund, {qty} requested"),
+                format!(
+                    "line {index} of order {order_id} has {left} left to refund, {qty} requested"
+                ),
             )
-            .with_details(json!({ "order_id": order_id, "line": index, "left": left.to_string() })));
+            .with_details(
+                json!({ "order_id": order_id, "line": index, "left": left.to_string() }),
+            ));
         }
         let scale = program.points.scale;
-        let line_money = share(line.money, line.refunded_money, *qty, left, line.qty, normalize::money);
-        let line_points = share(line.points, line.refunded_points, *qty, left, line.qty, |v| normalize::points_floor(v, scale));
-        let line_accrual = share(line.accrual, line.refunded_accrual, *qty, left, line.qty, |v| normalize::points_floor(v, scale));
-        let line_net = share(line.net, line.refunded_net, *qty, left, line.qty, normalize::money);
+        let line_money = share(
+            line.money,
+            line.refunded_money,
+            *qty,
+            left,
+            line.qty,
+            normalize::money,
+        );
+        let line_points = share(
+            line.points,
+            line.refunded_points,
+            *qty,
+            left,
+            line.qty,
+            |v| normalize::points_floor(v, scale),
+        );
+        let line_accrual = share(
+            line.accrual,
+            line.refunded_accrual,
+            *qty,
+            left,
+            line.qty,
+            |v| normalize::points_floor(v, scale),
+        );
+        let line_net = share(
+            line.net,
+            line.refunded_net,
+            *qty,
+            left,
+            line.qty,
+            normalize::money,
+        );
         line.refunded_qty += *qty;
         line.refunded_money += line_money;
         line.refunded_points += line_points;
@@ -817,7 +1039,9 @@ pub fn refund(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: &RefundArgs) -> Result<Re
     let mut left = points_back;
     while left > Decimal::ZERO {
         let Some(mut part) = visit.redemption_left.pop() else {
-            return Err(Error::internal(format!("visit {visit_id} has fewer redeemed points left than its lines say")));
+            return Err(Error::internal(format!(
+                "visit {visit_id} has fewer redeemed points left than its lines say"
+            )));
         };
         if part.points > left {
             let mut rest: Allocation = part.clone();
@@ -870,7 +1094,11 @@ mod tests {
 
     #[test]
     fn allocation_is_exact_and_deterministic() {
-        let weights = [Decimal::new(100, 0), Decimal::new(100, 0), Decimal::new(100, 0)];
+        let weights = [
+            Decimal::new(100, 0),
+            Decimal::new(100, 0),
+            Decimal::new(100, 0),
+        ];
         let caps = [100, 100, 100];
         let shares = allocate_units(100, &weights, &caps);
         assert_eq!(shares.iter().sum::<i64>(), 100);
@@ -879,7 +1107,11 @@ mod tests {
 
     #[test]
     fn allocation_respects_caps() {
-        let weights = [Decimal::new(5, 1), Decimal::new(5, 1), Decimal::new(1000, 0)];
+        let weights = [
+            Decimal::new(5, 1),
+            Decimal::new(5, 1),
+            Decimal::new(1000, 0),
+        ];
         let caps = [0, 0, 1000];
         let shares = allocate_units(1000, &weights, &caps);
         assert_eq!(shares, vec![0, 0, 1000]);

@@ -33,13 +33,19 @@ impl Ctx {
     /// The programme, or `no_program`.
     pub fn program(&self) -> Result<&Program> {
         self.program.as_deref().ok_or_else(|| {
-            Error::new(crate::ErrorCode::NoProgram, "no programme is set; call program.set first")
+            Error::new(
+                crate::ErrorCode::NoProgram,
+                "no programme is set; call program.set first",
+            )
         })
     }
 
     /// ISO country for phones typed without a code.
     pub fn default_country(&self) -> &str {
-        self.program.as_deref().map(|p| p.default_country.as_str()).unwrap_or("RU")
+        self.program
+            .as_deref()
+            .map(|p| p.default_country.as_str())
+            .unwrap_or("RU")
     }
 }
 
@@ -47,7 +53,9 @@ impl Ctx {
 pub fn next_id(txn: &mut WriteTxn<'_>, counter: &str) -> Result<u64> {
     let key = keys::meta(counter);
     let current: u64 = txn.get(&key)?.unwrap_or(0);
-    let next = current.checked_add(1).ok_or_else(|| Error::internal(format!("counter {counter} overflowed")))?;
+    let next = current
+        .checked_add(1)
+        .ok_or_else(|| Error::internal(format!("counter {counter} overflowed")))?;
     txn.put(key, &next)?;
     Ok(next)
 }
@@ -72,7 +80,11 @@ pub fn days_until_birthday(birthday: NaiveDate, from: NaiveDate) -> i64 {
             .unwrap_or(from)
     };
     let this_year = in_year(from.year());
-    let next = if this_year >= from { this_year } else { in_year(from.year() + 1) };
+    let next = if this_year >= from {
+        this_year
+    } else {
+        in_year(from.year() + 1)
+    };
     (next - from).num_days()
 }
 
@@ -85,7 +97,11 @@ pub fn days_since_birthday(birthday: NaiveDate, from: NaiveDate) -> i64 {
             .unwrap_or(from)
     };
     let this_year = in_year(from.year());
-    let last = if this_year <= from { this_year } else { in_year(from.year() - 1) };
+    let last = if this_year <= from {
+        this_year
+    } else {
+        in_year(from.year() - 1)
+    };
     (from - last).num_days()
 }
 

@@ -134,7 +134,11 @@ pub struct Customer {
 impl Customer {
     /// Whether the customer agreed to contact through a channel (and is not blacklisted).
     pub fn may_contact(&self, channel: Channel) -> bool {
-        !self.blacklisted && self.consents.iter().any(|c| c.channel == channel && c.granted)
+        !self.blacklisted
+            && self
+                .consents
+                .iter()
+                .any(|c| c.channel == channel && c.granted)
     }
 }
 
@@ -187,7 +191,10 @@ pub struct CustomerRef {
 impl CustomerRef {
     /// Reference by id.
     pub fn id(id: u64) -> CustomerRef {
-        CustomerRef { id: Some(id), ..CustomerRef::default() }
+        CustomerRef {
+            id: Some(id),
+            ..CustomerRef::default()
+        }
     }
 }
 
@@ -208,12 +215,17 @@ fn name_key(word: &str, id: u64) -> Vec<u8> {
 }
 
 fn birthday_key(birthday: NaiveDate, id: u64) -> Vec<u8> {
-    KeyBuilder::new(tag::BIRTHDAY).u16((birthday.month() * 100 + birthday.day()) as u16).u64(id).build()
+    KeyBuilder::new(tag::BIRTHDAY)
+        .u16((birthday.month() * 100 + birthday.day()) as u16)
+        .u64(id)
+        .build()
 }
 
 /// Birthday index prefix for a month and day.
 pub fn birthday_prefix(month: u32, day: u32) -> Vec<u8> {
-    KeyBuilder::new(tag::BIRTHDAY).u16((month * 100 + day) as u16).build()
+    KeyBuilder::new(tag::BIRTHDAY)
+        .u16((month * 100 + day) as u16)
+        .build()
 }
 
 /// Load a customer by id.
@@ -261,13 +273,26 @@ pub fn resolve<R: Reader>(reader: &R, ctx: &Ctx, reference: &CustomerRef) -> Res
         return load(reader, card.customer);
     }
     let (kind, value, what) = if let Some(phone) = &reference.phone {
-        (unique::PHONE, normalize::phone("customer.phone", phone, ctx.default_country())?, "customer with phone")
+        (
+            unique::PHONE,
+            normalize::phone("customer.phone", phone, ctx.default_country())?,
+            "customer with phone",
+        )
     } else if let Some(email) = &reference.email {
-        (unique::EMAIL, normalize::email("customer.email", email)?, "customer with email")
+        (
+            unique::EMAIL,
+            normalize::email("customer.email", email)?,
+            "customer with email",
+        )
     } else if let Some(external) = &reference.external_id {
-        (unique::EXTERNAL_ID, normalize::identifier("customer.external_id", external)?, "customer with external id")
+        (
+            unique::EXTERNAL_ID,
+            normalize::identifier("customer.external_id", external)?,
+            "customer with external id",
+        )
     } else if let Some(plate) = &reference.plate {
-        let vehicle = crate::vehicle::find_by_plate(reader, &normalize::plate("customer.plate", plate)?)?;
+        let vehicle =
+            crate::vehicle::find_by_plate(reader, &normalize::plate("customer.plate", plate)?)?;
         return load(reader, vehicle.customer);
     } else if let Some(vin) = &reference.vin {
         let vehicle = crate::vehicle::find_by_vin(reader, &normalize::vin("customer.vin", vin)?)?;
@@ -280,18 +305,28 @@ pub fn resolve<R: Reader>(reader: &R, ctx: &Ctx, reference: &CustomerRef) -> Res
 }
 
 /// Resolve and refuse blocked customers (for loyalty operations).
-pub fn resolve_active<R: Reader>(reader: &R, ctx: &Ctx, reference: &CustomerRef) -> Result<Customer> {
+pub fn resolve_active<R: Reader>(
+    reader: &R,
+    ctx: &Ctx,
+    reference: &CustomerRef,
+) -> Result<Customer> {
     let customer = resolve(reader, ctx, reference)?;
     if customer.status == CustomerStatus::Blocked {
-        return Err(Error::new(ErrorCode::Blocked, format!("customer {} is blocked", customer.id))
-            .with_details(json!({ "customer": customer.id })));
+        return Err(Error::new(
+            ErrorCode::Blocked,
+            format!("customer {} is blocked", customer.id),
+        )
+        .with_details(json!({ "customer": customer.id })));
     }
     Ok(customer)
 }
 
 fn taken(what: &str, value: &str, owner: u64) -> Error {
-    Error::new(ErrorCode::AlreadyExists, format!("{what} {value} already belongs to customer {owner}"))
-        .with_details(json!({ "field": what, "value": value, "customer": owner }))
+    Error::new(
+        ErrorCode::AlreadyExists,
+        format!("{what} {value} already belongs to customer {owner}"),
+    )
+    .with_details(json!({ "field": what, "value": value, "customer": owner }))
 }
 
 /// Claim a unique index value for `id`, refusing one held by another customer.
@@ -382,7 +417,11 @@ fn consents_from(input: &ConsentInput, at: DateTime<Utc>, previous: &[Consent]) 
                 existing.granted = *granted;
                 existing.at = at;
             }
-            None => out.push(Consent { channel: *channel, granted: *granted, at }),
+            None => out.push(Consent {
+                channel: *channel,
+                granted: *granted,
+                at,
+            }),
         }
     }
     out.sort_by_key(|c| c.channel);
@@ -407,7 +446,11 @@ fn opt_text(field: &str, value: &Option<String>, max: usize) -> Result<Option<St
         None => Ok(None),
         Some(v) => {
             let cleaned = normalize::optional_text(field, v, max)?;
-            Ok(if cleaned.is_empty() { None } else { Some(cleaned) })
+            Ok(if cleaned.is_empty() {
+                None
+            } else {
+                Some(cleaned)
+            })
         }
     }
 }
@@ -416,16 +459,28 @@ fn opt_text(field: &str, value: &Option<String>, max: usize) -> Result<Option<St
 pub fn register(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: RegisterArgs) -> Result<Customer> {
     let full_name = normalize::text("full_name", &args.full_name, TEXT_CHARS_MAX)?;
     let phone = args.phone.as_deref().filter(|p| !p.trim().is_empty());
-    let phone = phone.map(|p| normalize::phone("phone", p, ctx.default_country())).transpose()?;
+    let phone = phone
+        .map(|p| normalize::phone("phone", p, ctx.default_country()))
+        .transpose()?;
     let email = args.email.as_deref().filter(|e| !e.trim().is_empty());
     let email = email.map(|e| normalize::email("email", e)).transpose()?;
-    let birthday = args.birthday.map(|b| normalize::birthday("birthday", b, ctx.today)).transpose()?;
-    let external_id = args.external_id.as_deref().map(|e| normalize::identifier("external_id", e)).transpose()?;
+    let birthday = args
+        .birthday
+        .map(|b| normalize::birthday("birthday", b, ctx.today))
+        .transpose()?;
+    let external_id = args
+        .external_id
+        .as_deref()
+        .map(|e| normalize::identifier("external_id", e))
+        .transpose()?;
     let company = match &args.company {
         Some(reference) => {
             let company = resolve(txn, ctx, reference)?;
             if company.kind != CustomerKind::Corporate {
-                return Err(Error::invalid("company", format!("customer {} is not corporate", company.id)));
+                return Err(Error::invalid(
+                    "company",
+                    format!("customer {} is not corporate", company.id),
+                ));
             }
             Some(company.id)
         }
@@ -474,9 +529,24 @@ pub fn register(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: RegisterArgs) -> Result
 /// Bring every index in line with `new`, removing what `old` had.
 fn index(txn: &mut WriteTxn<'_>, old: Option<&Customer>, new: &Customer) -> Result<()> {
     let pairs: [(u8, &str, Option<&String>, Option<&String>); 3] = [
-        (unique::PHONE, "phone", old.and_then(|o| o.phone.as_ref()), new.phone.as_ref()),
-        (unique::EMAIL, "email", old.and_then(|o| o.email.as_ref()), new.email.as_ref()),
-        (unique::EXTERNAL_ID, "external_id", old.and_then(|o| o.external_id.as_ref()), new.external_id.as_ref()),
+        (
+            unique::PHONE,
+            "phone",
+            old.and_then(|o| o.phone.as_ref()),
+            new.phone.as_ref(),
+        ),
+        (
+            unique::EMAIL,
+            "email",
+            old.and_then(|o| o.email.as_ref()),
+            new.email.as_ref(),
+        ),
+        (
+            unique::EXTERNAL_ID,
+            "external_id",
+            old.and_then(|o| o.external_id.as_ref()),
+            new.external_id.as_ref(),
+        ),
     ];
     for (kind, what, before, after) in pairs {
         if before == after {
@@ -600,10 +670,16 @@ pub fn update(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: UpdateArgs) -> Result<Cus
             .transpose()?;
     }
     if let Some(email) = &args.email {
-        new.email = email.as_deref().filter(|e| !e.trim().is_empty()).map(|e| normalize::email("email", e)).transpose()?;
+        new.email = email
+            .as_deref()
+            .filter(|e| !e.trim().is_empty())
+            .map(|e| normalize::email("email", e))
+            .transpose()?;
     }
     if let Some(birthday) = args.birthday {
-        new.birthday = birthday.map(|b| normalize::birthday("birthday", b, ctx.today)).transpose()?;
+        new.birthday = birthday
+            .map(|b| normalize::birthday("birthday", b, ctx.today))
+            .transpose()?;
     }
     if let Some(gender) = args.gender {
         new.gender = gender;
@@ -616,7 +692,10 @@ pub fn update(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: UpdateArgs) -> Result<Cus
             Some(reference) => {
                 let company = resolve(txn, ctx, reference)?;
                 if company.kind != CustomerKind::Corporate || company.id == new.id {
-                    return Err(Error::invalid("company", format!("customer {} is not another corporate customer", company.id)));
+                    return Err(Error::invalid(
+                        "company",
+                        format!("customer {} is not another corporate customer", company.id),
+                    ));
                 }
                 Some(company.id)
             }
@@ -652,7 +731,10 @@ pub fn update(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: UpdateArgs) -> Result<Cus
     tags.retain(|t| !removed.contains(t));
     new.tags = tags;
     if let Some(external_id) = &args.external_id {
-        new.external_id = external_id.as_deref().map(|e| normalize::identifier("external_id", e)).transpose()?;
+        new.external_id = external_id
+            .as_deref()
+            .map(|e| normalize::identifier("external_id", e))
+            .transpose()?;
     }
     if let Some(notes) = &args.notes {
         new.notes = opt_text("notes", notes, NOTES_CHARS_MAX)?;
@@ -676,7 +758,10 @@ fn ean13_check(digits: &str) -> u32 {
 fn validate_card_number(number: &str) -> Result<String> {
     let number = normalize::identifier("card", number)?;
     if number.len() < 4 || number.len() > 32 || !number.chars().all(|c| c.is_ascii_alphanumeric()) {
-        return Err(Error::invalid("card", format!("'{number}' must be 4 to 32 Latin letters and digits")));
+        return Err(Error::invalid(
+            "card",
+            format!("'{number}' must be 4 to 32 Latin letters and digits"),
+        ));
     }
     Ok(number.to_uppercase())
 }
@@ -713,7 +798,10 @@ pub fn issue_card(
         if !replace {
             return Err(Error::new(
                 ErrorCode::AlreadyExists,
-                format!("customer {} already has active card {current}; block it or pass replace: true", customer.id),
+                format!(
+                    "customer {} already has active card {current}; block it or pass replace: true",
+                    customer.id
+                ),
             )
             .with_details(json!({ "field": "card", "value": current, "customer": customer.id })));
         }
@@ -770,13 +858,20 @@ pub struct BlockCardArgs {
 }
 
 /// Block a card; the balance stays with the customer. Optionally reissue.
-pub fn block_card(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: BlockCardArgs) -> Result<(Card, Option<Card>)> {
+pub fn block_card(
+    txn: &mut WriteTxn<'_>,
+    ctx: &Ctx,
+    args: BlockCardArgs,
+) -> Result<(Card, Option<Card>)> {
     let number = validate_card_number(&args.card)?;
     let reason = normalize::text("reason", &args.reason, TEXT_CHARS_MAX)?;
     let mut card: Card = must(txn.get(&card_key(&number))?, "card", &number)?;
     if !card.active {
-        return Err(Error::new(ErrorCode::Blocked, format!("card {number} is already blocked"))
-            .with_details(json!({ "card": number, "customer": card.customer })));
+        return Err(Error::new(
+            ErrorCode::Blocked,
+            format!("card {number} is already blocked"),
+        )
+        .with_details(json!({ "card": number, "customer": card.customer })));
     }
     card.active = false;
     card.blocked_at = Some(ctx.at);
@@ -864,7 +959,10 @@ fn unhex(text: &str) -> Result<Vec<u8>> {
     }
     (0..text.len())
         .step_by(2)
-        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).map_err(|_| Error::invalid("after", "not a cursor from customer.find")))
+        .map(|i| {
+            u8::from_str_radix(&text[i..i + 2], 16)
+                .map_err(|_| Error::invalid("after", "not a cursor from customer.find"))
+        })
         .collect()
 }
 
@@ -872,18 +970,30 @@ fn unhex(text: &str) -> Result<Vec<u8>> {
 pub fn find<R: Reader>(reader: &R, ctx: &Ctx, args: &FindArgs) -> Result<FindPage> {
     let limit = args.limit.unwrap_or(20);
     if limit == 0 || limit > FIND_LIMIT_MAX {
-        return Err(Error::invalid("limit", format!("must be 1..={FIND_LIMIT_MAX}")));
+        return Err(Error::invalid(
+            "limit",
+            format!("must be 1..={FIND_LIMIT_MAX}"),
+        ));
     }
     if let Some(by) = &args.by {
         return match resolve(reader, ctx, by) {
-            Ok(customer) => Ok(FindPage { items: vec![CustomerSummary::from(&customer)], next: None }),
-            Err(err) if err.code == ErrorCode::NotFound => Ok(FindPage { items: Vec::new(), next: None }),
+            Ok(customer) => Ok(FindPage {
+                items: vec![CustomerSummary::from(&customer)],
+                next: None,
+            }),
+            Err(err) if err.code == ErrorCode::NotFound => Ok(FindPage {
+                items: Vec::new(),
+                next: None,
+            }),
             Err(err) => Err(err),
         };
     }
     let query = args.query.as_deref().unwrap_or("").trim();
     if query.is_empty() {
-        return Err(Error::invalid("query", "give a query (name or phone prefix) or by"));
+        return Err(Error::invalid(
+            "query",
+            "give a query (name or phone prefix) or by",
+        ));
     }
     if query.chars().count() > TEXT_CHARS_MAX {
         return Err(Error::too_large("query", TEXT_CHARS_MAX));
@@ -891,11 +1001,21 @@ pub fn find<R: Reader>(reader: &R, ctx: &Ctx, args: &FindArgs) -> Result<FindPag
     let (prefix, words) = if normalize::looks_like_phone(query) {
         let phone = normalize::phone_prefix(query, ctx.default_country())
             .ok_or_else(|| Error::invalid("query", "type at least 3 digits of the phone"))?;
-        (KeyBuilder::new(tag::UNIQUE).byte(unique::PHONE).str(&phone).build(), Vec::new())
+        (
+            KeyBuilder::new(tag::UNIQUE)
+                .byte(unique::PHONE)
+                .str(&phone)
+                .build(),
+            Vec::new(),
+        )
     } else {
         let folded = normalize::fold_name(query);
         let words: Vec<String> = folded.split(' ').map(str::to_string).collect();
-        let first = words.iter().max_by_key(|w| w.len()).cloned().unwrap_or_default();
+        let first = words
+            .iter()
+            .max_by_key(|w| w.len())
+            .cloned()
+            .unwrap_or_default();
         (KeyBuilder::new(tag::NAME).str(&first).build(), words)
     };
     let end = keys::prefix_end(&prefix);
@@ -903,7 +1023,10 @@ pub fn find<R: Reader>(reader: &R, ctx: &Ctx, args: &FindArgs) -> Result<FindPag
         Some(cursor) => {
             let mut key = unhex(cursor)?;
             if !key.starts_with(&prefix) {
-                return Err(Error::invalid("after", "the cursor belongs to another query"));
+                return Err(Error::invalid(
+                    "after",
+                    "the cursor belongs to another query",
+                ));
             }
             key.push(0);
             key
@@ -925,11 +1048,14 @@ pub fn find<R: Reader>(reader: &R, ctx: &Ctx, args: &FindArgs) -> Result<FindPag
             let id = if words.is_empty() {
                 crate::store::decode::<u64>(key, value)?
             } else {
-                read_u64(key, key.len().saturating_sub(8)).ok_or_else(|| Error::corrupted("name index key too short"))?
+                read_u64(key, key.len().saturating_sub(8))
+                    .ok_or_else(|| Error::corrupted("name index key too short"))?
             };
             let customer = load(reader, id)?;
             let name_words = name_words(&customer.full_name);
-            let all_match = words.iter().all(|w| name_words.iter().any(|n| n.starts_with(w.as_str())));
+            let all_match = words
+                .iter()
+                .all(|w| name_words.iter().any(|n| n.starts_with(w.as_str())));
             if all_match && !items.iter().any(|i| i.id == id) {
                 items.push(CustomerSummary::from(&customer));
             }
@@ -943,5 +1069,8 @@ pub fn find<R: Reader>(reader: &R, ctx: &Ctx, args: &FindArgs) -> Result<FindPag
             start.push(0);
         }
     }
-    Ok(FindPage { items, next: last_key.map(|k| hex(&k)) })
+    Ok(FindPage {
+        items,
+        next: last_key.map(|k| hex(&k)),
+    })
 }

@@ -70,11 +70,19 @@ impl EngineOptions {
         }
         let options: EngineOptions = serde_json::from_str(text)
             .map_err(|err| Error::new(ErrorCode::InvalidArgument, format!("options: {err}")))?;
-        if options.cache_capacity_bytes < 1024 * 1024 || options.cache_capacity_bytes > 64 * 1024 * 1024 * 1024 {
-            return Err(Error::invalid("cache_capacity_bytes", "must be 1 MiB..=64 GiB"));
+        if options.cache_capacity_bytes < 1024 * 1024
+            || options.cache_capacity_bytes > 64 * 1024 * 1024 * 1024
+        {
+            return Err(Error::invalid(
+                "cache_capacity_bytes",
+                "must be 1 MiB..=64 GiB",
+            ));
         }
         if options.request_bytes_max < 1024 || options.request_bytes_max > 64 * 1024 * 1024 {
-            return Err(Error::invalid("request_bytes_max", "must be 1 KiB..=64 MiB"));
+            return Err(Error::invalid(
+                "request_bytes_max",
+                "must be 1 KiB..=64 MiB",
+            ));
         }
         Ok(options)
     }
@@ -104,7 +112,10 @@ fn check_format(backend: &dyn Backend, path: &Path) -> Result<u64> {
     let format: u32 = match backend.get(&format_key)? {
         Some(bytes) => store_mod::decode(&format_key, &bytes)?,
         None => {
-            return Err(Error::corrupted(format!("{} has no format version: not a Pitstop store, or damaged", path.display())));
+            return Err(Error::corrupted(format!(
+                "{} has no format version: not a Pitstop store, or damaged",
+                path.display()
+            )));
         }
     };
     if format > store_mod::FORMAT_VERSION || format == 0 {
@@ -121,7 +132,12 @@ fn check_format(backend: &dyn Backend, path: &Path) -> Result<u64> {
     let seq_key = keys::meta(keys::META_SEQ);
     let seq: u64 = match backend.get(&seq_key)? {
         Some(bytes) => store_mod::decode(&seq_key, &bytes)?,
-        None => return Err(Error::corrupted(format!("{} has no sequence number", path.display()))),
+        None => {
+            return Err(Error::corrupted(format!(
+                "{} has no sequence number",
+                path.display()
+            )));
+        }
     };
     if let Some(durable) = backend.recorded_durable_seq()?
         && durable > seq
@@ -139,7 +155,9 @@ impl Engine {
     /// Open (or create) the store at `path`.
     pub fn open(path: impl AsRef<Path>, options: EngineOptions) -> Result<Engine> {
         let path = path.as_ref().to_path_buf();
-        let sled_options = SledOptions { cache_capacity_bytes: options.cache_capacity_bytes };
+        let sled_options = SledOptions {
+            cache_capacity_bytes: options.cache_capacity_bytes,
+        };
         let (backend, _created) = SledBackend::open(&path, &sled_options)?;
         let seq = check_format(&backend, &path)?;
         let durability = match options.durability {
@@ -179,14 +197,20 @@ impl Engine {
 
     fn check_open(&self) -> Result<()> {
         if self.closed.load(Ordering::SeqCst) {
-            return Err(Error::new(ErrorCode::Closed, format!("the store at {} is closed", self.path.display())));
+            return Err(Error::new(
+                ErrorCode::Closed,
+                format!("the store at {} is closed", self.path.display()),
+            ));
         }
         Ok(())
     }
 
     /// The current programme.
     pub fn program(&self) -> Option<Arc<Program>> {
-        self.program.read().unwrap_or_else(|p| p.into_inner()).clone()
+        self.program
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     fn context(&self, at: Option<DateTime<Utc>>) -> Ctx {
@@ -197,7 +221,9 @@ impl Engine {
     /// response (`{"ok": true, "result": ...}` or `{"ok": false, "error": ...}`).
     /// Never panics.
     pub fn execute_json(&self, request: &str) -> String {
-        let outcome = self.parse_request(request).and_then(|(op, args)| self.execute(&op, args));
+        let outcome = self
+            .parse_request(request)
+            .and_then(|(op, args)| self.execute(&op, args));
         response(outcome)
     }
 
@@ -216,18 +242,35 @@ impl Engine {
         if request.len() > self.options.request_bytes_max {
             return Err(Error::too_large("request", self.options.request_bytes_max));
         }
-        let value: Value = serde_json::from_str(request)
-            .map_err(|err| Error::new(ErrorCode::InvalidRequest, format!("the request is not valid JSON: {err}")))?;
+        let value: Value = serde_json::from_str(request).map_err(|err| {
+            Error::new(
+                ErrorCode::InvalidRequest,
+                format!("the request is not valid JSON: {err}"),
+            )
+        })?;
         let Value::Object(mut object) = value else {
-            return Err(Error::new(ErrorCode::InvalidRequest, "the request must be a JSON object with op and args"));
+            return Err(Error::new(
+                ErrorCode::InvalidRequest,
+                "the request must be a JSON object with op and args",
+            ));
         };
         let op = match object.remove("op") {
             Some(Value::String(op)) => op,
-            _ => return Err(Error::new(ErrorCode::InvalidRequest, "the request needs \"op\" as a string")),
+            _ => {
+                return Err(Error::new(
+                    ErrorCode::InvalidRequest,
+                    "the request needs \"op\" as a string",
+                ));
+            }
         };
-        let args = object.remove("args").unwrap_or_else(|| Value::Object(Map::new()));
+        let args = object
+            .remove("args")
+            .unwrap_or_else(|| Value::Object(Map::new()));
         if let Some(extra) = object.keys().next() {
-            return Err(Error::new(ErrorCode::InvalidRequest, format!("unknown request field \"{extra}\"")));
+            return Err(Error::new(
+                ErrorCode::InvalidRequest,
+                format!("unknown request field \"{extra}\""),
+            ));
         }
         Ok((op, args))
     }
@@ -255,7 +298,11 @@ impl Engine {
     }
 
     /// Run a read-only operation over a consistent view.
-    pub(crate) fn read_op<A, T>(&self, args: Map<String, Value>, f: impl FnOnce(&store_mod::ReadTxn<'_>, &Ctx, A) -> Result<T>) -> Result<Value>
+    pub(crate) fn read_op<A, T>(
+        &self,
+        args: Map<String, Value>,
+        f: impl FnOnce(&store_mod::ReadTxn<'_>, &Ctx, A) -> Result<T>,
+    ) -> Result<Value>
     where
         A: DeserializeOwned,
         T: Serialize,
@@ -287,7 +334,9 @@ impl Engine {
         let guard = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         self.store.check_healthy()?;
         let mut txn = self.store.write();
-        let idempotency_key = common.idempotency_key.map(|key| KeyBuilder::new(tag::IDEMPOTENCY).str(&key).build());
+        let idempotency_key = common
+            .idempotency_key
+            .map(|key| KeyBuilder::new(tag::IDEMPOTENCY).str(&key).build());
         if let Some(key) = &idempotency_key
             && let Some(record) = txn.get::<IdempotencyRecord>(key)?
         {
@@ -296,20 +345,30 @@ impl Engine {
             if record.op != op || record.hash != hash {
                 return Err(Error::new(
                     ErrorCode::IdempotencyConflict,
-                    format!("idempotency key {} was used for another request ({})", keys::display(&key[1..]), record.op),
+                    format!(
+                        "idempotency key {} was used for another request ({})",
+                        keys::display(&key[1..]),
+                        record.op
+                    ),
                 )
                 .with_details(json!({ "first_op": record.op, "first_at": record.at })));
             }
             // The first request may still be waiting for its sync: acknowledge the
             // replay only once what it returns is durable too.
             self.store.wait_durable(self.store.applied_seq())?;
-            return serde_json::from_str(&record.result).map_err(|err| Error::corrupted(format!("idempotency record: {err}")));
+            return serde_json::from_str(&record.result)
+                .map_err(|err| Error::corrupted(format!("idempotency record: {err}")));
         }
         let ctx = self.context(common.at);
         let result = f(&mut txn, &ctx, typed)?;
         let value = to_value(&result)?;
         if let Some(key) = idempotency_key {
-            let record = IdempotencyRecord { op: op.to_string(), hash, result: value.to_string(), at: ctx.at };
+            let record = IdempotencyRecord {
+                op: op.to_string(),
+                hash,
+                result: value.to_string(),
+                at: ctx.at,
+            };
             txn.put(key, &record)?;
         }
         let seq = txn.commit()?;
@@ -324,7 +383,12 @@ impl Engine {
             let mut program = Program::from_json(args.program)?;
             let current: u32 = txn.get(&keys::meta(keys::META_PROGRAM))?.unwrap_or(0);
             program.version = current + 1;
-            txn.put_json(KeyBuilder::new(tag::PROGRAM).u64(u64::from(program.version)).build(), &program)?;
+            txn.put_json(
+                KeyBuilder::new(tag::PROGRAM)
+                    .u64(u64::from(program.version))
+                    .build(),
+                &program,
+            )?;
             txn.put(keys::meta(keys::META_PROGRAM), &program.version)?;
             Ok(program)
         })?;
@@ -351,15 +415,27 @@ impl Engine {
     }
 
     /// Restore a backup into a new store at `path` (then open it with [`Engine::open`]).
-    pub fn restore(backup_path: &Path, path: &Path, options: &EngineOptions) -> Result<BackupSummary> {
-        backup::restore(backup_path, path, &SledOptions { cache_capacity_bytes: options.cache_capacity_bytes })
+    pub fn restore(
+        backup_path: &Path,
+        path: &Path,
+        options: &EngineOptions,
+    ) -> Result<BackupSummary> {
+        backup::restore(
+            backup_path,
+            path,
+            &SledOptions {
+                cache_capacity_bytes: options.cache_capacity_bytes,
+            },
+        )
     }
 
     /// Typed convenience for Rust callers: serialize `args`, execute, decode the result.
     pub fn call<A: Serialize, R: DeserializeOwned>(&self, op: &str, args: &A) -> Result<R> {
-        let args = serde_json::to_value(args).map_err(|err| Error::invalid("args", err.to_string()))?;
+        let args =
+            serde_json::to_value(args).map_err(|err| Error::invalid("args", err.to_string()))?;
         let value = self.execute(op, args)?;
-        serde_json::from_value(value).map_err(|err| Error::internal(format!("{op} returned an unexpected shape: {err}")))
+        serde_json::from_value(value)
+            .map_err(|err| Error::internal(format!("{op} returned an unexpected shape: {err}")))
     }
 }
 
@@ -374,15 +450,23 @@ fn load_current_program(store: &Store) -> Result<Option<Program>> {
     let Some(version) = view.get::<u32>(&keys::meta(keys::META_PROGRAM))? else {
         return Ok(None);
     };
-    view.get_json::<Program>(&KeyBuilder::new(tag::PROGRAM).u64(u64::from(version)).build())?
-        .map(Some)
-        .ok_or_else(|| Error::corrupted(format!("programme version {version} is missing")))
+    view.get_json::<Program>(
+        &KeyBuilder::new(tag::PROGRAM)
+            .u64(u64::from(version))
+            .build(),
+    )?
+    .map(Some)
+    .ok_or_else(|| Error::corrupted(format!("programme version {version} is missing")))
 }
 
 /// Load a stored programme version.
 pub(crate) fn load_program<R: Reader>(reader: &R, version: u32) -> Result<Program> {
     reader
-        .get_json::<Program>(&KeyBuilder::new(tag::PROGRAM).u64(u64::from(version)).build())?
+        .get_json::<Program>(
+            &KeyBuilder::new(tag::PROGRAM)
+                .u64(u64::from(version))
+                .build(),
+        )?
         .ok_or_else(|| Error::not_found("programme version", version))
 }
 
@@ -405,16 +489,28 @@ fn take_common(args: &mut Map<String, Value>, mutates: bool) -> Result<Common> {
         None | Some(Value::Null) => None,
         Some(Value::String(key)) => {
             if !mutates {
-                return Err(Error::invalid("idempotency_key", "only operations that change state take one"));
+                return Err(Error::invalid(
+                    "idempotency_key",
+                    "only operations that change state take one",
+                ));
             }
-            if key.is_empty() || key.chars().count() > IDEMPOTENCY_KEY_CHARS_MAX || key.chars().any(char::is_control) {
-                return Err(Error::invalid("idempotency_key", format!("must be 1..={IDEMPOTENCY_KEY_CHARS_MAX} printable characters")));
+            if key.is_empty()
+                || key.chars().count() > IDEMPOTENCY_KEY_CHARS_MAX
+                || key.chars().any(char::is_control)
+            {
+                return Err(Error::invalid(
+                    "idempotency_key",
+                    format!("must be 1..={IDEMPOTENCY_KEY_CHARS_MAX} printable characters"),
+                ));
             }
             Some(key)
         }
         Some(_) => return Err(Error::invalid("idempotency_key", "must be a string")),
     };
-    Ok(Common { at, idempotency_key })
+    Ok(Common {
+        at,
+        idempotency_key,
+    })
 }
 
 fn request_hash(op: &str, args: &Map<String, Value>) -> [u8; 32] {
@@ -430,23 +526,35 @@ fn into_object(args: Value) -> Result<Map<String, Value>> {
     match args {
         Value::Object(map) => Ok(map),
         Value::Null => Ok(Map::new()),
-        _ => Err(Error::new(ErrorCode::InvalidRequest, "\"args\" must be a JSON object")),
+        _ => Err(Error::new(
+            ErrorCode::InvalidRequest,
+            "\"args\" must be a JSON object",
+        )),
     }
 }
 
 /// Decode typed arguments; serde's message names the field.
 pub(crate) fn decode_args<A: DeserializeOwned>(args: Value) -> Result<A> {
-    serde_json::from_value(args).map_err(|err| Error::new(ErrorCode::InvalidArgument, format!("invalid arguments: {err}")))
+    serde_json::from_value(args).map_err(|err| {
+        Error::new(
+            ErrorCode::InvalidArgument,
+            format!("invalid arguments: {err}"),
+        )
+    })
 }
 
 fn to_value<T: Serialize>(value: &T) -> Result<Value> {
-    serde_json::to_value(value).map_err(|err| Error::internal(format!("cannot encode the result: {err}")))
+    serde_json::to_value(value)
+        .map_err(|err| Error::internal(format!("cannot encode the result: {err}")))
 }
 
 fn unknown_op(op: &str) -> Error {
     let shown: String = op.chars().take(64).collect();
-    Error::new(ErrorCode::UnknownOperation, format!("unknown operation \"{shown}\""))
-        .with_details(json!({ "op": shown, "known": ops::names() }))
+    Error::new(
+        ErrorCode::UnknownOperation,
+        format!("unknown operation \"{shown}\""),
+    )
+    .with_details(json!({ "op": shown, "known": ops::names() }))
 }
 
 /// Encode an outcome as the contract's response JSON.

@@ -112,11 +112,15 @@ impl ErrorCode {
             ErrorCode::InvalidRequest => "the request is not a JSON object of the expected shape",
             ErrorCode::UnknownOperation => "the operation name is not known",
             ErrorCode::InvalidArgument => "an argument is invalid (format, range, length)",
-            ErrorCode::NotFound => "the referenced customer, card, vehicle, visit or hold does not exist",
+            ErrorCode::NotFound => {
+                "the referenced customer, card, vehicle, visit or hold does not exist"
+            }
             ErrorCode::AlreadyExists => "a unique value is already taken; details name the owner",
             ErrorCode::InsufficientPoints => "not enough available points",
             ErrorCode::IdempotencyConflict => "the idempotency key was used with other arguments",
-            ErrorCode::InvalidProgram => "the programme is invalid; details.problems lists every problem",
+            ErrorCode::InvalidProgram => {
+                "the programme is invalid; details.problems lists every problem"
+            }
             ErrorCode::NoProgram => "no programme has been set yet",
             ErrorCode::Blocked => "the customer or card is blocked",
             ErrorCode::RefundExceedsVisit => "the refund asks for more than remains of the visit",
@@ -134,7 +138,9 @@ impl ErrorCode {
 
     /// Parse a wire name back into a code.
     pub fn from_name(name: &str) -> Option<ErrorCode> {
-        ErrorCode::ALL.into_iter().find(|code| code.as_str() == name)
+        ErrorCode::ALL
+            .into_iter()
+            .find(|code| code.as_str() == name)
     }
 }
 
@@ -162,7 +168,11 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 impl Error {
     /// An error without details.
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Error {
-        Error { code, message: message.into(), details: Value::Null }
+        Error {
+            code,
+            message: message.into(),
+            details: Value::Null,
+        }
     }
 
     /// Attach details.
@@ -186,8 +196,11 @@ impl Error {
 
     /// `too_large` naming the field and the limit.
     pub fn too_large(field: &str, limit: usize) -> Error {
-        Error::new(ErrorCode::TooLarge, format!("{field} exceeds the limit of {limit}"))
-            .with_details(json!({ "field": field, "limit": limit }))
+        Error::new(
+            ErrorCode::TooLarge,
+            format!("{field} exceeds the limit of {limit}"),
+        )
+        .with_details(json!({ "field": field, "limit": limit }))
     }
 
     /// `corrupted` with a description of what was found.

@@ -61,42 +61,70 @@ fn last_run_key() -> Vec<u8> {
 /// The instant the daily job treats as "the start of `date`" in the programme's zone.
 pub fn start_of_day(ctx: &Ctx, date: NaiveDate) -> Result<DateTime<Utc>> {
     let program = ctx.program()?;
-    let naive = date.and_hms_opt(0, 0, 0).ok_or_else(|| Error::internal("midnight does not exist"))?;
+    let naive = date
+        .and_hms_opt(0, 0, 0)
+        .ok_or_else(|| Error::internal("midnight does not exist"))?;
     use chrono::TimeZone;
     let local = program
         .tz()
         .from_local_datetime(&naive)
         .earliest()
-        .ok_or_else(|| Error::invalid("date", format!("{date} has no midnight in {}", program.timezone)))?;
+        .ok_or_else(|| {
+            Error::invalid(
+                "date",
+                format!("{date} has no midnight in {}", program.timezone),
+            )
+        })?;
     Ok(local.with_timezone(&Utc))
 }
 
 /// Run the daily job. Commits in bounded batches; each batch is atomic and the whole
 /// job is idempotent, so a crash in the middle is repaired by running it again.
-pub fn daily(store: &Store, writer: &std::sync::Mutex<()>, ctx: &Ctx, args: &DailyArgs) -> Result<(DailyReport, u64)> {
+pub fn daily(
+    store: &Store,
+    writer: &std::sync::Mutex<()>,
+    ctx: &Ctx,
+    args: &DailyArgs,
+) -> Result<(DailyReport, u64)> {
     let program = ctx.program()?;
     let date = args.date.unwrap_or(ctx.today);
     let at = start_of_day(ctx, date)?;
-    let day_ctx = Ctx { at, today: date, program: ctx.program.clone() };
-    let mut report = DailyReport { date: Some(date), ..DailyReport::default() };
+    let day_ctx = Ctx {
+        at,
+        today: date,
+        program: ctx.program.clone(),
+    };
+    let mut report = DailyReport {
+        date: Some(date),
+        ..DailyReport::default()
+    };
 
     // 1. Settle accounts with lots to burn, points to release or holds to lapse.
-    let expiry_upto = KeyBuilder::new(tag::EXPIRY).date(date + Duration::days(1)).build();
-    let release_upto = KeyBuilder::new(tag::RELEASE).date(date + Duration::days(1)).build();
-    let hold_upto = KeyBuilder::new(tag::HOLD_EXPIRY).i64(at.timestamp_micros() + 1).build();
+    let expiry_upto = KeyBuilder::new(tag::EXPIRY)
+        .date(date + Duration::days(1))
+        .build();
+    let release_upto = KeyBuilder::new(tag::RELEASE)
+        .date(date + Duration::days(1))
+        .build();
+    let hold_upto = KeyBuilder::new(tag::HOLD_EXPIRY)
+        .i64(at.timestamp_micros() + 1)
+        .build();
     loop {
         let _guard = writer.lock().unwrap_or_else(|p| p.into_inner());
         let mut txn = store.write();
         // customer -> the due index keys that name them; all are handled by one settle.
-        let mut due: std::collections::BTreeMap<u64, Vec<Vec<u8>>> = std::collections::BTreeMap::new();
+        let mut due: std::collections::BTreeMap<u64, Vec<Vec<u8>>> =
+            std::collections::BTreeMap::new();
         for (table, upto) in [(tag::EXPIRY, &expiry_upto), (tag::RELEASE, &release_upto)] {
             for (key, _) in txn.scan_raw(&[table], upto, SCAN_CHUNK, false)? {
-                let customer = read_u64(&key, 5).ok_or_else(|| Error::corrupted("date index key too short"))?;
+                let customer = read_u64(&key, 5)
+                    .ok_or_else(|| Error::corrupted("date index key too short"))?;
                 due.entry(customer).or_default().push(key);
             }
         }
         for (key, _) in txn.scan_raw(&[tag::HOLD_EXPIRY], &hold_upto, SCAN_CHUNK, false)? {
-            let hold_id = read_u64(&key, 9).ok_or_else(|| Error::corrupted("hold expiry key too short"))?;
+            let hold_id =
+                read_u64(&key, 9).ok_or_else(|| Error::corrupted("hold expiry key too short"))?;
             let customer = crate::ledger::load_hold(&txn, hold_id)?.customer;
             due.entry(customer).or_default().push(key);
         }
@@ -116,7 +144,9 @@ pub fn daily(store: &Store, writer: &std::sync::Mutex<()>, ctx: &Ctx, args: &Dai
     if let Some(bonus) = &program.birthday_bonus {
         let last: Option<NaiveDate> = store.read().get(&last_run_key())?;
         let first_day = match last {
-            Some(last) if last < date => (last + Duration::days(1)).max(date - Duration::days(CATCH_UP_DAYS_MAX)),
+            Some(last) if last < date => {
+                (last + Duration::days(1)).max(date - Duration::days(CATCH_UP_DAYS_MAX))
+            }
             Some(_) => date,
             None => date,
         };
@@ -124,7 +154,10 @@ pub fn daily(store: &Store, writer: &std::sync::Mutex<()>, ctx: &Ctx, args: &Dai
         while day <= date {
             let birthday_day = day + Duration::days(i64::from(bonus.days_before));
             let mut candidates = birthdays_on(store, birthday_day)?;
-            if birthday_day.month() == 2 && birthday_day.day() == 28 && NaiveDate::from_ymd_opt(birthday_day.year(), 2, 29).is_none() {
+            if birthday_day.month() == 2
+                && birthday_day.day() == 28
+                && NaiveDate::from_ymd_opt(birthday_day.year(), 2, 29).is_none()
+            {
                 candidates.extend(birthdays_on_md(store, 2, 29)?);
             }
             for chunk in candidates.chunks(CUSTOMERS_PER_BATCH) {
@@ -140,17 +173,25 @@ pub fn daily(store: &Store, writer: &std::sync::Mutex<()>, ctx: &Ctx, args: &Dai
     }
 
     // 3. Tier reviews for visits leaving the window.
-    let review_upto = KeyBuilder::new(tag::TIER_REVIEW).date(date + Duration::days(1)).build();
+    let review_upto = KeyBuilder::new(tag::TIER_REVIEW)
+        .date(date + Duration::days(1))
+        .build();
     loop {
         let _guard = writer.lock().unwrap_or_else(|p| p.into_inner());
         let mut txn = store.write();
-        let rows = txn.scan_raw(&[tag::TIER_REVIEW], &review_upto, CUSTOMERS_PER_BATCH, false)?;
+        let rows = txn.scan_raw(
+            &[tag::TIER_REVIEW],
+            &review_upto,
+            CUSTOMERS_PER_BATCH,
+            false,
+        )?;
         if rows.is_empty() {
             break;
         }
         let mut seen = BTreeSet::new();
         for (key, _) in rows {
-            let customer_id = read_u64(&key, 5).ok_or_else(|| Error::corrupted("tier review key too short"))?;
+            let customer_id =
+                read_u64(&key, 5).ok_or_else(|| Error::corrupted("tier review key too short"))?;
             txn.delete(key);
             if !seen.insert(customer_id) {
                 continue;
@@ -178,7 +219,12 @@ pub fn daily(store: &Store, writer: &std::sync::Mutex<()>, ctx: &Ctx, args: &Dai
     }
 }
 
-fn settle_customer(txn: &mut WriteTxn<'_>, ctx: &Ctx, customer: u64, report: &mut DailyReport) -> Result<()> {
+fn settle_customer(
+    txn: &mut WriteTxn<'_>,
+    ctx: &Ctx,
+    customer: u64,
+    report: &mut DailyReport,
+) -> Result<()> {
     let mut book = Book::load(txn, customer)?;
     book.settle(ctx)?;
     for entry in book.new_entries() {
@@ -217,22 +263,46 @@ fn birthdays_on_md(store: &Store, month: u32, day: u32) -> Result<Vec<u64>> {
     Ok(out)
 }
 
-fn grant_birthday(txn: &mut WriteTxn<'_>, ctx: &Ctx, customer_id: u64, birthday_day: NaiveDate, report: &mut DailyReport) -> Result<()> {
+fn grant_birthday(
+    txn: &mut WriteTxn<'_>,
+    ctx: &Ctx,
+    customer_id: u64,
+    birthday_day: NaiveDate,
+    report: &mut DailyReport,
+) -> Result<()> {
     let program = ctx.program()?;
-    let Some(bonus) = &program.birthday_bonus else { return Ok(()) };
-    let marker = KeyBuilder::new(tag::BIRTHDAY_GRANT).u64(customer_id).u16(birthday_day.year() as u16).build();
+    let Some(bonus) = &program.birthday_bonus else {
+        return Ok(());
+    };
+    let marker = KeyBuilder::new(tag::BIRTHDAY_GRANT)
+        .u64(customer_id)
+        .u16(birthday_day.year() as u16)
+        .build();
     if txn.contains(&marker)? {
         return Ok(());
     }
     let customer = customer::load(txn, customer_id)?;
-    let Some(birthday) = customer.birthday else { return Ok(()) };
-    if customer.status == CustomerStatus::Blocked || days_until_birthday(birthday, ctx.today) > i64::from(bonus.days_before) {
+    let Some(birthday) = customer.birthday else {
+        return Ok(());
+    };
+    if customer.status == CustomerStatus::Blocked
+        || days_until_birthday(birthday, ctx.today) > i64::from(bonus.days_before)
+    {
         return Ok(());
     }
     let mut book = Book::load(txn, customer_id)?;
     book.settle(ctx)?;
     let expires_on = birthday_day + Duration::days(i64::from(bonus.days_after));
-    book.credit(ctx, EntryKind::Birthday, bonus.points, Some(expires_on), None, None, Some(format!("birthday {}", birthday_day.year())), None)?;
+    book.credit(
+        ctx,
+        EntryKind::Birthday,
+        bonus.points,
+        Some(expires_on),
+        None,
+        None,
+        Some(format!("birthday {}", birthday_day.year())),
+        None,
+    )?;
     book.save(txn)?;
     txn.put(marker, &ctx.today)?;
     report.birthday_bonuses += 1;

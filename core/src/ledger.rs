@@ -15,6 +15,7 @@
 
 use crate::context::{Ctx, must, next_id};
 use crate::error::{Error, ErrorCode, Result};
+use crate::normalize::exact_scale;
 use crate::store::keys::{KeyBuilder, tag};
 use crate::store::{Reader, WriteTxn};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -86,7 +87,10 @@ pub struct Account {
 impl Account {
     /// Points that may be spent now.
     pub fn available(&self) -> Decimal {
-        self.balance - self.held - self.pending
+        exact_scale(
+            self.balance - self.held - self.pending,
+            self.balance.scale(),
+        )
     }
 }
 
@@ -148,7 +152,11 @@ pub struct Lot {
 
 impl Lot {
     fn spendable(&self) -> Decimal {
-        if self.pending_until.is_some() { Decimal::ZERO } else { self.remaining - self.held }
+        if self.pending_until.is_some() {
+            Decimal::ZERO
+        } else {
+            self.remaining - self.held
+        }
     }
 }
 
@@ -219,19 +227,33 @@ fn hold_key(hold: u64) -> Vec<u8> {
     KeyBuilder::new(tag::HOLD).u64(hold).build()
 }
 fn customer_hold_key(customer: u64, hold: u64) -> Vec<u8> {
-    KeyBuilder::new(tag::CUSTOMER_HOLD).u64(customer).u64(hold).build()
+    KeyBuilder::new(tag::CUSTOMER_HOLD)
+        .u64(customer)
+        .u64(hold)
+        .build()
 }
 /// Index key: lot to burn on `burn_date`.
 pub fn expiry_key(burn_date: NaiveDate, customer: u64, lot: u64) -> Vec<u8> {
-    KeyBuilder::new(tag::EXPIRY).date(burn_date).u64(customer).u64(lot).build()
+    KeyBuilder::new(tag::EXPIRY)
+        .date(burn_date)
+        .u64(customer)
+        .u64(lot)
+        .build()
 }
 /// Index key: pending lot to release on `date`.
 pub fn release_key(date: NaiveDate, customer: u64, lot: u64) -> Vec<u8> {
-    KeyBuilder::new(tag::RELEASE).date(date).u64(customer).u64(lot).build()
+    KeyBuilder::new(tag::RELEASE)
+        .date(date)
+        .u64(customer)
+        .u64(lot)
+        .build()
 }
 /// Index key: hold to expire at `at`.
 pub fn hold_expiry_key(at: DateTime<Utc>, hold: u64) -> Vec<u8> {
-    KeyBuilder::new(tag::HOLD_EXPIRY).i64(at.timestamp_micros()).u64(hold).build()
+    KeyBuilder::new(tag::HOLD_EXPIRY)
+        .i64(at.timestamp_micros())
+        .u64(hold)
+        .build()
 }
 
 /// Validate a points amount from a request: positive, within the limit, on the scale.
@@ -240,12 +262,18 @@ pub fn check_points(field: &str, points: Decimal, scale: u32) -> Result<Decimal>
         return Err(Error::invalid(field, "must be positive"));
     }
     if points > POINTS_MAX {
-        return Err(Error::invalid(field, format!("must be at most {POINTS_MAX}")));
+        return Err(Error::invalid(
+            field,
+            format!("must be at most {POINTS_MAX}"),
+        ));
     }
     if points.normalize().scale() > scale {
-        return Err(Error::invalid(field, format!("{points} has more than {scale} decimal places")));
+        return Err(Error::invalid(
+            field,
+            format!("{points} has more than {scale} decimal places"),
+        ));
     }
-    Ok(points.round_dp(scale))
+    Ok(exact_scale(points, scale))
 }
 
 /// Everything about one customer's points, loaded for a change and saved at once.
@@ -265,14 +293,23 @@ pub struct Book {
 impl Book {
     /// Load a customer's account, lots and active holds.
     pub fn load<R: Reader>(reader: &R, customer: u64) -> Result<Book> {
-        let account = reader.get::<Account>(&account_key(customer))?.unwrap_or(Account { customer, ..Account::default() });
+        let account = reader
+            .get::<Account>(&account_key(customer))?
+            .unwrap_or(Account {
+                customer,
+                ..Account::default()
+            });
         let lot_prefix = KeyBuilder::new(tag::LOT).u64(customer).build();
-        let lots: BTreeMap<u64, Lot> =
-            reader.scan_prefix::<Lot>(&lot_prefix, usize::MAX)?.into_iter().map(|(_, lot)| (lot.id, lot)).collect();
+        let lots: BTreeMap<u64, Lot> = reader
+            .scan_prefix::<Lot>(&lot_prefix, usize::MAX)?
+            .into_iter()
+            .map(|(_, lot)| (lot.id, lot))
+            .collect();
         let hold_prefix = KeyBuilder::new(tag::CUSTOMER_HOLD).u64(customer).build();
         let mut holds = BTreeMap::new();
         for key in reader.scan_keys(&hold_prefix, usize::MAX)? {
-            let id = crate::store::keys::read_u64(&key, 9).ok_or_else(|| Error::corrupted("hold index key too short"))?;
+            let id = crate::store::keys::read_u64(&key, 9)
+                .ok_or_else(|| Error::corrupted("hold index key too short"))?;
             let hold: Hold = must(reader.get(&hold_key(id))?, "hold", id)?;
             holds.insert(id, hold);
         }
@@ -318,11 +355,21 @@ impl Book {
         let mut held = Decimal::ZERO;
         let mut pending = Decimal::ZERO;
         for lot in self.lots.values() {
-            if lot.held < Decimal::ZERO || lot.held > lot.remaining || lot.remaining < Decimal::ZERO {
-                return Err(broken(self.account.customer, format!("lot {} has remaining {} held {}", lot.id, lot.remaining, lot.held)));
+            if lot.held < Decimal::ZERO || lot.held > lot.remaining || lot.remaining < Decimal::ZERO
+            {
+                return Err(broken(
+                    self.account.customer,
+                    format!(
+                        "lot {} has remaining {} held {}",
+                        lot.id, lot.remaining, lot.held
+                    ),
+                ));
             }
             if lot.pending_until.is_some() && lot.held > Decimal::ZERO {
-                return Err(broken(self.account.customer, format!("pending lot {} is held", lot.id)));
+                return Err(broken(
+                    self.account.customer,
+                    format!("pending lot {} is held", lot.id),
+                ));
             }
             remaining += lot.remaining;
             held += lot.held;
@@ -332,7 +379,11 @@ impl Book {
         }
         let holds_total: Decimal = self.holds.values().map(|h| h.points).sum();
         let account = &self.account;
-        if remaining != account.balance || held != account.held || pending != account.pending || holds_total != held {
+        if remaining != account.balance
+            || held != account.held
+            || pending != account.pending
+            || holds_total != held
+        {
             return Err(broken(
                 account.customer,
                 format!(
@@ -342,14 +393,20 @@ impl Book {
             ));
         }
         if account.available() < Decimal::ZERO {
-            return Err(broken(account.customer, format!("available is {}", account.available())));
+            return Err(broken(
+                account.customer,
+                format!("available is {}", account.available()),
+            ));
         }
         let mut expected = None;
         for entry in &self.entries {
             if let Some(balance) = expected
                 && balance + entry.amount != entry.balance_after
             {
-                return Err(broken(account.customer, format!("entry {} does not chain", entry.seq)));
+                return Err(broken(
+                    account.customer,
+                    format!("entry {} does not chain", entry.seq),
+                ));
             }
             expected = Some(entry.balance_after);
         }
@@ -357,22 +414,31 @@ impl Book {
     }
 
     fn push_entry(&mut self, ctx: &Ctx, kind: EntryKind, change: Change) {
+        let scale = ctx.program.as_deref().map_or(0, |p| p.points.scale);
+        let fix = |value: Decimal| exact_scale(value, scale);
         let account = &mut self.account;
-        account.balance += change.amount;
-        account.held += change.held;
-        account.pending += change.pending;
+        account.balance = fix(account.balance + change.amount);
+        account.held = fix(account.held + change.held);
+        account.pending = fix(account.pending + change.pending);
+        account.credited = fix(account.credited);
+        account.redeemed = fix(account.redeemed);
+        account.expired = fix(account.expired);
         account.seq += 1;
         self.entries.push(Entry {
             seq: account.seq,
             at: ctx.at,
             date: ctx.today,
             kind,
-            amount: change.amount,
-            held_change: change.held,
-            pending_change: change.pending,
+            amount: fix(change.amount),
+            held_change: fix(change.held),
+            pending_change: fix(change.pending),
             balance_after: account.balance,
-            available_after: account.available(),
-            lots: change.lots,
+            available_after: fix(account.available()),
+            lots: change
+                .lots
+                .into_iter()
+                .map(|(lot, points)| (lot, fix(points)))
+                .collect(),
             visit: change.visit,
             hold: change.hold,
             reason: change.reason,
@@ -383,7 +449,12 @@ impl Book {
     /// Bring the account to `ctx`'s moment: lapse holds, release pending lots whose
     /// day has come, burn what is left of expired lots. Idempotent.
     pub fn settle(&mut self, ctx: &Ctx) -> Result<()> {
-        let lapsed: Vec<u64> = self.holds.values().filter(|h| h.expires_at <= ctx.at).map(|h| h.id).collect();
+        let lapsed: Vec<u64> = self
+            .holds
+            .values()
+            .filter(|h| h.expires_at <= ctx.at)
+            .map(|h| h.id)
+            .collect();
         for id in lapsed {
             self.resolve_hold(ctx, id, Decimal::ZERO, HoldStatus::Expired)?;
         }
@@ -395,11 +466,18 @@ impl Book {
             .map(|lot| lot.id)
             .collect();
         for id in releasable {
-            let Some(lot) = self.lots.get_mut(&id) else { continue };
+            let Some(lot) = self.lots.get_mut(&id) else {
+                continue;
+            };
             let date = lot.pending_until.take().unwrap_or(ctx.today);
             let points = lot.remaining;
             self.index_deletes.push(release_key(date, customer, id));
-            let change = Change { pending: -points, lots: vec![(id, points)], visit: lot.visit, ..Change::default() };
+            let change = Change {
+                pending: -points,
+                lots: vec![(id, points)],
+                visit: lot.visit,
+                ..Change::default()
+            };
             self.push_entry(ctx, EntryKind::Release, change);
         }
         self.burn_expired(ctx);
@@ -415,15 +493,27 @@ impl Book {
             .map(|lot| lot.id)
             .collect();
         for id in expired {
-            let Some(lot) = self.lots.get_mut(&id) else { continue };
+            let Some(lot) = self.lots.get_mut(&id) else {
+                continue;
+            };
             let burned = lot.remaining - lot.held;
-            let pending = if lot.pending_until.is_some() { burned } else { Decimal::ZERO };
+            let pending = if lot.pending_until.is_some() {
+                burned
+            } else {
+                Decimal::ZERO
+            };
             lot.remaining -= burned;
             if let Some(expires_on) = lot.expires_on {
-                self.index_deletes.push(expiry_key(expires_on + Duration::days(1), customer, id));
+                self.index_deletes
+                    .push(expiry_key(expires_on + Duration::days(1), customer, id));
             }
             self.account.expired += burned;
-            let change = Change { amount: -burned, pending: -pending, lots: vec![(id, -burned)], ..Change::default() };
+            let change = Change {
+                amount: -burned,
+                pending: -pending,
+                lots: vec![(id, -burned)],
+                ..Change::default()
+            };
             self.push_entry(ctx, EntryKind::Expiry, change);
         }
     }
@@ -460,15 +550,28 @@ impl Book {
             visit,
         };
         if let Some(expires_on) = expires_on {
-            self.index_puts.push(expiry_key(expires_on + Duration::days(1), customer, id));
+            self.index_puts
+                .push(expiry_key(expires_on + Duration::days(1), customer, id));
         }
         if let Some(date) = pending_until {
             self.index_puts.push(release_key(date, customer, id));
         }
-        let pending = if pending_until.is_some() { points } else { Decimal::ZERO };
+        let pending = if pending_until.is_some() {
+            points
+        } else {
+            Decimal::ZERO
+        };
         self.lots.insert(id, lot);
         self.account.credited += points;
-        let change = Change { amount: points, pending, lots: vec![(id, points)], visit, reason, operator, ..Change::default() };
+        let change = Change {
+            amount: points,
+            pending,
+            lots: vec![(id, points)],
+            visit,
+            reason,
+            operator,
+            ..Change::default()
+        };
         self.push_entry(ctx, kind, change);
         // A back-dated credit may already be past its expiry.
         self.burn_expired(ctx);
@@ -478,7 +581,11 @@ impl Book {
     /// Take `points` from spendable lots, soonest expiry first.
     fn take_fefo(&mut self, points: Decimal, reserve: bool) -> Result<Vec<Allocation>> {
         if points > self.available() {
-            return Err(insufficient(self.account.customer, points, self.available()));
+            return Err(insufficient(
+                self.account.customer,
+                points,
+                self.available(),
+            ));
         }
         let order: Vec<u64> = self.lots().iter().map(|lot| lot.id).collect();
         let mut left = points;
@@ -487,7 +594,9 @@ impl Book {
             if left.is_zero() {
                 break;
             }
-            let Some(lot) = self.lots.get_mut(&id) else { continue };
+            let Some(lot) = self.lots.get_mut(&id) else {
+                continue;
+            };
             let take = lot.spendable().min(left);
             if take <= Decimal::ZERO {
                 continue;
@@ -507,7 +616,9 @@ impl Book {
             });
         }
         if !left.is_zero() {
-            return Err(Error::internal("available points did not cover a checked redemption"));
+            return Err(Error::internal(
+                "available points did not cover a checked redemption",
+            ));
         }
         Ok(allocation)
     }
@@ -523,15 +634,35 @@ impl Book {
         operator: Option<String>,
     ) -> Result<Vec<Allocation>> {
         let allocation = self.take_fefo(points, false)?;
-        self.account.redeemed += if kind == EntryKind::Redemption { points } else { Decimal::ZERO };
+        self.account.redeemed += if kind == EntryKind::Redemption {
+            points
+        } else {
+            Decimal::ZERO
+        };
         let lots = allocation.iter().map(|a| (a.lot, -a.points)).collect();
-        self.push_entry(ctx, kind, Change { amount: -points, lots, visit, reason, operator, ..Change::default() });
+        self.push_entry(
+            ctx,
+            kind,
+            Change {
+                amount: -points,
+                lots,
+                visit,
+                reason,
+                operator,
+                ..Change::default()
+            },
+        );
         Ok(allocation)
     }
 
     /// Put spent points back into the lots they came from (refund), recreating lots
     /// that were emptied; points returned to an expired lot burn at once.
-    pub fn return_points(&mut self, ctx: &Ctx, allocation: &[Allocation], visit: Option<u64>) -> Result<Decimal> {
+    pub fn return_points(
+        &mut self,
+        ctx: &Ctx,
+        allocation: &[Allocation],
+        visit: Option<u64>,
+    ) -> Result<Decimal> {
         let customer = self.account.customer;
         let mut total = Decimal::ZERO;
         let mut lots = Vec::new();
@@ -560,7 +691,11 @@ impl Book {
                     if let Some(expires_on) = part.expires_on
                         && expires_on >= ctx.today
                     {
-                        self.index_puts.push(expiry_key(expires_on + Duration::days(1), customer, part.lot));
+                        self.index_puts.push(expiry_key(
+                            expires_on + Duration::days(1),
+                            customer,
+                            part.lot,
+                        ));
                     }
                 }
             }
@@ -571,7 +706,16 @@ impl Book {
             return Ok(total);
         }
         self.account.redeemed -= total;
-        self.push_entry(ctx, EntryKind::RedemptionReturn, Change { amount: total, lots, visit, ..Change::default() });
+        self.push_entry(
+            ctx,
+            EntryKind::RedemptionReturn,
+            Change {
+                amount: total,
+                lots,
+                visit,
+                ..Change::default()
+            },
+        );
         self.burn_expired(ctx);
         Ok(total)
     }
@@ -579,7 +723,13 @@ impl Book {
     /// Take back earned points (refund): first from the lot the visit created, then
     /// from other spendable lots. Returns what was taken; the rest is a shortfall the
     /// caller settles in money.
-    pub fn claw_back(&mut self, ctx: &Ctx, points: Decimal, own_lot: Option<u64>, visit: Option<u64>) -> Result<Decimal> {
+    pub fn claw_back(
+        &mut self,
+        ctx: &Ctx,
+        points: Decimal,
+        own_lot: Option<u64>,
+        visit: Option<u64>,
+    ) -> Result<Decimal> {
         if points <= Decimal::ZERO {
             return Ok(Decimal::ZERO);
         }
@@ -609,14 +759,27 @@ impl Book {
         let taken = points - left;
         if taken > Decimal::ZERO {
             self.account.credited -= taken;
-            let change = Change { amount: -taken, pending: pending_change, lots, visit, ..Change::default() };
+            let change = Change {
+                amount: -taken,
+                pending: pending_change,
+                lots,
+                visit,
+                ..Change::default()
+            };
             self.push_entry(ctx, EntryKind::AccrualReversal, change);
         }
         Ok(taken)
     }
 
     /// Reserve points for a two-step payment.
-    pub fn hold(&mut self, txn: &mut WriteTxn<'_>, ctx: &Ctx, points: Decimal, ttl_minutes: u32, reference: Option<String>) -> Result<Hold> {
+    pub fn hold(
+        &mut self,
+        txn: &mut WriteTxn<'_>,
+        ctx: &Ctx,
+        points: Decimal,
+        ttl_minutes: u32,
+        reference: Option<String>,
+    ) -> Result<Hold> {
         let allocation = self.take_fefo(points, true)?;
         let id = next_id(txn, "next_hold")?;
         let expires_at = ctx.at + Duration::minutes(i64::from(ttl_minutes));
@@ -632,29 +795,51 @@ impl Book {
             reference,
             resolved_at: None,
         };
-        self.index_puts.push(customer_hold_key(self.account.customer, id));
+        self.index_puts
+            .push(customer_hold_key(self.account.customer, id));
         self.index_puts.push(hold_expiry_key(expires_at, id));
         self.holds.insert(id, hold.clone());
         let lots = allocation.iter().map(|a| (a.lot, a.points)).collect();
-        self.push_entry(ctx, EntryKind::Hold, Change { held: points, lots, hold: Some(id), ..Change::default() });
+        self.push_entry(
+            ctx,
+            EntryKind::Hold,
+            Change {
+                held: points,
+                lots,
+                hold: Some(id),
+                ..Change::default()
+            },
+        );
         Ok(hold)
     }
 
     /// Resolve an active hold exactly once: capture `capture` points of it (0 for a
     /// release or expiry) and free the rest.
-    pub fn resolve_hold(&mut self, ctx: &Ctx, id: u64, capture: Decimal, status: HoldStatus) -> Result<Hold> {
+    pub fn resolve_hold(
+        &mut self,
+        ctx: &Ctx,
+        id: u64,
+        capture: Decimal,
+        status: HoldStatus,
+    ) -> Result<Hold> {
         let mut hold = self.holds.remove(&id).ok_or_else(|| {
-            Error::new(ErrorCode::HoldNotActive, format!("hold {id} is not active")).with_details(json!({ "hold": id }))
+            Error::new(ErrorCode::HoldNotActive, format!("hold {id} is not active"))
+                .with_details(json!({ "hold": id }))
         })?;
         if capture < Decimal::ZERO || capture > hold.points {
             self.holds.insert(id, hold.clone());
-            return Err(Error::invalid("points", format!("capture must be 0..={} for hold {id}", hold.points)));
+            return Err(Error::invalid(
+                "points",
+                format!("capture must be 0..={} for hold {id}", hold.points),
+            ));
         }
         let mut to_capture = capture;
         let mut captured_lots = Vec::new();
         let mut released_lots = Vec::new();
         for part in &hold.allocation {
-            let lot = self.lots.get_mut(&part.lot).ok_or_else(|| broken(hold.customer, format!("held lot {} is missing", part.lot)))?;
+            let lot = self.lots.get_mut(&part.lot).ok_or_else(|| {
+                broken(hold.customer, format!("held lot {} is missing", part.lot))
+            })?;
             let take = part.points.min(to_capture);
             lot.held -= part.points;
             lot.remaining -= take;
@@ -669,19 +854,36 @@ impl Book {
         let released = hold.points - capture;
         if capture > Decimal::ZERO {
             self.account.redeemed += capture;
-            let change = Change { amount: -capture, held: -capture, lots: captured_lots, hold: Some(id), ..Change::default() };
+            let change = Change {
+                amount: -capture,
+                held: -capture,
+                lots: captured_lots,
+                hold: Some(id),
+                ..Change::default()
+            };
             self.push_entry(ctx, EntryKind::Capture, change);
         }
         if released > Decimal::ZERO {
-            let kind = if status == HoldStatus::Expired { EntryKind::HoldExpiry } else { EntryKind::HoldRelease };
-            let change = Change { held: -released, lots: released_lots, hold: Some(id), ..Change::default() };
+            let kind = if status == HoldStatus::Expired {
+                EntryKind::HoldExpiry
+            } else {
+                EntryKind::HoldRelease
+            };
+            let change = Change {
+                held: -released,
+                lots: released_lots,
+                hold: Some(id),
+                ..Change::default()
+            };
             self.push_entry(ctx, kind, change);
         }
         hold.status = status;
         hold.captured = capture;
         hold.resolved_at = Some(ctx.at);
-        self.index_deletes.push(customer_hold_key(hold.customer, id));
-        self.index_deletes.push(hold_expiry_key(hold.expires_at, id));
+        self.index_deletes
+            .push(customer_hold_key(hold.customer, id));
+        self.index_deletes
+            .push(hold_expiry_key(hold.expires_at, id));
         self.resolved_holds.push(hold.clone());
         self.burn_expired(ctx);
         Ok(hold)
@@ -734,8 +936,10 @@ struct Change {
 }
 
 fn broken(customer: u64, what: String) -> Error {
-    Error::internal(format!("ledger invariant broken for customer {customer}: {what}"))
-        .with_details(json!({ "customer": customer }))
+    Error::internal(format!(
+        "ledger invariant broken for customer {customer}: {what}"
+    ))
+    .with_details(json!({ "customer": customer }))
 }
 
 fn insufficient(customer: u64, wanted: Decimal, available: Decimal) -> Error {
@@ -752,16 +956,30 @@ pub fn load_hold<R: Reader>(reader: &R, id: u64) -> Result<Hold> {
 }
 
 /// A customer's entries, newest first, before sequence `before`.
-pub fn entries<R: Reader>(reader: &R, customer: u64, before: Option<u64>, limit: usize) -> Result<Vec<Entry>> {
+pub fn entries<R: Reader>(
+    reader: &R,
+    customer: u64,
+    before: Option<u64>,
+    limit: usize,
+) -> Result<Vec<Entry>> {
     let start = KeyBuilder::new(tag::ENTRY).u64(customer).build();
     let end = match before {
         Some(seq) => entry_key(customer, seq),
         None => crate::store::keys::prefix_end(&start),
     };
-    Ok(reader.scan_range::<Entry>(&start, &end, limit, true)?.into_iter().map(|(_, e)| e).collect())
+    Ok(reader
+        .scan_range::<Entry>(&start, &end, limit, true)?
+        .into_iter()
+        .map(|(_, e)| e)
+        .collect())
 }
 
 /// A customer's account as stored (without settling).
 pub fn load_account<R: Reader>(reader: &R, customer: u64) -> Result<Account> {
-    Ok(reader.get::<Account>(&account_key(customer))?.unwrap_or(Account { customer, ..Account::default() }))
+    Ok(reader
+        .get::<Account>(&account_key(customer))?
+        .unwrap_or(Account {
+            customer,
+            ..Account::default()
+        }))
 }

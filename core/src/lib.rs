@@ -36,7 +36,9 @@ mod vehicle;
 mod visit;
 
 pub use check::{CheckReport, StoreStats};
-pub use checkout::{CheckoutArgs, LineInput, Message, Priced, Receipt, RefundArgs, RefundLine, RefundResult};
+pub use checkout::{
+    CheckoutArgs, LineInput, Message, Priced, Receipt, RefundArgs, RefundLine, RefundResult,
+};
 pub use context::Ctx;
 pub use customer::{Card, Channel, Customer, CustomerKind, CustomerRef, CustomerStatus, Gender};
 pub use engine::{DurabilityOption, Engine, EngineOptions, REQUEST_BYTES_MAX, response};

@@ -29,7 +29,10 @@ pub fn optional_text(field: &str, value: &str, chars_max: usize) -> Result<Strin
     if trimmed.chars().count() > chars_max {
         return Err(Error::too_large(field, chars_max));
     }
-    if trimmed.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+    if trimmed
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
         return Err(Error::invalid(field, "contains control characters"));
     }
     Ok(trimmed.to_string())
@@ -90,7 +93,12 @@ pub fn phone(field: &str, value: &str, country: &str) -> Result<String> {
             '0'..='9' => digits.push(c),
             '+' if index == 0 => {}
             ' ' | '-' | '(' | ')' | '.' => {}
-            _ => return Err(Error::invalid(field, format!("'{value}' is not a phone number"))),
+            _ => {
+                return Err(Error::invalid(
+                    field,
+                    format!("'{value}' is not a phone number"),
+                ));
+            }
         }
     }
     let international = trimmed.starts_with('+') || trimmed.starts_with("00");
@@ -100,7 +108,10 @@ pub fn phone(field: &str, value: &str, country: &str) -> Result<String> {
         digits[2..].to_string()
     } else if international {
         digits
-    } else if code == "7" && digits.len() == 11 && (digits.starts_with('8') || digits.starts_with('7')) {
+    } else if code == "7"
+        && digits.len() == 11
+        && (digits.starts_with('8') || digits.starts_with('7'))
+    {
         format!("7{}", &digits[1..])
     } else if code == "7" && digits.len() == 10 {
         format!("7{digits}")
@@ -112,10 +123,16 @@ pub fn phone(field: &str, value: &str, country: &str) -> Result<String> {
         digits
     };
     if full.len() < 8 || full.len() > 15 || full.starts_with('0') {
-        return Err(Error::invalid(field, format!("'{value}' is not a valid phone number")));
+        return Err(Error::invalid(
+            field,
+            format!("'{value}' is not a valid phone number"),
+        ));
     }
     if code == "7" && full.starts_with('7') && full.len() != 11 {
-        return Err(Error::invalid(field, format!("'{value}' must have 10 digits after +7")));
+        return Err(Error::invalid(
+            field,
+            format!("'{value}' must have 10 digits after +7"),
+        ));
     }
     Ok(format!("+{full}"))
 }
@@ -144,7 +161,9 @@ pub fn phone_prefix(value: &str, country: &str) -> Option<String> {
 pub fn looks_like_phone(value: &str) -> bool {
     let trimmed = value.trim();
     trimmed.chars().filter(char::is_ascii_digit).count() >= 3
-        && trimmed.chars().all(|c| c.is_ascii_digit() || "+-() .".contains(c))
+        && trimmed
+            .chars()
+            .all(|c| c.is_ascii_digit() || "+-() .".contains(c))
 }
 
 /// Validate and lower-case an email address.
@@ -158,7 +177,9 @@ pub fn email(field: &str, value: &str) -> Result<String> {
     if local.is_empty() || local.len() > 64 || domain.contains('@') {
         return Err(bad());
     }
-    if !local.chars().all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+/=?^_`{|}~.-".contains(c))
+    if !local
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+/=?^_`{|}~.-".contains(c))
         || local.starts_with('.')
         || local.ends_with('.')
         || local.contains("..")
@@ -184,13 +205,27 @@ pub fn email(field: &str, value: &str) -> Result<String> {
 
 /// Validate a VIN: 17 characters, Latin letters and digits without I, O, Q.
 pub fn vin(field: &str, value: &str) -> Result<String> {
-    let upper: String = value.trim().chars().filter(|c| *c != ' ' && *c != '-').collect::<String>().to_uppercase();
+    let upper: String = value
+        .trim()
+        .chars()
+        .filter(|c| *c != ' ' && *c != '-')
+        .collect::<String>()
+        .to_uppercase();
     let upper = unify_lookalikes(&upper);
     if upper.chars().count() != 17 {
-        return Err(Error::invalid(field, format!("'{value}' must have 17 characters")));
+        return Err(Error::invalid(
+            field,
+            format!("'{value}' must have 17 characters"),
+        ));
     }
-    if let Some(bad) = upper.chars().find(|c| !c.is_ascii_alphanumeric() || matches!(c, 'I' | 'O' | 'Q')) {
-        return Err(Error::invalid(field, format!("'{value}' contains '{bad}' (VINs never use I, O, Q)")));
+    if let Some(bad) = upper
+        .chars()
+        .find(|c| !c.is_ascii_alphanumeric() || matches!(c, 'I' | 'O' | 'Q'))
+    {
+        return Err(Error::invalid(
+            field,
+            format!("'{value}' contains '{bad}' (VINs never use I, O, Q)"),
+        ));
     }
     Ok(upper)
 }
@@ -220,11 +255,18 @@ fn unify_lookalikes(value: &str) -> String {
 /// Normalise a registration plate: upper case, Cyrillic look-alikes unified to Latin,
 /// spaces and dashes removed (`а 123 вс 77` → `A123BC77`).
 pub fn plate(field: &str, value: &str) -> Result<String> {
-    let compact: String = value.trim().chars().filter(|c| !matches!(c, ' ' | '-' | '_')).collect();
+    let compact: String = value
+        .trim()
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '_'))
+        .collect();
     let unified = unify_lookalikes(&compact.to_uppercase());
     let count = unified.chars().count();
     if !(4..=12).contains(&count) {
-        return Err(Error::invalid(field, format!("'{value}' must have 4 to 12 letters and digits")));
+        return Err(Error::invalid(
+            field,
+            format!("'{value}' must have 4 to 12 letters and digits"),
+        ));
     }
     if let Some(bad) = unified.chars().find(|c| !c.is_ascii_alphanumeric()) {
         return Err(Error::invalid(field, format!("'{value}' contains '{bad}'")));
@@ -254,12 +296,30 @@ pub fn birthday(field: &str, value: NaiveDate, today: NaiveDate) -> Result<Naive
 
 /// Round money to kopecks, half away from zero (the way Russian receipts round).
 pub fn money(value: Decimal) -> Decimal {
-    value.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
+    exact_scale(
+        value.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero),
+        2,
+    )
+}
+
+/// Show a value with exactly `scale` decimals and without a negative zero
+/// (`100` → `100.00`, `-0` → `0.00`), so the same amount always prints the same.
+pub fn exact_scale(value: Decimal, scale: u32) -> Decimal {
+    let mut value = if value.is_zero() {
+        Decimal::ZERO
+    } else {
+        value
+    };
+    value.rescale(scale);
+    value
 }
 
 /// Round points down to the programme's scale (never give a fraction more than earned).
 pub fn points_floor(value: Decimal, scale: u32) -> Decimal {
-    value.round_dp_with_strategy(scale, RoundingStrategy::ToZero)
+    exact_scale(
+        value.round_dp_with_strategy(scale, RoundingStrategy::ToZero),
+        scale,
+    )
 }
 
 /// Parse a decimal given as a string, naming the field on failure.
@@ -280,11 +340,23 @@ mod tests {
 
     #[test]
     fn phones_normalise_to_e164() {
-        assert_eq!(phone("phone", "8 (916) 123-45-67", "RU").unwrap(), "+79161234567");
-        assert_eq!(phone("phone", "+7 916 123 45 67", "RU").unwrap(), "+79161234567");
+        assert_eq!(
+            phone("phone", "8 (916) 123-45-67", "RU").unwrap(),
+            "+79161234567"
+        );
+        assert_eq!(
+            phone("phone", "+7 916 123 45 67", "RU").unwrap(),
+            "+79161234567"
+        );
         assert_eq!(phone("phone", "9161234567", "RU").unwrap(), "+79161234567");
-        assert_eq!(phone("phone", "+375 29 123-45-67", "RU").unwrap(), "+375291234567");
-        assert_eq!(phone("phone", "0049 30 1234567", "RU").unwrap(), "+49301234567");
+        assert_eq!(
+            phone("phone", "+375 29 123-45-67", "RU").unwrap(),
+            "+375291234567"
+        );
+        assert_eq!(
+            phone("phone", "0049 30 1234567", "RU").unwrap(),
+            "+49301234567"
+        );
         assert!(phone("phone", "12", "RU").is_err());
         assert!(phone("phone", "+7 916 123", "RU").is_err());
         assert!(phone("phone", "call me", "RU").is_err());
@@ -293,21 +365,38 @@ mod tests {
     #[test]
     fn plates_unify_cyrillic_and_latin() {
         assert_eq!(plate("plate", "а 123 вс 77").unwrap(), "A123BC77");
-        assert_eq!(plate("plate", "A123BC77").unwrap(), plate("plate", "А123ВС77").unwrap());
+        assert_eq!(
+            plate("plate", "A123BC77").unwrap(),
+            plate("plate", "А123ВС77").unwrap()
+        );
         assert!(plate("plate", "Ж1").is_err());
     }
 
     #[test]
     fn vins_are_checked() {
-        assert_eq!(vin("vin", "xta21703080123456").unwrap(), "XTA21703080123456");
+        assert_eq!(
+            vin("vin", "xta21703080123456").unwrap(),
+            "XTA21703080123456"
+        );
         assert!(vin("vin", "XTA2170308012345").is_err());
         assert!(vin("vin", "XTA2170308012345O").is_err());
     }
 
     #[test]
     fn emails_are_checked() {
-        assert_eq!(email("email", " Ivan.Petrov@Mail.RU ").unwrap(), "ivan.petrov@mail.ru");
-        for bad in ["ivan", "ivan@", "@mail.ru", "ivan@mail", "iv an@mail.ru", "a@@b.ru", "a..b@mail.ru"] {
+        assert_eq!(
+            email("email", " Ivan.Petrov@Mail.RU ").unwrap(),
+            "ivan.petrov@mail.ru"
+        );
+        for bad in [
+            "ivan",
+            "ivan@",
+            "@mail.ru",
+            "ivan@mail",
+            "iv an@mail.ru",
+            "a@@b.ru",
+            "a..b@mail.ru",
+        ] {
             assert!(email("email", bad).is_err(), "{bad}");
         }
     }

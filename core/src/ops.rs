@@ -43,65 +43,224 @@ macro_rules! op {
 
 /// Every operation.
 pub static OPS: &[OpSpec] = &[
-    op!("customer.register", true, customer::RegisterArgs, "register a customer (welcome bonus, optional card)",
-        |e, op, a| e.write_op(op, a, register)),
-    op!("customer.get", false, GetCustomerArgs, "a customer's card: profile, cards, vehicles, balance, tier, last visits",
-        |e, _, a| e.read_op(a, |r, ctx, args: GetCustomerArgs| customer_view(r, ctx, &args.customer))),
-    op!("customer.find", false, customer::FindArgs, "find customers by name or phone prefix, or by an identifier",
-        |e, _, a| e.read_op(a, |r, ctx, args: customer::FindArgs| customer::find(r, ctx, &args))),
-    op!("customer.update", true, customer::UpdateArgs, "change a customer's fields (absent stays, null clears)",
-        |e, op, a| e.write_op(op, a, customer::update)),
-    op!("card.issue", true, customer::IssueCardArgs, "issue a card (generated EAN-13 when no number is given)",
-        |e, op, a| e.write_op(op, a, issue_card)),
-    op!("card.block", true, customer::BlockCardArgs, "block a lost card, optionally reissue; the balance stays",
-        |e, op, a| e.write_op(op, a, block_card)),
-    op!("vehicle.add", true, vehicle::AddArgs, "add a vehicle to a customer (or transfer it)",
-        |e, op, a| e.write_op(op, a, vehicle::add)),
-    op!("vehicle.mileage", true, vehicle::MileageArgs, "record an odometer reading",
-        |e, op, a| e.write_op(op, a, vehicle::mileage)),
-    op!("vehicle.get", false, GetVehicleArgs, "a vehicle with its readings and daily mileage",
-        |e, _, a| e.read_op(a, |r, _, args: GetVehicleArgs| vehicle_view(r, &args.vehicle))),
-    op!("visit.get", false, GetVisitArgs, "a visit by id or host order id",
-        |e, _, a| e.read_op(a, |r, _, args: GetVisitArgs| get_visit(r, &args))),
-    op!("visit.list", false, ListVisitsArgs, "a customer's latest visits",
-        |e, _, a| e.read_op(a, |r, ctx, args: ListVisitsArgs| list_visits(r, ctx, &args))),
-    op!("program.get", false, ProgramGetArgs, "the current programme (or a given version)",
+    op!(
+        "customer.register",
+        true,
+        customer::RegisterArgs,
+        "register a customer (welcome bonus, optional card)",
+        |e, op, a| e.write_op(op, a, register)
+    ),
+    op!(
+        "customer.get",
+        false,
+        GetCustomerArgs,
+        "a customer's card: profile, cards, vehicles, balance, tier, last visits",
+        |e, _, a| e.read_op(a, |r, ctx, args: GetCustomerArgs| customer_view(
+            r,
+            ctx,
+            &args.customer
+        ))
+    ),
+    op!(
+        "customer.find",
+        false,
+        customer::FindArgs,
+        "find customers by name or phone prefix, or by an identifier",
+        |e, _, a| e.read_op(a, |r, ctx, args: customer::FindArgs| customer::find(
+            r, ctx, &args
+        ))
+    ),
+    op!(
+        "customer.update",
+        true,
+        customer::UpdateArgs,
+        "change a customer's fields (absent stays, null clears)",
+        |e, op, a| e.write_op(op, a, customer::update)
+    ),
+    op!(
+        "card.issue",
+        true,
+        customer::IssueCardArgs,
+        "issue a card (generated EAN-13 when no number is given)",
+        |e, op, a| e.write_op(op, a, issue_card)
+    ),
+    op!(
+        "card.block",
+        true,
+        customer::BlockCardArgs,
+        "block a lost card, optionally reissue; the balance stays",
+        |e, op, a| e.write_op(op, a, block_card)
+    ),
+    op!(
+        "vehicle.add",
+        true,
+        vehicle::AddArgs,
+        "add a vehicle to a customer (or transfer it)",
+        |e, op, a| e.write_op(op, a, vehicle::add)
+    ),
+    op!(
+        "vehicle.mileage",
+        true,
+        vehicle::MileageArgs,
+        "record an odometer reading",
+        |e, op, a| e.write_op(op, a, vehicle::mileage)
+    ),
+    op!(
+        "vehicle.get",
+        false,
+        GetVehicleArgs,
+        "a vehicle with its readings and daily mileage",
+        |e, _, a| e.read_op(a, |r, _, args: GetVehicleArgs| vehicle_view(
+            r,
+            &args.vehicle
+        ))
+    ),
+    op!(
+        "visit.get",
+        false,
+        GetVisitArgs,
+        "a visit by id or host order id",
+        |e, _, a| e.read_op(a, |r, _, args: GetVisitArgs| get_visit(r, &args))
+    ),
+    op!(
+        "visit.list",
+        false,
+        ListVisitsArgs,
+        "a customer's latest visits",
+        |e, _, a| e.read_op(a, |r, ctx, args: ListVisitsArgs| list_visits(r, ctx, &args))
+    ),
+    op!(
+        "program.get",
+        false,
+        ProgramGetArgs,
+        "the current programme (or a given version)",
         |e, _, a| e.read_op(a, |r, ctx, args: ProgramGetArgs| match args.version {
             Some(version) => load_program(r, version),
             None => ctx.program().cloned(),
-        })),
-    op!("program.set", true, ProgramSetArgs, "validate and store a new programme version",
-        |e, op, a| e.set_program(op, a)),
-    op!("checkout.quote", false, checkout::CheckoutArgs, "price a basket; changes nothing",
-        |e, _, a| e.read_op(a, |r, ctx, args: checkout::CheckoutArgs| checkout::quote(r, ctx, &args))),
-    op!("checkout.commit", true, checkout::CheckoutArgs, "price and record a visit atomically",
-        |e, op, a| e.write_op(op, a, |t, ctx, args: checkout::CheckoutArgs| checkout::commit(t, ctx, &args))),
-    op!("checkout.refund", true, checkout::RefundArgs, "refund a visit whole or by lines",
-        |e, op, a| e.write_op(op, a, |t, ctx, args: checkout::RefundArgs| checkout::refund(t, ctx, &args))),
-    op!("points.balance", false, points::CustomerArgs, "available, pending, held, total, next expiries",
-        |e, _, a| e.read_op(a, |r, ctx, args: points::CustomerArgs| points::balance(r, ctx, &args))),
-    op!("points.statement", false, points::StatementArgs, "ledger entries, newest first, paged",
-        |e, _, a| e.read_op(a, |r, ctx, args: points::StatementArgs| points::statement(r, ctx, &args))),
-    op!("points.adjust", true, points::AdjustArgs, "manual credit or debit with reason and operator",
-        |e, op, a| e.write_op(op, a, |t, ctx, args: points::AdjustArgs| points::adjust(t, ctx, &args))),
-    op!("points.hold", true, points::HoldArgs, "reserve points for a two-step payment",
-        |e, op, a| e.write_op(op, a, |t, ctx, args: points::HoldArgs| points::hold(t, ctx, &args))),
-    op!("points.capture", true, points::CaptureArgs, "capture a hold (fully or partly)",
-        |e, op, a| e.write_op(op, a, |t, ctx, args: points::CaptureArgs| points::capture(t, ctx, &args))),
-    op!("points.release", true, points::ReleaseArgs, "release a hold",
-        |e, op, a| e.write_op(op, a, |t, ctx, args: points::ReleaseArgs| points::release(t, ctx, &args))),
-    op!("jobs.daily", true, jobs::DailyArgs, "expire, release, lapse holds, birthdays, tier reviews",
-        |e, _, a| e.run_daily(a)),
-    op!("store.backup", false, BackupArgs, "write a consistent, checksummed backup file",
+        })
+    ),
+    op!(
+        "program.set",
+        true,
+        ProgramSetArgs,
+        "validate and store a new programme version",
+        |e, op, a| e.set_program(op, a)
+    ),
+    op!(
+        "checkout.quote",
+        false,
+        checkout::CheckoutArgs,
+        "price a basket; changes nothing",
+        |e, _, a| e.read_op(a, |r, ctx, args: checkout::CheckoutArgs| checkout::quote(
+            r, ctx, &args
+        ))
+    ),
+    op!(
+        "checkout.commit",
+        true,
+        checkout::CheckoutArgs,
+        "price and record a visit atomically",
+        |e, op, a| e.write_op(op, a, |t, ctx, args: checkout::CheckoutArgs| {
+            checkout::commit(t, ctx, &args)
+        })
+    ),
+    op!(
+        "checkout.refund",
+        true,
+        checkout::RefundArgs,
+        "refund a visit whole or by lines",
+        |e, op, a| e.write_op(
+            op,
+            a,
+            |t, ctx, args: checkout::RefundArgs| checkout::refund(t, ctx, &args)
+        )
+    ),
+    op!(
+        "points.balance",
+        false,
+        points::CustomerArgs,
+        "available, pending, held, total, next expiries",
+        |e, _, a| e.read_op(a, |r, ctx, args: points::CustomerArgs| points::balance(
+            r, ctx, &args
+        ))
+    ),
+    op!(
+        "points.statement",
+        false,
+        points::StatementArgs,
+        "ledger entries, newest first, paged",
+        |e, _, a| e.read_op(a, |r, ctx, args: points::StatementArgs| points::statement(
+            r, ctx, &args
+        ))
+    ),
+    op!(
+        "points.adjust",
+        true,
+        points::AdjustArgs,
+        "manual credit or debit with reason and operator",
+        |e, op, a| e.write_op(op, a, |t, ctx, args: points::AdjustArgs| points::adjust(
+            t, ctx, &args
+        ))
+    ),
+    op!(
+        "points.hold",
+        true,
+        points::HoldArgs,
+        "reserve points for a two-step payment",
+        |e, op, a| e.write_op(op, a, |t, ctx, args: points::HoldArgs| points::hold(
+            t, ctx, &args
+        ))
+    ),
+    op!(
+        "points.capture",
+        true,
+        points::CaptureArgs,
+        "capture a hold (fully or partly)",
+        |e, op, a| e.write_op(op, a, |t, ctx, args: points::CaptureArgs| points::capture(
+            t, ctx, &args
+        ))
+    ),
+    op!(
+        "points.release",
+        true,
+        points::ReleaseArgs,
+        "release a hold",
+        |e, op, a| e.write_op(op, a, |t, ctx, args: points::ReleaseArgs| points::release(
+            t, ctx, &args
+        ))
+    ),
+    op!(
+        "jobs.daily",
+        true,
+        jobs::DailyArgs,
+        "expire, release, lapse holds, birthdays, tier reviews",
+        |e, _, a| e.run_daily(a)
+    ),
+    op!(
+        "store.backup",
+        false,
+        BackupArgs,
+        "write a consistent, checksummed backup file",
         |e, _, a| {
             let args: BackupArgs = decode_args(Value::Object(a))?;
             let summary = e.backup(std::path::Path::new(&args.path))?;
             serde_json::to_value(summary).map_err(|err| Error::internal(err.to_string()))
-        }),
-    op!("store.check", false, NoArgs, "verify every record's checksum and every account's invariants",
-        |e, _, a| e.read_op(a, |r, ctx, _: NoArgs| check::check(r, ctx))),
-    op!("store.stats", false, NoArgs, "size on disk against the raw size of the data",
-        |e, _, a| e.read_op(a, |r, _, _: NoArgs| check::stats(r, e.store()))),
+        }
+    ),
+    op!(
+        "store.check",
+        false,
+        NoArgs,
+        "verify every record's checksum and every account's invariants",
+        |e, _, a| e.read_op(a, |r, ctx, _: NoArgs| check::check(r, ctx))
+    ),
+    op!(
+        "store.stats",
+        false,
+        NoArgs,
+        "size on disk against the raw size of the data",
+        |e, _, a| e.read_op(a, |r, _, _: NoArgs| check::stats(r, e.store()))
+    ),
 ];
 
 /// Find an operation by name.
@@ -204,12 +363,25 @@ fn register(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: customer::RegisterArgs) -> 
             Some(days) => Some(ctx.today + Duration::days(i64::from(days))),
             None => checkout::expiry_date(program, ctx.today),
         };
-        book.credit(ctx, EntryKind::Welcome, bonus.points, expires_on, None, None, Some("welcome".into()), None)?;
+        book.credit(
+            ctx,
+            EntryKind::Welcome,
+            bonus.points,
+            expires_on,
+            None,
+            None,
+            Some("welcome".into()),
+            None,
+        )?;
         welcome = bonus.points;
     }
     let balance = points::balance_of(&book, program.points.value);
     book.save(txn)?;
-    Ok(Registered { customer, welcome_bonus: welcome, balance })
+    Ok(Registered {
+        customer,
+        welcome_bonus: welcome,
+        balance,
+    })
 }
 
 /// `card.issue` result.
@@ -221,9 +393,14 @@ pub struct CardIssued {
     pub card: customer::Card,
 }
 
-fn issue_card(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: customer::IssueCardArgs) -> Result<CardIssued> {
+fn issue_card(
+    txn: &mut WriteTxn<'_>,
+    ctx: &Ctx,
+    args: customer::IssueCardArgs,
+) -> Result<CardIssued> {
     let owner = customer::resolve(txn, ctx, &args.customer)?;
-    let (customer, card) = customer::issue_card(txn, ctx, owner, args.number.as_deref(), args.replace)?;
+    let (customer, card) =
+        customer::issue_card(txn, ctx, owner, args.number.as_deref(), args.replace)?;
     Ok(CardIssued { customer, card })
 }
 
@@ -236,7 +413,11 @@ pub struct CardBlocked {
     pub new_card: Option<customer::Card>,
 }
 
-fn block_card(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: customer::BlockCardArgs) -> Result<CardBlocked> {
+fn block_card(
+    txn: &mut WriteTxn<'_>,
+    ctx: &Ctx,
+    args: customer::BlockCardArgs,
+) -> Result<CardBlocked> {
     let (blocked, new_card) = customer::block_card(txn, ctx, args)?;
     Ok(CardBlocked { blocked, new_card })
 }
@@ -314,10 +495,17 @@ impl From<&Visit> for VisitBrief {
     }
 }
 
-fn customer_view<R: Reader>(reader: &R, ctx: &Ctx, reference: &CustomerRef) -> Result<CustomerView> {
+fn customer_view<R: Reader>(
+    reader: &R,
+    ctx: &Ctx,
+    reference: &CustomerRef,
+) -> Result<CustomerView> {
     let customer = customer::resolve(reader, ctx, reference)?;
     let vehicles = vehicle::of_customer(reader, customer.id)?;
-    let last_visits = visit::latest(reader, customer.id, 5)?.iter().map(VisitBrief::from).collect();
+    let last_visits = visit::latest(reader, customer.id, 5)?
+        .iter()
+        .map(VisitBrief::from)
+        .collect();
     let (balance, tier) = match ctx.program.as_deref() {
         Some(program) => {
             let mut book = Book::load(reader, customer.id)?;
@@ -334,11 +522,20 @@ fn customer_view<R: Reader>(reader: &R, ctx: &Ctx, reference: &CustomerRef) -> R
                 spend_missing: next.map(|(_, s, _)| s),
                 visits_missing: next.map(|(_, _, v)| v),
             };
-            (Some(points::balance_of(&book, program.points.value)), Some(view))
+            (
+                Some(points::balance_of(&book, program.points.value)),
+                Some(view),
+            )
         }
         None => (None, None),
     };
-    Ok(CustomerView { customer, vehicles, balance, tier, last_visits })
+    Ok(CustomerView {
+        customer,
+        vehicles,
+        balance,
+        tier,
+        last_visits,
+    })
 }
 
 /// `vehicle.get` result.
@@ -357,17 +554,25 @@ fn vehicle_view<R: Reader>(reader: &R, reference: &VehicleRef) -> Result<Vehicle
     let readings = vehicle::readings(reader, vehicle.id, 10_000)?;
     let daily_km = vehicle::daily_km(&readings);
     let keep_from = readings.len().saturating_sub(100);
-    Ok(VehicleView { vehicle, readings: readings[keep_from..].to_vec(), daily_km })
+    Ok(VehicleView {
+        vehicle,
+        readings: readings[keep_from..].to_vec(),
+        daily_km,
+    })
 }
 
 fn get_visit<R: Reader>(reader: &R, args: &GetVisitArgs) -> Result<Visit> {
     match (&args.visit, &args.order_id) {
         (Some(id), None) => visit::load(reader, *id),
         (None, Some(order_id)) => {
-            let id = visit::by_order(reader, order_id)?.ok_or_else(|| Error::not_found("order", order_id))?;
+            let id = visit::by_order(reader, order_id)?
+                .ok_or_else(|| Error::not_found("order", order_id))?;
             visit::load(reader, id)
         }
-        _ => Err(Error::invalid("visit", "give exactly one of visit, order_id")),
+        _ => Err(Error::invalid(
+            "visit",
+            "give exactly one of visit, order_id",
+        )),
     }
 }
 
@@ -377,5 +582,8 @@ fn list_visits<R: Reader>(reader: &R, ctx: &Ctx, args: &ListVisitsArgs) -> Resul
         return Err(Error::invalid("limit", "must be 1..=200"));
     }
     let customer = customer::resolve(reader, ctx, &args.customer)?;
-    Ok(visit::latest(reader, customer.id, limit)?.iter().map(VisitBrief::from).collect())
+    Ok(visit::latest(reader, customer.id, limit)?
+        .iter()
+        .map(VisitBrief::from)
+        .collect())
 }

@@ -67,7 +67,10 @@ pub fn balance_of(book: &Book, point_value: Decimal) -> Balance {
         if let Some(date) = lot.pending_until {
             match pending_releases.iter_mut().find(|e| e.date == date) {
                 Some(e) => e.points += lot.remaining,
-                None => pending_releases.push(Expiring { date, points: lot.remaining }),
+                None => pending_releases.push(Expiring {
+                    date,
+                    points: lot.remaining,
+                }),
             }
         }
         if let Some(date) = lot.expires_on
@@ -75,7 +78,10 @@ pub fn balance_of(book: &Book, point_value: Decimal) -> Balance {
         {
             match next_expiries.iter_mut().find(|e| e.date == date) {
                 Some(e) => e.points += lot.remaining,
-                None => next_expiries.push(Expiring { date, points: lot.remaining }),
+                None => next_expiries.push(Expiring {
+                    date,
+                    points: lot.remaining,
+                }),
             }
         }
     }
@@ -130,9 +136,18 @@ pub fn statement<R: Reader>(reader: &R, ctx: &Ctx, args: &StatementArgs) -> Resu
     }
     let customer = customer::resolve(reader, ctx, &args.customer)?;
     let entries = ledger::entries(reader, customer.id, args.before, limit)?;
-    let next_before = if entries.len() == limit { entries.last().map(|e| e.seq).filter(|s| *s > 1) } else { None };
+    let next_before = if entries.len() == limit {
+        entries.last().map(|e| e.seq).filter(|s| *s > 1)
+    } else {
+        None
+    };
     let account = ledger::load_account(reader, customer.id)?;
-    Ok(Statement { customer: customer.id, entries, next_before, balance: account.balance })
+    Ok(Statement {
+        customer: customer.id,
+        entries,
+        next_before,
+        balance: account.balance,
+    })
 }
 
 /// Arguments of `points.adjust`.
@@ -173,16 +188,34 @@ pub fn adjust(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: &AdjustArgs) -> Result<Po
     if args.points > Decimal::ZERO {
         let expires_on = match args.expiry_days {
             Some(0) => return Err(Error::invalid("expiry_days", "must be at least 1")),
-            Some(days) if days > 3660 => return Err(Error::invalid("expiry_days", "must be at most 3660")),
+            Some(days) if days > 3660 => {
+                return Err(Error::invalid("expiry_days", "must be at most 3660"));
+            }
             Some(days) => Some(ctx.today + Duration::days(i64::from(days))),
             None => expiry_date(program, ctx.today),
         };
-        book.credit(ctx, EntryKind::Adjustment, magnitude, expires_on, None, None, Some(reason), Some(operator))?;
+        book.credit(
+            ctx,
+            EntryKind::Adjustment,
+            magnitude,
+            expires_on,
+            None,
+            None,
+            Some(reason),
+            Some(operator),
+        )?;
     } else {
         if args.expiry_days.is_some() {
             return Err(Error::invalid("expiry_days", "only a credit has an expiry"));
         }
-        book.debit(ctx, EntryKind::Adjustment, magnitude, None, Some(reason), Some(operator))?;
+        book.debit(
+            ctx,
+            EntryKind::Adjustment,
+            magnitude,
+            None,
+            Some(reason),
+            Some(operator),
+        )?;
     }
     finish(txn, book, program.points.value)
 }
@@ -227,7 +260,11 @@ pub fn hold(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: &HoldArgs) -> Result<HoldRe
     if !(1..=10_080).contains(&ttl) {
         return Err(Error::invalid("ttl_minutes", "must be 1..=10080"));
     }
-    let reference = args.reference.as_deref().map(|r| normalize::identifier("reference", r)).transpose()?;
+    let reference = args
+        .reference
+        .as_deref()
+        .map(|r| normalize::identifier("reference", r))
+        .transpose()?;
     let customer = customer::resolve_active(txn, ctx, &args.customer)?;
     let mut book = Book::load(txn, customer.id)?;
     book.settle(ctx)?;
@@ -256,7 +293,13 @@ pub struct ReleaseArgs {
     pub hold: u64,
 }
 
-fn resolve(txn: &mut WriteTxn<'_>, ctx: &Ctx, id: u64, capture: Option<Decimal>, status: HoldStatus) -> Result<HoldResult> {
+fn resolve(
+    txn: &mut WriteTxn<'_>,
+    ctx: &Ctx,
+    id: u64,
+    capture: Option<Decimal>,
+    status: HoldStatus,
+) -> Result<HoldResult> {
     let program = ctx.program()?;
     let stored = ledger::load_hold(txn, id)?;
     let mut book = Book::load(txn, stored.customer)?;
@@ -273,9 +316,16 @@ fn resolve(txn: &mut WriteTxn<'_>, ctx: &Ctx, id: u64, capture: Option<Decimal>,
         Err(err) if err.code == crate::ErrorCode::HoldNotActive => {
             let current = ledger::load_hold(txn, id)?;
             let lapsed = book.holds().all(|h| h.id != id) && current.status == HoldStatus::Active;
-            let status = if lapsed { HoldStatus::Expired } else { current.status };
-            return Err(Error::new(crate::ErrorCode::HoldNotActive, format!("hold {id} is {status:?}").to_lowercase())
-                .with_details(serde_json::json!({ "hold": id, "status": status })));
+            let status = if lapsed {
+                HoldStatus::Expired
+            } else {
+                current.status
+            };
+            return Err(Error::new(
+                crate::ErrorCode::HoldNotActive,
+                format!("hold {id} is {status:?}").to_lowercase(),
+            )
+            .with_details(serde_json::json!({ "hold": id, "status": status })));
         }
         Err(err) => return Err(err),
     };
@@ -291,5 +341,11 @@ pub fn capture(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: &CaptureArgs) -> Result<
 
 /// Release a hold without payment.
 pub fn release(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: &ReleaseArgs) -> Result<HoldResult> {
-    resolve(txn, ctx, args.hold, Some(Decimal::ZERO), HoldStatus::Released)
+    resolve(
+        txn,
+        ctx,
+        args.hold,
+        Some(Decimal::ZERO),
+        HoldStatus::Released,
+    )
 }

@@ -51,7 +51,9 @@ impl PerKind {
         }
     }
     fn values(&self) -> impl Iterator<Item = (LineKind, Decimal)> + '_ {
-        LineKind::ALL.into_iter().filter_map(|kind| self.get(kind).map(|v| (kind, v)))
+        LineKind::ALL
+            .into_iter()
+            .filter_map(|kind| self.get(kind).map(|v| (kind, v)))
     }
 }
 
@@ -69,7 +71,10 @@ pub struct PointsRules {
 
 impl Default for PointsRules {
     fn default() -> Self {
-        PointsRules { value: Decimal::ONE, scale: 0 }
+        PointsRules {
+            value: Decimal::ONE,
+            scale: 0,
+        }
     }
 }
 
@@ -232,7 +237,10 @@ pub struct TierRules {
 
 impl Default for TierRules {
     fn default() -> Self {
-        TierRules { window_days: 365, levels: Vec::new() }
+        TierRules {
+            window_days: 365,
+            levels: Vec::new(),
+        }
     }
 }
 
@@ -429,8 +437,11 @@ impl Program {
     /// Parse and validate a programme document; every problem is listed.
     pub fn from_json(value: serde_json::Value) -> Result<Program> {
         let program: Program = serde_json::from_value(value).map_err(|err| {
-            Error::new(ErrorCode::InvalidProgram, format!("the programme is not valid: {err}"))
-                .with_details(json!({ "problems": [err.to_string()] }))
+            Error::new(
+                ErrorCode::InvalidProgram,
+                format!("the programme is not valid: {err}"),
+            )
+            .with_details(json!({ "problems": [err.to_string()] }))
         })?;
         program.validate()?;
         Ok(program)
@@ -445,18 +456,30 @@ impl Program {
             }
         };
         let percent_ok = |p: Decimal| p >= Decimal::ZERO && p <= Decimal::ONE_HUNDRED;
-        check(self.name.chars().count() <= 200, "name is longer than 200 characters".into());
+        check(
+            self.name.chars().count() <= 200,
+            "name is longer than 200 characters".into(),
+        );
         check(
             self.currency.len() == 3 && self.currency.chars().all(|c| c.is_ascii_uppercase()),
             format!("currency '{}' is not an ISO 4217 code", self.currency),
         );
-        check(self.timezone.parse::<Tz>().is_ok(), format!("timezone '{}' is not an IANA timezone", self.timezone));
+        check(
+            self.timezone.parse::<Tz>().is_ok(),
+            format!("timezone '{}' is not an IANA timezone", self.timezone),
+        );
         check(
             crate::normalize::calling_code(&self.default_country).is_some(),
-            format!("default_country '{}' is not a supported ISO country", self.default_country),
+            format!(
+                "default_country '{}' is not a supported ISO country",
+                self.default_country
+            ),
         );
         check(self.points.scale <= 4, "points.scale must be 0..=4".into());
-        check(self.points.value > Decimal::ZERO, "points.value must be positive".into());
+        check(
+            self.points.value > Decimal::ZERO,
+            "points.value must be positive".into(),
+        );
         let unit = self.points.value * Decimal::new(1, self.points.scale.min(4));
         check(
             (unit * Decimal::ONE_HUNDRED).fract().is_zero() && unit > Decimal::ZERO,
@@ -464,98 +487,206 @@ impl Program {
                 "the smallest point unit is worth {unit}, not a whole number of kopecks; change points.value or points.scale"
             ),
         );
-        check(percent_ok(self.accrual.rate_percent), "accrual.rate_percent must be 0..=100".into());
+        check(
+            percent_ok(self.accrual.rate_percent),
+            "accrual.rate_percent must be 0..=100".into(),
+        );
         for (kind, rate) in self.accrual.rate_by_kind.values() {
-            check(percent_ok(rate), format!("accrual.rate_by_kind.{kind:?} must be 0..=100").to_lowercase());
+            check(
+                percent_ok(rate),
+                format!("accrual.rate_by_kind.{kind:?} must be 0..=100").to_lowercase(),
+            );
         }
-        check(self.accrual.min_bill >= Decimal::ZERO, "accrual.min_bill must not be negative".into());
+        check(
+            self.accrual.min_bill >= Decimal::ZERO,
+            "accrual.min_bill must not be negative".into(),
+        );
         check(
             self.accrual.start_after_total_spend >= Decimal::ZERO,
             "accrual.start_after_total_spend must not be negative".into(),
         );
-        check(percent_ok(self.redemption.cap_percent), "redemption.cap_percent must be 0..=100".into());
-        check(self.redemption.min_bill >= Decimal::ZERO, "redemption.min_bill must not be negative".into());
+        check(
+            percent_ok(self.redemption.cap_percent),
+            "redemption.cap_percent must be 0..=100".into(),
+        );
+        check(
+            self.redemption.min_bill >= Decimal::ZERO,
+            "redemption.min_bill must not be negative".into(),
+        );
         if let Some(months) = self.expiry_months {
-            check((1..=120).contains(&months), "expiry_months must be 1..=120 or null".into());
+            check(
+                (1..=120).contains(&months),
+                "expiry_months must be 1..=120 or null".into(),
+            );
             check(
                 (self.pending_days as u64) < months as u64 * 28,
                 "pending_days must be shorter than the expiry".into(),
             );
         }
-        check(self.pending_days <= 90, "pending_days must be 0..=90".into());
-        check((1..=10_080).contains(&self.hold_ttl_minutes), "hold_ttl_minutes must be 1..=10080".into());
-        check(self.expiring_notice_days <= 365, "expiring_notice_days must be 0..=365".into());
+        check(
+            self.pending_days <= 90,
+            "pending_days must be 0..=90".into(),
+        );
+        check(
+            (1..=10_080).contains(&self.hold_ttl_minutes),
+            "hold_ttl_minutes must be 1..=10080".into(),
+        );
+        check(
+            self.expiring_notice_days <= 365,
+            "expiring_notice_days must be 0..=365".into(),
+        );
         let bonus_ok = |p: Decimal| p > Decimal::ZERO && p <= Decimal::from(BONUS_POINTS_MAX);
         if let Some(bonus) = &self.welcome_bonus {
-            check(bonus_ok(bonus.points), "welcome_bonus.points must be positive and at most 1000000".into());
+            check(
+                bonus_ok(bonus.points),
+                "welcome_bonus.points must be positive and at most 1000000".into(),
+            );
             check(
                 bonus.points.scale() <= self.points.scale,
                 "welcome_bonus.points has more decimals than points.scale".into(),
             );
-            check(bonus.expiry_days.is_none_or(|d| (1..=3660).contains(&d)), "welcome_bonus.expiry_days must be 1..=3660".into());
+            check(
+                bonus.expiry_days.is_none_or(|d| (1..=3660).contains(&d)),
+                "welcome_bonus.expiry_days must be 1..=3660".into(),
+            );
         }
         if let Some(bonus) = &self.birthday_bonus {
-            check(bonus_ok(bonus.points), "birthday_bonus.points must be positive and at most 1000000".into());
+            check(
+                bonus_ok(bonus.points),
+                "birthday_bonus.points must be positive and at most 1000000".into(),
+            );
             check(
                 bonus.points.scale() <= self.points.scale,
                 "birthday_bonus.points has more decimals than points.scale".into(),
             );
-            check(bonus.days_before <= 60, "birthday_bonus.days_before must be 0..=60".into());
-            check(bonus.days_after <= 60, "birthday_bonus.days_after must be 0..=60".into());
+            check(
+                bonus.days_before <= 60,
+                "birthday_bonus.days_before must be 0..=60".into(),
+            );
+            check(
+                bonus.days_after <= 60,
+                "birthday_bonus.days_after must be 0..=60".into(),
+            );
         }
-        check((1..=3660).contains(&self.tiers.window_days), "tiers.window_days must be 1..=3660".into());
-        check(self.tiers.levels.len() <= LEVELS_MAX, format!("at most {LEVELS_MAX} tiers"));
+        check(
+            (1..=3660).contains(&self.tiers.window_days),
+            "tiers.window_days must be 1..=3660".into(),
+        );
+        check(
+            self.tiers.levels.len() <= LEVELS_MAX,
+            format!("at most {LEVELS_MAX} tiers"),
+        );
         let mut previous: Option<&Tier> = None;
         for (index, tier) in self.tiers.levels.iter().enumerate() {
             let at = format!("tiers.levels[{index}]");
-            check(valid_code(&tier.code), format!("{at}.code '{}' must be 1..=32 of a-z, 0-9, _", tier.code));
             check(
-                self.tiers.levels.iter().filter(|t| t.code == tier.code).count() == 1,
+                valid_code(&tier.code),
+                format!("{at}.code '{}' must be 1..=32 of a-z, 0-9, _", tier.code),
+            );
+            check(
+                self.tiers
+                    .levels
+                    .iter()
+                    .filter(|t| t.code == tier.code)
+                    .count()
+                    == 1,
                 format!("{at}.code '{}' is used twice", tier.code),
             );
-            check(tier.min_spend >= Decimal::ZERO, format!("{at}.min_spend must not be negative"));
-            check(percent_ok(tier.discount_percent), format!("{at}.discount_percent must be 0..=100"));
+            check(
+                tier.min_spend >= Decimal::ZERO,
+                format!("{at}.min_spend must not be negative"),
+            );
+            check(
+                percent_ok(tier.discount_percent),
+                format!("{at}.discount_percent must be 0..=100"),
+            );
             if let Some(rate) = tier.rate_percent {
-                check(percent_ok(rate), format!("{at}.rate_percent must be 0..=100"));
+                check(
+                    percent_ok(rate),
+                    format!("{at}.rate_percent must be 0..=100"),
+                );
             }
-            for (_, rate) in tier.rate_by_kind.values().chain(tier.discount_by_kind.values()) {
-                check(percent_ok(rate), format!("{at}: per-kind percents must be 0..=100"));
+            for (_, rate) in tier
+                .rate_by_kind
+                .values()
+                .chain(tier.discount_by_kind.values())
+            {
+                check(
+                    percent_ok(rate),
+                    format!("{at}: per-kind percents must be 0..=100"),
+                );
             }
             if let Some(prev) = previous {
                 check(
                     tier.min_spend >= prev.min_spend && tier.min_visits >= prev.min_visits,
-                    format!("{at} ('{}') must not need less than the tier below it ('{}')", tier.code, prev.code),
+                    format!(
+                        "{at} ('{}') must not need less than the tier below it ('{}')",
+                        tier.code, prev.code
+                    ),
                 );
             }
             previous = Some(tier);
         }
-        check(self.agreements.len() <= LEVELS_MAX * 4, "at most 64 agreements".into());
+        check(
+            self.agreements.len() <= LEVELS_MAX * 4,
+            "at most 64 agreements".into(),
+        );
         for (index, agreement) in self.agreements.iter().enumerate() {
             let at = format!("agreements[{index}]");
-            check(valid_code(&agreement.code), format!("{at}.code '{}' must be 1..=32 of a-z, 0-9, _", agreement.code));
             check(
-                self.agreements.iter().filter(|a| a.code == agreement.code).count() == 1,
+                valid_code(&agreement.code),
+                format!(
+                    "{at}.code '{}' must be 1..=32 of a-z, 0-9, _",
+                    agreement.code
+                ),
+            );
+            check(
+                self.agreements
+                    .iter()
+                    .filter(|a| a.code == agreement.code)
+                    .count()
+                    == 1,
                 format!("{at}.code '{}' is used twice", agreement.code),
             );
             for (_, percent) in agreement.discount_by_kind.values() {
-                check(percent_ok(percent), format!("{at}.discount_by_kind percents must be 0..=100"));
+                check(
+                    percent_ok(percent),
+                    format!("{at}.discount_by_kind percents must be 0..=100"),
+                );
             }
         }
-        check(percent_ok(self.discounts.max_percent), "discounts.max_percent must be 0..=100".into());
-        check(self.discounts.cumulative.len() <= LEVELS_MAX, format!("at most {LEVELS_MAX} cumulative steps"));
+        check(
+            percent_ok(self.discounts.max_percent),
+            "discounts.max_percent must be 0..=100".into(),
+        );
+        check(
+            self.discounts.cumulative.len() <= LEVELS_MAX,
+            format!("at most {LEVELS_MAX} cumulative steps"),
+        );
         for (index, step) in self.discounts.cumulative.iter().enumerate() {
-            check(percent_ok(step.percent), format!("discounts.cumulative[{index}].percent must be 0..=100"));
-            check(step.min_total_spend >= Decimal::ZERO, format!("discounts.cumulative[{index}].min_total_spend must not be negative"));
+            check(
+                percent_ok(step.percent),
+                format!("discounts.cumulative[{index}].percent must be 0..=100"),
+            );
+            check(
+                step.min_total_spend >= Decimal::ZERO,
+                format!("discounts.cumulative[{index}].min_total_spend must not be negative"),
+            );
             if index > 0 {
                 let prev = &self.discounts.cumulative[index - 1];
                 check(
                     step.min_total_spend > prev.min_total_spend,
-                    format!("discounts.cumulative[{index}] must need more spend than the step before it"),
+                    format!(
+                        "discounts.cumulative[{index}] must need more spend than the step before it"
+                    ),
                 );
             }
         }
         if let Some(vip) = &self.discounts.vip {
-            check(percent_ok(vip.discount_percent), "discounts.vip.discount_percent must be 0..=100".into());
+            check(
+                percent_ok(vip.discount_percent),
+                "discounts.vip.discount_percent must be 0..=100".into(),
+            );
             check(
                 vip.min_total_spend.is_some() || vip.min_visits.is_some(),
                 "discounts.vip needs min_total_spend or min_visits".into(),
@@ -566,7 +697,11 @@ impl Program {
         } else {
             Err(Error::new(
                 ErrorCode::InvalidProgram,
-                format!("the programme has {} problem(s): {}", problems.len(), problems.join("; ")),
+                format!(
+                    "the programme has {} problem(s): {}",
+                    problems.len(),
+                    problems.join("; ")
+                ),
             )
             .with_details(json!({ "problems": problems })))
         }
@@ -574,7 +709,9 @@ impl Program {
 
     /// The programme's timezone (validated at set).
     pub fn tz(&self) -> Tz {
-        self.timezone.parse::<Tz>().unwrap_or(chrono_tz::Europe::Moscow)
+        self.timezone
+            .parse::<Tz>()
+            .unwrap_or(chrono_tz::Europe::Moscow)
     }
 
     /// The local date of an instant in the programme's timezone.
@@ -589,7 +726,9 @@ impl Program {
 
     /// The agreement with this code.
     pub fn agreement(&self, code: &str) -> Option<&Agreement> {
-        self.agreements.iter().find(|agreement| agreement.code == code)
+        self.agreements
+            .iter()
+            .find(|agreement| agreement.code == code)
     }
 
     /// The smallest amount of points (1 at scale 0, 0.01 at scale 2).
@@ -651,7 +790,10 @@ impl Program {
 }
 
 fn valid_code(code: &str) -> bool {
-    (1..=32).contains(&code.len()) && code.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    (1..=32).contains(&code.len())
+        && code
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
 #[cfg(test)]

@@ -25,7 +25,12 @@ pub struct WindowStats {
 const WINDOW_VISITS_MAX: usize = 100_000;
 
 /// Spend and visits of a customer in the window ending on `today`.
-pub fn window_stats<R: Reader>(reader: &R, program: &Program, customer: u64, today: NaiveDate) -> Result<WindowStats> {
+pub fn window_stats<R: Reader>(
+    reader: &R,
+    program: &Program,
+    customer: u64,
+    today: NaiveDate,
+) -> Result<WindowStats> {
     let from = today - Duration::days(i64::from(program.tiers.window_days) - 1);
     let mut stats = WindowStats::default();
     for (_, summary) in visit::summaries(reader, customer, from, today, WINDOW_VISITS_MAX)? {
@@ -48,12 +53,22 @@ fn qualifies(tier: &Tier, stats: &WindowStats) -> bool {
 
 /// The highest tier the stats qualify for.
 pub fn tier_for<'p>(program: &'p Program, stats: &WindowStats) -> Option<&'p Tier> {
-    program.tiers.levels.iter().rev().find(|tier| qualifies(tier, stats))
+    program
+        .tiers
+        .levels
+        .iter()
+        .rev()
+        .find(|tier| qualifies(tier, stats))
 }
 
 /// The next tier above `current` and what is missing to reach it.
-pub fn next_tier<'p>(program: &'p Program, current: Option<&str>, stats: &WindowStats) -> Option<(&'p Tier, Decimal, u32)> {
-    let position = current.and_then(|code| program.tiers.levels.iter().position(|t| t.code == code));
+pub fn next_tier<'p>(
+    program: &'p Program,
+    current: Option<&str>,
+    stats: &WindowStats,
+) -> Option<(&'p Tier, Decimal, u32)> {
+    let position =
+        current.and_then(|code| program.tiers.levels.iter().position(|t| t.code == code));
     let next = match position {
         Some(index) => program.tiers.levels.get(index + 1)?,
         None => program.tiers.levels.first()?,
@@ -65,11 +80,19 @@ pub fn next_tier<'p>(program: &'p Program, current: Option<&str>, stats: &Window
 
 /// Index key: re-evaluate a customer's tier on `date` (a visit leaves the window).
 pub fn review_key(date: NaiveDate, customer: u64) -> Vec<u8> {
-    KeyBuilder::new(tag::TIER_REVIEW).date(date).u64(customer).build()
+    KeyBuilder::new(tag::TIER_REVIEW)
+        .date(date)
+        .u64(customer)
+        .build()
 }
 
 /// Schedule a review for the day a visit of `visit_date` leaves the window.
-pub fn schedule_review(txn: &mut WriteTxn<'_>, program: &Program, customer: u64, visit_date: NaiveDate) -> Result<()> {
+pub fn schedule_review(
+    txn: &mut WriteTxn<'_>,
+    program: &Program,
+    customer: u64,
+    visit_date: NaiveDate,
+) -> Result<()> {
     let leaves = visit_date + Duration::days(i64::from(program.tiers.window_days));
     txn.put(review_key(leaves, customer), &())
 }
@@ -87,7 +110,9 @@ pub fn reevaluate(
     let after = tier_for(program, &stats).map(|t| t.code.clone());
     let vip = match &program.discounts.vip {
         Some(rules) => {
-            rules.min_total_spend.is_some_and(|s| customer.total_spend >= s)
+            rules
+                .min_total_spend
+                .is_some_and(|s| customer.total_spend >= s)
                 || rules.min_visits.is_some_and(|v| customer.visits >= v)
         }
         None => false,

@@ -102,10 +102,17 @@ fn plate_key(plate: &str) -> Vec<u8> {
     KeyBuilder::new(tag::PLATE).str(plate).build()
 }
 fn owner_key(customer: u64, vehicle: u64) -> Vec<u8> {
-    KeyBuilder::new(tag::CUSTOMER_VEHICLE).u64(customer).u64(vehicle).build()
+    KeyBuilder::new(tag::CUSTOMER_VEHICLE)
+        .u64(customer)
+        .u64(vehicle)
+        .build()
 }
 fn mileage_key(vehicle: u64, at: DateTime<Utc>, seq: u64) -> Vec<u8> {
-    KeyBuilder::new(tag::MILEAGE).u64(vehicle).i64(at.timestamp_micros()).u64(seq).build()
+    KeyBuilder::new(tag::MILEAGE)
+        .u64(vehicle)
+        .i64(at.timestamp_micros())
+        .u64(seq)
+        .build()
 }
 
 /// Load a vehicle by id.
@@ -130,8 +137,13 @@ pub fn resolve<R: Reader>(reader: &R, reference: &VehicleRef) -> Result<Vehicle>
     match (reference.id, &reference.vin, &reference.plate) {
         (Some(id), None, None) => load(reader, id),
         (None, Some(vin), None) => find_by_vin(reader, &normalize::vin("vehicle.vin", vin)?),
-        (None, None, Some(plate)) => find_by_plate(reader, &normalize::plate("vehicle.plate", plate)?),
-        _ => Err(Error::invalid("vehicle", "name the vehicle with exactly one of id, vin, plate")),
+        (None, None, Some(plate)) => {
+            find_by_plate(reader, &normalize::plate("vehicle.plate", plate)?)
+        }
+        _ => Err(Error::invalid(
+            "vehicle",
+            "name the vehicle with exactly one of id, vin, plate",
+        )),
     }
 }
 
@@ -141,7 +153,8 @@ pub fn of_customer<R: Reader>(reader: &R, customer: u64) -> Result<Vec<Vehicle>>
     let keys = reader.scan_keys(&prefix, 1000)?;
     let mut out = Vec::with_capacity(keys.len());
     for key in keys {
-        let id = read_u64(&key, 9).ok_or_else(|| Error::corrupted("vehicle index key too short"))?;
+        let id =
+            read_u64(&key, 9).ok_or_else(|| Error::corrupted("vehicle index key too short"))?;
         out.push(load(reader, id)?);
     }
     Ok(out)
@@ -182,9 +195,10 @@ pub const MILEAGE_KM_MAX: u32 = 3_000_000;
 
 fn check_year(year: Option<u16>, today: NaiveDate) -> Result<Option<u16>> {
     match year {
-        Some(y) if y < 1900 || i32::from(y) > today.year() + 1 => {
-            Err(Error::invalid("year", format!("{y} is not a plausible model year")))
-        }
+        Some(y) if y < 1900 || i32::from(y) > today.year() + 1 => Err(Error::invalid(
+            "year",
+            format!("{y} is not a plausible model year"),
+        )),
         other => Ok(other),
     }
 }
@@ -192,8 +206,18 @@ fn check_year(year: Option<u16>, today: NaiveDate) -> Result<Option<u16>> {
 /// Add a vehicle to a customer, or transfer an existing one when asked.
 pub fn add(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: AddArgs) -> Result<Vehicle> {
     let owner = customer::resolve(txn, ctx, &args.customer)?;
-    let vin = args.vin.as_deref().filter(|v| !v.trim().is_empty()).map(|v| normalize::vin("vin", v)).transpose()?;
-    let plate = args.plate.as_deref().filter(|p| !p.trim().is_empty()).map(|p| normalize::plate("plate", p)).transpose()?;
+    let vin = args
+        .vin
+        .as_deref()
+        .filter(|v| !v.trim().is_empty())
+        .map(|v| normalize::vin("vin", v))
+        .transpose()?;
+    let plate = args
+        .plate
+        .as_deref()
+        .filter(|p| !p.trim().is_empty())
+        .map(|p| normalize::plate("plate", p))
+        .transpose()?;
     if vin.is_none() && plate.is_none() {
         return Err(Error::invalid("vehicle", "give a VIN or a plate"));
     }
@@ -201,7 +225,10 @@ pub fn add(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: AddArgs) -> Result<Vehicle> 
     let model = normalize::text("model", &args.model, TEXT_CHARS_MAX)?;
     let year = check_year(args.year, ctx.today)?;
     if args.mileage.is_some_and(|km| km > MILEAGE_KM_MAX) {
-        return Err(Error::invalid("mileage", format!("must be at most {MILEAGE_KM_MAX} km")));
+        return Err(Error::invalid(
+            "mileage",
+            format!("must be at most {MILEAGE_KM_MAX} km"),
+        ));
     }
     let existing = match &vin {
         Some(vin) => txn.get::<u64>(&vin_key(vin))?,
@@ -213,7 +240,11 @@ pub fn add(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: AddArgs) -> Result<Vehicle> 
             if vehicle.customer == owner.id {
                 return Err(Error::new(
                     ErrorCode::AlreadyExists,
-                    format!("vehicle {id} with VIN {} is already registered to customer {}", vin.clone().unwrap_or_default(), owner.id),
+                    format!(
+                        "vehicle {id} with VIN {} is already registered to customer {}",
+                        vin.clone().unwrap_or_default(),
+                        owner.id
+                    ),
                 )
                 .with_details(json!({ "field": "vin", "vehicle": id, "customer": owner.id })));
             }
@@ -232,7 +263,11 @@ pub fn add(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: AddArgs) -> Result<Vehicle> 
             if let Some(current) = vehicle.owners.last_mut() {
                 current.to = Some(ctx.today);
             }
-            vehicle.owners.push(Ownership { customer: owner.id, from: ctx.today, to: None });
+            vehicle.owners.push(Ownership {
+                customer: owner.id,
+                from: ctx.today,
+                to: None,
+            });
             vehicle.customer = owner.id;
             if let Some(old_plate) = vehicle.plate.take() {
                 txn.delete(plate_key(&old_plate));
@@ -254,7 +289,11 @@ pub fn add(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: AddArgs) -> Result<Vehicle> 
             usage: args.usage,
             mileage_km: None,
             mileage_date: None,
-            owners: vec![Ownership { customer: owner.id, from: ctx.today, to: None }],
+            owners: vec![Ownership {
+                customer: owner.id,
+                from: ctx.today,
+                to: None,
+            }],
             added_at: ctx.at,
         },
     };
@@ -279,7 +318,10 @@ fn claim_plate(txn: &mut WriteTxn<'_>, vehicle: &mut Vehicle, plate: String) -> 
         let other = load(txn, holder)?;
         return Err(Error::new(
             ErrorCode::AlreadyExists,
-            format!("plate {plate} is on vehicle {holder} of customer {}", other.customer),
+            format!(
+                "plate {plate} is on vehicle {holder} of customer {}",
+                other.customer
+            ),
         )
         .with_details(json!({ "field": "plate", "vehicle": holder, "customer": other.customer })));
     }
@@ -300,7 +342,10 @@ pub fn record_mileage(
     correction: bool,
 ) -> Result<()> {
     if km > MILEAGE_KM_MAX {
-        return Err(Error::invalid("mileage", format!("must be at most {MILEAGE_KM_MAX} km")));
+        return Err(Error::invalid(
+            "mileage",
+            format!("must be at most {MILEAGE_KM_MAX} km"),
+        ));
     }
     if let Some(last) = vehicle.mileage_km
         && km < last
@@ -308,11 +353,19 @@ pub fn record_mileage(
     {
         return Err(Error::invalid(
             "mileage",
-            format!("{km} km is less than the last reading of {last} km for vehicle {}; pass correction: true", vehicle.id),
+            format!(
+                "{km} km is less than the last reading of {last} km for vehicle {}; pass correction: true",
+                vehicle.id
+            ),
         ));
     }
     let seq = next_id(txn, "next_mileage")?;
-    let reading = MileageReading { at: ctx.at, date: ctx.today, km, visit };
+    let reading = MileageReading {
+        at: ctx.at,
+        date: ctx.today,
+        km,
+        visit,
+    };
     txn.put(mileage_key(vehicle.id, ctx.at, seq), &reading)?;
     let newer = vehicle.mileage_date.is_none_or(|d| d <= ctx.today);
     if newer || correction {
@@ -325,7 +378,11 @@ pub fn record_mileage(
 /// Readings of a vehicle, oldest first (at most `limit`).
 pub fn readings<R: Reader>(reader: &R, vehicle: u64, limit: usize) -> Result<Vec<MileageReading>> {
     let prefix = KeyBuilder::new(tag::MILEAGE).u64(vehicle).build();
-    Ok(reader.scan_prefix(&prefix, limit)?.into_iter().map(|(_, r)| r).collect())
+    Ok(reader
+        .scan_prefix(&prefix, limit)?
+        .into_iter()
+        .map(|(_, r)| r)
+        .collect())
 }
 
 /// Average kilometres per day over the readings, if two readings far enough apart exist.
@@ -368,7 +425,10 @@ pub fn mileage(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: MileageArgs) -> Result<M
     record_mileage(txn, ctx, &mut vehicle, args.km, None, args.correction)?;
     txn.put(vehicle_key(vehicle.id), &vehicle)?;
     let history = readings(txn, vehicle.id, 10_000)?;
-    Ok(MileageResult { daily_km: daily_km(&history), vehicle })
+    Ok(MileageResult {
+        daily_km: daily_km(&history),
+        vehicle,
+    })
 }
 
 /// Save a vehicle changed by another module (checkout records mileage).

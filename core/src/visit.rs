@@ -181,7 +181,11 @@ fn order_key(order_id: &str) -> Vec<u8> {
     KeyBuilder::new(tag::ORDER).str(order_id).build()
 }
 fn summary_key(customer: u64, date: NaiveDate, visit: u64) -> Vec<u8> {
-    KeyBuilder::new(tag::CUSTOMER_VISIT).u64(customer).date(date).u64(visit).build()
+    KeyBuilder::new(tag::CUSTOMER_VISIT)
+        .u64(customer)
+        .date(date)
+        .u64(visit)
+        .build()
 }
 
 /// Load a visit by id.
@@ -196,8 +200,15 @@ pub fn by_order<R: Reader>(reader: &R, order_id: &str) -> Result<Option<u64>> {
 
 /// Save a visit with its order and customer indexes.
 pub fn save(txn: &mut WriteTxn<'_>, visit: &Visit) -> Result<()> {
-    if visit.lines.iter().any(|l| l.refunded_qty > l.qty || l.refunded_net > l.net) {
-        return Err(Error::internal(format!("visit {} would refund more than it sold", visit.id)));
+    if visit
+        .lines
+        .iter()
+        .any(|l| l.refunded_qty > l.qty || l.refunded_net > l.net)
+    {
+        return Err(Error::internal(format!(
+            "visit {} would refund more than it sold",
+            visit.id
+        )));
     }
     txn.put(visit_key(visit.id), visit)?;
     txn.put(order_key(&visit.order_id), &visit.id)?;
@@ -218,12 +229,19 @@ pub fn summaries<R: Reader>(
     to: NaiveDate,
     limit: usize,
 ) -> Result<Vec<(NaiveDate, VisitSummary)>> {
-    let start = KeyBuilder::new(tag::CUSTOMER_VISIT).u64(customer).date(from).build();
-    let end = KeyBuilder::new(tag::CUSTOMER_VISIT).u64(customer).date(to + chrono::Duration::days(1)).build();
+    let start = KeyBuilder::new(tag::CUSTOMER_VISIT)
+        .u64(customer)
+        .date(from)
+        .build();
+    let end = KeyBuilder::new(tag::CUSTOMER_VISIT)
+        .u64(customer)
+        .date(to + chrono::Duration::days(1))
+        .build();
     let rows = reader.scan_range::<VisitSummary>(&start, &end, limit, false)?;
     let mut out = Vec::with_capacity(rows.len());
     for (key, summary) in rows {
-        let date = crate::store::keys::read_date(&key, 9).ok_or_else(|| Error::corrupted("visit index key too short"))?;
+        let date = crate::store::keys::read_date(&key, 9)
+            .ok_or_else(|| Error::corrupted("visit index key too short"))?;
         out.push((date, summary));
     }
     Ok(out)
@@ -234,5 +252,7 @@ pub fn latest<R: Reader>(reader: &R, customer: u64, limit: usize) -> Result<Vec<
     let prefix = KeyBuilder::new(tag::CUSTOMER_VISIT).u64(customer).build();
     let end = crate::store::keys::prefix_end(&prefix);
     let rows = reader.scan_range::<VisitSummary>(&prefix, &end, limit, true)?;
-    rows.into_iter().map(|(_, summary)| load(reader, summary.visit)).collect()
+    rows.into_iter()
+        .map(|(_, summary)| load(reader, summary.visit))
+        .collect()
 }

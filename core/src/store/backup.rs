@@ -59,13 +59,17 @@ pub fn backup(store: &Store, dest: &Path) -> Result<BackupSummary> {
     let mut temp_name = dest.as_os_str().to_os_string();
     temp_name.push(".partial");
     let temp = PathBuf::from(temp_name);
-    let file = File::create(&temp).map_err(|err| io_error(&format!("creating {}", temp.display()), err))?;
+    let file = File::create(&temp)
+        .map_err(|err| io_error(&format!("creating {}", temp.display()), err))?;
     let result = write_backup(store, file);
     match result {
         Ok(summary) => {
-            fs::rename(&temp, dest).map_err(|err| io_error(&format!("moving backup to {}", dest.display()), err))?;
+            fs::rename(&temp, dest)
+                .map_err(|err| io_error(&format!("moving backup to {}", dest.display()), err))?;
             if let Some(parent) = dest.parent().filter(|p| !p.as_os_str().is_empty()) {
-                File::open(parent).and_then(|dir| dir.sync_all()).map_err(|err| io_error("syncing backup dir", err))?;
+                File::open(parent)
+                    .and_then(|dir| dir.sync_all())
+                    .map_err(|err| io_error("syncing backup dir", err))?;
             }
             Ok(summary)
         }
@@ -78,7 +82,11 @@ pub fn backup(store: &Store, dest: &Path) -> Result<BackupSummary> {
 
 fn write_backup(store: &Store, file: File) -> Result<BackupSummary> {
     let io = |err| io_error("writing backup", err);
-    let mut out = HashingWriter { inner: BufWriter::new(file), hasher: Sha256::new(), written: 0 };
+    let mut out = HashingWriter {
+        inner: BufWriter::new(file),
+        hasher: Sha256::new(),
+        written: 0,
+    };
     out.put(MAGIC).map_err(io)?;
     out.put(&super::FORMAT_VERSION.to_le_bytes()).map_err(io)?;
     let view = store.read();
@@ -88,7 +96,9 @@ fn write_backup(store: &Store, file: File) -> Result<BackupSummary> {
     let end = vec![0xffu8; 1024];
     loop {
         let chunk = view.scan_raw(&start, &end, SCAN_CHUNK, false)?;
-        let Some((last_key, _)) = chunk.last() else { break };
+        let Some((last_key, _)) = chunk.last() else {
+            break;
+        };
         let mut next = last_key.clone();
         next.push(0);
         for (key, value) in &chunk {
@@ -110,9 +120,17 @@ fn write_backup(store: &Store, file: File) -> Result<BackupSummary> {
     let digest = out.hasher.clone().finalize();
     out.inner.write_all(&digest).map_err(io)?;
     let bytes = out.written + digest.len() as u64;
-    let file = out.inner.into_inner().map_err(|err| io_error("writing backup", err.into_error()))?;
+    let file = out
+        .inner
+        .into_inner()
+        .map_err(|err| io_error("writing backup", err.into_error()))?;
     file.sync_all().map_err(io)?;
-    Ok(BackupSummary { records, bytes, sha256: hex(&digest), seq })
+    Ok(BackupSummary {
+        records,
+        bytes,
+        sha256: hex(&digest),
+        seq,
+    })
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -137,7 +155,11 @@ impl BackupReader {
             std::io::ErrorKind::NotFound => Error::not_found("backup file", path.display()),
             _ => io_error(&format!("opening {}", path.display()), err),
         })?;
-        let mut reader = BackupReader { inner: BufReader::new(file), hasher: Sha256::new(), path: path.to_path_buf() };
+        let mut reader = BackupReader {
+            inner: BufReader::new(file),
+            hasher: Sha256::new(),
+            path: path.to_path_buf(),
+        };
         let mut magic = vec![0u8; MAGIC.len()];
         reader.read_exact(&mut magic)?;
         if magic != MAGIC {
@@ -147,14 +169,20 @@ impl BackupReader {
         if version > super::FORMAT_VERSION {
             return Err(Error::new(
                 ErrorCode::UnsupportedVersion,
-                format!("backup {} has format {version}; this build reads up to {}", path.display(), super::FORMAT_VERSION),
+                format!(
+                    "backup {} has format {version}; this build reads up to {}",
+                    path.display(),
+                    super::FORMAT_VERSION
+                ),
             ));
         }
         Ok(reader)
     }
 
     fn read_exact(&mut self, buf: &mut [u8]) -> Result<()> {
-        self.inner.read_exact(buf).map_err(|_| bad_backup(&self.path, "truncated"))?;
+        self.inner
+            .read_exact(buf)
+            .map_err(|_| bad_backup(&self.path, "truncated"))?;
         self.hasher.update(&*buf);
         Ok(())
     }
@@ -182,7 +210,8 @@ impl BackupReader {
         }
         let mut value = vec![0u8; value_len];
         self.read_exact(&mut value)?;
-        verify_sealed(&key, &value).map_err(|_| bad_backup(&self.path, "a record fails its checksum"))?;
+        verify_sealed(&key, &value)
+            .map_err(|_| bad_backup(&self.path, "a record fails its checksum"))?;
         Ok(Some((key, value)))
     }
 
@@ -195,12 +224,19 @@ impl BackupReader {
         }
         let expected = self.hasher.clone().finalize();
         let mut digest = [0u8; 32];
-        self.inner.read_exact(&mut digest).map_err(|_| bad_backup(&self.path, "truncated"))?;
+        self.inner
+            .read_exact(&mut digest)
+            .map_err(|_| bad_backup(&self.path, "truncated"))?;
         if digest.as_slice() != expected.as_slice() {
             return Err(bad_backup(&self.path, "sha256 does not match"));
         }
         let mut rest = [0u8; 1];
-        if self.inner.read(&mut rest).map_err(|err| io_error("reading backup", err))? != 0 {
+        if self
+            .inner
+            .read(&mut rest)
+            .map_err(|err| io_error("reading backup", err))?
+            != 0
+        {
             return Err(bad_backup(&self.path, "trailing bytes after the checksum"));
         }
         Ok(hex(&digest))
@@ -219,8 +255,15 @@ pub fn verify(backup_path: &Path) -> Result<BackupSummary> {
         records += 1;
     }
     let sha256 = reader.finish(records)?;
-    let bytes = fs::metadata(backup_path).map_err(|err| io_error("reading backup size", err))?.len();
-    Ok(BackupSummary { records, bytes, sha256, seq })
+    let bytes = fs::metadata(backup_path)
+        .map_err(|err| io_error("reading backup size", err))?
+        .len();
+    Ok(BackupSummary {
+        records,
+        bytes,
+        sha256,
+        seq,
+    })
 }
 
 /// Restore a backup into a new store at `path` (which must not exist).
@@ -228,7 +271,10 @@ pub fn restore(backup_path: &Path, path: &Path, options: &SledOptions) -> Result
     if path.exists() {
         return Err(Error::new(
             ErrorCode::AlreadyExists,
-            format!("{} already exists; restore only into a new path", path.display()),
+            format!(
+                "{} already exists; restore only into a new path",
+                path.display()
+            ),
         )
         .with_details(serde_json::json!({ "path": path.display().to_string() })));
     }
@@ -237,21 +283,34 @@ pub fn restore(backup_path: &Path, path: &Path, options: &SledOptions) -> Result
     side_name.push(".pitstop-restoring");
     let side = PathBuf::from(side_name);
     if side.exists() {
-        fs::remove_dir_all(&side).map_err(|err| io_error(&format!("removing {}", side.display()), err))?;
+        fs::remove_dir_all(&side)
+            .map_err(|err| io_error(&format!("removing {}", side.display()), err))?;
     }
     let outcome = restore_into(backup_path, &side, options, &summary);
     if outcome.is_err() {
         let _ = fs::remove_dir_all(&side);
     }
     outcome?;
-    fs::rename(&side, path).map_err(|err| io_error(&format!("moving the restored store to {}", path.display()), err))?;
+    fs::rename(&side, path).map_err(|err| {
+        io_error(
+            &format!("moving the restored store to {}", path.display()),
+            err,
+        )
+    })?;
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        File::open(parent).and_then(|dir| dir.sync_all()).map_err(|err| io_error("syncing restore dir", err))?;
+        File::open(parent)
+            .and_then(|dir| dir.sync_all())
+            .map_err(|err| io_error("syncing restore dir", err))?;
     }
     Ok(summary)
 }
 
-fn restore_into(backup_path: &Path, side: &Path, options: &SledOptions, summary: &BackupSummary) -> Result<()> {
+fn restore_into(
+    backup_path: &Path,
+    side: &Path,
+    options: &SledOptions,
+    summary: &BackupSummary,
+) -> Result<()> {
     let (backend, _) = SledBackend::open(side, options)?;
     let mut reader = BackupReader::open(backup_path)?;
     let mut batch = WriteBatch::new();

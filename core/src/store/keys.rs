@@ -129,13 +129,15 @@ impl KeyBuilder {
     }
     /// Append a signed i64 in order-preserving form.
     pub fn i64(mut self, value: i64) -> KeyBuilder {
-        self.0.extend_from_slice(&((value as u64) ^ (1 << 63)).to_be_bytes());
+        self.0
+            .extend_from_slice(&((value as u64) ^ (1 << 63)).to_be_bytes());
         self
     }
     /// Append a date in order-preserving form.
     pub fn date(mut self, value: NaiveDate) -> KeyBuilder {
         let days = value.num_days_from_ce();
-        self.0.extend_from_slice(&((days as u32) ^ (1 << 31)).to_be_bytes());
+        self.0
+            .extend_from_slice(&((days as u32) ^ (1 << 31)).to_be_bytes());
         self
     }
     /// Append a u16.
@@ -219,8 +221,12 @@ mod tests {
 
     #[test]
     fn dates_and_signed_integers_sort_in_order() {
-        let early = KeyBuilder::new(b'X').date(NaiveDate::from_ymd_opt(1999, 12, 31).unwrap()).build();
-        let late = KeyBuilder::new(b'X').date(NaiveDate::from_ymd_opt(2000, 1, 1).unwrap()).build();
+        let early = KeyBuilder::new(b'X')
+            .date(NaiveDate::from_ymd_opt(1999, 12, 31).unwrap())
+            .build();
+        let late = KeyBuilder::new(b'X')
+            .date(NaiveDate::from_ymd_opt(2000, 1, 1).unwrap())
+            .build();
         assert!(early < late);
         let negative = KeyBuilder::new(b'Y').i64(-5).build();
         let positive = KeyBuilder::new(b'Y').i64(3).build();

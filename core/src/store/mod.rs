@@ -105,7 +105,8 @@ pub fn decode<T: DeserializeOwned>(key: &[u8], bytes: &[u8]) -> Result<T> {
 /// Decode a document written by [`encode_json`].
 pub fn decode_json<T: DeserializeOwned>(key: &[u8], bytes: &[u8]) -> Result<T> {
     let payload = unseal(key, bytes)?;
-    serde_json::from_slice(payload).map_err(|err| corrupted_key(key, &format!("undecodable: {err}")))
+    serde_json::from_slice(payload)
+        .map_err(|err| corrupted_key(key, &format!("undecodable: {err}")))
 }
 
 /// Check a sealed value without decoding it (used by backup, restore and `check`).
@@ -143,7 +144,11 @@ pub trait Reader {
     }
 
     /// Typed scan of every record under a prefix, at most `limit`.
-    fn scan_prefix<T: DeserializeOwned>(&self, prefix: &[u8], limit: usize) -> Result<Vec<(Vec<u8>, T)>>
+    fn scan_prefix<T: DeserializeOwned>(
+        &self,
+        prefix: &[u8],
+        limit: usize,
+    ) -> Result<Vec<(Vec<u8>, T)>>
     where
         Self: Sized,
     {
@@ -250,17 +255,28 @@ impl Store {
 
     /// A consistent read view: no batch is applied while it lives.
     pub fn read(&self) -> ReadTxn<'_> {
-        let guard = self.apply_lock.read().unwrap_or_else(|poisoned| poisoned.into_inner());
-        ReadTxn { store: self, _guard: guard }
+        let guard = self
+            .apply_lock
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        ReadTxn {
+            store: self,
+            _guard: guard,
+        }
     }
 
     /// A write transaction. The caller must hold the engine's writer lock.
     pub fn write(&self) -> WriteTxn<'_> {
-        WriteTxn { store: self, writes: BTreeMap::new() }
+        WriteTxn {
+            store: self,
+            writes: BTreeMap::new(),
+        }
     }
 
     fn lock_commit(&self) -> MutexGuard<'_, CommitState> {
-        self.commit.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.commit
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Fails if an earlier sync failed: the process can no longer promise durability.
@@ -283,11 +299,17 @@ impl Store {
             }
         }
         {
-            let _guard = self.apply_lock.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let _guard = self
+                .apply_lock
+                .write()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
             self.backend.apply(&batch)?;
         }
         let mut state = self.lock_commit();
-        assert!(seq == state.applied_seq + 1, "batches are applied one at a time under the writer lock");
+        assert!(
+            seq == state.applied_seq + 1,
+            "batches are applied one at a time under the writer lock"
+        );
         state.applied_seq = seq;
         Ok(seq)
     }
@@ -306,13 +328,19 @@ impl Store {
                 return Ok(());
             }
             if state.syncing {
-                state = self.commit_changed.wait(state).unwrap_or_else(|poisoned| poisoned.into_inner());
+                state = self
+                    .commit_changed
+                    .wait(state)
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
                 continue;
             }
             state.syncing = true;
             let target = state.applied_seq;
             drop(state);
-            let outcome = self.backend.sync().and_then(|()| self.backend.record_durable_seq(target));
+            let outcome = self
+                .backend
+                .sync()
+                .and_then(|()| self.backend.record_durable_seq(target));
             state = self.lock_commit();
             state.syncing = false;
             match outcome {
@@ -320,7 +348,10 @@ impl Store {
                 Err(err) => {
                     state.failure = Some(Error::new(
                         err.code,
-                        format!("the store could not be synced and refuses further writes: {}", err.message),
+                        format!(
+                            "the store could not be synced and refuses further writes: {}",
+                            err.message
+                        ),
                     ))
                 }
             }
@@ -427,7 +458,10 @@ impl Reader for WriteTxn<'_> {
         }
         // Deleted keys may hide backend keys, so ask for enough to still fill `limit`.
         let deletions = overlay.iter().filter(|(_, value)| value.is_none()).count();
-        let fetched = self.store.backend.scan(start, end, limit.saturating_add(deletions), reverse)?;
+        let fetched =
+            self.store
+                .backend
+                .scan(start, end, limit.saturating_add(deletions), reverse)?;
         let mut merged: BTreeMap<Vec<u8>, Vec<u8>> = fetched.into_iter().collect();
         for (key, value) in overlay {
             match value {
@@ -453,7 +487,10 @@ pub(crate) fn io_error(context: &str, err: std::io::Error) -> Error {
 pub(crate) fn locked_error(path: &std::path::Path) -> Error {
     Error::new(
         ErrorCode::Locked,
-        format!("the store at {} is already open in another process or handle", path.display()),
+        format!(
+            "the store at {} is already open in another process or handle",
+            path.display()
+        ),
     )
     .with_details(serde_json::json!({ "path": path.display().to_string() }))
 }

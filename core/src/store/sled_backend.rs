@@ -44,13 +44,17 @@ pub struct SledOptions {
 
 impl Default for SledOptions {
     fn default() -> Self {
-        SledOptions { cache_capacity_bytes: 64 * 1024 * 1024 }
+        SledOptions {
+            cache_capacity_bytes: 64 * 1024 * 1024,
+        }
     }
 }
 
 fn map_sled_error(path: &Path, err: sled::Error) -> Error {
     match err {
-        sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => locked_error(path),
+        sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => {
+            locked_error(path)
+        }
         sled::Error::Io(io) => io_error(&format!("store {}", path.display()), io),
         sled::Error::Corruption { at, .. } => Error::corrupted(format!(
             "the store at {} is damaged (sled reports corruption at {at:?})",
@@ -107,7 +111,10 @@ impl SledBackend {
             if !path.join(DATA_FILE).exists() {
                 return Err(Error::new(
                     ErrorCode::NotFound,
-                    format!("{} exists but is not a Pitstop store (no data file)", path.display()),
+                    format!(
+                        "{} exists but is not a Pitstop store (no data file)",
+                        path.display()
+                    ),
                 )
                 .with_details(serde_json::json!({ "path": path.display().to_string() })));
             }
@@ -163,7 +170,9 @@ impl SledBackend {
             if !synced.contains(&name) {
                 File::open(entry.path())
                     .and_then(|file| file.sync_data())
-                    .map_err(|err| io_error(&format!("syncing blob {}", entry.path().display()), err))?;
+                    .map_err(|err| {
+                        io_error(&format!("syncing blob {}", entry.path().display()), err)
+                    })?;
                 any_new = true;
             }
             present.insert(name);
@@ -177,9 +186,9 @@ impl SledBackend {
 }
 
 fn create(path: &Path, options: &SledOptions) -> Result<()> {
-    let name = path
-        .file_name()
-        .ok_or_else(|| Error::invalid("path", format!("{} has no directory name", path.display())))?;
+    let name = path.file_name().ok_or_else(|| {
+        Error::invalid("path", format!("{} has no directory name", path.display()))
+    })?;
     let parent = match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
         _ => PathBuf::from("."),
@@ -191,13 +200,17 @@ fn create(path: &Path, options: &SledOptions) -> Result<()> {
     side_name.push(".pitstop-creating");
     let side = parent.join(side_name);
     if side.exists() {
-        fs::remove_dir_all(&side).map_err(|err| io_error(&format!("removing {}", side.display()), err))?;
+        fs::remove_dir_all(&side)
+            .map_err(|err| io_error(&format!("removing {}", side.display()), err))?;
     }
     fs::create_dir(&side).map_err(|err| io_error(&format!("creating {}", side.display()), err))?;
     {
         let db = open_sled(&side, options)?;
         let mut batch = WriteBatch::new();
-        batch.insert(keys::meta(keys::META_FORMAT), Some(super::encode(&super::FORMAT_VERSION)?));
+        batch.insert(
+            keys::meta(keys::META_FORMAT),
+            Some(super::encode(&super::FORMAT_VERSION)?),
+        );
         batch.insert(keys::meta(keys::META_SEQ), Some(super::encode(&0u64)?));
         let mut sled_batch = sled::Batch::default();
         for (key, value) in &batch {
@@ -205,7 +218,8 @@ fn create(path: &Path, options: &SledOptions) -> Result<()> {
                 sled_batch.insert(key.as_slice(), value.as_slice());
             }
         }
-        db.apply_batch(sled_batch).map_err(|err| map_sled_error(&side, err))?;
+        db.apply_batch(sled_batch)
+            .map_err(|err| map_sled_error(&side, err))?;
         db.flush().map_err(|err| map_sled_error(&side, err))?;
         drop(db);
     }
@@ -218,14 +232,18 @@ fn create(path: &Path, options: &SledOptions) -> Result<()> {
         }
     }
     sync_dir(&side)?;
-    fs::rename(&side, path).map_err(|err| io_error(&format!("moving the new store to {}", path.display()), err))?;
+    fs::rename(&side, path)
+        .map_err(|err| io_error(&format!("moving the new store to {}", path.display()), err))?;
     sync_dir(&parent)
 }
 
 impl Backend for SledBackend {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
         guarded(&self.dir, "reading", || {
-            self.db.get(key).map(|value| value.map(|v| v.to_vec())).map_err(|err| map_sled_error(&self.dir, err))
+            self.db
+                .get(key)
+                .map(|value| value.map(|v| v.to_vec()))
+                .map_err(|err| map_sled_error(&self.dir, err))
         })
     }
 
@@ -235,8 +253,12 @@ impl Backend for SledBackend {
         }
         guarded(&self.dir, "scanning", || {
             let range = self.db.range(start..end);
-            let iter: Box<dyn Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>> =
-                if reverse { Box::new(range.rev()) } else { Box::new(range) };
+            let iter: Box<dyn Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>> = if reverse
+            {
+                Box::new(range.rev())
+            } else {
+                Box::new(range)
+            };
             let mut out = Vec::new();
             for item in iter.take(limit) {
                 let (key, value) = item.map_err(|err| map_sled_error(&self.dir, err))?;
@@ -255,16 +277,23 @@ impl Backend for SledBackend {
             }
         }
         guarded(&self.dir, "writing", || {
-            self.db.apply_batch(sled_batch).map_err(|err| map_sled_error(&self.dir, err))
+            self.db
+                .apply_batch(sled_batch)
+                .map_err(|err| map_sled_error(&self.dir, err))
         })
     }
 
     fn sync(&self) -> Result<()> {
         guarded(&self.dir, "flushing", || {
-            self.db.flush().map(|_| ()).map_err(|err| map_sled_error(&self.dir, err))
+            self.db
+                .flush()
+                .map(|_| ())
+                .map_err(|err| map_sled_error(&self.dir, err))
         })?;
         self.sync_new_blobs()?;
-        self.data_file.sync_data().map_err(|err| io_error("fdatasync of the store's data file", err))
+        self.data_file
+            .sync_data()
+            .map_err(|err| io_error("fdatasync of the store's data file", err))
     }
 
     fn size_on_disk(&self) -> Result<u64> {
@@ -273,7 +302,11 @@ impl Backend for SledBackend {
             for entry in fs::read_dir(path)? {
                 let entry = entry?;
                 let meta = entry.metadata()?;
-                total += if meta.is_dir() { walk(&entry.path())? } else { meta.len() };
+                total += if meta.is_dir() {
+                    walk(&entry.path())?
+                } else {
+                    meta.len()
+                };
             }
             Ok(total)
         }

@@ -1,0 +1,139 @@
+//! Shared test harness: a store in a fresh temporary directory with a programme.
+#![allow(dead_code)]
+
+use pitstop_core::{Engine, EngineOptions, Error, ErrorCode, Program};
+use serde_json::{Value, json};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+static NEXT_DIR: AtomicU64 = AtomicU64::new(0);
+
+/// A unique directory path (not created) under the system temp dir.
+pub fn temp_path(name: &str) -> PathBuf {
+    let n = NEXT_DIR.fetch_add(1, Ordering::SeqCst);
+    let path = std::env::temp_dir().join(format!("pitstop-test-{}-{name}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&path);
+    path
+}
+
+/// An open store that removes itself when dropped.
+pub struct Shop {
+    pub engine: Option<Engine>,
+    pub path: PathBuf,
+}
+
+impl Drop for Shop {
+    fn drop(&mut self) {
+        self.engine.take();
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
+
+/// A simple programme whose arithmetic is easy to follow in tests:
+/// 10% accrual on everything, points pay up to 50% of any line, 12 months expiry,
+/// no pending period, no bonuses, no tiers.
+pub fn simple_program() -> Value {
+    json!({
+        "name": "test",
+        "timezone": "Europe/Moscow",
+        "accrual": { "rate_percent": "10" },
+        "redemption": { "cap_percent": "50" },
+        "expiry_months": 12,
+        "pending_days": 0
+    })
+}
+
+impl Shop {
+    pub fn new(name: &str) -> Shop {
+        Shop::with_program(name, Program::example())
+    }
+
+    pub fn with_program(name: &str, program: Value) -> Shop {
+        let path = temp_path(name);
+        let engine = Engine::open(&path, EngineOptions::default()).expect("open store");
+        let shop = Shop {
+            engine: Some(engine),
+            path,
+        };
+        shop.ok("program.set", json!({ "program": program }));
+        shop
+    }
+
+    pub fn engine(&self) -> &Engine {
+        self.engine.as_ref().expect("engine is open")
+    }
+
+    /// Execute and expect success.
+    pub fn ok(&self, op: &str, args: Value) -> Value {
+        match self.engine().execute(op, args.clone()) {
+            Ok(value) => value,
+            Err(err) => panic!("{op} {args} failed: {err:?}"),
+        }
+    }
+
+    /// Execute and expect failure with `code`.
+    pub fn err(&self, op: &str, args: Value, code: ErrorCode) -> Error {
+        match self.engine().execute(op, args.clone()) {
+            Ok(value) => panic!("{op} {args} should fail with {code} but returned {value}"),
+            Err(err) => {
+                assert_eq!(err.code, code, "{op} {args}: {err:?}");
+                err
+            }
+        }
+    }
+
+    /// Register a customer by name and phone; returns the id.
+    pub fn customer(&self, name: &str, phone: &str) -> u64 {
+        let reply = self.ok(
+            "customer.register",
+            json!({ "full_name": name, "phone": phone, "at": "2025-01-10T10:00:00Z" }),
+        );
+        reply["customer"]["id"].as_u64().expect("id")
+    }
+
+    /// Available points of a customer.
+    pub fn available(&self, id: u64) -> String {
+        self.balance(id)["available"]
+            .as_str()
+            .expect("available")
+            .to_string()
+    }
+
+    /// Balance object of a customer (as of now).
+    pub fn balance(&self, id: u64) -> Value {
+        self.ok("points.balance", json!({ "customer": { "id": id } }))
+    }
+
+    /// Balance object as of an instant.
+    pub fn balance_at(&self, id: u64, at: &str) -> Value {
+        self.ok(
+            "points.balance",
+            json!({ "customer": { "id": id }, "at": at }),
+        )
+    }
+
+    /// Verify the whole store.
+    pub fn assert_sound(&self) {
+        let report = self.ok("store.check", json!({}));
+        assert_eq!(report["problems"], json!([]), "store.check: {report}");
+    }
+}
+
+/// One labour line.
+pub fn labor(price: &str) -> Value {
+    json!({ "sku": "L-1", "name": "Работа", "kind": "labor", "qty": "1", "unit_price": price })
+}
+
+/// One part line.
+pub fn part(price: &str) -> Value {
+    json!({ "sku": "P-1", "name": "Запчасть", "kind": "part", "qty": "1", "unit_price": price })
+}
+
+/// Decimal string as f64-free comparison helper: parse to rust_decimal.
+pub fn dec(value: &Value) -> rust_decimal::Decimal {
+    value
+        .as_str()
+        .unwrap_or_else(|| panic!("not a decimal string: {value}"))
+        .parse()
+        .expect("decimal")
+}
