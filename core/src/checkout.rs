@@ -763,8 +763,9 @@ pub fn commit(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: &CheckoutArgs) -> Result<
     } else {
         Vec::new()
     };
+    let accrual_expires_on = expiry_date(program, ctx.today);
     let accrual_lot = if priced.totals.accrual > Decimal::ZERO {
-        let expires_on = expiry_date(program, ctx.today);
+        let expires_on = accrual_expires_on;
         let pending_until = (program.pending_days > 0)
             .then(|| ctx.today + Duration::days(i64::from(program.pending_days)));
         Some(book.credit(
@@ -809,6 +810,7 @@ pub fn commit(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: &CheckoutArgs) -> Result<
         totals: priced.totals.clone(),
         redemption_left: redemption,
         accrual_lot,
+        accrual_expires_on: accrual_lot.and(accrual_expires_on),
         bonus_lot: None,
         tier_before: customer.tier.clone(),
         tier_after: None,
@@ -1053,8 +1055,20 @@ pub fn refund(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: &RefundArgs) -> Result<Re
         to_return.push(part);
     }
     let points_returned = book.return_points(ctx, &to_return, Some(visit_id))?;
-    let accrual_taken = book.claw_back(ctx, accrual_back, visit.accrual_lot, Some(visit_id))?;
-    let shortfall_points = accrual_back - accrual_taken;
+    // Earned points that expired unused were never the customer's gain: nothing to take
+    // back and nothing to charge for them.
+    let accrual_expired = visit
+        .accrual_expires_on
+        .is_some_and(|date| date < ctx.today);
+    let (accrual_taken, shortfall_points) = if accrual_expired {
+        (
+            normalize::exact_scale(Decimal::ZERO, program.points.scale),
+            normalize::exact_scale(Decimal::ZERO, program.points.scale),
+        )
+    } else {
+        let taken = book.claw_back(ctx, accrual_back, visit.accrual_lot, Some(visit_id))?;
+        (taken, accrual_back - taken)
+    };
     let shortfall_money = normalize::money(shortfall_points * program.points.value).min(money);
     let refund = Refund {
         seq: visit.refunds.len() as u32 + 1,
@@ -1065,6 +1079,11 @@ pub fn refund(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: &RefundArgs) -> Result<Re
         accrual_taken,
         shortfall_points,
         shortfall_money,
+        accrual_expired: if accrual_expired {
+            accrual_back
+        } else {
+            normalize::exact_scale(Decimal::ZERO, program.points.scale)
+        },
         reason,
     };
     visit.refunds.push(refund.clone());

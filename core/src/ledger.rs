@@ -580,12 +580,9 @@ impl Book {
 
     /// Take `points` from spendable lots, soonest expiry first.
     fn take_fefo(&mut self, points: Decimal, reserve: bool) -> Result<Vec<Allocation>> {
-        if points > self.available() {
-            return Err(insufficient(
-                self.account.customer,
-                points,
-                self.available(),
-            ));
+        let spendable: Decimal = self.lots.values().map(Lot::spendable).sum();
+        if points > spendable {
+            return Err(insufficient(self.account.customer, points, spendable));
         }
         let order: Vec<u64> = self.lots().iter().map(|lot| lot.id).collect();
         let mut left = points;
@@ -749,7 +746,10 @@ impl Book {
                 lots.push((id, -take));
             }
         }
-        let from_others = left.min(self.available());
+        // The account's figures are updated when the entry is pushed, so count what the
+        // lots can still give after the own-lot step above.
+        let spendable: Decimal = self.lots.values().map(Lot::spendable).sum();
+        let from_others = left.min(spendable);
         if from_others > Decimal::ZERO {
             for part in self.take_fefo(from_others, false)? {
                 lots.push((part.lot, -part.points));

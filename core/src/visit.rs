@@ -104,6 +104,8 @@ pub struct Refund {
     pub shortfall_points: Decimal,
     /// That deduction.
     pub shortfall_money: Decimal,
+    /// Earned points of the refunded lines that had already expired (nothing taken).
+    pub accrual_expired: Decimal,
     /// Why.
     pub reason: Option<String>,
 }
@@ -139,6 +141,8 @@ pub struct Visit {
     pub redemption_left: Vec<Allocation>,
     /// Lot the accrual created.
     pub accrual_lot: Option<u64>,
+    /// Last day the accrual lot may be used.
+    pub accrual_expires_on: Option<NaiveDate>,
     /// Lot of promotion bonus points.
     pub bonus_lot: Option<u64>,
     /// Tier before the visit.
