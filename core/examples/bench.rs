@@ -1,0 +1,1260 @@
+//! Pitstop benchmarks: the figures of SPEC.md "Targets", measured as medians and as
+//! ratios taken in one run on one machine (the reference machine has 2 shared, noisy
+//! cores, so every comparison is interleaved round by round and the median round wins).
+//!
+//! ```text
+//! cargo run --release -p pitstop-core --example bench            # full run, < 2 min
+//! cargo run --release -p pitstop-core --example bench -- --quick # smoke test, seconds
+//! options: --dir PATH (where stores and the fsync probe live; default: system temp dir)
+//!          --no-sqlite (skip the SQLite baseline)
+//! ```
+//!
+//! What is measured:
+//! a. one fsync of the same disk: 4 KiB write + `File::sync_data`, appended to a log file
+//!    and overwritten in place (both shown; the verdicts use the stricter, in-place one);
+//! b. durable `checkout.commit` latency on one thread, and its ratio to (a);
+//! c. durable commits per second with 1 and 8 threads (group commit), and the ratio;
+//! d. `checkout.quote` per second on one thread (5-line basket, customer with history);
+//! e. `checkout.commit` per second in import mode (the later bulk importer has the
+//!    50,000 visits/s target; this is what the plain operation achieves);
+//! f. store size on disk against the raw size of its data (`store.stats`);
+//! g. the same checkout in SQLite (WAL, synchronous=FULL) side by side, 1 and 8 threads.
+
+use pitstop_core::{DurabilityOption, Engine, EngineOptions, Program};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use serde_json::{Value, json};
+use std::fs::{self, OpenOptions};
+use std::io::{Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Barrier, Mutex};
+use std::time::{Duration, Instant};
+
+const THREADS: usize = 8;
+
+/// Iteration counts: the full run and the `--quick` smoke test.
+struct Config {
+    quick: bool,
+    fsync_samples: usize,
+    latency_commits: usize,
+    rounds: usize,
+    round_time: Duration,
+    quote_time: Duration,
+    import_visits: usize,
+    import_customers: usize,
+    customers_per_group: usize,
+    history_visits: usize,
+    /// Visits of one heavy customer (a fleet) before its commits are timed.
+    fleet_visits: usize,
+    sqlite: bool,
+}
+
+impl Config {
+    fn new(quick: bool, sqlite: bool) -> Config {
+        if quick {
+            Config {
+                quick,
+                fsync_samples: 100,
+                latency_commits: 100,
+                rounds: 2,
+                round_time: Duration::from_millis(150),
+                quote_time: Duration::from_millis(100),
+                import_visits: 1_000,
+                import_customers: 200,
+                customers_per_group: 40,
+                history_visits: 1,
+                fleet_visits: 40,
+                sqlite,
+            }
+        } else {
+            Config {
+                quick,
+                fsync_samples: 1_000,
+                latency_commits: 1_500,
+                rounds: 5,
+                round_time: Duration::from_millis(1_200),
+                quote_time: Duration::from_millis(400),
+                import_visits: 30_000,
+                import_customers: 5_000,
+                customers_per_group: 400,
+                history_visits: 3,
+                fleet_visits: 300,
+                sqlite,
+            }
+        }
+    }
+}
+
+fn median(samples: &[f64]) -> f64 {
+    percentile(samples, 0.5)
+}
+
+fn percentile(samples: &[f64], p: f64) -> f64 {
+    if samples.is_empty() {
+        return f64::NAN;
+    }
+    let mut sorted = samples.to_vec();
+    sorted.sort_by(|a, b| a.total_cmp(b));
+    let index = ((sorted.len() - 1) as f64 * p).round() as usize;
+    sorted[index]
+}
+
+fn micros(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e6
+}
+
+fn ok(engine: &Engine, op: &str, args: Value) -> Value {
+    match engine.execute(op, args.clone()) {
+        Ok(value) => value,
+        Err(err) => panic!("{op} failed: {err:?}\nargs: {args}"),
+    }
+}
+
+// ---------------------------------------------------------------- a. fsync
+
+/// Median latency in µs of `samples` × (4 KiB write + sync_data): appended and in place.
+fn fsync_probe(dir: &Path, samples: usize) -> (f64, f64) {
+    let path = dir.join("fsync-probe");
+    let block = vec![0x5au8; 4096];
+    let mut append = Vec::with_capacity(samples);
+    let mut in_place = Vec::with_capacity(samples);
+    {
+        let mut file = OpenOptions::new()
+            .create(true)
+            .truncate(true)
+            .write(true)
+            .open(&path)
+            .expect("create the fsync probe");
+        file.write_all(&block).unwrap();
+        file.sync_all().unwrap();
+        // Interleave the two kinds so both see the same neighbours' noise.
+        let mut end = block.len() as u64;
+        for _ in 0..samples {
+            let start = Instant::now();
+            file.seek(SeekFrom::Start(end)).unwrap();
+            file.write_all(&block).unwrap();
+            file.sync_data().unwrap();
+            append.push(micros(start.elapsed()));
+            end += block.len() as u64;
+
+            let start = Instant::now();
+            file.seek(SeekFrom::Start(0)).unwrap();
+            file.write_all(&block).unwrap();
+            file.sync_data().unwrap();
+            in_place.push(micros(start.elapsed()));
+        }
+    }
+    let _ = fs::remove_file(&path);
+    (median(&append), median(&in_place))
+}
+
+// ---------------------------------------------------------------- pitstop fixtures
+
+/// One customer the bench commits for.
+#[derive(Clone)]
+struct Client {
+    id: u64,
+    vehicle: u64,
+}
+
+fn commit_lines(n: usize) -> Value {
+    // Labour, a part and goods, with prices that move a little from visit to visit.
+    let labour = 1800 + (n % 7) * 150;
+    json!([
+        { "sku": "LAB-TO-1", "name": "ТО-1: замена масла и фильтра", "kind": "labor",
+          "category": "maintenance", "qty": "1", "unit_price": format!("{labour}.00") },
+        { "sku": "OF-W712", "name": "Фильтр масляный MANN W 712/95", "kind": "part",
+          "category": "filters", "qty": "1", "unit_price": "690.00" },
+        { "sku": "OIL-5W30-1L", "name": "Масло моторное 5W-30, л", "kind": "goods",
+          "category": "oil", "qty": "4.5", "unit_price": "890.00" }
+    ])
+}
+
+fn quote_lines() -> Value {
+    json!([
+        { "sku": "LAB-BRAKE-F", "name": "Замена передних тормозных колодок", "kind": "labor",
+          "category": "brakes", "qty": "1", "unit_price": "2400.00" },
+        { "sku": "LAB-DIAG", "name": "Диагностика ходовой части", "kind": "labor",
+          "category": "diagnostics", "qty": "1", "unit_price": "1200.00" },
+        { "sku": "BP-TRW-GDB", "name": "Колодки тормозные TRW GDB", "kind": "part",
+          "category": "brakes", "qty": "1", "unit_price": "3650.00" },
+        { "sku": "BF-DOT4", "name": "Тормозная жидкость DOT-4, 1 л", "kind": "goods",
+          "category": "fluids", "qty": "1", "unit_price": "640.00", "discount": "40.00" },
+        { "sku": "WW-20", "name": "Омыватель стекла зимний, 4 л", "kind": "goods",
+          "category": "fluids", "qty": "2", "unit_price": "390.00", "promo": true }
+    ])
+}
+
+fn commit_args(client: &Client, order_id: String, n: usize, at: Option<String>) -> Value {
+    let mut args = json!({
+        "customer": { "id": client.id },
+        "vehicle": { "id": client.vehicle },
+        "lines": commit_lines(n),
+        "order_id": order_id,
+    });
+    if n % 4 == 3 {
+        args["redeem"] = json!("max");
+    }
+    if let Some(at) = at {
+        args["at"] = json!(at);
+    }
+    args
+}
+
+/// An instant `days` (and some minutes) before now, RFC 3339.
+fn days_ago(days: i64, minutes: i64) -> String {
+    (chrono::Utc::now() - chrono::Duration::days(days) + chrono::Duration::minutes(minutes))
+        .to_rfc3339()
+}
+
+/// Register `count` customers (phone prefix `group`), each with a car and `history`
+/// back-dated visits spread over the last `span_days` days.
+fn register_clients(
+    engine: &Engine,
+    group: usize,
+    count: usize,
+    history: usize,
+    span_days: i64,
+) -> Vec<Client> {
+    let mut clients = Vec::with_capacity(count);
+    for i in 0..count {
+        let registered = days_ago(span_days + 30 + (i % 30) as i64, 0);
+        let reply = ok(
+            engine,
+            "customer.register",
+            json!({
+                "full_name": format!("Клиент {group}-{i}"),
+                "phone": format!("+7916{group:03}{i:04}"),
+                "consents": { "sms": true },
+                "at": registered,
+            }),
+        );
+        let id = reply["customer"]["id"].as_u64().expect("customer id");
+        let number = group * 10_000 + i;
+        let plate = format!("А{:03}ВС{}", number % 1000, 100 + number / 1000);
+        let vehicle = ok(
+            engine,
+            "vehicle.add",
+            json!({ "customer": { "id": id }, "plate": plate, "make": "Lada",
+                    "model": "Vesta", "year": 2019, "at": registered }),
+        );
+        let client = Client {
+            id,
+            vehicle: vehicle["id"].as_u64().expect("vehicle id"),
+        };
+        for h in 0..history {
+            // Oldest first, the last one at least a day ago.
+            let back = span_days - span_days * h as i64 / history as i64;
+            let at = days_ago(back.max(1), (i % 600) as i64);
+            ok(
+                engine,
+                "checkout.commit",
+                commit_args(&client, format!("H-{group}-{i}-{h}"), h, Some(at)),
+            );
+        }
+        clients.push(client);
+    }
+    clients
+}
+
+/// Sequential durable commits: per-commit latencies in µs.
+fn commit_latency(engine: &Engine, clients: &[Client], count: usize, tag: &str) -> Vec<f64> {
+    let mut samples = Vec::with_capacity(count);
+    for n in 0..count {
+        let client = &clients[n % clients.len()];
+        let args = commit_args(client, format!("{tag}-{n}"), n, None);
+        let start = Instant::now();
+        ok(engine, "checkout.commit", args);
+        samples.push(micros(start.elapsed()));
+    }
+    samples
+}
+
+/// Commits per second with one thread per group, for `time`.
+fn commit_throughput(engine: &Engine, groups: &[Vec<Client>], time: Duration, tag: &str) -> f64 {
+    let barrier = Barrier::new(groups.len() + 1);
+    let (total, elapsed) = std::thread::scope(|scope| {
+        let handles: Vec<_> = groups
+            .iter()
+            .enumerate()
+            .map(|(t, clients)| {
+                let barrier = &barrier;
+                scope.spawn(move || {
+                    barrier.wait();
+                    let deadline = Instant::now() + time;
+                    let mut n = 0usize;
+                    while Instant::now() < deadline {
+                        let client = &clients[n % clients.len()];
+                        ok(
+                            engine,
+                            "checkout.commit",
+                            commit_args(client, format!("{tag}-t{t}-{n}"), n, None),
+                        );
+                        n += 1;
+                    }
+                    n
+                })
+            })
+            .collect();
+        barrier.wait();
+        let start = Instant::now();
+        let total: usize = handles.into_iter().map(|h| h.join().unwrap()).sum();
+        (total, start.elapsed())
+    });
+    total as f64 / elapsed.as_secs_f64()
+}
+
+/// Quotes per second (and median latency in µs) on one thread for `time`.
+fn quote_rate(engine: &Engine, client: &Client, time: Duration) -> (f64, f64) {
+    let args = json!({
+        "customer": { "id": client.id },
+        "vehicle": { "id": client.vehicle },
+        "lines": quote_lines(),
+        "redeem": "max",
+    });
+    let mut samples = Vec::new();
+    let start = Instant::now();
+    while start.elapsed() < time {
+        let t = Instant::now();
+        ok(engine, "checkout.quote", args.clone());
+        samples.push(micros(t.elapsed()));
+    }
+    (
+        samples.len() as f64 / start.elapsed().as_secs_f64(),
+        median(&samples),
+    )
+}
+
+// ---------------------------------------------------------------- g. SQLite baseline
+
+const SQLITE_SCHEMA: &str = "
+CREATE TABLE customer(id INTEGER PRIMARY KEY, full_name TEXT NOT NULL, phone TEXT UNIQUE,
+    tier TEXT, total_spend INTEGER NOT NULL, visits INTEGER NOT NULL, last_visit TEXT);
+CREATE TABLE vehicle(id INTEGER PRIMARY KEY, customer_id INTEGER NOT NULL, plate TEXT UNIQUE,
+    make TEXT, model TEXT, mileage INTEGER);
+CREATE TABLE account(customer_id INTEGER PRIMARY KEY, balance INTEGER NOT NULL,
+    pending INTEGER NOT NULL, seq INTEGER NOT NULL);
+CREATE TABLE lot(customer_id INTEGER NOT NULL, id INTEGER NOT NULL, created TEXT NOT NULL,
+    expires_on TEXT, pending_until TEXT, points INTEGER NOT NULL, remaining INTEGER NOT NULL,
+    PRIMARY KEY(customer_id, id));
+CREATE TABLE visit(id INTEGER PRIMARY KEY, order_id TEXT NOT NULL UNIQUE,
+    customer_id INTEGER NOT NULL, vehicle_id INTEGER, at TEXT NOT NULL, gross INTEGER NOT NULL,
+    discount INTEGER NOT NULL, net INTEGER NOT NULL, points INTEGER NOT NULL,
+    accrual INTEGER NOT NULL);
+CREATE INDEX visit_by_customer ON visit(customer_id, at);
+CREATE TABLE visit_line(visit_id INTEGER NOT NULL, idx INTEGER NOT NULL, sku TEXT NOT NULL,
+    name TEXT NOT NULL, kind TEXT NOT NULL, category TEXT, qty_milli INTEGER NOT NULL,
+    unit_price INTEGER NOT NULL, discount INTEGER NOT NULL, net INTEGER NOT NULL,
+    PRIMARY KEY(visit_id, idx));
+CREATE TABLE ledger(customer_id INTEGER NOT NULL, seq INTEGER NOT NULL, at TEXT NOT NULL,
+    kind TEXT NOT NULL, amount INTEGER NOT NULL, balance_after INTEGER NOT NULL,
+    visit_id INTEGER, PRIMARY KEY(customer_id, seq));
+";
+
+/// A basket line in kopecks and thousandths of a unit.
+struct SqlLine {
+    sku: &'static str,
+    name: &'static str,
+    kind: &'static str,
+    category: &'static str,
+    qty_milli: i64,
+    unit_price: i64,
+}
+
+fn sqlite_lines(n: usize) -> [SqlLine; 3] {
+    let labour = (1800 + (n % 7) as i64 * 150) * 100;
+    [
+        SqlLine {
+            sku: "LAB-TO-1",
+            name: "ТО-1: замена масла и фильтра",
+            kind: "labor",
+            category: "maintenance",
+            qty_milli: 1000,
+            unit_price: labour,
+        },
+        SqlLine {
+            sku: "OF-W712",
+            name: "Фильтр масляный MANN W 712/95",
+            kind: "part",
+            category: "filters",
+            qty_milli: 1000,
+            unit_price: 69_000,
+        },
+        SqlLine {
+            sku: "OIL-5W30-1L",
+            name: "Масло моторное 5W-30, л",
+            kind: "goods",
+            category: "oil",
+            qty_milli: 4500,
+            unit_price: 89_000,
+        },
+    ]
+}
+
+fn sqlite_open(path: &Path) -> Connection {
+    let conn = Connection::open(path).expect("open sqlite");
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
+        .expect("WAL");
+    assert_eq!(mode.to_lowercase(), "wal");
+    conn.execute_batch("PRAGMA synchronous=FULL;")
+        .expect("synchronous");
+    conn.busy_timeout(Duration::from_secs(30)).unwrap();
+    conn
+}
+
+fn sqlite_setup(path: &Path, groups: usize, per_group: usize) -> Vec<Vec<i64>> {
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+    let mut conn = sqlite_open(path);
+    conn.execute_batch(SQLITE_SCHEMA).expect("schema");
+    let tx = conn.transaction().unwrap();
+    let mut out = Vec::new();
+    for g in 0..groups {
+        let mut ids = Vec::new();
+        for i in 0..per_group {
+            tx.execute(
+                "INSERT INTO customer(full_name, phone, tier, total_spend, visits)
+                 VALUES (?1, ?2, NULL, 0, 0)",
+                params![format!("Клиент {g}-{i}"), format!("+7916{g:03}{i:04}")],
+            )
+            .unwrap();
+            let id = tx.last_insert_rowid();
+            tx.execute(
+                "INSERT INTO vehicle(id, customer_id, plate, make, model) VALUES (?1, ?1, ?2, 'Lada', 'Vesta')",
+                params![id, format!("A{g:03}{i:04}")],
+            )
+            .unwrap();
+            tx.execute(
+                "INSERT INTO account(customer_id, balance, pending, seq) VALUES (?1, 300, 0, 1)",
+                [id],
+            )
+            .unwrap();
+            tx.execute(
+                "INSERT INTO lot(customer_id, id, created, expires_on, points, remaining)
+                 VALUES (?1, 1, '2025-01-01', '2025-04-01', 300, 300)",
+                [id],
+            )
+            .unwrap();
+            tx.execute(
+                "INSERT INTO ledger(customer_id, seq, at, kind, amount, balance_after)
+                 VALUES (?1, 1, '2025-01-01T09:00:00Z', 'welcome', 300, 300)",
+                [id],
+            )
+            .unwrap();
+            ids.push(id);
+        }
+        out.push(ids);
+    }
+    tx.commit().unwrap();
+    out
+}
+
+/// The same checkout as one SQLite transaction: read the customer, account and tier
+/// window, price, insert the visit with its lines and ledger entries (spending lots
+/// soonest-expiring first), update the account and the customer.
+fn sqlite_checkout(
+    conn: &mut Connection,
+    customer: i64,
+    order_id: &str,
+    n: usize,
+) -> rusqlite::Result<()> {
+    let now = chrono::Utc::now();
+    let at = now.to_rfc3339();
+    let today = now.date_naive();
+    let window_from = (today - chrono::Duration::days(364)).to_string();
+    let today_text = today.to_string();
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let (tier, total_spend, visits): (Option<String>, i64, i64) = tx
+        .prepare_cached("SELECT tier, total_spend, visits FROM customer WHERE id = ?1")?
+        .query_row([customer], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    let (mut balance, mut seq): (i64, i64) = tx
+        .prepare_cached("SELECT balance, seq FROM account WHERE customer_id = ?1")?
+        .query_row([customer], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let exists: Option<i64> = tx
+        .prepare_cached("SELECT id FROM visit WHERE order_id = ?1")?
+        .query_row([order_id], |r| r.get(0))
+        .optional()?;
+    assert!(exists.is_none(), "order ids are unique");
+    let discount_percent = match tier.as_deref() {
+        Some("gold") => 5,
+        Some("silver") => 3,
+        _ => 0,
+    };
+    let lines = sqlite_lines(n);
+    let mut gross = 0i64;
+    let mut discount = 0i64;
+    let mut net = 0i64;
+    let mut labour_net = 0i64;
+    let mut accrual = 0i64;
+    let mut priced = Vec::with_capacity(lines.len());
+    for line in &lines {
+        let line_gross = line.qty_milli * line.unit_price / 1000;
+        let line_discount = line_gross * discount_percent / 100;
+        let line_net = line_gross - line_discount;
+        let rate = match line.kind {
+            "labor" => 7,
+            "part" => 3,
+            _ => 5,
+        };
+        accrual += line_net * rate / 100 / 100;
+        if line.kind == "labor" {
+            labour_net += line_net;
+        }
+        gross += line_gross;
+        discount += line_discount;
+        net += line_net;
+        priced.push((line_discount, line_net));
+    }
+    // Redemption: up to 30% of labour, from lots that expire soonest.
+    let mut points = 0i64;
+    if n % 4 == 3 {
+        let cap = labour_net * 30 / 100 / 100;
+        let mut want = cap.min(balance);
+        let lots: Vec<(i64, i64)> = tx
+            .prepare_cached(
+                "SELECT id, remaining FROM lot WHERE customer_id = ?1 AND remaining > 0
+                 AND (pending_until IS NULL OR pending_until <= ?2)
+                 ORDER BY expires_on, id LIMIT 16",
+            )?
+            .query_map(params![customer, today_text], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        for (lot, remaining) in lots {
+            if want == 0 {
+                break;
+            }
+            let take = remaining.min(want);
+            tx.prepare_cached(
+                "UPDATE lot SET remaining = remaining - ?3 WHERE customer_id = ?1 AND id = ?2",
+            )?
+            .execute(params![customer, lot, take])?;
+            want -= take;
+            points += take;
+        }
+    }
+    tx.prepare_cached(
+        "INSERT INTO visit(order_id, customer_id, vehicle_id, at, gross, discount, net, points, accrual)
+         VALUES (?1, ?2, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?
+    .execute(params![order_id, customer, at, gross, discount, net, points, accrual])?;
+    let visit = tx.last_insert_rowid();
+    for (idx, (line, (line_discount, line_net))) in lines.iter().zip(&priced).enumerate() {
+        tx.prepare_cached(
+            "INSERT INTO visit_line(visit_id, idx, sku, name, kind, category, qty_milli,
+             unit_price, discount, net) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        )?
+        .execute(params![
+            visit,
+            idx as i64,
+            line.sku,
+            line.name,
+            line.kind,
+            line.category,
+            line.qty_milli,
+            line.unit_price,
+            line_discount,
+            line_net
+        ])?;
+    }
+    let mut ledger = tx.prepare_cached(
+        "INSERT INTO ledger(customer_id, seq, at, kind, amount, balance_after, visit_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?;
+    if points > 0 {
+        seq += 1;
+        balance -= points;
+        ledger.execute(params![
+            customer,
+            seq,
+            at,
+            "redemption",
+            -points,
+            balance,
+            visit
+        ])?;
+    }
+    if accrual > 0 {
+        seq += 1;
+        balance += accrual;
+        ledger.execute(params![
+            customer, seq, at, "accrual", accrual, balance, visit
+        ])?;
+        let expires = (today + chrono::Months::new(12)).to_string();
+        let pending = (today + chrono::Duration::days(14)).to_string();
+        tx.prepare_cached(
+            "INSERT INTO lot(customer_id, id, created, expires_on, pending_until, points, remaining)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+        )?
+        .execute(params![customer, seq, today_text, expires, pending, accrual])?;
+    }
+    drop(ledger);
+    tx.prepare_cached("UPDATE account SET balance = ?2, seq = ?3 WHERE customer_id = ?1")?
+        .execute(params![customer, balance, seq])?;
+    // Tier over the rolling window, as pitstop re-evaluates it after every visit.
+    let (window_spend, window_visits): (i64, i64) = tx
+        .prepare_cached(
+            "SELECT COALESCE(SUM(net), 0), COUNT(*) FROM visit WHERE customer_id = ?1 AND at >= ?2",
+        )?
+        .query_row(params![customer, window_from], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
+    let new_tier = if window_spend >= 8_000_000 && window_visits >= 4 {
+        Some("gold")
+    } else if window_spend >= 3_000_000 && window_visits >= 2 {
+        Some("silver")
+    } else {
+        Some("base")
+    };
+    tx.prepare_cached(
+        "UPDATE customer SET total_spend = ?2, visits = ?3, last_visit = ?4, tier = ?5 WHERE id = ?1",
+    )?
+    .execute(params![
+        customer,
+        total_spend + net,
+        visits + 1,
+        today_text,
+        new_tier
+    ])?;
+    tx.commit()
+}
+
+fn sqlite_latency(path: &Path, customers: &[i64], count: usize, tag: &str) -> Vec<f64> {
+    let mut conn = sqlite_open(path);
+    let mut samples = Vec::with_capacity(count);
+    for n in 0..count {
+        let customer = customers[n % customers.len()];
+        let start = Instant::now();
+        sqlite_checkout(&mut conn, customer, &format!("{tag}-{n}"), n).expect("sqlite checkout");
+        samples.push(micros(start.elapsed()));
+    }
+    samples
+}
+
+/// SQLite checkouts per second, one thread per group. `shared`: every thread uses one
+/// connection behind a mutex (instead of its own connection waiting on the busy handler).
+fn sqlite_throughput(
+    path: &Path,
+    groups: &[Vec<i64>],
+    time: Duration,
+    tag: &str,
+    shared: bool,
+) -> f64 {
+    let barrier = Barrier::new(groups.len() + 1);
+    let shared_conn = Arc::new(Mutex::new(sqlite_open(path)));
+    let (total, elapsed) = std::thread::scope(|scope| {
+        let handles: Vec<_> = groups
+            .iter()
+            .enumerate()
+            .map(|(t, customers)| {
+                let barrier = &barrier;
+                let shared_conn = Arc::clone(&shared_conn);
+                scope.spawn(move || {
+                    let mut own = (!shared).then(|| sqlite_open(path));
+                    barrier.wait();
+                    let deadline = Instant::now() + time;
+                    let mut n = 0usize;
+                    while Instant::now() < deadline {
+                        let customer = customers[n % customers.len()];
+                        let order = format!("{tag}-t{t}-{n}");
+                        match own.as_mut() {
+                            Some(conn) => sqlite_checkout(conn, customer, &order, n),
+                            None => {
+                                let mut conn = shared_conn.lock().unwrap();
+                                sqlite_checkout(&mut conn, customer, &order, n)
+                            }
+                        }
+                        .expect("sqlite checkout");
+                        n += 1;
+                    }
+                    n
+                })
+            })
+            .collect();
+        barrier.wait();
+        let start = Instant::now();
+        let total: usize = handles.into_iter().map(|h| h.join().unwrap()).sum();
+        (total, start.elapsed())
+    });
+    total as f64 / elapsed.as_secs_f64()
+}
+
+fn sqlite_size(path: &Path) -> u64 {
+    ["", "-wal", "-shm"]
+        .iter()
+        .filter_map(|suffix| fs::metadata(format!("{}{suffix}", path.display())).ok())
+        .map(|m| m.len())
+        .sum()
+}
+
+// ---------------------------------------------------------------- report
+
+struct Row {
+    id: &'static str,
+    figure: String,
+    value: String,
+    target: String,
+    verdict: String,
+}
+
+fn row(id: &'static str, figure: impl Into<String>, value: impl Into<String>) -> Row {
+    Row {
+        id,
+        figure: figure.into(),
+        value: value.into(),
+        target: String::new(),
+        verdict: String::new(),
+    }
+}
+
+impl Row {
+    fn target(mut self, target: impl Into<String>, pass: bool) -> Row {
+        self.target = target.into();
+        self.verdict = if pass { "PASS" } else { "FAIL" }.into();
+        self
+    }
+
+    fn note(mut self, target: impl Into<String>, verdict: impl Into<String>) -> Row {
+        self.target = target.into();
+        self.verdict = verdict.into();
+        self
+    }
+}
+
+fn width(text: &str) -> usize {
+    text.chars().count()
+}
+
+fn print_table(rows: &[Row]) {
+    let w_figure = rows.iter().map(|r| width(&r.figure)).max().unwrap_or(0);
+    let w_value = rows.iter().map(|r| width(&r.value)).max().unwrap_or(0);
+    let w_target = rows.iter().map(|r| width(&r.target)).max().unwrap_or(0);
+    let pad = |text: &str, w: usize| format!("{text}{}", " ".repeat(w.saturating_sub(width(text))));
+    let line = "-".repeat(4 + w_figure + 2 + w_value + 2 + w_target + 2 + 7);
+    println!("{line}");
+    println!(
+        "    {}  {}  {}  verdict",
+        pad("figure", w_figure),
+        pad("median", w_value),
+        pad("target", w_target)
+    );
+    println!("{line}");
+    for r in rows {
+        println!(
+            "{}  {}  {}  {}  {}",
+            pad(r.id, 2),
+            pad(&r.figure, w_figure),
+            pad(&r.value, w_value),
+            pad(&r.target, w_target),
+            r.verdict
+        );
+    }
+    println!("{line}");
+}
+
+fn rate(x: f64) -> String {
+    let whole = x.round() as u64;
+    let text = whole.to_string();
+    let mut out = String::new();
+    for (i, c) in text.chars().enumerate() {
+        if i > 0 && (text.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    format!("{out}/s")
+}
+
+fn us(x: f64) -> String {
+    if x >= 10_000.0 {
+        format!("{:.1} ms", x / 1000.0)
+    } else {
+        format!("{x:.0} µs")
+    }
+}
+
+fn bytes(x: u64) -> String {
+    if x >= 10 * 1024 * 1024 {
+        format!("{:.1} MiB", x as f64 / (1024.0 * 1024.0))
+    } else {
+        format!("{:.0} KiB", x as f64 / 1024.0)
+    }
+}
+
+fn amplification(stats: &Value) -> f64 {
+    stats["amplification"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(f64::NAN)
+}
+
+fn main() {
+    let mut quick = false;
+    let mut sqlite = true;
+    let mut dir: Option<PathBuf> = None;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--quick" => quick = true,
+            "--no-sqlite" => sqlite = false,
+            "--dir" => dir = Some(PathBuf::from(args.next().expect("--dir needs a path"))),
+            "--help" | "-h" => {
+                println!("usage: bench [--quick] [--no-sqlite] [--dir PATH]");
+                return;
+            }
+            other => {
+                eprintln!("unknown argument {other}; try --help");
+                std::process::exit(2);
+            }
+        }
+    }
+    let config = Config::new(quick, sqlite);
+    let base = dir
+        .unwrap_or_else(std::env::temp_dir)
+        .join(format!("pitstop-bench-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&base);
+    fs::create_dir_all(&base).expect("create the bench directory");
+    let started = Instant::now();
+    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
+    println!(
+        "Pitstop bench ({}) — pitstop-core {}, {cpus} CPUs, stores in {}",
+        if config.quick { "quick" } else { "full" },
+        pitstop_core::VERSION,
+        base.display()
+    );
+    let mut rows = Vec::new();
+
+    // a. fsync
+    let (fsync_append, fsync_in_place) = fsync_probe(&base, config.fsync_samples);
+    let fsync = fsync_in_place;
+    rows.push(row(
+        "a",
+        "fsync: 4 KiB in place + sync_data",
+        us(fsync_in_place),
+    ));
+    rows.push(row(
+        "a",
+        "fsync: 4 KiB appended + sync_data",
+        us(fsync_append),
+    ));
+    if fsync_in_place < 20.0 {
+        println!(
+            "note: {} µs per fsync looks like a disk that does not sync (tmpfs, cache): latency ratios mean little",
+            fsync_in_place.round()
+        );
+    }
+
+    // Fixtures: customers with cars and history, loaded in import mode, then reopened
+    // durable as a host would run.
+    let store_path = base.join("store");
+    let (groups, fleet): (Vec<Vec<Client>>, Vec<Client>) = {
+        let engine = Engine::open(
+            &store_path,
+            EngineOptions {
+                durability: DurabilityOption::Import,
+                ..EngineOptions::default()
+            },
+        )
+        .expect("open the store");
+        ok(
+            &engine,
+            "program.set",
+            json!({ "program": Program::example() }),
+        );
+        let groups = (0..THREADS)
+            .map(|g| {
+                register_clients(
+                    &engine,
+                    g,
+                    config.customers_per_group,
+                    config.history_visits,
+                    180,
+                )
+            })
+            .collect();
+        let fleet = register_clients(&engine, 90, 1, config.fleet_visits, 330);
+        engine.close().expect("close");
+        (groups, fleet)
+    };
+    let engine = Engine::open(&store_path, EngineOptions::default()).expect("reopen durable");
+    let sqlite_path = base.join("baseline.sqlite");
+    let sqlite_groups = if config.sqlite {
+        sqlite_setup(&sqlite_path, THREADS, config.customers_per_group)
+    } else {
+        Vec::new()
+    };
+
+    // b. latency (with a short warm-up of each)
+    let warm = (config.latency_commits / 10).max(10);
+    commit_latency(&engine, &groups[0], warm, "W");
+    let writes_before = disk_writes();
+    let lat = commit_latency(&engine, &groups[0], config.latency_commits, "L");
+    let written_per_commit = disk_writes()
+        .zip(writes_before)
+        .map(|(after, before)| (after - before) as f64 / config.latency_commits as f64);
+    let (lat_median, lat_p99) = (median(&lat), percentile(&lat, 0.99));
+    let fleet_lat = median(&commit_latency(
+        &engine,
+        &fleet,
+        (config.latency_commits / 5).max(20),
+        "F",
+    ));
+    let sqlite_lat = if config.sqlite {
+        sqlite_latency(&sqlite_path, &sqlite_groups[0], warm, "W");
+        let samples = sqlite_latency(&sqlite_path, &sqlite_groups[0], config.latency_commits, "L");
+        Some((median(&samples), percentile(&samples, 0.99)))
+    } else {
+        None
+    };
+
+    // c. and g. throughput, interleaved round by round.
+    let mut one = Vec::new();
+    let mut eight = Vec::new();
+    let mut sq_one = Vec::new();
+    let mut sq_eight = Vec::new();
+    let mut sq_eight_shared = Vec::new();
+    for r in 0..config.rounds {
+        one.push(commit_throughput(
+            &engine,
+            &groups[..1],
+            config.round_time,
+            &format!("R{r}-1"),
+        ));
+        eight.push(commit_throughput(
+            &engine,
+            &groups,
+            config.round_time,
+            &format!("R{r}-8"),
+        ));
+        if config.sqlite {
+            sq_one.push(sqlite_throughput(
+                &sqlite_path,
+                &sqlite_groups[..1],
+                config.round_time,
+                &format!("R{r}-1"),
+                false,
+            ));
+            sq_eight.push(sqlite_throughput(
+                &sqlite_path,
+                &sqlite_groups,
+                config.round_time,
+                &format!("R{r}-8"),
+                false,
+            ));
+            sq_eight_shared.push(sqlite_throughput(
+                &sqlite_path,
+                &sqlite_groups,
+                config.round_time,
+                &format!("R{r}-8s"),
+                true,
+            ));
+        }
+    }
+    let ratio_threads: Vec<f64> = eight.iter().zip(&one).map(|(e, o)| e / o).collect();
+
+    // d. quotes for a customer with history.
+    let mut quotes = Vec::new();
+    let mut quote_latency = Vec::new();
+    for _ in 0..config.rounds {
+        let (per_second, latency) = quote_rate(&engine, &groups[0][0], config.quote_time);
+        quotes.push(per_second);
+        quote_latency.push(latency);
+    }
+
+    // f. amplification of the durable store (after every commit above).
+    let stats = ok(&engine, "store.stats", json!({}));
+    let check = ok(&engine, "store.check", json!({}));
+    let problems = check["problems"].as_array().map_or(0, Vec::len);
+    drop(engine);
+
+    // e. import mode: back-dated visits over many customers.
+    let import_path = base.join("import");
+    let (import_rate, import_rate_synced, import_stats, import_written) = {
+        let engine = Engine::open(
+            &import_path,
+            EngineOptions {
+                durability: DurabilityOption::Import,
+                ..EngineOptions::default()
+            },
+        )
+        .expect("open the import store");
+        ok(
+            &engine,
+            "program.set",
+            json!({ "program": Program::example() }),
+        );
+        let clients = register_clients(&engine, 100, config.import_customers, 0, 400);
+        let writes_before = disk_writes();
+        let start = Instant::now();
+        for n in 0..config.import_visits {
+            let client = &clients[n % clients.len()];
+            // Spread over 2025, in order: one visit every few minutes.
+            let minutes = (n as i64) * 365 * 24 * 60 / config.import_visits as i64;
+            let at = chrono::DateTime::parse_from_rfc3339("2025-01-01T06:00:00Z")
+                .unwrap()
+                .with_timezone(&chrono::Utc)
+                + chrono::Duration::minutes(minutes);
+            ok(
+                &engine,
+                "checkout.commit",
+                commit_args(client, format!("I-{n}"), n, Some(at.to_rfc3339())),
+            );
+        }
+        let applied = start.elapsed();
+        engine.close().expect("close (sync)");
+        let synced = start.elapsed();
+        let written = disk_writes()
+            .zip(writes_before)
+            .map(|(after, before)| (after - before) as f64 / config.import_visits as f64);
+        drop(engine);
+        let engine = Engine::open(&import_path, EngineOptions::default()).expect("reopen");
+        let stats = ok(&engine, "store.stats", json!({}));
+        (
+            config.import_visits as f64 / applied.as_secs_f64(),
+            config.import_visits as f64 / synced.as_secs_f64(),
+            stats,
+            written,
+        )
+    };
+
+    // The table.
+    let ratio_latency = lat_median / fsync;
+    rows.push(
+        row(
+            "b",
+            "durable checkout.commit, 1 thread (p99)",
+            format!("{} ({})", us(lat_median), us(lat_p99)),
+        )
+        .note("", ""),
+    );
+    rows.push(
+        row(
+            "b",
+            "  commit / fsync in place",
+            format!("{ratio_latency:.2}x"),
+        )
+        .target("≤ 2x", ratio_latency <= 2.0),
+    );
+    rows.push(row(
+        "b",
+        "  commit / fsync appended",
+        format!("{:.2}x", lat_median / fsync_append),
+    ));
+    rows.push(
+        row(
+            "b",
+            format!(
+                "  same, one customer with {}+ visits in the window",
+                config.fleet_visits
+            ),
+            us(fleet_lat),
+        )
+        .note("", "info"),
+    );
+    if let Some(bytes_per_commit) = written_per_commit {
+        rows.push(
+            row(
+                "b",
+                "  bytes written to disk per durable commit",
+                format!("{:.1} KiB", bytes_per_commit / 1024.0),
+            )
+            .note("", "info"),
+        );
+    }
+    let one_m = median(&one);
+    let eight_m = median(&eight);
+    let ratio_m = median(&ratio_threads);
+    rows.push(row("c", "durable commits, 1 thread", rate(one_m)));
+    rows.push(row("c", "durable commits, 8 threads", rate(eight_m)));
+    rows.push(
+        row(
+            "c",
+            "  8 threads / 1 thread (median of rounds)",
+            format!("{ratio_m:.2}x"),
+        )
+        .target("≥ 4x", ratio_m >= 4.0),
+    );
+    let quote_m = median(&quotes);
+    rows.push(
+        row(
+            "d",
+            format!(
+                "checkout.quote, 1 thread, 5 lines ({} each)",
+                us(median(&quote_latency))
+            ),
+            rate(quote_m),
+        )
+        .note(
+            "≥ 20,000/s with 2 plugins",
+            if quote_m >= 20_000.0 {
+                "PASS (no plugins yet)"
+            } else {
+                "FAIL (no plugins yet)"
+            },
+        ),
+    );
+    rows.push(
+        row(
+            "e",
+            format!(
+                "import mode: checkout.commit ({} visits)",
+                config.import_visits
+            ),
+            rate(import_rate),
+        )
+        .note(
+            "≥ 50,000/s (bulk importer)",
+            if import_rate >= 50_000.0 {
+                "PASS"
+            } else {
+                "FAIL (op path)"
+            },
+        ),
+    );
+    rows.push(row(
+        "e",
+        "  including the final sync",
+        rate(import_rate_synced),
+    ));
+    if let Some(bytes_per_visit) = import_written {
+        rows.push(
+            row(
+                "e",
+                "  bytes written to disk per imported visit",
+                format!("{:.1} KiB", bytes_per_visit / 1024.0),
+            )
+            .note("", "info"),
+        );
+    }
+    let amp = amplification(&stats);
+    let amp_import = amplification(&import_stats);
+    rows.push(
+        row(
+            "f",
+            format!(
+                "size on disk / raw, durable store ({} / {})",
+                bytes(stats["disk_bytes"].as_u64().unwrap_or(0)),
+                bytes(stats["raw_bytes"].as_u64().unwrap_or(0))
+            ),
+            format!("{amp:.2}x"),
+        )
+        .target("≤ 3x", amp <= 3.0),
+    );
+    rows.push(
+        row(
+            "f",
+            format!(
+                "size on disk / raw, import store ({} / {})",
+                bytes(import_stats["disk_bytes"].as_u64().unwrap_or(0)),
+                bytes(import_stats["raw_bytes"].as_u64().unwrap_or(0))
+            ),
+            format!("{amp_import:.2}x"),
+        )
+        .target("≤ 3x", amp_import <= 3.0),
+    );
+    if let Some((sq_median, sq_p99)) = sqlite_lat {
+        let sq_one_m = median(&sq_one);
+        let sq_eight_m = median(&sq_eight);
+        let sq_shared_m = median(&sq_eight_shared);
+        let sq_best8 = sq_eight_m.max(sq_shared_m);
+        rows.push(row(
+            "g",
+            "SQLite checkout, 1 thread (p99)",
+            format!("{} ({})", us(sq_median), us(sq_p99)),
+        ));
+        rows.push(
+            row(
+                "g",
+                "  pitstop latency / SQLite latency",
+                format!("{:.2}x", lat_median / sq_median),
+            )
+            .target("≤ 1x", lat_median <= sq_median),
+        );
+        rows.push(row("g", "SQLite checkouts, 1 thread", rate(sq_one_m)));
+        rows.push(row(
+            "g",
+            "SQLite checkouts, 8 threads (own connections)",
+            rate(sq_eight_m),
+        ));
+        rows.push(row(
+            "g",
+            "SQLite checkouts, 8 threads (one shared connection)",
+            rate(sq_shared_m),
+        ));
+        let ratio_one = one_m / sq_one_m;
+        let ratio_eight = eight_m / sq_best8;
+        rows.push(
+            row(
+                "g",
+                "  pitstop / SQLite, 1 thread",
+                format!("{ratio_one:.2}x"),
+            )
+            .target("≥ 1x", ratio_one >= 1.0),
+        );
+        rows.push(
+            row(
+                "g",
+                "  pitstop / best SQLite, 8 threads",
+                format!("{ratio_eight:.2}x"),
+            )
+            .target("≥ 1x", ratio_eight >= 1.0),
+        );
+        rows.push(row(
+            "g",
+            format!("  SQLite file size ({} commits)", ok_count(&sqlite_path)),
+            bytes(sqlite_size(&sqlite_path)),
+        ));
+    }
+    println!();
+    print_table(&rows);
+    println!(
+        "rounds: {}; per round: 1 thread {}; 8 threads {}; ratio {}",
+        config.rounds,
+        list(&one, rate),
+        list(&eight, rate),
+        list(&ratio_threads, |x| format!("{x:.2}x"))
+    );
+    if config.sqlite {
+        println!(
+            "SQLite per round: 1 thread {}; 8 threads {}; 8 threads shared {}",
+            list(&sq_one, rate),
+            list(&sq_eight, rate),
+            list(&sq_eight_shared, rate)
+        );
+    }
+    println!(
+        "store.check after the run: {} records, {} accounts, {} problems; total time {:.1} s",
+        check["records"],
+        check["accounts"],
+        problems,
+        started.elapsed().as_secs_f64()
+    );
+    let _ = fs::remove_dir_all(&base);
+    if problems > 0 {
+        eprintln!("store.check found problems: {}", check["problems"]);
+        std::process::exit(1);
+    }
+}
+
+/// Bytes this process has caused to be written to disk so far (Linux), if known.
+fn disk_writes() -> Option<u64> {
+    let io = fs::read_to_string("/proc/self/io").ok()?;
+    io.lines()
+        .find_map(|line| line.strip_prefix("write_bytes: "))
+        .and_then(|n| n.trim().parse().ok())
+}
+
+fn list(values: &[f64], show: impl Fn(f64) -> String) -> String {
+    values
+        .iter()
+        .map(|v| show(*v))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn ok_count(path: &Path) -> i64 {
+    sqlite_open(path)
+        .query_row("SELECT COUNT(*) FROM visit", [], |r| r.get(0))
+        .unwrap_or(0)
+}
