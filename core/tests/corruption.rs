@@ -568,10 +568,8 @@ fn damaged_side_files_are_detected_or_harmless() {
     harness.case("blobs dir deleted", |copy| {
         let _ = fs::remove_dir_all(copy.join("blobs"));
     });
-    // Without its data file the directory is not recognisable as a store, and the
-    // engine says so with `not_found` ("exists but is not a Pitstop store") rather than
-    // `corrupted`. No figure can come out of it either way, so both are accepted.
-    harness.case_allowing("db deleted", &[ErrorCode::NotFound], |copy| {
+    // A directory with the store's other files but no data file is a damaged store.
+    harness.case("db deleted", |copy| {
         fs::remove_file(copy.join("db")).expect("remove db")
     });
     // The forged mark must be refused, not read as an intact store.

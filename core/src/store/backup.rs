@@ -166,6 +166,9 @@ impl BackupReader {
             return Err(bad_backup(path, "not a Pitstop backup"));
         }
         let version = reader.read_u32()?;
+        if version == 0 {
+            return Err(bad_backup(path, "format version 0"));
+        }
         if version > super::FORMAT_VERSION {
             return Err(Error::new(
                 ErrorCode::UnsupportedVersion,

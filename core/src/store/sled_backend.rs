@@ -14,13 +14,14 @@
 
 use super::{Backend, Pair, WriteBatch, io_error, keys, locked_error};
 use crate::error::{Error, ErrorCode, Result};
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 use std::ffi::OsString;
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 const HWM_FILE: &str = "pitstop.hwm";
 const DATA_FILE: &str = "db";
@@ -33,6 +34,8 @@ pub struct SledBackend {
     data_file: File,
     hwm_file: Mutex<File>,
     synced_blobs: Mutex<HashSet<OsString>>,
+    // Last: fields drop in order, so the path is released only after sled has closed.
+    _registration: Registration,
 }
 
 /// Settings for opening a sled store.
@@ -91,16 +94,57 @@ fn sync_dir(path: &Path) -> Result<()> {
         .map_err(|err| io_error(&format!("syncing directory {}", path.display()), err))
 }
 
+/// How long to retry sled's file lock. A lock held by another process persists, but a
+/// lock we just released may linger for a moment: the host forking a child copies the
+/// descriptor, which keeps the `flock` until the child calls `exec`.
+const LOCK_RETRY: Duration = Duration::from_secs(2);
+
 fn open_sled(path: &Path, options: &SledOptions) -> Result<sled::Db> {
-    guarded(path, "opening", || {
-        sled::Config::new()
-            .path(path)
-            .cache_capacity(options.cache_capacity_bytes)
-            .flush_every_ms(None)
-            .mode(sled::Mode::LowSpace)
-            .open()
-            .map_err(|err| map_sled_error(path, err))
-    })
+    let started = Instant::now();
+    loop {
+        let outcome = guarded(path, "opening", || {
+            sled::Config::new()
+                .path(path)
+                .cache_capacity(options.cache_capacity_bytes)
+                .flush_every_ms(None)
+                .mode(sled::Mode::LowSpace)
+                .open()
+                .map_err(|err| map_sled_error(path, err))
+        });
+        match outcome {
+            Err(err) if err.code == ErrorCode::Locked && started.elapsed() < LOCK_RETRY => {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Stores open in this process: a second handle gets `locked` at once, without
+/// waiting for sled's file lock.
+static OPEN_STORES: Mutex<BTreeSet<PathBuf>> = Mutex::new(BTreeSet::new());
+
+/// Membership of [`OPEN_STORES`], released when the backend is dropped.
+struct Registration(PathBuf);
+
+impl Registration {
+    fn claim(path: &Path) -> Result<Registration> {
+        let key = fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        let mut open = OPEN_STORES.lock().unwrap_or_else(|p| p.into_inner());
+        if !open.insert(key.clone()) {
+            return Err(locked_error(path));
+        }
+        Ok(Registration(key))
+    }
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        OPEN_STORES
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&self.0);
+    }
 }
 
 impl SledBackend {
@@ -108,6 +152,14 @@ impl SledBackend {
     /// Returns the backend and whether it was created now.
     pub fn open(path: &Path, options: &SledOptions) -> Result<(SledBackend, bool)> {
         let created = if path.exists() {
+            let looks_like_a_store = path.join("conf").exists() || path.join(HWM_FILE).exists();
+            if !path.join(DATA_FILE).exists() && looks_like_a_store {
+                return Err(Error::corrupted(format!(
+                    "the store at {} has lost its data file",
+                    path.display()
+                ))
+                .with_details(serde_json::json!({ "path": path.display().to_string() })));
+            }
             if !path.join(DATA_FILE).exists() {
                 return Err(Error::new(
                     ErrorCode::NotFound,
@@ -123,6 +175,7 @@ impl SledBackend {
             create(path, options)?;
             true
         };
+        let registration = Registration::claim(path)?;
         let db = open_sled(path, options)?;
         let data_file = File::open(path.join(DATA_FILE))
             .map_err(|err| io_error(&format!("opening {}", path.join(DATA_FILE).display()), err))?;
@@ -135,6 +188,7 @@ impl SledBackend {
             .open(&hwm_path)
             .map_err(|err| io_error(&format!("opening {}", hwm_path.display()), err))?;
         let backend = SledBackend {
+            _registration: registration,
             db,
             dir: path.to_path_buf(),
             data_file,
