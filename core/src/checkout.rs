@@ -708,13 +708,24 @@ fn messages(
         } else {
             next.name.clone()
         };
-        out.push(Message {
-            kind: "tier_progress".into(),
-            text: format!(
-                "До уровня {name}: ещё {spend} {} и {visits} визит(ов)",
-                program.currency
-            ),
-        });
+        let currency = if program.currency == "RUB" {
+            "₽"
+        } else {
+            program.currency.as_str()
+        };
+        let mut missing = Vec::new();
+        if spend > Decimal::ZERO {
+            missing.push(format!("{} {currency}", normalize::money(spend)));
+        }
+        if visits > 0 {
+            missing.push(format!("{visits} визит(а)"));
+        }
+        if !missing.is_empty() {
+            out.push(Message {
+                kind: "tier_progress".into(),
+                text: format!("До уровня {name} осталось: {}", missing.join(" и ")),
+            });
+        }
     }
     out
 }

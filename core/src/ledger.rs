@@ -282,7 +282,8 @@ pub struct Book {
     /// The account.
     pub account: Account,
     lots: BTreeMap<u64, Lot>,
-    removed_lots: Vec<u64>,
+    stored_lots: BTreeMap<u64, Lot>,
+    stored_holds: BTreeMap<u64, Hold>,
     holds: BTreeMap<u64, Hold>,
     resolved_holds: Vec<Hold>,
     entries: Vec<Entry>,
@@ -315,8 +316,9 @@ impl Book {
         }
         let book = Book {
             account,
+            stored_lots: lots.clone(),
             lots,
-            removed_lots: Vec::new(),
+            stored_holds: holds.clone(),
             holds,
             resolved_holds: Vec::new(),
             entries: Vec::new(),
@@ -670,7 +672,6 @@ impl Book {
             match self.lots.get_mut(&part.lot) {
                 Some(lot) => lot.remaining += part.points,
                 None => {
-                    self.removed_lots.retain(|id| *id != part.lot);
                     self.lots.insert(
                         part.lot,
                         Lot {
@@ -890,24 +891,24 @@ impl Book {
     }
 
     /// Check invariants and write account, lots, entries, holds and indexes.
-    pub fn save(mut self, txn: &mut WriteTxn<'_>) -> Result<Account> {
+    pub fn save(self, txn: &mut WriteTxn<'_>) -> Result<Account> {
         self.check_invariants()?;
         let customer = self.account.customer;
+        // Only what changed is written: a long-time customer's untouched lots stay put.
         for lot in self.lots.values() {
+            let stored = self.stored_lots.get(&lot.id);
             if lot.remaining.is_zero() && lot.held.is_zero() {
-                self.removed_lots.push(lot.id);
-            }
-        }
-        for id in &self.removed_lots {
-            txn.delete(lot_key(customer, *id));
-        }
-        for lot in self.lots.values() {
-            if !(lot.remaining.is_zero() && lot.held.is_zero()) {
+                if stored.is_some() {
+                    txn.delete(lot_key(customer, lot.id));
+                }
+            } else if stored != Some(lot) {
                 txn.put(lot_key(customer, lot.id), lot)?;
             }
         }
         for hold in self.holds.values().chain(self.resolved_holds.iter()) {
-            txn.put(hold_key(hold.id), hold)?;
+            if self.stored_holds.get(&hold.id) != Some(hold) {
+                txn.put(hold_key(hold.id), hold)?;
+            }
         }
         for key in self.index_deletes {
             txn.delete(key);
@@ -918,7 +919,9 @@ impl Book {
         for entry in &self.entries {
             txn.put(entry_key(customer, entry.seq), entry)?;
         }
-        txn.put(account_key(customer), &self.account)?;
+        if !self.entries.is_empty() {
+            txn.put(account_key(customer), &self.account)?;
+        }
         Ok(self.account)
     }
 }

@@ -588,9 +588,14 @@ fn damaged_side_files_are_detected_or_harmless() {
     harness.finish("side files");
 }
 
-/// The sealed encoding of a `u32` record as the store writes it: crc32 ++ bincode.
+/// The sealed encoding of a `u32` record as the store writes it: crc32 ++ bincode with
+/// variable-length integers (one byte below 251, else 251 followed by 2 bytes, 252 by 4).
 fn sealed_u32(value: u32) -> Vec<u8> {
-    let payload = value.to_le_bytes();
+    let payload: Vec<u8> = match value {
+        0..=250 => vec![value as u8],
+        251..=0xffff => [vec![251], (value as u16).to_le_bytes().to_vec()].concat(),
+        _ => [vec![252], value.to_le_bytes().to_vec()].concat(),
+    };
     let mut sealed = crc32fast::hash(&payload).to_le_bytes().to_vec();
     sealed.extend_from_slice(&payload);
     sealed
@@ -665,7 +670,7 @@ fn a_store_of_another_format_version_is_refused() {
 
     // A version record that fails its checksum is damage, not a version.
     let mut damaged = sealed_u32(1);
-    damaged[5] ^= 0x01;
+    damaged[4] ^= 0x01;
     set_format_record(&store, Some(damaged));
     let err = Engine::open(&store, EngineOptions::default())
         .err()

@@ -23,6 +23,7 @@ pub mod keys;
 pub mod sled_backend;
 
 use crate::error::{Error, ErrorCode, Result};
+use bincode::Options as _;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::collections::BTreeMap;
@@ -59,9 +60,19 @@ pub trait Backend: Send + Sync {
     fn recorded_durable_seq(&self) -> Result<Option<u64>>;
 }
 
+/// bincode with variable-length integers: lengths and ids take one or two bytes
+/// instead of eight, which roughly halves most records.
+fn bincode_options() -> impl bincode::Options {
+    use bincode::Options;
+    bincode::DefaultOptions::new()
+        .with_varint_encoding()
+        .with_little_endian()
+}
+
 /// Encode a record as `crc32 ++ bincode`.
 pub fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>> {
-    let payload = bincode::serialize(value)
+    let payload = bincode_options()
+        .serialize(value)
         .map_err(|err| Error::internal(format!("cannot encode a record: {err}")))?;
     Ok(seal(payload))
 }
@@ -99,7 +110,9 @@ fn corrupted_key(key: &[u8], what: &str) -> Error {
 /// Decode a record written by [`encode`].
 pub fn decode<T: DeserializeOwned>(key: &[u8], bytes: &[u8]) -> Result<T> {
     let payload = unseal(key, bytes)?;
-    bincode::deserialize(payload).map_err(|err| corrupted_key(key, &format!("undecodable: {err}")))
+    bincode_options()
+        .deserialize(payload)
+        .map_err(|err| corrupted_key(key, &format!("undecodable: {err}")))
 }
 
 /// Decode a document written by [`encode_json`].
