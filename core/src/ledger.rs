@@ -217,20 +217,11 @@ pub struct Hold {
 fn account_key(customer: u64) -> Vec<u8> {
     KeyBuilder::new(tag::ACCOUNT).u64(customer).build()
 }
-fn lot_key(customer: u64, lot: u64) -> Vec<u8> {
-    KeyBuilder::new(tag::LOT).u64(customer).u64(lot).build()
-}
 fn entry_key(customer: u64, seq: u64) -> Vec<u8> {
     KeyBuilder::new(tag::ENTRY).u64(customer).u64(seq).build()
 }
 fn hold_key(hold: u64) -> Vec<u8> {
     KeyBuilder::new(tag::HOLD).u64(hold).build()
-}
-fn customer_hold_key(customer: u64, hold: u64) -> Vec<u8> {
-    KeyBuilder::new(tag::CUSTOMER_HOLD)
-        .u64(customer)
-        .u64(hold)
-        .build()
 }
 /// Index key: lot to burn on `burn_date`.
 pub fn expiry_key(burn_date: NaiveDate, customer: u64, lot: u64) -> Vec<u8> {
@@ -282,7 +273,6 @@ pub struct Book {
     /// The account.
     pub account: Account,
     lots: BTreeMap<u64, Lot>,
-    stored_lots: BTreeMap<u64, Lot>,
     stored_holds: BTreeMap<u64, Hold>,
     holds: BTreeMap<u64, Hold>,
     resolved_holds: Vec<Hold>,
@@ -294,29 +284,15 @@ pub struct Book {
 impl Book {
     /// Load a customer's account, lots and active holds.
     pub fn load<R: Reader>(reader: &R, customer: u64) -> Result<Book> {
-        let account = reader
-            .get::<Account>(&account_key(customer))?
-            .unwrap_or(Account {
-                customer,
-                ..Account::default()
-            });
-        let lot_prefix = KeyBuilder::new(tag::LOT).u64(customer).build();
-        let lots: BTreeMap<u64, Lot> = reader
-            .scan_prefix::<Lot>(&lot_prefix, usize::MAX)?
-            .into_iter()
-            .map(|(_, lot)| (lot.id, lot))
-            .collect();
-        let hold_prefix = KeyBuilder::new(tag::CUSTOMER_HOLD).u64(customer).build();
+        let record = load_record(reader, customer)?;
+        let lots: BTreeMap<u64, Lot> = record.lots.into_iter().map(|lot| (lot.id, lot)).collect();
         let mut holds = BTreeMap::new();
-        for key in reader.scan_keys(&hold_prefix, usize::MAX)? {
-            let id = crate::store::keys::read_u64(&key, 9)
-                .ok_or_else(|| Error::corrupted("hold index key too short"))?;
+        for id in record.active_holds {
             let hold: Hold = must(reader.get(&hold_key(id))?, "hold", id)?;
             holds.insert(id, hold);
         }
         let book = Book {
-            account,
-            stored_lots: lots.clone(),
+            account: record.account,
             lots,
             stored_holds: holds.clone(),
             holds,
@@ -796,8 +772,6 @@ impl Book {
             reference,
             resolved_at: None,
         };
-        self.index_puts
-            .push(customer_hold_key(self.account.customer, id));
         self.index_puts.push(hold_expiry_key(expires_at, id));
         self.holds.insert(id, hold.clone());
         let lots = allocation.iter().map(|a| (a.lot, a.points)).collect();
@@ -882,8 +856,6 @@ impl Book {
         hold.captured = capture;
         hold.resolved_at = Some(ctx.at);
         self.index_deletes
-            .push(customer_hold_key(hold.customer, id));
-        self.index_deletes
             .push(hold_expiry_key(hold.expires_at, id));
         self.resolved_holds.push(hold.clone());
         self.burn_expired(ctx);
@@ -894,17 +866,6 @@ impl Book {
     pub fn save(self, txn: &mut WriteTxn<'_>) -> Result<Account> {
         self.check_invariants()?;
         let customer = self.account.customer;
-        // Only what changed is written: a long-time customer's untouched lots stay put.
-        for lot in self.lots.values() {
-            let stored = self.stored_lots.get(&lot.id);
-            if lot.remaining.is_zero() && lot.held.is_zero() {
-                if stored.is_some() {
-                    txn.delete(lot_key(customer, lot.id));
-                }
-            } else if stored != Some(lot) {
-                txn.put(lot_key(customer, lot.id), lot)?;
-            }
-        }
         for hold in self.holds.values().chain(self.resolved_holds.iter()) {
             if self.stored_holds.get(&hold.id) != Some(hold) {
                 txn.put(hold_key(hold.id), hold)?;
@@ -920,7 +881,17 @@ impl Book {
             txn.put(entry_key(customer, entry.seq), entry)?;
         }
         if !self.entries.is_empty() {
-            txn.put(account_key(customer), &self.account)?;
+            let record = AccountRecord {
+                account: self.account.clone(),
+                lots: self
+                    .lots
+                    .values()
+                    .filter(|lot| !(lot.remaining.is_zero() && lot.held.is_zero()))
+                    .cloned()
+                    .collect(),
+                active_holds: self.holds.keys().copied().collect(),
+            };
+            txn.put(account_key(customer), &record)?;
         }
         Ok(self.account)
     }
@@ -977,12 +948,28 @@ pub fn entries<R: Reader>(
         .collect())
 }
 
+/// How an account is stored: the figures with the open lots and active holds in one
+/// record, so loading a customer's points is one read, not a scan.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct AccountRecord {
+    account: Account,
+    lots: Vec<Lot>,
+    active_holds: Vec<u64>,
+}
+
+fn load_record<R: Reader>(reader: &R, customer: u64) -> Result<AccountRecord> {
+    Ok(reader
+        .get::<AccountRecord>(&account_key(customer))?
+        .unwrap_or(AccountRecord {
+            account: Account {
+                customer,
+                ..Account::default()
+            },
+            ..AccountRecord::default()
+        }))
+}
+
 /// A customer's account as stored (without settling).
 pub fn load_account<R: Reader>(reader: &R, customer: u64) -> Result<Account> {
-    Ok(reader
-        .get::<Account>(&account_key(customer))?
-        .unwrap_or(Account {
-            customer,
-            ..Account::default()
-        }))
+    Ok(load_record(reader, customer)?.account)
 }

@@ -8,7 +8,7 @@ use crate::program::{Program, Tier, TierCondition};
 use crate::store::keys::{KeyBuilder, tag};
 use crate::store::{Reader, WriteTxn};
 use crate::visit;
-use chrono::{Duration, NaiveDate};
+use chrono::{Datelike, Duration, NaiveDate};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -33,6 +33,19 @@ pub fn window_stats<R: Reader>(
 ) -> Result<WindowStats> {
     let from = today - Duration::days(i64::from(program.tiers.window_days) - 1);
     let mut stats = WindowStats::default();
+    let days = visit::visit_days(reader, customer)?;
+    if days.complete_from.is_none_or(|complete| complete <= from) {
+        let (first, last) = (from.num_days_from_ce(), today.num_days_from_ce());
+        for (day, net, visits) in &days.days {
+            if (first..=last).contains(day) {
+                stats.spend += *net;
+                stats.visits += *visits;
+            }
+        }
+        return Ok(stats);
+    }
+    // The window reaches further back than the per-day record keeps (the programme's
+    // window grew): count from the visit index.
     for (_, summary) in visit::summaries(reader, customer, from, today, WINDOW_VISITS_MAX)? {
         if summary.counted {
             stats.spend += summary.net;
@@ -40,6 +53,25 @@ pub fn window_stats<R: Reader>(
         }
     }
     Ok(stats)
+}
+
+/// Drop days that left the window from the per-day record (it stays complete from the
+/// window's first day on).
+fn prune_days(
+    txn: &mut WriteTxn<'_>,
+    program: &Program,
+    customer: u64,
+    today: NaiveDate,
+) -> Result<()> {
+    let from = today - Duration::days(i64::from(program.tiers.window_days) - 1);
+    let mut days = visit::visit_days(txn, customer)?;
+    let first = from.num_days_from_ce();
+    if days.days.first().is_some_and(|(day, _, _)| *day < first) {
+        days.days.retain(|(day, _, _)| *day >= first);
+        days.complete_from = Some(days.complete_from.map_or(from, |c| c.max(from)));
+        visit::save_visit_days(txn, customer, &days)?;
+    }
+    Ok(())
 }
 
 fn qualifies(tier: &Tier, stats: &WindowStats) -> bool {
@@ -106,6 +138,7 @@ pub fn reevaluate(
     today: NaiveDate,
 ) -> Result<(Option<String>, Option<String>)> {
     let before = customer.tier.clone();
+    prune_days(txn, program, customer.id, today)?;
     let stats = window_stats(txn, program, customer.id, today)?;
     let after = tier_for(program, &stats).map(|t| t.code.clone());
     let vip = match &program.discounts.vip {

@@ -7,7 +7,7 @@ use crate::ledger::Allocation;
 use crate::program::LineKind;
 use crate::store::keys::{KeyBuilder, tag};
 use crate::store::{Reader, WriteTxn};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -151,6 +151,9 @@ pub struct Visit {
     pub tier_after: Option<String>,
     /// Refunds.
     pub refunds: Vec<Refund>,
+    /// What each checkout plugin did (effects with amounts, bonus lots, requested
+    /// reminders), or why it was skipped.
+    pub plugins: Vec<crate::plugin::PluginOutcome>,
 }
 
 impl Visit {
@@ -222,7 +225,76 @@ pub fn save(txn: &mut WriteTxn<'_>, visit: &Visit) -> Result<()> {
         counted: !visit.fully_refunded(),
         vehicle: visit.vehicle,
     };
-    txn.put(summary_key(visit.customer, visit.date, visit.id), &summary)
+    let key = summary_key(visit.customer, visit.date, visit.id);
+    let before: Option<VisitSummary> = txn.get(&key)?;
+    let (net_before, counted_before) =
+        before.map_or((Decimal::ZERO, false), |b| (b.net, b.counted));
+    add_to_day(
+        txn,
+        visit.customer,
+        visit.date,
+        summary.net - net_before,
+        i64::from(summary.counted) - i64::from(counted_before),
+    )?;
+    txn.put(key, &summary)
+}
+
+/// Spend and visit count per local day of one customer: what tiers need, in one record
+/// instead of a scan over every visit in the window.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct VisitDays {
+    /// Days before this date were dropped; the record is complete from it on.
+    pub complete_from: Option<NaiveDate>,
+    /// (days from CE, net spend, counted visits), oldest first.
+    pub days: Vec<(i32, Decimal, u32)>,
+}
+
+fn days_key(customer: u64) -> Vec<u8> {
+    KeyBuilder::new(tag::VISIT_DAYS).u64(customer).build()
+}
+
+/// The per-day record of a customer.
+pub fn visit_days<R: Reader>(reader: &R, customer: u64) -> Result<VisitDays> {
+    Ok(reader.get(&days_key(customer))?.unwrap_or_default())
+}
+
+/// Store a per-day record.
+pub fn save_visit_days(txn: &mut WriteTxn<'_>, customer: u64, days: &VisitDays) -> Result<()> {
+    txn.put(days_key(customer), days)
+}
+
+fn add_to_day(
+    txn: &mut WriteTxn<'_>,
+    customer: u64,
+    date: NaiveDate,
+    net: Decimal,
+    visits: i64,
+) -> Result<()> {
+    if net.is_zero() && visits == 0 {
+        return Ok(());
+    }
+    let mut record = visit_days(txn, customer)?;
+    if record.complete_from.is_some_and(|from| date < from) {
+        // A back-dated visit older than the kept days: the window scan covers it.
+        return Ok(());
+    }
+    let day = date.num_days_from_ce();
+    let position = record.days.partition_point(|(d, _, _)| *d < day);
+    if record.days.get(position).is_none_or(|(d, _, _)| *d != day) {
+        record.days.insert(position, (day, Decimal::ZERO, 0));
+    }
+    let entry = &mut record.days[position];
+    entry.1 += net;
+    let count = i64::from(entry.2) + visits;
+    entry.2 = u32::try_from(count).map_err(|_| {
+        Error::internal(format!(
+            "visit count of customer {customer} on {date} went to {count}"
+        ))
+    })?;
+    if entry.1.is_zero() && entry.2 == 0 {
+        record.days.remove(position);
+    }
+    save_visit_days(txn, customer, &record)
 }
 
 /// A customer's visit summaries with dates in `[from, to]`, oldest first.

@@ -287,7 +287,7 @@ fn preloaded_order(n: u64) -> String {
 
 /// Visits posted before the writer starts: enough that a backup spans several of its
 /// 4096-record scan chunks, so one consistent view across chunks is under test.
-const PRELOADED: u64 = 1500;
+const PRELOADED: u64 = 2000;
 
 /// The visits of one series of orders, which must be a prefix of it (no gaps).
 fn visit_prefix(engine: &Engine, order: impl Fn(u64) -> String) -> Vec<Value> {

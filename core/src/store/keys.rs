@@ -19,11 +19,9 @@
 //! | V   | visit id                              | Visit                          |
 //! | D   | customer id, local date, visit id     | VisitSummary                   |
 //! | O   | host order id                         | visit id (unique)              |
-//! | a   | customer id                           | Account                        |
+//! | a   | customer id                           | AccountRecord (figures, open lots, active hold ids) |
 //! | e   | customer id, entry sequence           | Entry                          |
-//! | l   | customer id, lot id                   | Lot                            |
 //! | h   | hold id                               | Hold                           |
-//! | H   | customer id, hold id                  | () (a customer's holds)        |
 //! | X   | expiry date, customer id, lot id      | () (lots to burn by date)      |
 //! | R   | release date, customer id, lot id     | () (pending lots by date)      |
 //! | Y   | expiry instant, hold id               | () (holds to expire)           |
@@ -33,6 +31,9 @@
 //! | g   | programme version                     | Program (JSON document)        |
 //! | j   | local date                            | DailyRun                       |
 //! | T   | local date, customer id               | () (tier review when a visit leaves the window) |
+//! | Q   | plugin name                           | PluginRecord (JSON document)   |
+//! | q   | module sha256 (32 bytes), chunk u32   | module bytes (192 KiB chunks, shared by plugins with the same module) |
+//! | G   | customer id                           | VisitDays (spend and visits per day, for tiers) |
 
 use chrono::{Datelike, NaiveDate};
 
@@ -75,12 +76,8 @@ pub mod tag {
     pub const ACCOUNT: u8 = b'a';
     /// Ledger entries.
     pub const ENTRY: u8 = b'e';
-    /// Lots.
-    pub const LOT: u8 = b'l';
     /// Holds.
     pub const HOLD: u8 = b'h';
-    /// Holds of a customer.
-    pub const CUSTOMER_HOLD: u8 = b'H';
     /// Lots by expiry date.
     pub const EXPIRY: u8 = b'X';
     /// Pending lots by release date.
@@ -99,6 +96,12 @@ pub mod tag {
     pub const DAILY: u8 = b'j';
     /// Tier reviews by date.
     pub const TIER_REVIEW: u8 = b'T';
+    /// Installed plugins by name.
+    pub const PLUGIN: u8 = b'Q';
+    /// Plugin module bytes by sha256 and chunk.
+    pub const PLUGIN_MODULE: u8 = b'q';
+    /// Spend and visits per day of a customer.
+    pub const VISIT_DAYS: u8 = b'G';
 }
 
 /// Unique index kinds under [`tag::UNIQUE`].
