@@ -4,7 +4,7 @@
 //! bounded range scans) and [`WriteTxn`] (an overlay of writes applied atomically as
 //! one batch). A backend implements [`Backend`]; [`sled_backend`] is the only one today.
 //! A second backend (PostgreSQL for dealer groups) implements the same trait and must
-//! pass the same conformance tests (`tests/store_conformance.rs`).
+//! pass the same conformance tests (`store/conformance.rs`).
 //!
 //! Concurrency model:
 //! - writers are serialised by the engine's writer lock, so a write transaction's reads
@@ -19,6 +19,8 @@
 //! JSON (documents). A checksum mismatch is `corrupted`, never a wrong figure.
 
 pub mod backup;
+#[cfg(test)]
+mod conformance;
 pub mod keys;
 pub mod sled_backend;
 

@@ -1,0 +1,249 @@
+//! Conformance tests every [`Backend`] must pass, run against sled and against a plain
+//! in-memory map. A new backend (PostgreSQL for dealer groups) adds itself to the list
+//! at the bottom and must pass the same suite unchanged.
+
+use super::sled_backend::{SledBackend, SledOptions};
+use super::{Backend, Durability, Pair, Reader, Store, WriteBatch, keys};
+use crate::error::Result;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+/// The reference backend: an ordered map, trivially correct, not durable.
+#[derive(Default)]
+struct MemoryBackend {
+    map: Mutex<BTreeMap<Vec<u8>, Vec<u8>>>,
+    durable_seq: Mutex<Option<u64>>,
+}
+
+impl Backend for MemoryBackend {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        Ok(self
+            .map
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(key)
+            .cloned())
+    }
+    fn scan(&self, start: &[u8], end: &[u8], limit: usize, reverse: bool) -> Result<Vec<Pair>> {
+        if start >= end {
+            return Ok(Vec::new());
+        }
+        let map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        let range = map
+            .range(start.to_vec()..end.to_vec())
+            .map(|(k, v)| (k.clone(), v.clone()));
+        Ok(if reverse {
+            range.rev().take(limit).collect()
+        } else {
+            range.take(limit).collect()
+        })
+    }
+    fn apply(&self, batch: &WriteBatch) -> Result<()> {
+        let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        for (key, value) in batch {
+            match value {
+                Some(value) => map.insert(key.clone(), value.clone()),
+                None => map.remove(key),
+            };
+        }
+        Ok(())
+    }
+    fn sync(&self) -> Result<()> {
+        Ok(())
+    }
+    fn size_on_disk(&self) -> Result<u64> {
+        Ok(0)
+    }
+    fn record_durable_seq(&self, seq: u64) -> Result<()> {
+        *self.durable_seq.lock().unwrap_or_else(|p| p.into_inner()) = Some(seq);
+        Ok(())
+    }
+    fn recorded_durable_seq(&self) -> Result<Option<u64>> {
+        Ok(*self.durable_seq.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+}
+
+type Factory = fn(&str) -> (Box<dyn Backend>, Option<std::path::PathBuf>);
+
+fn memory(_: &str) -> (Box<dyn Backend>, Option<std::path::PathBuf>) {
+    (Box::new(MemoryBackend::default()), None)
+}
+
+fn sled(name: &str) -> (Box<dyn Backend>, Option<std::path::PathBuf>) {
+    let path =
+        std::env::temp_dir().join(format!("pitstop-conformance-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&path);
+    let (backend, created) = SledBackend::open(&path, &SledOptions::default()).expect("open sled");
+    assert!(created);
+    (Box::new(backend), Some(path))
+}
+
+const BACKENDS: [(&str, Factory); 2] = [("memory", memory), ("sled", sled)];
+
+fn each_backend(test: &str, body: impl Fn(Store)) {
+    for (name, factory) in BACKENDS {
+        let (backend, path) = factory(&format!("{test}-{name}"));
+        body(Store::new(backend, 0, Durability::Durable));
+        if let Some(path) = path {
+            let _ = std::fs::remove_dir_all(path);
+        }
+    }
+}
+
+fn key(table: u8, n: u64) -> Vec<u8> {
+    keys::KeyBuilder::new(table).u64(n).build()
+}
+
+#[test]
+fn batches_apply_atomically_and_deletions_hide_keys() {
+    each_backend("atomic", |store| {
+        let mut txn = store.write();
+        for n in 0..10u64 {
+            txn.put(key(b'c', n), &n).unwrap();
+        }
+        let seq = txn.commit().unwrap();
+        store.wait_durable(seq).unwrap();
+        let mut txn = store.write();
+        txn.delete(key(b'c', 3));
+        txn.put(key(b'c', 4), &44u64).unwrap();
+        txn.commit().unwrap();
+        let view = store.read();
+        assert_eq!(view.get::<u64>(&key(b'c', 3)).unwrap(), None);
+        assert_eq!(view.get::<u64>(&key(b'c', 4)).unwrap(), Some(44));
+        let all: Vec<u64> = view
+            .scan_prefix::<u64>(&[b'c'], 100)
+            .unwrap()
+            .into_iter()
+            .map(|(_, v)| v)
+            .collect();
+        assert_eq!(all, vec![0, 1, 2, 44, 5, 6, 7, 8, 9]);
+    });
+}
+
+#[test]
+fn scans_are_ordered_bounded_and_reversible() {
+    each_backend("scan", |store| {
+        let mut txn = store.write();
+        for n in [5u64, 1, 300, 2, 70_000] {
+            txn.put(key(b'e', n), &n).unwrap();
+        }
+        txn.put(key(b'f', 0), &0u64).unwrap();
+        txn.commit().unwrap();
+        let view = store.read();
+        let forward: Vec<u64> = view
+            .scan_prefix::<u64>(&[b'e'], 3)
+            .unwrap()
+            .into_iter()
+            .map(|(_, v)| v)
+            .collect();
+        assert_eq!(
+            forward,
+            vec![1, 2, 5],
+            "big-endian keys scan in numeric order"
+        );
+        let end = keys::prefix_end(&[b'e']);
+        let backward: Vec<u64> = view
+            .scan_range::<u64>(&[b'e'], &end, 2, true)
+            .unwrap()
+            .into_iter()
+            .map(|(_, v)| v)
+            .collect();
+        assert_eq!(backward, vec![70_000, 300]);
+        assert!(
+            view.scan_raw(&end, &[b'e'], 10, false).unwrap().is_empty(),
+            "an empty range is empty"
+        );
+    });
+}
+
+#[test]
+fn a_write_transaction_reads_its_own_writes_merged_with_the_store() {
+    each_backend("overlay", |store| {
+        let mut txn = store.write();
+        for n in 0..6u64 {
+            txn.put(key(b'l', n), &n).unwrap();
+        }
+        txn.commit().unwrap();
+        let mut txn = store.write();
+        txn.delete(key(b'l', 0));
+        txn.delete(key(b'l', 1));
+        txn.put(key(b'l', 2), &20u64).unwrap();
+        txn.put(key(b'l', 9), &9u64).unwrap();
+        let seen: Vec<u64> = txn
+            .scan_prefix::<u64>(&[b'l'], 3)
+            .unwrap()
+            .into_iter()
+            .map(|(_, v)| v)
+            .collect();
+        assert_eq!(
+            seen,
+            vec![20, 3, 4],
+            "deletions hide, puts replace, the limit still fills"
+        );
+        drop(txn);
+        let untouched: Vec<u64> = store
+            .read()
+            .scan_prefix::<u64>(&[b'l'], 10)
+            .unwrap()
+            .into_iter()
+            .map(|(_, v)| v)
+            .collect();
+        assert_eq!(
+            untouched,
+            vec![0, 1, 2, 3, 4, 5],
+            "a dropped transaction leaves nothing behind"
+        );
+    });
+}
+
+#[test]
+fn damaged_values_are_reported_not_decoded() {
+    each_backend("damage", |store| {
+        let mut bytes = super::encode(&123_456u64).unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 0x40;
+        let mut txn = store.write();
+        txn.put_raw(key(b'c', 1), bytes);
+        txn.commit().unwrap();
+        let err = store.read().get::<u64>(&key(b'c', 1)).unwrap_err();
+        assert_eq!(err.code, crate::ErrorCode::Corrupted);
+    });
+}
+
+#[test]
+fn concurrent_committers_are_all_durable_and_sequenced() {
+    each_backend("group", |store| {
+        let store = Arc::new(store);
+        let writer = Arc::new(Mutex::new(()));
+        let handles: Vec<_> = (0..8u64)
+            .map(|thread| {
+                let store = Arc::clone(&store);
+                let writer = Arc::clone(&writer);
+                std::thread::spawn(move || {
+                    for n in 0..25u64 {
+                        let seq = {
+                            let _guard = writer.lock().unwrap();
+                            let mut txn = store.write();
+                            txn.put(key(b'v', thread * 1000 + n), &n).unwrap();
+                            txn.commit().unwrap()
+                        };
+                        store.wait_durable(seq).unwrap();
+                    }
+                })
+            })
+            .collect();
+        for handle in handles {
+            handle.join().unwrap();
+        }
+        assert_eq!(store.applied_seq(), 200);
+        assert_eq!(store.backend().recorded_durable_seq().unwrap(), Some(200));
+        assert_eq!(
+            store
+                .read()
+                .scan_prefix::<u64>(&[b'v'], 1000)
+                .unwrap()
+                .len(),
+            200
+        );
+    });
+}
