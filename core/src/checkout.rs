@@ -10,6 +10,8 @@ use crate::customer::{self, Customer, CustomerRef};
 use crate::error::{Error, ErrorCode, Result};
 use crate::ledger::{self, Allocation, Book, EntryKind};
 use crate::normalize::{self, TEXT_CHARS_MAX};
+use crate::plugin::PluginOutcome;
+use crate::plugin::hook::{self as plugin_hook, Plugins};
 use crate::program::{DiscountCombination, LineKind, Program};
 use crate::store::{Reader, WriteTxn};
 use crate::tier::{self, WindowStats};
@@ -123,6 +125,9 @@ pub struct Priced {
     pub messages: Vec<Message>,
     /// Programme version.
     pub program_version: u32,
+    /// What each checkout plugin did, in calling order (see `plugins/ABI.md`).
+    #[serde(default)]
+    pub plugins: Vec<PluginOutcome>,
 }
 
 /// The receipt of a committed visit.
@@ -150,6 +155,7 @@ pub struct Receipt {
 struct Request {
     customer: Customer,
     vehicle: Option<vehicle::Vehicle>,
+    mileage: Option<u32>,
     lines: Vec<LineInput>,
     redeem: Redeem,
 }
@@ -264,6 +270,7 @@ fn load_request<R: Reader>(reader: &R, ctx: &Ctx, args: &CheckoutArgs) -> Result
     Ok(Request {
         customer,
         vehicle,
+        mileage: args.mileage,
         lines: args.lines.clone(),
         redeem: parse_redeem(&args.redeem, program.points.scale)?,
     })
@@ -397,6 +404,7 @@ fn to_units(value: Decimal, unit: Decimal) -> i64 {
 fn price<R: Reader>(
     reader: &R,
     ctx: &Ctx,
+    plugins: &Plugins<'_>,
     request: &Request,
     book: &Book,
 ) -> Result<(Priced, WindowStats)> {
@@ -446,6 +454,14 @@ fn price<R: Reader>(
             refunded_net: zero_money,
         });
     }
+    // Promotion plugins: after the programme's discounts, before redemption and accrual.
+    let facts = plugin_hook::CheckoutFacts {
+        customer,
+        vehicle: request.vehicle.as_ref(),
+        mileage: request.mileage,
+        book,
+    };
+    let plugin_effects = plugin_hook::checkout(plugins, reader, ctx, program, &facts, &mut lines)?;
     let net_total: Decimal = lines.iter().map(|l| l.net).sum();
 
     // Redemption.
@@ -554,6 +570,16 @@ fn price<R: Reader>(
             }
         }
     }
+    let mut plugin_note = None;
+    if let Some((multiplier, names)) = &plugin_effects.accrual {
+        for line in &mut lines {
+            line.accrual =
+                normalize::points_floor(line.accrual * *multiplier, program.points.scale);
+        }
+        if *multiplier < Decimal::ONE {
+            plugin_note = Some(format!("plugin:{}", names.join(",")));
+        }
+    }
     let totals = Totals {
         gross: lines.iter().map(|l| l.gross).sum(),
         host_discount: lines.iter().map(|l| l.host_discount).sum(),
@@ -563,11 +589,12 @@ fn price<R: Reader>(
         points_money: lines.iter().map(|l| l.points_money).sum(),
         money: lines.iter().map(|l| l.money).sum(),
         accrual: lines.iter().map(|l| l.accrual).sum(),
-        bonus: zero_points,
+        bonus: normalize::exact_scale(plugin_effects.bonus, program.points.scale),
     };
     assert_totals(&lines, &totals)?;
     let stats = tier::window_stats(reader, program, customer.id, ctx.today)?;
-    let messages = messages(program, ctx, customer, book, &stats);
+    let mut messages = messages(program, ctx, customer, book, &stats);
+    messages.extend(plugin_effects.messages);
     Ok((
         Priced {
             customer: customer.id,
@@ -581,9 +608,10 @@ fn price<R: Reader>(
                 applied,
                 limited_by,
             },
-            accrual_note: accrual_note.map(str::to_string),
+            accrual_note: accrual_note.map(str::to_string).or(plugin_note),
             messages,
             program_version: program.version,
+            plugins: plugin_effects.outcomes,
         },
         stats,
     ))
@@ -731,15 +759,25 @@ fn messages(
 }
 
 /// `checkout.quote`: price the basket, change nothing.
-pub fn quote<R: Reader>(reader: &R, ctx: &Ctx, args: &CheckoutArgs) -> Result<Priced> {
+pub fn quote<R: Reader>(
+    reader: &R,
+    ctx: &Ctx,
+    plugins: &Plugins<'_>,
+    args: &CheckoutArgs,
+) -> Result<Priced> {
     let request = load_request(reader, ctx, args)?;
     let mut book = Book::load(reader, request.customer.id)?;
     book.settle(ctx)?;
-    Ok(price(reader, ctx, &request, &book)?.0)
+    Ok(price(reader, ctx, plugins, &request, &book)?.0)
 }
 
 /// `checkout.commit`: price and record the visit atomically.
-pub fn commit(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: &CheckoutArgs) -> Result<Receipt> {
+pub fn commit(
+    txn: &mut WriteTxn<'_>,
+    ctx: &Ctx,
+    plugins: &Plugins<'_>,
+    args: &CheckoutArgs,
+) -> Result<Receipt> {
     let program = ctx.program()?;
     let order_id = match &args.order_id {
         Some(order_id) => normalize::identifier("order_id", order_id)?,
@@ -760,7 +798,7 @@ pub fn commit(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: &CheckoutArgs) -> Result<
     let request = load_request(txn, ctx, args)?;
     let mut book = Book::load(txn, request.customer.id)?;
     book.settle(ctx)?;
-    let (priced, _) = price(txn, ctx, &request, &book)?;
+    let (mut priced, _) = price(txn, ctx, plugins, &request, &book)?;
     let visit_id = next_id(txn, "next_visit")?;
     let redemption = if priced.totals.points > Decimal::ZERO {
         book.debit(
@@ -793,6 +831,13 @@ pub fn commit(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: &CheckoutArgs) -> Result<
         None
     };
     let mut customer = request.customer.clone();
+    let bonus_lot = plugin_hook::commit_effects(
+        ctx,
+        &mut customer,
+        &mut book,
+        Some(visit_id),
+        &mut priced.plugins,
+    )?;
     customer.total_spend += priced.totals.net;
     customer.visits += 1;
     customer.first_visit = Some(customer.first_visit.map_or(ctx.today, |d| d.min(ctx.today)));
@@ -822,10 +867,20 @@ pub fn commit(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: &CheckoutArgs) -> Result<
         redemption_left: redemption,
         accrual_lot,
         accrual_expires_on: accrual_lot.and(accrual_expires_on),
-        bonus_lot: None,
+        bonus_lot,
         tier_before: customer.tier.clone(),
         tier_after: None,
         refunds: Vec::new(),
+        // Log lines go back to the caller in the receipt; the visit keeps the effects.
+        plugins: priced
+            .plugins
+            .iter()
+            .cloned()
+            .map(|mut outcome| {
+                outcome.log.clear();
+                outcome
+            })
+            .collect(),
     };
     visit::save(txn, &visit)?;
     let (tier_before, tier_after) = tier::reevaluate(txn, program, &mut customer, ctx.today)?;

@@ -8,6 +8,8 @@
 
 use crate::context::Ctx;
 use crate::error::{Error, ErrorCode, Result};
+use crate::plugin::PluginHost;
+use crate::plugin::hook::Plugins;
 use crate::program::Program;
 use crate::store::backup::{self, BackupSummary};
 use crate::store::keys::{self, KeyBuilder, tag};
@@ -39,6 +41,9 @@ pub struct EngineOptions {
     pub cache_capacity_bytes: u64,
     /// Largest request in bytes.
     pub request_bytes_max: usize,
+    /// Directory for compiled plugin code (files this engine produced, keyed by module
+    /// sha256 and engine compatibility hash). `None` (default): compile once per process.
+    pub plugin_cache_dir: Option<PathBuf>,
 }
 
 /// Durability as written in options.
@@ -58,6 +63,7 @@ impl Default for EngineOptions {
             durability: DurabilityOption::Durable,
             cache_capacity_bytes: SledOptions::default().cache_capacity_bytes,
             request_bytes_max: REQUEST_BYTES_MAX,
+            plugin_cache_dir: None,
         }
     }
 }
@@ -102,6 +108,7 @@ pub struct Engine {
     store: Store,
     writer: Mutex<()>,
     program: RwLock<Option<Arc<Program>>>,
+    plugins: PluginHost,
     options: EngineOptions,
     path: PathBuf,
     closed: AtomicBool,
@@ -166,10 +173,12 @@ impl Engine {
         };
         let store = Store::new(Box::new(backend), seq, durability);
         let program = load_current_program(&store)?;
+        let plugins = PluginHost::open(&store, options.plugin_cache_dir.clone())?;
         Ok(Engine {
             store,
             writer: Mutex::new(()),
             program: RwLock::new(program.map(Arc::new)),
+            plugins,
             options,
             path,
             closed: AtomicBool::new(false),
@@ -184,6 +193,19 @@ impl Engine {
     /// The storage layer (diagnostics, benchmarks).
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// The plugin host: runtime, compiled modules, enabled set.
+    pub(crate) fn plugins(&self) -> &PluginHost {
+        &self.plugins
+    }
+
+    /// A snapshot of the enabled plugins for one operation.
+    pub(crate) fn plugin_snapshot(&self) -> Plugins<'_> {
+        Plugins {
+            host: &self.plugins,
+            active: self.plugins.active(),
+        }
     }
 
     /// Sync everything and refuse further operations. Dropping the engine also syncs.

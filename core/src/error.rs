@@ -53,11 +53,31 @@ pub enum ErrorCode {
     PluginFailed,
     /// A bug in Pitstop; reported instead of crashing the host.
     Internal,
+    /// The plugin module is not valid WebAssembly, or lacks a required export.
+    PluginInvalid,
+    /// The plugin module was built for another plugin ABI version.
+    PluginAbiMismatch,
+    /// The plugin module imports something the sandbox does not offer (WASI, ...).
+    PluginForbiddenImport,
+    /// The plugin trapped.
+    PluginTrap,
+    /// The plugin used up its instruction budget.
+    PluginFuelExhausted,
+    /// The plugin ran past its wall-time limit.
+    PluginTimeout,
+    /// The plugin tried to grow its memory beyond its limit.
+    PluginMemoryLimit,
+    /// The plugin returned more than its output limit.
+    PluginOutputTooLarge,
+    /// The plugin's output is not the output schema.
+    PluginBadOutput,
+    /// A plugin effect failed validation.
+    PluginInvalidEffect,
 }
 
 impl ErrorCode {
     /// Every code, in the order of the documentation table.
-    pub const ALL: [ErrorCode; 20] = [
+    pub const ALL: [ErrorCode; 30] = [
         ErrorCode::InvalidRequest,
         ErrorCode::UnknownOperation,
         ErrorCode::InvalidArgument,
@@ -78,6 +98,16 @@ impl ErrorCode {
         ErrorCode::Closed,
         ErrorCode::PluginFailed,
         ErrorCode::Internal,
+        ErrorCode::PluginInvalid,
+        ErrorCode::PluginAbiMismatch,
+        ErrorCode::PluginForbiddenImport,
+        ErrorCode::PluginTrap,
+        ErrorCode::PluginFuelExhausted,
+        ErrorCode::PluginTimeout,
+        ErrorCode::PluginMemoryLimit,
+        ErrorCode::PluginOutputTooLarge,
+        ErrorCode::PluginBadOutput,
+        ErrorCode::PluginInvalidEffect,
     ];
 
     /// The wire name, e.g. `insufficient_points`.
@@ -103,6 +133,16 @@ impl ErrorCode {
             ErrorCode::Closed => "closed",
             ErrorCode::PluginFailed => "plugin_failed",
             ErrorCode::Internal => "internal",
+            ErrorCode::PluginInvalid => "plugin_invalid",
+            ErrorCode::PluginAbiMismatch => "plugin_abi_mismatch",
+            ErrorCode::PluginForbiddenImport => "plugin_forbidden_import",
+            ErrorCode::PluginTrap => "plugin_trap",
+            ErrorCode::PluginFuelExhausted => "plugin_fuel_exhausted",
+            ErrorCode::PluginTimeout => "plugin_timeout",
+            ErrorCode::PluginMemoryLimit => "plugin_memory_limit",
+            ErrorCode::PluginOutputTooLarge => "plugin_output_too_large",
+            ErrorCode::PluginBadOutput => "plugin_bad_output",
+            ErrorCode::PluginInvalidEffect => "plugin_invalid_effect",
         }
     }
 
@@ -131,8 +171,34 @@ impl ErrorCode {
             ErrorCode::UnsupportedVersion => "the store was written by an unknown format version",
             ErrorCode::Io => "the operating system reported an I/O failure",
             ErrorCode::Closed => "the engine is closed or failed",
-            ErrorCode::PluginFailed => "a plugin failed and its policy is to fail the operation",
+            ErrorCode::PluginFailed => {
+                "a plugin returned an error object of its own (checkout refused when its on_error is fail)"
+            }
             ErrorCode::Internal => "an internal error (a bug); nothing was changed",
+            ErrorCode::PluginInvalid => {
+                "the plugin module is not valid WebAssembly or lacks a required export"
+            }
+            ErrorCode::PluginAbiMismatch => {
+                "the plugin module was built for another plugin ABI version"
+            }
+            ErrorCode::PluginForbiddenImport => {
+                "the plugin module imports something the sandbox does not offer (WASI, clock, randomness)"
+            }
+            ErrorCode::PluginTrap => {
+                "the plugin trapped (unreachable, out-of-bounds access, stack overflow)"
+            }
+            ErrorCode::PluginFuelExhausted => "the plugin used up its instruction budget (fuel)",
+            ErrorCode::PluginTimeout => "the plugin ran past its wall-time limit",
+            ErrorCode::PluginMemoryLimit => "the plugin tried to grow its memory beyond its limit",
+            ErrorCode::PluginOutputTooLarge => {
+                "the plugin returned more bytes than its output limit"
+            }
+            ErrorCode::PluginBadOutput => {
+                "the plugin's output is not valid JSON of the output schema, or lies outside its memory"
+            }
+            ErrorCode::PluginInvalidEffect => {
+                "a plugin effect failed validation (discount above its line, missing line, absurd bonus, unknown field)"
+            }
         }
     }
 

@@ -28,6 +28,7 @@ mod jobs;
 mod ledger;
 mod normalize;
 mod ops;
+mod plugin;
 mod points;
 mod program;
 mod store;
@@ -46,6 +47,11 @@ pub use error::{Error, ErrorCode, Result};
 pub use jobs::DailyReport;
 pub use ledger::{Account, Allocation, Entry, EntryKind, Hold, HoldStatus, Lot};
 pub use ops::{OPS, OpSpec, names as operation_names};
+pub use plugin::{
+    ABI_VERSION as PLUGIN_ABI_VERSION, AppliedEffect, Audience, CallOutput, Hook,
+    Limits as PluginLimits, OnError, OutcomeError, OutcomeStatus, PluginError, PluginErrorKind,
+    PluginModule, PluginOutcome, PluginRecord, PluginRuntime,
+};
 pub use points::{Balance, Statement};
 pub use program::{LineKind, Program};
 pub use store::backup::BackupSummary;

@@ -6,12 +6,13 @@ use crate::customer::{self, Customer, CustomerRef};
 use crate::engine::{Engine, decode_args, load_program};
 use crate::error::{Error, Result};
 use crate::ledger::{Book, EntryKind};
+use crate::plugin::hook::{self as plugin_hook, Plugins};
 use crate::points::{self, Balance};
 use crate::store::{Reader, WriteTxn};
 use crate::tier::{self, WindowStats};
 use crate::vehicle::{self, Vehicle, VehicleRef};
 use crate::visit::{self, Visit};
-use crate::{check, checkout, jobs};
+use crate::{check, checkout, jobs, plugin};
 use chrono::Duration;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -47,8 +48,11 @@ pub static OPS: &[OpSpec] = &[
         "customer.register",
         true,
         customer::RegisterArgs,
-        "register a customer (welcome bonus, optional card)",
-        |e, op, a| e.write_op(op, a, register)
+        "register a customer (welcome bonus, registration plugins, optional card)",
+        |e, op, a| {
+            let plugins = e.plugin_snapshot();
+            e.write_op(op, a, |t, ctx, args| register(t, ctx, &plugins, args))
+        }
     ),
     op!(
         "customer.get",
@@ -151,18 +155,24 @@ pub static OPS: &[OpSpec] = &[
         false,
         checkout::CheckoutArgs,
         "price a basket; changes nothing",
-        |e, _, a| e.read_op(a, |r, ctx, args: checkout::CheckoutArgs| checkout::quote(
-            r, ctx, &args
-        ))
+        |e, _, a| {
+            let plugins = e.plugin_snapshot();
+            e.read_op(a, |r, ctx, args: checkout::CheckoutArgs| {
+                checkout::quote(r, ctx, &plugins, &args)
+            })
+        }
     ),
     op!(
         "checkout.commit",
         true,
         checkout::CheckoutArgs,
         "price and record a visit atomically",
-        |e, op, a| e.write_op(op, a, |t, ctx, args: checkout::CheckoutArgs| {
-            checkout::commit(t, ctx, &args)
-        })
+        |e, op, a| {
+            let plugins = e.plugin_snapshot();
+            e.write_op(op, a, |t, ctx, args: checkout::CheckoutArgs| {
+                checkout::commit(t, ctx, &plugins, &args)
+            })
+        }
     ),
     op!(
         "checkout.refund",
@@ -228,6 +238,41 @@ pub static OPS: &[OpSpec] = &[
         |e, op, a| e.write_op(op, a, |t, ctx, args: points::ReleaseArgs| points::release(
             t, ctx, &args
         ))
+    ),
+    op!(
+        "plugin.install",
+        true,
+        plugin::InstallArgs,
+        "install (or with replace: true, replace) a WASM promotion plugin",
+        plugin::install
+    ),
+    op!(
+        "plugin.list",
+        false,
+        plugin::ListArgs,
+        "installed plugins with sha256, hooks, config, priority, limits",
+        |e, _, a| e.read_op(a, |r, _, _: plugin::ListArgs| plugin::list(r))
+    ),
+    op!(
+        "plugin.enable",
+        true,
+        plugin::NameArgs,
+        "call a plugin again",
+        |e, op, a| plugin::set_enabled(e, op, a, true)
+    ),
+    op!(
+        "plugin.disable",
+        true,
+        plugin::NameArgs,
+        "stop calling a plugin (it stays installed)",
+        |e, op, a| plugin::set_enabled(e, op, a, false)
+    ),
+    op!(
+        "plugin.remove",
+        true,
+        plugin::NameArgs,
+        "uninstall a plugin and, unless shared, its module bytes",
+        plugin::remove
     ),
     op!(
         "jobs.daily",
@@ -351,11 +396,20 @@ pub struct Registered {
     pub welcome_bonus: Decimal,
     /// Balance after.
     pub balance: Balance,
+    /// Messages from registration plugins (welcome offers).
+    pub messages: Vec<checkout::Message>,
+    /// What each registration plugin did.
+    pub plugins: Vec<plugin::PluginOutcome>,
 }
 
-fn register(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: customer::RegisterArgs) -> Result<Registered> {
+fn register(
+    txn: &mut WriteTxn<'_>,
+    ctx: &Ctx,
+    plugins: &Plugins<'_>,
+    args: customer::RegisterArgs,
+) -> Result<Registered> {
     let program = ctx.program()?;
-    let customer = customer::register(txn, ctx, args)?;
+    let mut customer = customer::register(txn, ctx, args)?;
     let mut book = Book::load(txn, customer.id)?;
     let mut welcome = Decimal::ZERO;
     if let Some(bonus) = &program.welcome_bonus {
@@ -375,12 +429,20 @@ fn register(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: customer::RegisterArgs) -> 
         )?;
         welcome = bonus.points;
     }
+    let mut effects = plugin_hook::registration(plugins, txn, ctx, program, &customer, &book)?;
+    let tags_before = customer.tags.clone();
+    plugin_hook::commit_effects(ctx, &mut customer, &mut book, None, &mut effects.outcomes)?;
+    if customer.tags != tags_before {
+        customer::save(txn, &customer)?;
+    }
     let balance = points::balance_of(&book, program.points.value);
     book.save(txn)?;
     Ok(Registered {
         customer,
         welcome_bonus: welcome,
         balance,
+        messages: effects.messages,
+        plugins: effects.outcomes,
     })
 }
 
