@@ -12,6 +12,9 @@
 //! - restoring into a path that exists is refused with `already_exists` and leaves what
 //!   is there untouched.
 
+mod common;
+
+use common::{all_entries, decimal, execute};
 use pitstop_core::{DurabilityOption, Engine, EngineOptions, ErrorCode, Program};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
@@ -26,21 +29,6 @@ use std::time::{Duration, Instant};
 const AT: &str = "2025-03-01T09:00:00Z";
 /// Reads are made as of this instant, so the figures do not depend on the clock.
 const READ_AT: &str = "2025-04-01T10:00:00Z";
-
-fn execute(engine: &Engine, op: &str, args: Value) -> Value {
-    match engine.execute(op, args.clone()) {
-        Ok(value) => value,
-        Err(err) => panic!("{op} {args} failed: {err:?}"),
-    }
-}
-
-fn decimal(value: &Value) -> Decimal {
-    value
-        .as_str()
-        .unwrap_or_else(|| panic!("not a decimal string: {value}"))
-        .parse()
-        .expect("decimal")
-}
 
 fn temp_dir(prefix: &str) -> tempfile::TempDir {
     tempfile::Builder::new()
@@ -314,24 +302,6 @@ fn visit_prefix(engine: &Engine, order: impl Fn(u64) -> String) -> Vec<Value> {
         );
     }
     visits
-}
-
-/// Every ledger entry of a customer, newest first, and the statement's balance.
-fn all_entries(engine: &Engine, customer: u64) -> (Vec<Value>, Decimal) {
-    let mut entries = Vec::new();
-    let mut before: Option<u64> = None;
-    loop {
-        let mut args = json!({ "customer": { "id": customer }, "limit": 500 });
-        if let Some(before) = before {
-            args["before"] = json!(before);
-        }
-        let page = execute(engine, "points.statement", args);
-        entries.extend(page["entries"].as_array().expect("entries").iter().cloned());
-        match page["next_before"].as_u64() {
-            Some(next) => before = Some(next),
-            None => return (entries, decimal(&page["balance"])),
-        }
-    }
 }
 
 /// What a store restored from a backup taken under load must satisfy. Returns how many

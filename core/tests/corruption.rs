@@ -11,6 +11,9 @@
 //! Also: a store written by a newer (or unknown) format version is refused with
 //! `unsupported_version` (the version record is rewritten directly through sled).
 
+mod common;
+
+use common::execute;
 use pitstop_core::{Engine, EngineOptions, Error, ErrorCode, Program};
 use serde_json::{Value, json};
 use std::fs;
@@ -39,13 +42,6 @@ struct Original {
     customers: Vec<u64>,
     orders: Vec<String>,
     figures: Figures,
-}
-
-fn execute(engine: &Engine, op: &str, args: Value) -> Value {
-    match engine.execute(op, args.clone()) {
-        Ok(value) => value,
-        Err(err) => panic!("{op} {args} failed: {err:?}"),
-    }
 }
 
 /// A store with customers, visits (some paid partly with points), a manual adjustment

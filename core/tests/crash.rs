@@ -18,6 +18,9 @@
 //! Separately: a store open in another process (or already open in this one) is refused
 //! with `locked`, naming the path.
 
+mod common;
+
+use common::{all_entries, decimal, execute};
 use pitstop_core::{Engine, EngineOptions, ErrorCode, Program};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
@@ -83,14 +86,6 @@ fn checkout_args(order: &str, customer: u64, n: u64) -> Value {
         "at": AT,
         "idempotency_key": format!("key-{order}"),
     })
-}
-
-fn decimal(value: &Value) -> Decimal {
-    value
-        .as_str()
-        .unwrap_or_else(|| panic!("not a decimal string: {value}"))
-        .parse()
-        .expect("decimal")
 }
 
 /// A small deterministic RNG (splitmix64), seeded per cycle.
@@ -406,31 +401,6 @@ fn acknowledged_commits_survive_sigkill() {
         model.customers.iter().all(Option::is_some),
         "the customers were never all registered"
     );
-}
-
-fn execute(engine: &Engine, op: &str, args: Value) -> Value {
-    match engine.execute(op, args.clone()) {
-        Ok(value) => value,
-        Err(err) => panic!("{op} {args} failed: {err:?}"),
-    }
-}
-
-/// Every entry of a customer's statement, newest first.
-fn all_entries(engine: &Engine, customer: u64) -> (Vec<Value>, Decimal) {
-    let mut entries = Vec::new();
-    let mut before: Option<u64> = None;
-    loop {
-        let mut args = json!({ "customer": { "id": customer }, "limit": 500 });
-        if let Some(before) = before {
-            args["before"] = json!(before);
-        }
-        let page = execute(engine, "points.statement", args);
-        entries.extend(page["entries"].as_array().expect("entries").iter().cloned());
-        match page["next_before"].as_u64() {
-            Some(next) => before = Some(next),
-            None => return (entries, decimal(&page["balance"])),
-        }
-    }
 }
 
 fn verify_after_kill(store: &Path, cycle: u64, acks: &[Ack], model: &mut Model) {

@@ -65,10 +65,7 @@ impl Shop {
 
     /// Execute and expect success.
     pub fn ok(&self, op: &str, args: Value) -> Value {
-        match self.engine().execute(op, args.clone()) {
-            Ok(value) => value,
-            Err(err) => panic!("{op} {args} failed: {err:?}"),
-        }
+        execute(self.engine(), op, args)
     }
 
     /// Execute and expect failure with `code`.
@@ -136,4 +133,35 @@ pub fn dec(value: &Value) -> rust_decimal::Decimal {
         .unwrap_or_else(|| panic!("not a decimal string: {value}"))
         .parse()
         .expect("decimal")
+}
+
+/// Execute and expect success, naming the operation on failure.
+pub fn execute(engine: &Engine, op: &str, args: Value) -> Value {
+    match engine.execute(op, args.clone()) {
+        Ok(value) => value,
+        Err(err) => panic!("{op} {args} failed: {err:?}"),
+    }
+}
+
+/// A decimal string from a result.
+pub fn decimal(value: &Value) -> rust_decimal::Decimal {
+    dec(value)
+}
+
+/// Every ledger entry of a customer, newest first, and the statement's balance.
+pub fn all_entries(engine: &Engine, customer: u64) -> (Vec<Value>, rust_decimal::Decimal) {
+    let mut entries = Vec::new();
+    let mut before: Option<u64> = None;
+    loop {
+        let mut args = json!({ "customer": { "id": customer }, "limit": 500 });
+        if let Some(before) = before {
+            args["before"] = json!(before);
+        }
+        let page = execute(engine, "points.statement", args);
+        entries.extend(page["entries"].as_array().expect("entries").iter().cloned());
+        match page["next_before"].as_u64() {
+            Some(next) => before = Some(next),
+            None => return (entries, decimal(&page["balance"])),
+        }
+    }
 }
