@@ -111,7 +111,7 @@ fn batches_apply_atomically_and_deletions_hide_keys() {
         assert_eq!(view.get::<u64>(&key(b'c', 3)).unwrap(), None);
         assert_eq!(view.get::<u64>(&key(b'c', 4)).unwrap(), Some(44));
         let all: Vec<u64> = view
-            .scan_prefix::<u64>(&[b'c'], 100)
+            .scan_prefix::<u64>(b"c", 100)
             .unwrap()
             .into_iter()
             .map(|(_, v)| v)
@@ -131,7 +131,7 @@ fn scans_are_ordered_bounded_and_reversible() {
         txn.commit().unwrap();
         let view = store.read();
         let forward: Vec<u64> = view
-            .scan_prefix::<u64>(&[b'e'], 3)
+            .scan_prefix::<u64>(b"e", 3)
             .unwrap()
             .into_iter()
             .map(|(_, v)| v)
@@ -141,16 +141,16 @@ fn scans_are_ordered_bounded_and_reversible() {
             vec![1, 2, 5],
             "big-endian keys scan in numeric order"
         );
-        let end = keys::prefix_end(&[b'e']);
+        let end = keys::prefix_end(b"e");
         let backward: Vec<u64> = view
-            .scan_range::<u64>(&[b'e'], &end, 2, true)
+            .scan_range::<u64>(b"e", &end, 2, true)
             .unwrap()
             .into_iter()
             .map(|(_, v)| v)
             .collect();
         assert_eq!(backward, vec![70_000, 300]);
         assert!(
-            view.scan_raw(&end, &[b'e'], 10, false).unwrap().is_empty(),
+            view.scan_raw(&end, b"e", 10, false).unwrap().is_empty(),
             "an empty range is empty"
         );
     });
@@ -170,7 +170,7 @@ fn a_write_transaction_reads_its_own_writes_merged_with_the_store() {
         txn.put(key(b'l', 2), &20u64).unwrap();
         txn.put(key(b'l', 9), &9u64).unwrap();
         let seen: Vec<u64> = txn
-            .scan_prefix::<u64>(&[b'l'], 3)
+            .scan_prefix::<u64>(b"l", 3)
             .unwrap()
             .into_iter()
             .map(|(_, v)| v)
@@ -183,7 +183,7 @@ fn a_write_transaction_reads_its_own_writes_merged_with_the_store() {
         drop(txn);
         let untouched: Vec<u64> = store
             .read()
-            .scan_prefix::<u64>(&[b'l'], 10)
+            .scan_prefix::<u64>(b"l", 10)
             .unwrap()
             .into_iter()
             .map(|(_, v)| v)
@@ -240,7 +240,7 @@ fn concurrent_committers_are_all_durable_and_sequenced() {
         assert_eq!(
             store
                 .read()
-                .scan_prefix::<u64>(&[b'v'], 1000)
+                .scan_prefix::<u64>(b"v", 1000)
                 .unwrap()
                 .len(),
             200
