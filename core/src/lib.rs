@@ -31,6 +31,7 @@ mod ops;
 mod plugin;
 mod points;
 mod program;
+mod report;
 mod store;
 mod tier;
 mod vehicle;
@@ -54,6 +55,7 @@ pub use plugin::{
 };
 pub use points::{Balance, Statement};
 pub use program::{LineKind, Program};
+pub use report::{Activity, ActivityRow, PointsReport};
 pub use store::backup::BackupSummary;
 pub use vehicle::{Usage, Vehicle, VehicleRef};
 pub use visit::{Visit, VisitLine};

@@ -282,6 +282,22 @@ pub static OPS: &[OpSpec] = &[
         |e, _, a| e.run_daily(a)
     ),
     op!(
+        "report.activity",
+        false,
+        crate::report::PeriodArgs,
+        "customers served, returning share, average check, revenue and points by month",
+        |e, _, a| e.read_op(a, |r, ctx, args: crate::report::PeriodArgs| {
+            crate::report::activity(r, ctx, &args)
+        })
+    ),
+    op!(
+        "report.points",
+        false,
+        NoArgs,
+        "points issued, redeemed, expired, outstanding and the money liability",
+        |e, _, a| e.read_op(a, |r, ctx, _: NoArgs| crate::report::points(r, ctx))
+    ),
+    op!(
         "store.backup",
         false,
         BackupArgs,

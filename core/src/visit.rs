@@ -225,6 +225,29 @@ pub fn save(txn: &mut WriteTxn<'_>, visit: &Visit) -> Result<()> {
         counted: !visit.fully_refunded(),
         vehicle: visit.vehicle,
     };
+    txn.put(
+        KeyBuilder::new(tag::VISIT_BY_DATE)
+            .date(visit.date)
+            .u64(visit.id)
+            .build(),
+        &DatedVisit {
+            customer: visit.customer,
+            net: summary.net,
+            counted: summary.counted,
+            points: visit.totals.points
+                - visit
+                    .lines
+                    .iter()
+                    .map(|l| l.refunded_points)
+                    .sum::<Decimal>(),
+            accrual: visit.totals.accrual
+                - visit
+                    .lines
+                    .iter()
+                    .map(|l| l.refunded_accrual)
+                    .sum::<Decimal>(),
+        },
+    )?;
     let key = summary_key(visit.customer, visit.date, visit.id);
     let before: Option<VisitSummary> = txn.get(&key)?;
     let (net_before, counted_before) =
@@ -237,6 +260,49 @@ pub fn save(txn: &mut WriteTxn<'_>, visit: &Visit) -> Result<()> {
         i64::from(summary.counted) - i64::from(counted_before),
     )?;
     txn.put(key, &summary)
+}
+
+/// What the shop-wide date index keeps of a visit, for reports over periods.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DatedVisit {
+    /// Customer.
+    pub customer: u64,
+    /// Net amount kept after refunds.
+    pub net: Decimal,
+    /// Whether it still counts as a visit.
+    pub counted: bool,
+    /// Points that paid, net of refunds.
+    pub points: Decimal,
+    /// Points earned, net of refunds.
+    pub accrual: Decimal,
+}
+
+/// Visits dated in `[from, to]`, in date order, `chunk` at a time, starting after `after`.
+pub fn dated_visits<R: Reader>(
+    reader: &R,
+    from: NaiveDate,
+    to: NaiveDate,
+    after: Option<&[u8]>,
+    chunk: usize,
+) -> Result<Vec<(Vec<u8>, NaiveDate, DatedVisit)>> {
+    let start = match after {
+        Some(key) => {
+            let mut next = key.to_vec();
+            next.push(0);
+            next
+        }
+        None => KeyBuilder::new(tag::VISIT_BY_DATE).date(from).build(),
+    };
+    let end = KeyBuilder::new(tag::VISIT_BY_DATE)
+        .date(to + chrono::Duration::days(1))
+        .build();
+    let mut out = Vec::new();
+    for (key, visit) in reader.scan_range::<DatedVisit>(&start, &end, chunk, false)? {
+        let date = crate::store::keys::read_date(&key, 1)
+            .ok_or_else(|| Error::corrupted("visit date key too short"))?;
+        out.push((key, date, visit));
+    }
+    Ok(out)
 }
 
 /// Spend and visit count per local day of one customer: what tiers need, in one record

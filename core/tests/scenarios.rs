@@ -1049,3 +1049,75 @@ fn closed_engine_refuses_work() {
     shop.engine().close().unwrap();
     shop.err("program.get", json!({}), ErrorCode::Closed);
 }
+
+// ---------------------------------------------------------------- reports
+
+#[test]
+fn activity_and_points_reports() {
+    let shop = Shop::with_program("reports", simple_program());
+    let first = shop.customer("Первый", "+79160000000");
+    let second = shop.customer("Второй", "+79160000001");
+    commit(
+        &shop,
+        first,
+        "O-1",
+        json!([labor("1000")]),
+        None,
+        "2025-01-15T10:00:00Z",
+    );
+    commit(
+        &shop,
+        first,
+        "O-2",
+        json!([labor("2000")]),
+        Some("50"),
+        "2025-02-10T10:00:00Z",
+    );
+    commit(
+        &shop,
+        second,
+        "O-3",
+        json!([labor("500")]),
+        None,
+        "2025-02-11T10:00:00Z",
+    );
+    shop.ok(
+        "checkout.refund",
+        json!({ "order_id": "O-3", "at": "2025-02-12T10:00:00Z" }),
+    );
+    let report = shop.ok(
+        "report.activity",
+        json!({ "from": "2025-01-01", "to": "2025-02-28" }),
+    );
+    let rows = report["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 2, "{report}");
+    assert_eq!(rows[0]["month"], "2025-01");
+    assert_eq!(rows[0]["visits"], 1);
+    assert_eq!(rows[0]["new_customers"], 1);
+    assert_eq!(rows[0]["revenue"], "1000.00");
+    assert_eq!(
+        rows[1]["visits"], 1,
+        "the fully refunded visit does not count"
+    );
+    assert_eq!(rows[1]["returning_customers"], 1);
+    assert_eq!(rows[1]["returning_share"], "100.0");
+    assert_eq!(rows[1]["revenue"], "2000.00");
+    assert_eq!(rows[1]["points_redeemed"], "50");
+    assert_eq!(rows[1]["points_accrued"], "195");
+    assert_eq!(report["total"]["customers"], 1);
+    assert_eq!(report["total"]["average_check"], "1500.00");
+    let points = shop.ok("report.points", json!({}));
+    assert_eq!(
+        points["issued"], "295",
+        "100 + 195; the refunded visit's 50 were taken back"
+    );
+    assert_eq!(points["redeemed"], "50");
+    assert_eq!(points["outstanding"], "245");
+    assert_eq!(points["liability"], "245.00");
+    assert_eq!(points["accounts_with_balance"], 1);
+    shop.err(
+        "report.activity",
+        json!({ "from": "2025-03-01", "to": "2025-01-01" }),
+        ErrorCode::InvalidArgument,
+    );
+}

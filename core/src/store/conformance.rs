@@ -238,11 +238,7 @@ fn concurrent_committers_are_all_durable_and_sequenced() {
         assert_eq!(store.applied_seq(), 200);
         assert_eq!(store.backend().recorded_durable_seq().unwrap(), Some(200));
         assert_eq!(
-            store
-                .read()
-                .scan_prefix::<u64>(b"v", 1000)
-                .unwrap()
-                .len(),
+            store.read().scan_prefix::<u64>(b"v", 1000).unwrap().len(),
             200
         );
     });

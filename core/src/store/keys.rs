@@ -34,6 +34,7 @@
 //! | Q   | plugin name                           | PluginRecord (JSON document)   |
 //! | q   | module sha256 (32 bytes), chunk u32   | module bytes (192 KiB chunks, shared by plugins with the same module) |
 //! | G   | customer id                           | VisitDays (spend and visits per day, for tiers) |
+//! | Z   | local date, visit id                  | DatedVisit (reports over periods) |
 
 use chrono::{Datelike, NaiveDate};
 
@@ -102,6 +103,8 @@ pub mod tag {
     pub const PLUGIN_MODULE: u8 = b'q';
     /// Spend and visits per day of a customer.
     pub const VISIT_DAYS: u8 = b'G';
+    /// Visits of the whole shop by date.
+    pub const VISIT_BY_DATE: u8 = b'Z';
 }
 
 /// Unique index kinds under [`tag::UNIQUE`].
