@@ -5,7 +5,7 @@
 CARGO ?= cargo
 PROFILE_FLAGS := --release
 
-.PHONY: all build test demo bench fmt clippy setup clean plugins plugin-tests wasm-target zig
+.PHONY: all build test demo bench fmt clippy setup clean c-lib c-test plugins plugin-tests wasm-target zig
 
 # Plugins: their own workspace (plugins/), built for wasm32 into this target dir, where
 # core/tests/shop_plugins.rs finds them. The C plugin is built with zig's clang (pip).
@@ -43,6 +43,7 @@ test: build plugins
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy $(PROFILE_FLAGS) --workspace --all-targets -- -D warnings
 	$(CARGO) test $(PROFILE_FLAGS) --workspace
+	$(MAKE) --no-print-directory c-test
 	$(MAKE) plugin-tests
 
 demo: setup
@@ -51,6 +52,37 @@ demo: setup
 bench: setup plugins
 	$(CARGO) run $(PROFILE_FLAGS) -p pitstop-core --example bench
 	$(CARGO) run $(PROFILE_FLAGS) -p pitstop-core --example plugin_bench
+
+# The C ABI as a host sees it: libpitstop built by cargo, the committed header, C programs
+# compiled with plain cc (shared and static), the POS demo run, the C tests run under
+# valgrind (no errors, no definite leaks). `make c-test VALGRIND=` runs them without it.
+CC ?= cc
+CXX ?= c++
+C_OUT := target/c
+C_LIB_DIR := $(CURDIR)/target/release
+C_FLAGS := -std=c11 -Wall -Wextra -Werror -pedantic -g -O1 -I ffi/include -I examples/c
+C_SHARED := -L $(C_LIB_DIR) -lpitstop -Wl,-rpath,$(C_LIB_DIR) -lpthread
+C_STATIC := $(C_LIB_DIR)/libpitstop.a -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
+VALGRIND ?= valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+	--show-leak-kinds=definite --suppressions=tests/c/valgrind.supp
+
+c-lib: setup
+	$(CARGO) build $(PROFILE_FLAGS) -p pitstop-ffi
+
+c-test: c-lib
+	@test -z "$(VALGRIND)" || command -v valgrind >/dev/null || \
+		{ command -v apt-get >/dev/null && apt-get update -qq && apt-get install -y -qq valgrind >/dev/null; } || \
+		{ echo "valgrind not found: install it, or run make c-test VALGRIND="; exit 1; }
+	mkdir -p $(C_OUT)
+	$(CXX) -std=c++17 -Wall -Wextra -Werror -fsyntax-only -x c++ ffi/include/pitstop.h
+	$(CC) $(C_FLAGS) examples/c/pos_demo.c $(C_SHARED) -o $(C_OUT)/pos_demo
+	$(CC) $(C_FLAGS) examples/c/pos_demo.c $(C_STATIC) -o $(C_OUT)/pos_demo_static
+	$(CC) $(C_FLAGS) tests/c/abi_test.c $(C_SHARED) -o $(C_OUT)/abi_test
+	rm -rf $(C_OUT)/pos-demo-store $(C_OUT)/pos-demo-static-store $(C_OUT)/abi-test
+	$(C_OUT)/pos_demo $(C_OUT)/pos-demo-store
+	$(VALGRIND) $(C_OUT)/pos_demo_static $(C_OUT)/pos-demo-static-store >/dev/null
+	$(VALGRIND) $(C_OUT)/abi_test $(C_OUT)/abi-test
+	rm -rf $(C_OUT)/pos-demo-store $(C_OUT)/pos-demo-static-store $(C_OUT)/abi-test
 
 clean:
 	$(CARGO) clean
