@@ -207,6 +207,7 @@ static void test_open_errors(void) {
     CHECK(pitstop_open(NULL, NULL, path, NULL) == PITSTOP_STATUS_NULL_ARGUMENT);
 
     expect_open_failure(NULL, NULL, PITSTOP_STATUS_NULL_ARGUMENT, "invalid_argument");
+    expect_open_failure("", NULL, PITSTOP_STATUS_INVALID_ARGUMENT, "invalid_argument");
     expect_open_failure("\xff\xfe/store", NULL, PITSTOP_STATUS_INVALID_UTF8, "invalid_argument");
     expect_open_failure(path, "{", PITSTOP_STATUS_INVALID_ARGUMENT, "invalid_argument");
     expect_open_failure(path, "[1, 2]", PITSTOP_STATUS_INVALID_ARGUMENT, "invalid_argument");
