@@ -369,7 +369,7 @@ impl Engine {
                     ErrorCode::IdempotencyConflict,
                     format!(
                         "idempotency key {} was used for another request ({})",
-                        keys::display(&key[1..]),
+                        String::from_utf8_lossy(&key[1..]),
                         record.op
                     ),
                 )
