@@ -1,0 +1,785 @@
+//! `pitstop`: the command line over the one operation set of `pitstop-core`.
+//!
+//! Thin by design: every command opens the store and calls operations by name; the only
+//! logic here is parsing files and arguments and printing results.
+
+mod import;
+mod output;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use output::{cell, pairs, table};
+use pitstop_core::{Engine, EngineOptions, Program};
+use serde_json::{Value, json};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Exit code of a failed command.
+const EXIT_FAILED: u8 = 1;
+/// Exit code of an import that rejected some rows (the rest were loaded).
+const EXIT_ROWS_REJECTED: u8 = 3;
+
+#[derive(Parser)]
+#[command(
+    name = "pitstop",
+    version,
+    about = "Pitstop loyalty core: administration, migration, backup, inspection"
+)]
+struct Cli {
+    /// Print machine-readable JSON instead of tables.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create a store and set its programme (the example programme when no --program).
+    Init {
+        /// Store directory (must not hold a store yet).
+        path: PathBuf,
+        /// Programme document (JSON); see docs/program.example.json.
+        #[arg(long)]
+        program: Option<PathBuf>,
+    },
+    /// Execute any operation: prints the JSON response; exit code 0 on success, 1 on error.
+    Exec {
+        /// Store directory.
+        path: PathBuf,
+        /// Operation name (`noun.verb`).
+        op: String,
+        /// Arguments as a JSON object (read from stdin when absent).
+        args: Option<String>,
+    },
+    /// A customer's card: profile, cars, tier, balance with next expiries, last visits.
+    Customer {
+        /// Store directory.
+        path: PathBuf,
+        /// Name or phone prefix, or a card, email, plate, VIN or external id.
+        query: String,
+    },
+    /// Run the daily job (expiry, pending releases, holds, birthdays, tiers).
+    Daily {
+        /// Store directory.
+        path: PathBuf,
+        /// Local date YYYY-MM-DD (default: today in the programme's timezone).
+        #[arg(long)]
+        date: Option<String>,
+    },
+    /// Write a consistent, checksummed backup file.
+    Backup {
+        /// Store directory.
+        path: PathBuf,
+        /// Backup file to write.
+        dest: PathBuf,
+    },
+    /// Restore a backup into a new store and verify it.
+    Restore {
+        /// Backup file.
+        backup: PathBuf,
+        /// New store directory.
+        path: PathBuf,
+    },
+    /// Verify every record's checksum and every account's invariants.
+    Check {
+        /// Store directory.
+        path: PathBuf,
+    },
+    /// Print a report as a table.
+    Report {
+        /// Store directory.
+        path: PathBuf,
+        #[command(subcommand)]
+        report: ReportCommand,
+    },
+    /// Manage promotion plugins.
+    Plugin {
+        /// Store directory.
+        path: PathBuf,
+        #[command(subcommand)]
+        action: PluginCommand,
+    },
+    /// Load customers or vehicles from another system's CSV export.
+    Import {
+        /// Store directory.
+        path: PathBuf,
+        /// What the file holds.
+        kind: import::Kind,
+        /// CSV file (UTF-8 or Windows-1251, `;` or `,` separated).
+        file: PathBuf,
+        /// Column mapping: JSON object, target field -> source column name.
+        #[arg(long)]
+        map: Option<PathBuf>,
+        /// Force the encoding instead of detecting it.
+        #[arg(long, value_enum)]
+        encoding: Option<import::Encoding>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReportCommand {
+    /// Visits, customers, returning share, revenue, average check and points by month.
+    Activity {
+        /// First day, YYYY-MM-DD.
+        #[arg(long)]
+        from: String,
+        /// Last day, YYYY-MM-DD.
+        #[arg(long)]
+        to: String,
+    },
+    /// Points issued, redeemed, expired, outstanding and the money liability.
+    Points,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum OnError {
+    Skip,
+    Fail,
+}
+
+#[derive(Subcommand)]
+enum PluginCommand {
+    /// Install a WASM promotion plugin.
+    Install {
+        /// Plugin name.
+        name: String,
+        /// The .wasm module.
+        wasm: PathBuf,
+        /// Configuration (JSON object).
+        #[arg(long)]
+        config: Option<String>,
+        /// Priority (higher runs first).
+        #[arg(long)]
+        priority: Option<i32>,
+        /// What a failure of the plugin does to the operation.
+        #[arg(long, value_enum)]
+        on_error: Option<OnError>,
+        /// Install it disabled.
+        #[arg(long)]
+        disabled: bool,
+        /// Replace an installed plugin of the same name.
+        #[arg(long)]
+        replace: bool,
+    },
+    /// List installed plugins.
+    List,
+    /// Call a disabled plugin again.
+    Enable { name: String },
+    /// Stop calling a plugin (it stays installed).
+    Disable { name: String },
+    /// Uninstall a plugin.
+    Remove { name: String },
+}
+
+/// A failure: the stable error code, a message and details.
+#[derive(Debug)]
+pub struct Failure {
+    pub code: String,
+    pub message: String,
+    pub details: Value,
+    pub exit: u8,
+}
+
+impl Failure {
+    pub fn new(code: &str, message: impl Into<String>) -> Failure {
+        Failure {
+            code: code.to_string(),
+            message: message.into(),
+            details: Value::Null,
+            exit: EXIT_FAILED,
+        }
+    }
+}
+
+impl From<pitstop_core::Error> for Failure {
+    fn from(err: pitstop_core::Error) -> Failure {
+        Failure {
+            code: err.code.as_str().to_string(),
+            message: err.message,
+            details: err.details,
+            exit: EXIT_FAILED,
+        }
+    }
+}
+
+type Outcome = Result<u8, Failure>;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let json = cli.json;
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(failure) => {
+            if json {
+                let error = json!({"ok": false, "error": {
+                    "code": failure.code, "message": failure.message, "details": failure.details}});
+                eprintln!("{error}");
+            } else {
+                let colour = output::colour_stderr();
+                eprintln!(
+                    "{} {}",
+                    output::red(&format!("error[{}]:", failure.code), colour),
+                    failure.message
+                );
+                if !failure.details.is_null() {
+                    eprintln!("{}", failure.details);
+                }
+            }
+            ExitCode::from(failure.exit)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Outcome {
+    let json = cli.json;
+    match cli.command {
+        Command::Init { path, program } => init(&path, program.as_deref(), json),
+        Command::Exec { path, op, args } => exec(&path, &op, args, json),
+        Command::Customer { path, query } => customer(&path, &query, json),
+        Command::Daily { path, date } => {
+            let engine = open_existing(&path)?;
+            let mut args = json!({});
+            if let Some(date) = date {
+                args["date"] = json!(date);
+            }
+            let result = engine.execute("jobs.daily", args)?;
+            print_value(&result, json);
+            Ok(0)
+        }
+        Command::Backup { path, dest } => {
+            let engine = open_existing(&path)?;
+            let summary = engine.backup(&dest)?;
+            engine.close()?;
+            let value = to_json(&summary)?;
+            if json {
+                println!("{value}");
+            } else {
+                println!("backup written to {}", dest.display());
+                print_value(&value, false);
+            }
+            Ok(0)
+        }
+        Command::Restore { backup, path } => restore(&backup, &path, json),
+        Command::Check { path } => check(&path, json),
+        Command::Report { path, report } => report_command(&path, report, json),
+        Command::Plugin { path, action } => plugin(&path, action, json),
+        Command::Import {
+            path,
+            kind,
+            file,
+            map,
+            encoding,
+        } => import::run(&path, kind, &file, map.as_deref(), encoding, json),
+    }
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> Result<Value, Failure> {
+    serde_json::to_value(value).map_err(|err| Failure::new("internal", err.to_string()))
+}
+
+/// Open a store that must already exist (a typo must not create an empty store).
+pub fn open_existing_with(path: &Path, options: EngineOptions) -> Result<Engine, Failure> {
+    if !path.join("db").exists() && !path.join("conf").exists() {
+        return Err(Failure::new(
+            "not_found",
+            format!(
+                "no store at {} (create one with `pitstop init`)",
+                path.display()
+            ),
+        ));
+    }
+    Ok(Engine::open(path, options)?)
+}
+
+fn open_existing(path: &Path) -> Result<Engine, Failure> {
+    open_existing_with(path, EngineOptions::default())
+}
+
+/// Print a result: JSON, or a key/value block of its scalar fields.
+fn print_value(value: &Value, json: bool) {
+    if json {
+        println!("{value}");
+        return;
+    }
+    match value {
+        Value::Object(map) => {
+            let items: Vec<(&str, String)> =
+                map.iter().map(|(k, v)| (k.as_str(), cell(v))).collect();
+            print!("{}", pairs(&items));
+        }
+        other => println!("{}", cell(other)),
+    }
+}
+
+fn init(path: &Path, program: Option<&Path>, json: bool) -> Outcome {
+    if path.join("db").exists() || path.join("conf").exists() {
+        return Err(Failure::new(
+            "already_exists",
+            format!("a store already exists at {}", path.display()),
+        ));
+    }
+    let document: Value = match program {
+        Some(file) => {
+            let text = std::fs::read_to_string(file).map_err(|err| {
+                Failure::new("io", format!("cannot read {}: {err}", file.display()))
+            })?;
+            serde_json::from_str(&text).map_err(|err| {
+                Failure::new(
+                    "invalid_argument",
+                    format!("{} is not JSON: {err}", file.display()),
+                )
+            })?
+        }
+        None => Program::example(),
+    };
+    let engine = Engine::open(path, EngineOptions::default())?;
+    let result = engine.execute("program.set", json!({ "program": document }));
+    engine.close()?;
+    let result = match result {
+        Ok(result) => result,
+        Err(err) => {
+            drop(engine);
+            // Leave no half-made store behind.
+            let _ = std::fs::remove_dir_all(path);
+            return Err(err.into());
+        }
+    };
+    if json {
+        println!("{result}");
+    } else {
+        println!(
+            "store created at {} with the programme {:?}",
+            path.display(),
+            cell(&document["name"])
+        );
+    }
+    Ok(0)
+}
+
+fn exec(path: &Path, op: &str, args: Option<String>, json: bool) -> Outcome {
+    let text = match args {
+        Some(text) => text,
+        None => {
+            let mut text = String::new();
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .map_err(|err| Failure::new("io", format!("cannot read stdin: {err}")))?;
+            text
+        }
+    };
+    let args: Value = if text.trim().is_empty() {
+        json!({})
+    } else {
+        serde_json::from_str(&text)
+            .map_err(|err| Failure::new("invalid_request", format!("arguments: {err}")))?
+    };
+    let engine = open_existing(path)?;
+    let outcome = engine.execute(op, args);
+    let response = pitstop_core::response(outcome.clone());
+    let _ = json;
+    println!("{response}");
+    match outcome {
+        Ok(_) => Ok(0),
+        Err(err) => {
+            let colour = output::colour_stderr();
+            eprintln!(
+                "{} {}",
+                output::red(&format!("error[{}]:", err.code.as_str()), colour),
+                err.message
+            );
+            Ok(EXIT_FAILED)
+        }
+    }
+}
+
+/// Find one customer: name/phone prefix first, then every exact identifier.
+fn find_customer(engine: &Engine, query: &str) -> Result<Vec<Value>, Failure> {
+    let page = engine.execute("customer.find", json!({ "query": query, "limit": 20 }));
+    if let Ok(page) = page {
+        let items = page["items"].as_array().cloned().unwrap_or_default();
+        if !items.is_empty() {
+            return Ok(items);
+        }
+    }
+    for key in [
+        "card",
+        "phone",
+        "email",
+        "plate",
+        "vin",
+        "external_id",
+        "id",
+    ] {
+        let by = if key == "id" {
+            match query.parse::<u64>() {
+                Ok(id) => json!({ "id": id }),
+                Err(_) => continue,
+            }
+        } else {
+            json!({ key: query })
+        };
+        if let Ok(page) = engine.execute("customer.find", json!({ "by": by })) {
+            let items = page["items"].as_array().cloned().unwrap_or_default();
+            if !items.is_empty() {
+                return Ok(items);
+            }
+        }
+    }
+    Ok(Vec::new())
+}
+
+fn customer(path: &Path, query: &str, json: bool) -> Outcome {
+    let engine = open_existing(path)?;
+    let found = find_customer(&engine, query)?;
+    if found.is_empty() {
+        return Err(Failure::new(
+            "not_found",
+            format!("no customer matches {query:?}"),
+        ));
+    }
+    if found.len() > 1 {
+        if json {
+            println!("{}", json!({ "matches": found }));
+        } else {
+            println!(
+                "{} customers match {query:?}; narrow the query:",
+                found.len()
+            );
+            let rows: Vec<Vec<String>> = found
+                .iter()
+                .map(|c| {
+                    ["id", "full_name", "phone", "card", "tier", "status"]
+                        .iter()
+                        .map(|k| cell(&c[*k]))
+                        .collect()
+                })
+                .collect();
+            print!(
+                "{}",
+                table(&["id", "name", "phone", "card", "tier", "status"], &rows)
+            );
+        }
+        return Ok(0);
+    }
+    let id = found[0]["id"].clone();
+    let view = engine.execute("customer.get", json!({ "customer": { "id": id } }))?;
+    if json {
+        println!("{view}");
+    } else {
+        print!("{}", customer_card(&view));
+    }
+    Ok(0)
+}
+
+fn customer_card(view: &Value) -> String {
+    let colour = output::colour_stdout();
+    let c = &view["customer"];
+    let mut out = String::new();
+    out.push_str(&output::bold(
+        &format!("{} (#{})", cell(&c["full_name"]), cell(&c["id"])),
+        colour,
+    ));
+    out.push('\n');
+    let mut items: Vec<(&str, String)> = Vec::new();
+    for (label, key) in [
+        ("card", "card"),
+        ("phone", "phone"),
+        ("email", "email"),
+        ("birthday", "birthday"),
+        ("kind", "kind"),
+        ("status", "status"),
+        ("external id", "external_id"),
+        ("source", "source"),
+        ("tags", "tags"),
+        ("notes", "notes"),
+        ("visits", "visits"),
+        ("total spend", "total_spend"),
+        ("last visit", "last_visit"),
+    ] {
+        let value = cell(&c[key]);
+        if !value.is_empty() {
+            items.push((label, value));
+        }
+    }
+    if c["blacklisted"] == json!(true) {
+        items.push(("blacklisted", cell(&c["blacklist_reason"])));
+    }
+    let tier = &view["tier"];
+    if !tier.is_null() {
+        let mut text = match (cell(&tier["name"]), cell(&tier["code"])) {
+            (name, _) if !name.is_empty() => name,
+            (_, code) if !code.is_empty() => code,
+            _ => "none".to_string(),
+        };
+        if !tier["next"].is_null() {
+            text.push_str(&format!(
+                " (next {}: spend {} more, {} more visits)",
+                cell(&tier["next"]),
+                cell(&tier["spend_missing"]),
+                cell(&tier["visits_missing"])
+            ));
+        }
+        items.push(("tier", text));
+    }
+    let balance = &view["balance"];
+    if !balance.is_null() {
+        items.push((
+            "points",
+            format!(
+                "{} available ({} money), {} pending, {} held, {} total",
+                cell(&balance["available"]),
+                cell(&balance["available_money"]),
+                cell(&balance["pending"]),
+                cell(&balance["held"]),
+                cell(&balance["total"])
+            ),
+        ));
+        let expiries: Vec<String> = balance["next_expiries"]
+            .as_array()
+            .map(|list| {
+                list.iter()
+                    .map(|e| format!("{} on {}", cell(&e["points"]), cell(&e["date"])))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if !expiries.is_empty() {
+            items.push(("expiring", expiries.join(", ")));
+        }
+    }
+    out.push_str(&pairs(&items));
+    let vehicles = view["vehicles"].as_array().cloned().unwrap_or_default();
+    if !vehicles.is_empty() {
+        out.push('\n');
+        out.push_str(&output::bold("Cars", colour));
+        out.push('\n');
+        let rows: Vec<Vec<String>> = vehicles
+            .iter()
+            .map(|v| {
+                ["plate", "vin", "make", "model", "year", "mileage_km"]
+                    .iter()
+                    .map(|k| cell(&v[*k]))
+                    .collect()
+            })
+            .collect();
+        out.push_str(&table(
+            &["plate", "vin", "make", "model", "year", "km"],
+            &rows,
+        ));
+    }
+    let visits = view["last_visits"].as_array().cloned().unwrap_or_default();
+    if !visits.is_empty() {
+        out.push('\n');
+        out.push_str(&output::bold("Last visits", colour));
+        out.push('\n');
+        let rows: Vec<Vec<String>> = visits
+            .iter()
+            .map(|v| {
+                ["date", "order_id", "net", "points", "accrual", "mileage"]
+                    .iter()
+                    .map(|k| cell(&v[*k]))
+                    .collect()
+            })
+            .collect();
+        out.push_str(&table(
+            &["date", "order", "net", "paid pts", "earned", "km"],
+            &rows,
+        ));
+    }
+    out
+}
+
+fn check_store(engine: &Engine, json: bool) -> Outcome {
+    let report = engine.execute("store.check", json!({}))?;
+    let problems = report["problems"].as_array().cloned().unwrap_or_default();
+    if json {
+        println!("{report}");
+    } else {
+        print_value(
+            &json!({"records": report["records"], "accounts": report["accounts"],
+                "entries": report["entries"], "problems": problems.len()}),
+            false,
+        );
+        for problem in &problems {
+            println!("  {}", cell(problem));
+        }
+    }
+    if problems.is_empty() {
+        Ok(0)
+    } else {
+        let mut failure = Failure::new(
+            "corrupted",
+            format!("the store has {} problem(s)", problems.len()),
+        );
+        failure.details = json!({ "problems": problems });
+        Err(failure)
+    }
+}
+
+fn check(path: &Path, json: bool) -> Outcome {
+    let engine = open_existing(path)?;
+    check_store(&engine, json)
+}
+
+fn restore(backup: &Path, path: &Path, json: bool) -> Outcome {
+    let options = EngineOptions::default();
+    let summary = Engine::restore(backup, path, &options)?;
+    let engine = Engine::open(path, options)?;
+    if json {
+        let report = engine.execute("store.check", json!({}))?;
+        let ok = report["problems"]
+            .as_array()
+            .is_none_or(|problems| problems.is_empty());
+        println!(
+            "{}",
+            json!({ "restore": to_json(&summary)?, "check": report })
+        );
+        if !ok {
+            return Err(Failure::new("corrupted", "the restored store has problems"));
+        }
+        return Ok(0);
+    }
+    println!("restored {} into {}", backup.display(), path.display());
+    print_value(&to_json(&summary)?, false);
+    check_store(&engine, false)
+}
+
+fn report_command(path: &Path, report: ReportCommand, json: bool) -> Outcome {
+    let engine = open_existing(path)?;
+    match report {
+        ReportCommand::Activity { from, to } => {
+            let result = engine.execute("report.activity", json!({ "from": from, "to": to }))?;
+            if json {
+                println!("{result}");
+                return Ok(0);
+            }
+            let rows = result["months"]
+                .as_array()
+                .or_else(|| result["rows"].as_array())
+                .cloned()
+                .unwrap_or_default();
+            let headers: Vec<String> = rows
+                .first()
+                .and_then(|r| r.as_object())
+                .map(|o| {
+                    let mut keys: Vec<String> = o.keys().cloned().collect();
+                    keys.sort_by_key(|k| k != "month");
+                    keys
+                })
+                .unwrap_or_default();
+            let header_refs: Vec<&str> = headers.iter().map(String::as_str).collect();
+            let cells: Vec<Vec<String>> = rows
+                .iter()
+                .map(|r| headers.iter().map(|h| cell(&r[h])).collect())
+                .collect();
+            print!("{}", table(&header_refs, &cells));
+            if let Some(total) = result.get("total").filter(|t| t.is_object()) {
+                println!();
+                print_value(total, false);
+            }
+        }
+        ReportCommand::Points => {
+            let result = engine.execute("report.points", json!({}))?;
+            print_value(&result, json);
+        }
+    }
+    Ok(0)
+}
+
+fn plugin(path: &Path, action: PluginCommand, json: bool) -> Outcome {
+    let engine = open_existing(path)?;
+    let result = match action {
+        PluginCommand::Install {
+            name,
+            wasm,
+            config,
+            priority,
+            on_error,
+            disabled,
+            replace,
+        } => {
+            let module = std::fs::canonicalize(&wasm)
+                .map_err(|err| Failure::new("io", format!("{}: {err}", wasm.display())))?;
+            let mut args = json!({ "name": name, "path": module.to_string_lossy(),
+                "enabled": !disabled, "replace": replace });
+            if let Some(config) = config {
+                args["config"] = serde_json::from_str(&config).map_err(|err| {
+                    Failure::new("invalid_argument", format!("--config is not JSON: {err}"))
+                })?;
+            }
+            if let Some(priority) = priority {
+                args["priority"] = json!(priority);
+            }
+            if let Some(on_error) = on_error {
+                args["on_error"] = json!(match on_error {
+                    OnError::Skip => "skip",
+                    OnError::Fail => "fail",
+                });
+            }
+            engine.execute("plugin.install", args)?
+        }
+        PluginCommand::List => {
+            let result = engine.execute("plugin.list", json!({}))?;
+            if json {
+                println!("{result}");
+                return Ok(0);
+            }
+            let list = result
+                .as_array()
+                .or_else(|| result["plugins"].as_array())
+                .cloned()
+                .unwrap_or_default();
+            let rows: Vec<Vec<String>> = list
+                .iter()
+                .map(|p| {
+                    let sha = cell(&p["sha256"]);
+                    vec![
+                        cell(&p["name"]),
+                        if p["enabled"] == json!(true) {
+                            "yes".into()
+                        } else {
+                            "no".into()
+                        },
+                        cell(&p["priority"]),
+                        cell(&p["on_error"]),
+                        cell(&p["hooks"]),
+                        cell(&p["size"]),
+                        sha.chars().take(12).collect(),
+                    ]
+                })
+                .collect();
+            print!(
+                "{}",
+                table(
+                    &[
+                        "name", "enabled", "priority", "on_error", "hooks", "bytes", "sha256"
+                    ],
+                    &rows
+                )
+            );
+            return Ok(0);
+        }
+        PluginCommand::Enable { name } => {
+            engine.execute("plugin.enable", json!({ "name": name }))?
+        }
+        PluginCommand::Disable { name } => {
+            engine.execute("plugin.disable", json!({ "name": name }))?
+        }
+        PluginCommand::Remove { name } => {
+            engine.execute("plugin.remove", json!({ "name": name }))?
+        }
+    };
+    print_value(&result, json);
+    Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cli_definition_is_valid() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}
