@@ -1,0 +1,478 @@
+//! End-to-end tests of the `pitstop` binary: every command run as a process.
+
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn pitstop(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pitstop"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run pitstop")
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8(out.stderr.clone()).unwrap()
+}
+
+fn json_out(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", stdout(out)))
+}
+
+fn s(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+fn new_store(dir: &Path) -> PathBuf {
+    let store = dir.join("store");
+    let out = pitstop(&["init", s(&store)]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    store
+}
+
+fn exec(store: &Path, op: &str, args: Value) -> Value {
+    let out = pitstop(&["exec", s(store), op, &args.to_string()]);
+    assert!(out.status.success(), "{op}: {}", stderr(&out));
+    json_out(&out)["result"].clone()
+}
+
+fn fixtures(dir: &Path) -> PathBuf {
+    let to = dir.join("fixtures");
+    std::fs::create_dir_all(&to).unwrap();
+    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+    }
+    to
+}
+
+#[test]
+fn init_then_exec_round_trip_and_exit_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = new_store(dir.path());
+    // A second init refuses to overwrite.
+    let again = pitstop(&["init", s(&store)]);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(stderr(&again).contains("already_exists"));
+
+    let registered = exec(
+        &store,
+        "customer.register",
+        json!({"full_name": "Смирнов Алексей", "phone": "8 916 555-12-34", "card": "2000000000015"}),
+    );
+    assert_eq!(registered["customer"]["phone"], "+79165551234");
+
+    // Arguments from stdin.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pitstop"))
+        .args(["exec", s(&store), "points.balance"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(br#"{"customer": {"card": "2000000000015"}}"#)
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(json_out(&out)["result"]["available"], "300");
+
+    // An operation error: JSON response on stdout, the code on stderr, exit 1.
+    let out = pitstop(&[
+        "exec",
+        s(&store),
+        "points.adjust",
+        r#"{"customer": {"card": "2000000000015"}, "points": "-100000", "reason": "x", "operator": "y"}"#,
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(json_out(&out)["ok"], false);
+    assert_eq!(json_out(&out)["error"]["code"], "insufficient_points");
+    assert!(stderr(&out).contains("insufficient_points"));
+
+    let out = pitstop(&["exec", s(&store), "no.such", "{}"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("unknown_operation"));
+
+    // Bad JSON, a missing store, a usage error.
+    let out = pitstop(&["exec", s(&store), "program.get", "{not json"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("invalid_request"));
+    let missing = dir.path().join("missing");
+    let out = pitstop(&["check", s(&missing)]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("error[not_found]"));
+    assert!(!missing.exists(), "a typo must not create a store");
+    let out = pitstop(&["--json", "check", s(&missing)]);
+    let err: Value = serde_json::from_slice(&out.stderr).unwrap();
+    assert_eq!(err["error"]["code"], "not_found");
+    assert_eq!(pitstop(&["frobnicate"]).status.code(), Some(2));
+}
+
+#[test]
+fn init_with_the_shipped_programme_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/program.example.json");
+    let out = pitstop(&["--json", "init", s(&store), "--program", s(&file)]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let program = exec(&store, "program.get", json!({}));
+    assert_eq!(
+        program["program"]["name"]
+            .as_str()
+            .or(program["name"].as_str()),
+        Some("Клуб автосервиса")
+    );
+
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, r#"{"name": "x", "expiry_months": -3}"#).unwrap();
+    let other = dir.path().join("other");
+    let out = pitstop(&["init", s(&other), "--program", s(&bad)]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("invalid_program"), "{}", stderr(&out));
+    assert!(!other.exists());
+}
+
+#[test]
+fn customer_card_in_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = new_store(dir.path());
+    exec(
+        &store,
+        "customer.register",
+        json!({"full_name": "Смирнов Алексей Петрович",
+        "phone": "8 916 555-12-34", "card": "2000000000015"}),
+    );
+    exec(
+        &store,
+        "customer.register",
+        json!({"full_name": "Смирнова Ольга",
+        "phone": "8 916 555-00-00"}),
+    );
+    exec(
+        &store,
+        "vehicle.add",
+        json!({"customer": {"card": "2000000000015"},
+        "plate": "о777оо77", "make": "Skoda", "model": "Octavia", "year": 2017, "mileage": 98000}),
+    );
+    exec(
+        &store,
+        "checkout.commit",
+        json!({"customer": {"card": "2000000000015"},
+        "order_id": "ЗН-1", "lines": [{"sku": "TO-2", "name": "ТО-2", "kind": "labor",
+        "qty": "1", "unit_price": "4500"}]}),
+    );
+
+    // By card (exact identifier).
+    let out = pitstop(&["customer", s(&store), "2000000000015"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let card = stdout(&out);
+    assert!(
+        card.starts_with("Смирнов Алексей Петрович (#1)\n"),
+        "{card}"
+    );
+    assert!(card.contains("phone        +79165551234"), "{card}");
+    assert!(card.contains("Базовый"), "{card}");
+    assert!(
+        card.contains("300 available") && card.contains("315 pending"),
+        "{card}"
+    );
+    assert!(card.contains("expiring     300 on 20"), "{card}");
+    assert!(
+        card.contains("O777OO77") && card.contains("Skoda  Octavia"),
+        "{card}"
+    );
+    assert!(
+        card.contains("  ЗН-1   4500.00         0     315"),
+        "{card}"
+    );
+    // By plate, and as JSON.
+    let out = pitstop(&["--json", "customer", s(&store), "O777OO77"]);
+    assert_eq!(json_out(&out)["customer"]["id"], 1);
+    // A name prefix matching two: the list.
+    let out = pitstop(&["customer", s(&store), "Смирнов"]);
+    assert!(
+        stdout(&out).starts_with("2 customers match"),
+        "{}",
+        stdout(&out)
+    );
+    // Nobody.
+    let out = pitstop(&["customer", s(&store), "Кузнецов"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("not_found"));
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap()
+}
+
+#[test]
+fn import_both_encodings_with_exact_errors_and_a_second_run_changing_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = new_store(dir.path());
+    let fx = fixtures(dir.path());
+
+    let out = pitstop(&[
+        "--json",
+        "import",
+        s(&store),
+        "customers",
+        s(&fx.join("customers.csv")),
+    ]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let summary = json_out(&out);
+    assert_eq!(
+        (summary["encoding"].as_str(), summary["separator"].as_str()),
+        (Some("utf-8"), Some(";"))
+    );
+    assert_eq!(
+        (
+            summary["rows"].as_u64(),
+            summary["added"].as_u64(),
+            summary["rejected"].as_u64()
+        ),
+        (Some(7), Some(2), Some(5))
+    );
+    assert_eq!(
+        read(&fx.join("customers.errors.csv")),
+        "row,code,reason\n\
+        4,invalid_argument,phone: '12345' is not a valid phone number\n\
+        5,invalid_argument,full_name: empty\n\
+        6,already_exists,phone +79031112233 already belongs to customer 2\n\
+        7,invalid_argument,\"birthday: \"\"31.02.1980\"\" is not a date (DD.MM.YYYY or YYYY-MM-DD)\"\n\
+        8,invalid_argument,external_id: the source id is empty\n"
+    );
+
+    let out = pitstop(&[
+        "--json",
+        "import",
+        s(&store),
+        "customers",
+        s(&fx.join("customers-cp1251.csv")),
+    ]);
+    let summary = json_out(&out);
+    assert_eq!(summary["encoding"], "cp1251");
+    assert_eq!(
+        (summary["added"].as_u64(), summary["rejected"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(
+        read(&fx.join("customers-cp1251.errors.csv")),
+        "row,code,reason\n3,invalid_argument,phone: 'не знаю' is not a phone number\n"
+    );
+    let found = exec(
+        &store,
+        "customer.find",
+        json!({"by": {"external_id": "K1"}}),
+    );
+    assert_eq!(found["items"][0]["full_name"], "Смирнова Ольга");
+
+    let vehicles = fx.join("vehicles-cp1251.csv");
+    let map = fx.join("vehicles-map.json");
+    let out = pitstop(&[
+        "--json",
+        "import",
+        s(&store),
+        "vehicles",
+        s(&vehicles),
+        "--map",
+        s(&map),
+    ]);
+    let summary = json_out(&out);
+    assert_eq!(
+        (summary["encoding"].as_str(), summary["separator"].as_str()),
+        (Some("cp1251"), Some(","))
+    );
+    assert_eq!(
+        (summary["added"].as_u64(), summary["rejected"].as_u64()),
+        (Some(2), Some(3))
+    );
+    assert_eq!(
+        read(&fx.join("vehicles-cp1251.errors.csv")),
+        "row,code,reason\n\
+        4,not_found,\"customer: no customer with external id \"\"C999\"\" (import customers first)\"\n\
+        5,invalid_argument,\"year: \"\"20x5\"\" is not a whole number\"\n\
+        6,invalid_argument,\"mileage: \"\"1500,5\"\" is not a whole number\"\n"
+    );
+    let lada = exec(
+        &store,
+        "vehicle.get",
+        json!({"vehicle": {"plate": "В456ОР99"}}),
+    );
+    assert_eq!(
+        (
+            lada["vehicle"]["make"].as_str(),
+            lada["vehicle"]["mileage_km"].as_u64()
+        ),
+        (Some("Лада"), Some(45000))
+    );
+    let card = exec(
+        &store,
+        "customer.get",
+        json!({"customer": {"external_id": "C001"}}),
+    );
+    assert_eq!(card["customer"]["birthday"], "1984-05-17");
+    assert_eq!(card["vehicles"][0]["mileage_km"], 98000);
+
+    // The second run changes nothing.
+    let before = exec(&store, "store.stats", json!({}))["records"].clone();
+    let points = exec(&store, "report.points", json!({}));
+    for (kind, file, extra) in [
+        ("customers", fx.join("customers.csv"), None),
+        ("customers", fx.join("customers-cp1251.csv"), None),
+        ("vehicles", vehicles.clone(), Some(&map)),
+    ] {
+        let mut args = vec!["--json", "import", s(&store), kind, s(&file)];
+        if let Some(map) = extra {
+            args.extend(["--map", s(map)]);
+        }
+        let summary = json_out(&pitstop(&args));
+        assert_eq!(summary["added"], 0, "{kind}: {summary}");
+        assert!(summary["unchanged"].as_u64().unwrap() > 0);
+    }
+    assert_eq!(exec(&store, "store.stats", json!({}))["records"], before);
+    assert_eq!(exec(&store, "report.points", json!({})), points);
+    assert!(pitstop(&["check", s(&store)]).status.success());
+}
+
+#[test]
+fn backup_restore_round_trip_and_check_finds_corruption() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = new_store(dir.path());
+    for i in 0..20 {
+        exec(
+            &store,
+            "customer.register",
+            json!({"full_name": format!("Клиент {i}"),
+            "phone": format!("+7916000{i:04}")}),
+        );
+    }
+    let backup = dir.path().join("store.backup");
+    let out = pitstop(&["--json", "backup", s(&store), s(&backup)]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(json_out(&out)["records"].as_u64().unwrap() > 20);
+
+    let restored = dir.path().join("restored");
+    let out = pitstop(&["restore", s(&backup), s(&restored)]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("problems  0"), "{}", stdout(&out));
+    assert_eq!(
+        exec(
+            &restored,
+            "customer.get",
+            json!({"customer": {"phone": "+79160000019"}})
+        )["customer"]["full_name"],
+        "Клиент 19"
+    );
+    assert_eq!(
+        exec(&restored, "report.points", json!({})),
+        exec(&store, "report.points", json!({}))
+    );
+    // Restoring over an existing store is refused.
+    assert_eq!(
+        pitstop(&["restore", s(&backup), s(&restored)])
+            .status
+            .code(),
+        Some(1)
+    );
+
+    let out = pitstop(&["check", s(&store)]);
+    assert!(out.status.success());
+    // Flip bytes in the middle of the data file of a copy.
+    let damaged = dir.path().join("damaged");
+    std::fs::create_dir_all(&damaged).unwrap();
+    for entry in walk(&store) {
+        let to = damaged.join(entry.strip_prefix(&store).unwrap());
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(&entry, &to).unwrap();
+    }
+    let db = damaged.join("db");
+    let mut bytes = std::fs::read(&db).unwrap();
+    let len = bytes.len();
+    // Everything past the first segment header: every record of a small store is there.
+    for b in &mut bytes[64..len] {
+        *b ^= 0x5a;
+    }
+    std::fs::write(&db, bytes).unwrap();
+    let out = pitstop(&["check", s(&damaged)]);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(stderr(&out).contains("corrupted"), "{}", stderr(&out));
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+#[test]
+fn daily_reports_and_plugins() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = new_store(dir.path());
+    let out = pitstop(&["--json", "daily", s(&store), "--date", "2026-01-10"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(json_out(&out)["date"], "2026-01-10");
+    let out = pitstop(&["daily", s(&store), "--date", "10.01.2026"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("invalid_argument"));
+
+    exec(
+        &store,
+        "customer.register",
+        json!({"full_name": "Иванов Иван", "at": "2025-03-01T09:00:00Z"}),
+    );
+    exec(
+        &store,
+        "checkout.commit",
+        json!({"customer": {"id": 1}, "order_id": "1",
+        "lines": [{"sku": "A", "name": "Работа", "kind": "labor", "qty": "1", "unit_price": "1000"}],
+        "at": "2025-03-10T10:00:00Z"}),
+    );
+    let out = pitstop(&[
+        "report",
+        s(&store),
+        "activity",
+        "--from",
+        "2025-03-01",
+        "--to",
+        "2025-03-31",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let header = text.lines().next().unwrap();
+    assert!(header.starts_with("month  "), "{text}");
+    assert!(
+        text.lines().nth(1).unwrap().starts_with("2025-03"),
+        "{text}"
+    );
+    let out = pitstop(&["--json", "report", s(&store), "points"]);
+    assert_eq!(json_out(&out)["issued"], "370");
+
+    let out = pitstop(&["plugin", s(&store), "list"]);
+    assert!(out.status.success());
+    assert!(stdout(&out).starts_with("name"));
+    let out = pitstop(&["plugin", s(&store), "disable", "nothing"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("not_found"), "{}", stderr(&out));
+    let junk = dir.path().join("junk.wasm");
+    std::fs::write(&junk, b"not wasm").unwrap();
+    let out = pitstop(&["plugin", s(&store), "install", "junk", s(&junk)]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("plugin_invalid"), "{}", stderr(&out));
+}
