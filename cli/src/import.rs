@@ -19,6 +19,8 @@ use std::path::{Path, PathBuf};
 pub enum Kind {
     Customers,
     Vehicles,
+    /// Opening balances: one dated lot per customer (`points.adjust`).
+    Balances,
 }
 
 impl Kind {
@@ -26,6 +28,7 @@ impl Kind {
         match self {
             Kind::Customers => "customers",
             Kind::Vehicles => "vehicles",
+            Kind::Balances => "balances",
         }
     }
 
@@ -64,6 +67,21 @@ impl Kind {
                 ("year", &["year", "год", "год выпуска"]),
                 ("mileage", &["mileage", "пробег"]),
                 ("usage", &["usage"]),
+            ],
+            Kind::Balances => &[
+                (
+                    "external_id",
+                    &["external_id", "customer", "id", "код", "код клиента"],
+                ),
+                (
+                    "points",
+                    &["points", "balance", "баллы", "остаток", "баланс"],
+                ),
+                ("date", &["date", "дата", "дата остатка"]),
+                (
+                    "expires",
+                    &["expires", "expires_on", "сгорают", "срок действия"],
+                ),
             ],
         }
     }
@@ -303,6 +321,7 @@ pub fn run(
         let outcome = match kind {
             Kind::Customers => import_customer(&engine, line, &fields),
             Kind::Vehicles => import_vehicle(&engine, line, &fields),
+            Kind::Balances => import_balance(&engine, line, &fields),
         };
         match outcome {
             Ok(Applied::Added) => added += 1,
@@ -506,6 +525,119 @@ fn import_vehicle(
         .map_err(|e| error_to_rejection(line, e))
 }
 
+/// A decimal written with spaces and a decimal comma ("1 234,50"), as the contract's string.
+pub fn parse_decimal(text: &str) -> Option<String> {
+    let cleaned: String = text
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '\u{a0}')
+        .collect::<String>()
+        .replace(',', ".");
+    let digits = cleaned.strip_prefix('-').unwrap_or(&cleaned);
+    let valid = !digits.is_empty()
+        && digits.split('.').count() <= 2
+        && digits.chars().all(|c| c.is_ascii_digit() || c == '.')
+        && digits.chars().any(|c| c.is_ascii_digit());
+    valid.then_some(cleaned)
+}
+
+/// The reason written on an imported opening balance: also how a re-run recognises it.
+fn balance_reason(id: &str) -> String {
+    format!("opening balance (import {id})")
+}
+
+fn import_balance(
+    engine: &Engine,
+    line: u64,
+    fields: &BTreeMap<&str, &str>,
+) -> Result<Applied, Rejected> {
+    let Some(id) = fields.get("external_id").copied() else {
+        return Err(reject(
+            line,
+            "invalid_argument",
+            "external_id: the customer's source id is empty",
+        ));
+    };
+    let Some(points) = fields.get("points").copied() else {
+        return Err(reject(line, "invalid_argument", "points: empty"));
+    };
+    let points = parse_decimal(points).ok_or_else(|| {
+        reject(
+            line,
+            "invalid_argument",
+            format!("points: {points:?} is not a number"),
+        )
+    })?;
+    let date = match fields.get("date") {
+        Some(text) => Some(parse_date(text).ok_or_else(|| {
+            reject(
+                line,
+                "invalid_argument",
+                format!("date: {text:?} is not a date (DD.MM.YYYY or YYYY-MM-DD)"),
+            )
+        })?),
+        None => None,
+    };
+    let customer = json!({ "external_id": id });
+    let reason = balance_reason(id);
+    // Already entered by an earlier run: find it in the statement.
+    let mut before: Option<Value> = None;
+    loop {
+        let mut args = json!({ "customer": customer, "limit": 100 });
+        if let Some(cursor) = &before {
+            args["before"] = cursor.clone();
+        }
+        let page = engine
+            .execute("points.statement", args)
+            .map_err(|e| error_to_rejection(line, e))?;
+        let entries = page["entries"].as_array().cloned().unwrap_or_default();
+        if entries.iter().any(|e| e["reason"] == json!(reason)) {
+            return Ok(Applied::Unchanged);
+        }
+        match page.get("next_before") {
+            Some(next) if !next.is_null() && !entries.is_empty() => before = Some(next.clone()),
+            _ => break,
+        }
+    }
+    let mut args = json!({
+        "customer": customer,
+        "points": points,
+        "reason": reason,
+        "operator": "import",
+        "idempotency_key": format!("import:balances:{id}"),
+    });
+    if let Some(date) = &date {
+        args["at"] = json!(format!("{date}T12:00:00Z"));
+    }
+    if let Some(text) = fields.get("expires") {
+        let expires = parse_date(text).ok_or_else(|| {
+            reject(
+                line,
+                "invalid_argument",
+                format!("expires: {text:?} is not a date (DD.MM.YYYY or YYYY-MM-DD)"),
+            )
+        })?;
+        let from = date
+            .clone()
+            .unwrap_or_else(|| chrono::Utc::now().date_naive().to_string());
+        let days = (NaiveDate::parse_from_str(&expires, "%Y-%m-%d").ok())
+            .zip(NaiveDate::parse_from_str(&from, "%Y-%m-%d").ok())
+            .map(|(e, f)| (e - f).num_days())
+            .unwrap_or(-1);
+        if days <= 0 {
+            return Err(reject(
+                line,
+                "invalid_argument",
+                format!("expires: {text:?} is not after the balance date"),
+            ));
+        }
+        args["expiry_days"] = json!(days);
+    }
+    engine
+        .execute("points.adjust", args)
+        .map(|_| Applied::Added)
+        .map_err(|e| error_to_rejection(line, e))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -518,6 +650,10 @@ mod tests {
         assert_eq!(parse_whole("98 000"), Some(98_000));
         assert_eq!(parse_whole("98000,0"), Some(98_000));
         assert_eq!(parse_whole("98000,5"), None);
+        assert_eq!(parse_decimal("1 234,50").as_deref(), Some("1234.50"));
+        assert_eq!(parse_decimal("-5").as_deref(), Some("-5"));
+        assert_eq!(parse_decimal("1,2,3"), None);
+        assert_eq!(parse_decimal("много"), None);
         assert_eq!(sniff_separator("a;b;c\n1,2;3"), b';');
         assert_eq!(sniff_separator("a,b,c"), b',');
         let (text, enc) = decode(b"\xc8\xe2\xe0\xed\xee\xe2", None);

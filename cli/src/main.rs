@@ -100,7 +100,7 @@ enum Command {
         #[command(subcommand)]
         action: PluginCommand,
     },
-    /// Load customers or vehicles from another system's CSV export.
+    /// Load customers, vehicles or opening balances from another system's CSV export.
     Import {
         /// Store directory.
         path: PathBuf,

@@ -323,6 +323,50 @@ fn import_both_encodings_with_exact_errors_and_a_second_run_changing_nothing() {
     assert_eq!(card["customer"]["birthday"], "1984-05-17");
     assert_eq!(card["vehicles"][0]["mileage_km"], 98000);
 
+    // Opening balances: dated lots through points.adjust.
+    let balances = fx.join("balances.csv");
+    let out = pitstop(&["--json", "import", s(&store), "balances", s(&balances)]);
+    let summary = json_out(&out);
+    assert_eq!(
+        (summary["added"].as_u64(), summary["rejected"].as_u64()),
+        (Some(2), Some(2))
+    );
+    assert_eq!(
+        read(&fx.join("balances.errors.csv")),
+        "row,code,reason\n\
+        4,not_found,customer with external id C999 not found\n\
+        5,invalid_argument,\"points: \"\"много\"\" is not a number\"\n"
+    );
+    let statement = exec(
+        &store,
+        "points.statement",
+        json!({"customer": {"external_id": "C001"}}),
+    );
+    let opening = statement["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["reason"] == "opening balance (import C001)")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (opening["amount"].as_str(), opening["date"].as_str()),
+        (Some("1250"), Some("2024-12-31"))
+    );
+    let balance = exec(
+        &store,
+        "points.balance",
+        json!({"customer": {"external_id": "C001"}}),
+    );
+    assert!(
+        balance["next_expiries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["date"] != "2025-12-31"),
+        "the opening lot expired on 2025-12-31: {balance}"
+    );
+
     // The second run changes nothing.
     let before = exec(&store, "store.stats", json!({}))["records"].clone();
     let points = exec(&store, "report.points", json!({}));
@@ -330,6 +374,7 @@ fn import_both_encodings_with_exact_errors_and_a_second_run_changing_nothing() {
         ("customers", fx.join("customers.csv"), None),
         ("customers", fx.join("customers-cp1251.csv"), None),
         ("vehicles", vehicles.clone(), Some(&map)),
+        ("balances", balances.clone(), None),
     ] {
         let mut args = vec!["--json", "import", s(&store), kind, s(&file)];
         if let Some(map) = extra {
