@@ -1,0 +1,557 @@
+"""Pitstop from Python: the embedded loyalty core of an auto-service business.
+
+    import pitstop
+    from decimal import Decimal
+
+    with pitstop.open("/var/lib/shop/pitstop") as shop:
+        customer = shop.register_customer("Смирнов Алексей", phone="8 916 555-12-34")
+        receipt = shop.commit(
+            customer["customer"]["id"],
+            [{"sku": "TO-2", "name": "ТО-2", "kind": "labor", "qty": 1, "unit_price": Decimal("4500")}],
+            order_id="ЗН-1",
+        )
+        rows = shop.report("activity", from_=date(2025, 1, 1), to=date(2025, 12, 31))
+
+Every operation of the contract is reachable with ``Engine.execute(op, args)``; the typed
+methods are shortcuts that build the same arguments. Money and points are
+``decimal.Decimal`` (``int`` and ``str`` are accepted, ``float`` never), dates
+``datetime.date``, instants timezone-aware ``datetime.datetime`` (UTC in results).
+Results are plain dicts and lists. Errors raise a subclass of :class:`PitstopError`, one
+per error code (``pitstop.NotFound``, ``pitstop.InsufficientPoints``, ...).
+
+The native calls release the GIL: one engine can be shared by many threads.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date, datetime
+from decimal import Decimal
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, Sequence, Union, cast
+
+from pitstop import _native
+from pitstop._native import (
+    ERRORS,
+    AlreadyExists,
+    Blocked,
+    Closed,
+    Corrupted,
+    HoldNotActive,
+    IdempotencyConflict,
+    Internal,
+    InsufficientPoints,
+    InvalidArgument,
+    InvalidProgram,
+    InvalidRequest,
+    Io,
+    Locked,
+    NoProgram,
+    NotFound,
+    PitstopError,
+    PluginAbiMismatch,
+    PluginBadOutput,
+    PluginFailed,
+    PluginForbiddenImport,
+    PluginFuelExhausted,
+    PluginInvalid,
+    PluginInvalidEffect,
+    PluginMemoryLimit,
+    PluginOutputTooLarge,
+    PluginTimeout,
+    PluginTrap,
+    RefundExceedsVisit,
+    TooLarge,
+    UnknownOperation,
+    UnsupportedVersion,
+    __version__,
+    operations,
+)
+
+if TYPE_CHECKING:
+    import pandas  # type: ignore[import-untyped, unused-ignore]
+
+__all__ = [
+    "ERRORS",
+    "AlreadyExists",
+    "Blocked",
+    "Closed",
+    "Corrupted",
+    "CustomerRef",
+    "Engine",
+    "HoldNotActive",
+    "IdempotencyConflict",
+    "Internal",
+    "InsufficientPoints",
+    "InvalidArgument",
+    "InvalidProgram",
+    "InvalidRequest",
+    "Io",
+    "Locked",
+    "Money",
+    "NoProgram",
+    "NotFound",
+    "PitstopError",
+    "PluginAbiMismatch",
+    "PluginBadOutput",
+    "PluginFailed",
+    "PluginForbiddenImport",
+    "PluginFuelExhausted",
+    "PluginInvalid",
+    "PluginInvalidEffect",
+    "PluginMemoryLimit",
+    "PluginOutputTooLarge",
+    "PluginTimeout",
+    "PluginTrap",
+    "RefundExceedsVisit",
+    "Report",
+    "TooLarge",
+    "UnknownOperation",
+    "UnsupportedVersion",
+    "__version__",
+    "open",
+    "operations",
+    "to_pandas",
+]
+
+Money = Union[Decimal, int, str]
+"""Money, points and quantities: exact. ``float`` is refused with ``TypeError``."""
+
+CustomerRef = Union[int, Mapping[str, Any]]
+"""A customer: its id, or a mapping with one key: ``id``, ``card``, ``phone``, ``email``,
+``external_id``, ``plate`` or ``vin``."""
+
+VehicleRef = Union[int, Mapping[str, Any]]
+"""A vehicle: its id, or a mapping with one key: ``id``, ``vin`` or ``plate``."""
+
+Result = Dict[str, Any]
+
+
+def _ref(reference: Union[int, Mapping[str, Any]]) -> Mapping[str, Any]:
+    if isinstance(reference, bool) or not isinstance(reference, (int, Mapping)):
+        raise TypeError(
+            f"a reference is an id (int) or a mapping like {{'card': '...'}}, not {type(reference).__name__}"
+        )
+    return {"id": reference} if isinstance(reference, int) else reference
+
+
+def _args(fields: Mapping[str, Any], extra: Mapping[str, Any]) -> Dict[str, Any]:
+    """Arguments of an operation: absent (None) fields are left out, extras pass through."""
+    args = {name: value for name, value in fields.items() if value is not None}
+    args.update(extra)
+    return args
+
+
+class Report(List[Dict[str, Any]]):
+    """The rows of a report: a list of dicts with typed values.
+
+    ``summary`` holds the rest of the core's result (for ``activity``: ``from``, ``to``
+    and the ``total`` row over the whole period).
+    """
+
+    name: str
+    summary: Dict[str, Any]
+
+    def __init__(self, name: str, rows: Iterable[Dict[str, Any]], summary: Dict[str, Any]):
+        super().__init__(rows)
+        self.name = name
+        self.summary = summary
+
+    def __repr__(self) -> str:
+        return f"Report({self.name!r}, {list.__repr__(self)}, summary={self.summary!r})"
+
+
+class Engine:
+    """An open Pitstop store. Use it as a context manager, or call :meth:`close`.
+
+    Thread-safe: share one engine between threads; calls run in parallel with the GIL
+    released. A store can be open only once at a time (else :class:`Locked`).
+    """
+
+    def __init__(self, path: Union[str, "os.PathLike[str]"], **options: Any) -> None:
+        self._native = _native.Engine(os.fspath(path), options)
+
+    # -- lifecycle ------------------------------------------------------------------
+
+    @property
+    def path(self) -> str:
+        """The store's directory."""
+        return self._native.path
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called."""
+        return self._native.closed
+
+    def close(self) -> None:
+        """Sync and close the store (harmless twice). The file lock is released."""
+        self._native.close()
+
+    def __enter__(self) -> "Engine":
+        return self
+
+    def __exit__(
+        self,
+        exc_type: Optional[type],
+        exc: Optional[BaseException],
+        traceback: Optional[TracebackType],
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return repr(self._native)
+
+    def _call(self, op: str, args: Mapping[str, Any]) -> Result:
+        return cast(Result, self._native.execute(op, args))
+
+    # -- the contract -------------------------------------------------------------------
+
+    def execute(self, op: str, args: Optional[Mapping[str, Any]] = None) -> Any:
+        """Run any operation of the contract (see ``docs/operations.md``) and return its
+        result as Python objects."""
+        return self._native.execute(op, args)
+
+    def execute_json(self, request: str) -> str:
+        """Run one request in its JSON form and return the JSON response, unconverted."""
+        return self._native.execute_json(request)
+
+    # -- customers and vehicles -------------------------------------------------------
+
+    def register_customer(
+        self,
+        full_name: str,
+        *,
+        phone: Optional[str] = None,
+        email: Optional[str] = None,
+        birthday: Optional[date] = None,
+        card: Optional[str] = None,
+        issue_card: Optional[bool] = None,
+        external_id: Optional[str] = None,
+        tags: Optional[Sequence[str]] = None,
+        consents: Optional[Mapping[str, bool]] = None,
+        source: Optional[str] = None,
+        notes: Optional[str] = None,
+        at: Optional[datetime] = None,
+        idempotency_key: Optional[str] = None,
+        **fields: Any,
+    ) -> Result:
+        """``customer.register``: ``{customer, welcome_bonus, balance, messages, plugins}``.
+
+        Other fields of the operation (``gender``, ``kind``, ``company``, ``agreement``)
+        go in ``fields``.
+        """
+        return self._call(
+            "customer.register",
+            _args(
+                {
+                    "full_name": full_name,
+                    "phone": phone,
+                    "email": email,
+                    "birthday": birthday,
+                    "card": card,
+                    "issue_card": issue_card,
+                    "external_id": external_id,
+                    "tags": tags,
+                    "consents": consents,
+                    "source": source,
+                    "notes": notes,
+                    "at": at,
+                    "idempotency_key": idempotency_key,
+                },
+                fields,
+            ),
+        )
+
+    def get_customer(self, customer: CustomerRef, *, at: Optional[datetime] = None) -> Result:
+        """``customer.get``: ``{customer, vehicles, balance, tier, last_visits}``."""
+        return self._call("customer.get", _args({"customer": _ref(customer), "at": at}, {}))
+
+    def find_customers(
+        self,
+        query: Optional[str] = None,
+        *,
+        by: Optional[Mapping[str, Any]] = None,
+        limit: Optional[int] = None,
+        after: Optional[str] = None,
+    ) -> Result:
+        """``customer.find`` by a name or phone prefix (``query``) or an identifier (``by``):
+        ``{items, next}``; pass ``next`` as ``after`` for the next page."""
+        return self._call(
+            "customer.find", _args({"query": query, "by": by, "limit": limit, "after": after}, {})
+        )
+
+    def add_vehicle(
+        self,
+        customer: CustomerRef,
+        *,
+        make: str,
+        model: str,
+        vin: Optional[str] = None,
+        plate: Optional[str] = None,
+        year: Optional[int] = None,
+        mileage: Optional[int] = None,
+        usage: Optional[str] = None,
+        transfer: Optional[bool] = None,
+        at: Optional[datetime] = None,
+        idempotency_key: Optional[str] = None,
+    ) -> Result:
+        """``vehicle.add``: the vehicle."""
+        return self._call(
+            "vehicle.add",
+            _args(
+                {
+                    "customer": _ref(customer),
+                    "make": make,
+                    "model": model,
+                    "vin": vin,
+                    "plate": plate,
+                    "year": year,
+                    "mileage": mileage,
+                    "usage": usage,
+                    "transfer": transfer,
+                    "at": at,
+                    "idempotency_key": idempotency_key,
+                },
+                {},
+            ),
+        )
+
+    # -- checkout -----------------------------------------------------------------------
+
+    def _checkout(
+        self,
+        op: str,
+        customer: CustomerRef,
+        lines: Sequence[Mapping[str, Any]],
+        fields: Mapping[str, Any],
+        extra: Mapping[str, Any],
+    ) -> Result:
+        vehicle = fields.get("vehicle")
+        args = _args({**fields, "customer": _ref(customer), "lines": list(lines)}, extra)
+        if vehicle is not None:
+            args["vehicle"] = _ref(vehicle)
+        return self._call(op, args)
+
+    def quote(
+        self,
+        customer: CustomerRef,
+        lines: Sequence[Mapping[str, Any]],
+        *,
+        redeem: Optional[Money] = None,
+        vehicle: Optional[VehicleRef] = None,
+        mileage: Optional[int] = None,
+        at: Optional[datetime] = None,
+        **fields: Any,
+    ) -> Result:
+        """``checkout.quote``: price a basket (changes nothing). ``lines`` are mappings with
+        ``sku``, ``name``, ``kind`` (``labor``, ``part``, ``goods``), ``qty``,
+        ``unit_price`` and optional ``category``, ``discount``, ``promo``. ``redeem`` is
+        ``"max"`` or a number of points."""
+        return self._checkout(
+            "checkout.quote",
+            customer,
+            lines,
+            {"redeem": redeem, "vehicle": vehicle, "mileage": mileage, "at": at},
+            fields,
+        )
+
+    def commit(
+        self,
+        customer: CustomerRef,
+        lines: Sequence[Mapping[str, Any]],
+        *,
+        order_id: Optional[str] = None,
+        redeem: Optional[Money] = None,
+        vehicle: Optional[VehicleRef] = None,
+        mileage: Optional[int] = None,
+        at: Optional[datetime] = None,
+        idempotency_key: Optional[str] = None,
+        **fields: Any,
+    ) -> Result:
+        """``checkout.commit``: price and record the visit; returns the receipt.
+        ``branch`` and ``advisor`` go in ``fields``."""
+        return self._checkout(
+            "checkout.commit",
+            customer,
+            lines,
+            {
+                "order_id": order_id,
+                "redeem": redeem,
+                "vehicle": vehicle,
+                "mileage": mileage,
+                "at": at,
+                "idempotency_key": idempotency_key,
+            },
+            fields,
+        )
+
+    def refund(
+        self,
+        order_id: str,
+        *,
+        lines: Optional[Sequence[Mapping[str, Any]]] = None,
+        reason: Optional[str] = None,
+        at: Optional[datetime] = None,
+        idempotency_key: Optional[str] = None,
+    ) -> Result:
+        """``checkout.refund``: the whole visit, or ``lines`` (``{"line": i, "qty": q}``)."""
+        return self._call(
+            "checkout.refund",
+            _args(
+                {
+                    "order_id": order_id,
+                    "lines": None if lines is None else list(lines),
+                    "reason": reason,
+                    "at": at,
+                    "idempotency_key": idempotency_key,
+                },
+                {},
+            ),
+        )
+
+    # -- points ------------------------------------------------------------------------
+
+    def balance(self, customer: CustomerRef, *, at: Optional[datetime] = None) -> Result:
+        """``points.balance``: available, pending, held, total, money value, next expiries."""
+        return self._call("points.balance", _args({"customer": _ref(customer), "at": at}, {}))
+
+    def statement(
+        self, customer: CustomerRef, *, limit: Optional[int] = None, before: Optional[int] = None
+    ) -> Result:
+        """``points.statement``: ``{entries, next_before, balance, ...}``, newest first."""
+        return self._call(
+            "points.statement",
+            _args({"customer": _ref(customer), "limit": limit, "before": before}, {}),
+        )
+
+    def adjust(
+        self,
+        customer: CustomerRef,
+        points: Money,
+        *,
+        reason: str,
+        operator: str,
+        expiry_days: Optional[int] = None,
+        at: Optional[datetime] = None,
+        idempotency_key: Optional[str] = None,
+    ) -> Result:
+        """``points.adjust``: a signed manual correction."""
+        return self._call(
+            "points.adjust",
+            _args(
+                {
+                    "customer": _ref(customer),
+                    "points": points,
+                    "reason": reason,
+                    "operator": operator,
+                    "expiry_days": expiry_days,
+                    "at": at,
+                    "idempotency_key": idempotency_key,
+                },
+                {},
+            ),
+        )
+
+    def daily(self, day: Optional[date] = None, *, at: Optional[datetime] = None) -> Result:
+        """``jobs.daily`` for ``day`` (default: today in the programme's timezone)."""
+        if isinstance(day, datetime):
+            raise TypeError("daily() takes a date; pass datetime.date(), not a datetime")
+        return self._call("jobs.daily", _args({"date": day, "at": at}, {}))
+
+    # -- programme and plugins ------------------------------------------------------------
+
+    def set_program(self, program: Mapping[str, Any], *, idempotency_key: Optional[str] = None) -> Result:
+        """``program.set``: validate and store a new programme version."""
+        return self._call(
+            "program.set", _args({"program": program, "idempotency_key": idempotency_key}, {})
+        )
+
+    def install_plugin(
+        self,
+        name: str,
+        wasm: Union[bytes, str, "os.PathLike[str]"],
+        *,
+        config: Optional[Mapping[str, Any]] = None,
+        priority: Optional[int] = None,
+        on_error: Optional[str] = None,
+        limits: Optional[Mapping[str, Any]] = None,
+        enabled: Optional[bool] = None,
+        replace: Optional[bool] = None,
+        idempotency_key: Optional[str] = None,
+    ) -> Result:
+        """``plugin.install``: ``wasm`` is the module's bytes or a path to a ``.wasm`` file."""
+        source: Dict[str, Any] = (
+            {"wasm": bytes(wasm)} if isinstance(wasm, (bytes, bytearray)) else {"path": os.fspath(wasm)}
+        )
+        return self._call(
+            "plugin.install",
+            _args(
+                {
+                    "name": name,
+                    "config": config,
+                    "priority": priority,
+                    "on_error": on_error,
+                    "limits": limits,
+                    "enabled": enabled,
+                    "replace": replace,
+                    "idempotency_key": idempotency_key,
+                },
+                source,
+            ),
+        )
+
+    def plugins(self) -> List[Result]:
+        """``plugin.list``: the installed plugins."""
+        return cast(List[Result], self._native.execute("plugin.list", {}))
+
+    def enable_plugin(self, name: str) -> Result:
+        """``plugin.enable``."""
+        return self._call("plugin.enable", {"name": name})
+
+    def disable_plugin(self, name: str) -> Result:
+        """``plugin.disable``: stop calling it; it stays installed."""
+        return self._call("plugin.disable", {"name": name})
+
+    def remove_plugin(self, name: str) -> Result:
+        """``plugin.remove``."""
+        return self._call("plugin.remove", {"name": name})
+
+    # -- reports ------------------------------------------------------------------------
+
+    def report(self, name: str, **params: Any) -> Report:
+        """Run the core's ``report.<name>`` and return its rows.
+
+        Parameters are the operation's arguments; ``from_`` may be written for ``from``
+        (a Python keyword). ``report("activity", from_=date(2025, 1, 1), to=...)`` gives
+        one row per month with ``summary["total"]``; ``report("points")`` one row.
+        """
+        args = {(key[:-1] if key.endswith("_") else key): value for key, value in params.items()}
+        result = self._native.execute(f"report.{name}", args)
+        if isinstance(result, dict) and isinstance(result.get("rows"), list):
+            summary = {key: value for key, value in result.items() if key != "rows"}
+            return Report(name, result["rows"], summary)
+        if isinstance(result, list):
+            return Report(name, result, {})
+        return Report(name, [result], {})
+
+
+def open(path: Union[str, "os.PathLike[str]"], **options: Any) -> Engine:  # noqa: A001
+    """Open (or create) the store at ``path``.
+
+    Options: ``durability`` (``"durable"``, the default, or ``"import"`` for bulk
+    loading), ``cache_capacity_bytes``, ``request_bytes_max``, ``plugin_cache_dir``.
+    """
+    return Engine(path, **options)
+
+
+def to_pandas(rows: Iterable[Mapping[str, Any]]) -> "pandas.DataFrame":
+    """The rows (of a :class:`Report`, or any list of dicts) as a pandas DataFrame.
+
+    Needs pandas (``pip install pandas``); money stays ``Decimal`` (object columns),
+    so nothing is rounded.
+    """
+    try:
+        import pandas
+    except ImportError as err:  # pragma: no cover - depends on the environment
+        raise ImportError("pitstop.to_pandas needs pandas: pip install pandas") from err
+    return pandas.DataFrame.from_records([dict(row) for row in rows])

@@ -1,0 +1,131 @@
+//! `pitstop._native.Engine`: an open store. Decode the arguments, call the core with the
+//! GIL released, encode the result. Nothing else happens here.
+
+use crate::{convert, errors};
+use pitstop_core::{Engine, EngineOptions, Error, ErrorCode};
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+use serde_json::Value;
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+
+/// An open Pitstop store (thread-safe; share it between threads).
+#[pyclass(name = "Engine", module = "pitstop._native", frozen)]
+pub struct PyEngine {
+    /// `None` once closed. Calls clone the `Arc` and release the lock at once, so a
+    /// close never waits for the GIL and a running call finishes on its own handle; the
+    /// store's file lock goes with the last handle.
+    engine: RwLock<Option<Arc<Engine>>>,
+    path: PathBuf,
+}
+
+impl PyEngine {
+    fn handle(&self) -> Result<Arc<Engine>, Error> {
+        let guard = self.engine.read().unwrap_or_else(|p| p.into_inner());
+        guard.clone().ok_or_else(|| {
+            Error::new(
+                ErrorCode::Closed,
+                format!("the store at {} is closed", self.path.display()),
+            )
+        })
+    }
+}
+
+#[pymethods]
+impl PyEngine {
+    /// Open (or create) the store at `path`. `options` are the engine options of the
+    /// contract: `durability` (`"durable"` or `"import"`), `cache_capacity_bytes`,
+    /// `request_bytes_max`, `plugin_cache_dir`.
+    #[new]
+    #[pyo3(signature = (path, options = None))]
+    fn new(py: Python<'_>, path: PathBuf, options: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
+        let options = match options {
+            Some(options) => convert::to_json(options.as_any())?,
+            None => Value::Object(Default::default()),
+        };
+        let options =
+            EngineOptions::from_json(&options.to_string()).map_err(|err| errors::to_py(py, err))?;
+        let opened = {
+            let path = path.clone();
+            py.detach(move || Engine::open(&path, options))
+        };
+        let engine = opened.map_err(|err| errors::to_py(py, err))?;
+        Ok(PyEngine {
+            engine: RwLock::new(Some(Arc::new(engine))),
+            path,
+        })
+    }
+
+    /// Run one operation of the contract: `args` is a mapping (money as `Decimal`, `int`
+    /// or `str`; dates as `date`; instants as aware `datetime`). Returns the result as
+    /// plain Python objects; raises the `PitstopError` subclass of the error code.
+    #[pyo3(signature = (op, args = None))]
+    fn execute<'py>(
+        &self,
+        py: Python<'py>,
+        op: &str,
+        args: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let args = convert::arguments(args)?;
+        let engine = self.handle().map_err(|err| errors::to_py(py, err))?;
+        let op = op.to_owned();
+        // The handle moves into the closure: if a close happened meanwhile, the engine is
+        // dropped (and synced) here, without the GIL.
+        let outcome = py.detach(move || engine.execute(&op, args));
+        match outcome {
+            Ok(result) => convert::to_python(py, &result),
+            Err(err) => Err(errors::to_py(py, err)),
+        }
+    }
+
+    /// Run one request in the contract's JSON form (`{"op": ..., "args": ...}`) and return
+    /// the JSON response text, exactly as the C ABI does.
+    fn execute_json(&self, py: Python<'_>, request: &str) -> String {
+        match self.handle() {
+            Ok(engine) => {
+                let request = request.to_owned();
+                py.detach(move || engine.execute_json(&request))
+            }
+            Err(err) => pitstop_core::response(Err(err)),
+        }
+    }
+
+    /// Sync and close the store; the file lock is released when no call is running on it.
+    /// Closing twice is harmless.
+    fn close(&self, py: Python<'_>) -> PyResult<()> {
+        let taken = self
+            .engine
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        let Some(engine) = taken else {
+            return Ok(());
+        };
+        py.detach(move || {
+            let closed = engine.close();
+            drop(engine);
+            closed
+        })
+        .map_err(|err| errors::to_py(py, err))
+    }
+
+    /// Whether `close()` was called.
+    #[getter]
+    fn closed(&self) -> bool {
+        self.engine
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_none()
+    }
+
+    /// The store's directory.
+    #[getter]
+    fn path(&self) -> String {
+        self.path.to_string_lossy().into_owned()
+    }
+
+    fn __repr__(&self) -> String {
+        let state = if self.closed() { "closed" } else { "open" };
+        format!("<pitstop Engine {} ({state})>", self.path.display())
+    }
+}
