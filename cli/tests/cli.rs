@@ -521,3 +521,79 @@ fn daily_reports_and_plugins() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("plugin_invalid"), "{}", stderr(&out));
 }
+
+#[test]
+fn plugin_lifecycle() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = new_store(dir.path());
+    let wasm = wat::parse_str(
+        r#"(module (memory (export "memory") 1)
+  (func (export "pitstop_abi_version_1"))
+  (func (export "pitstop_alloc") (param i32) (result i32) (i32.const 8))
+  (func (export "pitstop_checkout") (param i32 i32) (result i64) (i64.const 0)))"#,
+    )
+    .unwrap();
+    let file = dir.path().join("noop.wasm");
+    std::fs::write(&file, wasm).unwrap();
+    let args = [
+        "plugin",
+        s(&store),
+        "install",
+        "noop",
+        s(&file),
+        "--priority",
+        "5",
+        "--config",
+        r#"{"x": 1}"#,
+        "--on-error",
+        "fail",
+    ];
+    let out = pitstop(&args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // A second install of the same name needs --replace.
+    let out = pitstop(&args);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("already_exists"), "{}", stderr(&out));
+    let mut replace = args.to_vec();
+    replace.push("--replace");
+    assert!(pitstop(&replace).status.success());
+
+    let out = pitstop(&["plugin", s(&store), "list"]);
+    let text = stdout(&out);
+    let row = text.lines().nth(1).unwrap_or_default().to_string();
+    assert!(
+        row.starts_with("noop  yes") && row.contains(" fail "),
+        "{text}"
+    );
+    assert!(
+        pitstop(&["plugin", s(&store), "disable", "noop"])
+            .status
+            .success()
+    );
+    let list = json_out(&pitstop(&["--json", "plugin", s(&store), "list"]));
+    let first = list
+        .as_array()
+        .map(|l| l[0].clone())
+        .unwrap_or_else(|| list["plugins"][0].clone());
+    assert_eq!(
+        (first["enabled"].as_bool(), first["priority"].as_i64()),
+        (Some(false), Some(5))
+    );
+    assert_eq!(first["config"], json!({"x": 1}));
+    assert!(
+        pitstop(&["plugin", s(&store), "enable", "noop"])
+            .status
+            .success()
+    );
+    assert!(
+        pitstop(&["plugin", s(&store), "remove", "noop"])
+            .status
+            .success()
+    );
+    let list = json_out(&pitstop(&["--json", "plugin", s(&store), "list"]));
+    let empty = list
+        .as_array()
+        .map(|l| l.is_empty())
+        .unwrap_or_else(|| list["plugins"].as_array().unwrap().is_empty());
+    assert!(empty, "{list}");
+}
