@@ -67,6 +67,7 @@ from pitstop._native import (
     __version__,
     operations,
 )
+from pitstop._native import restore as _restore
 
 if TYPE_CHECKING:
     import pandas  # type: ignore[import-untyped, unused-ignore]
@@ -111,6 +112,7 @@ __all__ = [
     "__version__",
     "open",
     "operations",
+    "restore",
     "to_pandas",
 ]
 
@@ -542,6 +544,15 @@ def open(path: Union[str, "os.PathLike[str]"], **options: Any) -> Engine:  # noq
     loading), ``cache_capacity_bytes``, ``request_bytes_max``, ``plugin_cache_dir``.
     """
     return Engine(path, **options)
+
+
+def restore(
+    backup: Union[str, "os.PathLike[str]"], path: Union[str, "os.PathLike[str]"], **options: Any
+) -> Result:
+    """Restore a backup file (written by ``store.backup``) into a new store at ``path``,
+    verified completely before anything is created; then :func:`open` it.
+    Returns ``{records, bytes, sha256, seq}``."""
+    return _restore(os.fspath(backup), os.fspath(path), options)
 
 
 def to_pandas(rows: Iterable[Mapping[str, Any]]) -> "pandas.DataFrame":

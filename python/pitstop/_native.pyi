@@ -39,18 +39,26 @@ __all__ = [
     "UnsupportedVersion",
     "__version__",
     "operations",
+    "restore",
 ]
 __version__: str
 
 def operations() -> List[Tuple[str, bool, str]]:
     """Every operation of the contract: ``(name, changes_state, summary)``."""
 
+def restore(
+    backup: Union[str, os.PathLike[str]],
+    path: Union[str, os.PathLike[str]],
+    options: Optional[Dict[str, Any]] = None,
+) -> Dict[str, Any]:
+    """Restore a backup into a new store at ``path``: ``{records, bytes, sha256, seq}``."""
+
 @final
 class Engine:
     """An open Pitstop store (thread-safe)."""
 
     def __new__(cls, path: Union[str, os.PathLike[str]], options: Optional[Dict[str, Any]] = None) -> Engine: ...
-    def execute(self, op: str, args: Optional[Mapping[str, Any]] = None) -> Any: ...
+    def execute(self, op: str, args: Any = None) -> Any: ...
     def execute_json(self, request: str) -> str: ...
     def close(self) -> None: ...
     @property

@@ -50,19 +50,13 @@ fn utc(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
     .map(|utc| utc.bind(py))
 }
 
-/// Convert operation arguments (a mapping, or `None` for `{}`) to JSON.
+/// Convert operation arguments (`None` is `{}`) to JSON. Their shape is the core's to
+/// judge: anything but a mapping gets its `invalid_request`.
 pub fn arguments(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Value> {
-    let Some(obj) = obj.filter(|obj| !obj.is_none()) else {
-        return Ok(Value::Object(Map::new()));
-    };
-    let value = to_json(obj)?;
-    if !value.is_object() {
-        return Err(PyTypeError::new_err(format!(
-            "args must be a mapping of argument names to values, not {}",
-            type_name(obj)
-        )));
+    match obj {
+        Some(obj) if !obj.is_none() => to_json(obj),
+        _ => Ok(Value::Object(Map::new())),
     }
-    Ok(value)
 }
 
 /// Convert any supported Python value to JSON.

@@ -9,6 +9,35 @@ use serde_json::Value;
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 
+/// Engine options from a dict of the contract's option names (`None`: the defaults).
+pub fn engine_options(
+    py: Python<'_>,
+    options: Option<&Bound<'_, PyDict>>,
+) -> PyResult<EngineOptions> {
+    let options = match options {
+        Some(options) => convert::to_json(options.as_any())?,
+        None => Value::Object(Default::default()),
+    };
+    EngineOptions::from_json(&options.to_string()).map_err(|err| errors::to_py(py, err))
+}
+
+/// Restore a backup file into a new store directory; returns the summary.
+#[pyfunction]
+#[pyo3(signature = (backup, path, options = None))]
+pub fn restore<'py>(
+    py: Python<'py>,
+    backup: PathBuf,
+    path: PathBuf,
+    options: Option<&Bound<'py, PyDict>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let options = engine_options(py, options)?;
+    let restored = py.detach(move || Engine::restore(&backup, &path, &options));
+    let summary = restored.map_err(|err| errors::to_py(py, err))?;
+    let summary = serde_json::to_value(summary)
+        .map_err(|err| errors::to_py(py, Error::new(ErrorCode::Internal, err.to_string())))?;
+    convert::to_python(py, &summary)
+}
+
 /// An open Pitstop store (thread-safe; share it between threads).
 #[pyclass(name = "Engine", module = "pitstop._native", frozen)]
 pub struct PyEngine {

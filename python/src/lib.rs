@@ -29,6 +29,7 @@ fn native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add("__version__", pitstop_core::VERSION)?;
     module.add_class::<engine::PyEngine>()?;
     module.add_function(wrap_pyfunction!(operations, module)?)?;
+    module.add_function(wrap_pyfunction!(engine::restore, module)?)?;
     let classes = errors::classes(py)?;
     module.add("PitstopError", classes.base.bind(py))?;
     let by_code = PyDict::new(py);

@@ -1,0 +1,293 @@
+"""Money, points, dates and instants across the boundary: exact, typed, timezone-aware."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Dict, Iterator, List, Tuple
+
+import pytest
+
+import pitstop
+import wasm
+from conftest import CARD, PROGRAM, at, basket
+
+MOSCOW = timezone(timedelta(hours=3))
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "operations.md"
+
+
+def walk(value: Any, path: str = "") -> Iterator[Tuple[str, Any]]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from walk(item, f"{path}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from walk(item, f"{path}[{index}]")
+    else:
+        yield path, value
+
+
+# --- Decimal exactness --------------------------------------------------------------------
+
+
+def test_money_is_exact_with_its_scale(engine: pitstop.Engine, customer: int) -> None:
+    lines = [
+        {"sku": "W", "name": "washer", "kind": "part", "qty": 3, "unit_price": Decimal("0.10")},
+        {"sku": "S", "name": "seal", "kind": "part", "qty": Decimal("0.333"), "unit_price": "99999.99"},
+        {"sku": "L", "name": "labour", "kind": "labor", "qty": 1, "unit_price": 99_999_999},
+    ]
+    quote = engine.quote(customer, lines, at=at("2025-03-02 10:00"))
+    gross = [line["gross"] for line in quote["lines"]]
+    # 3 × 0.10 is 0.30, not 0.30000000000000004; 0.333 × 99999.99 rounds to the kopeck once.
+    assert gross == [Decimal("0.30"), Decimal("33300.00"), Decimal("99999999.00")]
+    assert all(value.as_tuple().exponent == -2 for value in gross)
+    assert quote["totals"]["gross"] == sum(gross)
+    assert str(quote["totals"]["gross"]) == "100033299.30"
+    for path, value in walk(quote):
+        assert not isinstance(value, float), path
+
+
+@pytest.mark.parametrize("price", [4500, "4500", Decimal("4500"), Decimal("4.5E+3"), "4500.00"])
+def test_int_str_and_decimal_are_the_same_money(engine: pitstop.Engine, customer: int, price: Any) -> None:
+    lines = [{"sku": "TO-2", "name": "ТО-2", "kind": "labor", "qty": 1, "unit_price": price}]
+    quote = engine.quote(customer, lines, redeem=100, at=at("2025-03-02 10:00"))
+    assert quote["lines"][0]["gross"] == Decimal("4500.00")
+    assert quote["redemption"]["applied"] == Decimal("100")
+
+
+@pytest.mark.parametrize(
+    "args, field",
+    [
+        ({"lines": [{"sku": "A", "name": "a", "kind": "labor", "qty": 1, "unit_price": 10.0}]}, "lines[0].unit_price"),
+        ({"lines": [{"sku": "A", "name": "a", "kind": "labor", "qty": 1.5, "unit_price": 10}]}, "lines[0].qty"),
+        ({"lines": [], "redeem": 0.5}, "redeem"),
+    ],
+)
+def test_float_is_refused_naming_the_field(engine: pitstop.Engine, customer: int, args: Dict[str, Any], field: str) -> None:
+    with pytest.raises(TypeError) as raised:
+        engine.execute("checkout.quote", {"customer": {"id": customer}, **args})
+    assert str(raised.value).startswith(f"{field}: float")
+    assert "decimal.Decimal" in str(raised.value)
+
+
+def test_float_is_refused_anywhere(engine: pitstop.Engine, customer: int) -> None:
+    with pytest.raises(TypeError, match="points: float"):
+        engine.adjust(customer, 1.0, reason="r", operator="o")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="program.accrual.rate_percent: float"):
+        engine.set_program({**PROGRAM, "accrual": {"rate_percent": 5.0}})
+    with pytest.raises(TypeError, match="config.percent: float"):
+        engine.install_plugin("p", wasm.plugin(b'{"effects":[]}'), config={"percent": 15.0})
+    assert engine.plugins() == []
+
+
+@pytest.mark.parametrize("bad", [Decimal("NaN"), Decimal("Infinity"), Decimal("-Infinity"), Decimal("sNaN")])
+def test_non_finite_decimals_are_refused(engine: pitstop.Engine, customer: int, bad: Decimal) -> None:
+    with pytest.raises(ValueError, match="points: .* not a finite number"):
+        engine.adjust(customer, bad, reason="r", operator="o")
+
+
+def test_decimals_beyond_exact_precision_are_refused(engine: pitstop.Engine, customer: int) -> None:
+    with pytest.raises(ValueError, match="more digits than Pitstop keeps exactly"):
+        engine.adjust(customer, Decimal("1.00000000000000000000000000001"), reason="r", operator="o")
+
+
+def test_ints_stay_ints_where_the_contract_has_integers(engine: pitstop.Engine, customer: int) -> None:
+    vehicle = engine.add_vehicle(customer, plate="В001ВВ77", make="Lada", model="Niva", year=1999, mileage=250_000)
+    assert vehicle["year"] == 1999 and type(vehicle["year"]) is int
+    assert vehicle["mileage_km"] == 250_000
+    with pytest.raises(ValueError, match="out of range"):
+        engine.execute("visit.get", {"visit": 1 << 70})
+
+
+# --- identifiers stay strings -------------------------------------------------------------
+
+
+def test_identifiers_that_look_like_numbers_stay_strings(engine: pitstop.Engine, customer: int) -> None:
+    receipt = engine.commit(customer, basket(), order_id="100500", at=at("2025-03-10 10:00"))
+    assert receipt["order_id"] == "100500"
+    view = engine.get_customer({"card": CARD}, at=at("2025-03-10 11:00"))
+    assert view["customer"]["card"] == CARD
+    assert view["customer"]["phone"] == "+79165551234"
+    assert view["last_visits"][0]["order_id"] == "100500"
+    with pytest.raises(pitstop.AlreadyExists) as raised:
+        engine.commit(customer, basket(), order_id="100500", at=at("2025-03-10 10:00"))
+    assert "100500" in raised.value.details.values()
+
+
+# --- dates, instants, timezones -----------------------------------------------------------
+
+
+def test_instants_come_back_aware_in_utc(engine: pitstop.Engine) -> None:
+    moment = datetime(2025, 3, 1, 12, 30, 15, 123456, tzinfo=MOSCOW)
+    person = engine.register_customer("Тестов Тест", at=moment)["customer"]
+    registered = person["registered_at"]
+    assert registered.tzinfo is not None and registered.utcoffset() == timedelta(0)
+    assert registered == moment  # the same instant, microseconds included
+    assert registered.hour == 9
+
+
+def test_the_programme_timezone_decides_the_day(engine: pitstop.Engine, customer: int) -> None:
+    # 22:30 UTC on the 10th is 01:30 on the 11th in Moscow.
+    late = datetime(2025, 3, 10, 22, 30, tzinfo=timezone.utc)
+    engine.commit(customer, basket(), order_id="LATE", at=late)
+    visit = engine.execute("visit.get", {"order_id": "LATE"})
+    assert visit["date"] == date(2025, 3, 11)
+    assert visit["at"] == late
+    # The same instant written with a Moscow offset is the same visit time.
+    same = late.astimezone(MOSCOW)
+    engine.commit(customer, basket(), order_id="LATE-2", at=same)
+    assert engine.execute("visit.get", {"order_id": "LATE-2"})["at"] == late
+
+
+def test_zoneinfo_timezones_are_accepted(engine: pitstop.Engine) -> None:
+    zoneinfo = pytest.importorskip("zoneinfo")
+    try:
+        moscow = zoneinfo.ZoneInfo("Europe/Moscow")
+    except zoneinfo.ZoneInfoNotFoundError:
+        pytest.skip("no timezone database")
+    moment = datetime(2025, 7, 1, 9, 0, tzinfo=moscow)
+    person = engine.register_customer("Зонов Зон", at=moment)["customer"]
+    assert person["registered_at"] == datetime(2025, 7, 1, 6, 0, tzinfo=timezone.utc)
+
+
+def test_naive_datetimes_are_refused(engine: pitstop.Engine, customer: int) -> None:
+    with pytest.raises(ValueError, match="at: naive datetime"):
+        engine.commit(customer, basket(), order_id="N-1", at=datetime(2025, 3, 10, 10, 0))
+    with pytest.raises(pitstop.NotFound):
+        engine.execute("visit.get", {"order_id": "N-1"})
+
+
+def test_dates_round_trip(engine: pitstop.Engine) -> None:
+    person = engine.register_customer("Датов Дат", birthday=date(2000, 2, 29), at=at("2025-03-01 09:00"))["customer"]
+    assert person["birthday"] == date(2000, 2, 29) and type(person["birthday"]) is date
+    report = engine.report("activity", from_=date(2025, 3, 1), to=date(2025, 3, 31))
+    assert report.summary["to"] == date(2025, 3, 31)
+
+
+# --- the conversion tables cover everything the core returns --------------------------------
+
+DECIMAL = re.compile(r"^-?\d+(\.\d+)?$")
+DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+# Fields that are text even when they look like numbers.
+IDENTIFIERS = {"card", "number", "new_number", "replaced_by", "key", "value", "order_id", "reference", "sku", "external_id"}
+
+
+def requests(tmp: Path) -> List[Dict[str, Any]]:
+    """The session of docs/operations.md, then more: plugins, vehicles, refunds, jobs."""
+    session = [json.loads(body) for body in re.findall(r"```request[^\n]*\n(.*?)```", DOCS.read_text(), re.S)]
+    effects = {
+        "effects": [
+            {"type": "line_discount", "line": 0, "percent": "10", "reason": "week"},
+            {"type": "basket_discount", "amount": "50.50"},
+            {"type": "accrual", "multiplier": "1.5"},
+            {"type": "bonus_points", "points": "25", "reason": "promo", "expires_in_days": 30},
+            {"type": "message", "to": "customer", "text": "Hello"},
+            {"type": "add_tags", "tags": ["promo"]},
+            {"type": "reminder", "kind": "tyres", "in_days": 30},
+        ]
+    }
+    module = wasm.plugin(json.dumps(effects).encode())
+    lines = [
+        {"sku": "TO", "name": "oil change", "kind": "labor", "qty": "1", "unit_price": "1500"},
+        {"sku": "ADD", "name": "additive", "kind": "goods", "qty": "2", "unit_price": "800", "discount": "10"},
+    ]
+    who = {"external_id": "1C-77"}
+    import base64
+
+    return session + [
+        {"op": "plugin.install", "args": {"name": "all-effects", "wasm": base64.b64encode(module).decode(), "config": {"percent": "10"}}},
+        {"op": "plugin.list", "args": {}},
+        {"op": "customer.register", "args": {"full_name": "Петров Пётр", "phone": "+79031112233", "birthday": "1990-05-20", "external_id": "1C-77", "issue_card": True, "at": "2025-05-01T10:00:00Z"}},
+        {"op": "vehicle.add", "args": {"customer": who, "plate": "А123ВС77", "make": "Lada", "model": "Vesta", "year": 2019, "mileage": 50000, "at": "2025-05-01T10:00:00Z"}},
+        {"op": "vehicle.mileage", "args": {"vehicle": {"plate": "А123ВС77"}, "km": 51000, "at": "2025-05-11T10:00:00Z"}},
+        {"op": "vehicle.get", "args": {"vehicle": {"plate": "А123ВС77"}}},
+        {"op": "checkout.quote", "args": {"customer": who, "lines": lines, "redeem": "max", "at": "2025-05-18T10:00:00Z"}},
+        {"op": "checkout.commit", "args": {"customer": who, "lines": lines, "order_id": "A-1", "redeem": "100", "at": "2025-05-18T10:00:00Z"}},
+        {"op": "visit.get", "args": {"order_id": "A-1"}},
+        {"op": "checkout.refund", "args": {"order_id": "A-1", "lines": [{"line": 1, "qty": "1"}], "at": "2025-05-19T10:00:00Z"}},
+        {"op": "visit.list", "args": {"customer": who}},
+        {"op": "customer.get", "args": {"customer": who, "at": "2025-05-20T10:00:00Z"}},
+        {"op": "customer.find", "args": {"query": "Пет"}},
+        {"op": "customer.update", "args": {"customer": who, "notes": "x", "consents": {"email": True}}},
+        {"op": "card.issue", "args": {"customer": who, "replace": True}},
+        {"op": "program.get", "args": {}},
+        {"op": "points.hold", "args": {"customer": who, "points": "10", "at": "2025-05-20T10:00:00Z"}},
+        {"op": "points.adjust", "args": {"customer": who, "points": "50", "reason": "r", "operator": "o", "at": "2025-05-20T10:00:00Z"}},
+        {"op": "points.statement", "args": {"customer": who}},
+        {"op": "points.balance", "args": {"customer": who, "at": "2025-05-20T10:00:00Z"}},
+        {"op": "jobs.daily", "args": {"date": "2027-01-01"}},
+        {"op": "report.activity", "args": {"from": "2025-01-01", "to": "2025-12-31"}},
+        {"op": "report.points", "args": {}},
+        {"op": "store.stats", "args": {}},
+        {"op": "store.backup", "args": {"path": str(tmp / "backup.bin")}},
+        {"op": "store.check", "args": {}},
+        {"op": "points.adjust", "args": {"customer": who, "points": "-500000", "reason": "r", "operator": "o"}},
+    ]
+
+
+def compare(raw: Any, typed: Any, path: str, field: str, exact: bool = True) -> None:
+    """`typed` is `raw` converted; with `exact=False` only the kinds must match."""
+    assert not isinstance(typed, float), path
+    if isinstance(raw, dict):
+        assert isinstance(typed, dict) and raw.keys() == typed.keys(), path
+        for key in raw:
+            compare(raw[key], typed[key], f"{path}.{key}", key, exact)
+    elif isinstance(raw, list):
+        assert isinstance(typed, list), path
+        assert not exact or len(raw) == len(typed), path
+        for index, (a, b) in enumerate(zip(raw, typed)):
+            compare(a, b, f"{path}[{index}]", field, exact)
+    elif isinstance(raw, str):
+        if isinstance(typed, Decimal):
+            assert DECIMAL.match(raw), path
+            assert not exact or str(typed) == raw, path  # exact, with its scale
+        elif isinstance(typed, datetime):
+            assert typed.utcoffset() == timedelta(0), path
+            assert INSTANT.match(raw) and raw.endswith("Z"), path
+            if exact:
+                assert typed.strftime("%Y-%m-%dT%H:%M:%S") == raw[:19], path
+                fraction = raw[20:-1] if raw[19:20] == "." else ""
+                assert typed.microsecond == int(fraction[:6].ljust(6, "0") or 0), path  # ns cut to µs
+        elif isinstance(typed, date):
+            assert DATE.match(raw), path
+            assert not exact or typed.isoformat() == raw, path
+        else:
+            assert isinstance(typed, str), path
+            assert not exact or typed == raw, path
+            if field not in IDENTIFIERS:
+                for pattern in (DECIMAL, DATE, INSTANT):
+                    assert not pattern.match(raw), f"{path} = {raw!r} stays str: add {field!r} to python/src/fields.rs"
+    else:
+        assert type(raw) is type(typed), path
+        assert not exact or raw == typed, path
+
+
+def test_every_money_date_and_instant_field_is_converted(engine: pitstop.Engine, tmp_path: Path) -> None:
+    """Each request runs once in the raw JSON form and once through execute() — mutating
+    ones with the same idempotency key, so the second returns the first result — and every
+    leaf is compared. A decimal-, date- or instant-looking string left as str fails here."""
+    fresh = tmp_path / "fresh"
+    engine.close()
+    ops_seen = set()
+    with pitstop.open(fresh) as shop:
+        mutating = {name for name, mutates, _ in pitstop.operations() if mutates}
+        for index, request in enumerate(requests(tmp_path)):
+            op, args = request["op"], request.get("args", {})
+            if op in mutating:
+                args = {**args, "idempotency_key": f"drift-{index}"}
+            raw = json.loads(shop.execute_json(json.dumps({"op": op, "args": args})))
+            ops_seen.add(op)
+            try:
+                typed_ok, typed = True, shop.execute(op, args)
+            except pitstop.PitstopError as err:
+                typed_ok, typed = False, {"code": err.code, "message": err.message, "details": err.details}
+            assert raw["ok"] == typed_ok, (op, raw)
+            # jobs.daily keeps no idempotency record (a second run of a date does nothing and
+            # says so), so only the kinds of its fields can be compared.
+            exact = op != "jobs.daily"
+            compare(raw["result"] if raw["ok"] else raw["error"], typed, op, "", exact)
+    assert len(ops_seen) >= 25

@@ -1,0 +1,325 @@
+"""Every typed method, and execute() for every operation of the contract."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Callable, Dict
+
+import pytest
+
+import pitstop
+import wasm
+from conftest import CARD, PROGRAM, at, basket
+
+
+def test_open_is_a_context_manager_that_releases_the_store(store_path: Path) -> None:
+    with pitstop.open(store_path) as shop:
+        assert not shop.closed
+        assert shop.path == str(store_path)
+        with pytest.raises(pitstop.Locked):
+            pitstop.open(store_path)
+    assert shop.closed
+    with pytest.raises(pitstop.Closed):
+        shop.execute("program.get")
+    shop.close()  # twice is harmless
+    # The lock went with the engine: the store opens again, with what was written.
+    with pitstop.open(store_path) as again:
+        again.set_program(PROGRAM)
+    with pitstop.open(str(store_path), durability="import", cache_capacity_bytes=8 << 20) as again:
+        assert again.execute("program.get")["name"] == PROGRAM["name"]
+
+
+def test_options_are_checked_by_the_core(store_path: Path) -> None:
+    with pytest.raises(pitstop.InvalidArgument, match="cache_capacity_bytes"):
+        pitstop.open(store_path, cache_capacity_bytes=10)
+    with pytest.raises(pitstop.InvalidArgument, match="durability|unknown"):
+        pitstop.open(store_path, durability="sometimes")
+    with pytest.raises(pitstop.InvalidArgument, match="unknown field"):
+        pitstop.open(store_path, no_such_option=1)
+
+
+def test_register_get_and_find(engine: pitstop.Engine) -> None:
+    registered = engine.register_customer(
+        "Смирнов Алексей Петрович",
+        phone="8 916 555-12-34",
+        email="smirnov@example.com",
+        birthday=date(1984, 5, 17),
+        card=CARD,
+        external_id="1C-000042",
+        tags=["oil-club"],
+        consents={"sms": True},
+        source="referral",
+        notes="prefers mornings",
+        gender="male",
+        at=at("2025-03-01 09:00"),
+        idempotency_key="reg-1",
+    )
+    person = registered["customer"]
+    assert person["phone"] == "+79165551234"
+    assert person["card"] == CARD and isinstance(person["card"], str)
+    assert person["birthday"] == date(1984, 5, 17)
+    assert person["registered_at"] == datetime(2025, 3, 1, 9, 0, tzinfo=timezone.utc)
+    assert person["consents"][0]["at"] == at("2025-03-01 09:00")
+    assert registered["welcome_bonus"] == Decimal("300")
+    assert registered["balance"]["available"] == Decimal("300")
+    # The same key and arguments: the first result, nothing new.
+    again = engine.register_customer(
+        "Смирнов Алексей Петрович",
+        phone="8 916 555-12-34",
+        email="smirnov@example.com",
+        birthday=date(1984, 5, 17),
+        card=CARD,
+        external_id="1C-000042",
+        tags=["oil-club"],
+        consents={"sms": True},
+        source="referral",
+        notes="prefers mornings",
+        gender="male",
+        at=at("2025-03-01 09:00"),
+        idempotency_key="reg-1",
+    )
+    assert again == registered
+
+    ident = person["id"]
+    for reference in (ident, {"card": CARD}, {"phone": "+7 (916) 555-12-34"}, {"external_id": "1C-000042"}):
+        view = engine.get_customer(reference, at=at("2025-03-02 10:00"))
+        assert view["customer"]["id"] == ident
+        assert view["balance"]["total"] == Decimal("300")
+    engine.register_customer("Смирнова Анна", phone="+79165550000")
+    found = engine.find_customers("Смирнов")
+    assert [item["full_name"] for item in found["items"]] == ["Смирнов Алексей Петрович", "Смирнова Анна"]
+    first = engine.find_customers("смирн", limit=1)
+    assert len(first["items"]) == 1 and first["next"]
+    second = engine.find_customers("смирн", limit=1, after=first["next"])
+    assert second["items"][0]["id"] != first["items"][0]["id"]
+    by_card = engine.find_customers(by={"card": CARD})
+    assert [item["id"] for item in by_card["items"]] == [ident]
+
+
+def test_vehicle_quote_commit_refund(engine: pitstop.Engine, customer: int) -> None:
+    view = engine.get_customer({"plate": "O777OO77"})
+    car = view["vehicles"][0]
+    assert (car["make"], car["model"], car["year"], car["mileage_km"]) == ("Skoda", "Octavia", 2017, 98000)
+    assert car["added_at"] == at("2025-03-01 09:05")
+
+    quote = engine.quote({"plate": "O777OO77"}, basket(), redeem="max", at=at("2025-03-10 10:00"))
+    assert quote["totals"]["gross"] == Decimal("9155.00")
+    assert quote["redemption"]["applied"] == Decimal("300")
+    assert [line["net"] for line in quote["lines"]] == [Decimal("4500.00"), Decimal("4005.00"), Decimal("650.00")]
+
+    receipt = engine.commit(
+        {"plate": "O777OO77"},
+        basket(),
+        redeem="max",
+        vehicle={"plate": "O777OO77"},
+        mileage=105200,
+        order_id="ЗН-000123",
+        idempotency_key="pos1-ЗН-000123",
+        at=at("2025-03-10 10:05"),
+    )
+    # What the cashier was quoted is what was committed.
+    assert receipt["totals"] == quote["totals"]
+    assert receipt["order_id"] == "ЗН-000123"
+    retry = engine.commit(
+        {"plate": "O777OO77"},
+        basket(),
+        redeem="max",
+        vehicle={"plate": "O777OO77"},
+        mileage=105200,
+        order_id="ЗН-000123",
+        idempotency_key="pos1-ЗН-000123",
+        at=at("2025-03-10 10:05"),
+    )
+    assert retry == receipt
+    assert engine.get_customer(customer)["customer"]["visits"] == 1
+
+    refund = engine.refund("ЗН-000123", lines=[{"line": 2}], reason="не подошёл", at=at("2025-03-11 12:00"))
+    assert refund["refund"]["money"] == Decimal("650.00")
+    assert refund["refund"]["lines"] == [[2, Decimal("1")]]
+    visit = engine.execute("visit.get", {"order_id": "ЗН-000123"})
+    assert visit["lines"][2]["refunded_qty"] == Decimal("1")
+    assert visit["date"] == date(2025, 3, 10)
+
+
+def test_balance_statement_adjust_daily(engine: pitstop.Engine, customer: int) -> None:
+    engine.commit(customer, basket(), order_id="A-1", at=at("2025-03-10 10:05"))
+    balance = engine.balance({"card": CARD}, at=at("2025-03-11 12:00"))
+    assert balance["total"] == balance["available"] + balance["pending"] + balance["held"]
+    assert balance["next_expiries"][0]["date"] == date(2025, 5, 30)
+
+    changed = engine.adjust(
+        customer, Decimal("-50"), reason="ошибка кассира", operator="Иванова", idempotency_key="adj-1", at=at("2025-03-12 10:00")
+    )
+    assert changed["entries"][0]["amount"] == Decimal("-50")
+    assert changed["balance"]["total"] == balance["total"] - 50
+    credit = engine.adjust(
+        customer, "12", reason="goodwill", operator="Иванова", expiry_days=30, at=at("2025-03-12 11:00")
+    )
+    assert credit["balance"]["total"] == balance["total"] - 38
+
+    statement = engine.statement(customer, limit=2)
+    assert [entry["amount"] for entry in statement["entries"]] == [Decimal("12"), Decimal("-50")]
+    assert statement["next_before"] is not None
+    older = engine.statement(customer, before=statement["next_before"])
+    assert {entry["kind"] for entry in older["entries"]} >= {"welcome", "accrual"}
+    assert all(isinstance(entry["at"], datetime) and entry["at"].tzinfo for entry in older["entries"])
+
+    # Long after every expiry date: the daily job burns what is left.
+    daily = engine.daily(date(2027, 1, 1))
+    assert daily["date"] == date(2027, 1, 1)
+    assert daily["points_expired"] == balance["total"] - 38
+    assert engine.balance(customer)["total"] == 0
+    with pytest.raises(TypeError):
+        engine.daily(datetime(2027, 1, 2, tzinfo=timezone.utc))
+
+
+def test_plugins_install_list_disable_enable_remove(engine: pitstop.Engine, customer: int) -> None:
+    ten_percent = wasm.plugin(b'{"effects":[{"type":"line_discount","line":0,"percent":"10","reason":"week"}]}')
+    installed = engine.install_plugin("labour-week", ten_percent, config={"percent": Decimal("10")}, priority=5)
+    assert installed["name"] == "labour-week"
+    assert installed["config"] == {"percent": Decimal("10")}
+    listed = engine.plugins()
+    assert [(p["name"], p["enabled"], p["hooks"]) for p in listed] == [("labour-week", True, ["checkout"])]
+    assert isinstance(listed[0]["installed_at"], datetime)
+
+    quote = engine.quote(customer, basket())
+    assert quote["lines"][0]["discount"] == Decimal("450.00")
+    assert quote["plugins"][0]["effects"][0]["line_discount"]["applied"] == Decimal("450.00")
+
+    engine.disable_plugin("labour-week")
+    assert engine.quote(customer, basket())["lines"][0]["discount"] == Decimal("0.00")
+    engine.enable_plugin("labour-week")
+    assert engine.quote(customer, basket())["lines"][0]["discount"] == Decimal("450.00")
+    removed = engine.remove_plugin("labour-week")
+    assert removed["removed"] == "labour-week"
+    assert engine.plugins() == []
+
+
+def test_plugin_from_a_path(engine: pitstop.Engine, tmp_path: Path) -> None:
+    module = tmp_path / "module.wasm"
+    module.write_bytes(wasm.plugin(b'{"effects":[]}'))
+    assert engine.install_plugin("from-file", module)["name"] == "from-file"
+    assert engine.install_plugin("from-str", str(module), enabled=False)["enabled"] is False
+
+
+def test_reports(engine: pitstop.Engine, customer: int) -> None:
+    engine.commit(customer, basket(), order_id="A-1", redeem="max", at=at("2025-03-10 10:05"))
+    engine.commit(customer, basket()[:1], order_id="A-2", at=at("2025-04-02 10:05"))
+    activity = engine.report("activity", from_=date(2025, 3, 1), to=date(2025, 4, 30))
+    assert isinstance(activity, pitstop.Report) and isinstance(activity, list)
+    assert [row["month"] for row in activity] == ["2025-03", "2025-04"]
+    march, april = activity
+    assert (march["customers"], march["new_customers"], april["returning_customers"]) == (1, 1, 1)
+    assert march["revenue"] == Decimal("9155.00")
+    assert april["average_check"] == Decimal("4500.00")
+    assert activity.summary["from"] == date(2025, 3, 1)
+    assert activity.summary["total"]["visits"] == 2
+    assert activity.summary["total"]["revenue"] == Decimal("13655.00")
+
+    points = engine.report("points")
+    assert len(points) == 1
+    (row,) = points
+    assert row["outstanding"] == row["issued"] - row["redeemed"] - row["expired"]
+    assert row["liability"] == Decimal(row["outstanding"]).quantize(Decimal("0.01"))
+    assert row["currency"] == "RUB"
+    # The same operation through execute().
+    assert engine.execute("report.points", {}) == row
+
+
+def test_to_pandas_when_installed(engine: pitstop.Engine, customer: int) -> None:
+    pandas = pytest.importorskip("pandas")
+    engine.commit(customer, basket(), order_id="A-1", at=at("2025-03-10 10:05"))
+    frame = pitstop.to_pandas(engine.report("activity", from_=date(2025, 3, 1), to=date(2025, 3, 31)))
+    assert isinstance(frame, pandas.DataFrame)
+    assert list(frame["month"]) == ["2025-03"]
+    assert frame["revenue"][0] == Decimal("9155.00") and isinstance(frame["revenue"][0], Decimal)
+
+
+def test_to_pandas_without_pandas(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(__import__("sys").modules, "pandas", None)
+    with pytest.raises(ImportError, match="pip install pandas"):
+        pitstop.to_pandas([{"a": 1}])
+
+
+# --- execute(): every operation of the contract -------------------------------------------
+
+HOLD: Dict[str, Any] = {}
+
+
+def _args(engine: pitstop.Engine, customer: int, tmp: Path) -> Dict[str, Callable[[], Dict[str, Any]]]:
+    """Arguments for each operation, in an order that makes every call succeed."""
+    lines = basket()
+    module = wasm.plugin(b'{"effects":[]}')
+    return {
+        "program.set": lambda: {"program": PROGRAM},
+        "program.get": lambda: {},
+        "customer.register": lambda: {"full_name": "Петров Пётр", "phone": "+79031112233", "issue_card": True},
+        "customer.get": lambda: {"customer": {"id": customer}},
+        "customer.find": lambda: {"query": "Петров"},
+        "customer.update": lambda: {"customer": {"id": customer}, "notes": "VIP", "add_tags": ["taxi"]},
+        "card.issue": lambda: {"customer": {"phone": "+79031112233"}, "replace": True},
+        "card.block": lambda: {"card": CARD, "reason": "утеряна", "reissue": True},
+        "vehicle.add": lambda: {"customer": {"id": customer}, "plate": "А123ВС77", "make": "Lada", "model": "Vesta"},
+        "vehicle.mileage": lambda: {"vehicle": {"plate": "А123ВС77"}, "km": 51000},
+        "vehicle.get": lambda: {"vehicle": {"plate": "А123ВС77"}},
+        "checkout.quote": lambda: {"customer": {"id": customer}, "lines": lines},
+        "checkout.commit": lambda: {"customer": {"id": customer}, "lines": lines, "order_id": "Z-1"},
+        "visit.get": lambda: {"order_id": "Z-1"},
+        "visit.list": lambda: {"customer": {"id": customer}},
+        "checkout.refund": lambda: {"order_id": "Z-1", "lines": [{"line": 1, "qty": Decimal("0.5")}]},
+        "points.balance": lambda: {"customer": {"id": customer}},
+        "points.statement": lambda: {"customer": {"id": customer}},
+        "points.adjust": lambda: {"customer": {"id": customer}, "points": 100, "reason": "r", "operator": "o"},
+        "points.hold": lambda: {"customer": {"id": customer}, "points": "40", "reference": "Z-2"},
+        "points.capture": lambda: {"hold": HOLD["id"], "points": 15},
+        "points.release": lambda: {"hold": HOLD["second"]},
+        "plugin.install": lambda: {"name": "p", "wasm": module},
+        "plugin.list": lambda: {},
+        "plugin.disable": lambda: {"name": "p"},
+        "plugin.enable": lambda: {"name": "p"},
+        "plugin.remove": lambda: {"name": "p"},
+        "jobs.daily": lambda: {"date": date(2030, 1, 1)},
+        "report.activity": lambda: {"from": date(2025, 1, 1), "to": date(2034, 12, 31)},
+        "report.points": lambda: {},
+        "store.backup": lambda: {"path": tmp / "backup.bin"},
+        "store.check": lambda: {},
+        "store.stats": lambda: {},
+    }
+
+
+def test_execute_reaches_every_operation(engine: pitstop.Engine, customer: int, tmp_path: Path) -> None:
+    table = _args(engine, customer, tmp_path)
+    names = [name for name, _, _ in pitstop.operations()]
+    assert sorted(table) == sorted(names), "every operation of the contract has a call here"
+    order = list(table)
+    results: Dict[str, Any] = {}
+    for name in order:
+        if name == "points.release":
+            HOLD["second"] = engine.execute("points.hold", {"customer": {"id": customer}, "points": 5})["hold"]["id"]
+        results[name] = engine.execute(name, table[name]())
+        if name == "points.hold":
+            HOLD["id"] = results[name]["hold"]["id"]
+        assert isinstance(results[name], (dict, list)), name
+    assert results["store.check"]["problems"] == [] and results["store.check"]["accounts"] == 2
+    assert results["checkout.refund"]["refund"]["lines"] == [[1, Decimal("0.5")]]
+    assert results["points.capture"]["hold"]["captured"] == Decimal("15")
+    assert results["card.block"]["new_card"]["number"] != CARD
+    assert results["store.backup"]["records"] > 0
+    mutating = {name for name, mutates, _ in pitstop.operations() if mutates}
+    assert {"checkout.commit", "points.adjust", "plugin.install"} <= mutating
+    assert "report.points" not in mutating
+
+
+def test_execute_json_is_the_contract_verbatim(engine: pitstop.Engine) -> None:
+    reply = json.loads(engine.execute_json('{"op": "program.get", "args": {}}'))
+    assert reply["ok"] is True and reply["result"]["accrual"]["rate_percent"] == "5"
+    reply = json.loads(engine.execute_json('{"op": "no.such"}'))
+    assert reply == {
+        "ok": False,
+        "error": {"code": "unknown_operation", "message": 'unknown operation "no.such"', "details": reply["error"]["details"]},
+    }
+    engine.close()
+    assert json.loads(engine.execute_json('{"op": "program.get"}'))["error"]["code"] == "closed"
