@@ -5,7 +5,8 @@
 CARGO ?= cargo
 PROFILE_FLAGS := --release
 
-.PHONY: all build test demo bench fmt clippy setup clean c-lib c-test plugins plugin-tests wasm-target zig
+.PHONY: all build test demo bench fmt clippy setup clean c-lib c-test plugins plugin-tests wasm-target zig \
+	python-venv python-wheel python-test
 
 # Plugins: their own workspace (plugins/), built for wasm32 into this target dir, where
 # core/tests/shop_plugins.rs finds them. The C plugin is built with zig's clang (pip).
@@ -45,6 +46,7 @@ test: build plugins
 	$(CARGO) test $(PROFILE_FLAGS) --workspace
 	$(MAKE) --no-print-directory c-test
 	$(MAKE) plugin-tests
+	$(MAKE) --no-print-directory python-test
 
 demo: setup
 	$(CARGO) run $(PROFILE_FLAGS) -p pitstop-core --example demo -- ./pitstop-demo
@@ -83,6 +85,28 @@ c-test: c-lib
 	$(VALGRIND) $(C_OUT)/pos_demo_static $(C_OUT)/pos-demo-static-store >/dev/null
 	$(VALGRIND) $(C_OUT)/abi_test $(C_OUT)/abi-test
 	rm -rf $(C_OUT)/pos-demo-store $(C_OUT)/pos-demo-static-store $(C_OUT)/abi-test
+
+# The Python binding installed the way a user installs it: a virtualenv (.venv) with maturin,
+# pytest and mypy from pip, the extension built by maturin as an abi3 wheel and installed
+# into it; then the stubs checked against the module (stubtest), the package, tests and
+# examples type-checked (mypy --strict) and pytest. pandas and matplotlib are optional.
+VENV := $(CURDIR)/.venv
+VENV_PY := $(VENV)/bin/python
+WHEELS := $(TARGET_DIR)/python-wheels
+
+python-venv:
+	@test -x $(VENV_PY) || $(PYTHON) -m venv $(VENV)
+	$(VENV_PY) -m pip install --quiet --disable-pip-version-check maturin pytest mypy
+
+python-wheel: setup python-venv
+	rm -f $(WHEELS)/pitstop-*.whl
+	$(VENV)/bin/maturin build --release --manifest-path python/Cargo.toml --interpreter $(VENV_PY) --out $(WHEELS)
+	$(VENV_PY) -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps $(WHEELS)/pitstop-*.whl
+
+python-test: python-wheel
+	$(VENV_PY) -m mypy.stubtest pitstop --allowlist python/stubtest-allowlist.txt
+	MYPYPATH=python/tests $(VENV_PY) -m mypy --config-file python/pyproject.toml python/pitstop python/tests examples/python
+	$(VENV)/bin/pytest python/tests
 
 clean:
 	$(CARGO) clean
