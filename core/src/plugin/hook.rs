@@ -336,6 +336,12 @@ struct Output {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct TypedOutput {
+    effects: Vec<EffectInput>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct GuestError {
     code: String,
     message: String,
@@ -670,6 +676,17 @@ fn parse_output(
     limits: &Limits,
     output: &[u8],
 ) -> std::result::Result<Vec<AppliedEffect>, PluginError> {
+    // Fast path: a well-formed output decodes straight into typed effects; anything else
+    // goes the slow way below, which names the offending effect.
+    if let Ok(typed) = serde_json::from_slice::<TypedOutput>(output)
+        && typed.effects.len() <= EFFECTS_MAX
+    {
+        let mut out = Vec::with_capacity(typed.effects.len());
+        for (index, effect) in typed.effects.into_iter().enumerate() {
+            out.push(validate(frame, limits, index, effect)?);
+        }
+        return Ok(out);
+    }
     let parsed: Output = serde_json::from_slice(output).map_err(|err| {
         PluginError::new(
             PluginErrorKind::BadOutput,

@@ -1,6 +1,8 @@
 //! Guest memory: `pitstop_alloc` for the host's input, and (feature `bump`, on wasm32) a
 //! bump global allocator. Every call runs on a fresh instance, so nothing needs freeing:
-//! allocation is a pointer bump, and the whole heap disappears with the instance.
+//! allocation is a pointer bump from `__heap_base`, and the whole heap disappears with the
+//! instance. Link with an initial memory that fits a call (plugins/.cargo/config.toml:
+//! 1 MiB) so the memory is not grown.
 
 /// The block the host writes the input into.
 pub fn guest_alloc(size: i32) -> i32 {
@@ -27,9 +29,16 @@ mod bump {
     impl Bump {
         fn reserve(&self, size: usize, align: usize) -> *mut u8 {
             if self.end.get() == 0 {
-                let end = core::arch::wasm32::memory_size(0) * PAGE;
-                self.next.set(end);
-                self.end.set(end);
+                // Start in the memory the module was given (linked with an initial memory
+                // large enough for a typical call), so most calls never grow it: growing
+                // costs the host an mprotect now and another when the slot is reset.
+                unsafe extern "C" {
+                    static __heap_base: u8;
+                }
+                // Only the symbol's address is taken; wasm-ld defines it.
+                let base = core::ptr::addr_of!(__heap_base) as usize;
+                self.next.set(base);
+                self.end.set(core::arch::wasm32::memory_size(0) * PAGE);
             }
             let start = (self.next.get() + align - 1) & !(align - 1);
             let Some(stop) = start.checked_add(size) else {

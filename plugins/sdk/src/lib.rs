@@ -36,6 +36,7 @@ pub use dec::Dec;
 
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
+use std::borrow::Cow;
 
 /// The ABI version this SDK exports.
 pub const ABI_VERSION: u32 = 1;
@@ -63,27 +64,34 @@ pub struct Points {
 
 /// The customer, as the plugin sees them (no phone, email or card).
 #[derive(Debug, Clone, Deserialize)]
-pub struct Customer {
+pub struct Customer<'a> {
     /// Id.
     pub id: u64,
     /// Full name.
-    pub name: String,
+    #[serde(borrow)]
+    pub name: Cow<'a, str>,
     /// `private` or `corporate`.
-    pub kind: String,
+    #[serde(borrow)]
+    pub kind: Cow<'a, str>,
     /// `unknown`, `male`, `female`.
-    pub gender: String,
+    #[serde(borrow)]
+    pub gender: Cow<'a, str>,
     /// Tier code.
-    pub tier: Option<String>,
+    #[serde(borrow)]
+    pub tier: Option<Cow<'a, str>>,
     /// Tags (lower-case).
-    pub tags: Vec<String>,
+    #[serde(borrow)]
+    pub tags: Vec<Cow<'a, str>>,
     /// VIP card.
     pub vip: bool,
     /// Corporate agreement code.
-    pub agreement: Option<String>,
+    #[serde(borrow)]
+    pub agreement: Option<Cow<'a, str>>,
     /// The company a driver drives for.
     pub company: Option<u64>,
     /// How they heard about the shop.
-    pub source: Option<String>,
+    #[serde(borrow)]
+    pub source: Option<Cow<'a, str>>,
     /// Birthday.
     pub birthday: Option<Date>,
     /// Days until the next birthday (0 = today).
@@ -106,7 +114,7 @@ pub struct Customer {
     pub registered_on: Date,
 }
 
-impl Customer {
+impl<'a> Customer<'a> {
     /// Whether the customer has a tag (case-insensitive).
     pub fn has_tag(&self, tag: &str) -> bool {
         self.tags.iter().any(|t| t.eq_ignore_ascii_case(tag))
@@ -120,13 +128,15 @@ impl Customer {
 
 /// The vehicle serviced.
 #[derive(Debug, Clone, Deserialize)]
-pub struct Vehicle {
+pub struct Vehicle<'a> {
     /// Id.
     pub id: u64,
     /// Make.
-    pub make: String,
+    #[serde(borrow)]
+    pub make: Cow<'a, str>,
     /// Model.
-    pub model: String,
+    #[serde(borrow)]
+    pub model: Cow<'a, str>,
     /// Model year.
     pub year: Option<u16>,
     /// Age in years (this year − model year).
@@ -134,22 +144,26 @@ pub struct Vehicle {
     /// Odometer now, km.
     pub mileage_km: Option<u32>,
     /// `personal` or `commercial`.
-    pub usage: String,
+    #[serde(borrow)]
+    pub usage: Cow<'a, str>,
 }
 
 /// A basket line, priced with the programme's discounts.
 #[derive(Debug, Clone, Deserialize)]
-pub struct Line {
+pub struct Line<'a> {
     /// Index to target in effects.
     pub index: u32,
     /// Host's article.
-    pub sku: String,
+    #[serde(borrow)]
+    pub sku: Cow<'a, str>,
     /// Name.
-    pub name: String,
+    #[serde(borrow)]
+    pub name: Cow<'a, str>,
     /// Kind.
     pub kind: Kind,
     /// Category.
-    pub category: Option<String>,
+    #[serde(borrow)]
+    pub category: Option<Cow<'a, str>>,
     /// Quantity.
     pub qty: Dec,
     /// Unit price.
@@ -163,12 +177,13 @@ pub struct Line {
     /// The programme's discount.
     pub discount: Dec,
     /// Where that discount came from.
-    pub discount_source: Option<String>,
+    #[serde(borrow)]
+    pub discount_source: Option<Cow<'a, str>>,
     /// Amount after discounts.
     pub net: Dec,
 }
 
-impl Line {
+impl<'a> Line<'a> {
     /// Whether the line's category is one of `categories`.
     pub fn in_category(&self, categories: &[String]) -> bool {
         self.category
@@ -179,9 +194,10 @@ impl Line {
 
 /// The basket.
 #[derive(Debug, Clone, Deserialize)]
-pub struct Basket {
+pub struct Basket<'a> {
     /// Lines.
-    pub lines: Vec<Line>,
+    #[serde(borrow)]
+    pub lines: Vec<Line<'a>>,
     /// Σ gross.
     pub gross: Dec,
     /// Σ net.
@@ -190,36 +206,44 @@ pub struct Basket {
 
 /// What a hook receives.
 #[derive(Debug, Clone, Deserialize)]
-pub struct Input {
+pub struct Input<'a> {
     /// ABI version.
     pub abi: u32,
     /// `checkout` or `registration`.
-    pub hook: String,
+    #[serde(borrow)]
+    pub hook: Cow<'a, str>,
     /// The plugin's installed name.
-    pub plugin: String,
+    #[serde(borrow)]
+    pub plugin: Cow<'a, str>,
     /// The plugin's configuration (decode with [`Input::config`]).
-    pub config: Box<RawValue>,
+    #[serde(borrow)]
+    pub config: &'a RawValue,
     /// Local date in the programme's timezone.
     pub date: Date,
     /// 1 = Monday … 7 = Sunday.
     pub weekday: u32,
     /// The instant (RFC 3339).
-    pub at: String,
+    #[serde(borrow)]
+    pub at: Cow<'a, str>,
     /// Currency code.
-    pub currency: String,
+    #[serde(borrow)]
+    pub currency: Cow<'a, str>,
     /// Points.
     pub points: Points,
     /// The customer.
-    pub customer: Customer,
+    #[serde(borrow)]
+    pub customer: Customer<'a>,
     /// The vehicle (checkout, when given).
-    pub vehicle: Option<Vehicle>,
+    #[serde(borrow)]
+    pub vehicle: Option<Vehicle<'a>>,
     /// The basket (checkout).
-    pub basket: Option<Basket>,
+    #[serde(borrow)]
+    pub basket: Option<Basket<'a>>,
 }
 
-impl Input {
+impl<'a> Input<'a> {
     /// Parse an input (what the host sends; also for native tests).
-    pub fn from_json(text: &str) -> Result<Input, Error> {
+    pub fn from_json(text: &'a str) -> Result<Input<'a>, Error> {
         serde_json::from_str(text).map_err(|err| Error::new("bad_input", err.to_string()))
     }
 
@@ -230,7 +254,7 @@ impl Input {
     }
 
     /// The basket's lines (empty outside checkout).
-    pub fn lines(&self) -> &[Line] {
+    pub fn lines(&self) -> &[Line<'a>] {
         self.basket.as_ref().map_or(&[], |b| b.lines.as_slice())
     }
 }
