@@ -43,6 +43,7 @@ pub fn kind(parent: Option<&str>, name: &str) -> Kind {
         | "shortfall_money" | "shortfall_points" | "spend" | "spend_missing"
         | "start_after_total_spend" | "total" | "total_spend" | "unit_price"
         | "welcome_bonus" => Kind::Decimal,
+        // `to` is also a plugin message's audience (`"cashier"`): it does not parse, stays str.
         "accrual_expires_on" | "birthday" | "complete_from" | "created" | "date" | "due_on"
         | "expires_on" | "first_visit" | "from" | "last_visit" | "mileage_date"
         | "pending_until" | "registered_on" | "tier_since" | "to" | "today" => Kind::Date,
