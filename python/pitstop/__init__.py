@@ -1,6 +1,7 @@
 """Pitstop from Python: the embedded loyalty core of an auto-service business.
 
     import pitstop
+    from datetime import date
     from decimal import Decimal
 
     with pitstop.open("/var/lib/shop/pitstop") as shop:
