@@ -967,6 +967,88 @@ fn share(
     }
 }
 
+/// What a refund does to a visit's promotion bonus points.
+struct BonusReversal {
+    /// The refund's share of the visit's bonus.
+    back: Decimal,
+    /// Of it, taken back from the balance.
+    taken: Decimal,
+    /// Of it, in lots that had already expired (nothing to take, nothing to charge).
+    expired: Decimal,
+    /// Of it, already spent: settled in money like earned points.
+    shortfall: Decimal,
+}
+
+/// Take back the refund's share of the visit's promotion bonus: the share of the net
+/// refunded (the refund that empties the visit takes the rest), walked through the bonus
+/// lots in the order the plugins created them, so successive refunds never reverse a
+/// point twice.
+fn reverse_bonus(
+    visit: &Visit,
+    book: &mut Book,
+    ctx: &Ctx,
+    net_back: Decimal,
+) -> Result<BonusReversal> {
+    let program = ctx.program()?;
+    let scale = program.points.scale;
+    let zero = normalize::exact_scale(Decimal::ZERO, scale);
+    let mut out = BonusReversal {
+        back: zero,
+        taken: zero,
+        expired: zero,
+        shortfall: zero,
+    };
+    let total = visit.totals.bonus;
+    let already: Decimal = visit.refunds.iter().map(|r| r.bonus_back).sum();
+    let left = total - already;
+    if left <= Decimal::ZERO {
+        return Ok(out);
+    }
+    let net_total: Decimal = visit.lines.iter().map(|l| l.net).sum();
+    out.back = if visit.fully_refunded() {
+        left
+    } else if net_total > Decimal::ZERO {
+        normalize::points_floor(total * net_back / net_total, scale).min(left)
+    } else {
+        zero
+    };
+    // Walk the lots as one sequence: [already, already + back) of the bonus total.
+    let mut start = already;
+    let end = already + out.back;
+    let mut offset = Decimal::ZERO;
+    for (lot, points, expires_on) in plugin_hook::bonus_lots(&visit.plugins) {
+        let lot_end = offset + points;
+        let from = start.max(offset);
+        let to = end.min(lot_end);
+        if to > from {
+            let amount = to - from;
+            if expires_on.is_some_and(|date| date < ctx.today) {
+                out.expired += amount;
+            } else {
+                let taken = book.claw_back(
+                    ctx,
+                    EntryKind::BonusReversal,
+                    amount,
+                    lot,
+                    Some(visit.id),
+                )?;
+                out.taken += taken;
+                out.shortfall += amount - taken;
+            }
+            start = to;
+        }
+        offset = lot_end;
+    }
+    if start != end {
+        return Err(Error::internal(format!(
+            "visit {} records {total} bonus points but its plugin lots hold {offset}",
+            visit.id
+        )));
+    }
+    debug_assert_eq!(out.taken + out.expired + out.shortfall, out.back);
+    Ok(out)
+}
+
 /// `checkout.refund`: reverse the share of accrual and redemption of the lines refunded.
 pub fn refund(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: &RefundArgs) -> Result<RefundResult> {
     let program = ctx.program()?;
@@ -1132,9 +1214,17 @@ pub fn refund(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: &RefundArgs) -> Result<Re
             normalize::exact_scale(Decimal::ZERO, program.points.scale),
         )
     } else {
-        let taken = book.claw_back(ctx, accrual_back, visit.accrual_lot, Some(visit_id))?;
+        let taken = book.claw_back(
+            ctx,
+            EntryKind::AccrualReversal,
+            accrual_back,
+            visit.accrual_lot,
+            Some(visit_id),
+        )?;
         (taken, accrual_back - taken)
     };
+    let bonus = reverse_bonus(&visit, &mut book, ctx, net_back)?;
+    let shortfall_points = shortfall_points + bonus.shortfall;
     let shortfall_money = normalize::money(shortfall_points * program.points.value).min(money);
     let refund = Refund {
         seq: visit.refunds.len() as u32 + 1,
@@ -1150,6 +1240,9 @@ pub fn refund(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: &RefundArgs) -> Result<Re
         } else {
             normalize::exact_scale(Decimal::ZERO, program.points.scale)
         },
+        bonus_back: bonus.back,
+        bonus_taken: bonus.taken,
+        bonus_expired: bonus.expired,
         reason,
     };
     visit.refunds.push(refund.clone());

@@ -59,6 +59,8 @@ pub enum EntryKind {
     HoldExpiry,
     /// A hold captured as payment.
     Capture,
+    /// Promotion bonus points a refund took back.
+    BonusReversal,
 }
 
 /// A customer's points account.
@@ -696,10 +698,12 @@ impl Book {
 
     /// Take back earned points (refund): first from the lot the visit created, then
     /// from other spendable lots. Returns what was taken; the rest is a shortfall the
-    /// caller settles in money.
+    /// caller settles in money. `kind` names the entry (`AccrualReversal` or
+    /// `BonusReversal`).
     pub fn claw_back(
         &mut self,
         ctx: &Ctx,
+        kind: EntryKind,
         points: Decimal,
         own_lot: Option<u64>,
         visit: Option<u64>,
@@ -743,7 +747,11 @@ impl Book {
                 visit,
                 ..Change::default()
             };
-            self.push_entry(ctx, EntryKind::AccrualReversal, change);
+            debug_assert!(matches!(
+                kind,
+                EntryKind::AccrualReversal | EntryKind::BonusReversal
+            ));
+            self.push_entry(ctx, kind, change);
         }
         Ok(taken)
     }

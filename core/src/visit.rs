@@ -106,6 +106,13 @@ pub struct Refund {
     pub shortfall_money: Decimal,
     /// Earned points of the refunded lines that had already expired (nothing taken).
     pub accrual_expired: Decimal,
+    /// Share of the visit's promotion bonus this refund reverses (taken + expired +
+    /// the bonus part of the shortfall).
+    pub bonus_back: Decimal,
+    /// Bonus points taken back from the balance.
+    pub bonus_taken: Decimal,
+    /// Bonus points of that share whose lots had already expired (nothing taken).
+    pub bonus_expired: Decimal,
     /// Why.
     pub reason: Option<String>,
 }

@@ -491,6 +491,68 @@ fn line_discount_bonus_and_messages_quote_equals_commit() {
     shop.assert_sound();
 }
 
+/// A refund reverses what its visit did, promotion bonus included: each refund takes
+/// back its share of the bonus (by net), the last one the rest, and bonus already spent
+/// is settled in money like earned points.
+#[test]
+fn refund_takes_back_the_promotion_bonus_it_gave() {
+    let (shop, id) = shop_with_customer("bonus-refund");
+    let wasm = effects(json!([
+        { "type": "bonus_points", "points": "50", "reason": "масло+присадка", "expires_in_days": 30 }
+    ]));
+    install(&shop, "combo", &wasm, json!({}));
+    let receipt = shop.ok("checkout.commit", commit_args(id, "B-1"));
+    // Accrual 10% of 3000 = 300, bonus 50.
+    assert_eq!(receipt["balance"], "350");
+
+    // One of the two additives: net 500 of 3000 → accrual 50, bonus ⌊50·500/3000⌋ = 8.
+    let part = shop.ok(
+        "checkout.refund",
+        json!({ "order_id": "B-1", "lines": [{ "line": 1, "qty": "1" }], "at": AT }),
+    );
+    assert_eq!(part["refund"]["accrual_taken"], "50");
+    assert_eq!(part["refund"]["bonus_back"], "8");
+    assert_eq!(part["refund"]["bonus_taken"], "8");
+    assert_eq!(part["balance"], "292");
+    let rest = shop.ok("checkout.refund", json!({ "order_id": "B-1", "at": AT }));
+    assert_eq!(rest["refund"]["bonus_back"], "42");
+    assert_eq!(rest["refund"]["bonus_taken"], "42");
+    assert_eq!(rest["balance"], "0");
+    shop.err(
+        "checkout.refund",
+        json!({ "order_id": "B-1", "at": AT }),
+        ErrorCode::RefundExceedsVisit,
+    );
+    let statement = shop.ok("points.statement", json!({ "customer": { "id": id } }));
+    let reversed: Vec<&str> = statement["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "bonus_reversal")
+        .map(|e| e["amount"].as_str().unwrap())
+        .collect();
+    assert_eq!(reversed, ["-42", "-8"]);
+
+    // Spent before the refund: the bonus is charged in money, never a negative balance.
+    shop.ok("checkout.commit", commit_args(id, "B-2"));
+    let mut spend = commit_args(id, "B-3");
+    spend["redeem"] = json!("max");
+    let spent = shop.ok("checkout.commit", spend);
+    assert_eq!(spent["totals"]["points"], "350");
+    let back = shop.ok("checkout.refund", json!({ "order_id": "B-2", "at": AT }));
+    assert_eq!(back["refund"]["bonus_back"], "50");
+    let figure = |field: &str| back["refund"][field].as_str().unwrap().parse::<i64>().unwrap();
+    // B-3's own accrual and bonus are there to take from; the rest is charged in money.
+    assert!(figure("shortfall_points") > 0, "{back}");
+    assert_eq!(
+        figure("accrual_taken") + figure("bonus_taken") + figure("shortfall_points"),
+        300 + 50,
+        "{back}"
+    );
+    assert!(back["balance"].as_str().unwrap().parse::<i64>().unwrap() >= 0);
+    shop.assert_sound();
+}
+
 #[test]
 fn discounts_combine_by_priority_and_exclusivity() {
     let (shop, id) = shop_with_customer("combine");

@@ -1117,6 +1117,24 @@ fn apply_basket_discounts(outcomes: &mut [PluginOutcome], lines: &mut [VisitLine
     }
 }
 
+/// The bonus lots a visit's plugins created, in creation order: (lot, points, expiry).
+pub(crate) fn bonus_lots(
+    outcomes: &[PluginOutcome],
+) -> impl Iterator<Item = (Option<u64>, Decimal, Option<NaiveDate>)> + '_ {
+    outcomes
+        .iter()
+        .flat_map(|outcome| outcome.effects.iter())
+        .filter_map(|effect| match effect {
+            AppliedEffect::BonusPoints {
+                points,
+                expires_on,
+                lot,
+                ..
+            } => Some((*lot, *points, *expires_on)),
+            _ => None,
+        })
+}
+
 /// At commit: credit bonus points as their own lots (recording the lot on the effect),
 /// add tags to the customer (the caller saves it). Returns the first bonus lot.
 pub(crate) fn commit_effects(
