@@ -358,40 +358,23 @@ impl Engine {
         let mut txn = self.store.write();
         let idempotency_key = common
             .idempotency_key
-            .map(|key| KeyBuilder::new(tag::IDEMPOTENCY).str(&key).build());
+            .as_deref()
+            .map(idempotency_record_key);
         if let Some(key) = &idempotency_key
-            && let Some(record) = txn.get::<IdempotencyRecord>(key)?
+            && let Some(first) = replay(&txn, key, op, &hash)?
         {
             drop(txn);
             drop(guard);
-            if record.op != op || record.hash != hash {
-                return Err(Error::new(
-                    ErrorCode::IdempotencyConflict,
-                    format!(
-                        "idempotency key {} was used for another request ({})",
-                        String::from_utf8_lossy(&key[1..]),
-                        record.op
-                    ),
-                )
-                .with_details(json!({ "first_op": record.op, "first_at": record.at })));
-            }
             // The first request may still be waiting for its sync: acknowledge the
             // replay only once what it returns is durable too.
             self.store.wait_durable(self.store.applied_seq())?;
-            return serde_json::from_str(&record.result)
-                .map_err(|err| Error::corrupted(format!("idempotency record: {err}")));
+            return Ok(first);
         }
         let ctx = self.context(common.at);
         let result = f(&mut txn, &ctx, typed)?;
         let value = to_value(&result)?;
         if let Some(key) = idempotency_key {
-            let record = IdempotencyRecord {
-                op: op.to_string(),
-                hash,
-                result: value.to_string(),
-                at: ctx.at,
-            };
-            txn.put(key, &record)?;
+            remember(&mut txn, key, op, hash, &value, &ctx)?;
         }
         let seq = txn.commit()?;
         drop(guard);
@@ -419,15 +402,48 @@ impl Engine {
         Ok(value)
     }
 
-    /// `jobs.daily`: runs in bounded batches, each atomic.
-    pub(crate) fn run_daily(&self, args: Map<String, Value>) -> Result<Value> {
+    /// `jobs.daily`: runs in bounded batches, each atomic. The job is idempotent by date
+    /// on its own; an `idempotency_key` additionally makes a retry return the first
+    /// report (recorded after the last batch, so a run cut short is simply run again).
+    pub(crate) fn run_daily(&self, op: &str, args: Map<String, Value>) -> Result<Value> {
         let mut args = args;
         let common = take_common(&mut args, true)?;
+        let hash = request_hash(op, &args);
         let typed: jobs::DailyArgs = decode_args(Value::Object(args))?;
+        let idempotency_key = common
+            .idempotency_key
+            .as_deref()
+            .map(idempotency_record_key);
+        if let Some(key) = &idempotency_key {
+            let guard = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+            self.store.check_healthy()?;
+            let txn = self.store.write();
+            if let Some(first) = replay(&txn, key, op, &hash)? {
+                drop(txn);
+                drop(guard);
+                self.store.wait_durable(self.store.applied_seq())?;
+                return Ok(first);
+            }
+        }
         let ctx = self.context(common.at);
-        let (report, seq) = jobs::daily(&self.store, &self.writer, &ctx, &typed)?;
-        self.store.wait_durable(seq)?;
-        to_value(&report)
+        let (report, mut seq) = jobs::daily(&self.store, &self.writer, &ctx, &typed)?;
+        let mut value = to_value(&report)?;
+        if let Some(key) = idempotency_key {
+            let guard = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+            self.store.check_healthy()?;
+            let mut txn = self.store.write();
+            // A concurrent retry with the same key may have finished first: its report
+            // is the one every retry gets.
+            if let Some(first) = replay(&txn, &key, op, &hash)? {
+                value = first;
+            } else {
+                remember(&mut txn, key, op, hash, &value, &ctx)?;
+                seq = txn.commit()?;
+            }
+            drop(guard);
+        }
+        self.store.wait_durable(seq.max(self.store.applied_seq()))?;
+        Ok(value)
     }
 
     /// Write a consistent backup of the open store to `dest`.
@@ -465,6 +481,50 @@ impl Drop for Engine {
     fn drop(&mut self) {
         let _ = self.close();
     }
+}
+
+fn idempotency_record_key(key: &str) -> Vec<u8> {
+    KeyBuilder::new(tag::IDEMPOTENCY).str(key).build()
+}
+
+/// The first result recorded for an idempotency key, or `idempotency_conflict` when the
+/// key was used for another request.
+fn replay(txn: &WriteTxn<'_>, key: &[u8], op: &str, hash: &[u8; 32]) -> Result<Option<Value>> {
+    let Some(record) = txn.get::<IdempotencyRecord>(key)? else {
+        return Ok(None);
+    };
+    if record.op != op || record.hash != *hash {
+        return Err(Error::new(
+            ErrorCode::IdempotencyConflict,
+            format!(
+                "idempotency key {} was used for another request ({})",
+                String::from_utf8_lossy(&key[1..]),
+                record.op
+            ),
+        )
+        .with_details(json!({ "first_op": record.op, "first_at": record.at })));
+    }
+    serde_json::from_str(&record.result)
+        .map(Some)
+        .map_err(|err| Error::corrupted(format!("idempotency record: {err}")))
+}
+
+/// Record the result of the first request made with an idempotency key.
+fn remember(
+    txn: &mut WriteTxn<'_>,
+    key: Vec<u8>,
+    op: &str,
+    hash: [u8; 32],
+    value: &Value,
+    ctx: &Ctx,
+) -> Result<()> {
+    let record = IdempotencyRecord {
+        op: op.to_string(),
+        hash,
+        result: value.to_string(),
+        at: ctx.at,
+    };
+    txn.put(key, &record)
 }
 
 fn load_current_program(store: &Store) -> Result<Option<Program>> {

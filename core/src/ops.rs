@@ -279,7 +279,7 @@ pub static OPS: &[OpSpec] = &[
         true,
         jobs::DailyArgs,
         "expire, release, lapse holds, birthdays, tier reviews",
-        |e, _, a| e.run_daily(a)
+        |e, op, a| e.run_daily(op, a)
     ),
     op!(
         "report.activity",

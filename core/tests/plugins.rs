@@ -541,7 +541,13 @@ fn refund_takes_back_the_promotion_bonus_it_gave() {
     assert_eq!(spent["totals"]["points"], "350");
     let back = shop.ok("checkout.refund", json!({ "order_id": "B-2", "at": AT }));
     assert_eq!(back["refund"]["bonus_back"], "50");
-    let figure = |field: &str| back["refund"][field].as_str().unwrap().parse::<i64>().unwrap();
+    let figure = |field: &str| {
+        back["refund"][field]
+            .as_str()
+            .unwrap()
+            .parse::<i64>()
+            .unwrap()
+    };
     // B-3's own accrual and bonus are there to take from; the rest is charged in money.
     assert!(figure("shortfall_points") > 0, "{back}");
     assert_eq!(

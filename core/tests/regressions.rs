@@ -341,3 +341,35 @@ fn eight_cashiers_on_overlapping_customers_balance_to_their_receipts() {
     }
     shop.assert_sound();
 }
+
+/// A scheduler that retries the daily job gets the first run's report back, not an
+/// empty "nothing to do" one, and the same key for another date is refused.
+#[test]
+fn daily_job_retried_with_its_key_returns_the_first_report() {
+    let shop = Shop::new("daily-retry");
+    shop.ok(
+        "customer.register",
+        json!({ "full_name": "Клиент", "phone": "+79160000000", "at": "2025-01-10T10:00:00Z" }),
+    );
+    let args = json!({ "date": "2025-04-11", "idempotency_key": "cron-2025-04-11" });
+    let first = shop.ok("jobs.daily", args.clone());
+    assert_eq!(first["points_expired"], "300");
+    let engine = shop.engine();
+    let retries: Vec<Value> = thread::scope(|scope| {
+        let handles: Vec<_> = (0..4)
+            .map(|_| scope.spawn(|| engine.execute("jobs.daily", args.clone()).unwrap()))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for retry in retries {
+        assert_eq!(retry, first);
+    }
+    let without_key = shop.ok("jobs.daily", json!({ "date": "2025-04-11" }));
+    assert_eq!(without_key["points_expired"], "0");
+    shop.err(
+        "jobs.daily",
+        json!({ "date": "2025-04-12", "idempotency_key": "cron-2025-04-11" }),
+        ErrorCode::IdempotencyConflict,
+    );
+    shop.assert_sound();
+}
