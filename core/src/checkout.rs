@@ -1025,13 +1025,8 @@ fn reverse_bonus(
             if expires_on.is_some_and(|date| date < ctx.today) {
                 out.expired += amount;
             } else {
-                let taken = book.claw_back(
-                    ctx,
-                    EntryKind::BonusReversal,
-                    amount,
-                    lot,
-                    Some(visit.id),
-                )?;
+                let taken =
+                    book.claw_back(ctx, EntryKind::BonusReversal, amount, lot, Some(visit.id))?;
                 out.taken += taken;
                 out.shortfall += amount - taken;
             }

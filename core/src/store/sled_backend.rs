@@ -11,6 +11,11 @@
 //! - sled may panic on damaged files; opening runs under `catch_unwind`.
 //! - a store is created in a side directory and renamed into place once initialised, so a
 //!   crash during creation never leaves a half-made store at the path.
+//! - sled writes a snapshot to `snap.<lsn>.generating` and renames it when complete, but
+//!   its reader also picks up `.generating` files: a process killed while writing one
+//!   (sled writes snapshots during open too) leaves a store sled then refuses as corrupt.
+//!   Such unfinished files are removed before sled opens, under the store's file lock
+//!   (see sled issues 1527 and 1533).
 
 use super::{Backend, Pair, WriteBatch, io_error, keys, locked_error};
 use crate::error::{Error, ErrorCode, Result};
@@ -120,6 +125,48 @@ fn open_sled(path: &Path, options: &SledOptions) -> Result<sled::Db> {
     }
 }
 
+/// Remove the snapshot files sled began and never finished (`snap.*.generating`): sled's
+/// rename protocol means they were never part of the store, but its reader would take
+/// the newest of them for the current snapshot. Done only while holding the data file's
+/// lock (the one sled takes), so a live process's snapshot in the making is never
+/// touched; when the lock is busy, nothing is removed and sled reports `locked`.
+fn discard_unfinished_snapshots(path: &Path) -> Result<()> {
+    let data_path = path.join(DATA_FILE);
+    let data = File::open(&data_path)
+        .map_err(|err| io_error(&format!("opening {}", data_path.display()), err))?;
+    let started = Instant::now();
+    loop {
+        match data.try_lock() {
+            Ok(()) => break,
+            Err(fs::TryLockError::WouldBlock) if started.elapsed() < LOCK_RETRY => {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            Err(fs::TryLockError::WouldBlock) => return Ok(()),
+            Err(fs::TryLockError::Error(err)) => {
+                return Err(io_error(&format!("locking {}", data_path.display()), err));
+            }
+        }
+    }
+    let entries =
+        fs::read_dir(path).map_err(|err| io_error(&format!("listing {}", path.display()), err))?;
+    let mut removed = false;
+    for entry in entries {
+        let entry = entry.map_err(|err| io_error(&format!("listing {}", path.display()), err))?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with("snap.") && name.ends_with(".generating") {
+            fs::remove_file(entry.path())
+                .map_err(|err| io_error(&format!("removing {}", entry.path().display()), err))?;
+            removed = true;
+        }
+    }
+    if removed {
+        sync_dir(path)?;
+    }
+    // Dropping `data` releases the lock for sled to take.
+    Ok(())
+}
+
 /// Stores open in this process: a second handle gets `locked` at once, without
 /// waiting for sled's file lock.
 static OPEN_STORES: Mutex<BTreeSet<PathBuf>> = Mutex::new(BTreeSet::new());
@@ -176,6 +223,9 @@ impl SledBackend {
             true
         };
         let registration = Registration::claim(path)?;
+        if !created {
+            discard_unfinished_snapshots(path)?;
+        }
         let db = open_sled(path, options)?;
         let data_file = File::open(path.join(DATA_FILE))
             .map_err(|err| io_error(&format!("opening {}", path.join(DATA_FILE).display()), err))?;
