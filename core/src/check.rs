@@ -63,10 +63,10 @@ pub fn check<R: Reader>(reader: &R, _ctx: &Ctx) -> Result<CheckReport> {
         report.records += 1;
         if let Err(err) = verify_sealed(key, value) {
             note(&mut report, err.message);
-        } else if key.first() == Some(&tag::ACCOUNT) {
-            if let Some(id) = keys::read_u64(key, 1) {
-                accounts.push(id);
-            }
+        } else if key.first() == Some(&tag::ACCOUNT)
+            && let Some(id) = keys::read_u64(key, 1)
+        {
+            accounts.push(id);
         }
         Ok(())
     })?;
