@@ -100,7 +100,8 @@ enum Command {
         #[command(subcommand)]
         action: PluginCommand,
     },
-    /// Load customers, vehicles or opening balances from another system's CSV export.
+    /// Load customers, vehicles, visit history or opening balances from another system's CSV
+    /// export. Re-running a file changes nothing; rejected rows go to FILE.errors.csv.
     Import {
         /// Store directory.
         path: PathBuf,

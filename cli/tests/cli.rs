@@ -597,3 +597,182 @@ fn plugin_lifecycle() {
         .unwrap_or_else(|| list["plugins"].as_array().unwrap().is_empty());
     assert!(empty, "{list}");
 }
+
+#[test]
+fn visit_history_import_in_both_encodings_with_exact_errors_and_an_idempotent_rerun() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = new_store(dir.path());
+    let fx = fixtures(dir.path());
+    for (kind, file, map) in [
+        ("customers", "customers.csv", None),
+        ("customers", "customers-cp1251.csv", None),
+        ("vehicles", "vehicles-cp1251.csv", Some("vehicles-map.json")),
+    ] {
+        let file = fx.join(file);
+        let mut args = vec!["--json", "import", s(&store), kind, s(&file)];
+        let map = map.map(|m| fx.join(m));
+        if let Some(map) = &map {
+            args.extend(["--map", s(map)]);
+        }
+        let out = pitstop(&args);
+        assert!(out.status.code() == Some(3), "{kind}: {}", stderr(&out));
+    }
+    // Imported customers are not new: no welcome bonus.
+    let balance = exec(
+        &store,
+        "points.balance",
+        json!({"customer": {"external_id": "C001"}}),
+    );
+    assert_eq!(balance["total"], "0");
+
+    let visits = fx.join("visits.csv");
+    let out = pitstop(&["--json", "import", s(&store), "visits", s(&visits)]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let summary = json_out(&out);
+    assert_eq!(
+        (summary["encoding"].as_str(), summary["separator"].as_str()),
+        (Some("utf-8"), Some(";"))
+    );
+    let counts = |s: &Value| {
+        [
+            "rows",
+            "visits",
+            "added",
+            "unchanged",
+            "rejected",
+            "rejected_visits",
+        ]
+        .map(|k| s[k].as_u64().unwrap())
+    };
+    assert_eq!(counts(&summary), [11, 8, 3, 0, 7, 5], "{summary}");
+    assert_eq!(
+        read(&fx.join("visits.errors.csv")),
+        "row,code,reason\n\
+        5,not_found,order ЗН-1003: customer with external id C999 not found\n\
+        6,invalid_argument,\"order ЗН-1004: rejected with its row 7 (kind: \"\"штука\"\" is not labor/part/goods (работа/запчасть/товар))\"\n\
+        7,invalid_argument,\"kind: \"\"штука\"\" is not labor/part/goods (работа/запчасть/товар)\"\n\
+        8,invalid_argument,\"date: \"\"31.02.2024\"\" is not a date (DD.MM.YYYY or YYYY-MM-DD)\"\n\
+        9,invalid_argument,order_id: the source order id is empty\n\
+        10,invalid_argument,\"qty: \"\"много\"\" is not a number\"\n\
+        11,invalid_argument,\"order ЗН-1007: vehicle: vehicle 1 belongs to customer 1, not 2\"\n"
+    );
+    // The visit as recorded: decimal commas, the discount from price × qty − amount,
+    // the mileage reading, no points.
+    let visit = exec(&store, "visit.get", json!({"order_id": "ЗН-1001"}));
+    assert_eq!(
+        (
+            visit["date"].as_str(),
+            visit["mileage"].as_u64(),
+            visit["advisor"].as_str()
+        ),
+        (Some("2024-03-15"), Some(99500), Some("Кравцов Д."))
+    );
+    assert_eq!(visit["lines"][1]["qty"], "4.5");
+    assert_eq!(visit["lines"][1]["host_discount"], "400.50");
+    assert_eq!(
+        (
+            visit["totals"]["net"].as_str(),
+            visit["totals"]["accrual"].as_str()
+        ),
+        (Some("4804.50"), Some("0"))
+    );
+    let later = exec(&store, "visit.get", json!({"order_id": "ЗН-1008"}));
+    assert_eq!(later["lines"][0]["unit_price"], "650");
+    let car = exec(
+        &store,
+        "vehicle.get",
+        json!({"vehicle": {"vin": "XW8ZZZ61ZHG012345"}}),
+    );
+    // History readings join the car's readings; the current figure stays the most
+    // recent one (entered when the car was imported today).
+    let km: Vec<u64> = car["readings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["km"].as_u64().unwrap())
+        .collect();
+    assert_eq!(km, [99500, 101000, 98000]);
+    assert_eq!(car["vehicle"]["mileage_km"], 98000);
+    let card = exec(
+        &store,
+        "customer.get",
+        json!({"customer": {"external_id": "C001"}}),
+    );
+    assert_eq!(
+        (
+            card["customer"]["visits"].as_u64(),
+            card["customer"]["total_spend"].as_str()
+        ),
+        (Some(2), Some("5454.50"))
+    );
+    assert_eq!(card["balance"]["total"], "0", "history creates no points");
+
+    // Windows-1251, `,` separated, ISO dates, a mapping file for the odd column names.
+    let cp = fx.join("visits-cp1251.csv");
+    let map = fx.join("visits-map.json");
+    let out = pitstop(&[
+        "--json",
+        "import",
+        s(&store),
+        "visits",
+        s(&cp),
+        "--map",
+        s(&map),
+    ]);
+    let summary = json_out(&out);
+    assert_eq!(
+        (summary["encoding"].as_str(), summary["separator"].as_str()),
+        (Some("cp1251"), Some(","))
+    );
+    assert_eq!(counts(&summary), [3, 3, 1, 0, 2, 2], "{summary}");
+    assert_eq!(
+        read(&fx.join("visits-cp1251.errors.csv")),
+        "row,code,reason\n\
+        3,invalid_argument,\"order Р-2: vehicle: vehicle 2 belongs to customer 2, not 3\"\n\
+        4,invalid_argument,unit_price: empty (give a price or an amount)\n"
+    );
+    let wipers = exec(&store, "visit.get", json!({"order_id": "Р-1"}));
+    assert_eq!(
+        (
+            wipers["lines"][0]["kind"].as_str(),
+            wipers["totals"]["net"].as_str()
+        ),
+        (Some("goods"), Some("900.00"))
+    );
+
+    // The second run changes nothing.
+    let before = exec(&store, "store.stats", json!({}))["records"].clone();
+    let summary = json_out(&pitstop(&[
+        "--json",
+        "import",
+        s(&store),
+        "visits",
+        s(&visits),
+    ]));
+    assert_eq!(counts(&summary), [11, 8, 0, 3, 7, 5], "{summary}");
+    let summary = json_out(&pitstop(&[
+        "--json",
+        "import",
+        s(&store),
+        "visits",
+        s(&cp),
+        "--map",
+        s(&map),
+    ]));
+    assert_eq!(
+        (summary["added"].as_u64(), summary["unchanged"].as_u64()),
+        (Some(0), Some(1))
+    );
+    assert_eq!(exec(&store, "store.stats", json!({}))["records"], before);
+    assert!(pitstop(&["check", s(&store)]).status.success());
+
+    // Human output: aligned key/value lines, the errors file named on stderr.
+    let out = pitstop(&["import", s(&store), "visits", s(&visits)]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        stdout(&out).contains("rejected_visits  5"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(stderr(&out).contains("7 row(s) rejected; see"));
+}
