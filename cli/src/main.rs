@@ -3,6 +3,7 @@
 //! Thin by design: every command opens the store and calls operations by name; the only
 //! logic here is parsing files and arguments and printing results.
 
+mod export;
 mod import;
 mod output;
 
@@ -99,6 +100,20 @@ enum Command {
         path: PathBuf,
         #[command(subcommand)]
         action: PluginCommand,
+    },
+    /// Write customers, visits (one row per line) or the ledger as CSV or JSON, streamed.
+    /// The CSV columns are the ones `pitstop import` reads back.
+    Export {
+        /// Store directory.
+        path: PathBuf,
+        /// What to export.
+        what: export::What,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "csv")]
+        format: export::Format,
+        /// Write to this file instead of stdout.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
     },
     /// Load customers, vehicles, visit history or opening balances from another system's CSV
     /// export. Re-running a file changes nothing; rejected rows go to FILE.errors.csv.
@@ -265,6 +280,12 @@ fn run(cli: Cli) -> Outcome {
         Command::Check { path } => check(&path, json),
         Command::Report { path, report } => report_command(&path, report, json),
         Command::Plugin { path, action } => plugin(&path, action, json),
+        Command::Export {
+            path,
+            what,
+            format,
+            output,
+        } => export::run(&path, what, format, output.as_deref(), json),
         Command::Import {
             path,
             kind,

@@ -776,3 +776,126 @@ fn visit_history_import_in_both_encodings_with_exact_errors_and_an_idempotent_re
     );
     assert!(stderr(&out).contains("7 row(s) rejected; see"));
 }
+
+#[test]
+fn export_round_trip_customers_and_streams_of_visits_and_ledger() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = new_store(dir.path());
+    let fx = fixtures(dir.path());
+    for file in ["customers.csv", "customers-cp1251.csv"] {
+        pitstop(&["import", s(&store), "customers", s(&fx.join(file))]);
+    }
+    exec(
+        &store,
+        "customer.update",
+        json!({"customer": {"external_id": "C001"}, "notes": "клиент с 2015 года; любит, когда звонят",
+               "add_tags": ["vip", "такси"], "source": "Сайт"}),
+    );
+    exec(
+        &store,
+        "card.issue",
+        json!({"customer": {"external_id": "C002"}, "number": "2000000000022"}),
+    );
+    pitstop(&[
+        "import",
+        s(&store),
+        "vehicles",
+        s(&fx.join("vehicles-cp1251.csv")),
+        "--map",
+        s(&fx.join("vehicles-map.json")),
+    ]);
+    pitstop(&["import", s(&store), "visits", s(&fx.join("visits.csv"))]);
+
+    let file = dir.path().join("customers-export.csv");
+    let out = pitstop(&[
+        "--json",
+        "export",
+        s(&store),
+        "customers",
+        "--format",
+        "csv",
+        "-o",
+        s(&file),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(json_out(&out)["exported"], 3);
+
+    let other = dir.path().join("other");
+    assert!(pitstop(&["init", s(&other)]).status.success());
+    let out = pitstop(&["--json", "import", s(&other), "customers", s(&file)]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(json_out(&out)["added"], 3);
+    let list = |store: &Path| -> Vec<Value> {
+        exec(store, "customer.list", json!({}))["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                let fields = [
+                    "external_id",
+                    "full_name",
+                    "phone",
+                    "email",
+                    "birthday",
+                    "gender",
+                    "kind",
+                    "source",
+                    "card",
+                    "tags",
+                    "notes",
+                    "status",
+                ];
+                Value::Object(
+                    fields
+                        .iter()
+                        .map(|f| (f.to_string(), c[*f].clone()))
+                        .collect(),
+                )
+            })
+            .collect()
+    };
+    let original = list(&store);
+    assert_eq!(original.len(), 3);
+    assert_eq!(list(&other), original);
+    assert_eq!(original[0]["tags"], json!(["vip", "такси"]));
+
+    // Visits, one CSV row per line, and the same as a JSON array streamed to stdout.
+    let out = pitstop(&["export", s(&store), "visits", "--format", "csv"]);
+    assert!(out.status.success());
+    let text = stdout(&out);
+    let mut lines = text.lines();
+    assert!(lines.next().unwrap().starts_with("order_id,date,customer,"));
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(rows.len(), 4, "{text}");
+    assert!(
+        rows[1].starts_with("ЗН-1001,2024-03-15,C001,1,XW8ZZZ61ZHG012345,A123BC77,99500,,Кравцов Д.,1,OIL-5W30,\"Масло 5W-30, л\",goods,,4.5,890,400.50,3604.50,"),
+        "{}",
+        rows[1]
+    );
+    let out = pitstop(&["export", s(&store), "visits", "--format", "json"]);
+    let visits: Value = json_out(&out);
+    assert_eq!(visits.as_array().unwrap().len(), 3);
+    assert_eq!(visits[0]["order_id"], "ЗН-1001");
+
+    // The ledger: nothing from history; a checkout adds entries.
+    let out = pitstop(&["export", s(&store), "ledger", "--format", "json"]);
+    assert_eq!(json_out(&out), json!([]));
+    exec(
+        &store,
+        "checkout.commit",
+        json!({"customer": {"external_id": "C001"}, "order_id": "T-1",
+               "lines": [{"sku": "L", "name": "Работа", "kind": "labor", "qty": "1", "unit_price": "5000"}]}),
+    );
+    let out = pitstop(&["export", s(&store), "ledger"]);
+    let text = stdout(&out);
+    assert!(
+        text.starts_with("customer_id,customer,seq,date,kind,amount,"),
+        "{text}"
+    );
+    assert!(
+        text.lines().nth(1).unwrap().starts_with("1,C001,1,"),
+        "{text}"
+    );
+    let out = pitstop(&["export", s(&store), "ledger", "--format", "xml"]);
+    assert_eq!(out.status.code(), Some(2));
+}
