@@ -899,3 +899,70 @@ fn export_round_trip_customers_and_streams_of_visits_and_ledger() {
     let out = pitstop(&["export", s(&store), "ledger", "--format", "xml"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn demo_runs_small_and_deterministic() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |name: &str| -> Value {
+        let store = dir.path().join(name);
+        let out = pitstop(&[
+            "--json",
+            "demo",
+            s(&store),
+            "--customers",
+            "150",
+            "--years",
+            "1",
+            "--plugins",
+            s(&dir.path().join("no-plugins")),
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        json_out(&out)
+    };
+    let first = run("a");
+    assert_eq!(first["check"]["problems"], 0);
+    assert!(
+        first["history"]["visits"].as_u64().unwrap() > 100,
+        "{first}"
+    );
+    assert!(first["opening_balances"].as_u64().unwrap() > 0);
+    assert!(first["today"]["checkouts"].as_u64().unwrap() >= 5);
+    assert_eq!(first["plugins"], json!([]));
+    assert!(
+        first["plugins_note"]
+            .as_str()
+            .unwrap()
+            .contains("make plugins")
+    );
+    assert!(first["first_receipt"]["visit"].is_u64());
+    assert!(first["customer"]["customer"]["visits"].as_u64().unwrap() >= 2);
+    // Imported history made tiers, and reports see it.
+    let tiers = first["tiers"].as_object().unwrap();
+    assert!(tiers.len() >= 2, "{tiers:?}");
+    let months = first["activity"]["rows"].as_array().unwrap();
+    assert!(months.len() >= 12);
+    // Deterministic: the same seed gives the same shop.
+    let second = run("b");
+    for key in ["history", "today", "tiers", "activity", "points"] {
+        let (a, b) = (&first[key], &second[key]);
+        if key == "history" {
+            assert_eq!(a["visits"], b["visits"]);
+        } else {
+            assert_eq!(a, b, "{key}");
+        }
+    }
+    // The store is an ordinary store: the other commands work on it.
+    let store = dir.path().join("a");
+    let phone = first["customer"]["customer"]["phone"].as_str().unwrap();
+    let out = pitstop(&["customer", s(&store), phone]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("Last visits"));
+    assert!(pitstop(&["check", s(&store)]).status.success());
+    // A directory that is not a store is never removed.
+    let precious = dir.path().join("precious");
+    std::fs::create_dir_all(&precious).unwrap();
+    std::fs::write(precious.join("thesis.txt"), "x").unwrap();
+    let out = pitstop(&["demo", s(&precious), "--customers", "10", "--years", "1"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(precious.join("thesis.txt").exists());
+}
