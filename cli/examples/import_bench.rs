@@ -3,11 +3,11 @@
 //! of the runs (target: ≥ 50,000 visits per second).
 //!
 //! ```text
-//! cargo run --release -p pitstop-cli --example import_bench -- [--visits N] [--customers N] [--runs N] [--batch N] [--cache-mb N]
+//! cargo run --release -p pitstop-cli --example import_bench -- [--visits N] [--customers N] [--runs N] [--batch N] [--cache-mb N] [--lines N]
 //! ```
 //!
 //! Each run creates a fresh store with the customers (registered with `import: true`) and
-//! one car each, then times only the history: batches of `--batch` visits (three lines,
+//! one car each, then times only the history: batches of `--batch` visits (`--lines` lines,
 //! a mileage reading, the customer by external id and the car by VIN, as the CSV import
 //! sends them), prepared before the clock starts, through `Engine::execute`, plus the
 //! single sync at the end (`Engine::close`).
@@ -23,6 +23,7 @@ struct Config {
     runs: usize,
     batch: usize,
     cache_mb: u64,
+    lines: usize,
 }
 
 fn arg(args: &[String], name: &str, default: usize) -> usize {
@@ -114,14 +115,14 @@ fn batches(config: &Config) -> Vec<Value> {
             "date": day.to_string(),
             "mileage": 10_000 + i / 10,
             "advisor": "Кравцов Д.",
-            "lines": [
-                { "sku": "LAB-OIL", "name": "Замена масла", "kind": "labor", "category": "oil_change",
-                  "qty": "1", "unit_price": "1200" },
-                { "sku": "OIL-5W30", "name": "Масло 5W-30, л", "kind": "goods", "category": "oil",
-                  "qty": "4.5", "unit_price": "890", "discount": "400.50" },
-                { "sku": "FLT-OIL", "name": "Фильтр масляный", "kind": "part", "category": "filters",
-                  "qty": "1", "unit_price": "650" },
-            ],
+            "lines": (0..config.lines).map(|l| match l % 3 {
+                0 => json!({ "sku": "LAB-OIL", "name": "Замена масла", "kind": "labor",
+                             "category": "oil_change", "qty": "1", "unit_price": "1200" }),
+                1 => json!({ "sku": "OIL-5W30", "name": "Масло 5W-30, л", "kind": "goods",
+                             "category": "oil", "qty": "4.5", "unit_price": "890", "discount": "400.50" }),
+                _ => json!({ "sku": "FLT-OIL", "name": "Фильтр масляный", "kind": "part",
+                             "category": "filters", "qty": "1", "unit_price": "650" }),
+            }).collect::<Vec<Value>>(),
         }));
         if batch.len() == config.batch {
             out.push(json!({ "visits": std::mem::take(&mut batch), "at": "2025-12-01T07:00:00Z" }));
@@ -141,12 +142,13 @@ fn main() {
         runs: arg(&args, "--runs", 3),
         batch: arg(&args, "--batch", 1000),
         cache_mb: arg(&args, "--cache-mb", 64) as u64,
+        lines: arg(&args, "--lines", 3).clamp(1, 100),
     };
     let base = std::env::temp_dir().join(format!("pitstop-import-bench-{}", std::process::id()));
     std::fs::create_dir_all(&base).expect("create the bench directory");
     println!(
-        "History import (visit.import, import durability): {} visits of 3 lines, {} customers, batches of {}, {} MiB cache",
-        config.visits, config.customers, config.batch, config.cache_mb
+        "History import (visit.import, import durability): {} visits of {} lines, {} customers, batches of {}, {} MiB cache",
+        config.visits, config.lines, config.customers, config.batch, config.cache_mb
     );
     println!(
         "{:>4}  {:>10}  {:>9}  {:>9}  {:>9}  {:>12}  {:>14}",
