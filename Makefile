@@ -48,12 +48,16 @@ test: build plugins
 	$(MAKE) plugin-tests
 	$(MAKE) --no-print-directory python-test
 
+# The showcase: builds the `pitstop` binary, then `pitstop demo` generates a shop with three
+# years of history in ./pitstop-demo and runs its first day. The example plugins are
+# installed when `make plugins` has built them (the demo says so when they are absent).
 demo: setup
-	$(CARGO) run $(PROFILE_FLAGS) -p pitstop-core --example demo -- ./pitstop-demo
+	$(CARGO) run $(PROFILE_FLAGS) -p pitstop-cli --bin pitstop -- demo ./pitstop-demo
 
 bench: setup plugins
 	$(CARGO) run $(PROFILE_FLAGS) -p pitstop-core --example bench
 	$(CARGO) run $(PROFILE_FLAGS) -p pitstop-core --example plugin_bench
+	$(CARGO) run $(PROFILE_FLAGS) -p pitstop-cli --example import_bench
 
 # The C ABI as a host sees it: libpitstop built by cargo, the committed header, C programs
 # compiled with plain cc (shared and static), the POS demo run, the C tests run under

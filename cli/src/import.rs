@@ -19,6 +19,8 @@ use std::path::{Path, PathBuf};
 pub enum Kind {
     Customers,
     Vehicles,
+    /// Visit history: one row per line, grouped into visits by order id (`visit.import`).
+    Visits,
     /// Opening balances: one dated lot per customer (`points.adjust`).
     Balances,
 }
@@ -28,7 +30,16 @@ impl Kind {
         match self {
             Kind::Customers => "customers",
             Kind::Vehicles => "vehicles",
+            Kind::Visits => "visits",
             Kind::Balances => "balances",
+        }
+    }
+
+    /// The field holding the source's id of a row (a visit's rows share their order id).
+    fn id_field(self) -> &'static str {
+        match self {
+            Kind::Visits => "order_id",
+            _ => "external_id",
         }
     }
 
@@ -67,6 +78,40 @@ impl Kind {
                 ("year", &["year", "год", "год выпуска"]),
                 ("mileage", &["mileage", "пробег"]),
                 ("usage", &["usage"]),
+            ],
+            Kind::Visits => &[
+                (
+                    "order_id",
+                    &[
+                        "order_id",
+                        "order",
+                        "заказ-наряд",
+                        "номер заказ-наряда",
+                        "номер заказа",
+                        "документ",
+                    ],
+                ),
+                (
+                    "customer",
+                    &["customer", "customer_id", "код клиента", "клиент"],
+                ),
+                ("date", &["date", "дата", "дата документа"]),
+                ("vin", &["vin"]),
+                ("plate", &["plate", "госномер", "гос. номер"]),
+                ("mileage", &["mileage", "пробег"]),
+                ("branch", &["branch", "филиал", "подразделение"]),
+                (
+                    "advisor",
+                    &["advisor", "мастер", "мастер-приёмщик", "менеджер"],
+                ),
+                ("sku", &["sku", "артикул", "код товара", "код работы"]),
+                ("name", &["name", "наименование", "номенклатура"]),
+                ("kind", &["kind", "тип", "вид"]),
+                ("category", &["category", "категория", "группа"]),
+                ("qty", &["qty", "quantity", "количество", "кол-во"]),
+                ("unit_price", &["unit_price", "price", "цена"]),
+                ("discount", &["discount", "скидка"]),
+                ("amount", &["amount", "sum", "сумма"]),
             ],
             Kind::Balances => &[
                 (
@@ -232,13 +277,85 @@ fn resolve_columns(
             columns.insert(*field, index);
         }
     }
-    if !columns.contains_key("external_id") {
+    let id = kind.id_field();
+    if !columns.contains_key(id) {
         return Err(Failure::new(
             "invalid_argument",
-            "the file has no source id column (external_id): map one with --map",
+            format!("the file has no source id column ({id}): map one with --map"),
         ));
     }
     Ok(columns)
+}
+
+/// One data row of the file: its line number and the mapped fields, trimmed, non-empty.
+type Row = (u64, BTreeMap<&'static str, String>);
+
+/// Read every row; unreadable ones become rejections.
+fn read_rows(
+    reader: &mut csv::Reader<&[u8]>,
+    columns: &BTreeMap<&'static str, usize>,
+    rejected: &mut Vec<Rejected>,
+) -> Vec<Row> {
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        let record = match record {
+            Ok(record) => record,
+            Err(err) => {
+                let line = err.position().map(|p| p.line()).unwrap_or(0);
+                rejected.push(reject(
+                    line,
+                    "invalid_argument",
+                    format!("unreadable row: {err}"),
+                ));
+                continue;
+            }
+        };
+        if record.iter().all(|f| f.trim().is_empty()) {
+            continue;
+        }
+        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        let fields: BTreeMap<&'static str, String> = columns
+            .iter()
+            .filter_map(|(field, index)| {
+                record
+                    .get(*index)
+                    .map(str::trim)
+                    .filter(|v| !v.is_empty())
+                    .map(|v| (*field, v.to_string()))
+            })
+            .collect();
+        rows.push((line, fields));
+    }
+    rows
+}
+
+fn progress_bar(total: u64, json: bool, unit: &str) -> Option<indicatif::ProgressBar> {
+    if !std::io::stderr().is_terminal() || json {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(total);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(&format!(
+        "{{bar:40}} {{pos}}/{{len}} {unit}  {{per_sec}}  ETA {{eta}}"
+    )) {
+        bar.set_style(style);
+    }
+    Some(bar)
+}
+
+/// What an import did.
+#[derive(Default)]
+pub struct Tally {
+    /// Data rows read (readable or not).
+    pub rows: u64,
+    /// Records added (visits for a visit file).
+    pub added: u64,
+    /// Records already present.
+    pub unchanged: u64,
+    /// Visits in a visit file.
+    pub visits: u64,
+    /// Visits rejected.
+    pub rejected_visits: u64,
+    rejected: Vec<Rejected>,
 }
 
 /// Run an import.
@@ -264,72 +381,36 @@ pub fn run(
         .map_err(|err| Failure::new("invalid_argument", format!("{}: {err}", file.display())))?
         .clone();
     let columns = resolve_columns(kind, &headers, &mapping)?;
-    let total_rows = text
-        .lines()
-        .skip(1)
-        .filter(|l| !l.trim().is_empty())
-        .count() as u64;
+    let mut tally = Tally::default();
+    let rows = read_rows(&mut reader, &columns, &mut tally.rejected);
+    tally.rows = rows.len() as u64 + tally.rejected.len() as u64;
 
     let options = EngineOptions {
         durability: DurabilityOption::Import,
         ..EngineOptions::default()
     };
     let engine = open_existing_with(path, options)?;
-    let progress = if std::io::stderr().is_terminal() && !json {
-        let bar = indicatif::ProgressBar::new(total_rows);
-        if let Ok(style) = indicatif::ProgressStyle::with_template(
-            "{bar:40} {pos}/{len} rows  {per_sec}  ETA {eta}",
-        ) {
-            bar.set_style(style);
-        }
-        Some(bar)
+    let progress = progress_bar(rows.len() as u64, json, "rows");
+    if kind == Kind::Visits {
+        import_visits(&engine, rows, &mut tally, progress.as_ref())?;
     } else {
-        None
-    };
-
-    let (mut rows, mut added, mut unchanged) = (0u64, 0u64, 0u64);
-    let mut rejected: Vec<Rejected> = Vec::new();
-    for record in reader.records() {
-        let record = match record {
-            Ok(record) => record,
-            Err(err) => {
-                rows += 1;
-                let line = err.position().map(|p| p.line()).unwrap_or(0);
-                rejected.push(reject(
-                    line,
-                    "invalid_argument",
-                    format!("unreadable row: {err}"),
-                ));
-                continue;
+        for (line, fields) in &rows {
+            let fields: BTreeMap<&str, &str> =
+                fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let outcome = match kind {
+                Kind::Customers => import_customer(&engine, *line, &fields),
+                Kind::Vehicles => import_vehicle(&engine, *line, &fields),
+                Kind::Balances => import_balance(&engine, *line, &fields),
+                Kind::Visits => unreachable!("visits are imported in batches above"),
+            };
+            match outcome {
+                Ok(Applied::Added) => tally.added += 1,
+                Ok(Applied::Unchanged) => tally.unchanged += 1,
+                Err(rejection) => tally.rejected.push(rejection),
             }
-        };
-        if record.iter().all(|f| f.trim().is_empty()) {
-            continue;
-        }
-        rows += 1;
-        let line = record.position().map(|p| p.line()).unwrap_or(0);
-        let fields: BTreeMap<&str, &str> = columns
-            .iter()
-            .filter_map(|(field, index)| {
-                record
-                    .get(*index)
-                    .map(str::trim)
-                    .filter(|v| !v.is_empty())
-                    .map(|v| (*field, v))
-            })
-            .collect();
-        let outcome = match kind {
-            Kind::Customers => import_customer(&engine, line, &fields),
-            Kind::Vehicles => import_vehicle(&engine, line, &fields),
-            Kind::Balances => import_balance(&engine, line, &fields),
-        };
-        match outcome {
-            Ok(Applied::Added) => added += 1,
-            Ok(Applied::Unchanged) => unchanged += 1,
-            Err(rejection) => rejected.push(rejection),
-        }
-        if let Some(bar) = &progress {
-            bar.inc(1);
+            if let Some(bar) = &progress {
+                bar.inc(1);
+            }
         }
     }
     if let Some(bar) = progress {
@@ -338,22 +419,28 @@ pub fn run(
     engine.close()?;
     drop(engine);
 
+    let mut rejected = std::mem::take(&mut tally.rejected);
+    rejected.sort_by_key(|r| r.row);
     let errors_file = errors_path(file);
     if rejected.is_empty() {
         let _ = std::fs::remove_file(&errors_file);
     } else {
         write_errors(&errors_file, &rejected)?;
     }
-    let summary = json!({
+    let mut summary = json!({
         "kind": kind.name(),
         "encoding": match encoding { Encoding::Utf8 => "utf-8", Encoding::Cp1251 => "cp1251" },
         "separator": (separator as char).to_string(),
-        "rows": rows,
-        "added": added,
-        "unchanged": unchanged,
+        "rows": tally.rows,
+        "added": tally.added,
+        "unchanged": tally.unchanged,
         "rejected": rejected.len(),
         "errors_file": if rejected.is_empty() { Value::Null } else { json!(errors_file.to_string_lossy()) },
     });
+    if kind == Kind::Visits {
+        summary["visits"] = json!(tally.visits);
+        summary["rejected_visits"] = json!(tally.rejected_visits);
+    }
     if json {
         println!("{summary}");
     } else {
@@ -377,6 +464,269 @@ pub fn run(
         );
         Ok(EXIT_ROWS_REJECTED)
     }
+}
+
+/// Visits per `visit.import` call: large enough to amortise a call, small enough that
+/// the request stays well under the engine's 1 MiB request limit for typical visits.
+pub const VISITS_PER_CALL: usize = 500;
+
+/// A visit being assembled from its rows.
+struct Group {
+    order_id: String,
+    rows: Vec<u64>,
+    visit: Map<String, Value>,
+    lines: Vec<Value>,
+    /// The first bad row and why.
+    error: Option<Rejected>,
+}
+
+fn parse_kind(text: &str) -> Option<&'static str> {
+    Some(match text.to_lowercase().as_str() {
+        "labor" | "labour" | "работа" | "работы" | "услуга" | "услуги" => {
+            "labor"
+        }
+        "part" | "parts" | "запчасть" | "запчасти" | "деталь" => "part",
+        "goods" | "товар" | "товары" | "материал" | "материалы" => {
+            "goods"
+        }
+        _ => return None,
+    })
+}
+
+/// The line of one row, or why the row is unusable.
+fn visit_line(line: u64, fields: &BTreeMap<&'static str, String>) -> Result<Value, Rejected> {
+    use rust_decimal::Decimal;
+    let invalid = |message: String| reject(line, "invalid_argument", message);
+    let number = |field: &str| -> Result<Option<Decimal>, Rejected> {
+        match fields.get(field) {
+            None => Ok(None),
+            Some(text) => parse_decimal(text)
+                .and_then(|d| d.parse::<Decimal>().ok())
+                .map(Some)
+                .ok_or_else(|| invalid(format!("{field}: {text:?} is not a number"))),
+        }
+    };
+    let name = fields
+        .get("name")
+        .ok_or_else(|| invalid("name: empty".into()))?;
+    let kind_text = fields
+        .get("kind")
+        .ok_or_else(|| invalid("kind: empty (labor/part/goods or работа/запчасть/товар)".into()))?;
+    let kind = parse_kind(kind_text).ok_or_else(|| {
+        invalid(format!(
+            "kind: {kind_text:?} is not labor/part/goods (работа/запчасть/товар)"
+        ))
+    })?;
+    let qty = number("qty")?.unwrap_or(Decimal::ONE);
+    let amount = number("amount")?;
+    let price = match (number("unit_price")?, amount) {
+        (Some(price), _) => price,
+        (None, Some(amount)) if !qty.is_zero() => (amount / qty).round_dp(2),
+        _ => {
+            return Err(invalid(
+                "unit_price: empty (give a price or an amount)".into(),
+            ));
+        }
+    };
+    let discount = match (number("discount")?, amount) {
+        (Some(discount), _) => Some(discount),
+        // Price × quantity above the amount paid: the source's discount.
+        (None, Some(amount)) if (price * qty).round_dp(2) > amount => {
+            Some((price * qty).round_dp(2) - amount)
+        }
+        _ => None,
+    };
+    let sku = fields
+        .get("sku")
+        .cloned()
+        .unwrap_or_else(|| name.chars().take(64).collect());
+    let mut value = json!({
+        "sku": sku, "name": name, "kind": kind,
+        "qty": qty.normalize().to_string(), "unit_price": price.normalize().to_string(),
+    });
+    if let Some(category) = fields.get("category") {
+        value["category"] = json!(category);
+    }
+    if let Some(discount) = discount.filter(|d| !d.is_zero()) {
+        value["discount"] = json!(discount.normalize().to_string());
+    }
+    Ok(value)
+}
+
+/// The visit-level fields of a row (the first row of an order that has them wins).
+fn visit_fields(
+    line: u64,
+    fields: &BTreeMap<&'static str, String>,
+    visit: &mut Map<String, Value>,
+) -> Result<(), Rejected> {
+    let invalid = |message: String| reject(line, "invalid_argument", message);
+    if !visit.contains_key("customer") {
+        if let Some(customer) = fields.get("customer") {
+            visit.insert("customer".into(), json!({ "external_id": customer }));
+        }
+    }
+    if !visit.contains_key("date") {
+        if let Some(text) = fields.get("date") {
+            // "21.10.2024 14:35:00" as 1C writes it: the day is what matters.
+            let day = text.split_whitespace().next().unwrap_or("");
+            let date = parse_date(day).ok_or_else(|| {
+                invalid(format!(
+                    "date: {text:?} is not a date (DD.MM.YYYY or YYYY-MM-DD)"
+                ))
+            })?;
+            visit.insert("date".into(), json!(date));
+        }
+    }
+    if !visit.contains_key("vehicle") {
+        if let Some(vin) = fields.get("vin") {
+            visit.insert("vehicle".into(), json!({ "vin": vin }));
+        } else if let Some(plate) = fields.get("plate") {
+            visit.insert("vehicle".into(), json!({ "plate": plate }));
+        }
+    }
+    if !visit.contains_key("mileage") {
+        if let Some(text) = fields.get("mileage") {
+            let km = parse_whole(text)
+                .ok_or_else(|| invalid(format!("mileage: {text:?} is not a whole number")))?;
+            visit.insert("mileage".into(), json!(km));
+        }
+    }
+    for key in ["branch", "advisor"] {
+        if !visit.contains_key(key) {
+            if let Some(value) = fields.get(key) {
+                visit.insert(key.into(), json!(value));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Group rows into visits by order id and load them `VISITS_PER_CALL` at a time.
+fn import_visits(
+    engine: &Engine,
+    rows: Vec<Row>,
+    tally: &mut Tally,
+    progress: Option<&indicatif::ProgressBar>,
+) -> Result<(), Failure> {
+    let mut groups: Vec<Group> = Vec::new();
+    let mut by_order: std::collections::HashMap<String, usize> = Default::default();
+    for (line, fields) in rows {
+        let Some(order_id) = fields.get("order_id").cloned() else {
+            tally.rejected.push(reject(
+                line,
+                "invalid_argument",
+                "order_id: the source order id is empty",
+            ));
+            if let Some(bar) = progress {
+                bar.inc(1);
+            }
+            continue;
+        };
+        let index = *by_order.entry(order_id.clone()).or_insert_with(|| {
+            let mut visit = Map::new();
+            visit.insert("order_id".into(), json!(order_id));
+            groups.push(Group {
+                order_id: order_id.clone(),
+                rows: Vec::new(),
+                visit,
+                lines: Vec::new(),
+                error: None,
+            });
+            groups.len() - 1
+        });
+        let group = &mut groups[index];
+        group.rows.push(line);
+        if group.error.is_some() {
+            continue;
+        }
+        let parsed =
+            visit_fields(line, &fields, &mut group.visit).and_then(|()| visit_line(line, &fields));
+        match parsed {
+            Ok(value) => group.lines.push(value),
+            Err(rejection) => group.error = Some(rejection),
+        }
+    }
+    tally.visits = groups.len() as u64;
+    let reject_group = |tally: &mut Tally, group: &Group, code: &str, reason: &str| {
+        tally.rejected_visits += 1;
+        for row in &group.rows {
+            tally.rejected.push(reject(*row, code, reason));
+        }
+    };
+    let mut ready: Vec<Group> = Vec::new();
+    for mut group in groups {
+        if let Some(error) = group.error.take() {
+            let sibling = format!(
+                "order {}: rejected with its row {} ({})",
+                group.order_id, error.row, error.reason
+            );
+            tally.rejected_visits += 1;
+            for row in &group.rows {
+                if *row == error.row {
+                    tally
+                        .rejected
+                        .push(reject(*row, &error.code, &error.reason));
+                } else {
+                    tally.rejected.push(reject(*row, &error.code, &sibling));
+                }
+            }
+            if let Some(bar) = progress {
+                bar.inc(group.rows.len() as u64);
+            }
+            continue;
+        }
+        let missing = ["customer", "date"]
+            .into_iter()
+            .find(|key| !group.visit.contains_key(*key));
+        if let Some(missing) = missing {
+            let reason = match missing {
+                "customer" => "customer: the customer's source id is empty",
+                _ => "date: empty",
+            };
+            reject_group(tally, &group, "invalid_argument", reason);
+            if let Some(bar) = progress {
+                bar.inc(group.rows.len() as u64);
+            }
+            continue;
+        }
+        let lines = std::mem::take(&mut group.lines);
+        group.visit.insert("lines".into(), Value::Array(lines));
+        ready.push(group);
+    }
+    for batch in ready.chunks(VISITS_PER_CALL) {
+        let visits: Vec<Value> = batch
+            .iter()
+            .map(|g| Value::Object(g.visit.clone()))
+            .collect();
+        let result = engine.execute(
+            "visit.import",
+            json!({ "visits": visits, "skip_invalid": true }),
+        )?;
+        tally.added += result["imported"].as_u64().unwrap_or(0);
+        tally.unchanged += result["already_present"]
+            .as_array()
+            .map_or(0, |a| a.len() as u64);
+        for rejection in result["rejected"].as_array().into_iter().flatten() {
+            let Some(group) = rejection["index"]
+                .as_u64()
+                .and_then(|i| batch.get(i as usize))
+            else {
+                continue;
+            };
+            let code = rejection["code"].as_str().unwrap_or("invalid_argument");
+            let message = rejection["message"].as_str().unwrap_or("");
+            reject_group(
+                tally,
+                group,
+                code,
+                &format!("order {}: {message}", group.order_id),
+            );
+        }
+        if let Some(bar) = progress {
+            bar.inc(batch.iter().map(|g| g.rows.len() as u64).sum());
+        }
+    }
+    Ok(())
 }
 
 fn write_errors(file: &Path, rejected: &[Rejected]) -> Result<(), Failure> {
@@ -452,6 +802,8 @@ fn import_customer(
     if !args.contains_key("full_name") {
         return Err(reject(line, "invalid_argument", "full_name: empty"));
     }
+    // A migrated customer is not new: no welcome bonus, no registration plugins.
+    args.insert("import".into(), json!(true));
     args.insert(
         "idempotency_key".into(),
         json!(format!("import:customers:{id}")),

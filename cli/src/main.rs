@@ -3,6 +3,8 @@
 //! Thin by design: every command opens the store and calls operations by name; the only
 //! logic here is parsing files and arguments and printing results.
 
+mod demo;
+mod export;
 mod import;
 mod output;
 
@@ -100,7 +102,42 @@ enum Command {
         #[command(subcommand)]
         action: PluginCommand,
     },
-    /// Load customers, vehicles or opening balances from another system's CSV export.
+    /// Generate a realistic service station (three years of history migrated from an old
+    /// system, the example plugins), run its first day of checkouts, and print what the
+    /// cashier and the owner see. Deterministic for a given seed.
+    Demo {
+        /// Store directory to create (a previous demo store there is replaced).
+        #[arg(default_value = "./pitstop-demo")]
+        dir: PathBuf,
+        /// Private customers to generate.
+        #[arg(long, default_value_t = 3000)]
+        customers: usize,
+        /// Years of history.
+        #[arg(long, default_value_t = 3)]
+        years: u32,
+        /// Seed of the generator.
+        #[arg(long, default_value_t = 0x5049_5453_544f_5021)]
+        seed: u64,
+        /// Directory with the plugin modules (default: where `make plugins` puts them).
+        #[arg(long)]
+        plugins: Option<PathBuf>,
+    },
+    /// Write customers, visits (one row per line) or the ledger as CSV or JSON, streamed.
+    /// The CSV columns are the ones `pitstop import` reads back.
+    Export {
+        /// Store directory.
+        path: PathBuf,
+        /// What to export.
+        what: export::What,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "csv")]
+        format: export::Format,
+        /// Write to this file instead of stdout.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// Load customers, vehicles, visit history or opening balances from another system's CSV
+    /// export. Re-running a file changes nothing; rejected rows go to FILE.errors.csv.
     Import {
         /// Store directory.
         path: PathBuf,
@@ -264,6 +301,28 @@ fn run(cli: Cli) -> Outcome {
         Command::Check { path } => check(&path, json),
         Command::Report { path, report } => report_command(&path, report, json),
         Command::Plugin { path, action } => plugin(&path, action, json),
+        Command::Demo {
+            dir,
+            customers,
+            years,
+            seed,
+            plugins,
+        } => demo::run(
+            &dir,
+            &demo::Options {
+                customers,
+                years,
+                seed,
+                plugins,
+            },
+            json,
+        ),
+        Command::Export {
+            path,
+            what,
+            format,
+            output,
+        } => export::run(&path, what, format, output.as_deref(), json),
         Command::Import {
             path,
             kind,
@@ -644,6 +703,30 @@ fn restore(backup: &Path, path: &Path, json: bool) -> Outcome {
     check_store(&engine, false)
 }
 
+/// The monthly activity report as an aligned table, months first.
+fn activity_table(result: &Value) -> String {
+    let rows = result["months"]
+        .as_array()
+        .or_else(|| result["rows"].as_array())
+        .cloned()
+        .unwrap_or_default();
+    let headers: Vec<String> = rows
+        .first()
+        .and_then(|r| r.as_object())
+        .map(|o| {
+            let mut keys: Vec<String> = o.keys().cloned().collect();
+            keys.sort_by_key(|k| k != "month");
+            keys
+        })
+        .unwrap_or_default();
+    let header_refs: Vec<&str> = headers.iter().map(String::as_str).collect();
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| headers.iter().map(|h| cell(&r[h])).collect())
+        .collect();
+    table(&header_refs, &cells)
+}
+
 fn report_command(path: &Path, report: ReportCommand, json: bool) -> Outcome {
     let engine = open_existing(path)?;
     match report {
@@ -653,26 +736,7 @@ fn report_command(path: &Path, report: ReportCommand, json: bool) -> Outcome {
                 println!("{result}");
                 return Ok(0);
             }
-            let rows = result["months"]
-                .as_array()
-                .or_else(|| result["rows"].as_array())
-                .cloned()
-                .unwrap_or_default();
-            let headers: Vec<String> = rows
-                .first()
-                .and_then(|r| r.as_object())
-                .map(|o| {
-                    let mut keys: Vec<String> = o.keys().cloned().collect();
-                    keys.sort_by_key(|k| k != "month");
-                    keys
-                })
-                .unwrap_or_default();
-            let header_refs: Vec<&str> = headers.iter().map(String::as_str).collect();
-            let cells: Vec<Vec<String>> = rows
-                .iter()
-                .map(|r| headers.iter().map(|h| cell(&r[h])).collect())
-                .collect();
-            print!("{}", table(&header_refs, &cells));
+            print!("{}", activity_table(&result));
             if let Some(total) = result.get("total").filter(|t| t.is_object()) {
                 println!();
                 print_value(total, false);

@@ -597,3 +597,372 @@ fn plugin_lifecycle() {
         .unwrap_or_else(|| list["plugins"].as_array().unwrap().is_empty());
     assert!(empty, "{list}");
 }
+
+#[test]
+fn visit_history_import_in_both_encodings_with_exact_errors_and_an_idempotent_rerun() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = new_store(dir.path());
+    let fx = fixtures(dir.path());
+    for (kind, file, map) in [
+        ("customers", "customers.csv", None),
+        ("customers", "customers-cp1251.csv", None),
+        ("vehicles", "vehicles-cp1251.csv", Some("vehicles-map.json")),
+    ] {
+        let file = fx.join(file);
+        let mut args = vec!["--json", "import", s(&store), kind, s(&file)];
+        let map = map.map(|m| fx.join(m));
+        if let Some(map) = &map {
+            args.extend(["--map", s(map)]);
+        }
+        let out = pitstop(&args);
+        assert!(out.status.code() == Some(3), "{kind}: {}", stderr(&out));
+    }
+    // Imported customers are not new: no welcome bonus.
+    let balance = exec(
+        &store,
+        "points.balance",
+        json!({"customer": {"external_id": "C001"}}),
+    );
+    assert_eq!(balance["total"], "0");
+
+    let visits = fx.join("visits.csv");
+    let out = pitstop(&["--json", "import", s(&store), "visits", s(&visits)]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let summary = json_out(&out);
+    assert_eq!(
+        (summary["encoding"].as_str(), summary["separator"].as_str()),
+        (Some("utf-8"), Some(";"))
+    );
+    let counts = |s: &Value| {
+        [
+            "rows",
+            "visits",
+            "added",
+            "unchanged",
+            "rejected",
+            "rejected_visits",
+        ]
+        .map(|k| s[k].as_u64().unwrap())
+    };
+    assert_eq!(counts(&summary), [11, 8, 3, 0, 7, 5], "{summary}");
+    assert_eq!(
+        read(&fx.join("visits.errors.csv")),
+        "row,code,reason\n\
+        5,not_found,order ЗН-1003: customer with external id C999 not found\n\
+        6,invalid_argument,\"order ЗН-1004: rejected with its row 7 (kind: \"\"штука\"\" is not labor/part/goods (работа/запчасть/товар))\"\n\
+        7,invalid_argument,\"kind: \"\"штука\"\" is not labor/part/goods (работа/запчасть/товар)\"\n\
+        8,invalid_argument,\"date: \"\"31.02.2024\"\" is not a date (DD.MM.YYYY or YYYY-MM-DD)\"\n\
+        9,invalid_argument,order_id: the source order id is empty\n\
+        10,invalid_argument,\"qty: \"\"много\"\" is not a number\"\n\
+        11,invalid_argument,\"order ЗН-1007: vehicle: vehicle 1 belongs to customer 1, not 2\"\n"
+    );
+    // The visit as recorded: decimal commas, the discount from price × qty − amount,
+    // the mileage reading, no points.
+    let visit = exec(&store, "visit.get", json!({"order_id": "ЗН-1001"}));
+    assert_eq!(
+        (
+            visit["date"].as_str(),
+            visit["mileage"].as_u64(),
+            visit["advisor"].as_str()
+        ),
+        (Some("2024-03-15"), Some(99500), Some("Кравцов Д."))
+    );
+    assert_eq!(visit["lines"][1]["qty"], "4.5");
+    assert_eq!(visit["lines"][1]["host_discount"], "400.50");
+    assert_eq!(
+        (
+            visit["totals"]["net"].as_str(),
+            visit["totals"]["accrual"].as_str()
+        ),
+        (Some("4804.50"), Some("0"))
+    );
+    let later = exec(&store, "visit.get", json!({"order_id": "ЗН-1008"}));
+    assert_eq!(later["lines"][0]["unit_price"], "650");
+    let car = exec(
+        &store,
+        "vehicle.get",
+        json!({"vehicle": {"vin": "XW8ZZZ61ZHG012345"}}),
+    );
+    // History readings join the car's readings; the current figure stays the most
+    // recent one (entered when the car was imported today).
+    let km: Vec<u64> = car["readings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["km"].as_u64().unwrap())
+        .collect();
+    assert_eq!(km, [99500, 101000, 98000]);
+    assert_eq!(car["vehicle"]["mileage_km"], 98000);
+    let card = exec(
+        &store,
+        "customer.get",
+        json!({"customer": {"external_id": "C001"}}),
+    );
+    assert_eq!(
+        (
+            card["customer"]["visits"].as_u64(),
+            card["customer"]["total_spend"].as_str()
+        ),
+        (Some(2), Some("5454.50"))
+    );
+    assert_eq!(card["balance"]["total"], "0", "history creates no points");
+
+    // Windows-1251, `,` separated, ISO dates, a mapping file for the odd column names.
+    let cp = fx.join("visits-cp1251.csv");
+    let map = fx.join("visits-map.json");
+    let out = pitstop(&[
+        "--json",
+        "import",
+        s(&store),
+        "visits",
+        s(&cp),
+        "--map",
+        s(&map),
+    ]);
+    let summary = json_out(&out);
+    assert_eq!(
+        (summary["encoding"].as_str(), summary["separator"].as_str()),
+        (Some("cp1251"), Some(","))
+    );
+    assert_eq!(counts(&summary), [3, 3, 1, 0, 2, 2], "{summary}");
+    assert_eq!(
+        read(&fx.join("visits-cp1251.errors.csv")),
+        "row,code,reason\n\
+        3,invalid_argument,\"order Р-2: vehicle: vehicle 2 belongs to customer 2, not 3\"\n\
+        4,invalid_argument,unit_price: empty (give a price or an amount)\n"
+    );
+    let wipers = exec(&store, "visit.get", json!({"order_id": "Р-1"}));
+    assert_eq!(
+        (
+            wipers["lines"][0]["kind"].as_str(),
+            wipers["totals"]["net"].as_str()
+        ),
+        (Some("goods"), Some("900.00"))
+    );
+
+    // The second run changes nothing.
+    let before = exec(&store, "store.stats", json!({}))["records"].clone();
+    let summary = json_out(&pitstop(&[
+        "--json",
+        "import",
+        s(&store),
+        "visits",
+        s(&visits),
+    ]));
+    assert_eq!(counts(&summary), [11, 8, 0, 3, 7, 5], "{summary}");
+    let summary = json_out(&pitstop(&[
+        "--json",
+        "import",
+        s(&store),
+        "visits",
+        s(&cp),
+        "--map",
+        s(&map),
+    ]));
+    assert_eq!(
+        (summary["added"].as_u64(), summary["unchanged"].as_u64()),
+        (Some(0), Some(1))
+    );
+    assert_eq!(exec(&store, "store.stats", json!({}))["records"], before);
+    assert!(pitstop(&["check", s(&store)]).status.success());
+
+    // Human output: aligned key/value lines, the errors file named on stderr.
+    let out = pitstop(&["import", s(&store), "visits", s(&visits)]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        stdout(&out).contains("rejected_visits  5"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(stderr(&out).contains("7 row(s) rejected; see"));
+}
+
+#[test]
+fn export_round_trip_customers_and_streams_of_visits_and_ledger() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = new_store(dir.path());
+    let fx = fixtures(dir.path());
+    for file in ["customers.csv", "customers-cp1251.csv"] {
+        pitstop(&["import", s(&store), "customers", s(&fx.join(file))]);
+    }
+    exec(
+        &store,
+        "customer.update",
+        json!({"customer": {"external_id": "C001"}, "notes": "клиент с 2015 года; любит, когда звонят",
+               "add_tags": ["vip", "такси"], "source": "Сайт"}),
+    );
+    exec(
+        &store,
+        "card.issue",
+        json!({"customer": {"external_id": "C002"}, "number": "2000000000022"}),
+    );
+    pitstop(&[
+        "import",
+        s(&store),
+        "vehicles",
+        s(&fx.join("vehicles-cp1251.csv")),
+        "--map",
+        s(&fx.join("vehicles-map.json")),
+    ]);
+    pitstop(&["import", s(&store), "visits", s(&fx.join("visits.csv"))]);
+
+    let file = dir.path().join("customers-export.csv");
+    let out = pitstop(&[
+        "--json",
+        "export",
+        s(&store),
+        "customers",
+        "--format",
+        "csv",
+        "-o",
+        s(&file),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(json_out(&out)["exported"], 3);
+
+    let other = dir.path().join("other");
+    assert!(pitstop(&["init", s(&other)]).status.success());
+    let out = pitstop(&["--json", "import", s(&other), "customers", s(&file)]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(json_out(&out)["added"], 3);
+    let list = |store: &Path| -> Vec<Value> {
+        exec(store, "customer.list", json!({}))["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                let fields = [
+                    "external_id",
+                    "full_name",
+                    "phone",
+                    "email",
+                    "birthday",
+                    "gender",
+                    "kind",
+                    "source",
+                    "card",
+                    "tags",
+                    "notes",
+                    "status",
+                ];
+                Value::Object(
+                    fields
+                        .iter()
+                        .map(|f| (f.to_string(), c[*f].clone()))
+                        .collect(),
+                )
+            })
+            .collect()
+    };
+    let original = list(&store);
+    assert_eq!(original.len(), 3);
+    assert_eq!(list(&other), original);
+    assert_eq!(original[0]["tags"], json!(["vip", "такси"]));
+
+    // Visits, one CSV row per line, and the same as a JSON array streamed to stdout.
+    let out = pitstop(&["export", s(&store), "visits", "--format", "csv"]);
+    assert!(out.status.success());
+    let text = stdout(&out);
+    let mut lines = text.lines();
+    assert!(lines.next().unwrap().starts_with("order_id,date,customer,"));
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(rows.len(), 4, "{text}");
+    assert!(
+        rows[1].starts_with("ЗН-1001,2024-03-15,C001,1,XW8ZZZ61ZHG012345,A123BC77,99500,,Кравцов Д.,1,OIL-5W30,\"Масло 5W-30, л\",goods,,4.5,890,400.50,3604.50,"),
+        "{}",
+        rows[1]
+    );
+    let out = pitstop(&["export", s(&store), "visits", "--format", "json"]);
+    let visits: Value = json_out(&out);
+    assert_eq!(visits.as_array().unwrap().len(), 3);
+    assert_eq!(visits[0]["order_id"], "ЗН-1001");
+
+    // The ledger: nothing from history; a checkout adds entries.
+    let out = pitstop(&["export", s(&store), "ledger", "--format", "json"]);
+    assert_eq!(json_out(&out), json!([]));
+    exec(
+        &store,
+        "checkout.commit",
+        json!({"customer": {"external_id": "C001"}, "order_id": "T-1",
+               "lines": [{"sku": "L", "name": "Работа", "kind": "labor", "qty": "1", "unit_price": "5000"}]}),
+    );
+    let out = pitstop(&["export", s(&store), "ledger"]);
+    let text = stdout(&out);
+    assert!(
+        text.starts_with("customer_id,customer,seq,date,kind,amount,"),
+        "{text}"
+    );
+    assert!(
+        text.lines().nth(1).unwrap().starts_with("1,C001,1,"),
+        "{text}"
+    );
+    let out = pitstop(&["export", s(&store), "ledger", "--format", "xml"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn demo_runs_small_and_deterministic() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |name: &str| -> Value {
+        let store = dir.path().join(name);
+        let out = pitstop(&[
+            "--json",
+            "demo",
+            s(&store),
+            "--customers",
+            "150",
+            "--years",
+            "1",
+            "--plugins",
+            s(&dir.path().join("no-plugins")),
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        json_out(&out)
+    };
+    let first = run("a");
+    assert_eq!(first["check"]["problems"], 0);
+    assert!(
+        first["history"]["visits"].as_u64().unwrap() > 100,
+        "{first}"
+    );
+    assert!(first["opening_balances"].as_u64().unwrap() > 0);
+    assert!(first["today"]["checkouts"].as_u64().unwrap() >= 5);
+    assert_eq!(first["plugins"], json!([]));
+    assert!(
+        first["plugins_note"]
+            .as_str()
+            .unwrap()
+            .contains("make plugins")
+    );
+    assert!(first["first_receipt"]["visit"].is_u64());
+    assert!(first["customer"]["customer"]["visits"].as_u64().unwrap() >= 2);
+    // Imported history made tiers, and reports see it.
+    let tiers = first["tiers"].as_object().unwrap();
+    assert!(tiers.len() >= 2, "{tiers:?}");
+    let months = first["activity"]["rows"].as_array().unwrap();
+    assert!(months.len() >= 12);
+    // Deterministic: the same seed gives the same shop.
+    let second = run("b");
+    for key in ["history", "today", "tiers", "activity", "points"] {
+        let (a, b) = (&first[key], &second[key]);
+        if key == "history" {
+            assert_eq!(a["visits"], b["visits"]);
+        } else {
+            assert_eq!(a, b, "{key}");
+        }
+    }
+    // The store is an ordinary store: the other commands work on it.
+    let store = dir.path().join("a");
+    let phone = first["customer"]["customer"]["phone"].as_str().unwrap();
+    let out = pitstop(&["customer", s(&store), phone]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("Last visits"));
+    assert!(pitstop(&["check", s(&store)]).status.success());
+    // A directory that is not a store is never removed.
+    let precious = dir.path().join("precious");
+    std::fs::create_dir_all(&precious).unwrap();
+    std::fs::write(precious.join("thesis.txt"), "x").unwrap();
+    let out = pitstop(&["demo", s(&precious), "--customers", "10", "--years", "1"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(precious.join("thesis.txt").exists());
+}

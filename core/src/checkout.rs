@@ -167,7 +167,7 @@ enum Redeem {
     Points(Decimal),
 }
 
-fn check_lines(lines: &[LineInput]) -> Result<()> {
+pub(crate) fn check_lines(lines: &[LineInput]) -> Result<()> {
     if lines.is_empty() {
         return Err(Error::invalid("lines", "the basket is empty"));
     }

@@ -391,6 +391,10 @@ pub struct RegisterArgs {
     /// Issue a generated card when no number is given.
     #[serde(default)]
     pub issue_card: bool,
+    /// Migrated from another system: no welcome bonus and no registration plugins
+    /// (the customer is not new; their balance comes as an opening balance).
+    #[serde(default)]
+    pub import: bool,
 }
 
 fn clean_tags(tags: &[String]) -> Result<Vec<String>> {

@@ -219,7 +219,7 @@ pub struct Hold {
 fn account_key(customer: u64) -> Vec<u8> {
     KeyBuilder::new(tag::ACCOUNT).u64(customer).build()
 }
-fn entry_key(customer: u64, seq: u64) -> Vec<u8> {
+pub(crate) fn entry_key(customer: u64, seq: u64) -> Vec<u8> {
     KeyBuilder::new(tag::ENTRY).u64(customer).u64(seq).build()
 }
 fn hold_key(hold: u64) -> Vec<u8> {

@@ -24,6 +24,7 @@ mod context;
 mod customer;
 mod engine;
 mod error;
+mod history;
 mod jobs;
 mod ledger;
 mod normalize;

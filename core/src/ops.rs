@@ -134,6 +134,40 @@ pub static OPS: &[OpSpec] = &[
         |e, _, a| e.read_op(a, |r, ctx, args: ListVisitsArgs| list_visits(r, ctx, &args))
     ),
     op!(
+        "visit.import",
+        true,
+        crate::history::ImportArgs,
+        "record historical visits from another system (no points, no plugins; re-run safe)",
+        |e, op, a| e.write_op(op, a, crate::history::import)
+    ),
+    op!(
+        "visit.export",
+        false,
+        crate::history::PageArgs,
+        "every visit in id order, paged",
+        |e, _, a| e.read_op(a, |r, _, args: crate::history::PageArgs| {
+            crate::history::visits(r, &args)
+        })
+    ),
+    op!(
+        "customer.list",
+        false,
+        crate::history::PageArgs,
+        "every customer in id order, paged",
+        |e, _, a| e.read_op(a, |r, _, args: crate::history::PageArgs| {
+            crate::history::customers(r, &args)
+        })
+    ),
+    op!(
+        "ledger.export",
+        false,
+        crate::history::LedgerPageArgs,
+        "every ledger entry by customer and sequence, paged",
+        |e, _, a| e.read_op(a, |r, _, args: crate::history::LedgerPageArgs| {
+            crate::history::ledger_page(r, &args)
+        })
+    ),
+    op!(
         "program.get",
         false,
         ProgramGetArgs,
@@ -425,9 +459,22 @@ fn register(
     args: customer::RegisterArgs,
 ) -> Result<Registered> {
     let program = ctx.program()?;
+    // A customer migrated from another system is not new to the shop: no welcome
+    // bonus, no registration plugins (their balance comes as an opening balance).
+    let imported = args.import;
     let mut customer = customer::register(txn, ctx, args)?;
     let mut book = Book::load(txn, customer.id)?;
     let mut welcome = Decimal::ZERO;
+    if imported {
+        let balance = points::balance_of(&book, program.points.value);
+        return Ok(Registered {
+            customer,
+            welcome_bonus: welcome,
+            balance,
+            messages: Vec::new(),
+            plugins: Vec::new(),
+        });
+    }
     if let Some(bonus) = &program.welcome_bonus {
         let expires_on = match bonus.expiry_days {
             Some(days) => Some(ctx.today + Duration::days(i64::from(days))),

@@ -435,3 +435,27 @@ pub fn mileage(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: MileageArgs) -> Result<M
 pub fn save(txn: &mut WriteTxn<'_>, vehicle: &Vehicle) -> Result<()> {
     txn.put(vehicle_key(vehicle.id), vehicle)
 }
+
+/// Record a historical odometer reading (history import): readings of the past may
+/// arrive in any order, so a lower figure than the latest is no error; the vehicle's
+/// current mileage moves only for a reading at least as recent as the one it shows.
+/// `seq` orders readings of the same instant (the caller allocates it).
+pub fn insert_reading(
+    txn: &mut WriteTxn<'_>,
+    vehicle: &mut Vehicle,
+    reading: MileageReading,
+    seq: u64,
+) -> Result<()> {
+    if reading.km > MILEAGE_KM_MAX {
+        return Err(Error::invalid(
+            "mileage",
+            format!("must be at most {MILEAGE_KM_MAX} km"),
+        ));
+    }
+    txn.put(mileage_key(vehicle.id, reading.at, seq), &reading)?;
+    if vehicle.mileage_date.is_none_or(|d| d <= reading.date) {
+        vehicle.mileage_km = Some(reading.km);
+        vehicle.mileage_date = Some(reading.date);
+    }
+    Ok(())
+}

@@ -405,3 +405,69 @@ pub fn latest<R: Reader>(reader: &R, customer: u64, limit: usize) -> Result<Vec<
         .map(|(_, summary)| load(reader, summary.visit))
         .collect()
 }
+
+/// Write a new visit and its indexes without reading what was there. For history
+/// import: the caller has checked that the order id is new and keeps the per-day
+/// record ([`add_day`]) itself, once per customer instead of once per visit.
+pub fn insert_new(txn: &mut WriteTxn<'_>, visit: &Visit) -> Result<()> {
+    debug_assert!(visit.refunds.is_empty(), "a new visit has no refunds");
+    let net = visit.net_kept();
+    let counted = !visit.fully_refunded();
+    txn.put(visit_key(visit.id), visit)?;
+    txn.put(order_key(&visit.order_id), &visit.id)?;
+    txn.put(
+        KeyBuilder::new(tag::VISIT_BY_DATE)
+            .date(visit.date)
+            .u64(visit.id)
+            .build(),
+        &DatedVisit {
+            customer: visit.customer,
+            net,
+            counted,
+            points: visit.totals.points,
+            accrual: visit.totals.accrual,
+        },
+    )?;
+    txn.put(
+        summary_key(visit.customer, visit.date, visit.id),
+        &VisitSummary {
+            visit: visit.id,
+            net,
+            counted,
+            vehicle: visit.vehicle,
+        },
+    )
+}
+
+/// Add one visit's spend to a per-day record held in memory (history import).
+/// Days older than the record keeps are left to the window scan, as in [`save`].
+pub fn add_day(record: &mut VisitDays, date: NaiveDate, net: Decimal) {
+    if record.complete_from.is_some_and(|from| date < from) {
+        return;
+    }
+    let day = date.num_days_from_ce();
+    let position = record.days.partition_point(|(d, _, _)| *d < day);
+    if record.days.get(position).is_none_or(|(d, _, _)| *d != day) {
+        record.days.insert(position, (day, Decimal::ZERO, 0));
+    }
+    let entry = &mut record.days[position];
+    entry.1 += net;
+    entry.2 = entry.2.saturating_add(1);
+}
+
+/// Visits in id order after `after`, at most `limit` (export).
+pub fn page<R: Reader>(reader: &R, after: Option<u64>, limit: usize) -> Result<Vec<Visit>> {
+    let start = match after {
+        Some(id) => match id.checked_add(1) {
+            Some(next) => visit_key(next),
+            None => return Ok(Vec::new()),
+        },
+        None => vec![tag::VISIT],
+    };
+    let end = crate::store::keys::prefix_end(&[tag::VISIT]);
+    Ok(reader
+        .scan_range::<Visit>(&start, &end, limit, false)?
+        .into_iter()
+        .map(|(_, v)| v)
+        .collect())
+}

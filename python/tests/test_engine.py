@@ -269,6 +269,12 @@ def _args(engine: pitstop.Engine, customer: int, tmp: Path) -> Dict[str, Callabl
         "checkout.commit": lambda: {"customer": {"id": customer}, "lines": lines, "order_id": "Z-1"},
         "visit.get": lambda: {"order_id": "Z-1"},
         "visit.list": lambda: {"customer": {"id": customer}},
+        "visit.import": lambda: {
+            "visits": [{"order_id": "H-1", "customer": {"id": customer}, "date": date(2024, 5, 1), "lines": lines}]
+        },
+        "visit.export": lambda: {"limit": 10},
+        "customer.list": lambda: {"limit": 10},
+        "ledger.export": lambda: {"after": {"customer": customer, "seq": 1}},
         "checkout.refund": lambda: {"order_id": "Z-1", "lines": [{"line": 1, "qty": Decimal("0.5")}]},
         "points.balance": lambda: {"customer": {"id": customer}},
         "points.statement": lambda: {"customer": {"id": customer}},
