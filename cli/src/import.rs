@@ -560,22 +560,22 @@ fn visit_fields(
     visit: &mut Map<String, Value>,
 ) -> Result<(), Rejected> {
     let invalid = |message: String| reject(line, "invalid_argument", message);
-    if !visit.contains_key("customer") {
-        if let Some(customer) = fields.get("customer") {
-            visit.insert("customer".into(), json!({ "external_id": customer }));
-        }
+    if !visit.contains_key("customer")
+        && let Some(customer) = fields.get("customer")
+    {
+        visit.insert("customer".into(), json!({ "external_id": customer }));
     }
-    if !visit.contains_key("date") {
-        if let Some(text) = fields.get("date") {
-            // "21.10.2024 14:35:00" as 1C writes it: the day is what matters.
-            let day = text.split_whitespace().next().unwrap_or("");
-            let date = parse_date(day).ok_or_else(|| {
-                invalid(format!(
-                    "date: {text:?} is not a date (DD.MM.YYYY or YYYY-MM-DD)"
-                ))
-            })?;
-            visit.insert("date".into(), json!(date));
-        }
+    if !visit.contains_key("date")
+        && let Some(text) = fields.get("date")
+    {
+        // "21.10.2024 14:35:00" as 1C writes it: the day is what matters.
+        let day = text.split_whitespace().next().unwrap_or("");
+        let date = parse_date(day).ok_or_else(|| {
+            invalid(format!(
+                "date: {text:?} is not a date (DD.MM.YYYY or YYYY-MM-DD)"
+            ))
+        })?;
+        visit.insert("date".into(), json!(date));
     }
     if !visit.contains_key("vehicle") {
         if let Some(vin) = fields.get("vin") {
@@ -584,18 +584,18 @@ fn visit_fields(
             visit.insert("vehicle".into(), json!({ "plate": plate }));
         }
     }
-    if !visit.contains_key("mileage") {
-        if let Some(text) = fields.get("mileage") {
-            let km = parse_whole(text)
-                .ok_or_else(|| invalid(format!("mileage: {text:?} is not a whole number")))?;
-            visit.insert("mileage".into(), json!(km));
-        }
+    if !visit.contains_key("mileage")
+        && let Some(text) = fields.get("mileage")
+    {
+        let km = parse_whole(text)
+            .ok_or_else(|| invalid(format!("mileage: {text:?} is not a whole number")))?;
+        visit.insert("mileage".into(), json!(km));
     }
     for key in ["branch", "advisor"] {
-        if !visit.contains_key(key) {
-            if let Some(value) = fields.get(key) {
-                visit.insert(key.into(), json!(value));
-            }
+        if !visit.contains_key(key)
+            && let Some(value) = fields.get(key)
+        {
+            visit.insert(key.into(), json!(value));
         }
     }
     Ok(())
@@ -845,12 +845,11 @@ fn import_vehicle(
     };
     // Already there for this owner: unchanged. For another owner, vehicle.add reports it.
     for key in ["vin", "plate"] {
-        if let Some(value) = fields.get(key) {
-            if let Ok(view) = engine.execute("vehicle.get", json!({ "vehicle": { key: value } })) {
-                if view["vehicle"]["customer"] == owner_summary["id"] {
-                    return Ok(Applied::Unchanged);
-                }
-            }
+        if let Some(value) = fields.get(key)
+            && let Ok(view) = engine.execute("vehicle.get", json!({ "vehicle": { key: value } }))
+            && view["vehicle"]["customer"] == owner_summary["id"]
+        {
+            return Ok(Applied::Unchanged);
         }
     }
     let mut args = Map::new();

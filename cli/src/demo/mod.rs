@@ -139,7 +139,7 @@ fn rub(x: f64) -> String {
     let text = whole.abs().to_string();
     let mut out = String::new();
     for (i, c) in text.chars().enumerate() {
-        if i > 0 && (text.len() - i) % 3 == 0 {
+        if i > 0 && (text.len() - i).is_multiple_of(3) {
             out.push(' ');
         }
         out.push(c);
