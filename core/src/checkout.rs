@@ -156,7 +156,13 @@ fn check_exclusive(program: &Program, customer: &Customer, lines: &[LineInput]) 
         if let Some(rule) = needed {
             let tier_name = program
                 .tier(&rule.min_tier)
-                .map(|t| if t.name.is_empty() { t.code.clone() } else { t.name.clone() })
+                .map(|t| {
+                    if t.name.is_empty() {
+                        t.code.clone()
+                    } else {
+                        t.name.clone()
+                    }
+                })
                 .unwrap_or_else(|| rule.min_tier.clone());
             refused.push((index, sku.to_string(), rule.min_tier.clone(), tier_name));
         }
@@ -206,6 +212,9 @@ pub struct Receipt {
     pub tier_before: Option<String>,
     /// Tier after the visit.
     pub tier_after: Option<String>,
+    /// Referral points this visit paid (signup rewards, cashback to referrers).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub referral: Vec<crate::referral::Grant>,
 }
 
 struct Request {
@@ -949,6 +958,7 @@ pub fn commit(
     tier::schedule_review(txn, program, customer.id, ctx.today)?;
     visit.tier_after = tier_after.clone();
     visit::save(txn, &visit)?;
+    let referral = crate::referral::on_commit(txn, ctx, &customer, &visit, &mut book)?;
     let account = book.save(txn)?;
     Ok(Receipt {
         visit: visit_id,
@@ -959,6 +969,7 @@ pub fn commit(
         pending: account.pending,
         tier_before,
         tier_after,
+        referral,
     })
 }
 
@@ -1011,6 +1022,9 @@ pub struct RefundResult {
     pub tier_before: Option<String>,
     /// Tier after.
     pub tier_after: Option<String>,
+    /// Referral points the refund took back (or could not, when already spent).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub referral: Vec<crate::referral::Reversal>,
 }
 
 /// Share of `value` for refunding `qty` of `total_qty`, the last refund taking the rest.
@@ -1223,6 +1237,7 @@ pub fn refund(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: &RefundArgs) -> Result<Re
     customer::save(txn, &customer)?;
     visit::save(txn, &visit)?;
     let (tier_before, tier_after) = tier::reevaluate(txn, program, &mut customer, ctx.today)?;
+    let referral = crate::referral::on_refund(txn, ctx, &visit, &mut book)?;
     let account = book.save(txn)?;
     Ok(RefundResult {
         visit: visit_id,
@@ -1232,6 +1247,7 @@ pub fn refund(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: &RefundArgs) -> Result<Re
         available: account.available(),
         tier_before,
         tier_after,
+        referral,
     })
 }
 

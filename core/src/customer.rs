@@ -391,6 +391,9 @@ pub struct RegisterArgs {
     /// Issue a generated card when no number is given.
     #[serde(default)]
     pub issue_card: bool,
+    /// Referral code of the customer who brought this one (see `referral.code`).
+    #[serde(default)]
+    pub referral_code: Option<String>,
 }
 
 fn clean_tags(tags: &[String]) -> Result<Vec<String>> {

@@ -31,6 +31,7 @@ mod ops;
 mod plugin;
 mod points;
 mod program;
+mod referral;
 mod report;
 mod store;
 mod tier;

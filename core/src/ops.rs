@@ -298,6 +298,22 @@ pub static OPS: &[OpSpec] = &[
         |e, _, a| e.read_op(a, |r, ctx, _: NoArgs| crate::report::points(r, ctx))
     ),
     op!(
+        "referral.code",
+        true,
+        crate::referral::CodeArgs,
+        "a customer's referral code (created on first request)",
+        |e, op, a| e.write_op(op, a, crate::referral::code)
+    ),
+    op!(
+        "report.referrals",
+        false,
+        crate::referral::ReportArgs,
+        "who brought whom: signup rewards, cashback, revenue of the referees",
+        |e, _, a| e.read_op(a, |r, ctx, args: crate::referral::ReportArgs| {
+            crate::referral::report(r, ctx, &args)
+        })
+    ),
+    op!(
         "store.backup",
         false,
         BackupArgs,
@@ -416,6 +432,9 @@ pub struct Registered {
     pub messages: Vec<checkout::Message>,
     /// What each registration plugin did.
     pub plugins: Vec<plugin::PluginOutcome>,
+    /// The referrer the customer was linked to by `referral_code`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub referral: Option<crate::referral::Linked>,
 }
 
 fn register(
@@ -425,7 +444,11 @@ fn register(
     args: customer::RegisterArgs,
 ) -> Result<Registered> {
     let program = ctx.program()?;
+    let referral_code = args.referral_code.clone();
     let mut customer = customer::register(txn, ctx, args)?;
+    let referral = referral_code
+        .map(|code| crate::referral::link(txn, ctx, &customer, &code))
+        .transpose()?;
     let mut book = Book::load(txn, customer.id)?;
     let mut welcome = Decimal::ZERO;
     if let Some(bonus) = &program.welcome_bonus {
@@ -459,6 +482,7 @@ fn register(
         balance,
         messages: effects.messages,
         plugins: effects.outcomes,
+        referral,
     })
 }
 

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Shop, labor};
+use common::{Shop, dec, labor, part};
 use pitstop_core::{ErrorCode, Program};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
@@ -125,5 +125,369 @@ fn exclusive_rules_are_validated() {
         json!({ "program": program }),
         ErrorCode::InvalidProgram,
     );
-    assert_eq!(err.details["problems"].as_array().unwrap().len(), 3, "{}", err.details);
+    assert_eq!(
+        err.details["problems"].as_array().unwrap().len(),
+        3,
+        "{}",
+        err.details
+    );
+}
+
+// ---------------------------------------------------------------- referral
+
+/// Simple arithmetic: 10% accrual, no pending, referral 500/300 from a bill of 3000,
+/// cashback 5% and 2% for 90 days after registration, at most 200 a visit and 300 in
+/// total per referee.
+fn referral_program() -> Value {
+    json!({
+        "name": "referral", "timezone": "Europe/Moscow",
+        "accrual": { "rate_percent": "10" },
+        "redemption": { "cap_percent": "100" },
+        "expiry_months": 12, "pending_days": 0,
+        "referral": {
+            "min_first_visit": "3000", "referrer_points": "500", "referee_points": "300",
+            "cashback": { "levels": ["5", "2"], "per_visit_max": "200", "total_max": "300",
+                          "period_days": 90 }
+        }
+    })
+}
+
+fn code_of(shop: &Shop, id: u64) -> String {
+    shop.ok("referral.code", json!({ "customer": { "id": id } }))["code"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+fn points(shop: &Shop, id: u64) -> Decimal {
+    dec(&shop.balance_at(id, "2025-06-30T10:00:00Z")["total"])
+}
+
+fn referral_row(shop: &Shop, referee: u64) -> Value {
+    let report = shop.ok("report.referrals", json!({ "limit": 1000 }));
+    report["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|row| row["referee"] == referee)
+        .cloned()
+        .unwrap_or_else(|| panic!("no row for {referee}: {report}"))
+}
+
+#[test]
+fn referral_code_is_stable_short_and_unambiguous() {
+    let shop = Shop::with_program("ref-code", referral_program());
+    let a = shop.customer("Рефереров Андрей", "+79160002001");
+    let first = shop.ok("referral.code", json!({ "customer": { "id": a } }));
+    assert_eq!(first["created"], true);
+    let code = first["code"].as_str().unwrap().to_string();
+    assert_eq!(code.len(), 7);
+    assert!(
+        code.chars()
+            .all(|c| c.is_ascii_alphanumeric() && !"ILO01".contains(c)),
+        "{code}"
+    );
+    assert!(code.chars().next().unwrap().is_ascii_alphabetic());
+    let again = shop.ok(
+        "referral.code",
+        json!({ "customer": { "phone": "+79160002001" } }),
+    );
+    assert_eq!(again["code"], code.as_str());
+    assert_eq!(again["created"], false);
+    let b = shop.customer("Второй Борис", "+79160002002");
+    assert_ne!(code_of(&shop, b), code, "codes are unique");
+    // Typed in lower case with a dash, the code still links.
+    let typed = format!("{}-{}", &code[..3], &code[3..]).to_lowercase();
+    let reply = shop.ok(
+        "customer.register",
+        json!({ "full_name": "Новиков Никита", "phone": "+79160002003", "referral_code": typed,
+                "at": "2025-02-01T10:00:00Z" }),
+    );
+    assert_eq!(reply["referral"]["referrer"], a);
+    shop.err(
+        "customer.register",
+        json!({ "full_name": "Опечаткин", "phone": "+79160002004", "referral_code": "ZZZZZZZ" }),
+        ErrorCode::NotFound,
+    );
+    // Nothing was written by the failed registration.
+    shop.err(
+        "customer.get",
+        json!({ "customer": { "phone": "+79160002004" } }),
+        ErrorCode::NotFound,
+    );
+}
+
+#[test]
+fn two_sided_reward_on_the_first_visit_reaching_the_minimum_and_its_refund() {
+    let shop = Shop::with_program("ref-signup", referral_program());
+    let a = shop.customer("Рефереров Андрей", "+79160003001");
+    let code = code_of(&shop, a);
+    let b = register(
+        &shop,
+        json!({ "full_name": "Приведённый Борис", "phone": "+79160003002", "referral_code": code,
+                "at": "2025-03-01T10:00:00Z" }),
+    );
+    // A small first visit: no signup reward yet, but 5% cashback to A (100 of 2000).
+    let receipt = commit(
+        &shop,
+        b,
+        "R-1",
+        json!([labor("2000")]),
+        "2025-03-02T10:00:00Z",
+    );
+    assert_eq!(
+        receipt["referral"].as_array().unwrap().len(),
+        1,
+        "{receipt}"
+    );
+    assert_eq!(points(&shop, a), Decimal::from(100));
+    assert_eq!(referral_row(&shop, b)["signup"], "waiting");
+    // The visit that reaches 3000: 500 to A, 300 to B, cashback capped at 200 a visit
+    // and at 300 per referee in total (100 already paid).
+    commit(
+        &shop,
+        b,
+        "R-2",
+        json!([labor("6000")]),
+        "2025-03-05T10:00:00Z",
+    );
+    assert_eq!(points(&shop, a), Decimal::from(100 + 500 + 200));
+    assert_eq!(points(&shop, b), Decimal::from(200 + 600 + 300));
+    let row = referral_row(&shop, b);
+    assert_eq!(row["signup"], "rewarded");
+    assert_eq!(row["rewarded_referrer"], "500");
+    assert_eq!(row["rewarded_referee"], "300");
+    assert_eq!(row["cashback"], json!(["300"]));
+    assert_eq!(row["referee_revenue"], "8000.00");
+    // A spends most of the points before the refund.
+    shop.ok(
+        "points.adjust",
+        json!({ "customer": { "id": a }, "points": "-700", "reason": "списание", "operator": "admin",
+                "at": "2025-03-06T10:00:00Z" }),
+    );
+    // The qualifying visit is refunded: the signup rewards and its cashback are
+    // reversed; what A already spent is recorded as not taken back.
+    let refund = shop.ok(
+        "checkout.refund",
+        json!({ "order_id": "R-2", "at": "2025-03-07T10:00:00Z" }),
+    );
+    let reversals = refund["referral"].as_array().unwrap();
+    assert_eq!(reversals.len(), 3, "{refund}");
+    let to_a: Decimal = reversals
+        .iter()
+        .filter(|r| r["customer"] == a)
+        .map(|r| dec(&r["points"]))
+        .sum();
+    assert_eq!(to_a, Decimal::from(700));
+    let missed: Decimal = reversals.iter().map(|r| dec(&r["not_taken_back"])).sum();
+    assert_eq!(missed, Decimal::from(600), "A had 100 left of 800");
+    assert_eq!(points(&shop, a), Decimal::ZERO);
+    assert_eq!(points(&shop, b), Decimal::from(200));
+    let row = referral_row(&shop, b);
+    assert_eq!(row["signup"], "reversed");
+    assert_eq!(row["rewarded_referrer"], "0");
+    assert_eq!(row["cashback"], json!(["100"]));
+    assert_eq!(row["not_taken_back"], "600");
+    // A reversed signup is not paid again by the next big visit; cashback goes on.
+    let receipt = commit(
+        &shop,
+        b,
+        "R-3",
+        json!([labor("4000")]),
+        "2025-03-10T10:00:00Z",
+    );
+    let grants = receipt["referral"].as_array().unwrap();
+    assert_eq!(grants.len(), 1, "{receipt}");
+    assert_eq!(grants[0]["role"], "cashback1");
+    assert_eq!(grants[0]["points"], "200");
+    assert_eq!(referral_row(&shop, b)["signup"], "reversed");
+    let report = shop.ok("report.points", json!({}));
+    assert_eq!(
+        dec(&report["outstanding"]),
+        points(&shop, a) + points(&shop, b)
+    );
+    shop.assert_sound();
+}
+
+#[test]
+fn referral_fraud_cases_pay_nothing() {
+    let shop = Shop::with_program("ref-fraud", referral_program());
+    let a = shop.customer("Хитров Антон", "+79160004001");
+    let code = code_of(&shop, a);
+    // Self-referral with the referrer's own email is refused at registration (the
+    // phone and email indexes already make a second record with them impossible).
+    shop.ok(
+        "customer.update",
+        json!({ "customer": { "id": a }, "email": "hitrov@mail.ru" }),
+    );
+    shop.err(
+        "customer.register",
+        json!({ "full_name": "Хитров Антон", "email": "HITROV@mail.ru", "referral_code": code }),
+        ErrorCode::AlreadyExists,
+    );
+    // An existing customer cannot be linked afterwards.
+    let existing = shop.customer("Старый Клиент", "+79160004002");
+    shop.err(
+        "customer.update",
+        json!({ "customer": { "id": existing }, "referral_code": code }),
+        ErrorCode::InvalidArgument,
+    );
+    // Self-referral by car: the referee brings the referrer's car.
+    let b = register(
+        &shop,
+        json!({ "full_name": "Подставной Борис", "phone": "+79160004003", "referral_code": code,
+                "at": "2025-03-01T10:00:00Z" }),
+    );
+    shop.ok(
+        "vehicle.add",
+        json!({ "customer": { "id": a }, "vin": "XTA21900000000001", "plate": "А001АА77", "make": "Lada", "model": "Vesta",
+                "at": "2025-02-01T10:00:00Z" }),
+    );
+    shop.ok(
+        "vehicle.add",
+        json!({ "customer": { "id": b }, "vin": "XTA21900000000001", "plate": "А001АА77", "make": "Lada", "model": "Vesta",
+                "transfer": true, "at": "2025-03-01T11:00:00Z" }),
+    );
+    let receipt = shop.ok(
+        "checkout.commit",
+        json!({ "customer": { "id": b }, "vehicle": { "plate": "А001АА77" }, "order_id": "F-1",
+                "lines": [labor("5000")], "at": "2025-03-02T10:00:00Z" }),
+    );
+    assert!(receipt.get("referral").is_none(), "{receipt}");
+    assert_eq!(points(&shop, a), Decimal::ZERO);
+    let row = referral_row(&shop, b);
+    assert_eq!(row["signup"], "refused");
+    assert_eq!(row["signup_note"], "referrer_vehicle");
+    // A blocked referrer cannot refer; a blacklisted one is not paid at the visit.
+    let c = shop.customer("Блокированный Кирилл", "+79160004004");
+    let c_code = code_of(&shop, c);
+    let d = register(
+        &shop,
+        json!({ "full_name": "Дмитриев Дмитрий", "phone": "+79160004005", "referral_code": c_code,
+                "at": "2025-03-01T10:00:00Z" }),
+    );
+    shop.ok(
+        "customer.update",
+        json!({ "customer": { "id": c }, "status": "blocked" }),
+    );
+    shop.err(
+        "customer.register",
+        json!({ "full_name": "Ещё Один", "phone": "+79160004006", "referral_code": c_code }),
+        ErrorCode::Blocked,
+    );
+    shop.ok(
+        "customer.update",
+        json!({ "customer": { "id": c }, "status": "active", "blacklisted": true }),
+    );
+    let receipt = commit(
+        &shop,
+        d,
+        "F-2",
+        json!([labor("5000")]),
+        "2025-03-03T10:00:00Z",
+    );
+    assert!(receipt.get("referral").is_none(), "{receipt}");
+    assert_eq!(points(&shop, c), Decimal::ZERO);
+    assert_eq!(referral_row(&shop, d)["signup_note"], "referrer_blocked");
+    shop.assert_sound();
+}
+
+#[test]
+fn two_level_cashback_within_its_limits_and_period() {
+    let shop = Shop::with_program("ref-levels", referral_program());
+    let a = shop.customer("Верхний Аркадий", "+79160005001");
+    let b = register(
+        &shop,
+        json!({ "full_name": "Средний Борис", "phone": "+79160005002",
+                "referral_code": code_of(&shop, a), "at": "2025-01-05T10:00:00Z" }),
+    );
+    let c = register(
+        &shop,
+        json!({ "full_name": "Нижний Константин", "phone": "+79160005003",
+                "referral_code": code_of(&shop, b), "at": "2025-01-10T10:00:00Z" }),
+    );
+    // 1000 paid by C: 5% = 50 to B, 2% = 20 to A (no signup: below 3000).
+    let receipt = commit(
+        &shop,
+        c,
+        "L-1",
+        json!([labor("1000")]),
+        "2025-01-11T10:00:00Z",
+    );
+    let grants = receipt["referral"].as_array().unwrap();
+    assert_eq!(grants.len(), 2, "{receipt}");
+    assert_eq!(
+        (grants[0]["customer"].as_u64(), &grants[0]["points"]),
+        (Some(b), &json!("50"))
+    );
+    assert_eq!(
+        (grants[1]["customer"].as_u64(), &grants[1]["points"]),
+        (Some(a), &json!("20"))
+    );
+    // 2000 paid partly with points (points do not earn cashback); the money part is
+    // 2000 - 100 = 1900 → B 95 (under 200 a visit), A 38. Signup is not reached: the
+    // bill is below 3000.
+    let receipt = shop.ok(
+        "checkout.commit",
+        json!({ "customer": { "id": c }, "order_id": "L-2", "lines": [labor("2000")],
+                "redeem": "100", "at": "2025-01-12T10:00:00Z" }),
+    );
+    assert_eq!(receipt["referral"][0]["points"], "95");
+    assert_eq!(receipt["referral"][1]["points"], "38");
+    // 9000 paid: B would get 450 → 200 per visit; A 180 → 180, then total cap 300:
+    // B has 145, so 155 more; A has 58, so 180 fits (238).
+    let receipt = commit(
+        &shop,
+        c,
+        "L-3",
+        json!([part("2000"), labor("7000")]),
+        "2025-01-13T10:00:00Z",
+    );
+    let grants = receipt["referral"].as_array().unwrap();
+    let b_cash = grants
+        .iter()
+        .find(|g| g["customer"] == b && g["role"] == "cashback1")
+        .unwrap();
+    assert_eq!(b_cash["points"], "155");
+    let a_cash = grants.iter().find(|g| g["customer"] == a).unwrap();
+    assert_eq!(a_cash["role"], "cashback2");
+    assert_eq!(a_cash["points"], "180");
+    // Signup rewards for C's first 3000+ visit: 500 to B, 300 to C.
+    assert!(
+        grants
+            .iter()
+            .any(|g| g["customer"] == b && g["role"] == "referrer" && g["points"] == "500")
+    );
+    // Refund a third of the money of L-3 (the part line): cashback reverses by share.
+    let refund = shop.ok(
+        "checkout.refund",
+        json!({ "order_id": "L-3", "lines": [{ "line": 0 }], "at": "2025-01-14T10:00:00Z" }),
+    );
+    let reversals = refund["referral"].as_array().unwrap();
+    let b_back = reversals
+        .iter()
+        .find(|r| r["customer"] == b && r["role"] == "cashback1")
+        .unwrap();
+    // 155 × 7000/9000 = 120.55 → 120 kept, 35 reversed.
+    assert_eq!(b_back["points"], "35");
+    assert!(
+        !reversals.iter().any(|r| r["role"] == "referrer"),
+        "7000 kept is still above the minimum: {refund}"
+    );
+    // After 90 days from C's registration there is no cashback.
+    let receipt = commit(
+        &shop,
+        c,
+        "L-4",
+        json!([labor("1000")]),
+        "2025-04-10T10:00:00Z",
+    );
+    assert!(receipt.get("referral").is_none(), "{receipt}");
+    let row = referral_row(&shop, c);
+    assert_eq!(row["referrer"], b);
+    assert_eq!(row["cashback"], json!(["265", "198"]));
+    let only_b = shop.ok("report.referrals", json!({ "referrer": { "id": b } }));
+    assert_eq!(only_b["rows"].as_array().unwrap().len(), 1);
+    assert_eq!(only_b["referees"], 1);
+    shop.assert_sound();
 }

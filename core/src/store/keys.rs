@@ -9,7 +9,7 @@
 //! | 00  | name                                  | meta (format version, seq, id counters, current programme) |
 //! | c   | customer id                           | Customer                       |
 //! | k   | card number                           | Card                           |
-//! | u   | index kind, normalised value          | customer id (unique indexes)   |
+//! | u   | index kind, normalised value          | customer id (unique indexes: p phone, e email, x external id, r referral code) |
 //! | n   | folded name word, 00, customer id     | () (name prefix search)        |
 //! | v   | vehicle id                            | Vehicle                        |
 //! | w   | customer id, vehicle id               | () (a customer's vehicles)     |
@@ -35,6 +35,9 @@
 //! | q   | module sha256 (32 bytes), chunk u32   | module bytes (192 KiB chunks, shared by plugins with the same module) |
 //! | G   | customer id                           | VisitDays (spend and visits per day, for tiers) |
 //! | Z   | local date, visit id                  | DatedVisit (reports over periods) |
+//! | f   | customer id                           | Referral (own code, referrer, signup rewards, cashback) |
+//! | F   | referrer id, referee id               | () (who brought whom) |
+//! | x   | visit id                              | VisitGrants (referral points a visit paid, for refunds) |
 
 use chrono::{Datelike, NaiveDate};
 
@@ -105,6 +108,12 @@ pub mod tag {
     pub const VISIT_DAYS: u8 = b'G';
     /// Visits of the whole shop by date.
     pub const VISIT_BY_DATE: u8 = b'Z';
+    /// Referral record of a customer.
+    pub const REFERRAL: u8 = b'f';
+    /// Referrer → referee links.
+    pub const REFERRAL_LINK: u8 = b'F';
+    /// Referral grants of a visit.
+    pub const REFERRAL_VISIT: u8 = b'x';
 }
 
 /// Unique index kinds under [`tag::UNIQUE`].
@@ -115,6 +124,8 @@ pub mod unique {
     pub const EMAIL: u8 = b'e';
     /// Host's external id.
     pub const EXTERNAL_ID: u8 = b'x';
+    /// Referral code (value: the code's owner).
+    pub const REFERRAL_CODE: u8 = b'r';
 }
 
 /// Builds a key component by component.
