@@ -45,6 +45,8 @@ pub enum CustomerStatus {
     Active,
     /// Excluded from loyalty operations.
     Blocked,
+    /// Personal data erased on request (`customer.erase`): only anonymous figures remain.
+    Erased,
 }
 
 /// Marketing channels with separate consent.

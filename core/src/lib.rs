@@ -18,6 +18,7 @@
 //! # drop(engine); std::fs::remove_dir_all(&dir).unwrap();
 //! ```
 
+mod campaign;
 mod check;
 mod checkout;
 mod context;
@@ -33,6 +34,7 @@ mod points;
 mod program;
 mod referral;
 mod report;
+mod segment;
 mod store;
 mod tier;
 mod vehicle;

@@ -314,6 +314,52 @@ pub static OPS: &[OpSpec] = &[
         })
     ),
     op!(
+        "segment.save",
+        true,
+        crate::segment::SaveArgs,
+        "save (or replace) a named filter over customer, car and history fields",
+        |e, op, a| e.write_op(op, a, crate::segment::save)
+    ),
+    op!(
+        "segment.list",
+        false,
+        NoArgs,
+        "saved segments with their filters",
+        |e, _, a| e.read_op(a, |r, _, _: NoArgs| crate::segment::list(r))
+    ),
+    op!(
+        "segment.preview",
+        false,
+        crate::segment::PreviewArgs,
+        "customers a filter or a saved segment matches, paged",
+        |e, _, a| e.read_op(a, |r, ctx, args: crate::segment::PreviewArgs| {
+            crate::segment::preview(r, ctx, &args)
+        })
+    ),
+    op!(
+        "campaign.create",
+        true,
+        crate::campaign::CreateArgs,
+        "create a campaign: period, channel, budget, audience, offer",
+        |e, op, a| e.write_op(op, a, crate::campaign::create)
+    ),
+    op!(
+        "campaign.notify",
+        true,
+        crate::campaign::NotifyArgs,
+        "record who was told (once each, consent and blacklist respected); grant the offer's points",
+        |e, op, a| e.write_op(op, a, crate::campaign::notify)
+    ),
+    op!(
+        "campaign.report",
+        false,
+        crate::campaign::ReportArgs,
+        "notified, came, conversion, revenue, cost per customer brought, points spent",
+        |e, _, a| e.read_op(a, |r, ctx, args: crate::campaign::ReportArgs| {
+            crate::campaign::report(r, ctx, &args)
+        })
+    ),
+    op!(
         "store.backup",
         false,
         BackupArgs,

@@ -491,3 +491,381 @@ fn two_level_cashback_within_its_limits_and_period() {
     assert_eq!(only_b["referees"], 1);
     shop.assert_sound();
 }
+
+// ---------------------------------------------------------------- segments and campaigns
+
+fn simple() -> Value {
+    common::simple_program()
+}
+
+fn ids(items: &Value) -> Vec<u64> {
+    items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_u64().unwrap())
+        .collect()
+}
+
+fn preview(shop: &Shop, filter: Value) -> Vec<u64> {
+    let page = shop.ok(
+        "segment.preview",
+        json!({ "filter": filter, "at": "2025-06-01T10:00:00Z" }),
+    );
+    ids(&page["items"])
+}
+
+#[test]
+fn segment_filters_over_customer_car_and_history() {
+    let shop = Shop::with_program("segments", simple());
+    let reg = |name: &str, phone: &str, extra: Value| {
+        let mut args = json!({ "full_name": name, "phone": phone, "consents": { "sms": true },
+                               "at": "2024-01-01T10:00:00Z" });
+        for (k, v) in extra.as_object().unwrap() {
+            args[k] = v.clone();
+        }
+        register(&shop, args)
+    };
+    let taxi = reg(
+        "Таксист Тимур",
+        "+79160006001",
+        json!({ "tags": ["Такси"] }),
+    );
+    let lapsed = reg("Пропавший Павел", "+79160006002", json!({}));
+    let black = reg("Чёрный Чингиз", "+79160006003", json!({}));
+    let silent = reg(
+        "Молчун Михаил",
+        "+79160006004",
+        json!({ "consents": { "sms": false } }),
+    );
+    shop.ok(
+        "customer.update",
+        json!({ "customer": { "id": black }, "blacklisted": true, "blacklist_reason": "жалобы" }),
+    );
+    for (id, vin, make, year) in [
+        (taxi, "TMBJJ7NE0A0000001", "Skoda", 2010),
+        (lapsed, "KNAB0000000000002", "Kia", 2022),
+        (black, "TMBJJ7NE0A0000003", "Skoda", 2012),
+        (silent, "TMBJJ7NE0A0000004", "SKODA", 2020),
+    ] {
+        shop.ok(
+            "vehicle.add",
+            json!({ "customer": { "id": id }, "vin": vin, "make": make, "model": "X", "year": year,
+                    "at": "2024-01-01T11:00:00Z" }),
+        );
+    }
+    commit(
+        &shop,
+        lapsed,
+        "S-1",
+        json!([labor("3000")]),
+        "2024-02-01T10:00:00Z",
+    );
+    commit(
+        &shop,
+        taxi,
+        "S-2",
+        json!([labor("4000")]),
+        "2025-04-01T10:00:00Z",
+    );
+    commit(
+        &shop,
+        taxi,
+        "S-3",
+        json!([labor("6000")]),
+        "2025-05-01T10:00:00Z",
+    );
+    commit(
+        &shop,
+        silent,
+        "S-4",
+        json!([labor("1000")]),
+        "2025-05-02T10:00:00Z",
+    );
+    // Blacklisted customers never match, even with no condition at all.
+    assert_eq!(preview(&shop, json!({})), vec![taxi, lapsed, silent]);
+    assert_eq!(
+        preview(&shop, json!({ "makes": ["skoda"] })),
+        vec![taxi, silent]
+    );
+    assert_eq!(preview(&shop, json!({ "car_age_min": 10 })), vec![taxi]);
+    assert_eq!(
+        preview(&shop, json!({ "car_age_max": 5 })),
+        vec![lapsed, silent]
+    );
+    assert_eq!(preview(&shop, json!({ "tags": ["ТАКСИ"] })), vec![taxi]);
+    assert_eq!(
+        preview(&shop, json!({ "last_visit_before": "2024-12-31" })),
+        vec![lapsed]
+    );
+    assert_eq!(
+        preview(&shop, json!({ "last_visit_after": "2025-05-02" })),
+        vec![silent]
+    );
+    assert_eq!(
+        preview(&shop, json!({ "window_days": 90, "spend_min": "5000" })),
+        vec![taxi]
+    );
+    assert_eq!(
+        preview(
+            &shop,
+            json!({ "window_days": 90, "visits_min": 1, "visits_max": 1 })
+        ),
+        vec![silent]
+    );
+    assert_eq!(
+        preview(&shop, json!({ "spend_max": "3000", "visits_min": 1 })),
+        vec![lapsed, silent]
+    );
+    assert_eq!(
+        preview(&shop, json!({ "consent": "sms", "makes": ["Skoda"] })),
+        vec![taxi]
+    );
+    shop.ok(
+        "segment.save",
+        json!({ "name": "Шкоды", "filter": { "makes": ["Skoda"] } }),
+    );
+    let saved = shop.ok(
+        "segment.save",
+        json!({ "name": "Шкоды", "filter": { "makes": ["Skoda"], "consent": "sms" } }),
+    );
+    assert_eq!(saved["created"], false);
+    assert_eq!(
+        shop.ok("segment.list", json!({})).as_array().unwrap().len(),
+        1
+    );
+    let page = shop.ok("segment.preview", json!({ "name": "Шкоды", "limit": 1 }));
+    assert_eq!(ids(&page["items"]), vec![taxi]);
+    // Paging over everybody: one at a time.
+    let first = shop.ok("segment.preview", json!({ "filter": {}, "limit": 1 }));
+    let next = first["next"].as_u64().unwrap();
+    let second = shop.ok(
+        "segment.preview",
+        json!({ "filter": {}, "limit": 1, "after": next }),
+    );
+    assert_eq!(ids(&second["items"]), vec![lapsed]);
+    shop.err(
+        "segment.preview",
+        json!({ "name": "нет такого" }),
+        ErrorCode::NotFound,
+    );
+    shop.err(
+        "segment.preview",
+        json!({ "filter": {}, "name": "Шкоды" }),
+        ErrorCode::InvalidArgument,
+    );
+    shop.err(
+        "segment.save",
+        json!({ "name": "x", "filter": { "make": ["Kia"] } }),
+        ErrorCode::InvalidArgument,
+    );
+}
+
+#[test]
+fn campaign_notifies_once_with_consent_and_attributes_visits_in_its_window() {
+    let shop = Shop::with_program("campaign", simple());
+    let reg = |name: &str, phone: &str, consent: bool| {
+        register(
+            &shop,
+            json!({ "full_name": name, "phone": phone, "consents": { "sms": consent },
+                    "at": "2025-01-01T10:00:00Z" }),
+        )
+    };
+    let a = reg("Анна", "+79160007001", true);
+    let b = reg("Борис", "+79160007002", true);
+    let c = reg("Вера", "+79160007003", false);
+    let d = reg("Глеб", "+79160007004", true);
+    shop.ok(
+        "customer.update",
+        json!({ "customer": { "id": d }, "blacklisted": true }),
+    );
+    let campaign = shop.ok(
+        "campaign.create",
+        json!({ "name": "Шиномонтаж весной", "period": { "from": "2025-04-01", "to": "2025-04-30" },
+                "channel": "sms", "budget": "10000",
+                "customers": [{ "id": a }, { "phone": "+79160007002" }, { "id": c }, { "id": d }],
+                "offer": { "text": "Скидка на шиномонтаж", "points": "100", "discount_code": "TYRES25" },
+                "at": "2025-03-25T10:00:00Z" }),
+    );
+    let id = campaign["id"].as_u64().unwrap();
+    shop.err(
+        "campaign.create",
+        json!({ "name": "Шиномонтаж весной", "period": { "from": "2025-04-01", "to": "2025-04-30" },
+                "channel": "sms", "offer": { "text": "x" } }),
+        ErrorCode::AlreadyExists,
+    );
+    // A visit before the notification does not count.
+    commit(
+        &shop,
+        a,
+        "C-0",
+        json!([labor("7000")]),
+        "2025-04-01T06:00:00Z",
+    );
+    let told = shop.ok(
+        "campaign.notify",
+        json!({ "campaign": id, "at": "2025-04-01T07:00:00Z" }),
+    );
+    assert_eq!(told["notified"], json!([a, b]));
+    let skipped: Vec<(u64, &str)> = told["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["customer"].as_u64().unwrap(),
+                s["reason"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(skipped, vec![(c, "no_consent"), (d, "blacklisted")]);
+    // Told once: a second call tells nobody and grants nothing.
+    let again = shop.ok(
+        "campaign.notify",
+        json!({ "campaign": id, "customers": [{ "id": a }], "at": "2025-04-02T07:00:00Z" }),
+    );
+    assert_eq!(again["notified"], json!([]));
+    assert_eq!(again["skipped"][0]["reason"], "already_notified");
+    // The offer's points were granted once to each and burn after the period.
+    let balance = shop.balance_at(b, "2025-04-02T10:00:00Z");
+    assert_eq!(balance["available"], "100");
+    assert_eq!(balance["next_expiries"][0]["date"], "2025-04-30");
+    // Inside the window: counts. After the window: does not. Refunded: does not.
+    commit(
+        &shop,
+        a,
+        "C-1",
+        json!([labor("5000"), part("1000")]),
+        "2025-04-10T10:00:00Z",
+    );
+    commit(
+        &shop,
+        b,
+        "C-2",
+        json!([labor("3000")]),
+        "2025-04-20T10:00:00Z",
+    );
+    shop.ok(
+        "checkout.refund",
+        json!({ "order_id": "C-2", "at": "2025-04-21T10:00:00Z" }),
+    );
+    commit(
+        &shop,
+        b,
+        "C-3",
+        json!([labor("8000")]),
+        "2025-05-01T10:00:00Z",
+    );
+    let report = shop.ok("campaign.report", json!({ "campaign": id }));
+    assert_eq!(report["notified"], 2);
+    assert_eq!(report["came"], 1);
+    assert_eq!(report["conversion"], "50.0");
+    assert_eq!(report["visits"], 1);
+    assert_eq!(report["revenue"], "6000.00");
+    assert_eq!(report["budget"], "10000.00");
+    assert_eq!(report["cost_per_customer"], "10000.00");
+    assert_eq!(report["points_spent"], "200");
+    // A partial refund lowers the revenue.
+    shop.ok(
+        "checkout.refund",
+        json!({ "order_id": "C-1", "lines": [{ "line": 1 }], "at": "2025-04-11T10:00:00Z" }),
+    );
+    let report = shop.ok("campaign.report", json!({ "campaign": id }));
+    assert_eq!(report["revenue"], "5000.00");
+    // A later campaign that told A takes A's visits after its notification.
+    let second = shop.ok(
+        "campaign.create",
+        json!({ "name": "Кондиционер", "period": { "from": "2025-04-15", "to": "2025-04-25" },
+                "channel": "sms", "budget": "3000", "offer": { "text": "Заправка кондиционера" },
+                "at": "2025-04-14T10:00:00Z" }),
+    )["id"]
+        .as_u64()
+        .unwrap();
+    shop.ok(
+        "campaign.notify",
+        json!({ "campaign": second, "customers": [{ "id": a }], "at": "2025-04-15T10:00:00Z" }),
+    );
+    commit(
+        &shop,
+        a,
+        "C-4",
+        json!([labor("2000")]),
+        "2025-04-20T10:00:00Z",
+    );
+    commit(
+        &shop,
+        a,
+        "C-5",
+        json!([labor("1500")]),
+        "2025-04-28T10:00:00Z",
+    );
+    let first_report = shop.ok("campaign.report", json!({ "campaign": id }));
+    assert_eq!(
+        first_report["visits"], 2,
+        "C-1 and C-5 (after the second's window)"
+    );
+    assert_eq!(first_report["revenue"], "6500.00");
+    let second_report = shop.ok("campaign.report", json!({ "campaign": second }));
+    assert_eq!(second_report["visits"], 1);
+    assert_eq!(second_report["revenue"], "2000.00");
+    assert_eq!(second_report["cost_per_customer"], "3000.00");
+    // A finished campaign notifies nobody.
+    shop.err(
+        "campaign.notify",
+        json!({ "campaign": second, "customers": [{ "id": b }], "at": "2025-05-01T10:00:00Z" }),
+        ErrorCode::InvalidArgument,
+    );
+    shop.assert_sound();
+}
+
+#[test]
+fn campaign_notifies_a_segment_page_by_page() {
+    let shop = Shop::with_program("campaign-segment", simple());
+    let mut all = Vec::new();
+    for n in 0..5 {
+        all.push(register(
+            &shop,
+            json!({ "full_name": format!("Клиент {n}"), "phone": format!("+7916000800{n}"),
+                    "consents": { "email": n != 2 }, "email": format!("c{n}@mail.ru"),
+                    "at": "2025-01-01T10:00:00Z" }),
+        ));
+    }
+    shop.ok("segment.save", json!({ "name": "все", "filter": {} }));
+    let id = shop.ok(
+        "campaign.create",
+        json!({ "name": "Письмо", "period": { "from": "2025-02-01", "to": "2025-02-28" },
+                "channel": "email", "segment": "все", "offer": { "text": "Новости" },
+                "at": "2025-02-01T08:00:00Z" }),
+    )["id"]
+        .as_u64()
+        .unwrap();
+    let mut told = Vec::new();
+    let mut after: Option<u64> = None;
+    let mut calls = 0;
+    loop {
+        let mut args = json!({ "campaign": id, "limit": 2, "at": "2025-02-01T09:00:00Z" });
+        if let Some(after) = after {
+            args["after"] = json!(after);
+        }
+        let reply = shop.ok("campaign.notify", args);
+        told.extend(
+            reply["notified"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_u64().unwrap()),
+        );
+        calls += 1;
+        match reply["next"].as_u64() {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+        assert!(calls < 10);
+    }
+    let expected: Vec<u64> = all.iter().copied().filter(|c| *c != all[2]).collect();
+    assert_eq!(told, expected, "no consent for email: the third is skipped");
+    assert_eq!(
+        shop.ok("campaign.report", json!({ "campaign": id }))["notified"],
+        4
+    );
+}

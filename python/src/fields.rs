@@ -44,6 +44,7 @@ pub fn kind(parent: Option<&str>, name: &str) -> Kind {
         | "start_after_total_spend" | "total" | "total_spend" | "unit_price"
         | "welcome_bonus"
         // Growth: referral, campaigns, segments.
+        | "budget" | "conversion" | "cost_per_customer" | "points_spent" | "spend_max" | "spend_min"
         | "cashback" | "levels" | "min_first_visit" | "not_taken_back" | "per_visit_max"
         | "referee_points" | "referee_revenue" | "referrer_points" | "reversed"
         | "rewarded_referee" | "rewarded_referrer" | "taken" | "total_max" => Kind::Decimal,
@@ -51,10 +52,10 @@ pub fn kind(parent: Option<&str>, name: &str) -> Kind {
         "accrual_expires_on" | "birthday" | "complete_from" | "created" | "date" | "due_on"
         | "expires_on" | "first_visit" | "from" | "last_visit" | "mileage_date"
         | "pending_until" | "registered_on" | "tier_since" | "to" | "today"
-        | "linked_on" => Kind::Date,
+        | "linked_on" | "last_visit_before" | "last_visit_after" => Kind::Date,
         "added_at" | "at" | "blocked_at" | "created_at" | "expires_at" | "installed_at"
         | "issued_at" | "registered_at" | "resolved_at" | "updated_at"
-        | "linked_at" => Kind::Instant,
+        | "linked_at" | "saved_at" => Kind::Instant,
         _ => Kind::Text,
     }
 }

@@ -38,6 +38,11 @@
 //! | f   | customer id                           | Referral (own code, referrer, signup rewards, cashback) |
 //! | F   | referrer id, referee id               | () (who brought whom) |
 //! | x   | visit id                              | VisitGrants (referral points a visit paid, for refunds) |
+//! | s   | segment name                          | Segment (JSON document)        |
+//! | C   | campaign id                           | Campaign                       |
+//! | L   | campaign name                         | campaign id (unique)           |
+//! | N   | campaign id, customer id              | Notification (who was told)    |
+//! | M   | customer id, campaign id              | Notification (campaigns that told a customer) |
 
 use chrono::{Datelike, NaiveDate};
 
@@ -114,6 +119,16 @@ pub mod tag {
     pub const REFERRAL_LINK: u8 = b'F';
     /// Referral grants of a visit.
     pub const REFERRAL_VISIT: u8 = b'x';
+    /// Saved segments by name.
+    pub const SEGMENT: u8 = b's';
+    /// Campaigns.
+    pub const CAMPAIGN: u8 = b'C';
+    /// Campaign names.
+    pub const CAMPAIGN_NAME: u8 = b'L';
+    /// Notifications by campaign.
+    pub const CAMPAIGN_NOTIFIED: u8 = b'N';
+    /// Notifications by customer.
+    pub const CUSTOMER_CAMPAIGN: u8 = b'M';
 }
 
 /// Unique index kinds under [`tag::UNIQUE`].
