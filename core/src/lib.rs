@@ -29,6 +29,7 @@ mod jobs;
 mod ledger;
 mod normalize;
 mod ops;
+mod personal_data;
 mod plugin;
 mod points;
 mod program;

@@ -82,6 +82,22 @@ pub static OPS: &[OpSpec] = &[
         |e, op, a| e.write_op(op, a, customer::update)
     ),
     op!(
+        "customer.export",
+        false,
+        crate::personal_data::ExportArgs,
+        "everything known about one customer (profile, consent history, cards, vehicles, visits, ledger, referral, campaigns)",
+        |e, _, a| e.read_op(a, |r, ctx, args: crate::personal_data::ExportArgs| {
+            crate::personal_data::export(r, ctx, &args)
+        })
+    ),
+    op!(
+        "customer.erase",
+        true,
+        crate::personal_data::EraseArgs,
+        "erase a customer's personal data; anonymous figures stay and balance",
+        |e, op, a| e.write_op(op, a, crate::personal_data::erase)
+    ),
+    op!(
         "card.issue",
         true,
         customer::IssueCardArgs,

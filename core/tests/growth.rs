@@ -869,3 +869,188 @@ fn campaign_notifies_a_segment_page_by_page() {
         4
     );
 }
+
+// ---------------------------------------------------------------- personal data
+
+#[test]
+fn export_returns_everything_and_consents_keep_their_history() {
+    let shop = Shop::with_program("export", referral_program());
+    let a = shop.customer("Пригласивший Павел", "+79160009001");
+    let code = code_of(&shop, a);
+    let reply = shop.ok(
+        "customer.register",
+        json!({ "full_name": "Экспортова Эльвира", "phone": "+79160009002", "email": "elv@mail.ru",
+                "birthday": "1990-02-03", "consents": { "sms": true, "email": true },
+                "consent_source": "анкета №12", "referral_code": code, "card": "5000000001",
+                "at": "2025-01-10T10:00:00Z" }),
+    );
+    let id = reply["customer"]["id"].as_u64().unwrap();
+    shop.ok(
+        "customer.update",
+        json!({ "customer": { "id": id }, "consents": { "sms": false, "email": true },
+                "consent_source": "звонок", "at": "2025-02-01T10:00:00Z" }),
+    );
+    shop.ok(
+        "card.block",
+        json!({ "card": "5000000001", "reason": "утеряна", "reissue": true, "new_number": "5000000002" }),
+    );
+    shop.ok(
+        "vehicle.add",
+        json!({ "customer": { "id": id }, "vin": "WVWZZZ1KZ8W000001", "plate": "В123ВВ77",
+                "make": "VW", "model": "Golf", "year": 2008, "at": "2025-01-10T11:00:00Z" }),
+    );
+    commit(
+        &shop,
+        id,
+        "E-1",
+        json!([labor("4000")]),
+        "2025-02-05T10:00:00Z",
+    );
+    let campaign = shop.ok(
+        "campaign.create",
+        json!({ "name": "Письмо", "period": { "from": "2025-02-01", "to": "2025-02-28" },
+                "channel": "email", "customers": [{ "id": id }], "offer": { "text": "Привет" },
+                "at": "2025-02-06T10:00:00Z" }),
+    )["id"]
+        .as_u64()
+        .unwrap();
+    shop.ok(
+        "campaign.notify",
+        json!({ "campaign": campaign, "at": "2025-02-06T10:00:00Z" }),
+    );
+    let export = shop.ok(
+        "customer.export",
+        json!({ "customer": { "card": "5000000002" } }),
+    );
+    assert_eq!(export["customer"]["email"], "elv@mail.ru");
+    let history = export["consent_history"].as_array().unwrap();
+    assert_eq!(history.len(), 3, "{history:?}");
+    assert_eq!(history[0]["source"], "анкета №12");
+    assert_eq!(history[2]["channel"], "sms");
+    assert_eq!(history[2]["granted"], false);
+    assert_eq!(history[2]["source"], "звонок");
+    assert_eq!(history[2]["at"], "2025-02-01T10:00:00Z");
+    let cards: Vec<&str> = export["cards"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["number"].as_str().unwrap())
+        .collect();
+    assert_eq!(cards, vec!["5000000001", "5000000002"]);
+    assert_eq!(export["vehicles"][0]["vin"], "WVWZZZ1KZ8W000001");
+    assert_eq!(export["visits"][0]["order_id"], "E-1");
+    assert!(
+        export["entries"].as_array().unwrap().len() >= 2,
+        "signup reward and accrual"
+    );
+    assert_eq!(export["referral"]["referrer"], a);
+    assert_eq!(export["campaigns"][0]["campaign"], campaign);
+    let referrer = shop.ok("customer.export", json!({ "customer": { "id": a } }));
+    assert_eq!(referrer["referees"], json!([id]));
+    assert_eq!(referrer["referral"]["code"], code.as_str());
+}
+
+#[test]
+fn erase_removes_personal_fields_frees_identifiers_and_keeps_totals() {
+    let shop = Shop::with_program("erase", referral_program());
+    let keep = shop.customer("Остающийся Олег", "+79160010001");
+    let code = code_of(&shop, keep);
+    let id = register(
+        &shop,
+        json!({ "full_name": "Удаляемый Ульян Петрович", "phone": "+79160010002",
+                "email": "ul@mail.ru", "birthday": "1980-01-01", "external_id": "1C-900",
+                "tags": ["vip"], "notes": "любит кофе", "consents": { "sms": true },
+                "card": "6000000001", "at": "2025-01-10T10:00:00Z" }),
+    );
+    shop.ok(
+        "vehicle.add",
+        json!({ "customer": { "id": id }, "vin": "XW8ZZZ61ZHG000009", "plate": "Е555ЕЕ77",
+                "make": "Skoda", "model": "Rapid", "at": "2025-01-10T11:00:00Z" }),
+    );
+    commit(
+        &shop,
+        id,
+        "U-1",
+        json!([labor("5000")]),
+        "2025-02-01T10:00:00Z",
+    );
+    commit(
+        &shop,
+        keep,
+        "U-2",
+        json!([labor("3000")]),
+        "2025-02-02T10:00:00Z",
+    );
+    let referee = register(
+        &shop,
+        json!({ "full_name": "Друг Остающегося", "phone": "+79160010003", "referral_code": code,
+                "at": "2025-02-03T10:00:00Z" }),
+    );
+    commit(
+        &shop,
+        referee,
+        "U-3",
+        json!([labor("3000")]),
+        "2025-02-04T10:00:00Z",
+    );
+    let points_before = shop.ok("report.points", json!({}));
+    let activity_args = json!({ "from": "2025-01-01", "to": "2025-03-31" });
+    let activity_before = shop.ok("report.activity", activity_args.clone());
+    let erased = shop.ok(
+        "customer.erase",
+        json!({ "customer": { "phone": "+79160010002" }, "reason": "заявление №7 от 05.02.2025",
+                "at": "2025-02-05T10:00:00Z" }),
+    );
+    assert_eq!(erased["cards"], 1);
+    assert_eq!(erased["vehicles"], 1);
+    // Totals and the ledger still balance.
+    assert_eq!(shop.ok("report.points", json!({})), points_before);
+    assert_eq!(shop.ok("report.activity", activity_args), activity_before);
+    shop.assert_sound();
+    // Found by nothing; cannot check out.
+    for reference in [
+        json!({ "id": id }),
+        json!({ "phone": "+79160010002" }),
+        json!({ "email": "ul@mail.ru" }),
+        json!({ "external_id": "1C-900" }),
+        json!({ "card": "6000000001" }),
+        json!({ "plate": "Е555ЕЕ77" }),
+        json!({ "vin": "XW8ZZZ61ZHG000009" }),
+    ] {
+        shop.err(
+            "customer.get",
+            json!({ "customer": reference }),
+            ErrorCode::NotFound,
+        );
+    }
+    assert_eq!(
+        shop.ok("customer.find", json!({ "query": "Удаляемый" }))["items"],
+        json!([])
+    );
+    shop.err(
+        "checkout.commit",
+        json!({ "customer": { "id": id }, "order_id": "U-9", "lines": [labor("100")] }),
+        ErrorCode::NotFound,
+    );
+    shop.err(
+        "customer.erase",
+        json!({ "customer": { "id": id }, "reason": "ещё раз" }),
+        ErrorCode::NotFound,
+    );
+    // The identifiers are free for someone else.
+    let again = register(
+        &shop,
+        json!({ "full_name": "Новый Владелец", "phone": "+79160010002", "email": "ul@mail.ru",
+                "external_id": "1C-900", "card": "6000000001" }),
+    );
+    shop.ok(
+        "vehicle.add",
+        json!({ "customer": { "id": again }, "vin": "XW8ZZZ61ZHG000009", "plate": "Е555ЕЕ77",
+                "make": "Skoda", "model": "Rapid" }),
+    );
+    // Segments never pick the erased customer; the referral report still counts others.
+    let everybody = preview(&shop, json!({}));
+    assert!(!everybody.contains(&id), "{everybody:?}");
+    assert_eq!(referral_row(&shop, referee)["referrer"], keep);
+    shop.assert_sound();
+}

@@ -39,6 +39,9 @@
 //! | F   | referrer id, referee id               | () (who brought whom) |
 //! | x   | visit id                              | VisitGrants (referral points a visit paid, for refunds) |
 //! | s   | segment name                          | Segment (JSON document)        |
+//! | H   | customer id, sequence                 | ConsentEvent (consent history with source) |
+//! | K   | customer id, card number              | () (every card a customer was issued) |
+//! | E   | customer id                           | Erasure (when and why personal data were erased) |
 //! | C   | campaign id                           | Campaign                       |
 //! | L   | campaign name                         | campaign id (unique)           |
 //! | N   | campaign id, customer id              | Notification (who was told)    |
@@ -121,6 +124,12 @@ pub mod tag {
     pub const REFERRAL_VISIT: u8 = b'x';
     /// Saved segments by name.
     pub const SEGMENT: u8 = b's';
+    /// Consent history of a customer.
+    pub const CONSENT_HISTORY: u8 = b'H';
+    /// Cards of a customer.
+    pub const CUSTOMER_CARD: u8 = b'K';
+    /// Erasure records.
+    pub const ERASURE: u8 = b'E';
     /// Campaigns.
     pub const CAMPAIGN: u8 = b'C';
     /// Campaign names.
