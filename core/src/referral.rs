@@ -37,6 +37,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::collections::BTreeMap;
+use std::collections::btree_map::Entry as MapEntry;
 
 /// Letters and digits that cannot be mistaken for each other (no I, L, O, 0, 1).
 const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
@@ -481,14 +482,7 @@ pub fn on_commit(
         let target = if who == referee.id {
             &mut *book
         } else {
-            if !books.contains_key(&who) {
-                let mut other = Book::load(txn, who)?;
-                other.settle(ctx)?;
-                books.insert(who, other);
-            }
-            books
-                .get_mut(&who)
-                .ok_or_else(|| Error::internal("referral book vanished"))?
+            other_book(&mut books, txn, ctx, who)?
         };
         let lot = target.credit(
             ctx,
@@ -535,6 +529,23 @@ pub fn on_commit(
         },
     )?;
     Ok(grants)
+}
+
+/// The book of another customer than the visit's, loaded and settled once per call.
+fn other_book<'b>(
+    books: &'b mut BTreeMap<u64, Book>,
+    txn: &WriteTxn<'_>,
+    ctx: &Ctx,
+    who: u64,
+) -> Result<&'b mut Book> {
+    match books.entry(who) {
+        MapEntry::Occupied(entry) => Ok(entry.into_mut()),
+        MapEntry::Vacant(entry) => {
+            let mut book = Book::load(txn, who)?;
+            book.settle(ctx)?;
+            Ok(entry.insert(book))
+        }
+    }
 }
 
 fn role_name(role: Role) -> &'static str {
@@ -604,14 +615,7 @@ pub fn on_refund(
         let target = if grant.customer == visit.customer {
             &mut *book
         } else {
-            if !books.contains_key(&grant.customer) {
-                let mut other = Book::load(txn, grant.customer)?;
-                other.settle(ctx)?;
-                books.insert(grant.customer, other);
-            }
-            books
-                .get_mut(&grant.customer)
-                .ok_or_else(|| Error::internal("referral book vanished"))?
+            other_book(&mut books, txn, ctx, grant.customer)?
         };
         let taken = target.claw_back(ctx, reverse, Some(grant.lot), Some(visit.id))?;
         let missed = reverse - taken;
