@@ -128,6 +128,68 @@ pub struct Priced {
     /// What each checkout plugin did, in calling order (see `plugins/ABI.md`).
     #[serde(default)]
     pub plugins: Vec<PluginOutcome>,
+    /// The customer's tier grants priority service (book them first).
+    #[serde(default)]
+    pub priority_service: bool,
+}
+
+/// The tier benefit that makes `priority_service` true.
+pub const PRIORITY_SERVICE: &str = "priority_service";
+
+/// Refuse lines of the exclusive catalogue the customer's tier does not reach; every
+/// such line is named with the tier it needs.
+fn check_exclusive(program: &Program, customer: &Customer, lines: &[LineInput]) -> Result<()> {
+    if program.exclusive.is_empty() {
+        return Ok(());
+    }
+    let have = customer.tier.as_deref();
+    let mut refused = Vec::new();
+    for (index, line) in lines.iter().enumerate() {
+        let sku = line.sku.trim();
+        let category = line.category.as_deref().map(str::trim);
+        let needed = program
+            .exclusive
+            .iter()
+            .filter(|rule| rule.matches(sku, category))
+            .filter(|rule| !program.tier_reaches(have, &rule.min_tier))
+            .max_by_key(|rule| program.tier_rank(Some(&rule.min_tier)));
+        if let Some(rule) = needed {
+            let tier_name = program
+                .tier(&rule.min_tier)
+                .map(|t| {
+                    if t.name.is_empty() {
+                        t.code.clone()
+                    } else {
+                        t.name.clone()
+                    }
+                })
+                .unwrap_or_else(|| rule.min_tier.clone());
+            refused.push((index, sku.to_string(), rule.min_tier.clone(), tier_name));
+        }
+    }
+    let Some((index, sku, _, tier_name)) = refused.first() else {
+        return Ok(());
+    };
+    let more = if refused.len() > 1 {
+        format!(" (and {} more line(s))", refused.len() - 1)
+    } else {
+        String::new()
+    };
+    Err(Error::new(
+        ErrorCode::TierRequired,
+        format!(
+            "line {index} ({sku}) is sold from tier {tier_name} up; customer {} is at {}{more}",
+            customer.id,
+            have.unwrap_or("no tier")
+        ),
+    )
+    .with_details(json!({
+        "customer": customer.id,
+        "tier": have,
+        "lines": refused.iter().map(|(line, sku, code, name)| json!({
+            "line": line, "sku": sku, "min_tier": code, "min_tier_name": name,
+        })).collect::<Vec<_>>(),
+    })))
 }
 
 /// The receipt of a committed visit.
@@ -150,6 +212,9 @@ pub struct Receipt {
     pub tier_before: Option<String>,
     /// Tier after the visit.
     pub tier_after: Option<String>,
+    /// Referral points this visit paid (signup rewards, cashback to referrers).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub referral: Vec<crate::referral::Grant>,
 }
 
 struct Request {
@@ -410,6 +475,7 @@ fn price<R: Reader>(
 ) -> Result<(Priced, WindowStats)> {
     let program = ctx.program()?;
     let customer = &request.customer;
+    check_exclusive(program, customer, &request.lines)?;
     let agreement = agreement_code(reader, customer)?;
     let agreement_rules = agreement
         .as_deref()
@@ -612,6 +678,11 @@ fn price<R: Reader>(
             messages,
             program_version: program.version,
             plugins: plugin_effects.outcomes,
+            priority_service: customer
+                .tier
+                .as_deref()
+                .and_then(|code| program.tier(code))
+                .is_some_and(|t| t.benefits.iter().any(|b| b == PRIORITY_SERVICE)),
         },
         stats,
     ))
@@ -887,6 +958,7 @@ pub fn commit(
     tier::schedule_review(txn, program, customer.id, ctx.today)?;
     visit.tier_after = tier_after.clone();
     visit::save(txn, &visit)?;
+    let referral = crate::referral::on_commit(txn, ctx, &customer, &visit, &mut book)?;
     let account = book.save(txn)?;
     Ok(Receipt {
         visit: visit_id,
@@ -897,6 +969,7 @@ pub fn commit(
         pending: account.pending,
         tier_before,
         tier_after,
+        referral,
     })
 }
 
@@ -949,6 +1022,9 @@ pub struct RefundResult {
     pub tier_before: Option<String>,
     /// Tier after.
     pub tier_after: Option<String>,
+    /// Referral points the refund took back (or could not, when already spent).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub referral: Vec<crate::referral::Reversal>,
 }
 
 /// Share of `value` for refunding `qty` of `total_qty`, the last refund taking the rest.
@@ -1249,6 +1325,7 @@ pub fn refund(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: &RefundArgs) -> Result<Re
     customer::save(txn, &customer)?;
     visit::save(txn, &visit)?;
     let (tier_before, tier_after) = tier::reevaluate(txn, program, &mut customer, ctx.today)?;
+    let referral = crate::referral::on_refund(txn, ctx, &visit, &mut book)?;
     let account = book.save(txn)?;
     Ok(RefundResult {
         visit: visit_id,
@@ -1258,6 +1335,7 @@ pub fn refund(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: &RefundArgs) -> Result<Re
         available: account.available(),
         tier_before,
         tier_after,
+        referral,
     })
 }
 

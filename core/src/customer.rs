@@ -45,6 +45,8 @@ pub enum CustomerStatus {
     Active,
     /// Excluded from loyalty operations.
     Blocked,
+    /// Personal data erased on request (`customer.erase`): only anonymous figures remain.
+    Erased,
 }
 
 /// Marketing channels with separate consent.
@@ -72,6 +74,128 @@ pub struct Consent {
     pub granted: bool,
     /// When it was recorded.
     pub at: DateTime<Utc>,
+}
+
+/// One change of a consent, kept for ever (the record of what the customer agreed to).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConsentEvent {
+    /// The channel.
+    pub channel: Channel,
+    /// Granted or withdrawn.
+    pub granted: bool,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Where it came from (`pos`, `web form`, `paper form no. 12`, `erasure`).
+    pub source: Option<String>,
+}
+
+fn consent_event_key(customer: u64, seq: u64) -> Vec<u8> {
+    KeyBuilder::new(tag::CONSENT_HISTORY)
+        .u64(customer)
+        .u64(seq)
+        .build()
+}
+
+/// A customer's consent changes, oldest first (at most 10 000).
+pub fn consent_history<R: Reader>(reader: &R, customer: u64) -> Result<Vec<ConsentEvent>> {
+    let prefix = KeyBuilder::new(tag::CONSENT_HISTORY).u64(customer).build();
+    Ok(reader
+        .scan_prefix::<ConsentEvent>(&prefix, 10_000)?
+        .into_iter()
+        .map(|(_, e)| e)
+        .collect())
+}
+
+/// Record the consents that differ between `old` and `new` as dated events.
+pub fn record_consents(
+    txn: &mut WriteTxn<'_>,
+    customer: u64,
+    old: &[Consent],
+    new: &[Consent],
+    source: Option<&str>,
+) -> Result<()> {
+    let prefix = KeyBuilder::new(tag::CONSENT_HISTORY).u64(customer).build();
+    let end = keys::prefix_end(&prefix);
+    let last = txn.scan_raw(&prefix, &end, 1, true)?;
+    let mut seq = match last.first() {
+        Some((key, _)) => {
+            read_u64(key, 9).ok_or_else(|| Error::corrupted("consent key too short"))?
+        }
+        None => 0,
+    };
+    for consent in new {
+        let before = old.iter().find(|c| c.channel == consent.channel);
+        if before.is_some_and(|b| b.granted == consent.granted) {
+            continue;
+        }
+        seq += 1;
+        let event = ConsentEvent {
+            channel: consent.channel,
+            granted: consent.granted,
+            at: consent.at,
+            source: source.map(str::to_string),
+        };
+        txn.put(consent_event_key(customer, seq), &event)?;
+    }
+    Ok(())
+}
+
+/// Index key of a card a customer was ever issued.
+pub fn customer_card_key(customer: u64, number: &str) -> Vec<u8> {
+    KeyBuilder::new(tag::CUSTOMER_CARD)
+        .u64(customer)
+        .str(number)
+        .build()
+}
+
+/// Every card a customer was issued (current and blocked), by number.
+pub fn cards_of<R: Reader>(reader: &R, customer: u64) -> Result<Vec<Card>> {
+    let prefix = KeyBuilder::new(tag::CUSTOMER_CARD).u64(customer).build();
+    let mut out = Vec::new();
+    for key in reader.scan_keys(&prefix, 1000)? {
+        let number = std::str::from_utf8(key.get(9..).unwrap_or_default())
+            .map_err(|_| Error::corrupted("card index key is not UTF-8"))?;
+        if let Some(card) = reader.get::<Card>(&card_key(number))? {
+            out.push(card);
+        }
+    }
+    Ok(out)
+}
+
+/// Remove a card and its index entry (erasure frees the number).
+pub fn forget_card(txn: &mut WriteTxn<'_>, customer: u64, number: &str) {
+    txn.delete(card_key(number));
+    txn.delete(customer_card_key(customer, number));
+}
+
+/// Clear the personal fields of a customer (erasure) and free their indexes.
+pub fn erase_fields(txn: &mut WriteTxn<'_>, ctx: &Ctx, old: &Customer) -> Result<Customer> {
+    let mut new = old.clone();
+    new.full_name = String::new();
+    new.phone = None;
+    new.email = None;
+    new.birthday = None;
+    new.gender = Gender::Unknown;
+    new.source = None;
+    new.tags = Vec::new();
+    new.external_id = None;
+    new.notes = None;
+    new.blacklist_reason = None;
+    new.card = None;
+    new.status = CustomerStatus::Erased;
+    new.consents = old
+        .consents
+        .iter()
+        .map(|c| Consent {
+            channel: c.channel,
+            granted: false,
+            at: if c.granted { ctx.at } else { c.at },
+        })
+        .collect();
+    record_consents(txn, old.id, &old.consents, &new.consents, Some("erasure"))?;
+    index(txn, Some(old), &new)?;
+    save(txn, &new)?;
+    Ok(new)
 }
 
 /// A customer record.
@@ -238,8 +362,22 @@ pub fn save(txn: &mut WriteTxn<'_>, customer: &Customer) -> Result<()> {
     txn.put(customer_key(customer.id), customer)
 }
 
-/// Find the customer a reference names.
+/// Find the customer a reference names. Erased customers are not found by anything.
 pub fn resolve<R: Reader>(reader: &R, ctx: &Ctx, reference: &CustomerRef) -> Result<Customer> {
+    let customer = resolve_any(reader, ctx, reference)?;
+    if customer.status == CustomerStatus::Erased {
+        return Err(Error::new(
+            ErrorCode::NotFound,
+            format!("customer {} was erased", customer.id),
+        )
+        .with_details(
+            json!({ "what": "customer", "key": customer.id.to_string(), "erased": true }),
+        ));
+    }
+    Ok(customer)
+}
+
+fn resolve_any<R: Reader>(reader: &R, ctx: &Ctx, reference: &CustomerRef) -> Result<Customer> {
     let given = [
         reference.id.is_some(),
         reference.card.is_some(),
@@ -395,6 +533,12 @@ pub struct RegisterArgs {
     /// (the customer is not new; their balance comes as an opening balance).
     #[serde(default)]
     pub import: bool,
+    /// Referral code of the customer who brought this one (see `referral.code`).
+    #[serde(default)]
+    pub referral_code: Option<String>,
+    /// Where the consents came from (kept in the consent history).
+    #[serde(default)]
+    pub consent_source: Option<String>,
 }
 
 fn clean_tags(tags: &[String]) -> Result<Vec<String>> {
@@ -520,6 +664,14 @@ pub fn register(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: RegisterArgs) -> Result
         last_visit: None,
         registered_at: ctx.at,
     };
+    let consent_source = opt_text("consent_source", &args.consent_source, TEXT_CHARS_MAX)?;
+    record_consents(
+        txn,
+        customer.id,
+        &[],
+        &customer.consents,
+        consent_source.as_deref(),
+    )?;
     index(txn, None, &customer)?;
     save(txn, &customer)?;
     let customer = if args.card.is_some() || args.issue_card {
@@ -633,6 +785,9 @@ pub struct UpdateArgs {
     /// Consents to change.
     #[serde(default)]
     pub consents: ConsentInput,
+    /// Where the consent changes came from (kept in the consent history).
+    #[serde(default)]
+    pub consent_source: Option<String>,
     /// Blacklist on or off.
     #[serde(default)]
     pub blacklisted: Option<bool>,
@@ -713,6 +868,14 @@ pub fn update(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: UpdateArgs) -> Result<Cus
         new.source = opt_text("source", source, TEXT_CHARS_MAX)?;
     }
     new.consents = consents_from(&args.consents, ctx.at, &old.consents);
+    let consent_source = opt_text("consent_source", &args.consent_source, TEXT_CHARS_MAX)?;
+    record_consents(
+        txn,
+        new.id,
+        &old.consents,
+        &new.consents,
+        consent_source.as_deref(),
+    )?;
     if let Some(blacklisted) = args.blacklisted {
         new.blacklisted = blacklisted;
         if !blacklisted {
@@ -826,6 +989,7 @@ pub fn issue_card(
         replaced_by: None,
     };
     txn.put(card_key(&number), &card)?;
+    txn.put(customer_card_key(customer.id, &number), &())?;
     customer.card = Some(number);
     save(txn, &customer)?;
     Ok((customer, card))

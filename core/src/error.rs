@@ -73,11 +73,13 @@ pub enum ErrorCode {
     PluginBadOutput,
     /// A plugin effect failed validation.
     PluginInvalidEffect,
+    /// A basket line is sold only from a higher tier than the customer's.
+    TierRequired,
 }
 
 impl ErrorCode {
     /// Every code, in the order of the documentation table.
-    pub const ALL: [ErrorCode; 30] = [
+    pub const ALL: [ErrorCode; 31] = [
         ErrorCode::InvalidRequest,
         ErrorCode::UnknownOperation,
         ErrorCode::InvalidArgument,
@@ -108,6 +110,7 @@ impl ErrorCode {
         ErrorCode::PluginOutputTooLarge,
         ErrorCode::PluginBadOutput,
         ErrorCode::PluginInvalidEffect,
+        ErrorCode::TierRequired,
     ];
 
     /// The wire name, e.g. `insufficient_points`.
@@ -143,6 +146,7 @@ impl ErrorCode {
             ErrorCode::PluginOutputTooLarge => "plugin_output_too_large",
             ErrorCode::PluginBadOutput => "plugin_bad_output",
             ErrorCode::PluginInvalidEffect => "plugin_invalid_effect",
+            ErrorCode::TierRequired => "tier_required",
         }
     }
 
@@ -198,6 +202,9 @@ impl ErrorCode {
             }
             ErrorCode::PluginInvalidEffect => {
                 "a plugin effect failed validation (discount above its line, missing line, absurd bonus, unknown field)"
+            }
+            ErrorCode::TierRequired => {
+                "a basket line is in the exclusive catalogue of a higher tier than the customer's; details.lines name each line and the tier it needs"
             }
         }
     }

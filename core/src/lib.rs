@@ -18,6 +18,7 @@
 //! # drop(engine); std::fs::remove_dir_all(&dir).unwrap();
 //! ```
 
+mod campaign;
 mod check;
 mod checkout;
 mod context;
@@ -29,10 +30,13 @@ mod jobs;
 mod ledger;
 mod normalize;
 mod ops;
+mod personal_data;
 mod plugin;
 mod points;
 mod program;
+mod referral;
 mod report;
+mod segment;
 mod store;
 mod tier;
 mod vehicle;

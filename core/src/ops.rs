@@ -82,6 +82,22 @@ pub static OPS: &[OpSpec] = &[
         |e, op, a| e.write_op(op, a, customer::update)
     ),
     op!(
+        "customer.export",
+        false,
+        crate::personal_data::ExportArgs,
+        "everything known about one customer (profile, consent history, cards, vehicles, visits, ledger, referral, campaigns)",
+        |e, _, a| e.read_op(a, |r, ctx, args: crate::personal_data::ExportArgs| {
+            crate::personal_data::export(r, ctx, &args)
+        })
+    ),
+    op!(
+        "customer.erase",
+        true,
+        crate::personal_data::EraseArgs,
+        "erase a customer's personal data; anonymous figures stay and balance",
+        |e, op, a| e.write_op(op, a, crate::personal_data::erase)
+    ),
+    op!(
         "card.issue",
         true,
         customer::IssueCardArgs,
@@ -332,6 +348,68 @@ pub static OPS: &[OpSpec] = &[
         |e, _, a| e.read_op(a, |r, ctx, _: NoArgs| crate::report::points(r, ctx))
     ),
     op!(
+        "referral.code",
+        true,
+        crate::referral::CodeArgs,
+        "a customer's referral code (created on first request)",
+        |e, op, a| e.write_op(op, a, crate::referral::code)
+    ),
+    op!(
+        "report.referrals",
+        false,
+        crate::referral::ReportArgs,
+        "who brought whom: signup rewards, cashback, revenue of the referees",
+        |e, _, a| e.read_op(a, |r, ctx, args: crate::referral::ReportArgs| {
+            crate::referral::report(r, ctx, &args)
+        })
+    ),
+    op!(
+        "segment.save",
+        true,
+        crate::segment::SaveArgs,
+        "save (or replace) a named filter over customer, car and history fields",
+        |e, op, a| e.write_op(op, a, crate::segment::save)
+    ),
+    op!(
+        "segment.list",
+        false,
+        NoArgs,
+        "saved segments with their filters",
+        |e, _, a| e.read_op(a, |r, _, _: NoArgs| crate::segment::list(r))
+    ),
+    op!(
+        "segment.preview",
+        false,
+        crate::segment::PreviewArgs,
+        "customers a filter or a saved segment matches, paged",
+        |e, _, a| e.read_op(a, |r, ctx, args: crate::segment::PreviewArgs| {
+            crate::segment::preview(r, ctx, &args)
+        })
+    ),
+    op!(
+        "campaign.create",
+        true,
+        crate::campaign::CreateArgs,
+        "create a campaign: period, channel, budget, audience, offer",
+        |e, op, a| e.write_op(op, a, crate::campaign::create)
+    ),
+    op!(
+        "campaign.notify",
+        true,
+        crate::campaign::NotifyArgs,
+        "record who was told (once each, consent and blacklist respected); grant the offer's points",
+        |e, op, a| e.write_op(op, a, crate::campaign::notify)
+    ),
+    op!(
+        "campaign.report",
+        false,
+        crate::campaign::ReportArgs,
+        "notified, came, conversion, revenue, cost per customer brought, points spent",
+        |e, _, a| e.read_op(a, |r, ctx, args: crate::campaign::ReportArgs| {
+            crate::campaign::report(r, ctx, &args)
+        })
+    ),
+    op!(
         "store.backup",
         false,
         BackupArgs,
@@ -450,6 +528,9 @@ pub struct Registered {
     pub messages: Vec<checkout::Message>,
     /// What each registration plugin did.
     pub plugins: Vec<plugin::PluginOutcome>,
+    /// The referrer the customer was linked to by `referral_code`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub referral: Option<crate::referral::Linked>,
 }
 
 fn register(
@@ -462,7 +543,18 @@ fn register(
     // A customer migrated from another system is not new to the shop: no welcome
     // bonus, no registration plugins (their balance comes as an opening balance).
     let imported = args.import;
+    let referral_code = args.referral_code.clone();
+    if imported && referral_code.is_some() {
+        // A migrated customer already existed: referral rewards are for new customers.
+        return Err(Error::invalid(
+            "referral_code",
+            "a customer imported from another system already existed and cannot be referred",
+        ));
+    }
     let mut customer = customer::register(txn, ctx, args)?;
+    let referral = referral_code
+        .map(|code| crate::referral::link(txn, ctx, &customer, &code))
+        .transpose()?;
     let mut book = Book::load(txn, customer.id)?;
     let mut welcome = Decimal::ZERO;
     if imported {
@@ -473,6 +565,7 @@ fn register(
             balance,
             messages: Vec::new(),
             plugins: Vec::new(),
+            referral: None,
         });
     }
     if let Some(bonus) = &program.welcome_bonus {
@@ -506,6 +599,7 @@ fn register(
         balance,
         messages: effects.messages,
         plugins: effects.outcomes,
+        referral,
     })
 }
 

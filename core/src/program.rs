@@ -392,6 +392,91 @@ pub struct Program {
     /// Points expiring within this many days are announced to the cashier.
     #[serde(default = "thirty")]
     pub expiring_notice_days: u32,
+    /// Parts and services sold only from a tier up (the exclusive catalogue).
+    #[serde(default)]
+    pub exclusive: Vec<ExclusiveRule>,
+    /// Referral rewards (none when absent).
+    #[serde(default)]
+    pub referral: Option<ReferralRules>,
+}
+
+/// A line of the exclusive catalogue: SKUs and/or categories sold only to customers at
+/// `min_tier` or above. A pattern is an exact value or a prefix ending in `*`
+/// (`"MOTUL-300V*"`); matching ignores case. A rule with both matches a line that
+/// matches both.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExclusiveRule {
+    /// SKU pattern.
+    #[serde(default)]
+    pub sku: Option<String>,
+    /// Category pattern.
+    #[serde(default)]
+    pub category: Option<String>,
+    /// Lowest tier code that may buy it.
+    pub min_tier: String,
+}
+
+impl ExclusiveRule {
+    /// Whether a line with this SKU and category falls under the rule.
+    pub fn matches(&self, sku: &str, category: Option<&str>) -> bool {
+        let sku_ok = self.sku.as_deref().is_none_or(|p| pattern_matches(p, sku));
+        let category_ok = match (&self.category, category) {
+            (None, _) => true,
+            (Some(p), Some(c)) => pattern_matches(p, c),
+            (Some(_), None) => false,
+        };
+        (self.sku.is_some() || self.category.is_some()) && sku_ok && category_ok
+    }
+}
+
+/// Exact match, or a prefix match when the pattern ends in `*`; case is ignored.
+pub fn pattern_matches(pattern: &str, value: &str) -> bool {
+    let value = value.to_lowercase();
+    match pattern.strip_suffix('*') {
+        Some(prefix) => value.starts_with(&prefix.to_lowercase()),
+        None => value == pattern.to_lowercase(),
+    }
+}
+
+/// Referral rewards: points when a referred customer's first qualifying visit is paid,
+/// and cashback from referees' purchases to one or two levels of referrers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReferralRules {
+    /// The smallest net bill of the referee's visit that earns the signup rewards.
+    #[serde(default)]
+    pub min_first_visit: Decimal,
+    /// Points to the referrer (0 = none).
+    #[serde(default)]
+    pub referrer_points: Decimal,
+    /// Points to the referee (0 = none; both set = two-sided).
+    #[serde(default)]
+    pub referee_points: Decimal,
+    /// Days reward and cashback points live (default: the programme's expiry).
+    #[serde(default)]
+    pub expiry_days: Option<u32>,
+    /// Multi-level cashback from referees' purchases.
+    #[serde(default)]
+    pub cashback: Option<CashbackRules>,
+}
+
+/// Cashback to referrers: `levels[0]` percent of what a referee pays in money goes to
+/// the referrer, `levels[1]` to the referrer's referrer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CashbackRules {
+    /// Percent per level, nearest referrer first (1 or 2 levels).
+    pub levels: Vec<Decimal>,
+    /// Most points one referrer gets from one visit.
+    #[serde(default)]
+    pub per_visit_max: Option<Decimal>,
+    /// Most points one referrer gets from one referee over all time.
+    #[serde(default)]
+    pub total_max: Option<Decimal>,
+    /// Only visits within this many days of the referee's registration pay cashback.
+    #[serde(default)]
+    pub period_days: Option<u32>,
 }
 
 fn one() -> Decimal {
@@ -692,6 +777,7 @@ impl Program {
                 "discounts.vip needs min_total_spend or min_visits".into(),
             );
         }
+        self.validate_growth(&mut check);
         if problems.is_empty() {
             Ok(())
         } else {
@@ -704,6 +790,100 @@ impl Program {
                 ),
             )
             .with_details(json!({ "problems": problems })))
+        }
+    }
+
+    fn validate_growth(&self, check: &mut impl FnMut(bool, String)) {
+        check(
+            self.exclusive.len() <= LEVELS_MAX * 16,
+            format!("at most {} exclusive rules", LEVELS_MAX * 16),
+        );
+        for (index, rule) in self.exclusive.iter().enumerate() {
+            let at = format!("exclusive[{index}]");
+            check(
+                rule.sku.is_some() || rule.category.is_some(),
+                format!("{at} needs sku or category"),
+            );
+            for pattern in [&rule.sku, &rule.category].into_iter().flatten() {
+                check(
+                    (1..=64).contains(&pattern.chars().count())
+                        && pattern != "*"
+                        && !pattern.trim_end_matches('*').contains('*'),
+                    format!(
+                        "{at}: pattern '{pattern}' must be 1..=64 characters with at most a trailing *"
+                    ),
+                );
+            }
+            check(
+                self.tier(&rule.min_tier).is_some(),
+                format!("{at}.min_tier '{}' is not a tier", rule.min_tier),
+            );
+        }
+        let Some(referral) = &self.referral else {
+            return;
+        };
+        let points_ok = |p: Decimal| {
+            p >= Decimal::ZERO
+                && p <= Decimal::from(BONUS_POINTS_MAX)
+                && p.scale() <= self.points.scale
+        };
+        check(
+            referral.min_first_visit >= Decimal::ZERO,
+            "referral.min_first_visit must not be negative".into(),
+        );
+        check(
+            points_ok(referral.referrer_points) && points_ok(referral.referee_points),
+            "referral points must be 0..=1000000 on points.scale".into(),
+        );
+        check(
+            referral.expiry_days.is_none_or(|d| (1..=3660).contains(&d)),
+            "referral.expiry_days must be 1..=3660".into(),
+        );
+        if let Some(cashback) = &referral.cashback {
+            check(
+                (1..=2).contains(&cashback.levels.len()),
+                "referral.cashback.levels has 1 or 2 levels".into(),
+            );
+            check(
+                cashback
+                    .levels
+                    .iter()
+                    .all(|p| *p >= Decimal::ZERO && *p <= Decimal::from(50)),
+                "referral.cashback.levels percents must be 0..=50".into(),
+            );
+            check(
+                cashback.levels.windows(2).all(|w| w[1] <= w[0]),
+                "referral.cashback.levels: the second level must not pay more than the first"
+                    .into(),
+            );
+            for (name, max) in [
+                ("per_visit_max", cashback.per_visit_max),
+                ("total_max", cashback.total_max),
+            ] {
+                check(
+                    max.is_none_or(|m| m > Decimal::ZERO && points_ok(m)),
+                    format!("referral.cashback.{name} must be positive, at most 1000000"),
+                );
+            }
+            check(
+                cashback.period_days.is_none_or(|d| (1..=3660).contains(&d)),
+                "referral.cashback.period_days must be 1..=3660".into(),
+            );
+        }
+    }
+
+    /// Position of a tier from the bottom (0 = lowest); `None` for no or unknown tier.
+    pub fn tier_rank(&self, code: Option<&str>) -> Option<usize> {
+        let code = code?;
+        self.tiers.levels.iter().position(|tier| tier.code == code)
+    }
+
+    /// Whether a customer at `tier` may buy lines of tier `min_tier`.
+    pub fn tier_reaches(&self, tier: Option<&str>, min_tier: &str) -> bool {
+        match (self.tier_rank(tier), self.tier_rank(Some(min_tier))) {
+            (Some(have), Some(need)) => have >= need,
+            (None, Some(_)) => false,
+            (_, None) => true,
         }
     }
 
@@ -784,7 +964,17 @@ impl Program {
                 ],
                 "vip": { "min_total_spend": "500000", "discount_percent": "10" }
             },
-            "expiring_notice_days": 30
+            "expiring_notice_days": 30,
+            "exclusive": [
+                { "sku": "MOTUL-300V*", "min_tier": "gold" },
+                { "category": "эксклюзив", "min_tier": "platinum" }
+            ],
+            "referral": {
+                "min_first_visit": "3000", "referrer_points": "500", "referee_points": "300",
+                "expiry_days": 180,
+                "cashback": { "levels": ["3", "1"], "per_visit_max": "1000", "total_max": "10000",
+                              "period_days": 365 }
+            }
         })
     }
 }

@@ -147,6 +147,22 @@ pub fn resolve<R: Reader>(reader: &R, reference: &VehicleRef) -> Result<Vehicle>
     }
 }
 
+/// Drop a vehicle's VIN and plate (personal data erasure): the indexes are freed so
+/// the car can be registered again; the record, readings and history stay anonymous.
+pub fn forget_identifiers(txn: &mut WriteTxn<'_>, vehicle: &mut Vehicle) -> Result<()> {
+    if let Some(vin) = vehicle.vin.take()
+        && txn.get::<u64>(&vin_key(&vin))? == Some(vehicle.id)
+    {
+        txn.delete(vin_key(&vin));
+    }
+    if let Some(plate) = vehicle.plate.take()
+        && txn.get::<u64>(&plate_key(&plate))? == Some(vehicle.id)
+    {
+        txn.delete(plate_key(&plate));
+    }
+    save(txn, vehicle)
+}
+
 /// Vehicles a customer owns now.
 pub fn of_customer<R: Reader>(reader: &R, customer: u64) -> Result<Vec<Vehicle>> {
     let prefix = KeyBuilder::new(tag::CUSTOMER_VEHICLE).u64(customer).build();

@@ -42,13 +42,20 @@ pub fn kind(parent: Option<&str>, name: &str) -> Kind {
         | "refunded_qty" | "remaining" | "requested" | "returning_share" | "revenue"
         | "shortfall_money" | "shortfall_points" | "spend" | "spend_missing"
         | "start_after_total_spend" | "total" | "total_spend" | "unit_price"
-        | "welcome_bonus" => Kind::Decimal,
+        | "welcome_bonus"
+        // Growth: referral, campaigns, segments.
+        | "budget" | "conversion" | "cost_per_customer" | "points_spent" | "spend_max" | "spend_min"
+        | "cashback" | "levels" | "min_first_visit" | "not_taken_back" | "per_visit_max"
+        | "referee_points" | "referee_revenue" | "referrer_points" | "reversed"
+        | "rewarded_referee" | "rewarded_referrer" | "taken" | "total_max" => Kind::Decimal,
         // `to` is also a plugin message's audience (`"cashier"`): it does not parse, stays str.
         "accrual_expires_on" | "birthday" | "complete_from" | "created" | "date" | "due_on"
         | "expires_on" | "first_visit" | "from" | "last_visit" | "mileage_date"
-        | "pending_until" | "registered_on" | "tier_since" | "to" | "today" => Kind::Date,
+        | "pending_until" | "registered_on" | "tier_since" | "to" | "today"
+        | "linked_on" | "last_visit_before" | "last_visit_after" => Kind::Date,
         "added_at" | "at" | "blocked_at" | "created_at" | "expires_at" | "installed_at"
-        | "issued_at" | "registered_at" | "resolved_at" | "updated_at" => Kind::Instant,
+        | "issued_at" | "registered_at" | "resolved_at" | "updated_at"
+        | "linked_at" | "saved_at" => Kind::Instant,
         _ => Kind::Text,
     }
 }

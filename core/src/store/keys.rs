@@ -9,7 +9,7 @@
 //! | 00  | name                                  | meta (format version, seq, id counters, current programme) |
 //! | c   | customer id                           | Customer                       |
 //! | k   | card number                           | Card                           |
-//! | u   | index kind, normalised value          | customer id (unique indexes)   |
+//! | u   | index kind, normalised value          | customer id (unique indexes: p phone, e email, x external id, r referral code) |
 //! | n   | folded name word, 00, customer id     | () (name prefix search)        |
 //! | v   | vehicle id                            | Vehicle                        |
 //! | w   | customer id, vehicle id               | () (a customer's vehicles)     |
@@ -35,6 +35,17 @@
 //! | q   | module sha256 (32 bytes), chunk u32   | module bytes (192 KiB chunks, shared by plugins with the same module) |
 //! | G   | customer id                           | VisitDays (spend and visits per day, for tiers) |
 //! | Z   | local date, visit id                  | DatedVisit (reports over periods) |
+//! | f   | customer id                           | Referral (own code, referrer, signup rewards, cashback) |
+//! | F   | referrer id, referee id               | () (who brought whom) |
+//! | x   | visit id                              | VisitGrants (referral points a visit paid, for refunds) |
+//! | s   | segment name                          | Segment (JSON document)        |
+//! | H   | customer id, sequence                 | ConsentEvent (consent history with source) |
+//! | K   | customer id, card number              | () (every card a customer was issued) |
+//! | E   | customer id                           | Erasure (when and why personal data were erased) |
+//! | C   | campaign id                           | Campaign                       |
+//! | L   | campaign name                         | campaign id (unique)           |
+//! | N   | campaign id, customer id              | Notification (who was told)    |
+//! | M   | customer id, campaign id              | Notification (campaigns that told a customer) |
 
 use chrono::{Datelike, NaiveDate};
 
@@ -105,6 +116,28 @@ pub mod tag {
     pub const VISIT_DAYS: u8 = b'G';
     /// Visits of the whole shop by date.
     pub const VISIT_BY_DATE: u8 = b'Z';
+    /// Referral record of a customer.
+    pub const REFERRAL: u8 = b'f';
+    /// Referrer → referee links.
+    pub const REFERRAL_LINK: u8 = b'F';
+    /// Referral grants of a visit.
+    pub const REFERRAL_VISIT: u8 = b'x';
+    /// Saved segments by name.
+    pub const SEGMENT: u8 = b's';
+    /// Consent history of a customer.
+    pub const CONSENT_HISTORY: u8 = b'H';
+    /// Cards of a customer.
+    pub const CUSTOMER_CARD: u8 = b'K';
+    /// Erasure records.
+    pub const ERASURE: u8 = b'E';
+    /// Campaigns.
+    pub const CAMPAIGN: u8 = b'C';
+    /// Campaign names.
+    pub const CAMPAIGN_NAME: u8 = b'L';
+    /// Notifications by campaign.
+    pub const CAMPAIGN_NOTIFIED: u8 = b'N';
+    /// Notifications by customer.
+    pub const CUSTOMER_CAMPAIGN: u8 = b'M';
 }
 
 /// Unique index kinds under [`tag::UNIQUE`].
@@ -115,6 +148,8 @@ pub mod unique {
     pub const EMAIL: u8 = b'e';
     /// Host's external id.
     pub const EXTERNAL_ID: u8 = b'x';
+    /// Referral code (value: the code's owner).
+    pub const REFERRAL_CODE: u8 = b'r';
 }
 
 /// Builds a key component by component.

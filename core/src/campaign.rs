@@ -1,0 +1,540 @@
+//! Campaigns: a named offer over a period, sent through one channel with a budget to a
+//! segment or a list of customers. `campaign.notify` records who was told (once per
+//! customer per campaign, respecting consent and the blacklist) and grants the offer's
+//! points; `campaign.report` attributes visits to the campaign and measures it.
+//!
+//! Attribution is computed by the report, not recorded at checkout: a notified
+//! customer's visits from the notification instant to the end of the campaign's last
+//! day count for it, unless a later campaign notified the customer before the visit
+//! and the visit falls in that campaign's window (last touch wins, so overlapping
+//! campaigns never count one visit twice). Revenue is each visit's net kept after
+//! refunds, so a refund lowers the report as soon as it is made; a fully refunded
+//! visit does not count as coming.
+
+use crate::context::{Ctx, next_id};
+use crate::customer::{self, Channel, CustomerRef};
+use crate::error::{Error, ErrorCode, Result};
+use crate::ledger::{Book, EntryKind, check_points};
+use crate::normalize::{self, TEXT_CHARS_MAX};
+use crate::segment::{self, Filter};
+use crate::store::keys::{self, KeyBuilder, tag};
+use crate::store::{Reader, WriteTxn};
+use crate::visit;
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use std::collections::{BTreeSet, HashMap};
+
+/// Most customers listed in one request.
+pub const CUSTOMERS_MAX: usize = 1000;
+/// Most customers notified by one `campaign.notify` call from a segment.
+pub const NOTIFY_LIMIT_MAX: usize = 5000;
+/// Longest campaign, in days.
+pub const PERIOD_DAYS_MAX: i64 = 3660;
+/// Largest budget.
+pub const BUDGET_MAX: Decimal = Decimal::from_parts(1_000_000_000, 0, 0, false, 0);
+/// Most campaigns one customer's attribution looks at.
+const TOUCHES_MAX: usize = 1000;
+/// Most visits of one customer counted in one campaign window.
+const VISITS_MAX: usize = 10_000;
+const CHUNK: usize = 1024;
+
+/// A period; both ends included.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Period {
+    /// First local day.
+    pub from: NaiveDate,
+    /// Last local day.
+    pub to: NaiveDate,
+}
+
+/// What the campaign offers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Offer {
+    /// Text of the message.
+    pub text: String,
+    /// Bonus points granted to each customer notified (they burn after the period).
+    #[serde(default)]
+    pub points: Option<Decimal>,
+    /// A discount code the host honours.
+    #[serde(default)]
+    pub discount_code: Option<String>,
+}
+
+/// A campaign.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Campaign {
+    /// Id.
+    pub id: u64,
+    /// Name (unique).
+    pub name: String,
+    /// Period.
+    pub period: Period,
+    /// Channel the messages go through.
+    pub channel: Channel,
+    /// Money budgeted.
+    pub budget: Decimal,
+    /// Saved segment it targets.
+    pub segment: Option<String>,
+    /// Or the customers it targets.
+    pub customers: Vec<u64>,
+    /// The offer.
+    pub offer: Offer,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Customers notified so far.
+    pub notified: u64,
+    /// Bonus points granted so far.
+    pub points_granted: Decimal,
+}
+
+/// A customer told about a campaign.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Notification {
+    /// Campaign.
+    pub campaign: u64,
+    /// Customer.
+    pub customer: u64,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Channel.
+    pub channel: Channel,
+    /// Bonus points granted with it.
+    pub points: Decimal,
+}
+
+fn campaign_key(id: u64) -> Vec<u8> {
+    KeyBuilder::new(tag::CAMPAIGN).u64(id).build()
+}
+fn name_key(name: &str) -> Vec<u8> {
+    KeyBuilder::new(tag::CAMPAIGN_NAME).str(name).build()
+}
+fn notified_key(campaign: u64, customer: u64) -> Vec<u8> {
+    KeyBuilder::new(tag::CAMPAIGN_NOTIFIED)
+        .u64(campaign)
+        .u64(customer)
+        .build()
+}
+fn touch_key(customer: u64, campaign: u64) -> Vec<u8> {
+    KeyBuilder::new(tag::CUSTOMER_CAMPAIGN)
+        .u64(customer)
+        .u64(campaign)
+        .build()
+}
+
+/// Load a campaign.
+pub fn load<R: Reader>(reader: &R, id: u64) -> Result<Campaign> {
+    reader
+        .get(&campaign_key(id))?
+        .ok_or_else(|| Error::not_found("campaign", id))
+}
+
+/// Notifications a customer received, by campaign id (at most 1000).
+pub fn notifications_of<R: Reader>(reader: &R, customer: u64) -> Result<Vec<Notification>> {
+    let prefix = KeyBuilder::new(tag::CUSTOMER_CAMPAIGN)
+        .u64(customer)
+        .build();
+    Ok(reader
+        .scan_prefix::<Notification>(&prefix, TOUCHES_MAX)?
+        .into_iter()
+        .map(|(_, n)| n)
+        .collect())
+}
+
+fn resolve_customers<R: Reader>(reader: &R, ctx: &Ctx, refs: &[CustomerRef]) -> Result<Vec<u64>> {
+    if refs.len() > CUSTOMERS_MAX {
+        return Err(Error::too_large("customers", CUSTOMERS_MAX));
+    }
+    let mut ids = Vec::with_capacity(refs.len());
+    for reference in refs {
+        let id = customer::resolve(reader, ctx, reference)?.id;
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    Ok(ids)
+}
+
+/// Arguments of `campaign.create`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateArgs {
+    /// Unique name.
+    pub name: String,
+    /// Period.
+    pub period: Period,
+    /// Channel.
+    pub channel: Channel,
+    /// Budget in money.
+    #[serde(default)]
+    pub budget: Decimal,
+    /// Saved segment to target.
+    #[serde(default)]
+    pub segment: Option<String>,
+    /// Or customers to target.
+    #[serde(default)]
+    pub customers: Option<Vec<CustomerRef>>,
+    /// The offer.
+    pub offer: Offer,
+}
+
+/// `campaign.create`.
+pub fn create(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: CreateArgs) -> Result<Campaign> {
+    let program = ctx.program()?;
+    let name = normalize::text("name", &args.name, TEXT_CHARS_MAX)?;
+    if let Some(existing) = txn.get::<u64>(&name_key(&name))? {
+        return Err(Error::new(
+            ErrorCode::AlreadyExists,
+            format!("campaign {name} already exists as campaign {existing}"),
+        )
+        .with_details(json!({ "field": "name", "value": name, "campaign": existing })));
+    }
+    let period = args.period;
+    if period.to < period.from || (period.to - period.from).num_days() > PERIOD_DAYS_MAX {
+        return Err(Error::invalid(
+            "period",
+            format!("to must be from..=from+{PERIOD_DAYS_MAX} days"),
+        ));
+    }
+    if args.budget < Decimal::ZERO
+        || args.budget > BUDGET_MAX
+        || args.budget.normalize().scale() > 2
+    {
+        return Err(Error::invalid(
+            "budget",
+            format!("must be 0..={BUDGET_MAX} with at most 2 decimals"),
+        ));
+    }
+    if args.segment.is_some() && args.customers.is_some() {
+        return Err(Error::invalid(
+            "segment",
+            "give a segment or customers, not both",
+        ));
+    }
+    let segment = match &args.segment {
+        Some(name) => Some(segment::load(txn, name)?.name),
+        None => None,
+    };
+    let customers = resolve_customers(txn, ctx, args.customers.as_deref().unwrap_or(&[]))?;
+    let text = normalize::text("offer.text", &args.offer.text, 1000)?;
+    let points = args
+        .offer
+        .points
+        .map(|p| check_points("offer.points", p, program.points.scale))
+        .transpose()?;
+    let discount_code = args
+        .offer
+        .discount_code
+        .as_deref()
+        .map(|c| normalize::identifier("offer.discount_code", c))
+        .transpose()?;
+    let id = next_id(txn, "next_campaign")?;
+    let campaign = Campaign {
+        id,
+        name: name.clone(),
+        period,
+        channel: args.channel,
+        budget: normalize::money(args.budget),
+        segment,
+        customers,
+        offer: Offer {
+            text,
+            points,
+            discount_code,
+        },
+        created_at: ctx.at,
+        notified: 0,
+        points_granted: normalize::exact_scale(Decimal::ZERO, program.points.scale),
+    };
+    txn.put(campaign_key(id), &campaign)?;
+    txn.put(name_key(&name), &id)?;
+    Ok(campaign)
+}
+
+/// Arguments of `campaign.notify`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotifyArgs {
+    /// Campaign id.
+    pub campaign: u64,
+    /// A saved segment (instead of the campaign's own audience).
+    #[serde(default)]
+    pub segment: Option<String>,
+    /// Or these customers.
+    #[serde(default)]
+    pub customers: Option<Vec<CustomerRef>>,
+    /// Most customers to notify from a segment in this call (1..=5000, default 1000).
+    #[serde(default)]
+    pub limit: Option<usize>,
+    /// Customer id the previous call ended at (segments).
+    #[serde(default)]
+    pub after: Option<u64>,
+}
+
+/// A customer not notified, and why.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Skipped {
+    /// Customer.
+    pub customer: u64,
+    /// `already_notified`, `no_consent`, `blacklisted`, `blocked` or `erased`.
+    pub reason: String,
+}
+
+/// `campaign.notify` result.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Notified {
+    /// Campaign.
+    pub campaign: u64,
+    /// Customers told now (the host sends the messages).
+    pub notified: Vec<u64>,
+    /// Customers not told, with the reason.
+    pub skipped: Vec<Skipped>,
+    /// Bonus points granted to each.
+    pub points: Option<Decimal>,
+    /// For a segment: pass as `after` to carry on; absent when done.
+    pub next: Option<u64>,
+}
+
+/// `campaign.notify`: record who was told, once per customer, respecting consent for
+/// the campaign's channel and the blacklist; grant the offer's points.
+pub fn notify(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: NotifyArgs) -> Result<Notified> {
+    let program = ctx.program()?;
+    let mut campaign = load(txn, args.campaign)?;
+    if ctx.today > campaign.period.to {
+        return Err(Error::invalid(
+            "campaign",
+            format!("campaign {} ended on {}", campaign.name, campaign.period.to),
+        ));
+    }
+    let limit = args.limit.unwrap_or(1000);
+    if limit == 0 || limit > NOTIFY_LIMIT_MAX {
+        return Err(Error::invalid(
+            "limit",
+            format!("must be 1..={NOTIFY_LIMIT_MAX}"),
+        ));
+    }
+    let segment_name = match (&args.segment, &args.customers) {
+        (Some(_), Some(_)) => {
+            return Err(Error::invalid(
+                "segment",
+                "give a segment or customers, not both",
+            ));
+        }
+        (Some(name), None) => Some(name.clone()),
+        (None, Some(_)) => None,
+        (None, None) => campaign.segment.clone(),
+    };
+    let (candidates, next) = match (&segment_name, &args.customers) {
+        (Some(name), _) => {
+            let filter: Filter = segment::load(txn, name)?.filter;
+            let (found, _, next) = segment::matching(txn, ctx.today, &filter, args.after, limit)?;
+            (found.iter().map(|c| c.id).collect::<Vec<u64>>(), next)
+        }
+        (None, Some(refs)) => (resolve_customers(txn, ctx, refs)?, None),
+        (None, None) => (campaign.customers.clone(), None),
+    };
+    let expires_on = Some(campaign.period.to);
+    let mut notified = Vec::new();
+    let mut skipped = Vec::new();
+    for id in candidates {
+        let customer = customer::load(txn, id)?;
+        let refusal = if txn.contains(&notified_key(campaign.id, id))? {
+            Some("already_notified")
+        } else {
+            segment::contact_refusal(&customer, campaign.channel)
+        };
+        if let Some(reason) = refusal {
+            skipped.push(Skipped {
+                customer: id,
+                reason: reason.to_string(),
+            });
+            continue;
+        }
+        let points = campaign.offer.points.unwrap_or(Decimal::ZERO);
+        if points > Decimal::ZERO {
+            let mut book = Book::load(txn, id)?;
+            book.settle(ctx)?;
+            book.credit(
+                ctx,
+                EntryKind::Bonus,
+                points,
+                expires_on,
+                None,
+                None,
+                Some(format!("campaign {}: {}", campaign.id, campaign.name)),
+                None,
+            )?;
+            book.save(txn)?;
+        }
+        let notification = Notification {
+            campaign: campaign.id,
+            customer: id,
+            at: ctx.at,
+            channel: campaign.channel,
+            points: normalize::exact_scale(points, program.points.scale),
+        };
+        txn.put(notified_key(campaign.id, id), &notification)?;
+        txn.put(touch_key(id, campaign.id), &notification)?;
+        campaign.notified += 1;
+        campaign.points_granted += notification.points;
+        notified.push(id);
+    }
+    txn.put(campaign_key(campaign.id), &campaign)?;
+    Ok(Notified {
+        campaign: campaign.id,
+        notified,
+        skipped,
+        points: campaign.offer.points,
+        next,
+    })
+}
+
+/// Arguments of `campaign.report`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportArgs {
+    /// Campaign id.
+    pub campaign: u64,
+}
+
+/// `campaign.report` result.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Report {
+    /// The campaign.
+    pub campaign: Campaign,
+    /// Customers notified.
+    pub notified: u64,
+    /// Of them, who came in the window (a visit not fully refunded).
+    pub came: u64,
+    /// came / notified, in percent.
+    pub conversion: Decimal,
+    /// Visits attributed.
+    pub visits: u64,
+    /// Net revenue of those visits, after refunds.
+    pub revenue: Decimal,
+    /// Budget.
+    pub budget: Decimal,
+    /// budget / came (absent when nobody came).
+    pub cost_per_customer: Option<Decimal>,
+    /// Bonus points the campaign granted.
+    pub points_spent: Decimal,
+    /// Points that paid in the attributed visits (after refunds).
+    pub points_redeemed: Decimal,
+}
+
+fn window_end(campaign: &Campaign, ctx: &Ctx) -> DateTime<Utc> {
+    // The end of the last local day, in the programme's timezone.
+    let next_day = campaign.period.to + Duration::days(1);
+    let tz = ctx.program.as_deref().map(|p| p.tz());
+    let midnight = next_day.and_hms_opt(0, 0, 0).unwrap_or_default();
+    match tz {
+        Some(tz) => midnight
+            .and_local_timezone(tz)
+            .earliest()
+            .map(|d| d.with_timezone(&Utc))
+            .unwrap_or_else(|| midnight.and_utc()),
+        None => midnight.and_utc(),
+    }
+}
+
+/// `campaign.report`: notified, came, conversion, revenue, cost per customer brought.
+pub fn report<R: Reader>(reader: &R, ctx: &Ctx, args: &ReportArgs) -> Result<Report> {
+    let campaign = load(reader, args.campaign)?;
+    let end = window_end(&campaign, ctx);
+    let mut others: HashMap<u64, DateTime<Utc>> = HashMap::new();
+    let mut notified = 0u64;
+    let mut came: BTreeSet<u64> = BTreeSet::new();
+    let mut visits = 0u64;
+    let mut revenue = Decimal::ZERO;
+    let mut points_redeemed = Decimal::ZERO;
+    let mut points_spent = Decimal::ZERO;
+    let prefix = KeyBuilder::new(tag::CAMPAIGN_NOTIFIED)
+        .u64(campaign.id)
+        .build();
+    let stop = keys::prefix_end(&prefix);
+    let mut start = prefix.clone();
+    loop {
+        let chunk = reader.scan_range::<Notification>(&start, &stop, CHUNK, false)?;
+        let Some((last, _)) = chunk.last() else { break };
+        start = last.clone();
+        start.push(0);
+        for (_, notification) in chunk {
+            notified += 1;
+            points_spent += notification.points;
+            // Later touches by other campaigns take the visits after them.
+            let mut later: Vec<(DateTime<Utc>, DateTime<Utc>)> = Vec::new();
+            for touch in notifications_of(reader, notification.customer)? {
+                if touch.campaign == campaign.id || touch.at <= notification.at {
+                    continue;
+                }
+                let other_end = match others.get(&touch.campaign) {
+                    Some(end) => *end,
+                    None => {
+                        let end = window_end(&load(reader, touch.campaign)?, ctx);
+                        others.insert(touch.campaign, end);
+                        end
+                    }
+                };
+                later.push((touch.at, other_end));
+            }
+            let from = ctx
+                .program
+                .as_deref()
+                .map(|p| p.local_date(notification.at))
+                .unwrap_or(notification.at.date_naive());
+            for (_, summary) in visit::summaries(
+                reader,
+                notification.customer,
+                from,
+                campaign.period.to,
+                VISITS_MAX,
+            )? {
+                let visit = visit::load(reader, summary.visit)?;
+                if visit.at < notification.at || visit.at >= end || !summary.counted {
+                    continue;
+                }
+                if later
+                    .iter()
+                    .any(|(at, other_end)| visit.at >= *at && visit.at < *other_end)
+                {
+                    continue;
+                }
+                visits += 1;
+                came.insert(notification.customer);
+                revenue += visit.net_kept();
+                points_redeemed += visit
+                    .lines
+                    .iter()
+                    .map(|l| l.points - l.refunded_points)
+                    .sum::<Decimal>();
+            }
+        }
+    }
+    let came_count = came.len() as u64;
+    let conversion = if notified == 0 {
+        Decimal::new(0, 1)
+    } else {
+        normalize::exact_scale(
+            (Decimal::from(came_count) * Decimal::ONE_HUNDRED / Decimal::from(notified))
+                .round_dp(1),
+            1,
+        )
+    };
+    let scale = ctx.program()?.points.scale;
+    Ok(Report {
+        notified,
+        came: came_count,
+        conversion,
+        visits,
+        revenue: normalize::money(revenue),
+        budget: campaign.budget,
+        cost_per_customer: (came_count > 0)
+            .then(|| normalize::money(campaign.budget / Decimal::from(came_count))),
+        points_spent: normalize::exact_scale(points_spent, scale),
+        points_redeemed: normalize::exact_scale(points_redeemed, scale),
+        campaign,
+    })
+}
