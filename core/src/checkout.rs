@@ -594,6 +594,11 @@ fn price<R: Reader>(
     assert_totals(&lines, &totals)?;
     let stats = tier::window_stats(reader, program, customer.id, ctx.today)?;
     let mut messages = messages(program, ctx, customer, book, &stats);
+    messages.extend(crate::recommendation::cashier_messages(
+        reader,
+        customer.id,
+        request.vehicle.as_ref().map(|v| v.id),
+    )?);
     messages.extend(plugin_effects.messages);
     Ok((
         Priced {

@@ -392,6 +392,9 @@ pub struct Program {
     /// Points expiring within this many days are announced to the cashier.
     #[serde(default = "thirty")]
     pub expiring_notice_days: u32,
+    /// Points for feedback.
+    #[serde(default)]
+    pub feedback: crate::feedback::FeedbackRules,
 }
 
 fn one() -> Decimal {
@@ -692,6 +695,7 @@ impl Program {
                 "discounts.vip needs min_total_spend or min_visits".into(),
             );
         }
+        self.feedback.validate(self.points.scale, &mut problems);
         if problems.is_empty() {
             Ok(())
         } else {
@@ -784,7 +788,8 @@ impl Program {
                 ],
                 "vip": { "min_total_spend": "500000", "discount_percent": "10" }
             },
-            "expiring_notice_days": 30
+            "expiring_notice_days": 30,
+            "feedback": { "bonus_points": "100", "bonus_kinds": ["review", "praise", "complaint"], "bonus_expiry_days": 90 }
         })
     }
 }

@@ -35,6 +35,25 @@
 //! | q   | module sha256 (32 bytes), chunk u32   | module bytes (192 KiB chunks, shared by plugins with the same module) |
 //! | G   | customer id                           | VisitDays (spend and visits per day, for tiers) |
 //! | Z   | local date, visit id                  | DatedVisit (reports over periods) |
+//! | d   | recommendation id                     | Recommendation (defect sheet)  |
+//! | l   | customer id, recommendation id        | () (a customer's recommendations) |
+//! | L   | vehicle id, recommendation id         | () (a vehicle's recommendations) |
+//! | M   | local date created, recommendation id | () (declined works by date, for reminders) |
+//! | s   | storage id                            | TyreStorage                    |
+//! | t   | customer id, storage id               | () (a customer's stored sets)  |
+//! | U   | storage id                            | () (sets in storage now)       |
+//! | o   | special order id                      | SpecialOrder                   |
+//! | p   | customer id, special order id         | () (a customer's special orders) |
+//! | A   | local arrival date, special order id  | () (arrived orders, for reminders) |
+//! | F   | feedback id                           | Feedback                       |
+//! | x   | customer id, feedback id              | () (a customer's feedback)     |
+//! | y   | local date, feedback id               | () (feedback by date, for reports) |
+//! | z   | visit id                              | feedback id (first feedback on a visit; bonus once) |
+//! | H   | vehicle id                            | CarHistory (services done, visit dates, due dates indexed) |
+//! | I   | predicted due date, vehicle id, service kind | () (periodic service due) |
+//! | J   | predicted lapse date, vehicle id      | () (valuable car overdue for its usual visit) |
+//! | K   | reminder reason key                   | ReminderMark (sent, failed, declined) |
+//! | N   | due date, visit id, effect index      | () (reminders requested by plugins) |
 
 use chrono::{Datelike, NaiveDate};
 
@@ -105,6 +124,49 @@ pub mod tag {
     pub const VISIT_DAYS: u8 = b'G';
     /// Visits of the whole shop by date.
     pub const VISIT_BY_DATE: u8 = b'Z';
+    /// Recommendations (defect sheet) by id.
+    pub const RECOMMENDATION: u8 = b'd';
+    /// Recommendations of a customer.
+    pub const CUSTOMER_RECOMMENDATION: u8 = b'l';
+    /// Recommendations of a vehicle.
+    pub const VEHICLE_RECOMMENDATION: u8 = b'L';
+    /// Recommendations by creation date.
+    pub const RECOMMENDATION_BY_DATE: u8 = b'M';
+    /// Tyre storage by id.
+    pub const TYRE_STORAGE: u8 = b's';
+    /// Tyre storage of a customer.
+    pub const CUSTOMER_TYRE_STORAGE: u8 = b't';
+    /// Sets in storage now.
+    pub const TYRE_STORAGE_ACTIVE: u8 = b'U';
+    /// Special orders by id.
+    pub const SPECIAL_ORDER: u8 = b'o';
+    /// Special orders of a customer.
+    pub const CUSTOMER_SPECIAL_ORDER: u8 = b'p';
+    /// Special orders by arrival date.
+    pub const SPECIAL_ORDER_ARRIVED: u8 = b'A';
+    /// Feedback by id.
+    pub const FEEDBACK: u8 = b'F';
+    /// Feedback of a customer.
+    pub const CUSTOMER_FEEDBACK: u8 = b'x';
+    /// Feedback by date.
+    pub const FEEDBACK_BY_DATE: u8 = b'y';
+    /// First feedback on a visit.
+    pub const VISIT_FEEDBACK: u8 = b'z';
+    /// Service history of a vehicle.
+    #[allow(dead_code)] // reminders (next step)
+    pub const CAR_HISTORY: u8 = b'H';
+    /// Periodic service by predicted due date.
+    #[allow(dead_code)] // reminders (next step)
+    pub const SERVICE_DUE: u8 = b'I';
+    /// Valuable cars by predicted lapse date.
+    #[allow(dead_code)] // reminders (next step)
+    pub const LAPSE_DUE: u8 = b'J';
+    /// Reminder outcomes by reason key.
+    #[allow(dead_code)] // reminders (next step)
+    pub const REMINDER_MARK: u8 = b'K';
+    /// Reminders requested by plugins, by due date.
+    #[allow(dead_code)] // reminders (next step)
+    pub const PLUGIN_REMINDER: u8 = b'N';
 }
 
 /// Unique index kinds under [`tag::UNIQUE`].
