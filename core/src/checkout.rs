@@ -892,6 +892,7 @@ pub fn commit(
     tier::schedule_review(txn, program, customer.id, ctx.today)?;
     visit.tier_after = tier_after.clone();
     visit::save(txn, &visit)?;
+    crate::reminder::on_visit(txn, program, &visit)?;
     let account = book.save(txn)?;
     Ok(Receipt {
         visit: visit_id,

@@ -63,6 +63,7 @@ pub use plugin::{
 pub use points::{Balance, Statement};
 pub use program::{LineKind, Program};
 pub use recommendation::{Recommendation, RecommendationStatus, Urgency};
+pub use reminder::{DuePage, MarkStatus, Reminder, ReminderKind, ReminderMark, ReminderRules};
 pub use report::{Activity, ActivityRow, PointsReport};
 pub use store::backup::BackupSummary;
 pub use tyre_storage::{Season, TyreStorage};

@@ -12,7 +12,9 @@ use crate::store::{Reader, WriteTxn};
 use crate::tier::{self, WindowStats};
 use crate::vehicle::{self, Vehicle, VehicleRef};
 use crate::visit::{self, Visit};
-use crate::{check, checkout, feedback, jobs, order, plugin, recommendation, tyre_storage};
+use crate::{
+    check, checkout, feedback, jobs, order, plugin, recommendation, reminder, tyre_storage,
+};
 use chrono::Duration;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -388,6 +390,22 @@ pub static OPS: &[OpSpec] = &[
         |e, _, a| e.read_op(a, |r, _, args: feedback::ComplaintsArgs| {
             feedback::complaints(r, &args)
         })
+    ),
+    op!(
+        "reminders.due",
+        false,
+        reminder::DueArgs,
+        "who should be contacted on a date and why, with the text (a pure read, paged)",
+        |e, _, a| e.read_op(a, |r, ctx, args: reminder::DueArgs| reminder::due(
+            r, ctx, &args
+        ))
+    ),
+    op!(
+        "reminders.mark",
+        true,
+        reminder::MarkArgs,
+        "record what was done about a reminder: sent, failed or declined",
+        |e, op, a| e.write_op(op, a, reminder::mark)
     ),
     op!(
         "store.backup",

@@ -457,3 +457,571 @@ fn feedback_bonus_once_per_visit_and_complaints_report() {
     );
     shop.assert_sound();
 }
+
+// ---------------------------------------------------------------- reminders
+
+fn reminder_program() -> Value {
+    let mut program = simple_program();
+    program["name"] = json!("Автосервис «Гараж»");
+    program["reminders"] = json!({
+        "window_days": 14,
+        "services": [
+            { "kind": "oil_change", "name": "замена масла", "months": 12, "km": 10000,
+              "patterns": ["*замена масла*", "OIL-*"] },
+            { "kind": "air_conditioning", "name": "обслуживание кондиционера", "months": 12,
+              "patterns": ["AC-*"] }
+        ],
+        "service_days_before": 7,
+        "points_expiring_days": 14,
+        "birthday_days_before": 3,
+        "recommendation_after_days": 30,
+        "quality_call": { "after_days_min": 2, "after_days_max": 3 },
+        "lapsed": { "min_visits": 4, "factor": "1.5", "min_car_visits": 3 },
+        "templates": {
+            "service_due": "{first_name}, для {car} пора: {service} (до {due_on}).",
+            "birthday": "{first_name}, с днём рождения {birthday}!"
+        }
+    });
+    program
+}
+
+fn due(shop: &Shop, date: &str, kinds: &[&str]) -> Vec<Value> {
+    let mut args = json!({ "date": date, "limit": 500 });
+    if !kinds.is_empty() {
+        args["kinds"] = json!(kinds);
+    }
+    let page = shop.ok("reminders.due", args);
+    assert_eq!(page["next"], Value::Null, "{page}");
+    page["items"].as_array().unwrap().clone()
+}
+
+fn ids(items: &[Value]) -> Vec<String> {
+    items
+        .iter()
+        .map(|i| i["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn oil(price: &str) -> Value {
+    json!({ "sku": "OIL-5W30", "name": "Замена масла", "kind": "labor", "qty": "1", "unit_price": price })
+}
+
+#[test]
+fn service_due_by_mileage_and_by_time_respects_consent() {
+    let shop = Shop::with_program("service-due", reminder_program());
+    let (taxi, solaris) = driver(
+        &shop,
+        "Иванов Пётр Ильич",
+        "+79161110001",
+        "А001АА77",
+        json!({"sms": true}),
+    );
+    let (calm, rio) = driver(
+        &shop,
+        "Смирнова Ольга",
+        "+79161110002",
+        "В002ВВ77",
+        json!({"sms": true, "email": true}),
+    );
+    let (silent, polo) = driver(
+        &shop,
+        "Молчанов Олег",
+        "+79161110003",
+        "С003СС77",
+        json!({}),
+    );
+    let (black, lada) = driver(
+        &shop,
+        "Чернов Денис",
+        "+79161110004",
+        "Е004ЕЕ77",
+        json!({"sms": true}),
+    );
+    shop.ok(
+        "customer.update",
+        json!({ "customer": { "id": black }, "blacklisted": true,
+        "blacklist_reason": "просил не звонить" }),
+    );
+    // The taxi drives 100 km a day: oil is due by mileage long before a year.
+    visit(
+        &shop,
+        taxi,
+        solaris,
+        "ЗН-1",
+        json!([oil("1500")]),
+        Some(50000),
+        "2024-01-15",
+    );
+    shop.ok(
+        "vehicle.mileage",
+        json!({ "vehicle": { "id": solaris }, "km": 53000, "at": at("2024-02-14") }),
+    );
+    // The others come once and drive little: due by time, a year on.
+    visit(
+        &shop,
+        calm,
+        rio,
+        "ЗН-2",
+        json!([oil("1500")]),
+        Some(20000),
+        "2024-01-20",
+    );
+    visit(
+        &shop,
+        silent,
+        polo,
+        "ЗН-3",
+        json!([oil("1500")]),
+        Some(20000),
+        "2024-01-20",
+    );
+    visit(
+        &shop,
+        black,
+        lada,
+        "ЗН-4",
+        json!([oil("1500")]),
+        Some(20000),
+        "2024-01-20",
+    );
+    // 53000 km on 14.02, 7000 km to go at 100 km/day: due 24.04, reminded a week before.
+    assert!(due(&shop, "2024-04-16", &["service_due"]).is_empty());
+    let items = due(&shop, "2024-04-17", &["service_due"]);
+    assert_eq!(
+        ids(&items),
+        vec![format!("service_due:{solaris}:oil_change:2024-01-15")]
+    );
+    let reminder = &items[0];
+    assert_eq!(reminder["due_on"], "2024-04-24");
+    assert_eq!(reminder["details"]["due_km"], 60000);
+    assert_eq!(reminder["channels"], json!(["sms"]));
+    assert_eq!(
+        reminder["text"],
+        "Пётр, для Kia Rio (A001AA77) пора: замена масла (до 24.04.2024)."
+    );
+    // A new reading showing less driving moves the date on.
+    shop.ok(
+        "vehicle.mileage",
+        json!({ "vehicle": { "id": solaris }, "km": 54000, "at": at("2024-03-15") }),
+    );
+    assert!(
+        due(&shop, "2024-04-17", &["service_due"]).is_empty(),
+        "now 60 days × ~66 km"
+    );
+    // 54000 km on 15.03 at 66.7 km/day: 6000 km in 90 days, due 13.06, reminded 06.06.
+    assert!(due(&shop, "2024-06-05", &["service_due"]).is_empty());
+    let later = due(&shop, "2024-06-06", &["service_due"]);
+    assert_eq!(later.len(), 1, "{later:?}");
+    assert_eq!(later[0]["due_on"], "2024-06-13");
+    // Marked sent: never again for this service.
+    shop.ok(
+        "reminders.mark",
+        json!({ "id": later[0]["id"], "status": "sent", "channel": "sms",
+        "at": at("2024-06-06") }),
+    );
+    assert!(due(&shop, "2024-06-07", &["service_due"]).is_empty());
+    // By time: only the customer who agreed to contact and is not blacklisted.
+    assert!(due(&shop, "2025-01-12", &["service_due"]).is_empty());
+    let yearly = due(&shop, "2025-01-13", &["service_due"]);
+    assert_eq!(
+        ids(&yearly),
+        vec![format!("service_due:{rio}:oil_change:2024-01-20")]
+    );
+    assert_eq!(yearly[0]["channels"], json!(["sms", "email"]));
+    let by_email = shop.ok(
+        "reminders.due",
+        json!({ "date": "2025-01-13", "kinds": ["service_due"], "channel": "call" }),
+    );
+    assert_eq!(by_email["items"], json!([]));
+    // Still due within the window, gone after it.
+    assert_eq!(due(&shop, "2025-01-27", &["service_due"]).len(), 1);
+    assert!(due(&shop, "2025-01-28", &["service_due"]).is_empty());
+    // The service done again starts a new reason.
+    visit(
+        &shop,
+        taxi,
+        solaris,
+        "ЗН-5",
+        json!([oil("1500")]),
+        Some(61000),
+        "2024-05-20",
+    );
+    // 11000 km in 126 days = 87.3 km/day: 10000 km in 115 days, due 12.09, reminded 05.09.
+    assert!(due(&shop, "2024-09-04", &["service_due"]).is_empty());
+    let next = due(&shop, "2024-09-05", &["service_due"]);
+    assert!(
+        ids(&next).contains(&format!("service_due:{solaris}:oil_change:2024-05-20")),
+        "{next:?}"
+    );
+    let _ = (silent, polo, lada);
+}
+
+#[test]
+fn points_birthday_and_once_per_reason() {
+    let shop = Shop::with_program("points-birthday", reminder_program());
+    let reply = shop.ok(
+        "customer.register",
+        json!({ "full_name": "Павлов Андрей", "phone": "+79161110001", "birthday": "1990-06-05",
+                "consents": { "sms": true }, "at": at("2024-01-10") }),
+    );
+    let andrey = reply["customer"]["id"].as_u64().unwrap();
+    let car = shop.ok(
+        "vehicle.add",
+        json!({ "customer": { "id": andrey }, "plate": "А001АА77",
+        "make": "Lada", "model": "Vesta", "at": at("2024-01-10") }),
+    );
+    let car = car["id"].as_u64().unwrap();
+    visit(
+        &shop,
+        andrey,
+        car,
+        "ЗН-1",
+        json!([labor("5000")]),
+        None,
+        "2024-01-15",
+    );
+    let balance = shop.balance_at(andrey, &at("2024-01-16"));
+    let expires: chrono::NaiveDate = balance["next_expiries"][0]["date"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let day = |offset: i64| (expires + chrono::Duration::days(offset)).to_string();
+    assert!(due(&shop, &day(-15), &["points_expiring"]).is_empty());
+    let items = due(&shop, &day(-14), &["points_expiring"]);
+    assert_eq!(
+        ids(&items),
+        vec![format!("points_expiring:{andrey}:{expires}")]
+    );
+    assert_eq!(items[0]["details"]["points"], "500");
+    assert!(
+        items[0]["text"].as_str().unwrap().contains("500 баллов"),
+        "{}",
+        items[0]["text"]
+    );
+    // A failed delivery comes back, and says how often it failed.
+    shop.ok(
+        "reminders.mark",
+        json!({ "id": items[0]["id"], "status": "failed", "channel": "sms" }),
+    );
+    let again = due(&shop, &day(-13), &["points_expiring"]);
+    assert_eq!(again[0]["failed_attempts"], 1);
+    shop.ok(
+        "reminders.mark",
+        json!({ "id": items[0]["id"], "status": "sent", "channel": "sms" }),
+    );
+    assert!(due(&shop, &day(-12), &["points_expiring"]).is_empty());
+    shop.err(
+        "reminders.mark",
+        json!({ "id": items[0]["id"], "status": "declined" }),
+        ErrorCode::AlreadyExists,
+    );
+    shop.err(
+        "reminders.mark",
+        json!({ "id": "nonsense", "status": "sent" }),
+        ErrorCode::InvalidArgument,
+    );
+    // Birthday: from 3 days before to the day itself.
+    assert!(due(&shop, "2024-06-01", &["birthday"]).is_empty());
+    let birthday = due(&shop, "2024-06-02", &["birthday"]);
+    assert_eq!(ids(&birthday), vec![format!("birthday:{andrey}:2024")]);
+    assert_eq!(birthday[0]["text"], "Андрей, с днём рождения 05.06!");
+    assert_eq!(due(&shop, "2024-06-05", &["birthday"]).len(), 1);
+    assert!(due(&shop, "2024-06-06", &["birthday"]).is_empty());
+    shop.ok(
+        "reminders.mark",
+        json!({ "id": birthday[0]["id"], "status": "declined" }),
+    );
+    assert!(due(&shop, "2024-06-04", &["birthday"]).is_empty());
+    assert_eq!(
+        due(&shop, "2025-06-03", &["birthday"]).len(),
+        1,
+        "next year is a new reason"
+    );
+    // Consent withdrawn: nothing at all.
+    shop.ok(
+        "customer.update",
+        json!({ "customer": { "id": andrey }, "consents": { "sms": false },
+        "at": at("2025-01-01") }),
+    );
+    assert!(due(&shop, "2025-06-03", &[]).is_empty());
+}
+
+#[test]
+fn recommendations_storage_orders_and_quality_calls_come_due() {
+    let shop = Shop::with_program("due-kinds", reminder_program());
+    let (anna, rio) = driver(
+        &shop,
+        "Кузнецова Анна",
+        "+79161110001",
+        "А001АА77",
+        json!({"sms": true, "call": true}),
+    );
+    let first = visit(
+        &shop,
+        anna,
+        rio,
+        "ЗН-1",
+        json!([labor("3000")]),
+        None,
+        "2024-03-01",
+    );
+    let rec = shop.ok(
+        "recommendation.add",
+        json!({ "visit": first["visit"], "work": "Замена колодок",
+        "price": "4500", "at": at("2024-03-01") }),
+    );
+    // Quality call on days 2 and 3 after the visit, unless feedback is in.
+    assert!(due(&shop, "2024-03-02", &["quality_call"]).is_empty());
+    let calls = due(&shop, "2024-03-03", &["quality_call"]);
+    assert_eq!(
+        ids(&calls),
+        vec![format!("quality_call:{}", first["visit"])]
+    );
+    assert!(calls[0]["text"].as_str().unwrap().contains("01.03.2024"));
+    assert_eq!(due(&shop, "2024-03-04", &["quality_call"]).len(), 1);
+    assert!(due(&shop, "2024-03-05", &["quality_call"]).is_empty());
+    let second = visit(
+        &shop,
+        anna,
+        rio,
+        "ЗН-2",
+        json!([labor("1000")]),
+        None,
+        "2024-03-10",
+    );
+    shop.ok(
+        "feedback.add",
+        json!({ "visit": second["visit"], "rating": 5, "at": at("2024-03-11") }),
+    );
+    assert!(
+        due(&shop, "2024-03-12", &["quality_call"]).is_empty(),
+        "feedback recorded"
+    );
+    // The declined work comes back after 30 days, until closed.
+    assert!(due(&shop, "2024-03-30", &["recommendation"]).is_empty());
+    let recs = due(&shop, "2024-03-31", &["recommendation"]);
+    assert_eq!(ids(&recs), vec![format!("recommendation:{}", rec["id"])]);
+    assert!(recs[0]["text"].as_str().unwrap().contains("Замена колодок"));
+    shop.ok(
+        "recommendation.close",
+        json!({ "id": rec["id"], "outcome": "done_elsewhere" }),
+    );
+    assert!(due(&shop, "2024-04-01", &["recommendation"]).is_empty());
+    // Tyre storage: the winter set is due in the autumn window, every year it stays.
+    let set = shop.ok(
+        "storage.checkin",
+        json!({ "customer": { "id": anna }, "vehicle": { "id": rio },
+        "items": ["Nokian ×4"], "location": "С-3", "season": "winter", "at": at("2024-04-10") }),
+    );
+    shop.ok(
+        "storage.checkin",
+        json!({ "customer": { "id": anna }, "items": ["Летние ×4"],
+        "location": "С-4", "season": "summer", "at": at("2024-04-10") }),
+    );
+    assert!(due(&shop, "2024-09-30", &["tyre_season"]).is_empty());
+    let autumn = due(&shop, "2024-10-01", &["tyre_season"]);
+    assert_eq!(
+        ids(&autumn),
+        vec![format!("tyre_season:{}:2024-autumn", set["id"])]
+    );
+    assert!(autumn[0]["text"].as_str().unwrap().contains("зимние шины"));
+    assert_eq!(due(&shop, "2024-11-15", &["tyre_season"]).len(), 1);
+    assert!(due(&shop, "2024-11-16", &["tyre_season"]).is_empty());
+    let spring = due(&shop, "2025-03-25", &["tyre_season"]);
+    assert_eq!(spring.len(), 1, "the summer set in spring");
+    assert_eq!(spring[0]["details"]["season"], "summer");
+    shop.ok(
+        "reminders.mark",
+        json!({ "id": autumn[0]["id"], "status": "sent" }),
+    );
+    assert!(due(&shop, "2024-10-02", &["tyre_season"]).is_empty());
+    assert_eq!(
+        due(&shop, "2025-10-02", &["tyre_season"]).len(),
+        1,
+        "a new season"
+    );
+    shop.ok(
+        "storage.checkout",
+        json!({ "id": set["id"], "at": at("2025-10-05") }),
+    );
+    assert!(due(&shop, "2025-10-06", &["tyre_season"]).is_empty());
+    // A special order is due from its arrival until handed over.
+    let order = shop.ok(
+        "order.create",
+        json!({ "customer": { "id": anna }, "part": "Колодки TRW",
+        "qty": "2", "at": at("2024-05-01") }),
+    );
+    assert!(due(&shop, "2024-05-05", &["order_arrived"]).is_empty());
+    shop.ok(
+        "order.arrived",
+        json!({ "id": order["id"], "at": at("2024-05-06") }),
+    );
+    let arrived = due(&shop, "2024-05-06", &["order_arrived"]);
+    assert_eq!(
+        ids(&arrived),
+        vec![format!("order_arrived:{}", order["id"])]
+    );
+    assert!(
+        arrived[0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("Колодки TRW, 2 шт.")
+    );
+    shop.ok(
+        "order.handed_over",
+        json!({ "id": order["id"], "at": at("2024-05-07") }),
+    );
+    assert!(due(&shop, "2024-05-07", &["order_arrived"]).is_empty());
+}
+
+#[test]
+fn lapsed_valuable_cars_by_their_own_interval() {
+    let shop = Shop::with_program("lapsed", reminder_program());
+    let (regular, rio) = driver(
+        &shop,
+        "Постоянный Клиент",
+        "+79161110001",
+        "А001АА77",
+        json!({"sms": true}),
+    );
+    let (rare, polo) = driver(
+        &shop,
+        "Редкий Гость",
+        "+79161110002",
+        "В002ВВ77",
+        json!({"sms": true}),
+    );
+    // Every three months: usual interval 92 days, lapsed after 138.
+    for (n, date) in ["2024-01-10", "2024-04-10", "2024-07-11", "2024-10-11"]
+        .iter()
+        .enumerate()
+    {
+        visit(
+            &shop,
+            regular,
+            rio,
+            &format!("R-{n}"),
+            json!([labor("2000")]),
+            None,
+            date,
+        );
+    }
+    // Only three visits: not valuable under min_visits 4.
+    for (n, date) in ["2024-01-10", "2024-02-10", "2024-03-10"]
+        .iter()
+        .enumerate()
+    {
+        visit(
+            &shop,
+            rare,
+            polo,
+            &format!("P-{n}"),
+            json!([labor("2000")]),
+            None,
+            date,
+        );
+    }
+    assert!(due(&shop, "2025-02-25", &["lapsed"]).is_empty());
+    let lapsed = due(&shop, "2025-02-26", &["lapsed"]);
+    assert_eq!(ids(&lapsed), vec![format!("lapsed:{rio}:2024-10-11")]);
+    assert_eq!(lapsed[0]["details"]["usual_days"], 92);
+    assert!(lapsed[0]["text"].as_str().unwrap().contains("11.10.2024"));
+    // The car comes back: no longer lapsed.
+    visit(
+        &shop,
+        regular,
+        rio,
+        "R-9",
+        json!([labor("2000")]),
+        None,
+        "2025-03-01",
+    );
+    assert!(due(&shop, "2025-03-02", &["lapsed"]).is_empty());
+}
+
+#[test]
+fn every_kind_pages_and_templates_are_validated() {
+    let shop = Shop::with_program("paging", reminder_program());
+    let mut expected = Vec::new();
+    for n in 0..5 {
+        let (c, car) = driver(
+            &shop,
+            &format!("Клиент Номер{n}"),
+            &format!("+7916111000{n}"),
+            &format!("А00{n}АА77"),
+            json!({"sms": true}),
+        );
+        let v = visit(
+            &shop,
+            c,
+            car,
+            &format!("ЗН-{n}"),
+            json!([oil("1000")]),
+            None,
+            "2024-03-01",
+        );
+        let rec = shop.ok(
+            "recommendation.add",
+            json!({ "visit": v["visit"], "work": "Развал-схождение",
+            "at": at("2024-02-03") }),
+        );
+        expected.push(format!("recommendation:{}", rec["id"]));
+        expected.push(format!("quality_call:{}", v["visit"]));
+    }
+    let mut seen = Vec::new();
+    let mut after: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let mut args = json!({ "date": "2024-03-04", "limit": 3 });
+        if let Some(cursor) = &after {
+            args["after"] = json!(cursor);
+        }
+        let page = shop.ok("reminders.due", args);
+        seen.extend(ids(page["items"].as_array().unwrap()));
+        pages += 1;
+        match page["next"].as_str() {
+            Some(next) => after = Some(next.to_string()),
+            None => break,
+        }
+        assert!(pages < 20);
+    }
+    seen.sort();
+    expected.sort();
+    assert_eq!(seen, expected);
+    assert!(pages >= 4);
+    shop.err(
+        "reminders.due",
+        json!({ "limit": 0 }),
+        ErrorCode::InvalidArgument,
+    );
+    shop.err(
+        "reminders.due",
+        json!({ "after": "zz" }),
+        ErrorCode::InvalidArgument,
+    );
+    let mut bad = reminder_program();
+    bad["reminders"]["templates"]["lapsed"] = json!("{first_name}, {points} баллов");
+    let err = shop.err(
+        "program.set",
+        json!({ "program": bad }),
+        ErrorCode::InvalidProgram,
+    );
+    assert!(err.message.contains("{points}"), "{}", err.message);
+    let mut bad = reminder_program();
+    bad["reminders"]["templates"]["birthday"] = json!("{first_name");
+    shop.err(
+        "program.set",
+        json!({ "program": bad }),
+        ErrorCode::InvalidProgram,
+    );
+    let mut bad = reminder_program();
+    bad["reminders"]["services"][0]["months"] = Value::Null;
+    bad["reminders"]["services"][0]["km"] = Value::Null;
+    shop.err(
+        "program.set",
+        json!({ "program": bad }),
+        ErrorCode::InvalidProgram,
+    );
+    shop.assert_sound();
+}

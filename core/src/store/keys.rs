@@ -53,7 +53,6 @@
 //! | I   | predicted due date, vehicle id, service kind | () (periodic service due) |
 //! | J   | predicted lapse date, vehicle id      | () (valuable car overdue for its usual visit) |
 //! | K   | reminder reason key                   | ReminderMark (sent, failed, declined) |
-//! | N   | due date, visit id, effect index      | () (reminders requested by plugins) |
 
 use chrono::{Datelike, NaiveDate};
 
@@ -153,20 +152,13 @@ pub mod tag {
     /// First feedback on a visit.
     pub const VISIT_FEEDBACK: u8 = b'z';
     /// Service history of a vehicle.
-    #[allow(dead_code)] // reminders (next step)
     pub const CAR_HISTORY: u8 = b'H';
     /// Periodic service by predicted due date.
-    #[allow(dead_code)] // reminders (next step)
     pub const SERVICE_DUE: u8 = b'I';
     /// Valuable cars by predicted lapse date.
-    #[allow(dead_code)] // reminders (next step)
     pub const LAPSE_DUE: u8 = b'J';
     /// Reminder outcomes by reason key.
-    #[allow(dead_code)] // reminders (next step)
     pub const REMINDER_MARK: u8 = b'K';
-    /// Reminders requested by plugins, by due date.
-    #[allow(dead_code)] // reminders (next step)
-    pub const PLUGIN_REMINDER: u8 = b'N';
 }
 
 /// Unique index kinds under [`tag::UNIQUE`].
