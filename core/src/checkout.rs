@@ -660,6 +660,11 @@ fn price<R: Reader>(
     assert_totals(&lines, &totals)?;
     let stats = tier::window_stats(reader, program, customer.id, ctx.today)?;
     let mut messages = messages(program, ctx, customer, book, &stats);
+    messages.extend(crate::recommendation::cashier_messages(
+        reader,
+        customer.id,
+        request.vehicle.as_ref().map(|v| v.id),
+    )?);
     messages.extend(plugin_effects.messages);
     Ok((
         Priced {
@@ -959,6 +964,7 @@ pub fn commit(
     visit.tier_after = tier_after.clone();
     visit::save(txn, &visit)?;
     let referral = crate::referral::on_commit(txn, ctx, &customer, &visit, &mut book)?;
+    crate::reminder::on_visit(txn, program, &visit)?;
     let account = book.save(txn)?;
     Ok(Receipt {
         visit: visit_id,

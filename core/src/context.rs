@@ -109,3 +109,35 @@ pub fn days_since_birthday(birthday: NaiveDate, from: NaiveDate) -> i64 {
 pub fn must<T>(value: Option<T>, what: &str, key: impl std::fmt::Display) -> Result<T> {
     value.ok_or_else(|| Error::not_found(what, key))
 }
+
+/// Ids kept as the last 8 bytes of index keys under `prefix` (newest first when
+/// `reverse`), at most `limit`.
+pub fn ids_under<R: Reader>(
+    reader: &R,
+    prefix: &[u8],
+    limit: usize,
+    reverse: bool,
+) -> Result<Vec<u64>> {
+    let end = keys::prefix_end(prefix);
+    let rows = reader.scan_raw(prefix, &end, limit, reverse)?;
+    let mut out = Vec::with_capacity(rows.len());
+    for (key, _) in rows {
+        let id = keys::read_u64(&key, key.len().saturating_sub(8)).ok_or_else(|| {
+            Error::corrupted(format!("index key {} too short", keys::display(&key)))
+        })?;
+        out.push(id);
+    }
+    Ok(out)
+}
+
+/// Check a money amount from a request: 0..=100 000 000 with at most 2 decimals.
+pub fn check_money(field: &str, value: rust_decimal::Decimal) -> Result<rust_decimal::Decimal> {
+    let max = rust_decimal::Decimal::from(100_000_000u32);
+    if value < rust_decimal::Decimal::ZERO || value > max || value.normalize().scale() > 2 {
+        return Err(Error::invalid(
+            field,
+            format!("{value} must be 0..={max} with at most 2 decimals"),
+        ));
+    }
+    Ok(crate::normalize::money(value))
+}

@@ -25,20 +25,25 @@ mod context;
 mod customer;
 mod engine;
 mod error;
+mod feedback;
 mod history;
 mod jobs;
 mod ledger;
 mod normalize;
 mod ops;
+mod order;
 mod personal_data;
 mod plugin;
 mod points;
 mod program;
+mod recommendation;
 mod referral;
+mod reminder;
 mod report;
 mod segment;
 mod store;
 mod tier;
+mod tyre_storage;
 mod vehicle;
 mod visit;
 
@@ -50,9 +55,11 @@ pub use context::Ctx;
 pub use customer::{Card, Channel, Customer, CustomerKind, CustomerRef, CustomerStatus, Gender};
 pub use engine::{DurabilityOption, Engine, EngineOptions, REQUEST_BYTES_MAX, response};
 pub use error::{Error, ErrorCode, Result};
+pub use feedback::{Feedback, FeedbackKind, FeedbackRules};
 pub use jobs::DailyReport;
 pub use ledger::{Account, Allocation, Entry, EntryKind, Hold, HoldStatus, Lot};
 pub use ops::{OPS, OpSpec, names as operation_names};
+pub use order::{OrderStatus, SpecialOrder};
 pub use plugin::{
     ABI_VERSION as PLUGIN_ABI_VERSION, AppliedEffect, Audience, CallOutput, Hook,
     Limits as PluginLimits, OnError, OutcomeError, OutcomeStatus, PluginError, PluginErrorKind,
@@ -60,8 +67,11 @@ pub use plugin::{
 };
 pub use points::{Balance, Statement};
 pub use program::{LineKind, Program};
+pub use recommendation::{Recommendation, RecommendationStatus, Urgency};
+pub use reminder::{DuePage, MarkStatus, Reminder, ReminderKind, ReminderMark, ReminderRules};
 pub use report::{Activity, ActivityRow, PointsReport};
 pub use store::backup::BackupSummary;
+pub use tyre_storage::{Season, TyreStorage};
 pub use vehicle::{Usage, Vehicle, VehicleRef};
 pub use visit::{Visit, VisitLine};
 

@@ -12,7 +12,9 @@ use crate::store::{Reader, WriteTxn};
 use crate::tier::{self, WindowStats};
 use crate::vehicle::{self, Vehicle, VehicleRef};
 use crate::visit::{self, Visit};
-use crate::{check, checkout, jobs, plugin};
+use crate::{
+    check, checkout, feedback, jobs, order, plugin, recommendation, reminder, tyre_storage,
+};
 use chrono::Duration;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -410,6 +412,114 @@ pub static OPS: &[OpSpec] = &[
         })
     ),
     op!(
+        "recommendation.add",
+        true,
+        recommendation::AddArgs,
+        "record a work recommended at a visit and declined (defect sheet)",
+        |e, op, a| e.write_op(op, a, recommendation::add)
+    ),
+    op!(
+        "recommendation.close",
+        true,
+        recommendation::CloseArgs,
+        "close a recommendation: done_here, done_elsewhere or cancelled (the record stays)",
+        |e, op, a| e.write_op(op, a, recommendation::close)
+    ),
+    op!(
+        "recommendation.list",
+        false,
+        recommendation::ListArgs,
+        "a customer's or a car's recommendations, newest first",
+        |e, _, a| e.read_op(a, |r, ctx, args: recommendation::ListArgs| {
+            recommendation::list(r, ctx, &args)
+        })
+    ),
+    op!(
+        "storage.checkin",
+        true,
+        tyre_storage::CheckinArgs,
+        "take a tyre set into seasonal storage",
+        |e, op, a| e.write_op(op, a, tyre_storage::checkin)
+    ),
+    op!(
+        "storage.checkout",
+        true,
+        tyre_storage::CheckoutArgs,
+        "hand a stored tyre set back",
+        |e, op, a| e.write_op(op, a, tyre_storage::checkout)
+    ),
+    op!(
+        "storage.list",
+        false,
+        tyre_storage::ListArgs,
+        "a customer's stored sets, or every set in storage now (paged)",
+        |e, _, a| e.read_op(a, |r, ctx, args: tyre_storage::ListArgs| {
+            tyre_storage::list(r, ctx, &args)
+        })
+    ),
+    op!(
+        "order.create",
+        true,
+        order::CreateArgs,
+        "order a part for a customer",
+        |e, op, a| e.write_op(op, a, order::create)
+    ),
+    op!(
+        "order.arrived",
+        true,
+        order::IdArgs,
+        "a special order arrived: the customer is due for a call",
+        |e, op, a| e.write_op(op, a, order::arrived)
+    ),
+    op!(
+        "order.handed_over",
+        true,
+        order::IdArgs,
+        "a special order was handed to the customer",
+        |e, op, a| e.write_op(op, a, order::handed_over)
+    ),
+    op!(
+        "order.list",
+        false,
+        order::ListArgs,
+        "a customer's special orders, or every order (paged), optionally by status",
+        |e, _, a| e.read_op(a, |r, ctx, args: order::ListArgs| order::list(
+            r, ctx, &args
+        ))
+    ),
+    op!(
+        "feedback.add",
+        true,
+        feedback::AddArgs,
+        "record a rating, review, complaint or praise (bonus once per visit if the programme gives one)",
+        |e, op, a| e.write_op(op, a, feedback::add)
+    ),
+    op!(
+        "report.complaints",
+        false,
+        feedback::ComplaintsArgs,
+        "complaints and ratings by employee and by month",
+        |e, _, a| e.read_op(a, |r, _, args: feedback::ComplaintsArgs| {
+            feedback::complaints(r, &args)
+        })
+    ),
+    op!(
+        "reminders.due",
+        false,
+        reminder::DueArgs,
+        "who should be contacted on a date and why, with the text (a pure read, paged)",
+        |e, _, a| e.read_op(a, |r, ctx, args: reminder::DueArgs| reminder::due(
+            r, ctx, &args
+        ))
+    ),
+    op!(
+        "reminders.mark",
+        true,
+        reminder::MarkArgs,
+        "record what was done about a reminder: sent, failed or declined",
+        |e, op, a| e.write_op(op, a, reminder::mark)
+    ),
+    op!(
         "store.backup",
         false,
         BackupArgs,
@@ -673,6 +783,15 @@ pub struct CustomerView {
     pub tier: Option<TierView>,
     /// Latest visits.
     pub last_visits: Vec<VisitBrief>,
+    /// Works recommended and not yet done (defect sheet), newest first.
+    #[serde(default)]
+    pub open_recommendations: Vec<recommendation::Recommendation>,
+    /// Tyre sets in storage now.
+    #[serde(default)]
+    pub tyre_storage: Vec<tyre_storage::TyreStorage>,
+    /// Special orders not yet handed over.
+    #[serde(default)]
+    pub special_orders: Vec<order::SpecialOrder>,
 }
 
 /// A visit in a list.
@@ -748,12 +867,19 @@ fn customer_view<R: Reader>(
         }
         None => (None, None),
     };
+    let open_recommendations = recommendation::open_of_customer(reader, customer.id)?;
+    let tyre_storage =
+        tyre_storage::of_customer(reader, customer.id, true, tyre_storage::LIST_MAX)?;
+    let special_orders = order::open_of_customer(reader, customer.id)?;
     Ok(CustomerView {
         customer,
         vehicles,
         balance,
         tier,
         last_visits,
+        open_recommendations,
+        tyre_storage,
+        special_orders,
     })
 }
 

@@ -392,6 +392,12 @@ pub struct Program {
     /// Points expiring within this many days are announced to the cashier.
     #[serde(default = "thirty")]
     pub expiring_notice_days: u32,
+    /// Points for feedback.
+    #[serde(default)]
+    pub feedback: crate::feedback::FeedbackRules,
+    /// Reminders: service intervals, delays, season windows, texts.
+    #[serde(default)]
+    pub reminders: crate::reminder::ReminderRules,
     /// Parts and services sold only from a tier up (the exclusive catalogue).
     #[serde(default)]
     pub exclusive: Vec<ExclusiveRule>,
@@ -778,6 +784,8 @@ impl Program {
             );
         }
         self.validate_growth(&mut check);
+        self.feedback.validate(self.points.scale, &mut problems);
+        self.reminders.validate(&mut problems);
         if problems.is_empty() {
             Ok(())
         } else {
@@ -965,6 +973,35 @@ impl Program {
                 "vip": { "min_total_spend": "500000", "discount_percent": "10" }
             },
             "expiring_notice_days": 30,
+            "feedback": { "bonus_points": "100", "bonus_kinds": ["review", "praise", "complaint"], "bonus_expiry_days": 90 },
+            "reminders": {
+                "window_days": 14,
+                "services": [
+                    { "kind": "oil_change", "name": "замена масла", "months": 12, "km": 10000,
+                      "patterns": ["*замена масла*", "TO-*", "ТО-*"] },
+                    { "kind": "to_2", "name": "ТО-2", "months": 24, "km": 30000,
+                      "patterns": ["TO-2*", "ТО-2*"] },
+                    { "kind": "brake_fluid", "name": "замена тормозной жидкости", "months": 24,
+                      "patterns": ["*тормозн*жидк*", "BRAKE-FLUID*"] },
+                    { "kind": "timing_belt", "name": "замена ремня ГРМ", "months": 60, "km": 60000,
+                      "patterns": ["*ремн* грм*", "TB-*"] },
+                    { "kind": "air_conditioning", "name": "обслуживание кондиционера", "months": 12,
+                      "patterns": ["*кондиционер*", "AC-*"] }
+                ],
+                "service_days_before": 7,
+                "points_expiring_days": 14,
+                "birthday_days_before": 3,
+                "recommendation_after_days": 30,
+                "tyre_season": { "autumn": { "from": "10-01", "to": "11-15" },
+                                 "spring": { "from": "03-20", "to": "04-30" } },
+                "order_arrived": true,
+                "quality_call": { "after_days_min": 2, "after_days_max": 3 },
+                "lapsed": { "min_visits": 4, "min_spend": "50000", "factor": "1.5", "min_car_visits": 3 },
+                "templates": {
+                    "service_due": "{first_name}, для {car} подходит срок: {service} (до {due_on}). Запишитесь: {shop}.",
+                    "points_expiring": "{first_name}, {points} баллов сгорят {expires_on}. Успейте потратить их у нас."
+                }
+            },
             "exclusive": [
                 { "sku": "MOTUL-300V*", "min_tier": "gold" },
                 { "category": "эксклюзив", "min_tier": "platinum" }

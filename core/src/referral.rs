@@ -733,7 +733,7 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 fn unhex(text: &str) -> Result<Vec<u8>> {
-    if text.len() % 2 != 0 || text.len() > 64 {
+    if !text.len().is_multiple_of(2) || text.len() > 64 {
         return Err(Error::invalid("after", "not a cursor of this report"));
     }
     (0..text.len())

@@ -440,6 +440,7 @@ pub fn mileage(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: MileageArgs) -> Result<M
     let mut vehicle = resolve(txn, &args.vehicle)?;
     record_mileage(txn, ctx, &mut vehicle, args.km, None, args.correction)?;
     txn.put(vehicle_key(vehicle.id), &vehicle)?;
+    crate::reminder::on_mileage(txn, ctx, &vehicle)?;
     let history = readings(txn, vehicle.id, 10_000)?;
     Ok(MileageResult {
         daily_km: daily_km(&history),

@@ -46,6 +46,24 @@
 //! | L   | campaign name                         | campaign id (unique)           |
 //! | N   | campaign id, customer id              | Notification (who was told)    |
 //! | M   | customer id, campaign id              | Notification (campaigns that told a customer) |
+//! | d   | recommendation id                     | Recommendation (defect sheet)  |
+//! | l   | customer id, recommendation id        | () (a customer's recommendations) |
+//! | 1   | vehicle id, recommendation id         | () (a vehicle's recommendations) |
+//! | 2   | local date created, recommendation id | () (declined works by date, for reminders) |
+//! | S   | storage id                            | TyreStorage                    |
+//! | t   | customer id, storage id               | () (a customer's stored sets)  |
+//! | U   | storage id                            | () (sets in storage now)       |
+//! | o   | special order id                      | SpecialOrder                   |
+//! | p   | customer id, special order id         | () (a customer's special orders) |
+//! | A   | local arrival date, special order id  | () (arrived orders, for reminders) |
+//! | 3   | feedback id                           | Feedback                       |
+//! | 4   | customer id, feedback id              | () (a customer's feedback)     |
+//! | y   | local date, feedback id               | () (feedback by date, for reports) |
+//! | z   | visit id                              | feedback id (first feedback on a visit; bonus once) |
+//! | 5   | vehicle id                            | CarHistory (services done, visit dates, due dates indexed) |
+//! | I   | predicted due date, vehicle id, service kind | () (periodic service due) |
+//! | J   | predicted lapse date, vehicle id      | () (valuable car overdue for its usual visit) |
+//! | r   | reminder reason key                   | ReminderMark (sent, failed, declined) |
 
 use chrono::{Datelike, NaiveDate};
 
@@ -138,6 +156,42 @@ pub mod tag {
     pub const CAMPAIGN_NOTIFIED: u8 = b'N';
     /// Notifications by customer.
     pub const CUSTOMER_CAMPAIGN: u8 = b'M';
+    /// Recommendations (defect sheet) by id.
+    pub const RECOMMENDATION: u8 = b'd';
+    /// Recommendations of a customer.
+    pub const CUSTOMER_RECOMMENDATION: u8 = b'l';
+    /// Recommendations of a vehicle.
+    pub const VEHICLE_RECOMMENDATION: u8 = b'1';
+    /// Recommendations by creation date.
+    pub const RECOMMENDATION_BY_DATE: u8 = b'2';
+    /// Tyre storage by id.
+    pub const TYRE_STORAGE: u8 = b'S';
+    /// Tyre storage of a customer.
+    pub const CUSTOMER_TYRE_STORAGE: u8 = b't';
+    /// Sets in storage now.
+    pub const TYRE_STORAGE_ACTIVE: u8 = b'U';
+    /// Special orders by id.
+    pub const SPECIAL_ORDER: u8 = b'o';
+    /// Special orders of a customer.
+    pub const CUSTOMER_SPECIAL_ORDER: u8 = b'p';
+    /// Special orders by arrival date.
+    pub const SPECIAL_ORDER_ARRIVED: u8 = b'A';
+    /// Feedback by id.
+    pub const FEEDBACK: u8 = b'3';
+    /// Feedback of a customer.
+    pub const CUSTOMER_FEEDBACK: u8 = b'4';
+    /// Feedback by date.
+    pub const FEEDBACK_BY_DATE: u8 = b'y';
+    /// First feedback on a visit.
+    pub const VISIT_FEEDBACK: u8 = b'z';
+    /// Service history of a vehicle.
+    pub const CAR_HISTORY: u8 = b'5';
+    /// Periodic service by predicted due date.
+    pub const SERVICE_DUE: u8 = b'I';
+    /// Valuable cars by predicted lapse date.
+    pub const LAPSE_DUE: u8 = b'J';
+    /// Reminder outcomes by reason key.
+    pub const REMINDER_MARK: u8 = b'r';
 }
 
 /// Unique index kinds under [`tag::UNIQUE`].
@@ -273,6 +327,25 @@ mod tests {
         let positive = KeyBuilder::new(b'Y').i64(3).build();
         assert!(negative < positive);
         assert_eq!(read_date(&late, 1), NaiveDate::from_ymd_opt(2000, 1, 1));
+    }
+
+    /// Two record families under one tag would read each other's records: the tags in
+    /// `mod tag` (and the layout table above, which documents them) must be distinct.
+    #[test]
+    fn every_tag_is_used_once() {
+        let source = include_str!("keys.rs");
+        let start = source.find("pub mod tag {").expect("mod tag");
+        let end = start + source[start..].find("\n}").expect("end of mod tag");
+        let mut seen = std::collections::BTreeMap::new();
+        for line in source[start..end].lines() {
+            if let Some(rest) = line.trim().strip_prefix("pub const ")
+                && let Some((name, value)) = rest.split_once(": u8 = ")
+                && let Some(first) = seen.insert(value.to_string(), name.to_string())
+            {
+                panic!("{name} and {first} share the tag {value}");
+            }
+        }
+        assert!(seen.len() >= 20, "only {} tags found", seen.len());
     }
 
     #[test]

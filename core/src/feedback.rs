@@ -1,0 +1,440 @@
+//! Feedback: ratings, reviews, complaints and praise tied to a visit and an employee
+//! (the answer to a quality-control call, a review left at the desk), an optional
+//! points bonus for it through the ledger (once per visit), and the complaints report
+//! by employee and by month.
+
+use crate::checkout::expiry_date;
+use crate::context::{Ctx, must, next_id};
+use crate::customer::{self, CustomerRef, CustomerStatus};
+use crate::error::{Error, Result};
+use crate::ledger::{Book, EntryKind};
+use crate::normalize::{self, NOTES_CHARS_MAX, TEXT_CHARS_MAX};
+use crate::store::keys::{self, KeyBuilder, tag};
+use crate::store::{Reader, WriteTxn};
+use crate::visit;
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// What kind of feedback.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FeedbackKind {
+    /// A review (any rating).
+    Review,
+    /// A complaint.
+    Complaint,
+    /// Praise.
+    Praise,
+}
+
+/// Feedback rules of the programme.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeedbackRules {
+    /// Points granted for feedback on a visit (once per visit); `null` = none.
+    #[serde(default)]
+    pub bonus_points: Option<Decimal>,
+    /// Kinds of feedback that earn the bonus.
+    #[serde(default = "all_kinds")]
+    pub bonus_kinds: Vec<FeedbackKind>,
+    /// Days the bonus lives (default: the programme's expiry).
+    #[serde(default)]
+    pub bonus_expiry_days: Option<u32>,
+}
+
+fn all_kinds() -> Vec<FeedbackKind> {
+    vec![
+        FeedbackKind::Review,
+        FeedbackKind::Complaint,
+        FeedbackKind::Praise,
+    ]
+}
+
+impl Default for FeedbackRules {
+    fn default() -> Self {
+        FeedbackRules {
+            bonus_points: None,
+            bonus_kinds: all_kinds(),
+            bonus_expiry_days: None,
+        }
+    }
+}
+
+impl FeedbackRules {
+    /// Add every problem to `problems`.
+    pub fn validate(&self, scale: u32, problems: &mut Vec<String>) {
+        if let Some(points) = self.bonus_points
+            && (points <= Decimal::ZERO
+                || points > Decimal::from(crate::program::BONUS_POINTS_MAX)
+                || points.normalize().scale() > scale)
+        {
+            problems.push(
+                "feedback.bonus_points must be positive, at most 1000000, on points.scale".into(),
+            );
+        }
+        if self
+            .bonus_expiry_days
+            .is_some_and(|d| !(1..=3660).contains(&d))
+        {
+            problems.push("feedback.bonus_expiry_days must be 1..=3660".into());
+        }
+    }
+}
+
+/// A piece of feedback.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Feedback {
+    /// Id.
+    pub id: u64,
+    /// Customer.
+    pub customer: u64,
+    /// Visit it is about.
+    pub visit: Option<u64>,
+    /// Rating 1..=5.
+    pub rating: Option<u8>,
+    /// What was said.
+    pub text: Option<String>,
+    /// Review, complaint, praise.
+    pub kind: FeedbackKind,
+    /// Employee it is about (default: the visit's advisor).
+    pub employee: Option<String>,
+    /// Channel it came through (`call`, `site`, `desk`).
+    pub source: Option<String>,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Local date.
+    pub date: NaiveDate,
+    /// Bonus points granted for it.
+    pub bonus: Decimal,
+}
+
+fn key(id: u64) -> Vec<u8> {
+    KeyBuilder::new(tag::FEEDBACK).u64(id).build()
+}
+
+/// Key marking that a visit has feedback (value: the first feedback id).
+pub fn visit_key(visit: u64) -> Vec<u8> {
+    KeyBuilder::new(tag::VISIT_FEEDBACK).u64(visit).build()
+}
+
+/// Load one.
+pub fn load<R: Reader>(reader: &R, id: u64) -> Result<Feedback> {
+    must(reader.get(&key(id))?, "feedback", id)
+}
+
+/// Arguments of `feedback.add`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddArgs {
+    /// Visit it is about.
+    #[serde(default)]
+    pub visit: Option<u64>,
+    /// Or the host's order id of that visit.
+    #[serde(default)]
+    pub order_id: Option<String>,
+    /// Or only the customer.
+    #[serde(default)]
+    pub customer: Option<CustomerRef>,
+    /// Rating 1..=5.
+    #[serde(default)]
+    pub rating: Option<u8>,
+    /// Text.
+    #[serde(default)]
+    pub text: Option<String>,
+    /// Kind (default `review`).
+    #[serde(default = "review")]
+    pub kind: FeedbackKind,
+    /// Employee it is about.
+    #[serde(default)]
+    pub employee: Option<String>,
+    /// Channel.
+    #[serde(default)]
+    pub source: Option<String>,
+}
+
+fn review() -> FeedbackKind {
+    FeedbackKind::Review
+}
+
+/// What `feedback.add` returns.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Added {
+    /// The record.
+    pub feedback: Feedback,
+    /// Bonus granted now (zero when none is due or it was already granted for the visit).
+    pub bonus: Decimal,
+}
+
+/// `feedback.add`.
+pub fn add(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: AddArgs) -> Result<Added> {
+    let program = ctx.program()?;
+    if args.rating.is_some_and(|r| !(1..=5).contains(&r)) {
+        return Err(Error::invalid("rating", "must be 1..=5"));
+    }
+    let text = match &args.text {
+        Some(t) => {
+            Some(normalize::optional_text("text", t, NOTES_CHARS_MAX)?).filter(|t| !t.is_empty())
+        }
+        None => None,
+    };
+    if args.rating.is_none() && text.is_none() {
+        return Err(Error::invalid("rating", "give a rating or a text"));
+    }
+    let mut employee = match &args.employee {
+        Some(e) => Some(normalize::text("employee", e, TEXT_CHARS_MAX)?),
+        None => None,
+    };
+    let source = args
+        .source
+        .as_deref()
+        .map(|s| normalize::identifier("source", s))
+        .transpose()?;
+    let visit = match (&args.visit, &args.order_id, &args.customer) {
+        (Some(id), None, None) => Some(visit::load(txn, *id)?),
+        (None, Some(order), None) => {
+            let order = normalize::identifier("order_id", order)?;
+            let id =
+                visit::by_order(txn, &order)?.ok_or_else(|| Error::not_found("order", &order))?;
+            Some(visit::load(txn, id)?)
+        }
+        (None, None, Some(_)) => None,
+        _ => {
+            return Err(Error::invalid(
+                "visit",
+                "give exactly one of visit, order_id, customer",
+            ));
+        }
+    };
+    let customer = match (&visit, &args.customer) {
+        (Some(visit), _) => customer::load(txn, visit.customer)?,
+        (None, Some(reference)) => customer::resolve(txn, ctx, reference)?,
+        (None, None) => return Err(Error::internal("feedback without a customer")),
+    };
+    if employee.is_none() {
+        employee = visit.as_ref().and_then(|v| v.advisor.clone());
+    }
+    let id = next_id(txn, "next_feedback")?;
+    let mut bonus = Decimal::ZERO;
+    if let Some(visit) = &visit {
+        let first = !txn.contains(&visit_key(visit.id))?;
+        if first {
+            txn.put(visit_key(visit.id), &id)?;
+        }
+        let rules = &program.feedback;
+        if let Some(points) = rules.bonus_points
+            && first
+            && rules.bonus_kinds.contains(&args.kind)
+            && customer.status == CustomerStatus::Active
+        {
+            let expires_on = match rules.bonus_expiry_days {
+                Some(days) => Some(ctx.today + Duration::days(i64::from(days))),
+                None => expiry_date(program, ctx.today),
+            };
+            let mut book = Book::load(txn, customer.id)?;
+            book.settle(ctx)?;
+            book.credit(
+                ctx,
+                EntryKind::Bonus,
+                points,
+                expires_on,
+                None,
+                Some(visit.id),
+                Some(format!("feedback {id} on visit {}", visit.id)),
+                None,
+            )?;
+            book.save(txn)?;
+            bonus = points;
+        }
+    }
+    let record = Feedback {
+        id,
+        customer: customer.id,
+        visit: visit.as_ref().map(|v| v.id),
+        rating: args.rating,
+        text,
+        kind: args.kind,
+        employee,
+        source,
+        at: ctx.at,
+        date: ctx.today,
+        bonus,
+    };
+    txn.put(key(id), &record)?;
+    txn.put(
+        KeyBuilder::new(tag::CUSTOMER_FEEDBACK)
+            .u64(customer.id)
+            .u64(id)
+            .build(),
+        &(),
+    )?;
+    txn.put(
+        KeyBuilder::new(tag::FEEDBACK_BY_DATE)
+            .date(ctx.today)
+            .u64(id)
+            .build(),
+        &(),
+    )?;
+    Ok(Added {
+        feedback: record,
+        bonus,
+    })
+}
+
+/// Arguments of `report.complaints`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ComplaintsArgs {
+    /// First day.
+    pub from: NaiveDate,
+    /// Last day.
+    pub to: NaiveDate,
+}
+
+/// Complaints of one employee.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ByEmployee {
+    /// Employee (`null`: not named).
+    pub employee: Option<String>,
+    /// Complaints.
+    pub complaints: u64,
+    /// All feedback about them in the period.
+    pub feedback: u64,
+    /// Average rating of the rated feedback.
+    pub average_rating: Option<Decimal>,
+}
+
+/// Complaints of one month.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ByMonth {
+    /// `YYYY-MM`.
+    pub month: String,
+    /// Complaints.
+    pub complaints: u64,
+    /// All feedback.
+    pub feedback: u64,
+    /// Average rating.
+    pub average_rating: Option<Decimal>,
+}
+
+/// `report.complaints` result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Complaints {
+    /// Period.
+    pub from: NaiveDate,
+    /// Period end.
+    pub to: NaiveDate,
+    /// Complaints in the period.
+    pub complaints: u64,
+    /// By employee, most complaints first.
+    pub by_employee: Vec<ByEmployee>,
+    /// By month, in order.
+    pub by_month: Vec<ByMonth>,
+    /// The latest complaints (up to 100), newest first.
+    pub latest: Vec<Feedback>,
+}
+
+/// Longest period of one report, in days.
+pub const PERIOD_DAYS_MAX: i64 = 3660;
+const SCAN_CHUNK: usize = 1024;
+
+#[derive(Default)]
+struct Tally {
+    complaints: u64,
+    feedback: u64,
+    rating_sum: u64,
+    rated: u64,
+}
+
+impl Tally {
+    fn add(&mut self, f: &Feedback) {
+        self.feedback += 1;
+        if f.kind == FeedbackKind::Complaint {
+            self.complaints += 1;
+        }
+        if let Some(r) = f.rating {
+            self.rating_sum += u64::from(r);
+            self.rated += 1;
+        }
+    }
+    fn average(&self) -> Option<Decimal> {
+        (self.rated > 0)
+            .then(|| (Decimal::from(self.rating_sum) / Decimal::from(self.rated)).round_dp(2))
+    }
+}
+
+/// `report.complaints`: feedback in the period through the date index, chunk by chunk.
+pub fn complaints<R: Reader>(reader: &R, args: &ComplaintsArgs) -> Result<Complaints> {
+    if args.to < args.from || (args.to - args.from).num_days() > PERIOD_DAYS_MAX {
+        return Err(Error::invalid(
+            "to",
+            format!("the period must run forward and last at most {PERIOD_DAYS_MAX} days"),
+        ));
+    }
+    let mut by_employee: BTreeMap<Option<String>, Tally> = BTreeMap::new();
+    let mut by_month: BTreeMap<String, Tally> = BTreeMap::new();
+    let mut latest: Vec<Feedback> = Vec::new();
+    let mut total = 0u64;
+    let mut start = KeyBuilder::new(tag::FEEDBACK_BY_DATE)
+        .date(args.from)
+        .build();
+    let end = KeyBuilder::new(tag::FEEDBACK_BY_DATE)
+        .date(args.to + Duration::days(1))
+        .build();
+    loop {
+        let rows = reader.scan_raw(&start, &end, SCAN_CHUNK, false)?;
+        let Some((last, _)) = rows.last() else { break };
+        let mut next = last.clone();
+        next.push(0);
+        for (key, _) in &rows {
+            let id =
+                keys::read_u64(key, 5).ok_or_else(|| Error::corrupted("feedback key too short"))?;
+            let f = load(reader, id)?;
+            by_employee.entry(f.employee.clone()).or_default().add(&f);
+            by_month
+                .entry(format!("{:04}-{:02}", f.date.year(), f.date.month()))
+                .or_default()
+                .add(&f);
+            if f.kind == FeedbackKind::Complaint {
+                total += 1;
+                latest.push(f);
+                if latest.len() > 100 {
+                    latest.remove(0);
+                }
+            }
+        }
+        start = next;
+    }
+    latest.reverse();
+    let mut employees: Vec<ByEmployee> = by_employee
+        .into_iter()
+        .map(|(employee, t)| ByEmployee {
+            employee,
+            complaints: t.complaints,
+            feedback: t.feedback,
+            average_rating: t.average(),
+        })
+        .collect();
+    employees.sort_by(|a, b| {
+        b.complaints
+            .cmp(&a.complaints)
+            .then(a.employee.cmp(&b.employee))
+    });
+    Ok(Complaints {
+        from: args.from,
+        to: args.to,
+        complaints: total,
+        by_employee: employees,
+        by_month: by_month
+            .into_iter()
+            .map(|(month, t)| ByMonth {
+                month,
+                complaints: t.complaints,
+                feedback: t.feedback,
+                average_rating: t.average(),
+            })
+            .collect(),
+        latest,
+    })
+}

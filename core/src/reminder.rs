@@ -1,0 +1,1578 @@
+//! Reminders: who should be contacted on a date and why. The host sends the messages
+//! and reports back with `reminders.mark`, so nobody is reminded twice for one reason.
+//!
+//! `reminders.due` is a pure read: every kind is found through a date-keyed index that
+//! the writes keep (recommendations by date, arrivals by date, visits by date, lots by
+//! burn date, birthdays by month-day, sets in storage, cars by predicted service date
+//! and by predicted lapse date), so a day costs what is due around it, not the size of
+//! the base. What was done about a reminder is the only state it adds: one mark per
+//! stable reason key (`kind:subject:...`). A reminder stays due for the programme's
+//! `window_days` after its date, so a host that skips a day loses nothing.
+
+use crate::context::Ctx;
+use crate::customer::{self, Channel, Customer, CustomerStatus};
+use crate::error::{Error, ErrorCode, Result};
+use crate::ledger::Book;
+use crate::order::{self, OrderStatus};
+use crate::program::Program;
+use crate::recommendation::{self, RecommendationStatus};
+use crate::store::keys::{self, KeyBuilder, read_date, read_u64, tag};
+use crate::store::{Reader, WriteTxn};
+use crate::tyre_storage::{self, Season};
+use crate::vehicle::{self, Vehicle};
+use crate::visit::{self, DatedVisit, Visit};
+use crate::{feedback, jobs};
+use chrono::{DateTime, Datelike, Duration, Months, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+/// `dd.mm.yyyy`, the way dates are written to Russian customers.
+pub fn format_date(date: NaiveDate) -> String {
+    format!("{:02}.{:02}.{}", date.day(), date.month(), date.year())
+}
+
+// ---------------------------------------------------------------------------------------
+// Programme rules.
+
+/// Why a customer is due.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReminderKind {
+    /// Periodic service by time and/or mileage.
+    ServiceDue,
+    /// Points about to burn.
+    PointsExpiring,
+    /// Birthday.
+    Birthday,
+    /// A declined recommendation.
+    Recommendation,
+    /// The tyre season turns and a set is stored.
+    TyreSeason,
+    /// A special order arrived.
+    OrderArrived,
+    /// Quality-control call after a visit.
+    QualityCall,
+    /// A valuable car overdue for its usual visit.
+    Lapsed,
+}
+
+impl ReminderKind {
+    /// Every kind, in the order `reminders.due` lists them.
+    pub const ALL: [ReminderKind; 8] = [
+        ReminderKind::ServiceDue,
+        ReminderKind::PointsExpiring,
+        ReminderKind::Birthday,
+        ReminderKind::Recommendation,
+        ReminderKind::TyreSeason,
+        ReminderKind::OrderArrived,
+        ReminderKind::QualityCall,
+        ReminderKind::Lapsed,
+    ];
+
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReminderKind::ServiceDue => "service_due",
+            ReminderKind::PointsExpiring => "points_expiring",
+            ReminderKind::Birthday => "birthday",
+            ReminderKind::Recommendation => "recommendation",
+            ReminderKind::TyreSeason => "tyre_season",
+            ReminderKind::OrderArrived => "order_arrived",
+            ReminderKind::QualityCall => "quality_call",
+            ReminderKind::Lapsed => "lapsed",
+        }
+    }
+
+    fn from_name(name: &str) -> Option<ReminderKind> {
+        ReminderKind::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+
+    /// Template used when the programme gives none.
+    pub fn default_template(self) -> &'static str {
+        match self {
+            ReminderKind::ServiceDue => {
+                "{first_name}, для {car} подходит срок: {service} (до {due_on}). Запишитесь в {shop}."
+            }
+            ReminderKind::PointsExpiring => {
+                "{first_name}, {points} баллов сгорят {expires_on}. Успейте потратить их в {shop}."
+            }
+            ReminderKind::Birthday => {
+                "{first_name}, с днём рождения! {shop} дарит вам бонусные баллы."
+            }
+            ReminderKind::Recommendation => {
+                "{first_name}, {recommended_on} мы рекомендовали для {car}: {work}. Запишитесь на удобное время."
+            }
+            ReminderKind::TyreSeason => {
+                "{first_name}, пора менять шины! Ваш комплект ({season}) ждёт вас в {shop}."
+            }
+            ReminderKind::OrderArrived => {
+                "{first_name}, ваш заказ прибыл: {part}, {qty} шт. Ждём вас в {shop}."
+            }
+            ReminderKind::QualityCall => {
+                "Позвонить: {full_name}, визит {visit_date} ({car}). Всё ли в порядке после ремонта?"
+            }
+            ReminderKind::Lapsed => {
+                "{first_name}, давно не виделись! {car} был у нас {last_visit}. Приглашаем на осмотр."
+            }
+        }
+    }
+
+    /// Placeholders a template of this kind may use (besides the common ones).
+    fn own_fields(self) -> &'static [&'static str] {
+        match self {
+            ReminderKind::ServiceDue => &["service", "due_km"],
+            ReminderKind::PointsExpiring => &["points", "expires_on"],
+            ReminderKind::Birthday => &["birthday"],
+            ReminderKind::Recommendation => &["work", "price", "recommended_on"],
+            ReminderKind::TyreSeason => &["season", "location", "items"],
+            ReminderKind::OrderArrived => &["part", "qty"],
+            ReminderKind::QualityCall => &["visit_date", "order_id"],
+            ReminderKind::Lapsed => &["last_visit", "usual_days"],
+        }
+    }
+}
+
+/// Placeholders every template may use.
+pub const COMMON_FIELDS: [&str; 8] = [
+    "full_name",
+    "first_name",
+    "shop",
+    "due_on",
+    "car",
+    "make",
+    "model",
+    "plate",
+];
+
+/// A periodic service: which lines count as it, and its interval.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceRule {
+    /// Stable code (`oil_change`, `to_2`, `timing_belt`).
+    pub kind: String,
+    /// Name used in texts (`Замена масла`).
+    pub name: String,
+    /// Interval in months (`null`: by mileage only).
+    #[serde(default)]
+    pub months: Option<u32>,
+    /// Interval in km (`null`: by time only).
+    #[serde(default)]
+    pub km: Option<u32>,
+    /// Case-insensitive patterns (`*` = any text) matched against a line's SKU and name.
+    pub patterns: Vec<String>,
+}
+
+/// A season window, `MM-DD` to `MM-DD` inclusive.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeasonWindow {
+    /// First day, `MM-DD`.
+    pub from: String,
+    /// Last day, `MM-DD`.
+    pub to: String,
+}
+
+/// When customers with stored sets are called.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TyreSeasonRules {
+    /// Winter sets are due in this window.
+    pub autumn: SeasonWindow,
+    /// Summer sets are due in this window.
+    pub spring: SeasonWindow,
+}
+
+impl Default for TyreSeasonRules {
+    fn default() -> Self {
+        TyreSeasonRules {
+            autumn: SeasonWindow {
+                from: "10-01".into(),
+                to: "11-15".into(),
+            },
+            spring: SeasonWindow {
+                from: "03-20".into(),
+                to: "04-30".into(),
+            },
+        }
+    }
+}
+
+/// Quality-control call after a visit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QualityCallRules {
+    /// First day after the visit to call.
+    #[serde(default = "two")]
+    pub after_days_min: u32,
+    /// Last day after the visit to call.
+    #[serde(default = "three")]
+    pub after_days_max: u32,
+}
+
+impl Default for QualityCallRules {
+    fn default() -> Self {
+        QualityCallRules {
+            after_days_min: 2,
+            after_days_max: 3,
+        }
+    }
+}
+
+/// Who counts as a valuable customer gone quiet.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LapsedRules {
+    /// Lifetime visits that make a customer valuable (`null`: not by visits).
+    #[serde(default = "four")]
+    pub min_visits: Option<u32>,
+    /// Lifetime spend that makes a customer valuable (`null`: not by spend).
+    #[serde(default)]
+    pub min_spend: Option<Decimal>,
+    /// A car is lapsed once its last visit is older than its usual interval × this.
+    #[serde(default = "one_and_a_half")]
+    pub factor: Decimal,
+    /// Visits of the car needed to know its usual interval (at least 2).
+    #[serde(default = "three")]
+    pub min_car_visits: u32,
+}
+
+impl Default for LapsedRules {
+    fn default() -> Self {
+        LapsedRules {
+            min_visits: Some(4),
+            min_spend: None,
+            factor: one_and_a_half(),
+            min_car_visits: 3,
+        }
+    }
+}
+
+fn two() -> u32 {
+    2
+}
+fn three() -> u32 {
+    3
+}
+fn four() -> Option<u32> {
+    Some(4)
+}
+fn seven() -> u32 {
+    7
+}
+fn fourteen() -> u32 {
+    14
+}
+fn one_and_a_half() -> Decimal {
+    Decimal::new(15, 1)
+}
+fn some_14() -> Option<u32> {
+    Some(14)
+}
+fn some_0() -> Option<u32> {
+    Some(0)
+}
+fn some_30() -> Option<u32> {
+    Some(30)
+}
+fn some_season() -> Option<TyreSeasonRules> {
+    Some(TyreSeasonRules::default())
+}
+fn some_quality() -> Option<QualityCallRules> {
+    Some(QualityCallRules::default())
+}
+fn some_lapsed() -> Option<LapsedRules> {
+    Some(LapsedRules::default())
+}
+fn yes() -> bool {
+    true
+}
+
+/// The programme's `reminders` section. A kind set to `null` is off.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReminderRules {
+    /// Days a reminder stays due after its date (a skipped day loses nothing).
+    #[serde(default = "fourteen")]
+    pub window_days: u32,
+    /// Periodic services.
+    #[serde(default)]
+    pub services: Vec<ServiceRule>,
+    /// Days before the predicted service date to remind.
+    #[serde(default = "seven")]
+    pub service_days_before: u32,
+    /// Points burning within this many days are announced.
+    #[serde(default = "some_14")]
+    pub points_expiring_days: Option<u32>,
+    /// Days before the birthday to remind.
+    #[serde(default = "some_0")]
+    pub birthday_days_before: Option<u32>,
+    /// Days after a declined recommendation to remind.
+    #[serde(default = "some_30")]
+    pub recommendation_after_days: Option<u32>,
+    /// Season windows for stored tyre sets.
+    #[serde(default = "some_season")]
+    pub tyre_season: Option<TyreSeasonRules>,
+    /// Whether arrived special orders are due.
+    #[serde(default = "yes")]
+    pub order_arrived: bool,
+    /// Quality-control calls.
+    #[serde(default = "some_quality")]
+    pub quality_call: Option<QualityCallRules>,
+    /// Lapsed valuable customers.
+    #[serde(default = "some_lapsed")]
+    pub lapsed: Option<LapsedRules>,
+    /// Texts by kind (`{field}` placeholders); a kind without one uses the default.
+    #[serde(default)]
+    pub templates: BTreeMap<String, String>,
+}
+
+impl Default for ReminderRules {
+    fn default() -> Self {
+        ReminderRules {
+            window_days: 14,
+            services: Vec::new(),
+            service_days_before: 7,
+            points_expiring_days: Some(14),
+            birthday_days_before: Some(0),
+            recommendation_after_days: Some(30),
+            tyre_season: some_season(),
+            order_arrived: true,
+            quality_call: some_quality(),
+            lapsed: some_lapsed(),
+            templates: BTreeMap::new(),
+        }
+    }
+}
+
+/// Most service rules.
+pub const SERVICES_MAX: usize = 32;
+/// Most patterns of one service.
+pub const PATTERNS_MAX: usize = 16;
+/// Longest template in characters.
+pub const TEMPLATE_CHARS_MAX: usize = 500;
+
+fn parse_month_day(text: &str) -> Option<(u32, u32)> {
+    let (m, d) = text.split_once('-')?;
+    if m.len() != 2 || d.len() != 2 {
+        return None;
+    }
+    let (m, d): (u32, u32) = (m.parse().ok()?, d.parse().ok()?);
+    // 2024 is a leap year, so 02-29 is accepted.
+    NaiveDate::from_ymd_opt(2024, m, d).map(|_| (m, d))
+}
+
+fn code_ok(code: &str) -> bool {
+    (1..=32).contains(&code.len())
+        && code
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+impl ReminderRules {
+    /// Add every problem to `problems`.
+    pub fn validate(&self, problems: &mut Vec<String>) {
+        let mut check = |ok: bool, problem: String| {
+            if !ok {
+                problems.push(problem);
+            }
+        };
+        check(
+            (1..=90).contains(&self.window_days),
+            "reminders.window_days must be 1..=90".into(),
+        );
+        check(
+            self.service_days_before <= 90,
+            "reminders.service_days_before must be 0..=90".into(),
+        );
+        check(
+            self.services.len() <= SERVICES_MAX,
+            format!("at most {SERVICES_MAX} reminders.services"),
+        );
+        for (i, rule) in self.services.iter().enumerate() {
+            let at = format!("reminders.services[{i}]");
+            check(
+                code_ok(&rule.kind),
+                format!("{at}.kind '{}' must be 1..=32 of a-z, 0-9, _", rule.kind),
+            );
+            check(
+                self.services.iter().filter(|r| r.kind == rule.kind).count() == 1,
+                format!("{at}.kind '{}' is used twice", rule.kind),
+            );
+            check(
+                !rule.name.trim().is_empty() && rule.name.chars().count() <= 200,
+                format!("{at}.name must be 1..=200 characters"),
+            );
+            check(
+                rule.months.is_some() || rule.km.is_some(),
+                format!("{at} needs months or km"),
+            );
+            check(
+                rule.months.is_none_or(|m| (1..=120).contains(&m)),
+                format!("{at}.months must be 1..=120"),
+            );
+            check(
+                rule.km.is_none_or(|km| (100..=1_000_000).contains(&km)),
+                format!("{at}.km must be 100..=1000000"),
+            );
+            check(
+                (1..=PATTERNS_MAX).contains(&rule.patterns.len()),
+                format!("{at}.patterns must list 1..={PATTERNS_MAX} patterns"),
+            );
+            for pattern in &rule.patterns {
+                check(
+                    (1..=64).contains(&pattern.chars().count())
+                        && pattern.chars().any(|c| c != '*'),
+                    format!("{at}.patterns: '{pattern}' must be 1..=64 characters, not only *"),
+                );
+            }
+        }
+        for (field, days) in [
+            ("points_expiring_days", self.points_expiring_days),
+            ("birthday_days_before", self.birthday_days_before),
+            ("recommendation_after_days", self.recommendation_after_days),
+        ] {
+            check(
+                days.is_none_or(|d| d <= 365),
+                format!("reminders.{field} must be 0..=365 or null"),
+            );
+        }
+        if let Some(season) = &self.tyre_season {
+            for (name, window) in [("autumn", &season.autumn), ("spring", &season.spring)] {
+                for (end, text) in [("from", &window.from), ("to", &window.to)] {
+                    check(
+                        parse_month_day(text).is_some(),
+                        format!("reminders.tyre_season.{name}.{end} '{text}' is not MM-DD"),
+                    );
+                }
+            }
+        }
+        if let Some(call) = &self.quality_call {
+            check(
+                call.after_days_min <= call.after_days_max && call.after_days_max <= 60,
+                "reminders.quality_call needs after_days_min <= after_days_max <= 60".into(),
+            );
+        }
+        if let Some(lapsed) = &self.lapsed {
+            check(
+                lapsed.factor >= Decimal::ONE && lapsed.factor <= Decimal::from(10),
+                "reminders.lapsed.factor must be 1..=10".into(),
+            );
+            check(
+                (2..=20).contains(&lapsed.min_car_visits),
+                "reminders.lapsed.min_car_visits must be 2..=20".into(),
+            );
+            check(
+                lapsed.min_spend.is_none_or(|s| s >= Decimal::ZERO),
+                "reminders.lapsed.min_spend must not be negative".into(),
+            );
+        }
+        for (name, template) in &self.templates {
+            let Some(kind) = ReminderKind::from_name(name) else {
+                check(
+                    false,
+                    format!("reminders.templates: '{name}' is not a reminder kind"),
+                );
+                continue;
+            };
+            check(
+                !template.trim().is_empty() && template.chars().count() <= TEMPLATE_CHARS_MAX,
+                format!("reminders.templates.{name} must be 1..={TEMPLATE_CHARS_MAX} characters"),
+            );
+            match placeholders(template) {
+                Err(problem) => check(false, format!("reminders.templates.{name}: {problem}")),
+                Ok(fields) => {
+                    for field in fields {
+                        check(
+                            COMMON_FIELDS.contains(&field.as_str())
+                                || kind.own_fields().contains(&field.as_str()),
+                            format!(
+                                "reminders.templates.{name}: unknown placeholder {{{field}}}; known: {}",
+                                COMMON_FIELDS
+                                    .iter()
+                                    .chain(kind.own_fields())
+                                    .copied()
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            ),
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    fn template(&self, kind: ReminderKind) -> &str {
+        self.templates
+            .get(kind.as_str())
+            .map(String::as_str)
+            .unwrap_or_else(|| kind.default_template())
+    }
+
+    fn service(&self, kind: &str) -> Option<&ServiceRule> {
+        self.services.iter().find(|s| s.kind == kind)
+    }
+}
+
+/// The placeholders of a template; `{{` and `}}` are literal braces.
+pub fn placeholders(template: &str) -> std::result::Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    render_with(template, |name| {
+        out.push(name.to_string());
+        String::new()
+    })?;
+    Ok(out)
+}
+
+/// Render a template; `value` gives each placeholder's text.
+fn render_with(
+    template: &str,
+    mut value: impl FnMut(&str) -> String,
+) -> std::result::Result<String, String> {
+    let mut out = String::with_capacity(template.len() + 32);
+    let mut chars = template.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '{' if chars.peek() == Some(&'{') => {
+                chars.next();
+                out.push('{');
+            }
+            '}' if chars.peek() == Some(&'}') => {
+                chars.next();
+                out.push('}');
+            }
+            '{' => {
+                let mut name = String::new();
+                loop {
+                    match chars.next() {
+                        Some('}') => break,
+                        Some(c) if c.is_ascii_lowercase() || c == '_' || c.is_ascii_digit() => {
+                            name.push(c)
+                        }
+                        Some(c) => return Err(format!("'{c}' inside a placeholder")),
+                        None => return Err("a placeholder is not closed".into()),
+                    }
+                    if name.len() > 32 {
+                        return Err("a placeholder name is longer than 32".into());
+                    }
+                }
+                if name.is_empty() {
+                    return Err("an empty placeholder {}".into());
+                }
+                out.push_str(&value(&name));
+            }
+            '}' => return Err("a lone '}' (write }} for a brace)".into()),
+            c => out.push(c),
+        }
+    }
+    Ok(out)
+}
+
+/// Case-insensitive wildcard match (`*` = any text, possibly empty).
+pub fn glob_match(pattern: &str, text: &str) -> bool {
+    let pattern: Vec<char> = pattern.to_lowercase().chars().collect();
+    let text: Vec<char> = text.to_lowercase().chars().collect();
+    let (mut p, mut t) = (0usize, 0usize);
+    let mut star: Option<(usize, usize)> = None;
+    while t < text.len() {
+        if p < pattern.len() && pattern[p] != '*' && pattern[p] == text[t] {
+            p += 1;
+            t += 1;
+        } else if p < pattern.len() && pattern[p] == '*' {
+            star = Some((p, t));
+            p += 1;
+        } else if let Some((sp, st)) = star {
+            p = sp + 1;
+            t = st + 1;
+            star = Some((sp, st + 1));
+        } else {
+            return false;
+        }
+    }
+    while p < pattern.len() && pattern[p] == '*' {
+        p += 1;
+    }
+    p == pattern.len()
+}
+
+// ---------------------------------------------------------------------------------------
+// What the writes keep: a car's service history and its predicted dates.
+
+/// A service done on a car.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServiceDone {
+    /// Service kind code.
+    pub kind: String,
+    /// Local date.
+    pub date: NaiveDate,
+    /// Odometer then.
+    pub km: Option<u32>,
+    /// Visit.
+    pub visit: u64,
+}
+
+/// What reminders keep per car.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CarHistory {
+    /// Distinct visit dates, oldest first (the last 12).
+    pub visit_dates: Vec<NaiveDate>,
+    /// Last time each service kind was done.
+    pub services: Vec<ServiceDone>,
+    /// Service index entries written: (kind, reminder date).
+    pub service_index: Vec<(String, NaiveDate)>,
+    /// Lapse index entry written.
+    pub lapse_index: Option<NaiveDate>,
+}
+
+/// Visit dates kept per car.
+const VISIT_DATES_MAX: usize = 12;
+
+fn history_key(vehicle: u64) -> Vec<u8> {
+    KeyBuilder::new(tag::CAR_HISTORY).u64(vehicle).build()
+}
+fn service_key(date: NaiveDate, vehicle: u64, kind: &str) -> Vec<u8> {
+    KeyBuilder::new(tag::SERVICE_DUE)
+        .date(date)
+        .u64(vehicle)
+        .str(kind)
+        .build()
+}
+fn lapse_key(date: NaiveDate, vehicle: u64) -> Vec<u8> {
+    KeyBuilder::new(tag::LAPSE_DUE)
+        .date(date)
+        .u64(vehicle)
+        .build()
+}
+
+fn load_history<R: Reader>(reader: &R, vehicle: u64) -> Result<Option<CarHistory>> {
+    reader.get(&history_key(vehicle))
+}
+
+/// Predicted date a service falls due: the earlier of its time and its mileage limit
+/// (mileage extrapolated from the car's readings).
+fn service_due_on(
+    rule: &ServiceRule,
+    done: &ServiceDone,
+    car: &Vehicle,
+    daily_km: Option<Decimal>,
+) -> Option<(NaiveDate, Option<u32>)> {
+    let by_time = rule
+        .months
+        .and_then(|m| done.date.checked_add_months(Months::new(m)));
+    let due_km = match (rule.km, done.km) {
+        (Some(interval), Some(km)) => Some(km.saturating_add(interval)),
+        _ => None,
+    };
+    let by_km = match (due_km, car.mileage_km, car.mileage_date, daily_km) {
+        (Some(target), Some(now_km), Some(read_on), _) if now_km >= target => Some(read_on),
+        (Some(target), Some(now_km), Some(read_on), Some(per_day)) if per_day > Decimal::ZERO => {
+            let days = (Decimal::from(target - now_km) / per_day).ceil();
+            let days = i64::try_from(days).ok()?.min(36_600);
+            Some(read_on + Duration::days(days))
+        }
+        _ => None,
+    };
+    let due = match (by_time, by_km) {
+        (Some(a), Some(b)) => a.min(b),
+        (a, b) => a.or(b)?,
+    };
+    Some((due, due_km))
+}
+
+/// The usual number of days between a car's visits (median gap), if known.
+fn usual_interval(dates: &[NaiveDate], min_visits: u32) -> Option<i64> {
+    if dates.len() < min_visits.max(2) as usize {
+        return None;
+    }
+    let mut gaps: Vec<i64> = dates.windows(2).map(|w| (w[1] - w[0]).num_days()).collect();
+    gaps.sort_unstable();
+    let median = gaps[gaps.len() / 2];
+    (median > 0).then_some(median)
+}
+
+fn lapse_on(dates: &[NaiveDate], rules: &LapsedRules) -> Option<(NaiveDate, i64)> {
+    let usual = usual_interval(dates, rules.min_car_visits)?;
+    let last = *dates.last()?;
+    let after = (Decimal::from(usual) * rules.factor).ceil();
+    Some((last + Duration::days(i64::try_from(after).ok()?), usual))
+}
+
+/// Re-predict a car's dates and move its index entries.
+fn reindex(
+    txn: &mut WriteTxn<'_>,
+    program: &Program,
+    car: &Vehicle,
+    history: &mut CarHistory,
+) -> Result<()> {
+    let rules = &program.reminders;
+    for (kind, date) in history.service_index.drain(..) {
+        txn.delete(service_key(date, car.id, &kind));
+    }
+    if let Some(date) = history.lapse_index.take() {
+        txn.delete(lapse_key(date, car.id));
+    }
+    let daily_km = vehicle::daily_km(&vehicle::readings(txn, car.id, 10_000)?);
+    for done in &history.services {
+        let Some(rule) = rules.service(&done.kind) else {
+            continue;
+        };
+        if let Some((due, _)) = service_due_on(rule, done, car, daily_km) {
+            let remind = due - Duration::days(i64::from(rules.service_days_before));
+            txn.put(service_key(remind, car.id, &done.kind), &())?;
+            history.service_index.push((done.kind.clone(), remind));
+        }
+    }
+    if let Some(lapsed) = &rules.lapsed
+        && let Some((date, _)) = lapse_on(&history.visit_dates, lapsed)
+    {
+        txn.put(lapse_key(date, car.id), &())?;
+        history.lapse_index = Some(date);
+    }
+    txn.put(history_key(car.id), history)
+}
+
+/// After a visit with a car is saved: record its date and the services its lines
+/// match, and re-predict the car's dates.
+pub fn on_visit(txn: &mut WriteTxn<'_>, program: &Program, visit: &Visit) -> Result<()> {
+    let Some(vehicle_id) = visit.vehicle else {
+        return Ok(());
+    };
+    let car = vehicle::load(txn, vehicle_id)?;
+    let mut history = load_history(txn, vehicle_id)?.unwrap_or_default();
+    if let Err(position) = history.visit_dates.binary_search(&visit.date) {
+        history.visit_dates.insert(position, visit.date);
+        if history.visit_dates.len() > VISIT_DATES_MAX {
+            history.visit_dates.remove(0);
+        }
+    }
+    let km = visit.mileage.or(if car.mileage_date == Some(visit.date) {
+        car.mileage_km
+    } else {
+        None
+    });
+    for rule in &program.reminders.services {
+        let matched = visit.lines.iter().any(|line| {
+            line.refunded_qty < line.qty
+                && rule
+                    .patterns
+                    .iter()
+                    .any(|p| glob_match(p, &line.sku) || glob_match(p, &line.name))
+        });
+        if !matched {
+            continue;
+        }
+        let done = ServiceDone {
+            kind: rule.kind.clone(),
+            date: visit.date,
+            km,
+            visit: visit.id,
+        };
+        match history.services.iter_mut().find(|s| s.kind == rule.kind) {
+            Some(previous) if previous.date > visit.date => {}
+            Some(previous) => *previous = done,
+            None => history.services.push(done),
+        }
+    }
+    reindex(txn, program, &car, &mut history)
+}
+
+/// After an odometer reading: re-predict the car's service dates.
+pub fn on_mileage(txn: &mut WriteTxn<'_>, ctx: &Ctx, car: &Vehicle) -> Result<()> {
+    let Some(program) = ctx.program.as_deref() else {
+        return Ok(());
+    };
+    match load_history(txn, car.id)? {
+        Some(mut history) => reindex(txn, program, car, &mut history),
+        None => Ok(()),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Marks.
+
+/// What the host reports about a reminder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MarkStatus {
+    /// Delivered: never due again.
+    Sent,
+    /// Delivery failed: it stays due (and says so).
+    Failed,
+    /// The customer declined, or the shop decided not to send: never due again.
+    Declined,
+}
+
+/// The stored outcome of a reminder.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReminderMark {
+    /// Reason key.
+    pub id: String,
+    /// Latest status.
+    pub status: MarkStatus,
+    /// Channel used.
+    pub channel: Option<Channel>,
+    /// When marked.
+    pub at: DateTime<Utc>,
+    /// Local date marked.
+    pub date: NaiveDate,
+    /// Times marked (failed attempts count).
+    pub attempts: u32,
+}
+
+fn mark_key(id: &str) -> Vec<u8> {
+    KeyBuilder::new(tag::REMINDER_MARK).str(id).build()
+}
+
+/// Longest reason key.
+pub const ID_CHARS_MAX: usize = 128;
+
+/// Arguments of `reminders.mark`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MarkArgs {
+    /// The reminder's id (its reason key) from `reminders.due`.
+    pub id: String,
+    /// Outcome.
+    pub status: MarkStatus,
+    /// Channel used.
+    #[serde(default)]
+    pub channel: Option<Channel>,
+}
+
+/// `reminders.mark`.
+pub fn mark(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: MarkArgs) -> Result<ReminderMark> {
+    let id = args.id.trim();
+    let kind = id.split(':').next().and_then(ReminderKind::from_name);
+    if id.len() > ID_CHARS_MAX || kind.is_none() || id.contains('\0') || !id.contains(':') {
+        return Err(Error::invalid(
+            "id",
+            format!(
+                "'{}' is not a reminder id from reminders.due",
+                id.chars().take(64).collect::<String>()
+            ),
+        ));
+    }
+    let previous: Option<ReminderMark> = txn.get(&mark_key(id))?;
+    if let Some(previous) = &previous
+        && previous.status != MarkStatus::Failed
+    {
+        if previous.status == args.status && previous.channel == args.channel {
+            return Ok(previous.clone());
+        }
+        return Err(Error::new(
+            ErrorCode::AlreadyExists,
+            format!(
+                "reminder {id} was already marked {:?} on {}",
+                previous.status, previous.date
+            )
+            .to_lowercase(),
+        )
+        .with_details(json!({ "field": "id", "status": previous.status, "date": previous.date })));
+    }
+    let record = ReminderMark {
+        id: id.to_string(),
+        status: args.status,
+        channel: args.channel,
+        at: ctx.at,
+        date: ctx.today,
+        attempts: previous.map_or(0, |p| p.attempts).saturating_add(1),
+    };
+    txn.put(mark_key(id), &record)?;
+    Ok(record)
+}
+
+// ---------------------------------------------------------------------------------------
+// reminders.due
+
+/// Arguments of `reminders.due`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DueArgs {
+    /// Local date (default: today).
+    #[serde(default)]
+    pub date: Option<NaiveDate>,
+    /// Only these kinds.
+    #[serde(default)]
+    pub kinds: Option<Vec<ReminderKind>>,
+    /// Only customers who agreed to this channel.
+    #[serde(default)]
+    pub channel: Option<Channel>,
+    /// Page size (1..=500, default 100).
+    #[serde(default)]
+    pub limit: Option<usize>,
+    /// Cursor from the previous page.
+    #[serde(default)]
+    pub after: Option<String>,
+}
+
+/// One customer to contact and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reminder {
+    /// Stable reason key: pass it to `reminders.mark`.
+    pub id: String,
+    /// Why.
+    pub kind: ReminderKind,
+    /// Customer.
+    pub customer: u64,
+    /// Name.
+    pub customer_name: String,
+    /// Phone.
+    pub phone: Option<String>,
+    /// Email.
+    pub email: Option<String>,
+    /// Car concerned.
+    pub vehicle: Option<u64>,
+    /// Its plate.
+    pub plate: Option<String>,
+    /// The date the reason falls due.
+    pub due_on: NaiveDate,
+    /// Channels the customer agreed to (as of the date).
+    pub channels: Vec<Channel>,
+    /// Rendered text.
+    pub text: String,
+    /// Kind-specific figures.
+    pub details: Value,
+    /// Earlier failed attempts.
+    pub failed_attempts: u32,
+}
+
+/// A page of due reminders.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DuePage {
+    /// Date computed for.
+    pub date: NaiveDate,
+    /// Reminders.
+    pub items: Vec<Reminder>,
+    /// Cursor for the next page, if there may be more.
+    pub next: Option<String>,
+}
+
+/// Largest page.
+pub const DUE_LIMIT_MAX: usize = 500;
+/// Index entries examined per page, per requested reminder.
+const BUDGET_PER_ITEM: usize = 20;
+const SCAN_CHUNK: usize = 256;
+
+/// A reminder before the customer checks.
+struct Draft {
+    reason: String,
+    customer: u64,
+    vehicle: Option<Vehicle>,
+    due_on: NaiveDate,
+    fields: Vec<(&'static str, String)>,
+    details: Value,
+}
+
+/// Key ranges a kind scans for a date.
+fn ranges(rules: &ReminderRules, kind: ReminderKind, date: NaiveDate) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let window = Duration::days(i64::from(rules.window_days));
+    let day = Duration::days(1);
+    let dated = |table: u8, from: NaiveDate, to: NaiveDate| {
+        (
+            KeyBuilder::new(table).date(from).build(),
+            KeyBuilder::new(table).date(to + day).build(),
+        )
+    };
+    match kind {
+        ReminderKind::ServiceDue if !rules.services.is_empty() => {
+            vec![dated(tag::SERVICE_DUE, date - window, date)]
+        }
+        ReminderKind::PointsExpiring => match rules.points_expiring_days {
+            // Keys hold the burn date, the day after the last usable day.
+            Some(days) => vec![dated(
+                tag::EXPIRY,
+                date + day,
+                date + Duration::days(i64::from(days)) + day,
+            )],
+            None => Vec::new(),
+        },
+        ReminderKind::Birthday => match rules.birthday_days_before {
+            Some(before) => {
+                let first = date;
+                let last = date + Duration::days(i64::from(before));
+                let md = |d: NaiveDate| (d.month() * 100 + d.day()) as u16;
+                let range = |a: u16, b: u16| {
+                    (
+                        KeyBuilder::new(tag::BIRTHDAY).u16(a).build(),
+                        KeyBuilder::new(tag::BIRTHDAY).u16(b + 1).build(),
+                    )
+                };
+                if first.year() == last.year() {
+                    vec![range(md(first), md(last))]
+                } else {
+                    vec![range(md(first), 1231), range(101, md(last))]
+                }
+            }
+            None => Vec::new(),
+        },
+        ReminderKind::Recommendation => match rules.recommendation_after_days {
+            Some(after) => {
+                let created = date - Duration::days(i64::from(after));
+                vec![dated(
+                    tag::RECOMMENDATION_BY_DATE,
+                    created - window,
+                    created,
+                )]
+            }
+            None => Vec::new(),
+        },
+        ReminderKind::TyreSeason => match season_now(rules, date) {
+            Some(_) => vec![(
+                vec![tag::TYRE_STORAGE_ACTIVE],
+                keys::prefix_end(&[tag::TYRE_STORAGE_ACTIVE]),
+            )],
+            None => Vec::new(),
+        },
+        ReminderKind::OrderArrived if rules.order_arrived => {
+            vec![dated(tag::SPECIAL_ORDER_ARRIVED, date - window, date)]
+        }
+        ReminderKind::QualityCall => match &rules.quality_call {
+            Some(call) => vec![dated(
+                tag::VISIT_BY_DATE,
+                date - Duration::days(i64::from(call.after_days_max)),
+                date - Duration::days(i64::from(call.after_days_min)),
+            )],
+            None => Vec::new(),
+        },
+        ReminderKind::Lapsed if rules.lapsed.is_some() => {
+            vec![dated(tag::LAPSE_DUE, date - window, date)]
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// The season window `date` lies in: (stored season that is due, name, window start).
+fn season_now(rules: &ReminderRules, date: NaiveDate) -> Option<(Season, &'static str, NaiveDate)> {
+    let season = rules.tyre_season.as_ref()?;
+    for (window, due, name) in [
+        (&season.autumn, Season::Winter, "autumn"),
+        (&season.spring, Season::Summer, "spring"),
+    ] {
+        let (fm, fd) = parse_month_day(&window.from)?;
+        let (tm, td) = parse_month_day(&window.to)?;
+        let at = |year: i32, m: u32, d: u32| {
+            NaiveDate::from_ymd_opt(year, m, d).or_else(|| NaiveDate::from_ymd_opt(year, m, 28))
+        };
+        for start_year in [date.year() - 1, date.year()] {
+            let start = at(start_year, fm, fd)?;
+            let end_year = if (tm, td) < (fm, fd) {
+                start_year + 1
+            } else {
+                start_year
+            };
+            let end = at(end_year, tm, td)?;
+            if start <= date && date <= end {
+                return Some((due, name, start));
+            }
+        }
+    }
+    None
+}
+
+fn car_fields(car: Option<&Vehicle>) -> Vec<(&'static str, String)> {
+    let Some(car) = car else {
+        return vec![
+            ("car", "автомобиль".into()),
+            ("make", String::new()),
+            ("model", String::new()),
+            ("plate", String::new()),
+        ];
+    };
+    let mut name = format!("{} {}", car.make, car.model);
+    if let Some(plate) = &car.plate {
+        name.push_str(&format!(" ({plate})"));
+    }
+    vec![
+        ("car", name),
+        ("make", car.make.clone()),
+        ("model", car.model.clone()),
+        ("plate", car.plate.clone().unwrap_or_default()),
+    ]
+}
+
+/// Turn one index entry into a draft reminder, if it is due.
+fn draft<R: Reader>(
+    reader: &R,
+    day: &Ctx,
+    program: &Program,
+    kind: ReminderKind,
+    key: &[u8],
+    value: &[u8],
+) -> Result<Option<Draft>> {
+    let rules = &program.reminders;
+    let date = day.today;
+    let short = || Error::corrupted(format!("index key {} too short", keys::display(key)));
+    Ok(match kind {
+        ReminderKind::ServiceDue => {
+            let vehicle_id = read_u64(key, 5).ok_or_else(short)?;
+            let service =
+                std::str::from_utf8(key.get(13..).ok_or_else(short)?).map_err(|_| short())?;
+            let Some(rule) = rules.service(service) else {
+                return Ok(None);
+            };
+            let Some(history) = load_history(reader, vehicle_id)? else {
+                return Ok(None);
+            };
+            let Some(done) = history.services.iter().find(|s| s.kind == service) else {
+                return Ok(None);
+            };
+            let car = vehicle::load(reader, vehicle_id)?;
+            let daily_km = vehicle::daily_km(&vehicle::readings(reader, car.id, 10_000)?);
+            let Some((due_on, due_km)) = service_due_on(rule, done, &car, daily_km) else {
+                return Ok(None);
+            };
+            // The programme may have changed since the index was written.
+            if due_on - Duration::days(i64::from(rules.service_days_before)) > date {
+                return Ok(None);
+            }
+            Some(Draft {
+                reason: format!("service_due:{}:{}:{}", car.id, service, done.date),
+                customer: car.customer,
+                due_on,
+                fields: vec![
+                    ("service", rule.name.clone()),
+                    ("due_km", due_km.map(|k| k.to_string()).unwrap_or_default()),
+                ],
+                details: json!({ "service": service, "last_done": done.date, "last_km": done.km,
+                    "due_km": due_km, "daily_km": daily_km, "mileage_km": car.mileage_km }),
+                vehicle: Some(car),
+            })
+        }
+        ReminderKind::PointsExpiring => {
+            let burn = read_date(key, 1).ok_or_else(short)?;
+            let customer_id = read_u64(key, 5).ok_or_else(short)?;
+            let lot_id = read_u64(key, 13).ok_or_else(short)?;
+            let days = i64::from(rules.points_expiring_days.unwrap_or(0));
+            let horizon = date + Duration::days(days);
+            let mut book = Book::load(reader, customer_id)?;
+            book.settle(day)?;
+            let lots: Vec<_> = book
+                .lots()
+                .into_iter()
+                .filter(|l| {
+                    l.remaining > Decimal::ZERO
+                        && l.expires_on.is_some_and(|e| e >= date && e <= horizon)
+                })
+                .collect();
+            // One reminder per customer: emitted at the index entry of the soonest lot.
+            let Some(first) = lots.first() else {
+                return Ok(None);
+            };
+            let expires_on = first.expires_on.unwrap_or(date);
+            if expires_on + Duration::days(1) != burn || first.id != lot_id {
+                return Ok(None);
+            }
+            let points: Decimal = lots.iter().map(|l| l.remaining).sum();
+            Some(Draft {
+                reason: format!("points_expiring:{customer_id}:{expires_on}"),
+                customer: customer_id,
+                vehicle: None,
+                due_on: expires_on,
+                fields: vec![
+                    ("points", points.to_string()),
+                    ("expires_on", format_date(expires_on)),
+                ],
+                details: json!({ "points": points, "expires_on": expires_on }),
+            })
+        }
+        ReminderKind::Birthday => {
+            let customer_id = read_u64(key, 3).ok_or_else(short)?;
+            let customer = customer::load(reader, customer_id)?;
+            let Some(birthday) = customer.birthday else {
+                return Ok(None);
+            };
+            let until = crate::context::days_until_birthday(birthday, date);
+            let before = i64::from(rules.birthday_days_before.unwrap_or(0));
+            if until > before {
+                return Ok(None);
+            }
+            let on = date + Duration::days(until);
+            Some(Draft {
+                reason: format!("birthday:{customer_id}:{}", on.year()),
+                customer: customer_id,
+                vehicle: None,
+                due_on: on,
+                fields: vec![("birthday", format!("{:02}.{:02}", on.day(), on.month()))],
+                details: json!({ "birthday": on }),
+            })
+        }
+        ReminderKind::Recommendation => {
+            let id = read_u64(key, 5).ok_or_else(short)?;
+            let record = recommendation::load(reader, id)?;
+            if record.status != RecommendationStatus::Open {
+                return Ok(None);
+            }
+            let car = record
+                .vehicle
+                .map(|v| vehicle::load(reader, v))
+                .transpose()?;
+            let customer = car.as_ref().map_or(record.customer, |c| c.customer);
+            let after = i64::from(rules.recommendation_after_days.unwrap_or(0));
+            Some(Draft {
+                reason: format!("recommendation:{id}"),
+                customer,
+                vehicle: car,
+                due_on: record.date + Duration::days(after),
+                fields: vec![
+                    ("work", record.work.clone()),
+                    (
+                        "price",
+                        record.price.map(|p| p.to_string()).unwrap_or_default(),
+                    ),
+                    ("recommended_on", format_date(record.date)),
+                ],
+                details: json!({ "recommendation": id, "work": record.work, "urgency": record.urgency,
+                    "price": record.price, "recommended_on": record.date }),
+            })
+        }
+        ReminderKind::TyreSeason => {
+            let id = read_u64(key, 1).ok_or_else(short)?;
+            let Some((due, name, start)) = season_now(rules, date) else {
+                return Ok(None);
+            };
+            let set = tyre_storage::load(reader, id)?;
+            if set.season != due || set.checked_out.is_some() || set.checked_in > date {
+                return Ok(None);
+            }
+            let car = set.vehicle.map(|v| vehicle::load(reader, v)).transpose()?;
+            let season = match set.season {
+                Season::Winter => "зимние шины",
+                Season::Summer => "летние шины",
+                Season::AllSeason => "всесезонные шины",
+            };
+            Some(Draft {
+                reason: format!("tyre_season:{id}:{}-{name}", start.year()),
+                customer: set.customer,
+                vehicle: car,
+                due_on: start,
+                fields: vec![
+                    ("season", season.into()),
+                    ("location", set.location.clone()),
+                    ("items", set.items.join(", ")),
+                ],
+                details: json!({ "storage": id, "season": set.season, "location": set.location,
+                    "items": set.items }),
+            })
+        }
+        ReminderKind::OrderArrived => {
+            let id = read_u64(key, 5).ok_or_else(short)?;
+            let order = order::load(reader, id)?;
+            if order.status != OrderStatus::Arrived {
+                return Ok(None);
+            }
+            let car = order
+                .vehicle
+                .map(|v| vehicle::load(reader, v))
+                .transpose()?;
+            Some(Draft {
+                reason: format!("order_arrived:{id}"),
+                customer: order.customer,
+                vehicle: car,
+                due_on: order.arrived_on.unwrap_or(date),
+                fields: vec![
+                    ("part", order.part.clone()),
+                    ("qty", order.qty.normalize().to_string()),
+                ],
+                details: json!({ "order": id, "part": order.part, "qty": order.qty,
+                    "arrived_on": order.arrived_on }),
+            })
+        }
+        ReminderKind::QualityCall => {
+            let visit_id = read_u64(key, 5).ok_or_else(short)?;
+            let dated: DatedVisit = crate::store::decode(key, value)?;
+            if !dated.counted || reader.contains(&feedback::visit_key(visit_id))? {
+                return Ok(None);
+            }
+            let visit = visit::load(reader, visit_id)?;
+            let car = visit
+                .vehicle
+                .map(|v| vehicle::load(reader, v))
+                .transpose()?;
+            let after = rules.quality_call.as_ref().map_or(2, |c| c.after_days_min);
+            Some(Draft {
+                reason: format!("quality_call:{visit_id}"),
+                customer: visit.customer,
+                vehicle: car,
+                due_on: visit.date + Duration::days(i64::from(after)),
+                fields: vec![
+                    ("visit_date", format_date(visit.date)),
+                    ("order_id", visit.order_id.clone()),
+                ],
+                details: json!({ "visit": visit_id, "order_id": visit.order_id, "visit_date": visit.date,
+                    "advisor": visit.advisor }),
+            })
+        }
+        ReminderKind::Lapsed => {
+            let vehicle_id = read_u64(key, 5).ok_or_else(short)?;
+            let Some(lapsed) = &rules.lapsed else {
+                return Ok(None);
+            };
+            let Some(history) = load_history(reader, vehicle_id)? else {
+                return Ok(None);
+            };
+            let Some((lapse, usual)) = lapse_on(&history.visit_dates, lapsed) else {
+                return Ok(None);
+            };
+            if lapse > date {
+                return Ok(None);
+            }
+            let car = vehicle::load(reader, vehicle_id)?;
+            let owner = customer::load(reader, car.customer)?;
+            let valuable = match (lapsed.min_visits, lapsed.min_spend) {
+                (None, None) => true,
+                (visits, spend) => {
+                    visits.is_some_and(|v| owner.visits >= v)
+                        || spend.is_some_and(|s| owner.total_spend >= s)
+                }
+            };
+            let last = history.visit_dates.last().copied().unwrap_or(date);
+            if !valuable {
+                return Ok(None);
+            }
+            Some(Draft {
+                reason: format!("lapsed:{vehicle_id}:{last}"),
+                customer: owner.id,
+                vehicle: Some(car),
+                due_on: lapse,
+                fields: vec![
+                    ("last_visit", format_date(last)),
+                    ("usual_days", usual.to_string()),
+                ],
+                details: json!({ "last_visit": last, "usual_days": usual,
+                    "visits": owner.visits, "total_spend": owner.total_spend }),
+            })
+        }
+    })
+}
+
+/// Channels a customer agreed to as of `date` (consents are dated), never when
+/// blacklisted or blocked.
+fn channels_on(customer: &Customer, program: &Program, date: NaiveDate) -> Vec<Channel> {
+    if customer.blacklisted || customer.status == CustomerStatus::Blocked {
+        return Vec::new();
+    }
+    customer
+        .consents
+        .iter()
+        .filter(|c| c.granted && program.local_date(c.at) <= date)
+        .map(|c| c.channel)
+        .collect()
+}
+
+fn first_name(full_name: &str) -> String {
+    // ФИО: the family name comes first, the given name second.
+    let words: Vec<&str> = full_name.split_whitespace().collect();
+    match words.as_slice() {
+        [_, given, ..] => (*given).to_string(),
+        [only] => (*only).to_string(),
+        [] => String::new(),
+    }
+}
+
+fn finish<R: Reader>(
+    reader: &R,
+    program: &Program,
+    kind: ReminderKind,
+    date: NaiveDate,
+    channel: Option<Channel>,
+    draft: Draft,
+) -> Result<Option<Reminder>> {
+    let mark: Option<ReminderMark> = reader.get(&mark_key(&draft.reason))?;
+    if mark
+        .as_ref()
+        .is_some_and(|m| m.status != MarkStatus::Failed)
+    {
+        return Ok(None);
+    }
+    let customer = customer::load(reader, draft.customer)?;
+    let mut channels = channels_on(&customer, program, date);
+    if let Some(wanted) = channel {
+        channels.retain(|c| *c == wanted);
+    }
+    if channels.is_empty() {
+        return Ok(None);
+    }
+    let mut fields: BTreeMap<&str, String> = BTreeMap::new();
+    fields.insert("full_name", customer.full_name.clone());
+    fields.insert("first_name", first_name(&customer.full_name));
+    fields.insert("shop", program.name.clone());
+    fields.insert("due_on", format_date(draft.due_on));
+    for (name, value) in car_fields(draft.vehicle.as_ref())
+        .into_iter()
+        .chain(draft.fields)
+    {
+        fields.insert(name, value);
+    }
+    let text = render_with(program.reminders.template(kind), |name| {
+        fields.get(name).cloned().unwrap_or_default()
+    })
+    .map_err(|problem| Error::internal(format!("template of {}: {problem}", kind.as_str())))?;
+    Ok(Some(Reminder {
+        id: draft.reason,
+        kind,
+        customer: customer.id,
+        customer_name: customer.full_name.clone(),
+        phone: customer.phone.clone(),
+        email: customer.email.clone(),
+        vehicle: draft.vehicle.as_ref().map(|v| v.id),
+        plate: draft.vehicle.as_ref().and_then(|v| v.plate.clone()),
+        due_on: draft.due_on,
+        channels,
+        text,
+        details: draft.details,
+        failed_attempts: mark.map_or(0, |m| m.attempts),
+    }))
+}
+
+/// Cursor: kind, range index and the last key examined.
+fn encode_cursor(kind: ReminderKind, range: usize, key: &[u8]) -> String {
+    let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
+    format!("{}.{range}.{hex}", kind.as_str())
+}
+
+fn decode_cursor(text: &str) -> Result<(ReminderKind, usize, Vec<u8>)> {
+    let bad = || Error::invalid("after", "not a cursor from reminders.due");
+    let mut parts = text.splitn(3, '.');
+    let kind = parts
+        .next()
+        .and_then(ReminderKind::from_name)
+        .ok_or_else(bad)?;
+    let range: usize = parts.next().and_then(|r| r.parse().ok()).ok_or_else(bad)?;
+    let hex = parts.next().ok_or_else(bad)?;
+    if hex.len() % 2 != 0 || hex.len() > 512 || !hex.is_ascii() {
+        return Err(bad());
+    }
+    let key = (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).map_err(|_| bad()))
+        .collect::<Result<Vec<u8>>>()?;
+    Ok((kind, range, key))
+}
+
+/// `reminders.due`: a pure read, paged; kinds in a fixed order.
+pub fn due<R: Reader>(reader: &R, ctx: &Ctx, args: &DueArgs) -> Result<DuePage> {
+    let program = ctx.program()?;
+    let date = args.date.unwrap_or(ctx.today);
+    let limit = args.limit.unwrap_or(100);
+    if limit == 0 || limit > DUE_LIMIT_MAX {
+        return Err(Error::invalid(
+            "limit",
+            format!("must be 1..={DUE_LIMIT_MAX}"),
+        ));
+    }
+    let kinds: Vec<ReminderKind> = match &args.kinds {
+        Some(kinds) if kinds.is_empty() => {
+            return Err(Error::invalid("kinds", "list at least one kind"));
+        }
+        Some(kinds) => ReminderKind::ALL
+            .into_iter()
+            .filter(|k| kinds.contains(k))
+            .collect(),
+        None => ReminderKind::ALL.to_vec(),
+    };
+    let day = Ctx {
+        at: jobs::start_of_day(ctx, date)?,
+        today: date,
+        program: ctx.program.clone(),
+    };
+    let cursor = args.after.as_deref().map(decode_cursor).transpose()?;
+    if let Some((kind, _, _)) = &cursor
+        && !kinds.contains(kind)
+    {
+        return Err(Error::invalid("after", "the cursor belongs to other kinds"));
+    }
+    let mut items = Vec::new();
+    let mut budget = limit.saturating_mul(BUDGET_PER_ITEM);
+    for kind in kinds {
+        if let Some((cursor_kind, _, _)) = &cursor
+            && kind < *cursor_kind
+        {
+            continue;
+        }
+        for (index, (start, end)) in ranges(&program.reminders, kind, date)
+            .into_iter()
+            .enumerate()
+        {
+            let mut from = start;
+            if let Some((cursor_kind, cursor_range, key)) = &cursor
+                && *cursor_kind == kind
+            {
+                if index < *cursor_range {
+                    continue;
+                }
+                if index == *cursor_range {
+                    from = key.clone();
+                    from.push(0);
+                }
+            }
+            loop {
+                let rows = reader.scan_raw(&from, &end, SCAN_CHUNK.min(budget.max(1)), false)?;
+                let Some((last, _)) = rows.last() else { break };
+                let mut next_from = last.clone();
+                next_from.push(0);
+                for (key, value) in &rows {
+                    budget = budget.saturating_sub(1);
+                    if let Some(draft) = draft(reader, &day, program, kind, key, value)?
+                        && let Some(reminder) =
+                            finish(reader, program, kind, date, args.channel, draft)?
+                    {
+                        items.push(reminder);
+                    }
+                    if items.len() == limit || budget == 0 {
+                        return Ok(DuePage {
+                            date,
+                            items,
+                            next: Some(encode_cursor(kind, index, key)),
+                        });
+                    }
+                }
+                from = next_from;
+            }
+        }
+    }
+    Ok(DuePage {
+        date,
+        items,
+        next: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn glob_matches_like_a_shell() {
+        assert!(glob_match("TO-*", "to-2"));
+        assert!(glob_match("*замена масла*", "Замена масла двигателя"));
+        assert!(glob_match("*ремень грм*", "Ремень ГРМ"));
+        assert!(!glob_match("TO-*", "FTO-2"));
+        assert!(glob_match("a*b*c", "aXXbYYc"));
+        assert!(!glob_match("a*b*c", "aXXbYY"));
+    }
+
+    #[test]
+    fn templates_substitute_and_reject_bad_braces() {
+        let text = render_with("Привет, {first_name}! {{скобки}}", |name| {
+            assert_eq!(name, "first_name");
+            "Иван".into()
+        })
+        .unwrap();
+        assert_eq!(text, "Привет, Иван! {скобки}");
+        assert!(placeholders("{unclosed").is_err());
+        assert!(placeholders("lone }").is_err());
+        assert!(placeholders("{Bad Name}").is_err());
+        assert_eq!(placeholders("{a} {b}").unwrap(), vec!["a", "b"]);
+    }
+
+    #[test]
+    fn usual_interval_is_the_median_gap() {
+        let d = |m, day| NaiveDate::from_ymd_opt(2024, m, day).unwrap();
+        assert_eq!(usual_interval(&[d(1, 1), d(2, 1)], 3), None);
+        assert_eq!(
+            usual_interval(&[d(1, 1), d(2, 1), d(3, 1), d(9, 1)], 3),
+            Some(31)
+        );
+    }
+}
