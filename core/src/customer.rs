@@ -1117,23 +1117,6 @@ pub struct FindPage {
 /// Largest page of `customer.find`.
 pub const FIND_LIMIT_MAX: usize = 100;
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn unhex(text: &str) -> Result<Vec<u8>> {
-    if !text.len().is_multiple_of(2) || text.len() > 512 {
-        return Err(Error::invalid("after", "not a cursor from customer.find"));
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| {
-            u8::from_str_radix(&text[i..i + 2], 16)
-                .map_err(|_| Error::invalid("after", "not a cursor from customer.find"))
-        })
-        .collect()
-}
-
 /// Search customers by exact identifier, phone prefix or name-word prefix.
 pub fn find<R: Reader>(reader: &R, ctx: &Ctx, args: &FindArgs) -> Result<FindPage> {
     let limit = args.limit.unwrap_or(20);
@@ -1189,7 +1172,7 @@ pub fn find<R: Reader>(reader: &R, ctx: &Ctx, args: &FindArgs) -> Result<FindPag
     let end = keys::prefix_end(&prefix);
     let mut start = match &args.after {
         Some(cursor) => {
-            let mut key = unhex(cursor)?;
+            let mut key = crate::store::keys::cursor_key(cursor, "customer.find")?;
             if !key.starts_with(&prefix) {
                 return Err(Error::invalid(
                     "after",
@@ -1239,6 +1222,6 @@ pub fn find<R: Reader>(reader: &R, ctx: &Ctx, args: &FindArgs) -> Result<FindPag
     }
     Ok(FindPage {
         items,
-        next: last_key.map(|k| hex(&k)),
+        next: last_key.map(|k| crate::store::keys::cursor_text(&k)),
     })
 }

@@ -38,6 +38,14 @@ pub fn optional_text(field: &str, value: &str, chars_max: usize) -> Result<Strin
     Ok(trimmed.to_string())
 }
 
+/// An optional free-text note: checked like [`optional_text`], blank means none.
+pub fn optional_note(field: &str, value: Option<&str>, chars_max: usize) -> Result<Option<String>> {
+    value
+        .map(|note| optional_text(field, note, chars_max))
+        .transpose()
+        .map(|note| note.filter(|n| !n.is_empty()))
+}
+
 /// Check an identifier: 1..=64 printable characters without spaces at the ends.
 pub fn identifier(field: &str, value: &str) -> Result<String> {
     let trimmed = value.trim();

@@ -126,25 +126,8 @@ pub fn create(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: CreateArgs) -> Result<Spe
             format!("{expected} must lie within a year of today"),
         ));
     }
-    let vehicle = match &args.vehicle {
-        Some(reference) => {
-            let car = vehicle::resolve(txn, reference)?;
-            if car.customer != owner.id {
-                return Err(Error::invalid(
-                    "vehicle",
-                    format!("vehicle {} belongs to customer {}", car.id, car.customer),
-                ));
-            }
-            Some(car.id)
-        }
-        None => None,
-    };
-    let note = match &args.note {
-        Some(note) => {
-            Some(normalize::optional_text("note", note, NOTES_CHARS_MAX)?).filter(|n| !n.is_empty())
-        }
-        None => None,
-    };
+    let vehicle = vehicle::resolve_owned(txn, args.vehicle.as_ref(), owner.id)?;
+    let note = normalize::optional_note("note", args.note.as_deref(), NOTES_CHARS_MAX)?;
     let id = next_id(txn, "next_special_order")?;
     let order = SpecialOrder {
         id,

@@ -172,18 +172,8 @@ pub fn add(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: AddArgs) -> Result<Recommend
         (None, Some(reference)) => (customer::resolve(txn, ctx, reference)?.id, None),
         (None, None) => return Err(Error::internal("recommendation without an owner")),
     };
-    if let Some(reference) = &args.vehicle {
-        let car = vehicle::resolve(txn, reference)?;
-        if car.customer != customer {
-            return Err(Error::invalid(
-                "vehicle",
-                format!(
-                    "vehicle {} belongs to customer {}, not {customer}",
-                    car.id, car.customer
-                ),
-            ));
-        }
-        vehicle = Some(car.id);
+    if let Some(car) = vehicle::resolve_owned(txn, args.vehicle.as_ref(), customer)? {
+        vehicle = Some(car);
     }
     if advisor.is_none() {
         advisor = visit.as_ref().and_then(|v| v.advisor.clone());

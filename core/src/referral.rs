@@ -728,23 +728,6 @@ pub struct Report {
 /// Largest page of `report.referrals`.
 pub const REPORT_LIMIT_MAX: usize = 1000;
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn unhex(text: &str) -> Result<Vec<u8>> {
-    if !text.len().is_multiple_of(2) || text.len() > 64 {
-        return Err(Error::invalid("after", "not a cursor of this report"));
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| {
-            u8::from_str_radix(&text[i..i + 2], 16)
-                .map_err(|_| Error::invalid("after", "not a cursor of this report"))
-        })
-        .collect()
-}
-
 /// `report.referrals`: who brought whom, rewards kept, revenue of the referees.
 pub fn report<R: Reader>(reader: &R, ctx: &Ctx, args: &ReportArgs) -> Result<Report> {
     let limit = args.limit.unwrap_or(100);
@@ -763,7 +746,7 @@ pub fn report<R: Reader>(reader: &R, ctx: &Ctx, args: &ReportArgs) -> Result<Rep
     };
     let start = match &args.after {
         Some(cursor) => {
-            let mut key = unhex(cursor)?;
+            let mut key = crate::store::keys::cursor_key(cursor, "report.referrals")?;
             if !key.starts_with(&prefix) {
                 return Err(Error::invalid(
                     "after",
@@ -820,7 +803,7 @@ pub fn report<R: Reader>(reader: &R, ctx: &Ctx, args: &ReportArgs) -> Result<Rep
             referee_revenue: normalize::money(referee.total_spend),
         });
         if more {
-            report.next = Some(hex(key));
+            report.next = Some(crate::store::keys::cursor_text(key));
         }
     }
     report.revenue = normalize::money(report.revenue);

@@ -1427,8 +1427,11 @@ fn finish<R: Reader>(
 
 /// Cursor: kind, range index and the last key examined.
 fn encode_cursor(kind: ReminderKind, range: usize, key: &[u8]) -> String {
-    let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
-    format!("{}.{range}.{hex}", kind.as_str())
+    format!(
+        "{}.{range}.{}",
+        kind.as_str(),
+        crate::store::keys::cursor_text(key)
+    )
 }
 
 fn decode_cursor(text: &str) -> Result<(ReminderKind, usize, Vec<u8>)> {
@@ -1440,13 +1443,7 @@ fn decode_cursor(text: &str) -> Result<(ReminderKind, usize, Vec<u8>)> {
         .ok_or_else(bad)?;
     let range: usize = parts.next().and_then(|r| r.parse().ok()).ok_or_else(bad)?;
     let hex = parts.next().ok_or_else(bad)?;
-    if hex.len() % 2 != 0 || hex.len() > 512 || !hex.is_ascii() {
-        return Err(bad());
-    }
-    let key = (0..hex.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).map_err(|_| bad()))
-        .collect::<Result<Vec<u8>>>()?;
+    let key = crate::store::keys::cursor_key(hex, "reminders.due")?;
     Ok((kind, range, key))
 }
 

@@ -102,25 +102,8 @@ pub fn checkin(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: CheckinArgs) -> Result<T
         .map(|(i, item)| normalize::text(&format!("items[{i}]"), item, TEXT_CHARS_MAX))
         .collect::<Result<Vec<_>>>()?;
     let location = normalize::text("location", &args.location, TEXT_CHARS_MAX)?;
-    let vehicle = match &args.vehicle {
-        Some(reference) => {
-            let car = vehicle::resolve(txn, reference)?;
-            if car.customer != owner.id {
-                return Err(Error::invalid(
-                    "vehicle",
-                    format!("vehicle {} belongs to customer {}", car.id, car.customer),
-                ));
-            }
-            Some(car.id)
-        }
-        None => None,
-    };
-    let note = match &args.note {
-        Some(note) => {
-            Some(normalize::optional_text("note", note, NOTES_CHARS_MAX)?).filter(|n| !n.is_empty())
-        }
-        None => None,
-    };
+    let vehicle = vehicle::resolve_owned(txn, args.vehicle.as_ref(), owner.id)?;
+    let note = normalize::optional_note("note", args.note.as_deref(), NOTES_CHARS_MAX)?;
     let id = next_id(txn, "next_tyre_storage")?;
     let record = TyreStorage {
         id,

@@ -133,6 +133,31 @@ pub fn find_by_plate<R: Reader>(reader: &R, plate: &str) -> Result<Vehicle> {
 }
 
 /// Resolve a vehicle reference.
+/// Resolve an optional vehicle reference that must name a car of `owner` (a stored
+/// set, a special order, a recommendation): its id, or `invalid_argument` naming both
+/// owners.
+pub fn resolve_owned<R: Reader>(
+    reader: &R,
+    reference: Option<&VehicleRef>,
+    owner: u64,
+) -> Result<Option<u64>> {
+    let Some(reference) = reference else {
+        return Ok(None);
+    };
+    let car = resolve(reader, reference)?;
+    if car.customer != owner {
+        return Err(Error::invalid(
+            "vehicle",
+            format!(
+                "vehicle {} belongs to customer {}, not {owner}",
+                car.id, car.customer
+            ),
+        ));
+    }
+    Ok(Some(car.id))
+}
+
+/// Resolve a vehicle reference.
 pub fn resolve<R: Reader>(reader: &R, reference: &VehicleRef) -> Result<Vehicle> {
     match (reference.id, &reference.vin, &reference.plate) {
         (Some(id), None, None) => load(reader, id),

@@ -310,6 +310,27 @@ pub fn display(key: &[u8]) -> String {
     out
 }
 
+/// Longest key a paging cursor may carry.
+pub const CURSOR_KEY_BYTES_MAX: usize = 256;
+
+/// A paging cursor for the host: the last key read, in hex.
+pub fn cursor_text(key: &[u8]) -> String {
+    key.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The key a cursor from [`cursor_text`] names; `invalid_argument` on the `after` field,
+/// naming the operation, for anything else (the text comes from the host).
+pub fn cursor_key(text: &str, op: &str) -> crate::error::Result<Vec<u8>> {
+    let bad = || crate::error::Error::invalid("after", format!("not a cursor from {op}"));
+    if !text.is_ascii() || !text.len().is_multiple_of(2) || text.len() > 2 * CURSOR_KEY_BYTES_MAX {
+        return Err(bad());
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).map_err(|_| bad()))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -346,6 +367,21 @@ mod tests {
             }
         }
         assert!(seen.len() >= 20, "only {} tags found", seen.len());
+    }
+
+    #[test]
+    fn cursors_round_trip_and_refuse_garbage() {
+        let key = KeyBuilder::new(b'X').u64(42).str("ключ").build();
+        assert_eq!(cursor_key(&cursor_text(&key), "t").unwrap(), key);
+        for garbage in [
+            "a",
+            "zz",
+            "aЖb",
+            "ЖЖ",
+            &"00".repeat(CURSOR_KEY_BYTES_MAX + 1),
+        ] {
+            assert!(cursor_key(garbage, "t").is_err(), "{garbage}");
+        }
     }
 
     #[test]
