@@ -7,7 +7,7 @@ import re
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Tuple
+from typing import Any, Dict, Iterator, List, Set, Tuple
 
 import pytest
 
@@ -343,7 +343,7 @@ def test_every_money_date_and_instant_field_is_converted(engine: pitstop.Engine,
     ops_seen = set()
     with pitstop.open(fresh) as shop:
         mutating = {name for name, mutates, _ in pitstop.operations() if mutates}
-        kinds_seen = set()
+        kinds_seen: Set[str] = set()
         for index, request in enumerate(requests(tmp_path)):
             op, args = request["op"], request.get("args", {})
             if op in mutating:
