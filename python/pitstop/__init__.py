@@ -62,6 +62,7 @@ from pitstop._native import (
     PluginTimeout,
     PluginTrap,
     RefundExceedsVisit,
+    TierRequired,
     TooLarge,
     UnknownOperation,
     UnsupportedVersion,
@@ -107,6 +108,7 @@ __all__ = [
     "PluginTrap",
     "RefundExceedsVisit",
     "Report",
+    "TierRequired",
     "TooLarge",
     "UnknownOperation",
     "UnsupportedVersion",
@@ -460,6 +462,96 @@ class Engine:
         if isinstance(day, datetime):
             raise TypeError("daily() takes a date; pass datetime.date(), not a datetime")
         return self._call("jobs.daily", _args({"date": day, "at": at}, {}))
+
+    # -- bringing customers back ------------------------------------------------------------
+
+    def reminders_due(
+        self,
+        date: Optional[date] = None,
+        kinds: Optional[Sequence[str]] = None,
+        channel: Optional[str] = None,
+        *,
+        page_size: int = 500,
+        at: Optional[datetime] = None,
+    ) -> List[Result]:
+        """``reminders.due``: everyone to contact on ``date`` and why, every page read.
+
+        ``date`` defaults to today in the programme's timezone. ``kinds`` keeps only those
+        reasons (``service_due``, ``points_expiring``, ``birthday``, ``recommendation``,
+        ``tyre_season``, ``order_arrived``, ``quality_call``, ``lapsed``); ``channel``
+        (``sms``, ``email``, ``call``, ...) only customers who agreed to it.
+
+        Each reminder is a dict: ``id`` (the stable reason key to pass to
+        :meth:`mark_reminder`), ``kind``, ``customer``, ``customer_name``, ``phone``,
+        ``email``, ``vehicle``, ``plate``, ``due_on`` (a ``date``), the consented
+        ``channels``, the rendered ``text``, ``details`` (per kind: ``points`` as
+        ``Decimal``, ``expires_on`` as ``date``, ...) and ``failed_attempts``.
+
+        A pure read: asking again gives the same list until reminders are marked.
+        """
+        if isinstance(date, datetime):
+            raise TypeError("reminders_due() takes a date; pass datetime.date(), not a datetime")
+        if isinstance(kinds, str):
+            raise TypeError("kinds is a list of reminder kinds, e.g. ['birthday'], not a str")
+        if isinstance(page_size, bool) or not isinstance(page_size, int) or page_size < 1:
+            raise ValueError(f"page_size must be a positive int, not {page_size!r}")
+        fields = {
+            "date": date,
+            "kinds": None if kinds is None else list(kinds),
+            "channel": channel,
+            "limit": page_size,
+            "at": at,
+        }
+        items: List[Result] = []
+        after: Optional[str] = None
+        while True:
+            page = self._call("reminders.due", _args({**fields, "after": after}, {}))
+            items.extend(page["items"])
+            following = page.get("next")
+            if following is None:
+                return items
+            # The core's cursor always moves forward; a repeated one would loop forever.
+            if following == after:
+                raise RuntimeError(f"reminders.due returned the same cursor twice: {following!r}")
+            after = following
+
+    def mark_reminder(
+        self,
+        id: str,  # noqa: A002 - the operation's field name
+        status: str,
+        channel: Optional[str] = None,
+        *,
+        at: Optional[datetime] = None,
+        idempotency_key: Optional[str] = None,
+    ) -> Result:
+        """``reminders.mark``: what was done about reminder ``id`` (from
+        :meth:`reminders_due`): ``status`` is ``sent``, ``failed`` or ``declined``,
+        ``channel`` the one used. Sent and declined reminders never come back; failed ones
+        stay due and count ``failed_attempts``. Marking a sent or declined one again raises
+        :class:`AlreadyExists`."""
+        return self._call(
+            "reminders.mark",
+            _args(
+                {"id": id, "status": status, "channel": channel, "at": at, "idempotency_key": idempotency_key},
+                {},
+            ),
+        )
+
+    def campaign_report(self, campaign: int, *, at: Optional[datetime] = None) -> Result:
+        """``campaign.report`` of campaign ``campaign`` (its id): ``{campaign, notified, came,
+        conversion, visits, revenue, budget, cost_per_customer, points_spent,
+        points_redeemed}``. Money and points are ``Decimal``; ``conversion`` is a percentage;
+        ``cost_per_customer`` is ``None`` when nobody came."""
+        if isinstance(campaign, bool) or not isinstance(campaign, int):
+            raise TypeError(f"campaign is the campaign's id (int), not {type(campaign).__name__}")
+        return self._call("campaign.report", _args({"campaign": campaign, "at": at}, {}))
+
+    def export_customer(self, customer: CustomerRef, *, at: Optional[datetime] = None) -> Result:
+        """``customer.export``: everything known about one customer (a personal-data
+        request): profile, consent history, every card, vehicles, visits, the account and
+        its ledger entries, the referral code, referrer and referees, campaign
+        notifications. Write it out with ``json.dumps(result, default=str)``."""
+        return self._call("customer.export", _args({"customer": _ref(customer), "at": at}, {}))
 
     # -- programme and plugins ------------------------------------------------------------
 

@@ -34,6 +34,7 @@ __all__ = [
     "PluginTimeout",
     "PluginTrap",
     "RefundExceedsVisit",
+    "TierRequired",
     "TooLarge",
     "UnknownOperation",
     "UnsupportedVersion",
@@ -162,6 +163,9 @@ class PluginBadOutput(PitstopError):
 
 class PluginInvalidEffect(PitstopError):
     """`plugin_invalid_effect`: a plugin effect failed validation (discount above its line, missing line, absurd bonus, unknown field)."""
+
+class TierRequired(PitstopError):
+    """`tier_required`: a basket line is in the exclusive catalogue of a higher tier than the customer's; details.lines name each line and the tier it needs."""
 
 ERRORS: Dict[str, Type[PitstopError]]
 """The exception class of every error code."""

@@ -47,12 +47,22 @@ pub fn kind(parent: Option<&str>, name: &str) -> Kind {
         | "budget" | "conversion" | "cost_per_customer" | "points_spent" | "spend_max" | "spend_min"
         | "cashback" | "levels" | "min_first_visit" | "not_taken_back" | "per_visit_max"
         | "referee_points" | "referee_revenue" | "referrer_points" | "reversed"
-        | "rewarded_referee" | "rewarded_referrer" | "taken" | "total_max" => Kind::Decimal,
+        | "rewarded_referee" | "rewarded_referrer" | "taken" | "total_max"
+        | "points_granted"
+        // A refund's share of the promotion bonus.
+        | "bonus_back" | "bonus_expired" | "bonus_taken"
+        // Bringing customers back: recommendations, orders, feedback, reminders.
+        | "average_rating" | "bonus_points" | "factor" | "price" => Kind::Decimal,
         // `to` is also a plugin message's audience (`"cashier"`): it does not parse, stays str.
         "accrual_expires_on" | "birthday" | "complete_from" | "created" | "date" | "due_on"
         | "expires_on" | "first_visit" | "from" | "last_visit" | "mileage_date"
         | "pending_until" | "registered_on" | "tier_since" | "to" | "today"
-        | "linked_on" | "last_visit_before" | "last_visit_after" => Kind::Date,
+        | "linked_on" | "last_visit_before" | "last_visit_after"
+        // Recommendations, tyre storage, special orders and reminder details.
+        | "arrived_on" | "checked_in" | "checked_out" | "closed_on" | "expected"
+        | "handed_over_on" | "last_done" | "ordered_on" | "recommended_on" | "visit_date" => {
+            Kind::Date
+        }
         "added_at" | "at" | "blocked_at" | "created_at" | "expires_at" | "installed_at"
         | "issued_at" | "registered_at" | "resolved_at" | "updated_at"
         | "linked_at" | "saved_at" => Kind::Instant,

@@ -7,7 +7,7 @@ import re
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Tuple
+from typing import Any, Dict, Iterator, List, Set, Tuple
 
 import pytest
 
@@ -226,7 +226,75 @@ def requests(tmp: Path) -> List[Dict[str, Any]]:
         {"op": "store.backup", "args": {"path": str(tmp / "backup.bin")}},
         {"op": "store.check", "args": {}},
         {"op": "points.adjust", "args": {"customer": who, "points": "-500000", "reason": "r", "operator": "o"}},
+    ] + comeback()
+
+
+PROGRAM_EXAMPLE = DOCS.parent / "program.example.json"
+REMINDER_KINDS = {
+    "service_due", "points_expiring", "birthday", "recommendation",
+    "tyre_season", "order_arrived", "quality_call", "lapsed",
+}  # fmt: skip
+
+
+def comeback() -> List[Dict[str, Any]]:
+    """A regular customer under the example programme over two years, then reminders.due
+    every week so that every kind of reminder (and its details) comes back once at least.
+    Marked ``"ok": True``: these must succeed."""
+    who = {"external_id": "R-1"}
+    car = {"plate": "К777КК77"}
+
+    def day(text: str) -> str:
+        return f"{text}T09:00:00Z"
+
+    def visit(order: str, on: str, km: int) -> Dict[str, Any]:
+        line = {"sku": "TO-1", "name": "ТО-1 замена масла", "kind": "labor", "qty": "1", "unit_price": "6000"}
+        return {"op": "checkout.commit", "args": {"customer": who, "vehicle": car, "mileage": km, "order_id": order,
+                                                  "advisor": "Петров", "lines": [line], "at": day(on)}}  # fmt: skip
+
+    session: List[Dict[str, Any]] = [
+        {"op": "program.set", "args": {"program": json.loads(PROGRAM_EXAMPLE.read_text(encoding="utf-8"))}},
+        {"op": "customer.register", "args": {"full_name": "Лапин Олег Сергеевич", "phone": "+79035557788",
+         "birthday": "1985-04-10", "external_id": "R-1", "consents": {"sms": True}, "at": day("2024-01-10")}},
+        {"op": "vehicle.add", "args": {"customer": who, **car, "make": "Kia", "model": "Rio", "year": 2018,
+         "mileage": 20000, "at": day("2024-01-10")}},
+        visit("R-ЗН-1", "2024-01-15", 20500),
+        visit("R-ЗН-2", "2024-04-15", 23500),
+        visit("R-ЗН-3", "2024-07-15", 26500),
+        visit("R-ЗН-4", "2024-10-15", 29500),
+        {"op": "recommendation.add", "args": {"order_id": "R-ЗН-4", "work": "Замена ремня ГРМ", "urgency": "soon",
+         "price": "12500.50", "note": "износ", "at": day("2024-10-15")}},
+        {"op": "storage.checkin", "args": {"customer": who, "vehicle": car, "items": ["Nokian ×4"], "location": "С-1",
+         "season": "winter", "at": day("2024-04-15")}},
+        {"op": "order.create", "args": {"customer": who, "vehicle": car, "part": "Ремень ГРМ", "qty": "1",
+         "expected": "2024-10-20", "at": day("2024-10-15")}},
+        {"op": "order.arrived", "args": {"id": 2, "at": day("2024-10-16")}},
+    ]  # fmt: skip
+    start = date(2024, 10, 1)
+    session += [
+        {"op": "reminders.due", "args": {"date": (start + timedelta(days=7 * week)).isoformat(), "limit": 500}}
+        for week in range(70)
     ]
+    # A quality call is due two to three days after the visit only.
+    session.append({"op": "reminders.due", "args": {"date": "2024-10-17", "kinds": ["quality_call"]}})
+    session += [
+        {"op": "reminders.mark", "args": {"id": "order_arrived:2", "status": "failed", "channel": "sms"}},
+        {"op": "recommendation.list", "args": {"customer": who}},
+        {"op": "recommendation.close", "args": {"id": 2, "outcome": "done_here", "note": "заменили", "at": day("2025-11-01")}},
+        {"op": "storage.checkout", "args": {"id": 2, "at": day("2024-10-20")}},
+        {"op": "storage.list", "args": {"customer": who}},
+        {"op": "order.handed_over", "args": {"id": 2, "at": day("2024-10-21")}},
+        {"op": "order.list", "args": {"customer": who}},
+        {"op": "feedback.add", "args": {"order_id": "R-ЗН-4", "rating": 5, "kind": "praise", "at": day("2024-10-18")}},
+        {"op": "report.complaints", "args": {"from": "2024-01-01", "to": "2025-12-31"}},
+        {"op": "segment.preview", "args": {"filter": {"spend_min": "1000", "visits_min": 2, "window_days": 3650},
+         "at": day("2025-01-01")}},
+        {"op": "customer.export", "args": {"customer": who}},
+        {"op": "points.hold", "args": {"customer": who, "points": "10", "at": day("2024-10-20")}},
+        {"op": "points.release", "args": {"hold": 3, "at": day("2024-10-20")}},
+        {"op": "plugin.enable", "args": {"name": "all-effects"}},
+        {"op": "plugin.remove", "args": {"name": "all-effects"}},
+    ]  # fmt: skip
+    return [{**request, "ok": True} for request in session]
 
 
 def compare(raw: Any, typed: Any, path: str, field: str, exact: bool = True) -> None:
@@ -275,6 +343,7 @@ def test_every_money_date_and_instant_field_is_converted(engine: pitstop.Engine,
     ops_seen = set()
     with pitstop.open(fresh) as shop:
         mutating = {name for name, mutates, _ in pitstop.operations() if mutates}
+        kinds_seen: Set[str] = set()
         for index, request in enumerate(requests(tmp_path)):
             op, args = request["op"], request.get("args", {})
             if op in mutating:
@@ -286,8 +355,14 @@ def test_every_money_date_and_instant_field_is_converted(engine: pitstop.Engine,
             except pitstop.PitstopError as err:
                 typed_ok, typed = False, {"code": err.code, "message": err.message, "details": err.details}
             assert raw["ok"] == typed_ok, (op, raw)
+            assert raw["ok"] or not request.get("ok"), (op, raw)
+            if op == "reminders.due":
+                kinds_seen.update(item["kind"] for item in raw["result"]["items"])
             # jobs.daily keeps no idempotency record (a second run of a date does nothing and
             # says so), so only the kinds of its fields can be compared.
             exact = op != "jobs.daily"
             compare(raw["result"] if raw["ok"] else raw["error"], typed, op, "", exact)
     assert len(ops_seen) >= 25
+    assert kinds_seen == REMINDER_KINDS, kinds_seen
+    missing = {name for name, _, _ in pitstop.operations()} - ops_seen
+    assert not missing, f"no request of {sorted(missing)} is checked here"

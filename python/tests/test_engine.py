@@ -248,15 +248,38 @@ def test_to_pandas_without_pandas(monkeypatch: pytest.MonkeyPatch) -> None:
 
 HOLD: Dict[str, Any] = {}
 
+# The programme of the table: the conftest one with referral, feedback bonus and reminders.
+GROWTH_PROGRAM: Dict[str, Any] = {
+    **PROGRAM,
+    "referral": {"min_first_visit": 3000, "referrer_points": 500, "referee_points": "300"},
+    "feedback": {"bonus_points": 50},
+    "reminders": {
+        "window_days": 14,
+        "recommendation_after_days": 30,
+        "order_arrived": True,
+        "quality_call": {"after_days_min": 2, "after_days_max": 3},
+    },
+}
 
-def _args(engine: pitstop.Engine, customer: int, tmp: Path) -> Dict[str, Callable[[], Dict[str, Any]]]:
-    """Arguments for each operation, in an order that makes every call succeed."""
+
+def _args(
+    engine: pitstop.Engine, customer: int, tmp: Path, results: Dict[str, Any]
+) -> Dict[str, Callable[[], Dict[str, Any]]]:
+    """Arguments for each operation, in an order that makes every call succeed; a lambda
+    may read the results of the operations before it."""
     lines = basket()
     module = wasm.plugin(b'{"effects":[]}')
     return {
-        "program.set": lambda: {"program": PROGRAM},
+        "program.set": lambda: {"program": GROWTH_PROGRAM},
         "program.get": lambda: {},
-        "customer.register": lambda: {"full_name": "Петров Пётр", "phone": "+79031112233", "issue_card": True},
+        "referral.code": lambda: {"customer": {"id": customer}},
+        "customer.register": lambda: {
+            "full_name": "Петров Пётр",
+            "phone": "+79031112233",
+            "issue_card": True,
+            "referral_code": results["referral.code"]["code"].lower(),
+            "at": at("2025-03-02 09:00"),
+        },
         "customer.get": lambda: {"customer": {"id": customer}},
         "customer.find": lambda: {"query": "Петров"},
         "customer.update": lambda: {"customer": {"id": customer}, "notes": "VIP", "add_tags": ["taxi"]},
@@ -266,7 +289,14 @@ def _args(engine: pitstop.Engine, customer: int, tmp: Path) -> Dict[str, Callabl
         "vehicle.mileage": lambda: {"vehicle": {"plate": "А123ВС77"}, "km": 51000},
         "vehicle.get": lambda: {"vehicle": {"plate": "А123ВС77"}},
         "checkout.quote": lambda: {"customer": {"id": customer}, "lines": lines},
-        "checkout.commit": lambda: {"customer": {"id": customer}, "lines": lines, "order_id": "Z-1"},
+        "checkout.commit": lambda: {
+            "customer": {"id": customer},
+            "vehicle": {"plate": "O777OO77"},
+            "lines": lines,
+            "order_id": "Z-1",
+            "advisor": "Иванов",
+            "at": at("2025-03-10 10:05"),
+        },
         "visit.get": lambda: {"order_id": "Z-1"},
         "visit.list": lambda: {"customer": {"id": customer}},
         "visit.import": lambda: {
@@ -275,6 +305,77 @@ def _args(engine: pitstop.Engine, customer: int, tmp: Path) -> Dict[str, Callabl
         "visit.export": lambda: {"limit": 10},
         "customer.list": lambda: {"limit": 10},
         "ledger.export": lambda: {"after": {"customer": customer, "seq": 1}},
+        # Bringing customers back: the defect sheet, storage, an order, reminders, feedback.
+        "recommendation.add": lambda: {
+            "order_id": "Z-1",
+            "work": "Замена передних тормозных колодок",
+            "urgency": "critical",
+            "price": 4200,
+            "at": at("2025-03-10 10:10"),
+        },
+        "recommendation.list": lambda: {"customer": {"id": customer}, "open_only": True},
+        "storage.checkin": lambda: {
+            "customer": {"id": customer},
+            "vehicle": {"plate": "O777OO77"},
+            "items": ["Nokian Hakkapeliitta 9 205/55 R16 ×4"],
+            "location": "Стеллаж 3",
+            "season": "winter",
+            "at": at("2025-04-05 10:00"),
+        },
+        "storage.list": lambda: {"customer": {"id": customer}, "active_only": True},
+        "order.create": lambda: {
+            "customer": {"id": customer},
+            "part": "Колодки TRW GDB1550",
+            "sku": "GDB1550",
+            "qty": 2,
+            "expected": date(2025, 4, 15),
+            "at": at("2025-04-08 10:00"),
+        },
+        "order.arrived": lambda: {"id": results["order.create"]["id"], "at": at("2025-04-14 08:00")},
+        "order.list": lambda: {"status": "arrived"},
+        "reminders.due": lambda: {"date": date(2025, 4, 15), "channel": "sms", "limit": 100},
+        "reminders.mark": lambda: {
+            "id": f"order_arrived:{results['order.create']['id']}",
+            "status": "sent",
+            "channel": "sms",
+            "at": at("2025-04-15 09:30"),
+        },
+        "recommendation.close": lambda: {
+            "id": results["recommendation.add"]["id"],
+            "outcome": "done_elsewhere",
+            "at": at("2025-04-20 10:00"),
+        },
+        "storage.checkout": lambda: {"id": results["storage.checkin"]["id"], "at": at("2025-10-20 10:00")},
+        "order.handed_over": lambda: {"id": results["order.create"]["id"], "at": at("2025-04-16 10:00")},
+        "feedback.add": lambda: {
+            "order_id": "Z-1",
+            "rating": 4,
+            "kind": "review",
+            "text": "Хорошо, но долго",
+            "at": at("2025-03-12 15:00"),
+        },
+        "report.complaints": lambda: {"from": date(2025, 1, 1), "to": date(2025, 12, 31)},
+        # Growth: segments, a campaign, referrals, personal data.
+        "segment.save": lambda: {
+            "name": "Шкоды с SMS",
+            "filter": {"makes": ["Skoda"], "consent": "sms", "spend_min": 1000, "last_visit_after": date(2025, 1, 1)},
+        },
+        "segment.list": lambda: {},
+        "segment.preview": lambda: {"name": "Шкоды с SMS", "limit": 10, "at": at("2025-03-25 10:00")},
+        "campaign.create": lambda: {
+            "name": "Весенний шиномонтаж",
+            "period": {"from": date(2025, 4, 1), "to": date(2025, 4, 30)},
+            "channel": "sms",
+            "budget": 5000,
+            "segment": "Шкоды с SMS",
+            "offer": {"text": "Шиномонтаж −15 %", "points": 100},
+            "at": at("2025-03-25 10:00"),
+        },
+        "campaign.notify": lambda: {"campaign": results["campaign.create"]["id"], "at": at("2025-04-01 07:00")},
+        "campaign.report": lambda: {"campaign": results["campaign.create"]["id"]},
+        "report.referrals": lambda: {"limit": 10},
+        "customer.export": lambda: {"customer": {"id": customer}},
+        "customer.erase": lambda: {"customer": {"phone": "+79031112233"}, "reason": "заявление № 15"},
         "checkout.refund": lambda: {"order_id": "Z-1", "lines": [{"line": 1, "qty": Decimal("0.5")}]},
         "points.balance": lambda: {"customer": {"id": customer}},
         "points.statement": lambda: {"customer": {"id": customer}},
@@ -297,12 +398,11 @@ def _args(engine: pitstop.Engine, customer: int, tmp: Path) -> Dict[str, Callabl
 
 
 def test_execute_reaches_every_operation(engine: pitstop.Engine, customer: int, tmp_path: Path) -> None:
-    table = _args(engine, customer, tmp_path)
+    results: Dict[str, Any] = {}
+    table = _args(engine, customer, tmp_path, results)
     names = [name for name, _, _ in pitstop.operations()]
     assert sorted(table) == sorted(names), "every operation of the contract has a call here"
-    order = list(table)
-    results: Dict[str, Any] = {}
-    for name in order:
+    for name in table:
         if name == "points.release":
             HOLD["second"] = engine.execute("points.hold", {"customer": {"id": customer}, "points": 5})["hold"]["id"]
         results[name] = engine.execute(name, table[name]())
@@ -315,8 +415,53 @@ def test_execute_reaches_every_operation(engine: pitstop.Engine, customer: int, 
     assert results["card.block"]["new_card"]["number"] != CARD
     assert results["store.backup"]["records"] > 0
     mutating = {name for name, mutates, _ in pitstop.operations() if mutates}
-    assert {"checkout.commit", "points.adjust", "plugin.install"} <= mutating
-    assert "report.points" not in mutating
+    assert {"checkout.commit", "points.adjust", "plugin.install", "customer.erase", "reminders.mark"} <= mutating
+    assert not {"report.points", "reminders.due", "customer.export", "campaign.report"} & mutating
+
+    # The new operations, typed: money and points as Decimal, days as date.
+    code = results["referral.code"]["code"]
+    assert results["customer.register"]["customer"]["id"] != customer
+    (recommendation,) = results["recommendation.list"]
+    assert recommendation["price"] == Decimal("4200") and recommendation["date"] == date(2025, 3, 10)
+    assert results["recommendation.close"]["closed_on"] == date(2025, 4, 20)
+    (stored,) = results["storage.list"]["items"]
+    assert stored["checked_in"] == date(2025, 4, 5) and stored["checked_out"] is None
+    assert results["storage.checkout"]["checked_out"] == date(2025, 10, 20)
+    order = results["order.create"]
+    assert (order["qty"], order["expected"], order["ordered_on"]) == (Decimal("2"), date(2025, 4, 15), date(2025, 4, 8))
+    assert results["order.arrived"]["arrived_on"] == date(2025, 4, 14)
+    assert [item["id"] for item in results["order.list"]["items"]] == [order["id"]]
+    assert results["order.handed_over"]["handed_over_on"] == date(2025, 4, 16)
+    due = {item["kind"]: item for item in results["reminders.due"]["items"]}
+    assert sorted(due) == ["order_arrived", "recommendation"], results["reminders.due"]
+    assert due["order_arrived"]["due_on"] == date(2025, 4, 14)
+    assert due["order_arrived"]["details"]["qty"] == Decimal("2")
+    assert due["order_arrived"]["details"]["arrived_on"] == date(2025, 4, 14)
+    assert due["recommendation"]["due_on"] == date(2025, 4, 9)
+    assert due["recommendation"]["details"]["price"] == Decimal("4200")
+    assert due["recommendation"]["details"]["recommended_on"] == date(2025, 3, 10)
+    assert all(item["channels"] == ["sms"] and item["customer"] == customer for item in due.values())
+    assert results["reminders.mark"]["status"] == "sent"
+    assert results["reminders.mark"]["date"] == date(2025, 4, 15)
+    assert results["feedback.add"]["bonus"] == Decimal("50")
+    assert results["feedback.add"]["feedback"]["employee"] == "Иванов"
+    complaints = results["report.complaints"]
+    assert complaints["complaints"] == 0 and complaints["by_employee"][0]["average_rating"] == Decimal("4")
+    assert results["segment.preview"]["items"][0]["id"] == customer
+    assert results["segment.list"][0]["filter"]["spend_min"] == Decimal("1000")
+    assert results["campaign.create"]["budget"] == Decimal("5000")
+    assert results["campaign.create"]["period"]["from"] == date(2025, 4, 1)
+    assert results["campaign.notify"]["notified"] == [customer] and results["campaign.notify"]["points"] == Decimal("100")
+    report = results["campaign.report"]
+    assert (report["notified"], report["came"], report["visits"]) == (1, 0, 0)
+    assert (report["budget"], report["points_spent"], report["cost_per_customer"]) == (Decimal("5000"), Decimal("100"), None)
+    (referral,) = results["report.referrals"]["rows"]
+    assert referral["referrer"] == customer and referral["rewarded_referrer"] == Decimal("0")
+    export = results["customer.export"]
+    assert export["referral"]["code"] == code
+    assert results["customer.erase"]["customer"] == results["customer.register"]["customer"]["id"]
+    with pytest.raises(pitstop.NotFound):
+        engine.execute("customer.get", {"customer": {"phone": "+79031112233"}})
 
 
 def test_execute_json_is_the_contract_verbatim(engine: pitstop.Engine) -> None:

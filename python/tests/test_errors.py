@@ -46,6 +46,7 @@ CODES = [
     "plugin_output_too_large",
     "plugin_bad_output",
     "plugin_invalid_effect",
+    "tier_required",
 ]
 
 
@@ -141,6 +142,14 @@ def hold_capture(engine: pitstop.Engine, customer: int) -> Any:
     return engine.execute("points.release", {"hold": held["hold"]["id"]})
 
 
+def exclusive_line(engine: pitstop.Engine, customer: int, tmp: Path) -> Any:
+    """Motul 300V is sold from the gold tier up; the customer has no tier yet."""
+    levels = [{"code": "base", "name": "Базовый"}, {"code": "gold", "name": "Золото", "min_spend": 80000}]
+    engine.set_program({**PROGRAM, "tiers": {"levels": levels}, "exclusive": [{"sku": "MOTUL-300V*", "min_tier": "gold"}]})
+    motul = {"sku": "MOTUL-300V-5W40", "name": "Motul 300V", "kind": "goods", "qty": 4, "unit_price": 2500}
+    return engine.quote(customer, [motul], at=at("2025-03-02 10:00"))
+
+
 CAUSES: Dict[str, Tuple[Callable[[pitstop.Engine, int, Path], Any], str]] = {
     # args that are not an object
     "invalid_request": (lambda e, c, t: e.execute("points.balance", [c]), "JSON object"),  # type: ignore[arg-type]
@@ -199,6 +208,7 @@ CAUSES: Dict[str, Tuple[Callable[[pitstop.Engine, int, Path], Any], str]] = {
         plugin_case(wasm.plugin(b'{"effects":[{"type":"line_discount","line":7,"percent":"10"}]}')),
         "line 7",
     ),
+    "tier_required": (exclusive_line, "MOTUL-300V-5W40"),
 }
 
 # `internal` is a bug in Pitstop by definition: nothing outside can cause it.

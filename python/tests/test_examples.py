@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import subprocess
 import sys
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Dict, List
@@ -161,3 +161,110 @@ def test_import_of_an_unreadable_file(season: Path, tmp_path: Path) -> None:
     done = run("import_customers.py", str(season), str(source))
     assert done.returncode == 2
     assert "shoe_size" in done.stderr
+
+
+# --- reminders_today.py ----------------------------------------------------------------------
+
+MOSCOW = timezone(timedelta(hours=3))  # no DST since 2014, and no timezone database needed
+REMINDERS = {
+    "window_days": 14,
+    "birthday_days_before": 3,
+    "order_arrived": True,
+    "templates": {"birthday": "{first_name}, с днём рождения!\nЖдём вас в «{shop}»."},
+}
+
+
+@pytest.fixture
+def regulars(tmp_path: Path) -> Path:
+    """Four customers with June birthdays (one agreed to e-mail only, one to nothing) and an
+    order that arrived on 2 June."""
+    path = tmp_path / "regulars"
+    with pitstop.open(path) as shop:
+        shop.set_program({**PROGRAM, "reminders": REMINDERS})
+        people = [
+            ("Иванов Пётр Ильич", "+79160000001", date(1990, 6, 3), {"sms": True}),
+            ("Петрова Анна", "+79160000002", date(1985, 6, 5), {"sms": True, "email": True}),
+            ("Сидоров Олег", "+79160000003", date(1979, 6, 4), {"email": True}),
+            ("Молчанов Денис", "+79160000004", date(1988, 6, 4), {}),
+        ]
+        ids = [
+            shop.register_customer(name, phone=phone, birthday=birthday, consents=consents, at=at("2025-01-10 09:00"))[
+                "customer"
+            ]["id"]
+            for name, phone, birthday, consents in people
+        ]
+        order = shop.execute(
+            "order.create", {"customer": {"id": ids[1]}, "part": "Колодки", "qty": 2, "at": at("2025-05-20 10:00")}
+        )
+        shop.execute("order.arrived", {"id": order["id"], "at": at("2025-06-02 08:00")})
+    return path
+
+
+def parse(stdout: str) -> List[Dict[str, str]]:
+    return list(csv.DictReader(stdout.splitlines()))
+
+
+def test_reminders_today_as_csv(regulars: Path) -> None:
+    done = run("reminders_today.py", str(regulars), "--date", "2025-06-03")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0] == "id,kind,customer,name,phone,due_on,text"
+    rows = parse(done.stdout)
+    with pitstop.open(regulars) as shop:
+        expected = shop.reminders_due(date(2025, 6, 3), channel="sms")
+    # Sidorov agreed to e-mail only, Molchanov to nothing: neither gets an SMS.
+    assert [row["id"] for row in rows] == [item["id"] for item in expected]
+    assert sorted((row["kind"], row["phone"]) for row in rows) == [
+        ("birthday", "+79160000001"),
+        ("birthday", "+79160000002"),
+        ("order_arrived", "+79160000002"),
+    ]
+    ivanov = next(row for row in rows if row["phone"] == "+79160000001")
+    assert ivanov["name"] == "Иванов Пётр Ильич" and ivanov["due_on"] == "2025-06-03"
+    # The programme's template, filled in, on one line for the gateway.
+    assert ivanov["text"] == f"Пётр, с днём рождения! Ждём вас в «{PROGRAM['name']}»."
+    assert "2 reminders" not in done.stderr and "3 reminders" in done.stderr
+    # A pure read: the same file again. By e-mail: Sidorov and Petrova.
+    assert run("reminders_today.py", str(regulars), "--date", "2025-06-03").stdout == done.stdout
+    email = parse(run("reminders_today.py", str(regulars), "--date", "2025-06-03", "--channel", "email").stdout)
+    assert sorted(row["phone"] for row in email) == ["+79160000002", "+79160000002", "+79160000003"]
+    only = parse(run("reminders_today.py", str(regulars), "--date", "2025-06-03", "--kind", "order_arrived").stdout)
+    assert [row["kind"] for row in only] == ["order_arrived"]
+
+
+def test_reminders_today_marked_sent_do_not_come_back(regulars: Path, tmp_path: Path) -> None:
+    out = tmp_path / "sms.csv"
+    done = run("reminders_today.py", str(regulars), "--date", "2025-06-03", "--mark-sent", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "" and "3 reminders, marked sent" in done.stderr
+    assert len(read_csv(out)) == 3
+    again = run("reminders_today.py", str(regulars), "--date", "2025-06-04")
+    assert again.returncode == 0, again.stderr
+    assert parse(again.stdout) == []
+    with pitstop.open(regulars) as shop:
+        assert shop.reminders_due(date(2025, 6, 4), channel="sms") == []
+        # Only the SMS ones were marked: Sidorov's e-mail is still due.
+        assert [item["phone"] for item in shop.reminders_due(date(2025, 6, 4), channel="email")] == ["+79160000003"]
+
+
+def test_reminders_of_today_by_default(tmp_path: Path) -> None:
+    path = tmp_path / "today"
+    today = datetime.now(MOSCOW).date()
+    with pitstop.open(path) as shop:
+        shop.set_program({**PROGRAM, "reminders": REMINDERS})
+        # 1992 is a leap year: a birthday exists for every day, 29 February included.
+        shop.register_customer(
+            "Сегодняшний Именинник", phone="+79160000009", birthday=today.replace(year=1992), consents={"sms": True}
+        )
+    done = run("reminders_today.py", str(path))
+    assert done.returncode == 0, done.stderr
+    (row,) = parse(done.stdout)
+    assert (row["kind"], row["phone"], row["due_on"]) == ("birthday", "+79160000009", today.isoformat())
+
+
+def test_reminders_of_a_store_in_use(regulars: Path) -> None:
+    with pitstop.open(regulars):
+        done = run("reminders_today.py", str(regulars))
+    assert done.returncode == 2
+    assert "open in another program" in done.stderr
+    bad = run("reminders_today.py", str(regulars), "--date", "2025-06-03", "--kind", "horoscope")
+    assert bad.returncode == 2 and "invalid_argument" in bad.stderr
