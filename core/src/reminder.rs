@@ -14,6 +14,7 @@ use crate::customer::{self, Channel, Customer, CustomerStatus};
 use crate::error::{Error, ErrorCode, Result};
 use crate::ledger::Book;
 use crate::order::{self, OrderStatus};
+use crate::plugin::AppliedEffect;
 use crate::program::Program;
 use crate::recommendation::{self, RecommendationStatus};
 use crate::store::keys::{self, KeyBuilder, read_date, read_u64, tag};
@@ -56,11 +57,13 @@ pub enum ReminderKind {
     QualityCall,
     /// A valuable car overdue for its usual visit.
     Lapsed,
+    /// Asked for by a promotion plugin at checkout (its `reminder` effect).
+    Promotion,
 }
 
 impl ReminderKind {
     /// Every kind, in the order `reminders.due` lists them.
-    pub const ALL: [ReminderKind; 8] = [
+    pub const ALL: [ReminderKind; 9] = [
         ReminderKind::ServiceDue,
         ReminderKind::PointsExpiring,
         ReminderKind::Birthday,
@@ -69,6 +72,7 @@ impl ReminderKind {
         ReminderKind::OrderArrived,
         ReminderKind::QualityCall,
         ReminderKind::Lapsed,
+        ReminderKind::Promotion,
     ];
 
     /// The wire name.
@@ -82,6 +86,7 @@ impl ReminderKind {
             ReminderKind::OrderArrived => "order_arrived",
             ReminderKind::QualityCall => "quality_call",
             ReminderKind::Lapsed => "lapsed",
+            ReminderKind::Promotion => "promotion",
         }
     }
 
@@ -116,6 +121,7 @@ impl ReminderKind {
             ReminderKind::Lapsed => {
                 "{first_name}, давно не виделись! {car} был у нас {last_visit}. Приглашаем на осмотр."
             }
+            ReminderKind::Promotion => "{first_name}, {text}",
         }
     }
 
@@ -130,6 +136,7 @@ impl ReminderKind {
             ReminderKind::OrderArrived => &["part", "qty"],
             ReminderKind::QualityCall => &["visit_date", "order_id"],
             ReminderKind::Lapsed => &["last_visit", "usual_days"],
+            ReminderKind::Promotion => &["text", "plugin", "reminder_kind", "order_id"],
         }
     }
 }
@@ -735,6 +742,9 @@ fn reindex(
 /// After a visit with a car is saved: record its date and the services its lines
 /// match, and re-predict the car's dates.
 pub fn on_visit(txn: &mut WriteTxn<'_>, program: &Program, visit: &Visit) -> Result<()> {
+    for (position, due_on) in plugin_reminders(visit) {
+        txn.put(plugin_reminder_key(due_on, visit.id, position), &())?;
+    }
     let Some(vehicle_id) = visit.vehicle else {
         return Ok(());
     };
@@ -775,6 +785,27 @@ pub fn on_visit(txn: &mut WriteTxn<'_>, program: &Program, visit: &Visit) -> Res
         }
     }
     reindex(txn, program, &car, &mut history)
+}
+
+/// The reminders a visit's plugins asked for: (position among the visit's effects, due date).
+fn plugin_reminders(visit: &Visit) -> impl Iterator<Item = (u64, NaiveDate)> + '_ {
+    visit
+        .plugins
+        .iter()
+        .flat_map(|outcome| outcome.effects.iter())
+        .enumerate()
+        .filter_map(|(position, effect)| match effect {
+            AppliedEffect::Reminder { due_on, .. } => Some((position as u64, *due_on)),
+            _ => None,
+        })
+}
+
+fn plugin_reminder_key(due_on: NaiveDate, visit: u64, position: u64) -> Vec<u8> {
+    KeyBuilder::new(tag::PLUGIN_REMINDER)
+        .date(due_on)
+        .u64(visit)
+        .u64(position)
+        .build()
 }
 
 /// After an odometer reading: re-predict the car's service dates.
@@ -1038,6 +1069,7 @@ fn ranges(rules: &ReminderRules, kind: ReminderKind, date: NaiveDate) -> Vec<(Ve
         ReminderKind::Lapsed if rules.lapsed.is_some() => {
             vec![dated(tag::LAPSE_DUE, date - window, date)]
         }
+        ReminderKind::Promotion => vec![dated(tag::PLUGIN_REMINDER, date - window, date)],
         _ => Vec::new(),
     }
 }
@@ -1341,6 +1373,49 @@ fn draft<R: Reader>(
                 ],
                 details: json!({ "last_visit": last, "usual_days": usual,
                     "visits": owner.visits, "total_spend": owner.total_spend }),
+            })
+        }
+        ReminderKind::Promotion => {
+            let visit_id = read_u64(key, 5).ok_or_else(short)?;
+            let position = read_u64(key, 13).ok_or_else(short)?;
+            let visit = visit::load(reader, visit_id)?;
+            // A refunded visit takes back what its promotions promised.
+            if visit.fully_refunded() {
+                return Ok(None);
+            }
+            let found = visit
+                .plugins
+                .iter()
+                .flat_map(|outcome| {
+                    outcome
+                        .effects
+                        .iter()
+                        .map(move |effect| (outcome.plugin.as_str(), effect))
+                })
+                .nth(usize::try_from(position).unwrap_or(usize::MAX));
+            let Some((plugin, AppliedEffect::Reminder { kind, due_on, text })) = found else {
+                return Err(Error::corrupted(format!(
+                    "reminder index {} names no reminder of visit {visit_id}",
+                    keys::display(key)
+                )));
+            };
+            let car = visit
+                .vehicle
+                .map(|v| vehicle::load(reader, v))
+                .transpose()?;
+            Some(Draft {
+                reason: format!("promotion:{visit_id}:{position}"),
+                customer: visit.customer,
+                vehicle: car,
+                due_on: *due_on,
+                fields: vec![
+                    ("text", text.clone().unwrap_or_else(|| kind.clone())),
+                    ("plugin", plugin.to_string()),
+                    ("reminder_kind", kind.clone()),
+                    ("order_id", visit.order_id.clone()),
+                ],
+                details: json!({ "visit": visit_id, "order_id": visit.order_id,
+                    "plugin": plugin, "reminder_kind": kind, "plugin_text": text }),
             })
         }
     })

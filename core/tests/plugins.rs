@@ -559,6 +559,60 @@ fn refund_takes_back_the_promotion_bonus_it_gave() {
     shop.assert_sound();
 }
 
+/// A promotion's `reminder` effect becomes a due reminder on its day (kind `promotion`,
+/// the plugin's text), once: marked sent it never comes back, and a refunded visit takes
+/// its promise back.
+#[test]
+fn a_reminder_a_plugin_asked_for_comes_due_once() {
+    let shop = Shop::with_program("plugin-reminder", simple_program());
+    let reply = shop.ok(
+        "customer.register",
+        json!({ "full_name": "Петров Пётр", "phone": "+79161112233", "consents": { "sms": true },
+                "at": "2025-01-10T10:00:00Z" }),
+    );
+    let id = reply["customer"]["id"].as_u64().unwrap();
+    let wasm = effects(json!([
+        { "type": "reminder", "kind": "oil_change", "in_days": 180, "text": "пора менять масло" }
+    ]));
+    install(&shop, "oil-club", &wasm, json!({}));
+    shop.ok("checkout.commit", commit_args(id, "R-1"));
+    let mut second = commit_args(id, "R-2");
+    second["at"] = json!("2025-03-11T10:00:00Z");
+    shop.ok("checkout.commit", second);
+    let due = |date: &str| {
+        shop.ok(
+            "reminders.due",
+            json!({ "date": date, "kinds": ["promotion"] }),
+        )["items"]
+            .as_array()
+            .unwrap()
+            .clone()
+    };
+    assert!(due("2025-09-05").is_empty(), "not before its day");
+    let items = due("2025-09-06");
+    assert_eq!(items.len(), 1, "{items:?}");
+    assert_eq!(items[0]["kind"], "promotion");
+    assert_eq!(items[0]["text"], "Пётр, пора менять масло");
+    assert_eq!(items[0]["details"]["plugin"], "oil-club");
+    assert_eq!(items[0]["details"]["order_id"], "R-1");
+    shop.ok(
+        "reminders.mark",
+        json!({ "id": items[0]["id"], "status": "sent", "channel": "sms" }),
+    );
+    let next_day = due("2025-09-07");
+    assert_eq!(next_day.len(), 1, "only R-2's is left: {next_day:?}");
+    assert_eq!(next_day[0]["details"]["order_id"], "R-2");
+    shop.ok(
+        "checkout.refund",
+        json!({ "order_id": "R-2", "at": "2025-03-12T10:00:00Z" }),
+    );
+    assert!(
+        due("2025-09-07").is_empty(),
+        "a refunded visit promises nothing"
+    );
+    shop.assert_sound();
+}
+
 #[test]
 fn discounts_combine_by_priority_and_exclusivity() {
     let (shop, id) = shop_with_customer("combine");

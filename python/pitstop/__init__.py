@@ -478,7 +478,7 @@ class Engine:
 
         ``date`` defaults to today in the programme's timezone. ``kinds`` keeps only those
         reasons (``service_due``, ``points_expiring``, ``birthday``, ``recommendation``,
-        ``tyre_season``, ``order_arrived``, ``quality_call``, ``lapsed``); ``channel``
+        ``tyre_season``, ``order_arrived``, ``quality_call``, ``lapsed``, ``promotion``); ``channel``
         (``sms``, ``email``, ``call``, ...) only customers who agreed to it.
 
         Each reminder is a dict: ``id`` (the stable reason key to pass to

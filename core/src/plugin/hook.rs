@@ -113,8 +113,8 @@ pub enum AppliedEffect {
         /// Tags (lower-cased).
         tags: Vec<String>,
     },
-    /// A reminder to schedule. Stored on the visit; the reminders module (a later
-    /// issue) turns it into a due reminder.
+    /// A reminder to schedule. Stored on the visit; `reminders.due` lists it on its day
+    /// (kind `promotion`).
     Reminder {
         /// Stable kind (`tyre_season`, `service_due`, ...).
         kind: String,

@@ -63,6 +63,7 @@
 //! | 5   | vehicle id                            | CarHistory (services done, visit dates, due dates indexed) |
 //! | I   | predicted due date, vehicle id, service kind | () (periodic service due) |
 //! | J   | predicted lapse date, vehicle id      | () (valuable car overdue for its usual visit) |
+//! | 6   | due date, visit id, effect position   | () (reminders promotion plugins asked for) |
 //! | r   | reminder reason key                   | ReminderMark (sent, failed, declined) |
 
 use chrono::{Datelike, NaiveDate};
@@ -190,6 +191,8 @@ pub mod tag {
     pub const SERVICE_DUE: u8 = b'I';
     /// Valuable cars by predicted lapse date.
     pub const LAPSE_DUE: u8 = b'J';
+    /// Reminders plugins asked for, by due date.
+    pub const PLUGIN_REMINDER: u8 = b'6';
     /// Reminder outcomes by reason key.
     pub const REMINDER_MARK: u8 = b'r';
 }
