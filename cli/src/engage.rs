@@ -492,8 +492,16 @@ pub fn card_sections(view: &Value, due: Option<&[Value]>) -> String {
 /// Today's reminders of one customer. `reminders.due` has no customer filter, so this
 /// reads the whole day (what is due around today, not the size of the base) and keeps
 /// the customer's.
-pub fn due_of_customer(engine: &Engine, customer: u64) -> Result<Vec<Value>, Failure> {
-    let (_, items) = due_all(engine, &Filter::default())?;
+pub fn due_of_customer(
+    engine: &Engine,
+    customer: u64,
+    date: Option<String>,
+) -> Result<Vec<Value>, Failure> {
+    let filter = Filter {
+        date,
+        ..Filter::default()
+    };
+    let (_, items) = due_all(engine, &filter)?;
     Ok(items
         .into_iter()
         .filter(|r| r["customer"].as_u64() == Some(customer))
@@ -562,7 +570,7 @@ pub fn complaints_text(result: &Value) -> String {
         out.push_str(&bold("Latest complaints", colour));
         out.push('\n');
         out.push_str(&table(
-            &["date", "customer", "employee", "rating", "text"],
+            &["date", "customer #", "employee", "rating", "text"],
             &latest,
         ));
     }

@@ -619,7 +619,7 @@ fn customer(path: &Path, query: &str, json: bool) -> Outcome {
     }
     let id = found[0]["id"].clone();
     let mut view = engine.execute("customer.get", json!({ "customer": { "id": id } }))?;
-    let due = engage::due_of_customer(&engine, id.as_u64().unwrap_or_default())?;
+    let due = engage::due_of_customer(&engine, id.as_u64().unwrap_or_default(), None)?;
     if json {
         view["due_reminders"] = json!(due);
         println!("{view}");
