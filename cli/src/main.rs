@@ -619,13 +619,24 @@ fn customer(path: &Path, query: &str, json: bool) -> Outcome {
     }
     let id = found[0]["id"].clone();
     let mut view = engine.execute("customer.get", json!({ "customer": { "id": id } }))?;
-    let due = engage::due_of_customer(&engine, id.as_u64().unwrap_or_default(), None)?;
+    // The card stands without its reminders (say, a programme whose template no longer
+    // renders): the reason goes to stderr.
+    let due = match engage::due_of_customer(&engine, id.as_u64().unwrap_or_default(), None) {
+        Ok(due) => Some(due),
+        Err(failure) => {
+            eprintln!(
+                "reminders not shown: {} ({})",
+                failure.message, failure.code
+            );
+            None
+        }
+    };
     if json {
         view["due_reminders"] = json!(due);
         println!("{view}");
     } else {
         print!("{}", customer_card(&view));
-        print!("{}", engage::card_sections(&view, Some(&due)));
+        print!("{}", engage::card_sections(&view, due.as_deref()));
     }
     Ok(0)
 }
