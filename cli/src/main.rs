@@ -4,6 +4,7 @@
 //! logic here is parsing files and arguments and printing results.
 
 mod demo;
+mod engage;
 mod export;
 mod import;
 mod output;
@@ -54,7 +55,8 @@ enum Command {
         /// Arguments as a JSON object (read from stdin when absent).
         args: Option<String>,
     },
-    /// A customer's card: profile, cars, tier, balance with next expiries, last visits.
+    /// A customer's card: profile, cars, tier, balance with next expiries, last visits,
+    /// open recommendations, tyres in storage, special orders, reminders due today.
     Customer {
         /// Store directory.
         path: PathBuf,
@@ -68,6 +70,27 @@ enum Command {
         /// Local date YYYY-MM-DD (default: today in the programme's timezone).
         #[arg(long)]
         date: Option<String>,
+    },
+    /// Who to contact today and why (`reminders.due`, every page): a table, CSV for an SMS
+    /// gateway, or JSON; `mark` records what was done about them.
+    Reminders {
+        /// Store directory.
+        path: PathBuf,
+        /// Local date YYYY-MM-DD (default: today in the programme's timezone).
+        #[arg(long)]
+        date: Option<String>,
+        /// Only this kind (repeatable): service_due, points_expiring, birthday,
+        /// recommendation, tyre_season, order_arrived, quality_call, lapsed.
+        #[arg(long = "kind")]
+        kinds: Vec<String>,
+        /// Only customers who agreed to this channel (sms, email, call, messenger, push).
+        #[arg(long)]
+        channel: Option<String>,
+        /// Output format (`--json` means json).
+        #[arg(long, value_enum, default_value = "table")]
+        format: engage::Format,
+        #[command(subcommand)]
+        action: Option<RemindersCommand>,
     },
     /// Write a consistent, checksummed backup file.
     Backup {
@@ -155,6 +178,27 @@ enum Command {
 }
 
 #[derive(Subcommand)]
+enum RemindersCommand {
+    /// Record what was done about reminders (`reminders.mark`): the ids given, and/or every
+    /// row of a CSV with an `id` column (the `--format csv` file; optional `status` and
+    /// `channel` columns, e.g. a gateway's delivery report, override the options). Marking
+    /// again with the same status changes nothing.
+    Mark {
+        /// Reminder ids (`order_arrived:9`, ...).
+        ids: Vec<String>,
+        /// CSV file of reminders to mark.
+        #[arg(long)]
+        file: Option<PathBuf>,
+        /// What happened: sent and declined ones never come back, failed ones do.
+        #[arg(long, value_enum, default_value = "sent")]
+        status: engage::Status,
+        /// Channel used.
+        #[arg(long)]
+        channel: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
 enum ReportCommand {
     /// Visits, customers, returning share, revenue, average check and points by month.
     Activity {
@@ -167,6 +211,26 @@ enum ReportCommand {
     },
     /// Points issued, redeemed, expired, outstanding and the money liability.
     Points,
+    /// Feedback and complaints by employee and by month, and the latest complaints.
+    Complaints {
+        /// First day, YYYY-MM-DD.
+        #[arg(long)]
+        from: String,
+        /// Last day, YYYY-MM-DD.
+        #[arg(long)]
+        to: String,
+    },
+    /// Who brought whom: signup rewards, cashback, referees' visits and revenue.
+    Referrals {
+        /// Only the referees of this customer (phone, card, plate ... as for `customer`).
+        #[arg(long)]
+        referrer: Option<String>,
+    },
+    /// A campaign's outcome: notified, came, conversion, revenue, cost per customer.
+    Campaign {
+        /// Campaign id.
+        id: u64,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -284,6 +348,38 @@ fn run(cli: Cli) -> Outcome {
             print_value(&result, json);
             Ok(0)
         }
+        Command::Reminders {
+            path,
+            date,
+            kinds,
+            channel,
+            format,
+            action,
+        } => match action {
+            None => engage::list(
+                &path,
+                &engage::Filter {
+                    date,
+                    kinds,
+                    channel,
+                },
+                format,
+                json,
+            ),
+            Some(RemindersCommand::Mark {
+                ids,
+                file,
+                status,
+                channel: mark_channel,
+            }) => engage::mark(
+                &path,
+                &ids,
+                file.as_deref(),
+                status,
+                mark_channel.or(channel).as_deref(),
+                json,
+            ),
+        },
         Command::Backup { path, dest } => {
             let engine = open_existing(&path)?;
             let summary = engine.backup(&dest)?;
@@ -522,11 +618,25 @@ fn customer(path: &Path, query: &str, json: bool) -> Outcome {
         return Ok(0);
     }
     let id = found[0]["id"].clone();
-    let view = engine.execute("customer.get", json!({ "customer": { "id": id } }))?;
+    let mut view = engine.execute("customer.get", json!({ "customer": { "id": id } }))?;
+    // The card stands without its reminders (say, a programme whose template no longer
+    // renders): the reason goes to stderr.
+    let due = match engage::due_of_customer(&engine, id.as_u64().unwrap_or_default(), None) {
+        Ok(due) => Some(due),
+        Err(failure) => {
+            eprintln!(
+                "reminders not shown: {} ({})",
+                failure.message, failure.code
+            );
+            None
+        }
+    };
     if json {
+        view["due_reminders"] = json!(due);
         println!("{view}");
     } else {
         print!("{}", customer_card(&view));
+        print!("{}", engage::card_sections(&view, due.as_deref()));
     }
     Ok(0)
 }
@@ -745,6 +855,54 @@ fn report_command(path: &Path, report: ReportCommand, json: bool) -> Outcome {
         ReportCommand::Points => {
             let result = engine.execute("report.points", json!({}))?;
             print_value(&result, json);
+        }
+        ReportCommand::Complaints { from, to } => {
+            let result = engine.execute("report.complaints", json!({ "from": from, "to": to }))?;
+            if json {
+                println!("{result}");
+            } else {
+                print!("{}", engage::complaints_text(&result));
+            }
+        }
+        ReportCommand::Referrals { referrer } => {
+            let referrer = match referrer {
+                None => None,
+                Some(query) => {
+                    let found = find_customer(&engine, &query)?;
+                    match found.as_slice() {
+                        [one] => Some(json!({ "id": one["id"] })),
+                        [] => {
+                            return Err(Failure::new(
+                                "not_found",
+                                format!("no customer matches {query:?}"),
+                            ));
+                        }
+                        many => {
+                            return Err(Failure::new(
+                                "invalid_argument",
+                                format!(
+                                    "{} customers match {query:?}; narrow the query",
+                                    many.len()
+                                ),
+                            ));
+                        }
+                    }
+                }
+            };
+            let result = engage::referrals_all(&engine, referrer)?;
+            if json {
+                println!("{result}");
+            } else {
+                print!("{}", engage::referrals_text(&result));
+            }
+        }
+        ReportCommand::Campaign { id } => {
+            let result = engine.execute("campaign.report", json!({ "campaign": id }))?;
+            if json {
+                println!("{result}");
+            } else {
+                print!("{}", engage::campaign_text(&result));
+            }
         }
     }
     Ok(0)

@@ -941,9 +941,88 @@ fn demo_runs_small_and_deterministic() {
     assert!(tiers.len() >= 2, "{tiers:?}");
     let months = first["activity"]["rows"].as_array().unwrap();
     assert!(months.len() >= 12);
+    // The tools that bring customers back, migrated and used on the day.
+    let engagement = &first["engagement"];
+    for key in [
+        "recommendations",
+        "recommendations_closed",
+        "feedback",
+        "complaints",
+        "sets_checked_in",
+    ] {
+        assert!(engagement[key].as_u64().unwrap() > 0, "{key}: {engagement}");
+    }
+    // The cashier sees the first customer's open recommendation at the till, and others'
+    // over the day.
+    let messages = first["cashier_messages"].as_array().unwrap();
+    assert!(
+        messages.iter().any(|m| m["kind"] == "recommendation"
+            && m["text"].as_str().unwrap().starts_with("Рекомендовано ")),
+        "{messages:?}"
+    );
+    assert!(
+        first["recommendation_messages"]["receipts"]
+            .as_u64()
+            .unwrap()
+            >= 1
+    );
+    // The first customer's card: recommendation, the summer set, the arrived pads, and
+    // the reminders due for them.
+    let card = &first["customer"];
+    assert_eq!(
+        card["open_recommendations"][0]["work"],
+        "Замена передних тормозных колодок"
+    );
+    assert_eq!(card["tyre_storage"][0]["season"], "summer");
+    assert_eq!(card["special_orders"][0]["status"], "arrived");
+    let own: Vec<&str> = first["customer_reminders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert!(own.contains(&"order_arrived:1"), "{own:?}");
+    // The owner: today's reminders by kind with an example of each.
+    let reminders = &first["reminders"];
+    assert_eq!(reminders["date"], "2025-12-01");
+    let by_kind = reminders["by_kind"].as_object().unwrap();
+    assert_eq!(by_kind["order_arrived"], 1, "{reminders}");
+    for kind in ["recommendation", "quality_call"] {
+        assert!(by_kind[kind].as_u64().unwrap() >= 1, "{kind}: {reminders}");
+    }
+    let counted: u64 = by_kind.values().map(|n| n.as_u64().unwrap()).sum();
+    assert_eq!(reminders["total"], counted);
+    let examples = reminders["examples"].as_array().unwrap();
+    assert_eq!(examples.len(), by_kind.len());
+    assert!(
+        examples
+            .iter()
+            .all(|r| !r["text"].as_str().unwrap().is_empty())
+    );
+    // The campaign reached some and brought some; the complaints; the referral pair.
+    let campaign = &first["campaign"];
+    assert!(campaign["notified"].as_u64().unwrap() >= 1, "{campaign}");
+    assert!(campaign["came"].as_u64().unwrap() >= 1, "{campaign}");
+    assert!(first["complaints"]["complaints"].as_u64().unwrap() >= 1);
+    let referrals = first["referrals"]["rows"].as_array().unwrap();
+    assert_eq!(referrals.len(), 1);
+    assert_eq!(referrals[0]["signup"], "rewarded");
+    assert_eq!(referrals[0]["rewarded_referrer"], "500");
+
     // Deterministic: the same seed gives the same shop.
     let second = run("b");
-    for key in ["history", "today", "tiers", "activity", "points"] {
+    for key in [
+        "history",
+        "today",
+        "tiers",
+        "activity",
+        "points",
+        "engagement",
+        "reminders",
+        "campaign",
+        "complaints",
+        "referrals",
+    ] {
         let (a, b) = (&first[key], &second[key]);
         if key == "history" {
             assert_eq!(a["visits"], b["visits"]);
@@ -951,12 +1030,54 @@ fn demo_runs_small_and_deterministic() {
             assert_eq!(a, b, "{key}");
         }
     }
+    // What a person reads: the cashier's recommendation messages, the card's sections,
+    // the owner's reminders, campaign, complaints and referrals.
+    let out = pitstop(&[
+        "demo",
+        s(&dir.path().join("c")),
+        "--customers",
+        "150",
+        "--years",
+        "1",
+        "--plugins",
+        s(&dir.path().join("no-plugins")),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    for expected in [
+        "\n  • Рекомендовано ",
+        "open recommendation(s) on ",
+        "\nOpen recommendations\n",
+        "\nTyres in storage\nseason  items",
+        "\nSpecial orders\n",
+        "Колодки тормозные передние TRW GDB1550    1  arrived",
+        "\nReminders due today\n",
+        "Who to contact today (pitstop reminders): ",
+        "\norder_arrived       1  ",
+        "\nThe SMS campaign (pitstop report ",
+        "channel            sms, segment «Не были 4 месяца»",
+        "\nComplaints, last 90 days (pitstop report complaints)\n",
+        "\nLatest complaints\n",
+        "\nReferrals (pitstop report referrals)\n",
+        "1 referees, 1 rewarded",
+    ] {
+        assert!(text.contains(expected), "{expected:?} in\n{text}");
+    }
+
     // The store is an ordinary store: the other commands work on it.
     let store = dir.path().join("a");
     let phone = first["customer"]["customer"]["phone"].as_str().unwrap();
     let out = pitstop(&["customer", s(&store), phone]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("Last visits"));
+    assert!(stdout(&out).contains("Open recommendations"));
+    let out = pitstop(&["--json", "reminders", s(&store), "--date", "2025-12-01"]);
+    assert_eq!(
+        json_out(&out)["items"].as_array().unwrap().len() as u64,
+        first["reminders"]["total"].as_u64().unwrap()
+    );
+    let out = pitstop(&["report", s(&store), "campaign", "1"]);
+    assert!(stdout(&out).starts_with("campaign           #1 «Подготовка к зиме»"));
     assert!(pitstop(&["check", s(&store)]).status.success());
     // A directory that is not a store is never removed.
     let precious = dir.path().join("precious");

@@ -18,6 +18,7 @@ use crate::customer::{self, Customer, CustomerRef};
 use crate::error::{Error, Result};
 use crate::ledger::{self, Entry};
 use crate::normalize::{self, TEXT_CHARS_MAX};
+use crate::reminder;
 use crate::store::keys::{self, KeyBuilder, tag};
 use crate::store::{Reader, WriteTxn};
 use crate::tier;
@@ -382,6 +383,8 @@ pub fn import(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: ImportArgs) -> Result<Imp
         .program
         .as_deref()
         .map(|p| i64::from(p.tiers.window_days));
+    // Imported visits by car, in id order (for the reminders' car histories).
+    let mut car_visits: BTreeMap<u64, Vec<Visit>> = BTreeMap::new();
     for (index, input) in args.visits.into_iter().enumerate() {
         let checked = match batch.check(txn, &input) {
             Ok(Some(checked)) => checked,
@@ -485,12 +488,26 @@ pub fn import(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: ImportArgs) -> Result<Imp
             plugins: Vec::new(),
         };
         visit::insert_new(txn, &visit)?;
+        if let Some(vehicle) = visit.vehicle {
+            car_visits.entry(vehicle).or_default().push(visit);
+        }
         result.imported += 1;
     }
     visit_ids.save(txn)?;
     reading_ids.save(txn)?;
     for vehicle in batch.vehicles.values() {
         vehicle::save(txn, vehicle)?;
+    }
+    // The history feeds the reminders (service by time and mileage, lapsed cars) as
+    // checkouts do, once the batch's readings are on the cars.
+    if let Some(program) = ctx.program.as_deref() {
+        for (vehicle, visits) in &car_visits {
+            let car = batch
+                .vehicles
+                .get(vehicle)
+                .ok_or_else(|| Error::internal("imported visit's vehicle not loaded"))?;
+            reminder::on_imported_visits(txn, program, car, visits)?;
+        }
     }
     // Customers in id order, so the batch is the same whatever the hash order.
     let touched: BTreeMap<u64, Touched> = batch.customers.into_iter().collect();

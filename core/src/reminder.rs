@@ -750,6 +750,32 @@ pub fn on_visit(txn: &mut WriteTxn<'_>, program: &Program, visit: &Visit) -> Res
     };
     let car = vehicle::load(txn, vehicle_id)?;
     let mut history = load_history(txn, vehicle_id)?.unwrap_or_default();
+    record_visit(&mut history, program, &car, visit);
+    reindex(txn, program, &car, &mut history)
+}
+
+/// After `visit.import` saved a batch: the imported visits of one car (as saved, with
+/// the batch's readings) feed its history like checkouts, in any date order, with one
+/// re-prediction for the batch.
+pub fn on_imported_visits(
+    txn: &mut WriteTxn<'_>,
+    program: &Program,
+    car: &Vehicle,
+    visits: &[Visit],
+) -> Result<()> {
+    if visits.is_empty() {
+        return Ok(());
+    }
+    let mut history = load_history(txn, car.id)?.unwrap_or_default();
+    for visit in visits {
+        debug_assert_eq!(visit.vehicle, Some(car.id));
+        record_visit(&mut history, program, car, visit);
+    }
+    reindex(txn, program, car, &mut history)
+}
+
+/// Add a visit's date and the services its lines match to a car's history.
+fn record_visit(history: &mut CarHistory, program: &Program, car: &Vehicle, visit: &Visit) {
     if let Err(position) = history.visit_dates.binary_search(&visit.date) {
         history.visit_dates.insert(position, visit.date);
         if history.visit_dates.len() > VISIT_DATES_MAX {
@@ -784,7 +810,6 @@ pub fn on_visit(txn: &mut WriteTxn<'_>, program: &Program, visit: &Visit) -> Res
             None => history.services.push(done),
         }
     }
-    reindex(txn, program, &car, &mut history)
 }
 
 /// The reminders a visit's plugins asked for: (position among the visit's effects, due date).

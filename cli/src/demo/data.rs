@@ -476,7 +476,7 @@ pub fn oil_change(rng: &mut Rng, lines: &mut Vec<Value>) {
     let litres = *rng.pick(&["3.5", "4", "4.2", "4.5"]);
     lines.push(line(
         "LAB-OIL",
-        "Замена моторного масла и фильтра",
+        "Замена масла и масляного фильтра",
         "labor",
         "oil_change",
         "1",
@@ -505,7 +505,7 @@ pub fn oil_change(rng: &mut Rng, lines: &mut Vec<Value>) {
 
 pub fn big_service(rng: &mut Rng, lines: &mut Vec<Value>) {
     lines.push(line(
-        "LAB-TO2",
+        "TO-2",
         "ТО-2: регламентные работы",
         "labor",
         "maintenance",

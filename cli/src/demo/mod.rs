@@ -12,8 +12,10 @@
 //! receipt, the customer's card) and what the owner sees (reports). Deterministic: the
 //! same seed and sizes give the same shop and the same figures.
 
+mod care;
 mod data;
 
+use crate::engage;
 use crate::output::{bold, cell, colour_stdout, pairs, table};
 use crate::{Failure, Outcome, activity_table, customer_card};
 use chrono::{Datelike, Duration, NaiveDate};
@@ -104,6 +106,12 @@ struct Client {
     taxi: bool,
     /// Spend in the last year of history (for the opening balance).
     last_year_spend: f64,
+    /// The latest work order of the history and its day.
+    last_order: Option<(String, NaiveDate)>,
+    /// The set of tyres on the shop's racks, if any.
+    stored_set: Option<u64>,
+    /// The open brake pads recommendation (index into the pending ones).
+    brake_rec: Option<usize>,
 }
 
 fn fail(op: &str, err: pitstop_core::Error) -> Failure {
@@ -215,6 +223,7 @@ fn add_car(
     rng: &mut Rng,
     owner: u64,
     on: NaiveDate,
+    at: &str,
     taxi: bool,
 ) -> Result<Car, Failure> {
     let total: u32 = MODELS.iter().map(|m| m.weight).sum();
@@ -254,7 +263,7 @@ fn add_car(
                 "year": year,
                 "usage": if taxi { "commercial" } else { "personal" },
                 "mileage": km as u32,
-                "at": moscow(on, 10, 0),
+                "at": at,
             }),
         );
         match attempt {
@@ -357,7 +366,14 @@ fn register_private(
     }
     let reply = ok(engine, "customer.register", args)?;
     let id = reply["customer"]["id"].as_u64().unwrap_or_default();
-    let car = add_car(engine, rng, id, registered, false)?;
+    let car = add_car(
+        engine,
+        rng,
+        id,
+        registered,
+        &moscow(registered, 10, 0),
+        false,
+    )?;
     Ok(Client {
         id,
         external_id: Some(external_id),
@@ -368,6 +384,9 @@ fn register_private(
         car,
         taxi: false,
         last_year_spend: 0.0,
+        last_order: None,
+        stored_set: None,
+        brake_rec: None,
     })
 }
 
@@ -508,7 +527,14 @@ pub fn run(dir: &Path, options: &Options, json: bool) -> Outcome {
         )?["customer"]["id"]
             .as_u64()
             .unwrap_or_default();
-        let car = add_car(&engine, &mut rng, company, fleet_since, true)?;
+        let car = add_car(
+            &engine,
+            &mut rng,
+            company,
+            fleet_since,
+            &moscow(fleet_since, 10, 0),
+            true,
+        )?;
         clients.push(Client {
             id,
             external_id: None,
@@ -519,6 +545,9 @@ pub fn run(dir: &Path, options: &Options, json: bool) -> Outcome {
             car,
             taxi: true,
             last_year_spend: 0.0,
+            last_order: None,
+            stored_set: None,
+            brake_rec: None,
         });
     }
 
@@ -545,6 +574,10 @@ pub fn run(dir: &Path, options: &Options, json: bool) -> Outcome {
         Ok(())
     };
     let year_ago = today - Duration::days(365);
+    // What the old system kept besides work orders: its own generator, so the history's
+    // figures do not depend on it.
+    let mut care_rng = Rng(options.seed ^ 0xCA4E);
+    let mut pending = care::Pending::default();
     let mut day = start;
     while day < today {
         for client in clients.iter_mut() {
@@ -589,6 +622,47 @@ pub fn run(dir: &Path, options: &Options, json: bool) -> Outcome {
                     line["discount"] = json!(format!("{:.2}", gross * 0.15));
                 }
             }
+            let order_id = format!("ЗН-{orders:07}");
+            let at = visit["at"].as_str().unwrap_or_default().to_string();
+            let lines = visit["lines"].as_array().cloned().unwrap_or_default();
+            client.last_order = Some((order_id.clone(), day));
+            // The set taken off at a seasonal change goes on the racks when the order has
+            // the storage line; the set stored there comes back at the same change.
+            // (The taxi firm keeps its drivers' sets itself.)
+            if care::has_sku(&lines, "LAB-TYRE") && !client.taxi {
+                if let Some(set) = client.stored_set.take() {
+                    ok(&engine, "storage.checkout", json!({ "id": set, "at": at }))?;
+                    pending.sets_checked_out += 1;
+                }
+                if care::has_sku(&lines, "TYRE-STORE") {
+                    client.stored_set = Some(care::check_in(
+                        &engine,
+                        &mut care_rng,
+                        client.id,
+                        client.car.id,
+                        client.car.tyre,
+                        !client.car.winter_on,
+                        &at,
+                    )?);
+                    pending.sets_checked_in += 1;
+                }
+            }
+            if day >= today - Duration::days(care::RECOMMENDATIONS_DAYS) {
+                let worn = (client.car.km - client.car.last_brakes) / client.car.brakes_every;
+                care::recommend(
+                    &mut care_rng,
+                    &mut pending,
+                    &mut client.brake_rec,
+                    &lines,
+                    &order_id,
+                    &at,
+                    worn,
+                );
+            }
+            if day >= today - Duration::days(care::FEEDBACK_DAYS) && day + Duration::days(2) < today
+            {
+                care::feedback(&mut care_rng, &mut pending, &order_id, day);
+            }
             batch.push(visit);
             if batch.len() == IMPORT_BATCH {
                 flush(&mut batch)?;
@@ -597,6 +671,7 @@ pub fn run(dir: &Path, options: &Options, json: bool) -> Outcome {
         day += Duration::days(1);
     }
     flush(&mut batch)?;
+    let recorded = care::record(&engine, &pending)?;
 
     // Opening balances from the old programme: about 5% of last year's spend, less what
     // was spent, as one lot per customer valid for a year.
@@ -669,8 +744,109 @@ pub fn run(dir: &Path, options: &Options, json: bool) -> Outcome {
         .or_else(|| best(&mut clients.iter()))
         .or_else(|| clients.first().map(|c| c.id))
         .unwrap_or_default();
-    let every = (clients.len() / 30).max(1);
     let mut receipts: Vec<Value> = Vec::new();
+    let order_id = |n: usize| format!("POS-{}-{:04}", today.format("%Y%m%d"), n + 1);
+
+    // The first customer's car: the advisor's last recommendation (unless the pads one is
+    // open already), and the pads ordered for it, arrived yesterday.
+    if let Some(client) = clients.iter().find(|c| c.id == first) {
+        if client.brake_rec.is_none() {
+            let mut args = json!({ "work": "Замена передних тормозных колодок",
+                "urgency": "soon", "price": "5200", "note": "остаток накладок 4 мм" });
+            match &client.last_order {
+                Some((order, day)) => {
+                    args["order_id"] = json!(order);
+                    args["at"] = json!(moscow(*day, 18, 10));
+                }
+                None => {
+                    args["customer"] = json!({ "id": client.id });
+                    args["vehicle"] = json!({ "id": client.car.id });
+                    args["at"] = json!(moscow(today - Duration::days(40), 18, 10));
+                }
+            }
+            ok(&engine, "recommendation.add", args)?;
+        }
+        let other = clients
+            .iter()
+            .find(|c| c.id != first && !c.taxi)
+            .map(|c| (c.id, c.car.id));
+        care::special_orders(&engine, today, (client.id, client.car.id), other)?;
+    }
+    // The first customer brings the summer set to leave on the racks for the winter.
+    if let Some(client) = clients.iter_mut().find(|c| c.id == first)
+        && client.stored_set.is_none()
+        && client.car.winter_on
+        && !client.taxi
+    {
+        client.stored_set = Some(care::check_in(
+            &engine,
+            &mut care_rng,
+            client.id,
+            client.car.id,
+            client.car.tyre,
+            false,
+            &moscow(today, 8, 55),
+        )?);
+    }
+    // Before opening: the referral code of last year's best customer after the first, and
+    // the SMS campaign to those who have not come for four months.
+    let referrer = clients
+        .iter()
+        .filter(|c| !c.taxi && c.id != first)
+        .max_by(|a, b| {
+            a.last_year_spend
+                .total_cmp(&b.last_year_spend)
+                .then(b.id.cmp(&a.id))
+        })
+        .map(|c| c.id)
+        .unwrap_or(first);
+    let code = ok(
+        &engine,
+        "referral.code",
+        json!({ "customer": { "id": referrer }, "at": moscow(today, 7, 55) }),
+    )?["code"]
+        .clone();
+    let (campaign_id, notified) = care::campaign(&engine, today)?;
+
+    // 08:40: a friend of the referrer comes with the code, registers, and books a ТО-2.
+    let friend_phone = loop {
+        let phone = format!("+7985{:07}", care_rng.below(10_000_000));
+        if phones.insert(phone.clone()) {
+            break phone;
+        }
+    };
+    let surname = *care_rng.pick(SURNAMES);
+    let friend = ok(
+        &engine,
+        "customer.register",
+        json!({ "full_name": format!("{} {} {}", feminine(surname),
+                    care_rng.pick(FEMALE_NAMES), care_rng.pick(PATRONYMICS).1),
+                "phone": friend_phone, "gender": "female", "source": "Рекомендация друга",
+                "consents": { "sms": true }, "issue_card": true, "referral_code": code,
+                "at": moscow(today, 8, 40) }),
+    )?["customer"]["id"]
+        .as_u64()
+        .unwrap_or_default();
+    let friend_car = add_car(
+        &engine,
+        &mut care_rng,
+        friend,
+        today,
+        &moscow(today, 8, 42),
+        false,
+    )?;
+    let mut lines = Vec::new();
+    big_service(&mut care_rng, &mut lines);
+    receipts.push(ok(
+        &engine,
+        "checkout.commit",
+        json!({ "customer": { "id": friend }, "vehicle": { "id": friend_car.id },
+                "mileage": friend_car.km.round() as u32, "lines": lines,
+                "order_id": order_id(receipts.len()), "branch": BRANCHES[0],
+                "advisor": ADVISORS[1], "at": moscow(today, 8, 50) }),
+    )?);
+
+    let every = (clients.len() / 30).max(1);
     let mut first_quote = None;
     let mut minute = 0u32;
     for (i, client) in clients.iter_mut().enumerate() {
@@ -689,10 +865,27 @@ pub fn run(dir: &Path, options: &Options, json: bool) -> Outcome {
         }
         let at = moscow(today, 9 + minute / 60, minute % 60);
         minute = (minute + 17).min(10 * 60 - 1);
+        // The winter set comes off the racks; the summer set goes on when paid for.
+        if care::has_sku(&lines, "LAB-TYRE") && !client.taxi {
+            if let Some(set) = client.stored_set.take() {
+                ok(&engine, "storage.checkout", json!({ "id": set, "at": at }))?;
+            }
+            if care::has_sku(&lines, "TYRE-STORE") {
+                client.stored_set = Some(care::check_in(
+                    &engine,
+                    &mut care_rng,
+                    client.id,
+                    client.car.id,
+                    client.car.tyre,
+                    false,
+                    &at,
+                )?);
+            }
+        }
         let mut args = json!({
             "customer": { "id": client.id }, "vehicle": { "id": client.car.id },
             "mileage": client.car.km.round() as u32 + 120, "lines": lines,
-            "order_id": format!("POS-{}-{:04}", today.format("%Y%m%d"), receipts.len() + 1),
+            "order_id": order_id(receipts.len()),
             "branch": BRANCHES[0], "advisor": *shop_rng.pick(ADVISORS), "at": at,
         });
         if client.id == first || (client.redeems && shop_rng.chance(0.7)) {
@@ -707,6 +900,24 @@ pub fn run(dir: &Path, options: &Options, json: bool) -> Outcome {
         }
         receipts.push(ok(&engine, "checkout.commit", args)?);
     }
+    // Late afternoon: a few of those the campaign reached come for an oil change.
+    for id in notified.iter().take(3) {
+        let Some(client) = clients.iter().find(|c| c.id == *id) else {
+            continue;
+        };
+        let mut lines = Vec::new();
+        oil_change(&mut care_rng, &mut lines);
+        let at = moscow(today, 9 + minute / 60, minute % 60);
+        minute = (minute + 17).min(10 * 60 - 1);
+        receipts.push(ok(
+            &engine,
+            "checkout.commit",
+            json!({ "customer": { "id": client.id }, "vehicle": { "id": client.car.id },
+                    "mileage": client.car.km.round() as u32 + 200, "lines": lines,
+                    "order_id": order_id(receipts.len()), "branch": BRANCHES[0],
+                    "advisor": *care_rng.pick(ADVISORS), "at": at }),
+        )?);
+    }
     let first_receipt = receipts
         .iter()
         .find(|r| r["customer"].as_u64() == Some(first))
@@ -717,7 +928,48 @@ pub fn run(dir: &Path, options: &Options, json: bool) -> Outcome {
         json!({ "customer": { "id": first }, "at": moscow(today, 21, 0) }),
     )?;
 
+    let first_due = engage::due_of_customer(&engine, first, Some(today.to_string()))?;
+    // The cashier saw the open recommendations for each car at the till.
+    let advised: Vec<String> = receipts
+        .iter()
+        .flat_map(|r| r["messages"].as_array().cloned().unwrap_or_default())
+        .filter(|m| m["kind"] == "recommendation")
+        .map(|m| cell(&m["text"]))
+        .collect();
+    let advised_receipts = receipts
+        .iter()
+        .filter(|r| {
+            r["messages"]
+                .as_array()
+                .is_some_and(|m| m.iter().any(|m| m["kind"] == "recommendation"))
+        })
+        .count();
+
     // ---- What the owner reads.
+    let (_, due) = engage::due_all(
+        &engine,
+        &engage::Filter {
+            date: Some(today.to_string()),
+            ..engage::Filter::default()
+        },
+    )?;
+    let due_by_kind = engage::by_kind(&due);
+    let due_examples: Vec<Value> = due_by_kind
+        .iter()
+        .filter_map(|(kind, _)| due.iter().find(|r| cell(&r["kind"]) == *kind).cloned())
+        .collect();
+    let campaign = ok(
+        &engine,
+        "campaign.report",
+        json!({ "campaign": campaign_id, "at": moscow(today, 21, 0) }),
+    )?;
+    let complaints = ok(
+        &engine,
+        "report.complaints",
+        json!({ "from": (today - Duration::days(90)).to_string(), "to": today.to_string(),
+                "at": moscow(today, 21, 0) }),
+    )?;
+    let referrals = engage::referrals_all(&engine, None)?;
     let from = (today - Duration::days(365)).with_day(1).unwrap_or(today);
     let activity = ok(
         &engine,
@@ -776,6 +1028,21 @@ pub fn run(dir: &Path, options: &Options, json: bool) -> Outcome {
             "today": { "checkouts": receipts.len(), "net": format!("{today_net:.2}"),
                        "points_paid": format!("{today_points:.2}") },
             "first_receipt": first_receipt, "customer": card,
+            "customer_reminders": first_due,
+            "cashier_messages": first_quote.as_ref().map(|q| q["messages"].clone()),
+            "recommendation_messages": { "receipts": advised_receipts, "messages": advised.len() },
+            "engagement": {
+                "recommendations": recorded.recommendations,
+                "recommendations_closed": recorded.closed,
+                "feedback": recorded.feedback, "complaints": recorded.complaints,
+                "sets_checked_in": pending.sets_checked_in,
+                "sets_checked_out": pending.sets_checked_out,
+            },
+            "reminders": { "date": today, "total": due.len(),
+                "by_kind": due_by_kind.iter().map(|(k, n)| (k.clone(), json!(n)))
+                    .collect::<serde_json::Map<String, Value>>(),
+                "examples": due_examples },
+            "campaign": campaign, "complaints": complaints, "referrals": referrals,
             "tiers": tiers, "activity": activity, "points": points,
             "check": { "problems": problems }, "stats": stats,
             "seconds": started.elapsed().as_secs_f64(),
@@ -830,6 +1097,33 @@ pub fn run(dir: &Path, options: &Options, json: bool) -> Outcome {
                         "{} customers, {} points as dated lots",
                         loaded.opening_balances,
                         rub(loaded.opening_points)
+                    )
+                ),
+                (
+                    "recommendations",
+                    format!(
+                        "{} declined works on the last {} days' orders ({} done later and closed)",
+                        recorded.recommendations,
+                        care::RECOMMENDATIONS_DAYS,
+                        recorded.closed
+                    )
+                ),
+                (
+                    "tyre storage",
+                    format!(
+                        "{} sets checked in, {} handed back, {} on the racks",
+                        pending.sets_checked_in,
+                        pending.sets_checked_out,
+                        pending.sets_checked_in - pending.sets_checked_out
+                    )
+                ),
+                (
+                    "quality calls",
+                    format!(
+                        "{} answers in the last {} days, {} of them complaints",
+                        recorded.feedback,
+                        care::FEEDBACK_DAYS,
+                        recorded.complaints
                     )
                 ),
                 (
@@ -906,9 +1200,20 @@ pub fn run(dir: &Path, options: &Options, json: bool) -> Outcome {
                 cell(&receipt["tier_after"]),
             );
         }
+        if !advised.is_empty() {
+            println!(
+                "  over the day the till showed {} open recommendation(s) on {} receipt(s), e.g.:",
+                advised.len(),
+                advised_receipts
+            );
+            for text in advised.iter().skip(1).take(3) {
+                println!("  • {text}");
+            }
+        }
         println!();
         println!("{}", bold("The customer's card (pitstop customer)", colour));
         print!("{}", customer_card(&card));
+        print!("{}", engage::card_sections(&card, Some(&first_due)));
         println!();
         println!(
             "{}",
@@ -935,6 +1240,53 @@ pub fn run(dir: &Path, options: &Options, json: bool) -> Outcome {
             .map(|m| m.iter().map(|(k, v)| (k.as_str(), cell(v))).collect())
             .unwrap_or_default();
         print!("{}", pairs(&items));
+        println!();
+        println!(
+            "{}",
+            bold(
+                &format!(
+                    "Who to contact today (pitstop reminders): {} reminders",
+                    due.len()
+                ),
+                colour
+            )
+        );
+        let rows: Vec<Vec<String>> = due_by_kind
+            .iter()
+            .map(|(kind, n)| {
+                let example = due_examples
+                    .iter()
+                    .find(|r| cell(&r["kind"]) == *kind)
+                    .map(|r| cell(&r["text"]))
+                    .unwrap_or_default();
+                vec![kind.clone(), n.to_string(), example]
+            })
+            .collect();
+        print!("{}", table(&["kind", "count", "for example"], &rows));
+        println!();
+        println!(
+            "{}",
+            bold(
+                &format!(
+                    "The SMS campaign (pitstop report {} campaign {campaign_id})",
+                    dir.display()
+                ),
+                colour
+            )
+        );
+        print!("{}", engage::campaign_text(&campaign));
+        println!();
+        println!(
+            "{}",
+            bold(
+                "Complaints, last 90 days (pitstop report complaints)",
+                colour
+            )
+        );
+        print!("{}", engage::complaints_text(&complaints));
+        println!();
+        println!("{}", bold("Referrals (pitstop report referrals)", colour));
+        print!("{}", engage::referrals_text(&referrals));
         println!();
         println!(
             "{}",
