@@ -116,7 +116,7 @@ impl ReminderKind {
                 "{first_name}, ваш заказ прибыл: {part}, {qty} шт. Ждём вас в {shop}."
             }
             ReminderKind::QualityCall => {
-                "Позвонить: {full_name}, визит {visit_date} ({car}). Всё ли в порядке после ремонта?"
+                "Позвонить: {full_name}, визит {visit_date}, {car}. Всё ли в порядке после ремонта?"
             }
             ReminderKind::Lapsed => {
                 "{first_name}, давно не виделись! {car} был у нас {last_visit}. Приглашаем на осмотр."

@@ -202,6 +202,10 @@ enum pitstop_status
      * A plugin effect failed validation.
      */
     PITSTOP_STATUS_PLUGIN_INVALID_EFFECT = 129,
+    /**
+     * A line of the exclusive catalogue was offered to a customer below its tier.
+     */
+    PITSTOP_STATUS_TIER_REQUIRED = 130,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L

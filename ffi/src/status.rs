@@ -90,10 +90,12 @@ pub enum PitstopStatus {
     PluginBadOutput = 128,
     /// A plugin effect failed validation.
     PluginInvalidEffect = 129,
+    /// A line of the exclusive catalogue was offered to a customer below its tier.
+    TierRequired = 130,
 }
 
 /// Every status, in numeric order (not exported: the header has the enum).
-const STATUSES: [PitstopStatus; 35] = [
+const STATUSES: [PitstopStatus; 36] = [
     PitstopStatus::Ok,
     PitstopStatus::NullArgument,
     PitstopStatus::InvalidUtf8,
@@ -129,6 +131,7 @@ const STATUSES: [PitstopStatus; 35] = [
     PitstopStatus::PluginOutputTooLarge,
     PitstopStatus::PluginBadOutput,
     PitstopStatus::PluginInvalidEffect,
+    PitstopStatus::TierRequired,
 ];
 
 impl PitstopStatus {
@@ -189,6 +192,7 @@ impl PitstopStatus {
             PitstopStatus::PluginOutputTooLarge => c"plugin_output_too_large",
             PitstopStatus::PluginBadOutput => c"plugin_bad_output",
             PitstopStatus::PluginInvalidEffect => c"plugin_invalid_effect",
+            PitstopStatus::TierRequired => c"tier_required",
         }
     }
 
@@ -222,7 +226,7 @@ mod tests {
     #[test]
     fn values_are_the_published_ones() {
         // The ABI: these numbers never change. Adding a status appends a line here.
-        let published: [(i32, &str); 35] = [
+        let published: [(i32, &str); 36] = [
             (0, "ok"),
             (1, "null_argument"),
             (2, "invalid_utf8"),
@@ -258,6 +262,7 @@ mod tests {
             (127, "plugin_output_too_large"),
             (128, "plugin_bad_output"),
             (129, "plugin_invalid_effect"),
+            (130, "tier_required"),
         ];
         for ((value, name), status) in published.into_iter().zip(STATUSES) {
             assert_eq!(status as i32, value);
