@@ -1283,7 +1283,12 @@ pub fn run(dir: &Path, options: &Options, json: bool) -> Outcome {
                 colour
             )
         );
-        print!("{}", engage::complaints_text(&complaints));
+        // The owner's summary shows the five latest; `pitstop report complaints` lists all.
+        let mut summary = complaints.clone();
+        if let Some(latest) = summary["latest"].as_array_mut() {
+            latest.truncate(5);
+        }
+        print!("{}", engage::complaints_text(&summary));
         println!();
         println!("{}", bold("Referrals (pitstop report referrals)", colour));
         print!("{}", engage::referrals_text(&referrals));
