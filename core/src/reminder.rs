@@ -1048,6 +1048,15 @@ fn ranges(rules: &ReminderRules, kind: ReminderKind, date: NaiveDate) -> Vec<(Ve
                 let first = date;
                 let last = date + Duration::days(i64::from(before));
                 let md = |d: NaiveDate| (d.month() * 100 + d.day()) as u16;
+                // In a common year 29 February birthdays are kept on the 28th: a window
+                // ending on the 28th takes them in.
+                let md_last = |d: NaiveDate| {
+                    if d.month() == 2 && d.day() == 28 && !d.leap_year() {
+                        229
+                    } else {
+                        md(d)
+                    }
+                };
                 let range = |a: u16, b: u16| {
                     (
                         KeyBuilder::new(tag::BIRTHDAY).u16(a).build(),
@@ -1055,9 +1064,9 @@ fn ranges(rules: &ReminderRules, kind: ReminderKind, date: NaiveDate) -> Vec<(Ve
                     )
                 };
                 if first.year() == last.year() {
-                    vec![range(md(first), md(last))]
+                    vec![range(md(first), md_last(last))]
                 } else {
-                    vec![range(md(first), 1231), range(101, md(last))]
+                    vec![range(md(first), 1231), range(101, md_last(last))]
                 }
             }
             None => Vec::new(),

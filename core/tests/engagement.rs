@@ -1025,3 +1025,24 @@ fn every_kind_pages_and_templates_are_validated() {
     );
     shop.assert_sound();
 }
+
+/// A 29 February birthday is kept on the 28th in a common year: the reminder window
+/// that ends on the 28th takes it in, and a leap year reminds on the 29th.
+#[test]
+fn a_leap_day_birthday_is_reminded_in_common_years() {
+    let shop = Shop::with_program("leap-birthday", reminder_program());
+    let reply = shop.ok(
+        "customer.register",
+        json!({ "full_name": "Високосов Касьян", "phone": "+79161110029", "birthday": "1996-02-29",
+                "consents": { "sms": true }, "at": at("2024-01-10") }),
+    );
+    let kasyan = reply["customer"]["id"].as_u64().unwrap();
+    // birthday_days_before = 3: 2025-02-25 is the first day of the window ending on the 28th.
+    assert!(due(&shop, "2025-02-24", &["birthday"]).is_empty());
+    let common = due(&shop, "2025-02-25", &["birthday"]);
+    assert_eq!(ids(&common), vec![format!("birthday:{kasyan}:2025")]);
+    assert_eq!(common[0]["due_on"], "2025-02-28");
+    assert!(due(&shop, "2024-02-25", &["birthday"]).is_empty());
+    let leap = due(&shop, "2024-02-26", &["birthday"]);
+    assert_eq!(leap[0]["due_on"], "2024-02-29");
+}
