@@ -232,7 +232,7 @@ def requests(tmp: Path) -> List[Dict[str, Any]]:
 PROGRAM_EXAMPLE = DOCS.parent / "program.example.json"
 REMINDER_KINDS = {
     "service_due", "points_expiring", "birthday", "recommendation",
-    "tyre_season", "order_arrived", "quality_call", "lapsed",
+    "tyre_season", "order_arrived", "quality_call", "lapsed", "promotion",
 }  # fmt: skip
 
 
