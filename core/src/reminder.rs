@@ -578,15 +578,21 @@ fn render_with(
 
 /// Case-insensitive wildcard match (`*` = any text, possibly empty).
 pub fn glob_match(pattern: &str, text: &str) -> bool {
-    let pattern: Vec<char> = pattern.to_lowercase().chars().collect();
-    let text: Vec<char> = text.to_lowercase().chars().collect();
+    glob_match_lowered(&pattern.to_lowercase(), &text.to_lowercase())
+}
+
+/// [`glob_match`] on texts already lowercased, so a visit's lines are lowercased once and
+/// not once per pattern. Works on bytes: UTF-8 is self-synchronising, so a pattern's
+/// characters can only match whole characters of the text, wherever a `*` resumes.
+fn glob_match_lowered(pattern: &str, text: &str) -> bool {
+    let (pattern, text) = (pattern.as_bytes(), text.as_bytes());
     let (mut p, mut t) = (0usize, 0usize);
     let mut star: Option<(usize, usize)> = None;
     while t < text.len() {
-        if p < pattern.len() && pattern[p] != '*' && pattern[p] == text[t] {
+        if p < pattern.len() && pattern[p] != b'*' && pattern[p] == text[t] {
             p += 1;
             t += 1;
-        } else if p < pattern.len() && pattern[p] == '*' {
+        } else if p < pattern.len() && pattern[p] == b'*' {
             star = Some((p, t));
             p += 1;
         } else if let Some((sp, st)) = star {
@@ -597,7 +603,7 @@ pub fn glob_match(pattern: &str, text: &str) -> bool {
             return false;
         }
     }
-    while p < pattern.len() && pattern[p] == '*' {
+    while p < pattern.len() && pattern[p] == b'*' {
         p += 1;
     }
     p == pattern.len()
@@ -787,13 +793,21 @@ fn record_visit(history: &mut CarHistory, program: &Program, car: &Vehicle, visi
     } else {
         None
     });
+    if program.reminders.services.is_empty() {
+        return;
+    }
+    let lines: Vec<(String, String)> = visit
+        .lines
+        .iter()
+        .filter(|line| line.refunded_qty < line.qty)
+        .map(|line| (line.sku.to_lowercase(), line.name.to_lowercase()))
+        .collect();
     for rule in &program.reminders.services {
-        let matched = visit.lines.iter().any(|line| {
-            line.refunded_qty < line.qty
-                && rule
-                    .patterns
-                    .iter()
-                    .any(|p| glob_match(p, &line.sku) || glob_match(p, &line.name))
+        let matched = rule.patterns.iter().any(|pattern| {
+            let pattern = pattern.to_lowercase();
+            lines.iter().any(|(sku, name)| {
+                glob_match_lowered(&pattern, sku) || glob_match_lowered(&pattern, name)
+            })
         });
         if !matched {
             continue;
@@ -1656,6 +1670,11 @@ mod tests {
         assert!(!glob_match("TO-*", "FTO-2"));
         assert!(glob_match("a*b*c", "aXXbYYc"));
         assert!(!glob_match("a*b*c", "aXXbYY"));
+        // A star resumes on whole characters only: "ё" must not match half of "е".
+        assert!(glob_match("*ЁЖ", "ееёж"));
+        assert!(!glob_match("*ёж", "ееж"));
+        assert!(glob_match("*", ""));
+        assert!(!glob_match("а", ""));
     }
 
     #[test]
