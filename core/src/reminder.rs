@@ -576,13 +576,9 @@ fn render_with(
     Ok(out)
 }
 
-/// Case-insensitive wildcard match (`*` = any text, possibly empty).
-pub fn glob_match(pattern: &str, text: &str) -> bool {
-    glob_match_lowered(&pattern.to_lowercase(), &text.to_lowercase())
-}
-
-/// [`glob_match`] on texts already lowercased, so a visit's lines are lowercased once and
-/// not once per pattern. Works on bytes: UTF-8 is self-synchronising, so a pattern's
+/// Wildcard match (`*` = any text, possibly empty) of texts already lowercased, so the
+/// match is case-insensitive and a visit's lines are lowercased once, not once per
+/// pattern. Works on bytes: UTF-8 is self-synchronising, so a pattern's
 /// characters can only match whole characters of the text, wherever a `*` resumes.
 fn glob_match_lowered(pattern: &str, text: &str) -> bool {
     let (pattern, text) = (pattern.as_bytes(), text.as_bytes());
@@ -1661,6 +1657,10 @@ pub fn due<R: Reader>(reader: &R, ctx: &Ctx, args: &DueArgs) -> Result<DuePage> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn glob_match(pattern: &str, text: &str) -> bool {
+        glob_match_lowered(&pattern.to_lowercase(), &text.to_lowercase())
+    }
 
     #[test]
     fn glob_matches_like_a_shell() {
