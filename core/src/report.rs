@@ -13,7 +13,7 @@ use crate::visit;
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 
 const CHUNK: usize = 4096;
 /// Longest period of one report, in days.
@@ -88,10 +88,34 @@ pub struct Activity {
 #[derive(Default)]
 struct Accumulator {
     visits: u64,
-    customers: BTreeSet<u64>,
+    /// Customers of the counted visits; [`Accumulator::distinct`] makes it a set. Sorting a
+    /// vector now and then is several times cheaper than a set insert per visit, and
+    /// sorting whenever it doubles keeps it within twice the distinct customers.
+    customers: Vec<u64>,
+    /// Length at which `customers` is next made distinct.
+    distinct_at: usize,
     revenue: Decimal,
     points: Decimal,
     accrual: Decimal,
+}
+
+impl Accumulator {
+    fn add(&mut self, dated: &visit::DatedVisit) {
+        self.visits += 1;
+        self.customers.push(dated.customer);
+        if self.customers.len() >= self.distinct_at {
+            self.distinct();
+            self.distinct_at = (2 * self.customers.len()).max(CHUNK);
+        }
+        self.revenue += dated.net;
+        self.points += dated.points;
+        self.accrual += dated.accrual;
+    }
+
+    fn distinct(&mut self) {
+        self.customers.sort_unstable();
+        self.customers.dedup();
+    }
 }
 
 /// Customers served, returning share, average check, revenue and points by month.
@@ -106,22 +130,26 @@ pub fn activity<R: Reader>(reader: &R, _ctx: &Ctx, args: &PeriodArgs) -> Result<
             break;
         };
         after = Some(last.clone());
+        // Visits come in date order, so the month's bucket is looked up once per month.
+        let mut month: Option<((i32, u32), &mut Accumulator)> = None;
         for (_, date, dated) in chunk {
             if !dated.counted {
                 continue;
             }
-            for bucket in [
-                months.entry((date.year(), date.month())).or_default(),
-                &mut total,
-            ] {
-                bucket.visits += 1;
-                bucket.customers.insert(dated.customer);
-                bucket.revenue += dated.net;
-                bucket.points += dated.points;
-                bucket.accrual += dated.accrual;
-            }
+            let key = (date.year(), date.month());
+            let bucket = match month.take() {
+                Some((current, bucket)) if current == key => bucket,
+                _ => months.entry(key).or_default(),
+            };
+            bucket.add(&dated);
+            month = Some((key, bucket));
+            total.add(&dated);
         }
     }
+    for bucket in months.values_mut() {
+        bucket.distinct();
+    }
+    total.distinct();
     let mut first_visits: HashMap<u64, Option<NaiveDate>> = HashMap::new();
     for id in &total.customers {
         let customer: Customer = customer::load(reader, *id)?;
