@@ -10,7 +10,6 @@ use crate::output::{bold, cell, colour_stdout, pairs, table};
 use crate::{Failure, Outcome, open_existing};
 use clap::ValueEnum;
 use pitstop_core::Engine;
-use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -577,33 +576,21 @@ pub fn complaints_text(result: &Value) -> String {
     out
 }
 
-fn decimal(value: &Value) -> Decimal {
-    value
-        .as_str()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_default()
-}
-
-/// Every page of `report.referrals` as one result: the rows, and the page totals summed.
+/// Every page of `report.referrals` as one result: the rows of every page, and the
+/// totals, which each page carries for the whole report.
 pub fn referrals_all(engine: &Engine, referrer: Option<Value>) -> Result<Value, Failure> {
     let mut args = json!({ "limit": REFERRALS_PAGE });
     if let Some(referrer) = referrer {
         args["referrer"] = referrer;
     }
     let mut rows = Vec::new();
-    let (mut referees, mut rewarded) = (0u64, 0u64);
-    let (mut points, mut revenue) = (Decimal::ZERO, Decimal::ZERO);
     for _ in 0..REFERRALS_PAGES_MAX {
         let page = engine.execute("report.referrals", args.clone())?;
         rows.extend(page["rows"].as_array().cloned().unwrap_or_default());
-        referees += page["referees"].as_u64().unwrap_or(0);
-        rewarded += page["rewarded"].as_u64().unwrap_or(0);
-        points += decimal(&page["points"]);
-        revenue += decimal(&page["revenue"]);
         if page["next"].is_null() {
             return Ok(
-                json!({ "rows": rows, "referees": referees, "rewarded": rewarded,
-                "points": points.to_string(), "revenue": revenue.to_string() }),
+                json!({ "rows": rows, "referees": page["referees"], "rewarded": page["rewarded"],
+                "points": page["points"], "revenue": page["revenue"] }),
             );
         }
         args["after"] = page["next"].clone();

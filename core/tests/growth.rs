@@ -492,6 +492,74 @@ fn two_level_cashback_within_its_limits_and_period() {
     shop.assert_sound();
 }
 
+#[test]
+fn referral_report_totals_cover_every_page() {
+    let shop = Shop::with_program("ref-totals", referral_program());
+    let a = shop.customer("Первый Аркадий", "+79160006001");
+    let c = shop.customer("Второй Кирилл", "+79160006002");
+    let (code_a, code_c) = (code_of(&shop, a), code_of(&shop, c));
+    let mut referees = Vec::new();
+    for (n, code) in [&code_a, &code_a, &code_a, &code_c].into_iter().enumerate() {
+        referees.push(register(
+            &shop,
+            json!({ "full_name": format!("Приведённый {n}"), "phone": format!("+7916000610{n}"),
+                    "referral_code": code, "at": "2025-02-01T10:00:00Z" }),
+        ));
+    }
+    // One referee of A reaches the minimum (500 + 300 signup, cashback capped at 200),
+    // one of C spends a little (cashback 5% of 1000 = 50).
+    commit(
+        &shop,
+        referees[0],
+        "T-1",
+        json!([labor("4000")]),
+        "2025-02-02T10:00:00Z",
+    );
+    commit(
+        &shop,
+        referees[3],
+        "T-2",
+        json!([labor("1000")]),
+        "2025-02-02T11:00:00Z",
+    );
+    // Every page carries the totals of the whole report, whatever its size.
+    let mut after = Value::Null;
+    let mut rows = 0;
+    let mut pages = 0;
+    loop {
+        let page = shop.ok("report.referrals", json!({ "limit": 1, "after": after }));
+        pages += 1;
+        rows += page["rows"].as_array().unwrap().len();
+        assert_eq!(page["referees"], 4, "{page}");
+        assert_eq!(page["rewarded"], 1, "{page}");
+        assert_eq!(page["points"], "1050", "{page}");
+        assert_eq!(page["revenue"], "5000.00", "{page}");
+        if page["next"].is_null() {
+            break;
+        }
+        after = page["next"].clone();
+    }
+    assert_eq!((rows, pages), (4, 4));
+    // One referrer's report totals that referrer's referees only, on every page.
+    let only_a = shop.ok(
+        "report.referrals",
+        json!({ "referrer": { "id": a }, "limit": 2 }),
+    );
+    assert_eq!(only_a["rows"].as_array().unwrap().len(), 2);
+    assert!(!only_a["next"].is_null());
+    assert_eq!(only_a["referees"], 3);
+    assert_eq!(only_a["rewarded"], 1);
+    assert_eq!(only_a["points"], "1000");
+    assert_eq!(only_a["revenue"], "4000.00");
+    let only_a_last = shop.ok(
+        "report.referrals",
+        json!({ "referrer": { "id": a }, "limit": 2, "after": only_a["next"] }),
+    );
+    assert_eq!(only_a_last["rows"].as_array().unwrap().len(), 1);
+    assert_eq!(only_a_last["referees"], 3);
+    assert_eq!(only_a_last["points"], "1000");
+}
+
 // ---------------------------------------------------------------- segments and campaigns
 
 fn simple() -> Value {
