@@ -67,6 +67,8 @@ pub struct Filter {
     pub kinds: Vec<String>,
     /// Only customers who agreed to this channel.
     pub channel: Option<String>,
+    /// Only this customer's (a customer reference object, e.g. `{"id": 7}`).
+    pub customer: Option<Value>,
 }
 
 /// Every reminder due on the filter's date, all pages: `(date, items)`.
@@ -80,6 +82,9 @@ pub fn due_all(engine: &Engine, filter: &Filter) -> Result<(Value, Vec<Value>), 
     }
     if let Some(channel) = &filter.channel {
         args["channel"] = json!(channel);
+    }
+    if let Some(customer) = &filter.customer {
+        args["customer"] = customer.clone();
     }
     let mut items = Vec::new();
     let mut date = Value::Null;
@@ -488,9 +493,8 @@ pub fn card_sections(view: &Value, due: Option<&[Value]>) -> String {
     out
 }
 
-/// Today's reminders of one customer. `reminders.due` has no customer filter, so this
-/// reads the whole day (what is due around today, not the size of the base) and keeps
-/// the customer's.
+/// The reminders of one customer due on `date` (default: today): `reminders.due` with
+/// the customer, which reads that customer's own records, not the day's list.
 pub fn due_of_customer(
     engine: &Engine,
     customer: u64,
@@ -498,13 +502,11 @@ pub fn due_of_customer(
 ) -> Result<Vec<Value>, Failure> {
     let filter = Filter {
         date,
+        customer: Some(json!({ "id": customer })),
         ..Filter::default()
     };
     let (_, items) = due_all(engine, &filter)?;
-    Ok(items
-        .into_iter()
-        .filter(|r| r["customer"].as_u64() == Some(customer))
-        .collect())
+    Ok(items)
 }
 
 // ------------------------------------------------------------------ reports

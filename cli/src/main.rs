@@ -362,6 +362,7 @@ fn run(cli: Cli) -> Outcome {
                     date,
                     kinds,
                     channel,
+                    customer: None,
                 },
                 format,
                 json,

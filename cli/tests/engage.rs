@@ -418,6 +418,22 @@ fn customer_card_shows_recommendations_storage_orders_and_reminders() {
         json!({"customer": {"plate": "O777OO77"}, "part": "Колодки TRW GDB1550", "qty": "1"}),
     );
     exec(&store, "order.arrived", json!({"id": 1}));
+    // Another customer's order arrives today too: not on this card.
+    exec(
+        &store,
+        "customer.register",
+        json!({"full_name": "Петрова Ольга", "phone": "+7 916 555-00-01",
+            "consents": {"sms": true}}),
+    );
+    exec(
+        &store,
+        "order.create",
+        json!({"customer": {"phone": "+79165550001"}, "part": "Фильтр салона", "qty": "1"}),
+    );
+    exec(&store, "order.arrived", json!({"id": 2}));
+    let theirs = ok(&["--json", "customer", s(&store), "+79165550001"]);
+    let theirs: Value = serde_json::from_str(&theirs).unwrap();
+    assert_eq!(ids(&theirs["due_reminders"]), ["order_arrived:2"]);
 
     let card = ok(&["customer", s(&store), "2000000000015"]);
     let section = |title: &str| -> Vec<String> {
