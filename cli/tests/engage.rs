@@ -699,7 +699,27 @@ fn complaints_referrals_and_campaign_reports_as_tables() {
         assert!(text.contains(expected), "{expected:?} in\n{text}");
     }
     assert!(text.contains("came               1 (50"), "{text}");
+    // By name, in any case: the same report.
+    assert_eq!(
+        ok(&["report", s(&store), "campaign", "весенний ШИНОМОНТАЖ"]),
+        text
+    );
     let out = pitstop(&["report", s(&store), "campaign", "9"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("not_found"));
+    assert!(stderr(&out).contains("campaign 9"), "{}", stderr(&out));
+    let out = pitstop(&["report", s(&store), "campaign", "Летний"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("not_found"));
+    assert!(stderr(&out).contains("Летний"), "{}", stderr(&out));
+    // A campaign named with digits is found by its name when no id matches.
+    exec(
+        &store,
+        "campaign.create",
+        json!({"name": "2026", "period": {"from": "2026-01-01", "to": "2026-01-31"},
+            "channel": "sms", "customers": [{"phone": "+79165551234"}],
+            "offer": {"text": "С Новым годом"}, "at": "2025-03-25T10:00:00Z"}),
+    );
+    let text = ok(&["report", s(&store), "campaign", "2026"]);
+    assert!(text.contains("campaign           #2 «2026»\n"), "{text}");
 }

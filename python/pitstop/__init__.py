@@ -471,6 +471,7 @@ class Engine:
         kinds: Optional[Sequence[str]] = None,
         channel: Optional[str] = None,
         *,
+        customer: Optional[CustomerRef] = None,
         page_size: int = 500,
         at: Optional[datetime] = None,
     ) -> List[Result]:
@@ -479,7 +480,8 @@ class Engine:
         ``date`` defaults to today in the programme's timezone. ``kinds`` keeps only those
         reasons (``service_due``, ``points_expiring``, ``birthday``, ``recommendation``,
         ``tyre_season``, ``order_arrived``, ``quality_call``, ``lapsed``, ``promotion``); ``channel``
-        (``sms``, ``email``, ``call``, ...) only customers who agreed to it.
+        (``sms``, ``email``, ``call``, ...) only customers who agreed to it; ``customer``
+        only that customer's (read from their own records, as for their card).
 
         Each reminder is a dict: ``id`` (the stable reason key to pass to
         :meth:`mark_reminder`), ``kind``, ``customer``, ``customer_name``, ``phone``,
@@ -499,6 +501,7 @@ class Engine:
             "date": date,
             "kinds": None if kinds is None else list(kinds),
             "channel": channel,
+            "customer": None if customer is None else _ref(customer),
             "limit": page_size,
             "at": at,
         }
@@ -537,14 +540,16 @@ class Engine:
             ),
         )
 
-    def campaign_report(self, campaign: int, *, at: Optional[datetime] = None) -> Result:
-        """``campaign.report`` of campaign ``campaign`` (its id): ``{campaign, notified, came,
-        conversion, visits, revenue, budget, cost_per_customer, points_spent,
-        points_redeemed}``. Money and points are ``Decimal``; ``conversion`` is a percentage;
-        ``cost_per_customer`` is ``None`` when nobody came."""
-        if isinstance(campaign, bool) or not isinstance(campaign, int):
-            raise TypeError(f"campaign is the campaign's id (int), not {type(campaign).__name__}")
-        return self._call("campaign.report", _args({"campaign": campaign, "at": at}, {}))
+    def campaign_report(self, campaign: Union[int, str], *, at: Optional[datetime] = None) -> Result:
+        """``campaign.report`` of ``campaign``, its id (``int``) or its name (``str``, any
+        case): ``{campaign, notified, came, conversion, visits, revenue, budget,
+        cost_per_customer, points_spent, points_redeemed}``. Money and points are
+        ``Decimal``; ``conversion`` is a percentage; ``cost_per_customer`` is ``None`` when
+        nobody came."""
+        if isinstance(campaign, bool) or not isinstance(campaign, (int, str)):
+            raise TypeError(f"campaign is the campaign's id (int) or name (str), not {type(campaign).__name__}")
+        named = {"name": campaign} if isinstance(campaign, str) else {"campaign": campaign}
+        return self._call("campaign.report", _args({**named, "at": at}, {}))
 
     def export_customer(self, customer: CustomerRef, *, at: Optional[datetime] = None) -> Result:
         """``customer.export``: everything known about one customer (a personal-data
