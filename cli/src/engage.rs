@@ -560,6 +560,9 @@ pub fn complaints_text(result: &Value) -> String {
             vec![
                 cell(&f["date"]),
                 cell(&f["customer"]),
+                cell(&f["customer_name"]),
+                cell(&f["phone"]),
+                cell(&f["plate"]),
                 cell(&f["employee"]),
                 cell(&f["rating"]),
                 cell(&f["text"]),
@@ -571,7 +574,16 @@ pub fn complaints_text(result: &Value) -> String {
         out.push_str(&bold("Latest complaints", colour));
         out.push('\n');
         out.push_str(&table(
-            &["date", "customer #", "employee", "rating", "text"],
+            &[
+                "date",
+                "customer #",
+                "name",
+                "phone",
+                "car",
+                "employee",
+                "rating",
+                "text",
+            ],
             &latest,
         ));
     }

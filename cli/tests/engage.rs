@@ -605,6 +605,13 @@ fn complaints_referrals_and_campaign_reports_as_tables() {
         "{text}"
     );
     assert!(latest.contains("Кравцов Д.") && latest.contains("Долго ждал, машину не помыли"));
+    // Who to call back: the customer's name and phone.
+    let row = latest.lines().nth(1).unwrap();
+    assert!(
+        row.contains("Кузнецова Мария Игоревна") && row.contains("+79035550102"),
+        "{row}"
+    );
+    assert!(latest.lines().next().unwrap().contains("phone"), "{latest}");
     let out = pitstop(&[
         "--json",
         "report",

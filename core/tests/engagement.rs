@@ -435,6 +435,59 @@ fn feedback_bonus_once_per_visit_and_complaints_report() {
         .collect();
     assert_eq!(months, vec![("2024-03", 0), ("2024-04", 1), ("2024-05", 1)]);
     assert_eq!(report["latest"][0]["text"], "Грубость");
+    // Each complaint says who to call back: name, phone, and the car of its visit.
+    let latest = report["latest"].as_array().unwrap();
+    assert_eq!(latest.len(), 2);
+    assert_eq!(latest[0]["customer"], anna);
+    assert_eq!(latest[0]["customer_name"], "Кузнецова Анна");
+    assert_eq!(latest[0]["phone"], "+79161110001");
+    assert_eq!(latest[0]["plate"], Value::Null, "no visit, no car");
+    assert_eq!(latest[1]["text"], "Долго ждал");
+    assert_eq!(latest[1]["visit"], second["visit"]);
+    assert_eq!(latest[1]["customer_name"], "Кузнецова Анна");
+    assert_eq!(latest[1]["plate"], "A001AA77");
+    // A visit without a car: no plate. Another customer's complaint: their own name.
+    let (boris, _) = driver(
+        &shop,
+        "Борисов Борис",
+        "+79161110002",
+        "В002ВВ77",
+        json!({"sms": true}),
+    );
+    let carless = shop.ok(
+        "checkout.commit",
+        json!({ "customer": { "id": boris }, "lines": [labor("500")], "order_id": "ЗН-3",
+                "at": at("2024-06-01") }),
+    );
+    shop.ok(
+        "feedback.add",
+        json!({ "visit": carless["visit"], "rating": 1, "kind": "complaint",
+                "text": "Не перезвонили", "at": at("2024-06-02") }),
+    );
+    let report = shop.ok(
+        "report.complaints",
+        json!({ "from": "2024-01-01", "to": "2024-12-31" }),
+    );
+    assert_eq!(report["latest"][0]["customer_name"], "Борисов Борис");
+    assert_eq!(report["latest"][0]["phone"], "+79161110002");
+    assert_eq!(report["latest"][0]["plate"], Value::Null);
+    // Erased: the complaints stay, without a name, phone or plate.
+    shop.ok(
+        "customer.erase",
+        json!({ "customer": { "id": anna }, "reason": "заявление", "at": at("2024-07-01") }),
+    );
+    let report = shop.ok(
+        "report.complaints",
+        json!({ "from": "2024-01-01", "to": "2024-12-31" }),
+    );
+    assert_eq!(report["complaints"], 3);
+    for row in &report["latest"].as_array().unwrap()[1..] {
+        assert_eq!(row["customer"], anna);
+        for field in ["customer_name", "phone", "plate"] {
+            assert_eq!(row[field], Value::Null, "{field} of {row}");
+        }
+    }
+    assert_eq!(report["latest"][0]["customer_name"], "Борисов Борис");
     let march = shop.ok(
         "report.complaints",
         json!({ "from": "2024-03-01", "to": "2024-03-31" }),
