@@ -29,7 +29,7 @@ import os
 from datetime import date, datetime
 from decimal import Decimal
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, Sequence, Union, cast
+from typing import TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Union, cast
 
 from pitstop import _native
 from pitstop._native import (
@@ -557,6 +557,50 @@ class Engine:
         its ledger entries, the referral code, referrer and referees, campaign
         notifications. Write it out with ``json.dumps(result, default=str)``."""
         return self._call("customer.export", _args({"customer": _ref(customer), "at": at}, {}))
+
+    # -- everything out, page by page ----------------------------------------------------
+
+    def _pages(self, op: str, after: Any, page_size: int) -> Iterator[Result]:
+        """The items of ``op`` from ``after`` on, one page of ``page_size`` at a time.
+
+        The first page is read now, so a bad argument raises here and not at the first
+        ``next()``; the following pages are read as the iterator is consumed, so at most
+        one page is held in memory whatever the size of the store."""
+        if isinstance(page_size, bool) or not isinstance(page_size, int) or page_size < 1:
+            raise ValueError(f"page_size must be a positive int, not {page_size!r}")
+        first = self._call(op, _args({"after": after, "limit": page_size}, {}))
+
+        def follow(page: Result, cursor: Any) -> Iterator[Result]:
+            while True:
+                yield from page["items"]
+                following = page.get("next_after")
+                if following is None:
+                    return
+                # The core's cursor always moves forward; a repeated one would loop forever.
+                if following == cursor:
+                    raise RuntimeError(f"{op} returned the same cursor twice: {following!r}")
+                cursor = following
+                page = self._call(op, {"after": cursor, "limit": page_size})
+
+        return follow(first, after)
+
+    def iter_customers(self, *, after: Optional[int] = None, page_size: int = 1000) -> Iterator[Result]:
+        """``customer.list``, every page: each customer (a dict, as in ``customer.get``'s
+        ``customer``) in id order, after customer id ``after`` if given. Pages of
+        ``page_size`` (1..1000) are read as the iterator advances."""
+        return self._pages("customer.list", after, page_size)
+
+    def iter_visits(self, *, after: Optional[int] = None, page_size: int = 1000) -> Iterator[Result]:
+        """``visit.export``, every page: each visit (lines, totals, refunds; money as
+        ``Decimal``) in id order, after visit id ``after`` if given. Pages of ``page_size``
+        (1..1000) are read as the iterator advances."""
+        return self._pages("visit.export", after, page_size)
+
+    def iter_ledger(self, *, after: Optional[Mapping[str, int]] = None, page_size: int = 1000) -> Iterator[Result]:
+        """``ledger.export``, every page: each ledger entry with its ``customer``, by
+        customer then ``seq``, after ``{"customer": id, "seq": n}`` if given. Pages of
+        ``page_size`` (1..1000) are read as the iterator advances."""
+        return self._pages("ledger.export", None if after is None else dict(after), page_size)
 
     # -- programme and plugins ------------------------------------------------------------
 
