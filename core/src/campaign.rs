@@ -697,3 +697,37 @@ pub fn list<R: Reader>(reader: &R, args: &ListArgs) -> Result<ListPage> {
     };
     Ok(ListPage { items, next })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::sled_backend::{SledBackend, SledOptions};
+    use crate::store::{Durability, Store};
+
+    /// A store written before names were folded holds the name index as typed; a name
+    /// is still found, and still taken, in any case.
+    #[test]
+    fn names_indexed_as_typed_are_found_in_any_case() {
+        let path =
+            std::env::temp_dir().join(format!("pitstop-campaign-names-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        let (backend, _) = SledBackend::open(&path, &SledOptions::default()).unwrap();
+        let store = Store::new(Box::new(backend), 0, Durability::Durable);
+        let mut txn = store.write();
+        for (id, typed) in [(3u64, "Весенний Шиномонтаж"), (4, "Осень")] {
+            txn.put(KeyBuilder::new(tag::CAMPAIGN_NAME).str(typed).build(), &id)
+                .unwrap();
+        }
+        txn.commit().unwrap();
+        let reader = store.write();
+        assert_eq!(
+            find_by_name(&reader, "весенний  шиномонтаж").unwrap(),
+            Some(3)
+        );
+        assert_eq!(find_by_name(&reader, "ОСЕНЬ").unwrap(), Some(4));
+        assert_eq!(find_by_name(&reader, "Зима").unwrap(), None);
+        drop(reader);
+        drop(store);
+        let _ = std::fs::remove_dir_all(&path);
+    }
+}
