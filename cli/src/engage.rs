@@ -10,7 +10,6 @@ use crate::output::{bold, cell, colour_stdout, pairs, table};
 use crate::{Failure, Outcome, open_existing};
 use clap::ValueEnum;
 use pitstop_core::Engine;
-use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -68,6 +67,8 @@ pub struct Filter {
     pub kinds: Vec<String>,
     /// Only customers who agreed to this channel.
     pub channel: Option<String>,
+    /// Only this customer's (a customer reference object, e.g. `{"id": 7}`).
+    pub customer: Option<Value>,
 }
 
 /// Every reminder due on the filter's date, all pages: `(date, items)`.
@@ -81,6 +82,9 @@ pub fn due_all(engine: &Engine, filter: &Filter) -> Result<(Value, Vec<Value>), 
     }
     if let Some(channel) = &filter.channel {
         args["channel"] = json!(channel);
+    }
+    if let Some(customer) = &filter.customer {
+        args["customer"] = customer.clone();
     }
     let mut items = Vec::new();
     let mut date = Value::Null;
@@ -489,9 +493,8 @@ pub fn card_sections(view: &Value, due: Option<&[Value]>) -> String {
     out
 }
 
-/// Today's reminders of one customer. `reminders.due` has no customer filter, so this
-/// reads the whole day (what is due around today, not the size of the base) and keeps
-/// the customer's.
+/// The reminders of one customer due on `date` (default: today): `reminders.due` with
+/// the customer, which reads that customer's own records, not the day's list.
 pub fn due_of_customer(
     engine: &Engine,
     customer: u64,
@@ -499,13 +502,11 @@ pub fn due_of_customer(
 ) -> Result<Vec<Value>, Failure> {
     let filter = Filter {
         date,
+        customer: Some(json!({ "id": customer })),
         ..Filter::default()
     };
     let (_, items) = due_all(engine, &filter)?;
-    Ok(items
-        .into_iter()
-        .filter(|r| r["customer"].as_u64() == Some(customer))
-        .collect())
+    Ok(items)
 }
 
 // ------------------------------------------------------------------ reports
@@ -559,6 +560,9 @@ pub fn complaints_text(result: &Value) -> String {
             vec![
                 cell(&f["date"]),
                 cell(&f["customer"]),
+                cell(&f["customer_name"]),
+                cell(&f["phone"]),
+                cell(&f["plate"]),
                 cell(&f["employee"]),
                 cell(&f["rating"]),
                 cell(&f["text"]),
@@ -570,40 +574,37 @@ pub fn complaints_text(result: &Value) -> String {
         out.push_str(&bold("Latest complaints", colour));
         out.push('\n');
         out.push_str(&table(
-            &["date", "customer #", "employee", "rating", "text"],
+            &[
+                "date",
+                "customer #",
+                "name",
+                "phone",
+                "car",
+                "employee",
+                "rating",
+                "text",
+            ],
             &latest,
         ));
     }
     out
 }
 
-fn decimal(value: &Value) -> Decimal {
-    value
-        .as_str()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_default()
-}
-
-/// Every page of `report.referrals` as one result: the rows, and the page totals summed.
+/// Every page of `report.referrals` as one result: the rows of every page, and the
+/// totals, which each page carries for the whole report.
 pub fn referrals_all(engine: &Engine, referrer: Option<Value>) -> Result<Value, Failure> {
     let mut args = json!({ "limit": REFERRALS_PAGE });
     if let Some(referrer) = referrer {
         args["referrer"] = referrer;
     }
     let mut rows = Vec::new();
-    let (mut referees, mut rewarded) = (0u64, 0u64);
-    let (mut points, mut revenue) = (Decimal::ZERO, Decimal::ZERO);
     for _ in 0..REFERRALS_PAGES_MAX {
         let page = engine.execute("report.referrals", args.clone())?;
         rows.extend(page["rows"].as_array().cloned().unwrap_or_default());
-        referees += page["referees"].as_u64().unwrap_or(0);
-        rewarded += page["rewarded"].as_u64().unwrap_or(0);
-        points += decimal(&page["points"]);
-        revenue += decimal(&page["revenue"]);
         if page["next"].is_null() {
             return Ok(
-                json!({ "rows": rows, "referees": referees, "rewarded": rewarded,
-                "points": points.to_string(), "revenue": revenue.to_string() }),
+                json!({ "rows": rows, "referees": page["referees"], "rewarded": page["rewarded"],
+                "points": page["points"], "revenue": page["revenue"] }),
             );
         }
         args["after"] = page["next"].clone();

@@ -228,8 +228,8 @@ enum ReportCommand {
     },
     /// A campaign's outcome: notified, came, conversion, revenue, cost per customer.
     Campaign {
-        /// Campaign id.
-        id: u64,
+        /// Campaign id or name (any case; `pitstop exec PATH campaign.list '{}'` lists them).
+        campaign: String,
     },
 }
 
@@ -362,6 +362,7 @@ fn run(cli: Cli) -> Outcome {
                     date,
                     kinds,
                     channel,
+                    customer: None,
                 },
                 format,
                 json,
@@ -896,8 +897,8 @@ fn report_command(path: &Path, report: ReportCommand, json: bool) -> Outcome {
                 print!("{}", engage::referrals_text(&result));
             }
         }
-        ReportCommand::Campaign { id } => {
-            let result = engine.execute("campaign.report", json!({ "campaign": id }))?;
+        ReportCommand::Campaign { campaign } => {
+            let result = campaign_report(&engine, &campaign)?;
             if json {
                 println!("{result}");
             } else {
@@ -906,6 +907,21 @@ fn report_command(path: &Path, report: ReportCommand, json: bool) -> Outcome {
         }
     }
     Ok(0)
+}
+
+/// `campaign.report` of the campaign the user typed: digits are its id (or, when no
+/// campaign has that id, a campaign named so), anything else its name.
+fn campaign_report(engine: &Engine, campaign: &str) -> Result<Value, Failure> {
+    let by_name = || engine.execute("campaign.report", json!({ "name": campaign }));
+    match campaign.trim().parse::<u64>() {
+        Ok(id) => match engine.execute("campaign.report", json!({ "campaign": id })) {
+            Err(err) if err.code == pitstop_core::ErrorCode::NotFound => {
+                by_name().map_err(|_| Failure::from(err))
+            }
+            other => other.map_err(Failure::from),
+        },
+        Err(_) => by_name().map_err(Failure::from),
+    }
 }
 
 fn plugin(path: &Path, action: PluginCommand, json: bool) -> Outcome {

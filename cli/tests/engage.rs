@@ -418,6 +418,22 @@ fn customer_card_shows_recommendations_storage_orders_and_reminders() {
         json!({"customer": {"plate": "O777OO77"}, "part": "Колодки TRW GDB1550", "qty": "1"}),
     );
     exec(&store, "order.arrived", json!({"id": 1}));
+    // Another customer's order arrives today too: not on this card.
+    exec(
+        &store,
+        "customer.register",
+        json!({"full_name": "Петрова Ольга", "phone": "+7 916 555-00-01",
+            "consents": {"sms": true}}),
+    );
+    exec(
+        &store,
+        "order.create",
+        json!({"customer": {"phone": "+79165550001"}, "part": "Фильтр салона", "qty": "1"}),
+    );
+    exec(&store, "order.arrived", json!({"id": 2}));
+    let theirs = ok(&["--json", "customer", s(&store), "+79165550001"]);
+    let theirs: Value = serde_json::from_str(&theirs).unwrap();
+    assert_eq!(ids(&theirs["due_reminders"]), ["order_arrived:2"]);
 
     let card = ok(&["customer", s(&store), "2000000000015"]);
     let section = |title: &str| -> Vec<String> {
@@ -589,6 +605,13 @@ fn complaints_referrals_and_campaign_reports_as_tables() {
         "{text}"
     );
     assert!(latest.contains("Кравцов Д.") && latest.contains("Долго ждал, машину не помыли"));
+    // Who to call back: the customer's name and phone.
+    let row = latest.lines().nth(1).unwrap();
+    assert!(
+        row.contains("Кузнецова Мария Игоревна") && row.contains("+79035550102"),
+        "{row}"
+    );
+    assert!(latest.lines().next().unwrap().contains("phone"), "{latest}");
     let out = pitstop(&[
         "--json",
         "report",
@@ -683,7 +706,27 @@ fn complaints_referrals_and_campaign_reports_as_tables() {
         assert!(text.contains(expected), "{expected:?} in\n{text}");
     }
     assert!(text.contains("came               1 (50"), "{text}");
+    // By name, in any case: the same report.
+    assert_eq!(
+        ok(&["report", s(&store), "campaign", "весенний ШИНОМОНТАЖ"]),
+        text
+    );
     let out = pitstop(&["report", s(&store), "campaign", "9"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("not_found"));
+    assert!(stderr(&out).contains("campaign 9"), "{}", stderr(&out));
+    let out = pitstop(&["report", s(&store), "campaign", "Летний"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("not_found"));
+    assert!(stderr(&out).contains("Летний"), "{}", stderr(&out));
+    // A campaign named with digits is found by its name when no id matches.
+    exec(
+        &store,
+        "campaign.create",
+        json!({"name": "2026", "period": {"from": "2026-01-01", "to": "2026-01-31"},
+            "channel": "sms", "customers": [{"phone": "+79165551234"}],
+            "offer": {"text": "С Новым годом"}, "at": "2025-03-25T10:00:00Z"}),
+    );
+    let text = ok(&["report", s(&store), "campaign", "2026"]);
+    assert!(text.contains("campaign           #2 «2026»\n"), "{text}");
 }

@@ -109,8 +109,13 @@ pub struct Notification {
 fn campaign_key(id: u64) -> Vec<u8> {
     KeyBuilder::new(tag::CAMPAIGN).u64(id).build()
 }
+/// Key of the name index: the folded name (case, `ё`/`е` and spacing do not matter), so
+/// one name cannot be taken twice by typing it differently, and finds its campaign
+/// however it is typed.
 fn name_key(name: &str) -> Vec<u8> {
-    KeyBuilder::new(tag::CAMPAIGN_NAME).str(name).build()
+    KeyBuilder::new(tag::CAMPAIGN_NAME)
+        .str(&normalize::fold_name(name))
+        .build()
 }
 fn notified_key(campaign: u64, customer: u64) -> Vec<u8> {
     KeyBuilder::new(tag::CAMPAIGN_NOTIFIED)
@@ -130,6 +135,54 @@ pub fn load<R: Reader>(reader: &R, id: u64) -> Result<Campaign> {
     reader
         .get(&campaign_key(id))?
         .ok_or_else(|| Error::not_found("campaign", id))
+}
+
+/// The id of the campaign named `name` (compared folded), if there is one.
+pub fn find_by_name<R: Reader>(reader: &R, name: &str) -> Result<Option<u64>> {
+    let key = name_key(name);
+    if let Some(id) = reader.get::<u64>(&key)? {
+        return Ok(Some(id));
+    }
+    // A store written before names were folded indexes a name as it was typed: compare
+    // every indexed name folded, chunk by chunk (one entry per campaign, a short index).
+    let folded = &key[1..];
+    let prefix = [tag::CAMPAIGN_NAME];
+    let end = keys::prefix_end(&prefix);
+    let mut start = prefix.to_vec();
+    loop {
+        let chunk = reader.scan_range::<u64>(&start, &end, CHUNK, false)?;
+        let Some((last, _)) = chunk.last() else {
+            return Ok(None);
+        };
+        start = last.clone();
+        start.push(0);
+        for (indexed, id) in &chunk {
+            let typed = String::from_utf8_lossy(indexed.get(1..).unwrap_or_default());
+            if normalize::fold_name(&typed).as_bytes() == folded {
+                return Ok(Some(*id));
+            }
+        }
+        if chunk.len() < CHUNK {
+            return Ok(None);
+        }
+    }
+}
+
+/// The campaign an operation names: by `id` or by `name` (any case), exactly one.
+fn named<R: Reader>(reader: &R, id: Option<u64>, name: Option<&str>) -> Result<Campaign> {
+    match (id, name) {
+        (Some(id), None) => load(reader, id),
+        (None, Some(name)) => {
+            let name = normalize::text("name", name, TEXT_CHARS_MAX)?;
+            let id = find_by_name(reader, &name)?
+                .ok_or_else(|| Error::not_found("campaign", format!("named «{name}»")))?;
+            load(reader, id)
+        }
+        _ => Err(Error::invalid(
+            "campaign",
+            "name the campaign by exactly one of campaign (its id) or name",
+        )),
+    }
 }
 
 /// Notifications a customer received, by campaign id (at most 1000).
@@ -185,12 +238,18 @@ pub struct CreateArgs {
 pub fn create(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: CreateArgs) -> Result<Campaign> {
     let program = ctx.program()?;
     let name = normalize::text("name", &args.name, TEXT_CHARS_MAX)?;
-    if let Some(existing) = txn.get::<u64>(&name_key(&name))? {
+    if let Some(existing) = find_by_name(txn, &name)? {
+        let other = load(txn, existing)?;
         return Err(Error::new(
             ErrorCode::AlreadyExists,
-            format!("campaign {name} already exists as campaign {existing}"),
+            format!(
+                "campaign name «{name}» is taken by campaign {existing} «{}» (names are compared ignoring case)",
+                other.name
+            ),
         )
-        .with_details(json!({ "field": "name", "value": name, "campaign": existing })));
+        .with_details(
+            json!({ "field": "name", "value": name, "campaign": existing, "name": other.name }),
+        ));
     }
     let period = args.period;
     if period.to < period.from || (period.to - period.from).num_days() > PERIOD_DAYS_MAX {
@@ -258,8 +317,12 @@ pub fn create(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: CreateArgs) -> Result<Cam
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NotifyArgs {
-    /// Campaign id.
-    pub campaign: u64,
+    /// Campaign id (or give `name`).
+    #[serde(default)]
+    pub campaign: Option<u64>,
+    /// Campaign name, any case (instead of `campaign`).
+    #[serde(default)]
+    pub name: Option<String>,
     /// A saved segment (instead of the campaign's own audience).
     #[serde(default)]
     pub segment: Option<String>,
@@ -302,7 +365,7 @@ pub struct Notified {
 /// the campaign's channel and the blacklist; grant the offer's points.
 pub fn notify(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: NotifyArgs) -> Result<Notified> {
     let program = ctx.program()?;
-    let mut campaign = load(txn, args.campaign)?;
+    let mut campaign = named(txn, args.campaign, args.name.as_deref())?;
     if ctx.today > campaign.period.to {
         return Err(Error::invalid(
             "campaign",
@@ -396,8 +459,12 @@ pub fn notify(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: NotifyArgs) -> Result<Not
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReportArgs {
-    /// Campaign id.
-    pub campaign: u64,
+    /// Campaign id (or give `name`).
+    #[serde(default)]
+    pub campaign: Option<u64>,
+    /// Campaign name, any case (instead of `campaign`).
+    #[serde(default)]
+    pub name: Option<String>,
 }
 
 /// `campaign.report` result.
@@ -442,7 +509,7 @@ fn window_end(campaign: &Campaign, ctx: &Ctx) -> DateTime<Utc> {
 
 /// `campaign.report`: notified, came, conversion, revenue, cost per customer brought.
 pub fn report<R: Reader>(reader: &R, ctx: &Ctx, args: &ReportArgs) -> Result<Report> {
-    let campaign = load(reader, args.campaign)?;
+    let campaign = named(reader, args.campaign, args.name.as_deref())?;
     let end = window_end(&campaign, ctx);
     let mut others: HashMap<u64, DateTime<Utc>> = HashMap::new();
     let mut notified = 0u64;
@@ -537,4 +604,130 @@ pub fn report<R: Reader>(reader: &R, ctx: &Ctx, args: &ReportArgs) -> Result<Rep
         points_redeemed: normalize::exact_scale(points_redeemed, scale),
         campaign,
     })
+}
+
+/// Arguments of `campaign.list`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListArgs {
+    /// Page size (1..=1000, default 100).
+    #[serde(default)]
+    pub limit: Option<usize>,
+    /// The last id of the previous page: the next page lists older campaigns.
+    #[serde(default)]
+    pub after: Option<u64>,
+}
+
+/// A campaign in `campaign.list`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Brief {
+    /// Id.
+    pub id: u64,
+    /// Name.
+    pub name: String,
+    /// Period.
+    pub period: Period,
+    /// Channel.
+    pub channel: Channel,
+    /// Budget.
+    pub budget: Decimal,
+    /// Saved segment it targets.
+    pub segment: Option<String>,
+    /// Customers it names (when it targets a list rather than a segment).
+    pub named_customers: u64,
+    /// Text of the offer.
+    pub offer: String,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Customers notified so far.
+    pub notified: u64,
+    /// Bonus points granted so far.
+    pub points_granted: Decimal,
+}
+
+/// A page of `campaign.list`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ListPage {
+    /// Campaigns, newest first.
+    pub items: Vec<Brief>,
+    /// `after` for the next page; null on the last one.
+    pub next: Option<u64>,
+}
+
+/// Largest page of `campaign.list`.
+pub const LIST_LIMIT_MAX: usize = 1000;
+
+/// `campaign.list`: campaigns newest first (by id, which follows creation), paged.
+pub fn list<R: Reader>(reader: &R, args: &ListArgs) -> Result<ListPage> {
+    let limit = args.limit.unwrap_or(100);
+    if limit == 0 || limit > LIST_LIMIT_MAX {
+        return Err(Error::invalid(
+            "limit",
+            format!("must be 1..={LIST_LIMIT_MAX}"),
+        ));
+    }
+    let start = vec![tag::CAMPAIGN];
+    let end = match args.after {
+        Some(after) => campaign_key(after),
+        None => keys::prefix_end(&start),
+    };
+    let rows = reader.scan_range::<Campaign>(&start, &end, limit + 1, true)?;
+    let more = rows.len() > limit;
+    let items: Vec<Brief> = rows
+        .into_iter()
+        .take(limit)
+        .map(|(_, c)| Brief {
+            id: c.id,
+            name: c.name,
+            period: c.period,
+            channel: c.channel,
+            budget: c.budget,
+            segment: c.segment,
+            named_customers: c.customers.len() as u64,
+            offer: c.offer.text,
+            created_at: c.created_at,
+            notified: c.notified,
+            points_granted: c.points_granted,
+        })
+        .collect();
+    let next = if more {
+        items.last().map(|c| c.id)
+    } else {
+        None
+    };
+    Ok(ListPage { items, next })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::sled_backend::{SledBackend, SledOptions};
+    use crate::store::{Durability, Store};
+
+    /// A store written before names were folded holds the name index as typed; a name
+    /// is still found, and still taken, in any case.
+    #[test]
+    fn names_indexed_as_typed_are_found_in_any_case() {
+        let path =
+            std::env::temp_dir().join(format!("pitstop-campaign-names-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        let (backend, _) = SledBackend::open(&path, &SledOptions::default()).unwrap();
+        let store = Store::new(Box::new(backend), 0, Durability::Durable);
+        let mut txn = store.write();
+        for (id, typed) in [(3u64, "Весенний Шиномонтаж"), (4, "Осень")] {
+            txn.put(KeyBuilder::new(tag::CAMPAIGN_NAME).str(typed).build(), &id)
+                .unwrap();
+        }
+        txn.commit().unwrap();
+        let reader = store.write();
+        assert_eq!(
+            find_by_name(&reader, "весенний  шиномонтаж").unwrap(),
+            Some(3)
+        );
+        assert_eq!(find_by_name(&reader, "ОСЕНЬ").unwrap(), Some(4));
+        assert_eq!(find_by_name(&reader, "Зима").unwrap(), None);
+        drop(reader);
+        drop(store);
+        let _ = std::fs::remove_dir_all(&path);
+    }
 }

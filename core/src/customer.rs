@@ -338,7 +338,8 @@ fn name_key(word: &str, id: u64) -> Vec<u8> {
     KeyBuilder::new(tag::NAME).str_sep(word).u64(id).build()
 }
 
-fn birthday_key(birthday: NaiveDate, id: u64) -> Vec<u8> {
+/// Key of the birthday index (month-day, then customer).
+pub(crate) fn birthday_key(birthday: NaiveDate, id: u64) -> Vec<u8> {
     KeyBuilder::new(tag::BIRTHDAY)
         .u16((birthday.month() * 100 + birthday.day()) as u16)
         .u64(id)

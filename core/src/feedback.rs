@@ -332,7 +332,50 @@ pub struct Complaints {
     /// By month, in order.
     pub by_month: Vec<ByMonth>,
     /// The latest complaints (up to 100), newest first.
-    pub latest: Vec<Feedback>,
+    pub latest: Vec<ComplaintRow>,
+}
+
+/// A complaint in `report.complaints`, with who to call back about it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ComplaintRow {
+    /// The feedback itself.
+    #[serde(flatten)]
+    pub feedback: Feedback,
+    /// The customer's name (`null` once their personal data is erased).
+    pub customer_name: Option<String>,
+    /// The customer's phone (`null` when none, or erased).
+    pub phone: Option<String>,
+    /// The plate of the car of the visit the complaint is about (`null` without a visit,
+    /// a car or a plate, or when the customer's personal data is erased).
+    pub plate: Option<String>,
+}
+
+/// Add the customer's name and phone and the visit's plate to a complaint; an erased
+/// customer's personal fields stay out, the plate included.
+fn complaint_row<R: Reader>(reader: &R, feedback: Feedback) -> Result<ComplaintRow> {
+    let customer = customer::load(reader, feedback.customer)?;
+    if customer.status == CustomerStatus::Erased {
+        return Ok(ComplaintRow {
+            feedback,
+            customer_name: None,
+            phone: None,
+            plate: None,
+        });
+    }
+    let vehicle = match feedback.visit {
+        Some(id) => visit::load(reader, id)?.vehicle,
+        None => None,
+    };
+    let plate = match vehicle {
+        Some(id) => crate::vehicle::load(reader, id)?.plate,
+        None => None,
+    };
+    Ok(ComplaintRow {
+        feedback,
+        customer_name: Some(customer.full_name),
+        phone: customer.phone,
+        plate,
+    })
 }
 
 /// Longest period of one report, in days.
@@ -407,6 +450,11 @@ pub fn complaints<R: Reader>(reader: &R, args: &ComplaintsArgs) -> Result<Compla
         start = next;
     }
     latest.reverse();
+    // Only the complaints kept (at most 100) are looked up, not every one scanned.
+    let latest = latest
+        .into_iter()
+        .map(|f| complaint_row(reader, f))
+        .collect::<Result<Vec<_>>>()?;
     let mut employees: Vec<ByEmployee> = by_employee
         .into_iter()
         .map(|(employee, t)| ByEmployee {

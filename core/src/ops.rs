@@ -403,6 +403,15 @@ pub static OPS: &[OpSpec] = &[
         |e, op, a| e.write_op(op, a, crate::campaign::notify)
     ),
     op!(
+        "campaign.list",
+        false,
+        crate::campaign::ListArgs,
+        "campaigns newest first with name, period, channel and budget, paged",
+        |e, _, a| e.read_op(a, |r, _, args: crate::campaign::ListArgs| {
+            crate::campaign::list(r, &args)
+        })
+    ),
+    op!(
         "campaign.report",
         false,
         crate::campaign::ReportArgs,

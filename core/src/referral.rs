@@ -708,20 +708,21 @@ pub struct ReportRow {
     pub referee_revenue: Decimal,
 }
 
-/// `report.referrals` result.
+/// `report.referrals` result: the rows are paged, the totals cover the whole report
+/// (every referee of the referrer, or every referee), whichever page is asked for.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {
     /// Referees on this page.
     pub rows: Vec<ReportRow>,
     /// Cursor of the next page.
     pub next: Option<String>,
-    /// Referees on this page.
+    /// Referees in the whole report.
     pub referees: u64,
     /// Of them, with signup rewards paid and kept.
     pub rewarded: u64,
-    /// Points paid and kept (signup and cashback) on this page.
+    /// Points paid and kept (signup and cashback) for every referee of the report.
     pub points: Decimal,
-    /// Revenue of the referees on this page.
+    /// Revenue of every referee of the report.
     pub revenue: Decimal,
 }
 
@@ -770,22 +771,10 @@ pub fn report<R: Reader>(reader: &R, ctx: &Ctx, args: &ReportArgs) -> Result<Rep
         revenue: Decimal::ZERO,
     };
     for (key, _) in pairs.iter().take(limit) {
-        let (Some(referrer_id), Some(referee_id)) =
-            (keys::read_u64(key, 1), keys::read_u64(key, 9))
-        else {
-            return Err(Error::corrupted("referral link key too short"));
-        };
+        let (referrer_id, referee_id) = link_ids(key)?;
         let referrer = customer::load(reader, referrer_id)?;
         let referee = customer::load(reader, referee_id)?;
         let record = load(reader, referee_id)?;
-        report.referees += 1;
-        if record.signup == SignupStatus::Rewarded {
-            report.rewarded += 1;
-        }
-        report.points += record.rewarded_referrer
-            + record.rewarded_referee
-            + record.cashback.iter().copied().sum::<Decimal>();
-        report.revenue += referee.total_spend;
         report.rows.push(ReportRow {
             referrer: referrer_id,
             referrer_name: referrer.full_name,
@@ -806,6 +795,48 @@ pub fn report<R: Reader>(reader: &R, ctx: &Ctx, args: &ReportArgs) -> Result<Rep
             report.next = Some(crate::store::keys::cursor_text(key));
         }
     }
-    report.revenue = normalize::money(report.revenue);
+    add_totals(reader, &prefix, &mut report)?;
     Ok(report)
+}
+
+/// Referrer and referee of a link key.
+fn link_ids(key: &[u8]) -> Result<(u64, u64)> {
+    match (keys::read_u64(key, 1), keys::read_u64(key, 9)) {
+        (Some(referrer), Some(referee)) => Ok((referrer, referee)),
+        _ => Err(Error::corrupted("referral link key too short")),
+    }
+}
+
+/// Links read per scan while totalling: the report's totals cover every link under
+/// the prefix, summed chunk by chunk so memory stays bounded however many there are.
+const TOTALS_CHUNK: usize = 1024;
+
+/// Sum the totals of every link under `prefix` (not only the page) into `report`.
+fn add_totals<R: Reader>(reader: &R, prefix: &[u8], report: &mut Report) -> Result<()> {
+    let end = keys::prefix_end(prefix);
+    let mut start = prefix.to_vec();
+    loop {
+        let pairs = reader.scan_raw(&start, &end, TOTALS_CHUNK, false)?;
+        let Some((last, _)) = pairs.last() else { break };
+        start = last.clone();
+        start.push(0);
+        for (key, _) in &pairs {
+            let (_, referee_id) = link_ids(key)?;
+            let referee = customer::load(reader, referee_id)?;
+            let record = load(reader, referee_id)?;
+            report.referees += 1;
+            if record.signup == SignupStatus::Rewarded {
+                report.rewarded += 1;
+            }
+            report.points += record.rewarded_referrer
+                + record.rewarded_referee
+                + record.cashback.iter().copied().sum::<Decimal>();
+            report.revenue += referee.total_spend;
+        }
+        if pairs.len() < TOTALS_CHUNK {
+            break;
+        }
+    }
+    report.revenue = normalize::money(report.revenue);
+    Ok(())
 }

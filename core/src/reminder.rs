@@ -10,7 +10,7 @@
 //! `window_days` after its date, so a host that skips a day loses nothing.
 
 use crate::context::Ctx;
-use crate::customer::{self, Channel, Customer, CustomerStatus};
+use crate::customer::{self, Channel, Customer, CustomerRef, CustomerStatus};
 use crate::error::{Error, ErrorCode, Result};
 use crate::ledger::Book;
 use crate::order::{self, OrderStatus};
@@ -18,7 +18,7 @@ use crate::plugin::AppliedEffect;
 use crate::program::Program;
 use crate::recommendation::{self, RecommendationStatus};
 use crate::store::keys::{self, KeyBuilder, read_date, read_u64, tag};
-use crate::store::{Reader, WriteTxn};
+use crate::store::{Pair, Reader, WriteTxn};
 use crate::tyre_storage::{self, Season};
 use crate::vehicle::{self, Vehicle};
 use crate::visit::{self, DatedVisit, Visit};
@@ -964,6 +964,9 @@ pub struct DueArgs {
     /// Only customers who agreed to this channel.
     #[serde(default)]
     pub channel: Option<Channel>,
+    /// Only this customer's reminders (read from their own records, not the day's list).
+    #[serde(default)]
+    pub customer: Option<CustomerRef>,
     /// Page size (1..=500, default 100).
     #[serde(default)]
     pub limit: Option<usize>,
@@ -1566,6 +1569,124 @@ fn decode_cursor(text: &str) -> Result<(ReminderKind, usize, Vec<u8>)> {
     Ok((kind, range, key))
 }
 
+/// Most records of one kind read for one customer's reminders (cars, recommendations,
+/// visits in the quality-call window); a customer's own records are few, this only
+/// bounds a pathological one.
+const CUSTOMER_RECORDS_MAX: usize = 1000;
+
+/// The index entries one customer's own records put in `kind`'s index, in key order, or
+/// `None` when the kind's index cannot be reached from the customer (promotion
+/// reminders, found through the day's range and kept when the visit is theirs). With a
+/// customer, `reminders.due` reads these instead of the day's whole range, so a
+/// customer's card costs what the customer has, not what the shop has due. The entries
+/// go through the same `draft` as the day's list, so what is due is decided once.
+fn customer_entries<R: Reader>(
+    reader: &R,
+    program: &Program,
+    kind: ReminderKind,
+    owner: &Customer,
+    cars: &[Vehicle],
+    date: NaiveDate,
+) -> Result<Option<Vec<Pair>>> {
+    let rules = &program.reminders;
+    let mut keys: Vec<Vec<u8>> = Vec::new();
+    match kind {
+        ReminderKind::ServiceDue | ReminderKind::Lapsed => {
+            for car in cars {
+                let Some(history) = load_history(reader, car.id)? else {
+                    continue;
+                };
+                if kind == ReminderKind::ServiceDue {
+                    for (service, on) in &history.service_index {
+                        keys.push(service_key(*on, car.id, service));
+                    }
+                } else if let Some(on) = history.lapse_index {
+                    keys.push(lapse_key(on, car.id));
+                }
+            }
+        }
+        ReminderKind::PointsExpiring => {
+            let book = Book::load(reader, owner.id)?;
+            for lot in book.lots() {
+                if let Some(expires_on) = lot.expires_on {
+                    keys.push(crate::ledger::expiry_key(
+                        expires_on + Duration::days(1),
+                        owner.id,
+                        lot.id,
+                    ));
+                }
+            }
+        }
+        ReminderKind::Birthday => {
+            if let Some(birthday) = owner.birthday {
+                keys.push(customer::birthday_key(birthday, owner.id));
+            }
+        }
+        ReminderKind::Recommendation => {
+            // The customer's own sheet, and the sheets of the cars they own now (a
+            // recommendation follows its car to a new owner).
+            let mut prefixes = vec![
+                KeyBuilder::new(tag::CUSTOMER_RECOMMENDATION)
+                    .u64(owner.id)
+                    .build(),
+            ];
+            prefixes.extend(cars.iter().map(|car| {
+                KeyBuilder::new(tag::VEHICLE_RECOMMENDATION)
+                    .u64(car.id)
+                    .build()
+            }));
+            for prefix in prefixes {
+                for id in crate::context::ids_under(reader, &prefix, CUSTOMER_RECORDS_MAX, true)? {
+                    let record = recommendation::load(reader, id)?;
+                    if record.status == RecommendationStatus::Open {
+                        keys.push(recommendation::date_key(record.date, id));
+                    }
+                }
+            }
+        }
+        ReminderKind::TyreSeason => {
+            for set in tyre_storage::of_customer(reader, owner.id, true, CUSTOMER_RECORDS_MAX)? {
+                keys.push(tyre_storage::active_key(set.id));
+            }
+        }
+        ReminderKind::OrderArrived => {
+            for order in order::open_of_customer(reader, owner.id)? {
+                if let (OrderStatus::Arrived, Some(on)) = (order.status, order.arrived_on) {
+                    keys.push(order::arrived_key(on, order.id));
+                }
+            }
+        }
+        ReminderKind::QualityCall => {
+            if let Some(call) = &rules.quality_call {
+                let from = date - Duration::days(i64::from(call.after_days_max));
+                let to = date - Duration::days(i64::from(call.after_days_min));
+                for (on, summary) in
+                    visit::summaries(reader, owner.id, from, to, CUSTOMER_RECORDS_MAX)?
+                {
+                    keys.push(
+                        KeyBuilder::new(tag::VISIT_BY_DATE)
+                            .date(on)
+                            .u64(summary.visit)
+                            .build(),
+                    );
+                }
+            }
+        }
+        ReminderKind::Promotion => return Ok(None),
+    }
+    keys.sort();
+    keys.dedup();
+    // Only what the index holds: a key derived from a record but not (or no longer)
+    // indexed is not due, exactly as in the day's scan.
+    let mut entries = Vec::with_capacity(keys.len());
+    for key in keys {
+        if let Some(value) = reader.get_raw(&key)? {
+            entries.push((key, value));
+        }
+    }
+    Ok(Some(entries))
+}
+
 /// `reminders.due`: a pure read, paged; kinds in a fixed order.
 pub fn due<R: Reader>(reader: &R, ctx: &Ctx, args: &DueArgs) -> Result<DuePage> {
     let program = ctx.program()?;
@@ -1598,6 +1719,15 @@ pub fn due<R: Reader>(reader: &R, ctx: &Ctx, args: &DueArgs) -> Result<DuePage> 
     {
         return Err(Error::invalid("after", "the cursor belongs to other kinds"));
     }
+    let owner = args
+        .customer
+        .as_ref()
+        .map(|reference| customer::resolve(reader, ctx, reference))
+        .transpose()?;
+    let cars = match &owner {
+        Some(owner) => vehicle::of_customer(reader, owner.id)?,
+        None => Vec::new(),
+    };
     let mut items = Vec::new();
     let mut budget = limit.saturating_mul(BUDGET_PER_ITEM);
     for kind in kinds {
@@ -1606,6 +1736,10 @@ pub fn due<R: Reader>(reader: &R, ctx: &Ctx, args: &DueArgs) -> Result<DuePage> 
         {
             continue;
         }
+        let own = match &owner {
+            Some(owner) => customer_entries(reader, program, kind, owner, &cars, date)?,
+            None => None,
+        };
         for (index, (start, end)) in ranges(&program.reminders, kind, date)
             .into_iter()
             .enumerate()
@@ -1622,14 +1756,27 @@ pub fn due<R: Reader>(reader: &R, ctx: &Ctx, args: &DueArgs) -> Result<DuePage> 
                     from.push(0);
                 }
             }
+            // The customer's own entries of this range, or the range itself in chunks.
+            let mut listed = own.as_ref().map(|entries| {
+                entries
+                    .iter()
+                    .filter(|(key, _)| *key >= from && *key < end)
+                    .cloned()
+                    .collect::<Vec<Pair>>()
+                    .into_iter()
+            });
             loop {
-                let rows = reader.scan_raw(&from, &end, SCAN_CHUNK.min(budget.max(1)), false)?;
+                let rows: Vec<Pair> = match listed.as_mut() {
+                    Some(entries) => entries.by_ref().take(SCAN_CHUNK).collect(),
+                    None => reader.scan_raw(&from, &end, SCAN_CHUNK.min(budget.max(1)), false)?,
+                };
                 let Some((last, _)) = rows.last() else { break };
                 let mut next_from = last.clone();
                 next_from.push(0);
                 for (key, value) in &rows {
                     budget = budget.saturating_sub(1);
                     if let Some(draft) = draft(reader, &day, program, kind, key, value)?
+                        && owner.as_ref().is_none_or(|o| o.id == draft.customer)
                         && let Some(reminder) =
                             finish(reader, program, kind, date, args.channel, draft)?
                     {

@@ -57,7 +57,8 @@ pub const LIST_MAX: usize = 200;
 fn key(id: u64) -> Vec<u8> {
     KeyBuilder::new(tag::TYRE_STORAGE).u64(id).build()
 }
-fn active_key(id: u64) -> Vec<u8> {
+/// Key of the index of sets in storage now.
+pub(crate) fn active_key(id: u64) -> Vec<u8> {
     KeyBuilder::new(tag::TYRE_STORAGE_ACTIVE).u64(id).build()
 }
 

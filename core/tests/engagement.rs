@@ -435,6 +435,59 @@ fn feedback_bonus_once_per_visit_and_complaints_report() {
         .collect();
     assert_eq!(months, vec![("2024-03", 0), ("2024-04", 1), ("2024-05", 1)]);
     assert_eq!(report["latest"][0]["text"], "Грубость");
+    // Each complaint says who to call back: name, phone, and the car of its visit.
+    let latest = report["latest"].as_array().unwrap();
+    assert_eq!(latest.len(), 2);
+    assert_eq!(latest[0]["customer"], anna);
+    assert_eq!(latest[0]["customer_name"], "Кузнецова Анна");
+    assert_eq!(latest[0]["phone"], "+79161110001");
+    assert_eq!(latest[0]["plate"], Value::Null, "no visit, no car");
+    assert_eq!(latest[1]["text"], "Долго ждал");
+    assert_eq!(latest[1]["visit"], second["visit"]);
+    assert_eq!(latest[1]["customer_name"], "Кузнецова Анна");
+    assert_eq!(latest[1]["plate"], "A001AA77");
+    // A visit without a car: no plate. Another customer's complaint: their own name.
+    let (boris, _) = driver(
+        &shop,
+        "Борисов Борис",
+        "+79161110002",
+        "В002ВВ77",
+        json!({"sms": true}),
+    );
+    let carless = shop.ok(
+        "checkout.commit",
+        json!({ "customer": { "id": boris }, "lines": [labor("500")], "order_id": "ЗН-3",
+                "at": at("2024-06-01") }),
+    );
+    shop.ok(
+        "feedback.add",
+        json!({ "visit": carless["visit"], "rating": 1, "kind": "complaint",
+                "text": "Не перезвонили", "at": at("2024-06-02") }),
+    );
+    let report = shop.ok(
+        "report.complaints",
+        json!({ "from": "2024-01-01", "to": "2024-12-31" }),
+    );
+    assert_eq!(report["latest"][0]["customer_name"], "Борисов Борис");
+    assert_eq!(report["latest"][0]["phone"], "+79161110002");
+    assert_eq!(report["latest"][0]["plate"], Value::Null);
+    // Erased: the complaints stay, without a name, phone or plate.
+    shop.ok(
+        "customer.erase",
+        json!({ "customer": { "id": anna }, "reason": "заявление", "at": at("2024-07-01") }),
+    );
+    let report = shop.ok(
+        "report.complaints",
+        json!({ "from": "2024-01-01", "to": "2024-12-31" }),
+    );
+    assert_eq!(report["complaints"], 3);
+    for row in &report["latest"].as_array().unwrap()[1..] {
+        assert_eq!(row["customer"], anna);
+        for field in ["customer_name", "phone", "plate"] {
+            assert_eq!(row[field], Value::Null, "{field} of {row}");
+        }
+    }
+    assert_eq!(report["latest"][0]["customer_name"], "Борисов Борис");
     let march = shop.ok(
         "report.complaints",
         json!({ "from": "2024-03-01", "to": "2024-03-31" }),
@@ -1045,4 +1098,247 @@ fn a_leap_day_birthday_is_reminded_in_common_years() {
     assert!(due(&shop, "2024-02-25", &["birthday"]).is_empty());
     let leap = due(&shop, "2024-02-26", &["birthday"]);
     assert_eq!(leap[0]["due_on"], "2024-02-29");
+}
+
+/// Every page of `reminders.due` for `args` (with `limit` set by the caller), as ids.
+fn due_pages(shop: &Shop, mut args: Value) -> Vec<String> {
+    let mut seen = Vec::new();
+    for _ in 0..100 {
+        let page = shop.ok("reminders.due", args.clone());
+        seen.extend(ids(page["items"].as_array().unwrap()));
+        match page["next"].as_str() {
+            Some(next) => args["after"] = json!(next),
+            None => return seen,
+        }
+    }
+    panic!("reminders.due did not end: {args}");
+}
+
+/// With `customer`, `reminders.due` reads the customer's own records instead of the
+/// day's list, and gives exactly the day's list for that customer: every kind, a car
+/// moved to a new owner (its recommendation follows it), consent, paging.
+#[test]
+fn a_customer_s_reminders_are_the_day_s_list_for_that_customer() {
+    let shop = Shop::with_program("due-customer", reminder_program());
+    let (anna, rio) = driver(
+        &shop,
+        "Кузнецова Анна",
+        "+79161120001",
+        "А001АА77",
+        json!({"sms": true}),
+    );
+    let (boris, _) = driver(
+        &shop,
+        "Борисов Борис",
+        "+79161120002",
+        "В002ВВ77",
+        json!({"sms": true, "call": true}),
+    );
+    let polo = shop.ok(
+        "vehicle.add",
+        json!({ "customer": { "id": boris }, "vin": "XW8ZZZ61ZHG012345", "plate": "М005ММ77",
+                "make": "VW", "model": "Polo", "year": 2017, "at": at("2024-01-10") }),
+    )["id"]
+        .as_u64()
+        .unwrap();
+    let (vlad, _) = driver(
+        &shop,
+        "Владимиров Влад",
+        "+79161120003",
+        "Е003ЕЕ77",
+        json!({"sms": true}),
+    );
+    // Gleb agreed to nothing: never listed, with or without the filter.
+    let (gleb, lada) = driver(&shop, "Глебов Глеб", "+79161120004", "К004КК77", json!({}));
+    for (id, birthday) in [
+        (anna, "1990-06-15"),
+        (boris, "1985-11-20"),
+        (gleb, "1980-06-16"),
+    ] {
+        shop.ok(
+            "customer.update",
+            json!({ "customer": { "id": id }, "birthday": birthday, "at": at("2024-01-10") }),
+        );
+    }
+    // Anna: four visits of her car (service, lapse, quality calls, expiring points),
+    // a declined work, a winter set in storage, an order that arrives.
+    for (n, (date, km)) in [
+        ("2024-01-10", 10_000),
+        ("2024-04-10", 14_000),
+        ("2024-07-11", 18_000),
+        ("2024-10-11", 22_000),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let v = visit(
+            &shop,
+            anna,
+            rio,
+            &format!("A-{n}"),
+            json!([oil("2000")]),
+            Some(km),
+            date,
+        );
+        if n == 0 {
+            shop.ok(
+                "recommendation.add",
+                json!({ "visit": v["visit"], "work": "Замена колодок", "at": at(date) }),
+            );
+        }
+    }
+    shop.ok(
+        "storage.checkin",
+        json!({ "customer": { "id": anna }, "vehicle": { "id": rio }, "items": ["Nokian ×4"],
+                "location": "С-3", "season": "winter", "at": at("2024-04-10") }),
+    );
+    let order = shop.ok(
+        "order.create",
+        json!({ "customer": { "id": anna }, "part": "Колодки TRW", "qty": "1",
+                "at": at("2024-05-01") }),
+    );
+    shop.ok(
+        "order.arrived",
+        json!({ "id": order["id"], "at": at("2024-05-06") }),
+    );
+    // Boris: air conditioning and a declined work on his car, which then goes to Vlad.
+    let v = visit(
+        &shop,
+        boris,
+        polo,
+        "B-1",
+        json!([{ "sku": "AC-1", "name": "Заправка кондиционера", "kind": "labor", "qty": "1",
+                 "unit_price": "3000" }]),
+        Some(50_000),
+        "2024-02-01",
+    );
+    shop.ok(
+        "recommendation.add",
+        json!({ "visit": v["visit"], "work": "Замена салонного фильтра", "at": at("2024-02-01") }),
+    );
+    shop.ok(
+        "vehicle.add",
+        json!({ "customer": { "id": vlad }, "vin": "XW8ZZZ61ZHG012345", "plate": "М005ММ77",
+                "make": "VW", "model": "Polo", "transfer": true, "at": at("2024-02-15") }),
+    );
+    // Gleb has a visit too (a quality call he is not asked for).
+    visit(
+        &shop,
+        gleb,
+        lada,
+        "G-1",
+        json!([labor("1000")]),
+        None,
+        "2024-03-01",
+    );
+
+    let customers = [anna, boris, vlad, gleb];
+    let mut kinds_seen = std::collections::BTreeSet::new();
+    let mut date = chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
+    let last = chrono::NaiveDate::from_ymd_opt(2025, 12, 31).unwrap();
+    while date <= last {
+        let day = date.to_string();
+        let all = due(&shop, &day, &[]);
+        for item in &all {
+            kinds_seen.insert(item["kind"].as_str().unwrap().to_string());
+        }
+        for customer in customers {
+            let theirs: Vec<String> = all
+                .iter()
+                .filter(|item| item["customer"] == customer)
+                .map(|item| item["id"].as_str().unwrap().to_string())
+                .collect();
+            let page = shop.ok(
+                "reminders.due",
+                json!({ "date": day, "customer": { "id": customer }, "limit": 500 }),
+            );
+            assert_eq!(page["next"], Value::Null, "{page}");
+            assert_eq!(
+                ids(page["items"].as_array().unwrap()),
+                theirs,
+                "customer {customer} on {day}"
+            );
+        }
+        date += chrono::Duration::days(3);
+    }
+    for kind in [
+        "service_due",
+        "points_expiring",
+        "birthday",
+        "recommendation",
+        "tyre_season",
+        "order_arrived",
+        "quality_call",
+        "lapsed",
+    ] {
+        assert!(
+            kinds_seen.contains(kind),
+            "{kind} never due: {kinds_seen:?}"
+        );
+    }
+
+    // Boris's declined work follows the car to Vlad.
+    let vlad_due = due_pages(
+        &shop,
+        json!({ "date": "2024-03-05", "customer": { "phone": "+79161120003" }, "limit": 10 }),
+    );
+    assert_eq!(vlad_due.len(), 1, "{vlad_due:?}");
+    assert!(vlad_due[0].starts_with("recommendation:"), "{vlad_due:?}");
+    assert!(
+        due_pages(
+            &shop,
+            json!({ "date": "2024-03-05", "customer": { "id": boris }, "limit": 10 })
+        )
+        .is_empty()
+    );
+    // Paged one at a time, with kinds and a channel, by plate.
+    let one_by_one = due_pages(
+        &shop,
+        json!({ "date": "2024-10-14", "customer": { "plate": "А001АА77" }, "limit": 1,
+                "kinds": ["quality_call", "tyre_season", "order_arrived"], "channel": "sms" }),
+    );
+    let mut expected: Vec<String> = due(
+        &shop,
+        "2024-10-14",
+        &["quality_call", "tyre_season", "order_arrived"],
+    )
+    .iter()
+    .filter(|item| item["customer"] == anna)
+    .map(|item| item["id"].as_str().unwrap().to_string())
+    .collect();
+    assert_eq!(one_by_one, expected);
+    assert_eq!(one_by_one.len(), 2, "{one_by_one:?}");
+    expected.clear();
+    // A marked reminder is gone from the customer's list too.
+    shop.ok(
+        "reminders.mark",
+        json!({ "id": one_by_one[0], "status": "sent", "at": at("2024-10-14") }),
+    );
+    let after_mark = due_pages(
+        &shop,
+        json!({ "date": "2024-10-14", "customer": { "id": anna }, "limit": 100,
+                "kinds": ["quality_call", "tyre_season", "order_arrived"] }),
+    );
+    assert_eq!(after_mark, one_by_one[1..].to_vec());
+    // An unknown customer is an error naming them; a call channel Anna did not agree to
+    // gives nothing.
+    let err = shop.err(
+        "reminders.due",
+        json!({ "customer": { "phone": "+79990000000" } }),
+        ErrorCode::NotFound,
+    );
+    assert!(err.message.contains("+79990000000"), "{}", err.message);
+    assert!(
+        due_pages(
+            &shop,
+            json!({ "date": "2024-10-14", "customer": { "id": anna }, "channel": "call",
+                    "limit": 100 })
+        )
+        .is_empty()
+    );
+    shop.err(
+        "reminders.due",
+        json!({ "customer": { "id": anna, "phone": "+79161120001" } }),
+        ErrorCode::InvalidArgument,
+    );
 }

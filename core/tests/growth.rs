@@ -492,6 +492,74 @@ fn two_level_cashback_within_its_limits_and_period() {
     shop.assert_sound();
 }
 
+#[test]
+fn referral_report_totals_cover_every_page() {
+    let shop = Shop::with_program("ref-totals", referral_program());
+    let a = shop.customer("Первый Аркадий", "+79160006001");
+    let c = shop.customer("Второй Кирилл", "+79160006002");
+    let (code_a, code_c) = (code_of(&shop, a), code_of(&shop, c));
+    let mut referees = Vec::new();
+    for (n, code) in [&code_a, &code_a, &code_a, &code_c].into_iter().enumerate() {
+        referees.push(register(
+            &shop,
+            json!({ "full_name": format!("Приведённый {n}"), "phone": format!("+7916000610{n}"),
+                    "referral_code": code, "at": "2025-02-01T10:00:00Z" }),
+        ));
+    }
+    // One referee of A reaches the minimum (500 + 300 signup, cashback capped at 200),
+    // one of C spends a little (cashback 5% of 1000 = 50).
+    commit(
+        &shop,
+        referees[0],
+        "T-1",
+        json!([labor("4000")]),
+        "2025-02-02T10:00:00Z",
+    );
+    commit(
+        &shop,
+        referees[3],
+        "T-2",
+        json!([labor("1000")]),
+        "2025-02-02T11:00:00Z",
+    );
+    // Every page carries the totals of the whole report, whatever its size.
+    let mut after = Value::Null;
+    let mut rows = 0;
+    let mut pages = 0;
+    loop {
+        let page = shop.ok("report.referrals", json!({ "limit": 1, "after": after }));
+        pages += 1;
+        rows += page["rows"].as_array().unwrap().len();
+        assert_eq!(page["referees"], 4, "{page}");
+        assert_eq!(page["rewarded"], 1, "{page}");
+        assert_eq!(page["points"], "1050", "{page}");
+        assert_eq!(page["revenue"], "5000.00", "{page}");
+        if page["next"].is_null() {
+            break;
+        }
+        after = page["next"].clone();
+    }
+    assert_eq!((rows, pages), (4, 4));
+    // One referrer's report totals that referrer's referees only, on every page.
+    let only_a = shop.ok(
+        "report.referrals",
+        json!({ "referrer": { "id": a }, "limit": 2 }),
+    );
+    assert_eq!(only_a["rows"].as_array().unwrap().len(), 2);
+    assert!(!only_a["next"].is_null());
+    assert_eq!(only_a["referees"], 3);
+    assert_eq!(only_a["rewarded"], 1);
+    assert_eq!(only_a["points"], "1000");
+    assert_eq!(only_a["revenue"], "4000.00");
+    let only_a_last = shop.ok(
+        "report.referrals",
+        json!({ "referrer": { "id": a }, "limit": 2, "after": only_a["next"] }),
+    );
+    assert_eq!(only_a_last["rows"].as_array().unwrap().len(), 1);
+    assert_eq!(only_a_last["referees"], 3);
+    assert_eq!(only_a_last["points"], "1000");
+}
+
 // ---------------------------------------------------------------- segments and campaigns
 
 fn simple() -> Value {
@@ -867,6 +935,122 @@ fn campaign_notifies_a_segment_page_by_page() {
     assert_eq!(
         shop.ok("campaign.report", json!({ "campaign": id }))["notified"],
         4
+    );
+}
+
+#[test]
+fn campaigns_are_listed_newest_first_and_named_by_name_in_any_case() {
+    let shop = Shop::with_program("campaign-names", simple());
+    let anna = register(
+        &shop,
+        json!({ "full_name": "Кузнецова Анна", "phone": "+79160009001", "consents": { "sms": true },
+                "at": "2025-01-01T10:00:00Z" }),
+    );
+    let create = |name: &str, from: &str, to: &str, budget: &str| {
+        shop.ok(
+            "campaign.create",
+            json!({ "name": name, "period": { "from": from, "to": to }, "channel": "sms",
+                    "budget": budget, "customers": [{ "id": anna }],
+                    "offer": { "text": format!("Предложение: {name}") },
+                    "at": "2025-01-15T10:00:00Z" }),
+        )["id"]
+            .as_u64()
+            .unwrap()
+    };
+    let spring = create("Весенний шиномонтаж", "2025-04-01", "2025-04-30", "5000");
+    let autumn = create("Осенний шиномонтаж", "2025-10-01", "2025-10-31", "7000");
+    let winter = create("Зимняя ёлка", "2025-12-01", "2025-12-31", "0");
+    // The same name in another case (or spacing, or е for ё) is taken: the error names
+    // the campaign that has it, and nothing is created.
+    for taken in ["весенний  ШИНОМОНТАЖ", "Зимняя елка"] {
+        let err = shop.err(
+            "campaign.create",
+            json!({ "name": taken, "period": { "from": "2025-05-01", "to": "2025-05-31" },
+                    "channel": "sms", "offer": { "text": "x" } }),
+            ErrorCode::AlreadyExists,
+        );
+        assert!(err.message.contains(taken), "{}", err.message);
+        let other = if taken.starts_with('в') {
+            spring
+        } else {
+            winter
+        };
+        assert_eq!(err.details["campaign"], other, "{}", err.details);
+        assert!(
+            err.message.contains(&format!("campaign {other}")),
+            "{}",
+            err.message
+        );
+    }
+    // Newest first, with name, period, channel and budget; paged by `after`.
+    let page = shop.ok("campaign.list", json!({ "limit": 2 }));
+    let items = page["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "{page}");
+    assert_eq!(
+        (items[0]["id"].as_u64(), items[1]["id"].as_u64()),
+        (Some(winter), Some(autumn))
+    );
+    assert_eq!(items[1]["name"], "Осенний шиномонтаж");
+    assert_eq!(
+        items[1]["period"],
+        json!({ "from": "2025-10-01", "to": "2025-10-31" })
+    );
+    assert_eq!(items[1]["channel"], "sms");
+    assert_eq!(items[1]["budget"], "7000.00");
+    assert_eq!(items[1]["named_customers"], 1);
+    assert_eq!(page["next"], autumn);
+    let last = shop.ok(
+        "campaign.list",
+        json!({ "limit": 2, "after": page["next"] }),
+    );
+    assert_eq!(last["items"].as_array().unwrap().len(), 1);
+    assert_eq!(last["items"][0]["id"], spring);
+    assert_eq!(last["next"], Value::Null);
+    let all = shop.ok("campaign.list", json!({}));
+    assert_eq!(all["items"].as_array().unwrap().len(), 3);
+    shop.err(
+        "campaign.list",
+        json!({ "limit": 0 }),
+        ErrorCode::InvalidArgument,
+    );
+    shop.err(
+        "campaign.list",
+        json!({ "limit": 1001 }),
+        ErrorCode::InvalidArgument,
+    );
+    // Notify and report by name, in any case; the same as by id.
+    let told = shop.ok(
+        "campaign.notify",
+        json!({ "name": "ВЕСЕННИЙ шиномонтаж", "at": "2025-04-01T07:00:00Z" }),
+    );
+    assert_eq!(told["campaign"], spring);
+    assert_eq!(told["notified"], json!([anna]));
+    let by_name = shop.ok("campaign.report", json!({ "name": "весенний шиномонтаж" }));
+    let by_id = shop.ok("campaign.report", json!({ "campaign": spring }));
+    assert_eq!(by_name, by_id);
+    assert_eq!(by_name["notified"], 1);
+    // Exactly one of the two; an unknown name is not found, naming it.
+    for args in [
+        json!({}),
+        json!({ "campaign": spring, "name": "Весенний шиномонтаж" }),
+    ] {
+        shop.err("campaign.report", args.clone(), ErrorCode::InvalidArgument);
+        shop.err("campaign.notify", args, ErrorCode::InvalidArgument);
+    }
+    let err = shop.err(
+        "campaign.report",
+        json!({ "name": "Летний" }),
+        ErrorCode::NotFound,
+    );
+    assert!(err.message.contains("Летний"), "{}", err.message);
+    shop.err(
+        "campaign.notify",
+        json!({ "name": "Летний", "at": "2025-04-01T07:00:00Z" }),
+        ErrorCode::NotFound,
+    );
+    assert_eq!(
+        shop.ok("campaign.report", json!({ "name": "Осенний шиномонтаж" }))["notified"],
+        0
     );
 }
 

@@ -29,7 +29,7 @@ import os
 from datetime import date, datetime
 from decimal import Decimal
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, Sequence, Union, cast
+from typing import TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Union, cast
 
 from pitstop import _native
 from pitstop._native import (
@@ -471,6 +471,7 @@ class Engine:
         kinds: Optional[Sequence[str]] = None,
         channel: Optional[str] = None,
         *,
+        customer: Optional[CustomerRef] = None,
         page_size: int = 500,
         at: Optional[datetime] = None,
     ) -> List[Result]:
@@ -479,7 +480,8 @@ class Engine:
         ``date`` defaults to today in the programme's timezone. ``kinds`` keeps only those
         reasons (``service_due``, ``points_expiring``, ``birthday``, ``recommendation``,
         ``tyre_season``, ``order_arrived``, ``quality_call``, ``lapsed``, ``promotion``); ``channel``
-        (``sms``, ``email``, ``call``, ...) only customers who agreed to it.
+        (``sms``, ``email``, ``call``, ...) only customers who agreed to it; ``customer``
+        only that customer's (read from their own records, as for their card).
 
         Each reminder is a dict: ``id`` (the stable reason key to pass to
         :meth:`mark_reminder`), ``kind``, ``customer``, ``customer_name``, ``phone``,
@@ -499,6 +501,7 @@ class Engine:
             "date": date,
             "kinds": None if kinds is None else list(kinds),
             "channel": channel,
+            "customer": None if customer is None else _ref(customer),
             "limit": page_size,
             "at": at,
         }
@@ -537,14 +540,16 @@ class Engine:
             ),
         )
 
-    def campaign_report(self, campaign: int, *, at: Optional[datetime] = None) -> Result:
-        """``campaign.report`` of campaign ``campaign`` (its id): ``{campaign, notified, came,
-        conversion, visits, revenue, budget, cost_per_customer, points_spent,
-        points_redeemed}``. Money and points are ``Decimal``; ``conversion`` is a percentage;
-        ``cost_per_customer`` is ``None`` when nobody came."""
-        if isinstance(campaign, bool) or not isinstance(campaign, int):
-            raise TypeError(f"campaign is the campaign's id (int), not {type(campaign).__name__}")
-        return self._call("campaign.report", _args({"campaign": campaign, "at": at}, {}))
+    def campaign_report(self, campaign: Union[int, str], *, at: Optional[datetime] = None) -> Result:
+        """``campaign.report`` of ``campaign``, its id (``int``) or its name (``str``, any
+        case): ``{campaign, notified, came, conversion, visits, revenue, budget,
+        cost_per_customer, points_spent, points_redeemed}``. Money and points are
+        ``Decimal``; ``conversion`` is a percentage; ``cost_per_customer`` is ``None`` when
+        nobody came."""
+        if isinstance(campaign, bool) or not isinstance(campaign, (int, str)):
+            raise TypeError(f"campaign is the campaign's id (int) or name (str), not {type(campaign).__name__}")
+        named = {"name": campaign} if isinstance(campaign, str) else {"campaign": campaign}
+        return self._call("campaign.report", _args({**named, "at": at}, {}))
 
     def export_customer(self, customer: CustomerRef, *, at: Optional[datetime] = None) -> Result:
         """``customer.export``: everything known about one customer (a personal-data
@@ -552,6 +557,50 @@ class Engine:
         its ledger entries, the referral code, referrer and referees, campaign
         notifications. Write it out with ``json.dumps(result, default=str)``."""
         return self._call("customer.export", _args({"customer": _ref(customer), "at": at}, {}))
+
+    # -- everything out, page by page ----------------------------------------------------
+
+    def _pages(self, op: str, after: Any, page_size: int) -> Iterator[Result]:
+        """The items of ``op`` from ``after`` on, one page of ``page_size`` at a time.
+
+        The first page is read now, so a bad argument raises here and not at the first
+        ``next()``; the following pages are read as the iterator is consumed, so at most
+        one page is held in memory whatever the size of the store."""
+        if isinstance(page_size, bool) or not isinstance(page_size, int) or page_size < 1:
+            raise ValueError(f"page_size must be a positive int, not {page_size!r}")
+        first = self._call(op, _args({"after": after, "limit": page_size}, {}))
+
+        def follow(page: Result, cursor: Any) -> Iterator[Result]:
+            while True:
+                yield from page["items"]
+                following = page.get("next_after")
+                if following is None:
+                    return
+                # The core's cursor always moves forward; a repeated one would loop forever.
+                if following == cursor:
+                    raise RuntimeError(f"{op} returned the same cursor twice: {following!r}")
+                cursor = following
+                page = self._call(op, {"after": cursor, "limit": page_size})
+
+        return follow(first, after)
+
+    def iter_customers(self, *, after: Optional[int] = None, page_size: int = 1000) -> Iterator[Result]:
+        """``customer.list``, every page: each customer (a dict, as in ``customer.get``'s
+        ``customer``) in id order, after customer id ``after`` if given. Pages of
+        ``page_size`` (1..1000) are read as the iterator advances."""
+        return self._pages("customer.list", after, page_size)
+
+    def iter_visits(self, *, after: Optional[int] = None, page_size: int = 1000) -> Iterator[Result]:
+        """``visit.export``, every page: each visit (lines, totals, refunds; money as
+        ``Decimal``) in id order, after visit id ``after`` if given. Pages of ``page_size``
+        (1..1000) are read as the iterator advances."""
+        return self._pages("visit.export", after, page_size)
+
+    def iter_ledger(self, *, after: Optional[Mapping[str, int]] = None, page_size: int = 1000) -> Iterator[Result]:
+        """``ledger.export``, every page: each ledger entry with its ``customer``, by
+        customer then ``seq``, after ``{"customer": id, "seq": n}`` if given. Pages of
+        ``page_size`` (1..1000) are read as the iterator advances."""
+        return self._pages("ledger.export", None if after is None else dict(after), page_size)
 
     # -- programme and plugins ------------------------------------------------------------
 

@@ -64,6 +64,15 @@ def test_reminders_due_reads_every_page(shop: pitstop.Engine, people: List[int])
     assert all("sms" in item["channels"] for item in by_sms)
     assert shop.reminders_due(date(2025, 6, 3), kinds=["order_arrived"]) == []
     assert shop.reminders_due(date(2025, 5, 1)) == []
+    # One customer's: the same items, by id or by a reference.
+    for person in people:
+        theirs = [item for item in everyone if item["customer"] == person]
+        assert shop.reminders_due(date(2025, 6, 3), customer=person) == theirs
+    assert shop.reminders_due(date(2025, 6, 3), customer={"phone": "+79160000002"}) == [
+        item for item in everyone if item["customer"] == people[1]
+    ]
+    with pytest.raises(pitstop.NotFound):
+        shop.reminders_due(date(2025, 6, 3), customer={"phone": "+79990000000"})
 
 
 def test_reminders_due_of_today_and_kinds(shop: pitstop.Engine, people: List[int]) -> None:
@@ -146,8 +155,12 @@ def test_campaign_report(shop: pitstop.Engine, people: List[int]) -> None:
     assert shop.campaign_report(campaign["id"]) == shop.execute("campaign.report", {"campaign": campaign["id"]})
     with pytest.raises(pitstop.NotFound):
         shop.campaign_report(999)
+    # By name, in any case: the same report.
+    assert shop.campaign_report("июньский ШИНОМОНТАЖ") == shop.campaign_report(campaign["id"])
+    with pytest.raises(pitstop.NotFound, match="Летний"):
+        shop.campaign_report("Летний")
     with pytest.raises(TypeError, match="campaign's id"):
-        shop.campaign_report("Июньский шиномонтаж")  # type: ignore[arg-type]
+        shop.campaign_report(1.0)  # type: ignore[arg-type]
 
 
 def test_export_customer(shop: pitstop.Engine, people: List[int], tmp_path: Path) -> None:

@@ -333,7 +333,12 @@ def _args(
         },
         "order.arrived": lambda: {"id": results["order.create"]["id"], "at": at("2025-04-14 08:00")},
         "order.list": lambda: {"status": "arrived"},
-        "reminders.due": lambda: {"date": date(2025, 4, 15), "channel": "sms", "limit": 100},
+        "reminders.due": lambda: {
+            "date": date(2025, 4, 15),
+            "channel": "sms",
+            "customer": {"id": customer},
+            "limit": 100,
+        },
         "reminders.mark": lambda: {
             "id": f"order_arrived:{results['order.create']['id']}",
             "status": "sent",
@@ -372,7 +377,8 @@ def _args(
             "at": at("2025-03-25 10:00"),
         },
         "campaign.notify": lambda: {"campaign": results["campaign.create"]["id"], "at": at("2025-04-01 07:00")},
-        "campaign.report": lambda: {"campaign": results["campaign.create"]["id"]},
+        "campaign.report": lambda: {"name": "весенний шиномонтаж"},
+        "campaign.list": lambda: {"limit": 10},
         "report.referrals": lambda: {"limit": 10},
         "customer.export": lambda: {"customer": {"id": customer}},
         "customer.erase": lambda: {"customer": {"phone": "+79031112233"}, "reason": "заявление № 15"},
@@ -452,7 +458,12 @@ def test_execute_reaches_every_operation(engine: pitstop.Engine, customer: int, 
     assert results["campaign.create"]["budget"] == Decimal("5000")
     assert results["campaign.create"]["period"]["from"] == date(2025, 4, 1)
     assert results["campaign.notify"]["notified"] == [customer] and results["campaign.notify"]["points"] == Decimal("100")
+    (listed,) = results["campaign.list"]["items"]
+    assert listed["name"] == "Весенний шиномонтаж" and listed["budget"] == Decimal("5000.00")
+    assert listed["period"] == {"from": date(2025, 4, 1), "to": date(2025, 4, 30)} and listed["channel"] == "sms"
+    assert results["campaign.list"]["next"] is None
     report = results["campaign.report"]
+    assert report["campaign"]["id"] == results["campaign.create"]["id"]
     assert (report["notified"], report["came"], report["visits"]) == (1, 0, 0)
     assert (report["budget"], report["points_spent"], report["cost_per_customer"]) == (Decimal("5000"), Decimal("100"), None)
     (referral,) = results["report.referrals"]["rows"]
