@@ -58,6 +58,7 @@ bench: setup plugins
 	$(CARGO) run $(PROFILE_FLAGS) -p pitstop-core --example bench
 	$(CARGO) run $(PROFILE_FLAGS) -p pitstop-core --example plugin_bench
 	$(CARGO) run $(PROFILE_FLAGS) -p pitstop-cli --example import_bench
+	$(CARGO) run $(PROFILE_FLAGS) -p pitstop-cli --example report_bench
 
 # The C ABI as a host sees it: libpitstop built by cargo, the committed header, C programs
 # compiled with plain cc (shared and static), the POS demo run, the C tests run under
