@@ -329,11 +329,41 @@ impl Engine {
         A: DeserializeOwned,
         T: Serialize,
     {
+        self.run_read(args, store_mod::Store::read, f)
+    }
+
+    /// Run a report: like [`Engine::read_op`], but through [`store_mod::Store::read_stepwise`],
+    /// so commits go on while it reads. A report's figures may then mix states a few
+    /// commits apart, which a report over months can afford and a till cannot wait for.
+    /// Only reads that follow index entries to records that are never deleted (customers,
+    /// visits, accounts) may run this way.
+    pub(crate) fn report_op<A, T>(
+        &self,
+        args: Map<String, Value>,
+        f: impl FnOnce(&store_mod::SteppedRead<'_>, &Ctx, A) -> Result<T>,
+    ) -> Result<Value>
+    where
+        A: DeserializeOwned,
+        T: Serialize,
+    {
+        self.run_read(args, store_mod::Store::read_stepwise, f)
+    }
+
+    fn run_read<'s, V, A, T>(
+        &'s self,
+        args: Map<String, Value>,
+        open: impl FnOnce(&'s store_mod::Store) -> V,
+        f: impl FnOnce(&V, &Ctx, A) -> Result<T>,
+    ) -> Result<Value>
+    where
+        A: DeserializeOwned,
+        T: Serialize,
+    {
         let mut args = args;
         let common = take_common(&mut args, false)?;
         let typed: A = decode_args(Value::Object(args))?;
         let ctx = self.context(common.at);
-        let view = self.store.read();
+        let view = open(&self.store);
         let result = f(&view, &ctx, typed)?;
         to_value(&result)
     }

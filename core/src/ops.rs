@@ -338,7 +338,7 @@ pub static OPS: &[OpSpec] = &[
         false,
         crate::report::PeriodArgs,
         "customers served, returning share, average check, revenue and points by month",
-        |e, _, a| e.read_op(a, |r, ctx, args: crate::report::PeriodArgs| {
+        |e, _, a| e.report_op(a, |r, ctx, args: crate::report::PeriodArgs| {
             crate::report::activity(r, ctx, &args)
         })
     ),
@@ -347,7 +347,7 @@ pub static OPS: &[OpSpec] = &[
         false,
         NoArgs,
         "points issued, redeemed, expired, outstanding and the money liability",
-        |e, _, a| e.read_op(a, |r, ctx, _: NoArgs| crate::report::points(r, ctx))
+        |e, _, a| e.report_op(a, |r, ctx, _: NoArgs| crate::report::points(r, ctx))
     ),
     op!(
         "referral.code",
@@ -361,7 +361,7 @@ pub static OPS: &[OpSpec] = &[
         false,
         crate::referral::ReportArgs,
         "who brought whom: signup rewards, cashback, revenue of the referees",
-        |e, _, a| e.read_op(a, |r, ctx, args: crate::referral::ReportArgs| {
+        |e, _, a| e.report_op(a, |r, ctx, args: crate::referral::ReportArgs| {
             crate::referral::report(r, ctx, &args)
         })
     ),
@@ -384,7 +384,7 @@ pub static OPS: &[OpSpec] = &[
         false,
         crate::segment::PreviewArgs,
         "customers a filter or a saved segment matches, paged",
-        |e, _, a| e.read_op(a, |r, ctx, args: crate::segment::PreviewArgs| {
+        |e, _, a| e.report_op(a, |r, ctx, args: crate::segment::PreviewArgs| {
             crate::segment::preview(r, ctx, &args)
         })
     ),
@@ -416,7 +416,7 @@ pub static OPS: &[OpSpec] = &[
         false,
         crate::campaign::ReportArgs,
         "notified, came, conversion, revenue, cost per customer brought, points spent",
-        |e, _, a| e.read_op(a, |r, ctx, args: crate::campaign::ReportArgs| {
+        |e, _, a| e.report_op(a, |r, ctx, args: crate::campaign::ReportArgs| {
             crate::campaign::report(r, ctx, &args)
         })
     ),
@@ -508,7 +508,7 @@ pub static OPS: &[OpSpec] = &[
         false,
         feedback::ComplaintsArgs,
         "complaints and ratings by employee and by month",
-        |e, _, a| e.read_op(a, |r, _, args: feedback::ComplaintsArgs| {
+        |e, _, a| e.report_op(a, |r, _, args: feedback::ComplaintsArgs| {
             feedback::complaints(r, &args)
         })
     ),

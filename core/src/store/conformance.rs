@@ -243,3 +243,29 @@ fn concurrent_committers_are_all_durable_and_sequenced() {
         );
     });
 }
+
+#[test]
+fn a_stepwise_view_lets_commits_in_between_its_calls() {
+    each_backend("stepwise", |store| {
+        let mut txn = store.write();
+        txn.put(key(b's', 1), &1u64).unwrap();
+        txn.commit().unwrap();
+        let view = store.read_stepwise();
+        assert_eq!(view.get::<u64>(&key(b's', 1)).unwrap(), Some(1));
+        // A `read()` view would hold the apply lock until dropped: this commit, on the
+        // same thread, would then wait forever instead of landing between two reads.
+        assert!(
+            store.apply_lock.try_write().is_ok(),
+            "the view holds no lock"
+        );
+        let mut txn = store.write();
+        txn.put(key(b's', 2), &2u64).unwrap();
+        txn.commit().unwrap();
+        assert_eq!(view.scan_prefix::<u64>(b"s", 10).unwrap().len(), 2);
+        // Each of its calls takes the lock a `read()` view holds, under which no batch
+        // is applied, so a call never sees half of one.
+        let held = store.read();
+        assert!(store.apply_lock.try_write().is_err());
+        drop(held);
+    });
+}

@@ -280,6 +280,14 @@ impl Store {
         }
     }
 
+    /// A read view for long reads (reports over the whole base): each point read and each
+    /// bounded scan sees whole batches, but two calls may see different states. Holding
+    /// [`Store::read`] through a report of many seconds would hold every commit back
+    /// for as long; this view lets commits in between its calls.
+    pub fn read_stepwise(&self) -> SteppedRead<'_> {
+        SteppedRead { store: self }
+    }
+
     /// A write transaction. The caller must hold the engine's writer lock.
     pub fn write(&self) -> WriteTxn<'_> {
         WriteTxn {
@@ -402,6 +410,32 @@ impl Reader for ReadTxn<'_> {
     }
 
     fn scan_raw(&self, start: &[u8], end: &[u8], limit: usize, reverse: bool) -> Result<Vec<Pair>> {
+        self.store.backend.scan(start, end, limit, reverse)
+    }
+}
+
+/// See [`Store::read_stepwise`]: the apply lock is taken for each call, not for the view.
+pub struct SteppedRead<'a> {
+    store: &'a Store,
+}
+
+impl SteppedRead<'_> {
+    fn guard(&self) -> RwLockReadGuard<'_, ()> {
+        self.store
+            .apply_lock
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl Reader for SteppedRead<'_> {
+    fn get_raw(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        let _guard = self.guard();
+        self.store.backend.get(key)
+    }
+
+    fn scan_raw(&self, start: &[u8], end: &[u8], limit: usize, reverse: bool) -> Result<Vec<Pair>> {
+        let _guard = self.guard();
         self.store.backend.scan(start, end, limit, reverse)
     }
 }
