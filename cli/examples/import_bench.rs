@@ -20,8 +20,8 @@
 
 mod common;
 
-use common::{Config, arg, batches, cpu_seconds, setup};
-use pitstop_core::{DurabilityOption, Engine, EngineOptions};
+use common::{Config, arg, batches, cpu_seconds, import_history, open, setup};
+use pitstop_core::DurabilityOption;
 use std::collections::HashMap;
 use std::path::Path;
 use std::time::Instant;
@@ -72,20 +72,10 @@ fn backend_ceiling(base: &Path, config: &Config) {
     let path = base.join("ceiling");
     setup(&path, config).close().expect("close");
     let before = all_pairs(&path, config);
-    let engine = Engine::open(
-        &path,
-        EngineOptions {
-            durability: DurabilityOption::Import,
-            cache_capacity_bytes: config.cache_mb * 1024 * 1024,
-            ..EngineOptions::default()
-        },
-    )
-    .expect("reopen");
+    let engine = open(&path, config, DurabilityOption::Import);
     let work = batches(config);
     let batch_count = work.len();
-    for batch in work {
-        engine.execute("visit.import", batch).expect("import");
-    }
+    import_history(&engine, work);
     engine.close().expect("close");
     drop(engine);
     let mut written: Vec<(Vec<u8>, Vec<u8>)> = all_pairs(&path, config)
@@ -142,11 +132,7 @@ fn main() {
         let work = batches(&config);
         let started = Instant::now();
         let cpu_before = cpu_seconds();
-        let mut imported = 0u64;
-        for batch in work {
-            let result = engine.execute("visit.import", batch).expect("import");
-            imported += result["imported"].as_u64().unwrap_or(0);
-        }
+        let imported = import_history(&engine, work);
         let imported_at = started.elapsed().as_secs_f64();
         engine.close().expect("sync");
         let total = started.elapsed().as_secs_f64();

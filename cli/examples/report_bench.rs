@@ -19,8 +19,8 @@
 
 mod common;
 
-use common::{Config, arg, batches, setup};
-use pitstop_core::{Engine, EngineOptions};
+use common::{Config, arg, batches, import_history, open, setup};
+use pitstop_core::{DurabilityOption, Engine};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -33,11 +33,7 @@ const TARGET_MEMORY_MIB: f64 = 2048.0;
 fn build(path: &Path, config: &Config) {
     let started = Instant::now();
     let engine = setup(path, config);
-    let mut imported = 0u64;
-    for batch in batches(config) {
-        let result = engine.execute("visit.import", batch).expect("import");
-        imported += result["imported"].as_u64().unwrap_or(0);
-    }
+    let imported = import_history(&engine, batches(config));
     assert_eq!(imported as usize, config.visits, "every visit imported");
     for n in 0..config.customers {
         engine
@@ -126,14 +122,7 @@ fn main() {
     if keep.is_none() || !path.exists() {
         build(&path, &config);
     }
-    let engine = Engine::open(
-        &path,
-        EngineOptions {
-            cache_capacity_bytes: config.cache_mb * 1024 * 1024,
-            ..EngineOptions::default()
-        },
-    )
-    .expect("open");
+    let engine = open(&path, &config, DurabilityOption::Durable);
     let stats = engine.execute("store.stats", json!({})).expect("stats");
     let scale = TARGET_VISITS / config.visits as f64;
     println!(

@@ -57,19 +57,34 @@ pub fn vin(n: usize) -> String {
     format!("XTA{:014}", n)
 }
 
-/// A fresh store in import durability with the example programme, the customers and
-/// their cars.
-pub fn setup(path: &Path, config: &Config) -> Engine {
-    let _ = std::fs::remove_dir_all(path);
-    let engine = Engine::open(
+/// Open the store at `path` with the bench's cache and `durability`.
+pub fn open(path: &Path, config: &Config, durability: DurabilityOption) -> Engine {
+    Engine::open(
         path,
         EngineOptions {
-            durability: DurabilityOption::Import,
+            durability,
             cache_capacity_bytes: config.cache_mb * 1024 * 1024,
             ..EngineOptions::default()
         },
     )
-    .expect("open");
+    .expect("open")
+}
+
+/// Import the history batches; returns how many visits were imported.
+pub fn import_history(engine: &Engine, work: Vec<Value>) -> u64 {
+    work.into_iter()
+        .map(|batch| {
+            let result = engine.execute("visit.import", batch).expect("import");
+            result["imported"].as_u64().unwrap_or(0)
+        })
+        .sum()
+}
+
+/// A fresh store in import durability with the example programme, the customers and
+/// their cars.
+pub fn setup(path: &Path, config: &Config) -> Engine {
+    let _ = std::fs::remove_dir_all(path);
+    let engine = open(path, config, DurabilityOption::Import);
     engine
         .execute(
             "program.set",
