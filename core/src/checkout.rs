@@ -8,7 +8,8 @@
 use crate::context::{Ctx, days_since_birthday, days_until_birthday, next_id};
 use crate::customer::{self, Customer, CustomerRef};
 use crate::error::{Error, ErrorCode, Result};
-use crate::ledger::{self, Allocation, Book, EntryKind};
+use crate::ledger::{self, Book, EntryKind};
+use crate::naming;
 use crate::normalize::{self, TEXT_CHARS_MAX};
 use crate::plugin::PluginOutcome;
 use crate::plugin::hook::{self as plugin_hook, Plugins};
@@ -138,7 +139,12 @@ pub const PRIORITY_SERVICE: &str = "priority_service";
 
 /// Refuse lines of the exclusive catalogue the customer's tier does not reach; every
 /// such line is named with the tier it needs.
-fn check_exclusive(program: &Program, customer: &Customer, lines: &[LineInput]) -> Result<()> {
+fn check_exclusive(
+    program: &Program,
+    customer: &Customer,
+    who: &str,
+    lines: &[LineInput],
+) -> Result<()> {
     if program.exclusive.is_empty() {
         return Ok(());
     }
@@ -178,8 +184,7 @@ fn check_exclusive(program: &Program, customer: &Customer, lines: &[LineInput]) 
     Err(Error::new(
         ErrorCode::TierRequired,
         format!(
-            "line {index} ({sku}) is sold from tier {tier_name} up; customer {} is at {}{more}",
-            customer.id,
+            "line {index} ({sku}) is sold from tier {tier_name} up; {who} is at {}{more}",
             have.unwrap_or("no tier")
         ),
     )
@@ -219,6 +224,8 @@ pub struct Receipt {
 
 struct Request {
     customer: Customer,
+    /// The customer as the caller named them, for messages.
+    who: String,
     vehicle: Option<vehicle::Vehicle>,
     mileage: Option<u32>,
     lines: Vec<LineInput>,
@@ -307,10 +314,17 @@ fn load_request<R: Reader>(reader: &R, ctx: &Ctx, args: &CheckoutArgs) -> Result
                 return Err(Error::invalid(
                     "vehicle",
                     format!(
-                        "vehicle {} belongs to customer {}, not {}",
-                        vehicle.id, vehicle.customer, customer.id
+                        "{} is not a vehicle of {}",
+                        naming::vehicle(reference),
+                        naming::customer(&args.customer)
                     ),
-                ));
+                )
+                .with_details(json!({
+                    "field": "vehicle",
+                    "vehicle": vehicle.id,
+                    "owner": vehicle.customer,
+                    "customer": customer.id,
+                })));
             }
             Some(vehicle)
         }
@@ -334,6 +348,7 @@ fn load_request<R: Reader>(reader: &R, ctx: &Ctx, args: &CheckoutArgs) -> Result
     }
     Ok(Request {
         customer,
+        who: naming::customer(&args.customer),
         vehicle,
         mileage: args.mileage,
         lines: args.lines.clone(),
@@ -475,7 +490,7 @@ fn price<R: Reader>(
 ) -> Result<(Priced, WindowStats)> {
     let program = ctx.program()?;
     let customer = &request.customer;
-    check_exclusive(program, customer, &request.lines)?;
+    check_exclusive(program, customer, &request.who, &request.lines)?;
     let agreement = agreement_code(reader, customer)?;
     let agreement_rules = agreement
         .as_deref()
@@ -555,8 +570,15 @@ fn price<R: Reader>(
         .map(|(l, e)| if *e { to_units(l.net, unit_money) } else { 0 })
         .collect();
     let mut limited_by = None;
-    let cap_money = normalize::money(eligible_total * rules.cap_percent / Decimal::ONE_HUNDRED);
-    let mut max_units = to_units(cap_money, unit_money).min(caps.iter().sum());
+    // The cap is floored in whole point units straight from the exact share: rounding
+    // the share to kopecks first could lift it above the cap (30 % of 666.66 is 199.998).
+    let cap_exact = eligible_total * rules.cap_percent / Decimal::ONE_HUNDRED;
+    let mut max_units = to_units(cap_exact, unit_money).min(caps.iter().sum());
+    // A division that does not terminate is rounded in its last digit; never let that
+    // round up across a whole unit.
+    while max_units > 0 && Decimal::from(max_units) * unit_money > cap_exact {
+        max_units -= 1;
+    }
     if agreement_rules.is_some_and(|a| !a.redemption) {
         max_units = 0;
         limited_by = Some("agreement".to_string());
@@ -580,7 +602,7 @@ fn price<R: Reader>(
             if points > available {
                 return Err(Error::new(
                     ErrorCode::InsufficientPoints,
-                    format!("customer {} has {available} points available, {points} requested", customer.id),
+                    format!("{} has {available} points available, {points} requested", request.who),
                 )
                 .with_details(json!({ "customer": customer.id, "requested": points.to_string(), "available": available.to_string() })));
             }
@@ -867,7 +889,7 @@ pub fn commit(
     if let Some(existing) = visit::by_order(txn, &order_id)? {
         return Err(Error::new(
             ErrorCode::AlreadyExists,
-            format!("order {order_id} is already recorded as visit {existing}"),
+            format!("order {order_id} is already recorded"),
         )
         .with_details(json!({ "field": "order_id", "value": order_id, "visit": existing })));
     }
@@ -986,6 +1008,8 @@ pub fn expiry_date(program: &Program, today: NaiveDate) -> Option<NaiveDate> {
         .and_then(|months| today.checked_add_months(Months::new(months)))
 }
 
+pub use crate::refund::refund;
+
 /// A line to refund.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -1031,318 +1055,6 @@ pub struct RefundResult {
     /// Referral points the refund took back (or could not, when already spent).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub referral: Vec<crate::referral::Reversal>,
-}
-
-/// Share of `value` for refunding `qty` of `total_qty`, the last refund taking the rest.
-fn share(
-    value: Decimal,
-    already: Decimal,
-    qty: Decimal,
-    left_qty: Decimal,
-    total_qty: Decimal,
-    round: impl Fn(Decimal) -> Decimal,
-) -> Decimal {
-    if qty == left_qty {
-        value - already
-    } else {
-        round(value * qty / total_qty).min(value - already)
-    }
-}
-
-/// What a refund does to a visit's promotion bonus points.
-struct BonusReversal {
-    /// The refund's share of the visit's bonus.
-    back: Decimal,
-    /// Of it, taken back from the balance.
-    taken: Decimal,
-    /// Of it, in lots that had already expired (nothing to take, nothing to charge).
-    expired: Decimal,
-    /// Of it, already spent: settled in money like earned points.
-    shortfall: Decimal,
-}
-
-/// Take back the refund's share of the visit's promotion bonus: the share of the net
-/// refunded (the refund that empties the visit takes the rest), walked through the bonus
-/// lots in the order the plugins created them, so successive refunds never reverse a
-/// point twice.
-fn reverse_bonus(
-    visit: &Visit,
-    book: &mut Book,
-    ctx: &Ctx,
-    net_back: Decimal,
-) -> Result<BonusReversal> {
-    let program = ctx.program()?;
-    let scale = program.points.scale;
-    let zero = normalize::exact_scale(Decimal::ZERO, scale);
-    let mut out = BonusReversal {
-        back: zero,
-        taken: zero,
-        expired: zero,
-        shortfall: zero,
-    };
-    let total = visit.totals.bonus;
-    let already: Decimal = visit.refunds.iter().map(|r| r.bonus_back).sum();
-    let left = total - already;
-    if left <= Decimal::ZERO {
-        return Ok(out);
-    }
-    let net_total: Decimal = visit.lines.iter().map(|l| l.net).sum();
-    out.back = if visit.fully_refunded() {
-        left
-    } else if net_total > Decimal::ZERO {
-        normalize::points_floor(total * net_back / net_total, scale).min(left)
-    } else {
-        zero
-    };
-    // Walk the lots as one sequence: [already, already + back) of the bonus total.
-    let mut start = already;
-    let end = already + out.back;
-    let mut offset = Decimal::ZERO;
-    for (lot, points, expires_on) in plugin_hook::bonus_lots(&visit.plugins) {
-        let lot_end = offset + points;
-        let from = start.max(offset);
-        let to = end.min(lot_end);
-        if to > from {
-            let amount = to - from;
-            if expires_on.is_some_and(|date| date < ctx.today) {
-                out.expired += amount;
-            } else {
-                let taken =
-                    book.claw_back(ctx, EntryKind::BonusReversal, amount, lot, Some(visit.id))?;
-                out.taken += taken;
-                out.shortfall += amount - taken;
-            }
-            start = to;
-        }
-        offset = lot_end;
-    }
-    if start != end {
-        return Err(Error::internal(format!(
-            "visit {} records {total} bonus points but its plugin lots hold {offset}",
-            visit.id
-        )));
-    }
-    debug_assert_eq!(out.taken + out.expired + out.shortfall, out.back);
-    Ok(out)
-}
-
-/// `checkout.refund`: reverse the share of accrual and redemption of the lines refunded.
-pub fn refund(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: &RefundArgs) -> Result<RefundResult> {
-    let program = ctx.program()?;
-    let order_id = normalize::identifier("order_id", &args.order_id)?;
-    let reason = args
-        .reason
-        .as_deref()
-        .map(|r| normalize::optional_text("reason", r, TEXT_CHARS_MAX))
-        .transpose()?;
-    let visit_id =
-        visit::by_order(txn, &order_id)?.ok_or_else(|| Error::not_found("order", &order_id))?;
-    let mut visit = visit::load(txn, visit_id)?;
-    let requested: Vec<(u32, Decimal)> = match &args.lines {
-        None => visit
-            .lines
-            .iter()
-            .filter(|l| l.refunded_qty < l.qty)
-            .map(|l| (l.index, l.qty - l.refunded_qty))
-            .collect(),
-        Some(lines) => {
-            if lines.is_empty() || lines.len() > LINES_MAX {
-                return Err(Error::invalid(
-                    "lines",
-                    format!("give 1..={LINES_MAX} lines or omit them"),
-                ));
-            }
-            let mut out: Vec<(u32, Decimal)> = Vec::new();
-            for item in lines {
-                let line = visit.lines.get(item.line as usize).ok_or_else(|| {
-                    Error::invalid(
-                        "lines",
-                        format!("visit {visit_id} has no line {}", item.line),
-                    )
-                })?;
-                if out.iter().any(|(index, _)| *index == item.line) {
-                    return Err(Error::invalid(
-                        "lines",
-                        format!("line {} is listed twice", item.line),
-                    ));
-                }
-                let left = line.qty - line.refunded_qty;
-                if left.is_zero() {
-                    return Err(Error::new(
-                        ErrorCode::RefundExceedsVisit,
-                        format!(
-                            "line {} of order {order_id} is already fully refunded",
-                            item.line
-                        ),
-                    )
-                    .with_details(
-                        json!({ "order_id": order_id, "line": item.line, "left": "0" }),
-                    ));
-                }
-                let qty = item.qty.unwrap_or(left);
-                if qty <= Decimal::ZERO || qty.normalize().scale() > 3 {
-                    return Err(Error::invalid(
-                        "lines",
-                        format!("qty {qty} of line {} must be positive", item.line),
-                    ));
-                }
-                out.push((item.line, qty));
-            }
-            out
-        }
-    };
-    if requested.is_empty() {
-        return Err(Error::new(
-            ErrorCode::RefundExceedsVisit,
-            format!("order {order_id} is already fully refunded"),
-        )
-        .with_details(json!({ "order_id": order_id, "visit": visit_id })));
-    }
-    let mut money = Decimal::ZERO;
-    let mut points_back = Decimal::ZERO;
-    let mut accrual_back = Decimal::ZERO;
-    let mut net_back = Decimal::ZERO;
-    for (index, qty) in &requested {
-        let line = &mut visit.lines[*index as usize];
-        let left = line.qty - line.refunded_qty;
-        if *qty > left {
-            return Err(Error::new(
-                ErrorCode::RefundExceedsVisit,
-                format!(
-                    "line {index} of order {order_id} has {left} left to refund, {qty} requested"
-                ),
-            )
-            .with_details(
-                json!({ "order_id": order_id, "line": index, "left": left.to_string() }),
-            ));
-        }
-        let scale = program.points.scale;
-        let line_money = share(
-            line.money,
-            line.refunded_money,
-            *qty,
-            left,
-            line.qty,
-            normalize::money,
-        );
-        let line_points = share(
-            line.points,
-            line.refunded_points,
-            *qty,
-            left,
-            line.qty,
-            |v| normalize::points_floor(v, scale),
-        );
-        let line_accrual = share(
-            line.accrual,
-            line.refunded_accrual,
-            *qty,
-            left,
-            line.qty,
-            |v| normalize::points_floor(v, scale),
-        );
-        let line_net = share(
-            line.net,
-            line.refunded_net,
-            *qty,
-            left,
-            line.qty,
-            normalize::money,
-        );
-        line.refunded_qty += *qty;
-        line.refunded_money += line_money;
-        line.refunded_points += line_points;
-        line.refunded_accrual += line_accrual;
-        line.refunded_net += line_net;
-        money += line_money;
-        points_back += line_points;
-        accrual_back += line_accrual;
-        net_back += line_net;
-    }
-    let mut book = Book::load(txn, visit.customer)?;
-    book.settle(ctx)?;
-    // Give back the latest-expiring lots first: the customer keeps the longest life.
-    let mut to_return = Vec::new();
-    let mut left = points_back;
-    while left > Decimal::ZERO {
-        let Some(mut part) = visit.redemption_left.pop() else {
-            return Err(Error::internal(format!(
-                "visit {visit_id} has fewer redeemed points left than its lines say"
-            )));
-        };
-        if part.points > left {
-            let mut rest: Allocation = part.clone();
-            rest.points -= left;
-            part.points = left;
-            visit.redemption_left.push(rest);
-        }
-        left -= part.points;
-        to_return.push(part);
-    }
-    let points_returned = book.return_points(ctx, &to_return, Some(visit_id))?;
-    // Earned points that expired unused were never the customer's gain: nothing to take
-    // back and nothing to charge for them.
-    let accrual_expired = visit
-        .accrual_expires_on
-        .is_some_and(|date| date < ctx.today);
-    let (accrual_taken, shortfall_points) = if accrual_expired {
-        (
-            normalize::exact_scale(Decimal::ZERO, program.points.scale),
-            normalize::exact_scale(Decimal::ZERO, program.points.scale),
-        )
-    } else {
-        let taken = book.claw_back(
-            ctx,
-            EntryKind::AccrualReversal,
-            accrual_back,
-            visit.accrual_lot,
-            Some(visit_id),
-        )?;
-        (taken, accrual_back - taken)
-    };
-    let bonus = reverse_bonus(&visit, &mut book, ctx, net_back)?;
-    let shortfall_points = shortfall_points + bonus.shortfall;
-    let shortfall_money = normalize::money(shortfall_points * program.points.value).min(money);
-    let refund = Refund {
-        seq: visit.refunds.len() as u32 + 1,
-        at: ctx.at,
-        lines: requested,
-        money: money - shortfall_money,
-        points_returned,
-        accrual_taken,
-        shortfall_points,
-        shortfall_money,
-        accrual_expired: if accrual_expired {
-            accrual_back
-        } else {
-            normalize::exact_scale(Decimal::ZERO, program.points.scale)
-        },
-        bonus_back: bonus.back,
-        bonus_taken: bonus.taken,
-        bonus_expired: bonus.expired,
-        reason,
-    };
-    visit.refunds.push(refund.clone());
-    let mut customer = customer::load(txn, visit.customer)?;
-    customer.total_spend -= net_back;
-    if visit.fully_refunded() {
-        customer.visits = customer.visits.saturating_sub(1);
-    }
-    customer::save(txn, &customer)?;
-    visit::save(txn, &visit)?;
-    let (tier_before, tier_after) = tier::reevaluate(txn, program, &mut customer, ctx.today)?;
-    let referral = crate::referral::on_refund(txn, ctx, &visit, &mut book)?;
-    let account = book.save(txn)?;
-    Ok(RefundResult {
-        visit: visit_id,
-        order_id,
-        refund,
-        balance: account.balance,
-        available: account.available(),
-        tier_before,
-        tier_after,
-        referral,
-    })
 }
 
 #[cfg(test)]

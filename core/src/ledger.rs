@@ -696,6 +696,58 @@ impl Book {
         Ok(total)
     }
 
+    /// Points of lot `id` that burned at expiry, over the lot's whole life: the entries
+    /// added since loading, then the stored ones newest first back to the entry that
+    /// created the lot (lot ids grow with the sequence, so nothing older can touch it).
+    /// Points a refund returned to the lot after its date, which burn at once, count too:
+    /// the customer kept nothing of them either.
+    pub fn burned<R: Reader>(&self, reader: &R, id: u64) -> Result<Decimal> {
+        const PAGE: usize = 256;
+        let of = |entry: &Entry| -> Decimal {
+            if entry.kind != EntryKind::Expiry {
+                return Decimal::ZERO;
+            }
+            entry
+                .lots
+                .iter()
+                .filter(|(lot, _)| *lot == id)
+                .map(|(_, points)| -*points)
+                .sum()
+        };
+        let creates = |entry: &Entry| {
+            matches!(
+                entry.kind,
+                EntryKind::Accrual
+                    | EntryKind::Welcome
+                    | EntryKind::Birthday
+                    | EntryKind::Bonus
+                    | EntryKind::Adjustment
+            ) && entry
+                .lots
+                .iter()
+                .any(|(lot, points)| *lot == id && *points > Decimal::ZERO)
+        };
+        let mut burned: Decimal = self.entries.iter().map(of).sum();
+        if self.entries.iter().any(creates) {
+            return Ok(burned);
+        }
+        let mut before = self.account.seq + 1 - self.entries.len() as u64;
+        while before > 1 {
+            let page = entries(reader, self.account.customer, Some(before), PAGE)?;
+            for entry in &page {
+                burned += of(entry);
+                if creates(entry) {
+                    return Ok(burned);
+                }
+            }
+            match page.last() {
+                Some(last) if page.len() == PAGE => before = last.seq,
+                _ => break,
+            }
+        }
+        Ok(burned)
+    }
+
     /// Take back earned points (refund): first from the lot the visit created, then
     /// from other spendable lots. Returns what was taken; the rest is a shortfall the
     /// caller settles in money. `kind` names the entry (`AccrualReversal` or

@@ -677,7 +677,7 @@ fn register(
     let mut book = Book::load(txn, customer.id)?;
     let mut welcome = Decimal::ZERO;
     if imported {
-        let balance = points::balance_of(&book, program.points.value);
+        let balance = points::balance_of(&book, program.points.value, ctx.today);
         return Ok(Registered {
             customer,
             welcome_bonus: welcome,
@@ -710,7 +710,7 @@ fn register(
     if customer.tags != tags_before {
         customer::save(txn, &customer)?;
     }
-    let balance = points::balance_of(&book, program.points.value);
+    let balance = points::balance_of(&book, program.points.value, ctx.today);
     book.save(txn)?;
     Ok(Registered {
         customer,
@@ -870,7 +870,7 @@ fn customer_view<R: Reader>(
                 visits_missing: next.map(|(_, _, v)| v),
             };
             (
-                Some(points::balance_of(&book, program.points.value)),
+                Some(points::balance_of(&book, program.points.value, ctx.today)),
                 Some(view),
             )
         }

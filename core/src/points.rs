@@ -44,7 +44,7 @@ pub struct Balance {
     pub total: Decimal,
     /// Money value of `available`.
     pub available_money: Decimal,
-    /// Next expiries, soonest first (up to 5 dates).
+    /// Next expiries from today on, soonest first (up to [`NEXT_EXPIRIES_MAX`] dates).
     pub next_expiries: Vec<Expiring>,
     /// Pending points by release date.
     pub pending_releases: Vec<Expiring>,
@@ -56,11 +56,16 @@ pub fn balance<R: Reader>(reader: &R, ctx: &Ctx, args: &CustomerArgs) -> Result<
     let customer = customer::resolve(reader, ctx, &args.customer)?;
     let mut book = Book::load(reader, customer.id)?;
     book.settle(ctx)?;
-    Ok(balance_of(&book, program.points.value))
+    Ok(balance_of(&book, program.points.value, ctx.today))
 }
 
-/// Summarise a settled book.
-pub fn balance_of(book: &Book, point_value: Decimal) -> Balance {
+/// Most dates `next_expiries` lists; points expiring later are in `total` only.
+pub const NEXT_EXPIRIES_MAX: usize = 5;
+
+/// Summarise a book settled as of `today`. Only dates from `today` on are listed as
+/// expiries: a lot past its date still holds points only while a hold reserves them,
+/// and those burn when the hold is released or lapses, not on a day to come.
+pub fn balance_of(book: &Book, point_value: Decimal, today: NaiveDate) -> Balance {
     let mut next_expiries: Vec<Expiring> = Vec::new();
     let mut pending_releases: Vec<Expiring> = Vec::new();
     for lot in book.lots() {
@@ -74,6 +79,7 @@ pub fn balance_of(book: &Book, point_value: Decimal) -> Balance {
             }
         }
         if let Some(date) = lot.expires_on
+            && date >= today
             && lot.remaining > Decimal::ZERO
         {
             match next_expiries.iter_mut().find(|e| e.date == date) {
@@ -86,7 +92,7 @@ pub fn balance_of(book: &Book, point_value: Decimal) -> Balance {
         }
     }
     next_expiries.sort_by_key(|e| e.date);
-    next_expiries.truncate(5);
+    next_expiries.truncate(NEXT_EXPIRIES_MAX);
     pending_releases.sort_by_key(|e| e.date);
     let account = &book.account;
     Balance {
@@ -217,12 +223,17 @@ pub fn adjust(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: &AdjustArgs) -> Result<Po
             Some(operator),
         )?;
     }
-    finish(txn, book, program.points.value)
+    finish(txn, book, program.points.value, ctx.today)
 }
 
-fn finish(txn: &mut WriteTxn<'_>, book: Book, point_value: Decimal) -> Result<PointsChange> {
+fn finish(
+    txn: &mut WriteTxn<'_>,
+    book: Book,
+    point_value: Decimal,
+    today: NaiveDate,
+) -> Result<PointsChange> {
     let entries = book.new_entries().to_vec();
-    let balance = balance_of(&book, point_value);
+    let balance = balance_of(&book, point_value, today);
     book.save(txn)?;
     Ok(PointsChange { entries, balance })
 }
@@ -269,7 +280,7 @@ pub fn hold(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: &HoldArgs) -> Result<HoldRe
     let mut book = Book::load(txn, customer.id)?;
     book.settle(ctx)?;
     let hold = book.hold(txn, ctx, points, ttl, reference)?;
-    let balance = balance_of(&book, program.points.value);
+    let balance = balance_of(&book, program.points.value, ctx.today);
     book.save(txn)?;
     Ok(HoldResult { hold, balance })
 }
@@ -329,7 +340,7 @@ fn resolve(
         }
         Err(err) => return Err(err),
     };
-    let balance = balance_of(&book, program.points.value);
+    let balance = balance_of(&book, program.points.value, ctx.today);
     book.save(txn)?;
     Ok(HoldResult { hold, balance })
 }

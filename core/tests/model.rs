@@ -71,9 +71,11 @@ fn step() -> impl Strategy<Value = Step> {
     prop_oneof![
         3 => (1i64..120).prop_map(|hours| Step::Wait { hours }),
         1 => (24i64..24 * 40).prop_map(|hours| Step::Wait { hours }),
+        // Past the lots' dates, so refunds come long after the points expired or were spent.
+        1 => (24i64 * 55..24 * 150).prop_map(|hours| Step::Wait { hours }),
         5 => (0..CUSTOMERS, 1i64..5000, prop_oneof![Just(Redeem::None), Just(Redeem::Max), (1i64..600).prop_map(Redeem::Points)])
             .prop_map(|(customer, price, redeem)| Step::Commit { customer, price, redeem }),
-        2 => (0usize..40).prop_map(|visit| Step::Refund { visit }),
+        3 => (0usize..30).prop_map(|visit| Step::Refund { visit }),
         2 => (0..CUSTOMERS, -300i64..700).prop_filter("non-zero", |(_, p)| *p != 0)
             .prop_map(|(customer, points)| Step::Adjust { customer, points }),
         2 => (0..CUSTOMERS, 1i64..400).prop_map(|(customer, points)| Step::Hold { customer, points }),
@@ -92,6 +94,8 @@ struct Lot {
     pending_until: Option<NaiveDate>,
     remaining: i64,
     held: i64,
+    /// Points of the lot that burned at expiry (unused, or returned after its date).
+    burned: i64,
 }
 
 #[derive(Debug, Clone)]
@@ -160,6 +164,7 @@ impl Account {
     fn burn(&mut self, today: NaiveDate) {
         for lot in &mut self.lots {
             if lot.expires_on < today {
+                lot.burned += lot.remaining - lot.held;
                 lot.remaining = lot.held;
             }
         }
@@ -176,6 +181,7 @@ impl Account {
             pending_until,
             remaining: points,
             held: 0,
+            burned: 0,
         });
         self.next_lot
     }
@@ -392,12 +398,14 @@ fn run_steps(steps: Vec<Step>) {
                     account.lot(*lot_id).remaining += points;
                 }
                 account.burn(today);
-                // Earned points that expired unused are neither taken back nor charged.
-                let mut left = if record.accrual_expires_on < today {
-                    0
-                } else {
-                    record.accrual
+                // Earned points that burned unused are neither taken back nor charged;
+                // the ones spent are, however long after their date the refund comes.
+                let expired = match record.accrual_lot {
+                    Some(own) => account.lot(own).burned.min(record.accrual),
+                    None => 0,
                 };
+                assert!(expired == 0 || record.accrual_expires_on < today, "{what}");
+                let mut left = record.accrual - expired;
                 if let Some(own) = record.accrual_lot {
                     let lot = account.lot(own);
                     let take = (lot.remaining - lot.held).min(left);
@@ -414,6 +422,11 @@ fn run_steps(steps: Vec<Step>) {
                 assert_eq!(
                     refund["refund"]["shortfall_points"],
                     left.to_string(),
+                    "{what}"
+                );
+                assert_eq!(
+                    refund["refund"]["accrual_expired"],
+                    expired.to_string(),
                     "{what}"
                 );
             }
@@ -525,6 +538,68 @@ fn run_steps(steps: Vec<Step>) {
     }
     let report = run.call("store.check", json!({})).unwrap();
     assert_eq!(report["problems"], json!([]), "{report}");
+    // What refunds excused as expired is what the points report counts as expired.
+    for customer in 0..CUSTOMERS {
+        model.settle(customer, run.at);
+    }
+    let burned: i64 = model
+        .accounts
+        .iter()
+        .flat_map(|a| a.lots.iter())
+        .map(|l| l.burned)
+        .sum();
+    let engine_burned: i64 = run
+        .ids
+        .iter()
+        .map(|id| {
+            let statement = run
+                .call(
+                    "points.statement",
+                    json!({ "customer": { "id": id }, "limit": 1000 }),
+                )
+                .unwrap();
+            statement["entries"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|e| e["kind"] == "expiry")
+                .map(|e| -e["amount"].as_str().unwrap().parse::<i64>().unwrap())
+                .sum::<i64>()
+        })
+        .sum();
+    assert_eq!(engine_burned, burned, "expired points");
+}
+
+fn commit(customer: usize, price: i64, redeem: Redeem) -> Step {
+    Step::Commit {
+        customer,
+        price,
+        redeem,
+    }
+}
+
+#[test]
+fn a_refund_long_after_the_earned_points_were_spent_charges_them() {
+    run_steps(vec![
+        commit(0, 1000, Redeem::None),
+        Step::Wait { hours: 24 * 4 },
+        commit(0, 200, Redeem::Max),
+        Step::Wait { hours: 24 * 70 },
+        Step::Refund { visit: 0 },
+    ]);
+}
+
+#[test]
+fn a_refund_after_part_of_the_earned_points_burned_charges_only_the_spent_part() {
+    run_steps(vec![
+        commit(0, 1000, Redeem::None),
+        Step::Wait { hours: 24 * 4 },
+        commit(0, 80, Redeem::Points(40)),
+        Step::Wait { hours: 24 * 100 },
+        Step::Daily,
+        Step::Refund { visit: 0 },
+        Step::Refund { visit: 1 },
+    ]);
 }
 
 proptest! {

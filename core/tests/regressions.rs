@@ -373,3 +373,238 @@ fn daily_job_retried_with_its_key_returns_the_first_report() {
     );
     shop.assert_sound();
 }
+
+/// Visit A earns 100 points (their last day is 2026-01-10); visit B on 2025-06-01
+/// redeems `redeem` of them on a labour bill of `bill`. Returns the customer.
+fn earn_then_spend(shop: &Shop, phone: &str, tag: &str, bill: &str, redeem: &str) -> u64 {
+    let id = shop.customer("Клиент", phone);
+    shop.ok(
+        "checkout.commit",
+        commit_args(
+            id,
+            &format!("A-{tag}"),
+            json!([labor("500"), labor("500")]),
+            "2025-01-10T10:00:00Z",
+        ),
+    );
+    let mut spend = commit_args(
+        id,
+        &format!("B-{tag}"),
+        json!([labor(bill)]),
+        "2025-06-01T10:00:00Z",
+    );
+    spend["redeem"] = json!(redeem);
+    let receipt = shop.ok("checkout.commit", spend);
+    assert_eq!(receipt["totals"]["points"], redeem);
+    id
+}
+
+fn refund_figures(refund: &Value) -> [&Value; 5] {
+    let r = &refund["refund"];
+    [
+        &r["money"],
+        &r["accrual_taken"],
+        &r["shortfall_points"],
+        &r["shortfall_money"],
+        &r["accrual_expired"],
+    ]
+}
+
+#[test]
+fn spent_points_are_charged_back_when_the_refund_comes_after_their_lot_date() {
+    let shop = Shop::with_program("refund-late", simple_program());
+    // B spends all 100 on a bill of 200 and earns 10 of its own.
+    let late = earn_then_spend(&shop, "+79160000001", "late", "200", "100");
+    let on_time = earn_then_spend(&shop, "+79160000002", "on-time", "200", "100");
+    // 23:00 in Moscow on the lot's last day, and ten days after it.
+    let before = shop.ok(
+        "checkout.refund",
+        json!({ "order_id": "A-on-time", "at": "2026-01-10T20:00:00Z" }),
+    );
+    let after = shop.ok(
+        "checkout.refund",
+        json!({ "order_id": "A-late", "at": "2026-01-20T10:00:00Z" }),
+    );
+    // None of A's points expired: they were spent. The refund takes the 10 the
+    // customer has and deducts 90 points' worth from the money, whenever it comes.
+    assert_eq!(
+        refund_figures(&after),
+        [
+            &json!("910.00"),
+            &json!("10"),
+            &json!("90"),
+            &json!("90.00"),
+            &json!("0")
+        ],
+        "{after}"
+    );
+    assert_eq!(refund_figures(&after), refund_figures(&before));
+    for id in [late, on_time] {
+        assert_eq!(shop.balance_at(id, "2026-01-21T10:00:00Z")["total"], "0");
+    }
+    assert_eq!(shop.ok("report.points", json!({}))["expired"], "0");
+    shop.assert_sound();
+}
+
+#[test]
+fn only_the_points_that_burned_unused_go_uncharged_and_the_report_agrees() {
+    // The burn happens at the refund (no daily job) or before it (daily job): the same.
+    for daily in [false, true] {
+        let shop = Shop::with_program("refund-partly-burned", simple_program());
+        // B spends 40 on a bill of 400 and earns 36; 60 of A's 100 burn after 2026-01-10.
+        let id = earn_then_spend(&shop, "+79160000003", "x", "400", "40");
+        if daily {
+            let burned = shop.ok("jobs.daily", json!({ "date": "2026-01-11" }));
+            assert_eq!(burned["points_expired"], "60");
+        }
+        // Refund A's first line (50 points earned): the unused points go first, as
+        // they would from the lot before its date, so all 50 are uncharged.
+        let first = shop.ok(
+            "checkout.refund",
+            json!({ "order_id": "A-x", "lines": [{ "line": 0 }], "at": "2026-01-20T10:00:00Z" }),
+        );
+        assert_eq!(
+            refund_figures(&first),
+            [
+                &json!("500.00"),
+                &json!("0"),
+                &json!("0"),
+                &json!("0.00"),
+                &json!("50")
+            ],
+            "{first}"
+        );
+        // The second line: 10 more burned unused, 40 were spent: 36 taken, 4 charged.
+        let second = shop.ok(
+            "checkout.refund",
+            json!({ "order_id": "A-x", "at": "2026-01-21T10:00:00Z" }),
+        );
+        assert_eq!(
+            refund_figures(&second),
+            [
+                &json!("496.00"),
+                &json!("36"),
+                &json!("4"),
+                &json!("4.00"),
+                &json!("10")
+            ],
+            "{second}"
+        );
+        let report = shop.ok("report.points", json!({}));
+        assert_eq!(report["expired"], "60", "{report}");
+        assert_eq!(shop.balance_at(id, "2026-01-22T10:00:00Z")["total"], "0");
+        shop.assert_sound();
+    }
+}
+
+#[test]
+fn the_redemption_cap_is_never_exceeded_by_rounding() {
+    let program = json!({ "timezone": "Europe/Moscow", "accrual": { "rate_percent": "10" },
+                          "redemption": { "cap_percent": "30" } });
+    let shop = Shop::with_program("cap", program);
+    let id = shop.customer("Клиент", "+79160000000");
+    shop.ok(
+        "points.adjust",
+        json!({ "customer": { "id": id }, "points": "1000", "reason": "gift", "operator": "admin", "at": "2025-01-10T10:00:00Z" }),
+    );
+    let mut args = commit_args(id, "CAP-1", json!([labor("666.66")]), "2025-01-11T10:00:00Z");
+    args["redeem"] = json!("max");
+    let quote = shop.ok("checkout.quote", args.clone());
+    // 30 % of 666.66 is 199.998: 200 points (200.00) would be 30.0006 %.
+    assert_eq!(quote["redemption"]["max"], "199", "{quote}");
+    let mut over = args.clone();
+    over["redeem"] = json!("200");
+    shop.err("checkout.quote", over, ErrorCode::InvalidArgument);
+    let receipt = shop.ok("checkout.commit", args);
+    assert_eq!(receipt["totals"]["points_money"], "199.00");
+}
+
+#[test]
+fn next_expiries_never_show_a_date_already_past() {
+    let shop = Shop::with_program("next-expiries", simple_program());
+    let id = shop.customer("Клиент", "+79160000000");
+    for (n, day) in ["11", "12", "13", "14", "15", "16", "17"].iter().enumerate() {
+        shop.ok(
+            "points.adjust",
+            json!({ "customer": { "id": id }, "points": "10", "reason": format!("gift {n}"), "operator": "admin",
+                    "at": format!("2025-01-{day}T10:00:00Z") }),
+        );
+    }
+    let balance = shop.balance_at(id, "2025-02-01T10:00:00Z");
+    let dates: Vec<&str> = balance["next_expiries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["date"].as_str().unwrap())
+        .collect();
+    // Seven dates, five listed (the documented limit), soonest first.
+    assert_eq!(
+        dates,
+        [
+            "2026-01-11",
+            "2026-01-12",
+            "2026-01-13",
+            "2026-01-14",
+            "2026-01-15"
+        ]
+    );
+    // A hold taken at 23:50 on the first lot's last day keeps those points past it.
+    shop.ok(
+        "points.hold",
+        json!({ "customer": { "id": id }, "points": "10", "ttl_minutes": 60, "at": "2026-01-11T20:50:00Z" }),
+    );
+    let balance = shop.balance_at(id, "2026-01-11T21:10:00Z");
+    assert_eq!(balance["held"], "10", "{balance}");
+    assert_eq!(
+        balance["next_expiries"][0]["date"], "2026-01-12",
+        "a past date is not a next expiry: {balance}"
+    );
+}
+
+#[test]
+fn errors_name_the_order_and_the_customer_as_the_caller_did() {
+    let shop = Shop::with_program("caller-terms", simple_program());
+    let id = shop.customer("Клиент", "+79160000000");
+    let other = shop.customer("Другой", "+79160000001");
+    shop.ok(
+        "vehicle.add",
+        json!({ "customer": { "id": other }, "plate": "А123ВС77", "make": "Lada", "model": "Vesta" }),
+    );
+    // Visit ids and order numbers differ: visit 1 is another order.
+    shop.ok(
+        "checkout.commit",
+        commit_args(other, "ЗН-1", json!([labor("100")]), "2025-01-11T10:00:00Z"),
+    );
+    let args = commit_args(id, "ЗН-123", json!([labor("1000")]), "2025-01-11T10:00:00Z");
+    shop.ok("checkout.commit", args.clone());
+    let err = shop.err(
+        "checkout.refund",
+        json!({ "order_id": "ЗН-123", "lines": [{ "line": 3 }] }),
+        ErrorCode::InvalidArgument,
+    );
+    assert!(
+        err.message.contains("order ЗН-123 has no line 3"),
+        "{}",
+        err.message
+    );
+    assert!(!err.message.contains("visit"), "{}", err.message);
+    let again = shop.err("checkout.commit", args, ErrorCode::AlreadyExists);
+    assert!(!again.message.contains("visit"), "{}", again.message);
+    let by_phone = json!({ "customer": { "phone": "+7 916 000-00-00" }, "lines": [labor("1000")],
+                           "order_id": "ЗН-124", "redeem": "1000", "at": "2025-01-12T10:00:00Z" });
+    let poor = shop.err("checkout.commit", by_phone, ErrorCode::InsufficientPoints);
+    assert!(
+        poor.message.contains("customer with phone +7 916 000-00-00"),
+        "{}",
+        poor.message
+    );
+    let foreign_car = json!({ "customer": { "phone": "+79160000000" }, "vehicle": { "plate": "А123ВС77" },
+                              "lines": [labor("1000")], "order_id": "ЗН-125" });
+    let wrong = shop.err("checkout.commit", foreign_car, ErrorCode::InvalidArgument);
+    assert!(
+        wrong.message.contains("vehicle with plate А123ВС77")
+            && wrong.message.contains("customer with phone +79160000000"),
+        "{}",
+        wrong.message
+    );
+}
