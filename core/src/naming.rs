@@ -12,11 +12,17 @@ pub fn customer(reference: &CustomerRef) -> String {
         (reference.card.as_deref(), "card "),
         (reference.phone.as_deref(), "customer with phone "),
         (reference.email.as_deref(), "customer with email "),
-        (reference.external_id.as_deref(), "customer with external id "),
+        (
+            reference.external_id.as_deref(),
+            "customer with external id ",
+        ),
         (reference.plate.as_deref(), "customer with plate "),
         (reference.vin.as_deref(), "customer with VIN "),
     ];
-    match given.iter().find_map(|(value, label)| value.map(|v| (v, label))) {
+    match given
+        .iter()
+        .find_map(|(value, label)| value.map(|v| (v, label)))
+    {
         Some((value, label)) => format!("{label}{}", value.trim()),
         None => match reference.id {
             Some(id) => format!("customer {id}"),

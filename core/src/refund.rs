@@ -254,10 +254,38 @@ fn take_shares(
             ));
         }
         let (q, total) = (*qty, line.qty);
-        let money = share(line.money, line.refunded_money, q, left, total, normalize::money);
-        let points = share(line.points, line.refunded_points, q, left, total, points_floor);
-        let accrual = share(line.accrual, line.refunded_accrual, q, left, total, points_floor);
-        let net = share(line.net, line.refunded_net, q, left, total, normalize::money);
+        let money = share(
+            line.money,
+            line.refunded_money,
+            q,
+            left,
+            total,
+            normalize::money,
+        );
+        let points = share(
+            line.points,
+            line.refunded_points,
+            q,
+            left,
+            total,
+            points_floor,
+        );
+        let accrual = share(
+            line.accrual,
+            line.refunded_accrual,
+            q,
+            left,
+            total,
+            points_floor,
+        );
+        let net = share(
+            line.net,
+            line.refunded_net,
+            q,
+            left,
+            total,
+            normalize::money,
+        );
         line.refunded_qty += q;
         line.refunded_money += money;
         line.refunded_points += points;

@@ -39,8 +39,8 @@ fn every_operation_is_in_the_reference() {
 /// say `error=CODE`; a ```response block right after a request lists fields the result
 /// must have (a subset: objects may hold more keys). Returns how many requests ran.
 fn run_document(name: &str) -> usize {
-    let text = std::fs::read_to_string(format!("{}/../docs/{name}", env!("CARGO_MANIFEST_DIR")))
-        .unwrap();
+    let text =
+        std::fs::read_to_string(format!("{}/../docs/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap();
     let path = std::env::temp_dir().join(format!(
         "pitstop-docs-{}-{}",
         name.replace('.', "-"),
@@ -128,5 +128,8 @@ fn the_reference_session_runs() {
 #[test]
 fn the_accounting_rules_run_as_written() {
     let blocks = run_document("program.md");
-    assert!(blocks >= 12, "only {blocks} request blocks found in program.md");
+    assert!(
+        blocks >= 12,
+        "only {blocks} request blocks found in program.md"
+    );
 }

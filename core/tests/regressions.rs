@@ -507,7 +507,12 @@ fn the_redemption_cap_is_never_exceeded_by_rounding() {
         "points.adjust",
         json!({ "customer": { "id": id }, "points": "1000", "reason": "gift", "operator": "admin", "at": "2025-01-10T10:00:00Z" }),
     );
-    let mut args = commit_args(id, "CAP-1", json!([labor("666.66")]), "2025-01-11T10:00:00Z");
+    let mut args = commit_args(
+        id,
+        "CAP-1",
+        json!([labor("666.66")]),
+        "2025-01-11T10:00:00Z",
+    );
     args["redeem"] = json!("max");
     let quote = shop.ok("checkout.quote", args.clone());
     // 30 % of 666.66 is 199.998: 200 points (200.00) would be 30.0006 %.
@@ -523,7 +528,10 @@ fn the_redemption_cap_is_never_exceeded_by_rounding() {
 fn next_expiries_never_show_a_date_already_past() {
     let shop = Shop::with_program("next-expiries", simple_program());
     let id = shop.customer("Клиент", "+79160000000");
-    for (n, day) in ["11", "12", "13", "14", "15", "16", "17"].iter().enumerate() {
+    for (n, day) in ["11", "12", "13", "14", "15", "16", "17"]
+        .iter()
+        .enumerate()
+    {
         shop.ok(
             "points.adjust",
             json!({ "customer": { "id": id }, "points": "10", "reason": format!("gift {n}"), "operator": "admin",
@@ -594,7 +602,8 @@ fn errors_name_the_order_and_the_customer_as_the_caller_did() {
                            "order_id": "ЗН-124", "redeem": "1000", "at": "2025-01-12T10:00:00Z" });
     let poor = shop.err("checkout.commit", by_phone, ErrorCode::InsufficientPoints);
     assert!(
-        poor.message.contains("customer with phone +7 916 000-00-00"),
+        poor.message
+            .contains("customer with phone +7 916 000-00-00"),
         "{}",
         poor.message
     );
