@@ -1003,7 +1003,7 @@ fn every_kind_pages_and_templates_are_validated() {
             &format!("Клиент Номер{n}"),
             &format!("+7916111000{n}"),
             &format!("А00{n}АА77"),
-            json!({"sms": true}),
+            json!({"sms": true, "call": true}),
         );
         let v = visit(
             &shop,
