@@ -1,7 +1,7 @@
 //! Opening balances: one dated lot per customer (`points.adjust`).
 
 use super::values::{DATE_FORMS, parse_date, parse_decimal, parse_moment};
-use super::{Applied, Fields, Rejected, Row, error_to_rejection, invalid};
+use super::{Applied, Fields, Rejected, Row, error_to_rejection, invalid, refused};
 use chrono::NaiveDate;
 use chrono_tz::Tz;
 use pitstop_core::Engine;
@@ -110,5 +110,5 @@ pub fn import(engine: &Engine, tz: Tz, row: &Row) -> Result<Applied, Rejected> {
     engine
         .execute("points.adjust", args)
         .map(|_| Applied::Added)
-        .map_err(|e| error_to_rejection(row, e))
+        .map_err(|e| refused(engine, row, e))
 }

@@ -2,7 +2,7 @@
 //! corrected file changed for a known one.
 
 use super::values::{DATE_FORMS, parse_date, parse_decimal, parse_moment, parse_yes_no};
-use super::{Applied, Fields, Rejected, Row, error_to_rejection, invalid, reject};
+use super::{Applied, Fields, Rejected, Row, invalid, refused};
 use chrono::{NaiveTime, TimeZone};
 use chrono_tz::Tz;
 use pitstop_core::Engine;
@@ -166,7 +166,7 @@ pub fn import(engine: &Engine, tz: Tz, row: &Row) -> Result<Applied, Rejected> {
     engine
         .execute("customer.register", Value::Object(args))
         .map(|_| Applied::Added)
-        .map_err(|e| error_to_rejection(row, e))
+        .map_err(|e| refused(engine, row, e))
 }
 
 /// A customer already imported: the fields whose value in the file differs from the
@@ -259,7 +259,7 @@ fn correct(
     engine
         .execute("customer.update", Value::Object(update))
         .map(|_| Applied::Updated(changed))
-        .map_err(|e| reject(row, e.code.as_str(), e.message))
+        .map_err(|e| refused(engine, row, e))
 }
 
 /// Whether a stored phone or email is the one the file gives (the store normalises:

@@ -101,6 +101,11 @@ fn error_to_rejection(row: &Row, err: pitstop_core::Error) -> Rejected {
     reject(row, err.code.as_str(), err.message)
 }
 
+/// An operation's refusal of a row, in the source's terms (see [`source_terms`]).
+fn refused(engine: &Engine, row: &Row, err: pitstop_core::Error) -> Rejected {
+    reject(row, err.code.as_str(), source_terms(engine, &err.message))
+}
+
 /// What a row did.
 enum Applied {
     Added,

@@ -2,8 +2,7 @@
 //! file brings.
 
 use super::{
-    Applied, Fields, Rejected, Row, error_to_rejection, find_customer, invalid, reject,
-    source_terms,
+    Applied, Fields, Rejected, Row, error_to_rejection, find_customer, invalid, refused, reject,
 };
 use super::values::parse_whole;
 use pitstop_core::Engine;
@@ -99,6 +98,6 @@ pub fn import(engine: &Engine, row: &Row) -> Result<Applied, Rejected> {
     match engine.execute("vehicle.add", Value::Object(args)) {
         Ok(_) if attach => Ok(Applied::Updated(vec!["vin".into()])),
         Ok(_) => Ok(Applied::Added),
-        Err(err) => Err(reject(row, err.code.as_str(), source_terms(engine, &err.message))),
+        Err(err) => Err(refused(engine, row, err)),
     }
 }
