@@ -76,7 +76,10 @@ fn errors(file: &Path, kind: &str) -> Vec<(u64, String, String, String)> {
 }
 
 fn rows_of(found: &[(u64, String, String, String)]) -> Vec<(u64, &str)> {
-    found.iter().map(|(row, id, _, _)| (*row, id.as_str())).collect()
+    found
+        .iter()
+        .map(|(row, id, _, _)| (*row, id.as_str()))
+        .collect()
 }
 
 fn reason<'a>(found: &'a [(u64, String, String, String)], row: u64) -> &'a str {
@@ -131,8 +134,19 @@ fn a_1c_migration_loses_nothing_silently() {
         "{message}"
     );
     let utf8 = dir.path().join("utf8.csv");
-    std::fs::write(&utf8, format!("{CUSTOMERS_HEADER}\r\nК-0001;Михайлова Ольга;;\r\n")).unwrap();
-    let out = pitstop(&["import", s(&store), "customers", s(&utf8), "--encoding", "cp1251"]);
+    std::fs::write(
+        &utf8,
+        format!("{CUSTOMERS_HEADER}\r\nК-0001;Михайлова Ольга;;\r\n"),
+    )
+    .unwrap();
+    let out = pitstop(&[
+        "import",
+        s(&store),
+        "customers",
+        s(&utf8),
+        "--encoding",
+        "cp1251",
+    ]);
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("UTF-8"), "{}", text(&out.stderr));
     assert_eq!(
@@ -248,7 +262,11 @@ fn a_1c_migration_loses_nothing_silently() {
     assert_eq!(andrey["customer"]["full_name"], "Смирнов Андрей Павлович");
     // Run again: nothing left to do.
     let (code, summary) = import(&store, "customers", &corrected, &[]);
-    assert_eq!((code, summary["unchanged"].as_u64()), (0, Some(9)), "{summary}");
+    assert_eq!(
+        (code, summary["unchanged"].as_u64()),
+        (0, Some(9)),
+        "{summary}"
+    );
 
     // --- Cars: one by plate only, one with its VIN; bad rows name the source's codes.
     let cars = export_1c(
@@ -348,7 +366,11 @@ fn a_1c_migration_loses_nothing_silently() {
     );
     let (code, summary) = import(&store, "visits", &visits, &[]);
     assert_eq!(
-        (code, summary["added"].as_u64(), summary["rejected_visits"].as_u64()),
+        (
+            code,
+            summary["added"].as_u64(),
+            summary["rejected_visits"].as_u64()
+        ),
         (3, Some(3), Some(1)),
         "{summary}"
     );
@@ -453,7 +475,10 @@ fn files_that_cannot_be_read_say_why() {
         assert_eq!(out.status.code(), Some(1), "{name}");
         let message = text(&out.stderr);
         assert!(message.contains(expected), "{name}: {message}");
-        assert!(!message.contains("no source id column"), "{name}: {message}");
+        assert!(
+            !message.contains("no source id column"),
+            "{name}: {message}"
+        );
     }
     // The columns it expected and the ones it found, once.
     let out = pitstop(&[
@@ -481,7 +506,11 @@ fn files_that_cannot_be_read_say_why() {
         "2025-12-31",
     ]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("--from"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("--from"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]

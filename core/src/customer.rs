@@ -684,7 +684,11 @@ pub fn register(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: RegisterArgs) -> Result
         company,
         agreement,
         source: opt_text("source", &args.source, TEXT_CHARS_MAX)?,
-        consents: consents_from(&args.consents, consents_instant(ctx, args.consents_at)?, &[]),
+        consents: consents_from(
+            &args.consents,
+            consents_instant(ctx, args.consents_at)?,
+            &[],
+        ),
         blacklisted: false,
         blacklist_reason: None,
         status: CustomerStatus::Active,

@@ -270,7 +270,9 @@ impl Batch<'_> {
                     let owner = self.vehicles.get(&id).map_or(0, |v| v.customer);
                     return Err(Error::invalid(
                         "vehicle",
-                        format!("vehicle {id} belongs to customer {owner}, not customer {customer}"),
+                        format!(
+                            "vehicle {id} belongs to customer {owner}, not customer {customer}"
+                        ),
                     ));
                 }
                 Some(id)

@@ -53,7 +53,10 @@ fn already_entered(engine: &Engine, row: &Row, id: &str) -> Result<bool, Rejecte
 
 pub fn import(engine: &Engine, tz: Tz, row: &Row) -> Result<Applied, Rejected> {
     let Some(id) = row.get("external_id") else {
-        return Err(invalid(row, "external_id: the customer's source id is empty"));
+        return Err(invalid(
+            row,
+            "external_id: the customer's source id is empty",
+        ));
     };
     let Some(text) = row.get("points") else {
         return Err(invalid(row, "points: empty"));
@@ -68,12 +71,13 @@ pub fn import(engine: &Engine, tz: Tz, row: &Row) -> Result<Applied, Rejected> {
             format!("points: the opening balance {text} is negative; correct it in the source"),
         ));
     }
-    let moment = match row.get("date") {
-        Some(text) => Some(parse_moment(text, tz).ok_or_else(|| {
-            invalid(row, format!("date: {text:?} is not a date ({DATE_FORMS})"))
-        })?),
-        None => None,
-    };
+    let moment =
+        match row.get("date") {
+            Some(text) => Some(parse_moment(text, tz).ok_or_else(|| {
+                invalid(row, format!("date: {text:?} is not a date ({DATE_FORMS})"))
+            })?),
+            None => None,
+        };
     if already_entered(engine, row, id)? {
         return Ok(Applied::Unchanged);
     }
@@ -93,7 +97,10 @@ pub fn import(engine: &Engine, tz: Tz, row: &Row) -> Result<Applied, Rejected> {
         let expires = parse_date(text)
             .and_then(|e| NaiveDate::parse_from_str(&e, "%Y-%m-%d").ok())
             .ok_or_else(|| {
-                invalid(row, format!("expires: {text:?} is not a date ({DATE_FORMS})"))
+                invalid(
+                    row,
+                    format!("expires: {text:?} is not a date ({DATE_FORMS})"),
+                )
             })?;
         let from = moment
             .map(|(day, _)| day)

@@ -43,9 +43,16 @@ pub const FIELDS: Fields = &[
     ),
     (
         "consent_messenger",
-        &["consent_messenger", "согласие на мессенджеры", "мессенджеры"],
+        &[
+            "consent_messenger",
+            "согласие на мессенджеры",
+            "мессенджеры",
+        ],
     ),
-    ("consent_push", &["consent_push", "согласие на push", "push"]),
+    (
+        "consent_push",
+        &["consent_push", "согласие на push", "push"],
+    ),
     ("consent_date", &["consent_date", "дата согласия"]),
     (
         "consent_source",
@@ -97,7 +104,10 @@ fn arguments(row: &Row, tz: Tz) -> Result<Map<String, Value>, Rejected> {
     for (column, channel) in CONSENTS {
         if let Some(text) = row.get(column) {
             let granted = parse_yes_no(text).ok_or_else(|| {
-                invalid(row, format!("{column}: {text:?} is not да/нет (yes/no, 1/0)"))
+                invalid(
+                    row,
+                    format!("{column}: {text:?} is not да/нет (yes/no, 1/0)"),
+                )
             })?;
             consents.insert(channel.into(), json!(granted));
         }
@@ -142,10 +152,7 @@ pub fn import(engine: &Engine, tz: Tz, row: &Row) -> Result<Applied, Rejected> {
         None => None,
     };
     let existing = engine
-        .execute(
-            "customer.get",
-            json!({ "customer": { "external_id": id } }),
-        )
+        .execute("customer.get", json!({ "customer": { "external_id": id } }))
         .ok();
     if let Some(view) = existing {
         return correct(engine, row, id, &view["customer"], args, spend.as_deref());
@@ -184,14 +191,18 @@ fn correct(
     for (field, value) in &args {
         match field.as_str() {
             "consents" => {
-                let differs = value.as_object().into_iter().flatten().any(|(ch, granted)| {
-                    let current = stored["consents"]
-                        .as_array()
-                        .into_iter()
-                        .flatten()
-                        .find(|c| c["channel"] == json!(ch));
-                    current.is_none_or(|c| c["granted"] != *granted)
-                });
+                let differs = value
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .any(|(ch, granted)| {
+                        let current = stored["consents"]
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .find(|c| c["channel"] == json!(ch));
+                        current.is_none_or(|c| c["granted"] != *granted)
+                    });
                 if differs {
                     changed.push("consents".to_string());
                     update.insert(field.clone(), value.clone());

@@ -342,8 +342,7 @@ pub fn run(
     let bytes = std::fs::read(file)
         .map_err(|err| Failure::new("io", format!("cannot read {}: {err}", file.display())))?;
     let mapping = load_mapping(kind, map)?;
-    let in_file =
-        |f: Failure| Failure::new(&f.code, format!("{}: {}", file.display(), f.message));
+    let in_file = |f: Failure| Failure::new(&f.code, format!("{}: {}", file.display(), f.message));
     let (text, encoding) = source::decode_strict(&bytes, encoding).map_err(in_file)?;
     let separator = sniff_separator(&text);
     let mut records = source::records(&text, separator as char).into_iter();
@@ -478,7 +477,12 @@ fn write_errors(file: &Path, rejected: &[Rejected]) -> Result<(), Failure> {
         .map_err(io)?;
     for r in rejected {
         writer
-            .write_record([r.row.to_string(), r.id.clone(), r.code.clone(), r.reason.clone()])
+            .write_record([
+                r.row.to_string(),
+                r.id.clone(),
+                r.code.clone(),
+                r.reason.clone(),
+            ])
             .map_err(io)?;
     }
     writer

@@ -241,16 +241,25 @@ mod tests {
     #[test]
     fn text_that_does_not_decode_cleanly_is_refused() {
         let cp1251 = b"id;name\r\nR1;\xc8\xe2\xe0\xed\r\n";
-        let err = decode_strict(cp1251, Some(Encoding::Utf8)).err().map(|f| f.message);
+        let err = decode_strict(cp1251, Some(Encoding::Utf8))
+            .err()
+            .map(|f| f.message);
         assert!(err.is_some_and(|m| m.contains("line 2") && m.contains("cp1251")));
         let utf8 = "id;name\nR1;Иван\n".as_bytes();
-        let err = decode_strict(utf8, Some(Encoding::Cp1251)).err().map(|f| f.message);
+        let err = decode_strict(utf8, Some(Encoding::Cp1251))
+            .err()
+            .map(|f| f.message);
         assert!(err.is_some_and(|m| m.contains("line 2") && m.contains("UTF-8")));
-        let err = decode_strict(b"\xFF\xFEi\0d\0", None).err().map(|f| f.message);
+        let err = decode_strict(b"\xFF\xFEi\0d\0", None)
+            .err()
+            .map(|f| f.message);
         assert!(err.is_some_and(|m| m.contains("UTF-16")));
         let err = decode_strict(b" \r\n", None).err().map(|f| f.message);
         assert!(err.is_some_and(|m| m.contains("empty")));
         let (text, enc) = decode_strict(cp1251, None).map_err(|f| f.message).unwrap();
-        assert_eq!((text.as_str(), enc), ("id;name\r\nR1;Иван\r\n", Encoding::Cp1251));
+        assert_eq!(
+            (text.as_str(), enc),
+            ("id;name\r\nR1;Иван\r\n", Encoding::Cp1251)
+        );
     }
 }

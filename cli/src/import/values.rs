@@ -78,7 +78,9 @@ pub fn parse_yes_no(text: &str) -> Option<bool> {
         "да" | "д" | "1" | "+" | "yes" | "y" | "true" | "истина" | "согласен" | "есть" => {
             Some(true)
         }
-        "нет" | "н" | "0" | "-" | "no" | "n" | "false" | "ложь" | "отказ" => Some(false),
+        "нет" | "н" | "0" | "-" | "no" | "n" | "false" | "ложь" | "отказ" => {
+            Some(false)
+        }
         _ => None,
     }
 }
@@ -110,9 +112,18 @@ mod tests {
         let moscow: Tz = chrono_tz::Europe::Moscow;
         let (day, at) = parse_moment("21.10.2024 14:35:00", moscow).unwrap_or_default();
         assert_eq!(day.to_string(), "2024-10-21");
-        assert_eq!(at.map(|a| a.to_rfc3339()).as_deref(), Some("2024-10-21T11:35:00+00:00"));
+        assert_eq!(
+            at.map(|a| a.to_rfc3339()).as_deref(),
+            Some("2024-10-21T11:35:00+00:00")
+        );
         let (day, at) = parse_moment("01.01.2025 00:30", moscow).unwrap_or_default();
-        assert_eq!((day.to_string(), at.map(|a| a.to_rfc3339())), ("2025-01-01".into(), Some("2024-12-31T21:30:00+00:00".into())));
+        assert_eq!(
+            (day.to_string(), at.map(|a| a.to_rfc3339())),
+            (
+                "2025-01-01".into(),
+                Some("2024-12-31T21:30:00+00:00".into())
+            )
+        );
         assert_eq!(parse_moment("21.10.2024", moscow).map(|m| m.1), Some(None));
         assert_eq!(parse_moment("21.10.2024 25:00", moscow), None);
     }

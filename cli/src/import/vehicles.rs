@@ -1,10 +1,10 @@
 //! Vehicles: `vehicle.add`, which also gives a car known by its plate the VIN a later
 //! file brings.
 
+use super::values::parse_whole;
 use super::{
     Applied, Fields, Rejected, Row, error_to_rejection, find_customer, invalid, refused, reject,
 };
-use super::values::parse_whole;
 use pitstop_core::Engine;
 use serde_json::{Map, Value, json};
 

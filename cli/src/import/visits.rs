@@ -229,7 +229,9 @@ pub fn import(
     let reject_group = |tally: &mut Tally, group: &Group, code: &str, reason: &str| {
         tally.rejected_visits += 1;
         for row in &group.rows {
-            tally.rejected.push(group_reject(*row, &group.order_id, code, reason));
+            tally
+                .rejected
+                .push(group_reject(*row, &group.order_id, code, reason));
         }
     };
     let mut ready: Vec<Group> = Vec::new();
@@ -308,7 +310,11 @@ pub fn import(
                 tally,
                 group,
                 code,
-                &format!("order {}: {}", group.order_id, source_terms(engine, message)),
+                &format!(
+                    "order {}: {}",
+                    group.order_id,
+                    source_terms(engine, message)
+                ),
             );
         }
         if let Some(bar) = progress {
@@ -317,7 +323,6 @@ pub fn import(
     }
     Ok(())
 }
-
 
 fn group_reject(row: u64, order_id: &str, code: &str, reason: &str) -> Rejected {
     Rejected {
