@@ -82,7 +82,7 @@ fn rows_of(found: &[(u64, String, String, String)]) -> Vec<(u64, &str)> {
         .collect()
 }
 
-fn reason<'a>(found: &'a [(u64, String, String, String)], row: u64) -> &'a str {
+fn reason(found: &[(u64, String, String, String)], row: u64) -> &str {
     found
         .iter()
         .find(|e| e.0 == row)
