@@ -68,7 +68,7 @@ enum Command {
         /// Store directory.
         path: PathBuf,
         /// Local date YYYY-MM-DD (default: today in the programme's timezone).
-        #[arg(long)]
+        #[arg(long, value_parser = day)]
         date: Option<String>,
     },
     /// Who to contact today and why (`reminders.due`, every page): a table, CSV for an SMS
@@ -77,7 +77,7 @@ enum Command {
         /// Store directory.
         path: PathBuf,
         /// Local date YYYY-MM-DD (default: today in the programme's timezone).
-        #[arg(long)]
+        #[arg(long, value_parser = day)]
         date: Option<String>,
         /// Only this kind (repeatable): service_due, points_expiring, birthday,
         /// recommendation, tyre_season, order_arrived, quality_call, lapsed.
@@ -160,7 +160,8 @@ enum Command {
         output: Option<PathBuf>,
     },
     /// Load customers, vehicles, visit history or opening balances from another system's CSV
-    /// export. Re-running a file changes nothing; rejected rows go to FILE.errors.csv.
+    /// export. Re-running a file changes nothing, a corrected file updates what changed;
+    /// rejected rows go to FILE.<kind>.errors.csv.
     Import {
         /// Store directory.
         path: PathBuf,
@@ -203,10 +204,10 @@ enum ReportCommand {
     /// Visits, customers, returning share, revenue, average check and points by month.
     Activity {
         /// First day, YYYY-MM-DD.
-        #[arg(long)]
+        #[arg(long, value_parser = day)]
         from: String,
         /// Last day, YYYY-MM-DD.
-        #[arg(long)]
+        #[arg(long, value_parser = day)]
         to: String,
     },
     /// Points issued, redeemed, expired, outstanding and the money liability.
@@ -214,10 +215,10 @@ enum ReportCommand {
     /// Feedback and complaints by employee and by month, and the latest complaints.
     Complaints {
         /// First day, YYYY-MM-DD.
-        #[arg(long)]
+        #[arg(long, value_parser = day)]
         from: String,
         /// Last day, YYYY-MM-DD.
-        #[arg(long)]
+        #[arg(long, value_parser = day)]
         to: String,
     },
     /// Who brought whom: signup rewards, cashback, referees' visits and revenue.
@@ -305,6 +306,14 @@ impl From<pitstop_core::Error> for Failure {
 }
 
 type Outcome = Result<u8, Failure>;
+
+/// A date option's value: checked here, so the message names the option
+/// (`invalid value '2025-13-01' for '--from <FROM>'`), not only the core's field.
+fn day(text: &str) -> Result<String, String> {
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map(|_| text.to_string())
+        .map_err(|_| format!("{text} is not a date: YYYY-MM-DD, such as 2025-03-01"))
+}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();

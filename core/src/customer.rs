@@ -540,6 +540,42 @@ pub struct RegisterArgs {
     /// Where the consents came from (kept in the consent history).
     #[serde(default)]
     pub consent_source: Option<String>,
+    /// When the consents were given (default: now): a migrated customer's consents keep
+    /// the date the old system recorded, so reminders due since then may be sent.
+    #[serde(default)]
+    pub consents_at: Option<DateTime<Utc>>,
+    /// Lifetime spend before the first imported visit (with `import` only): counts for
+    /// tiers as the visits' spend does.
+    #[serde(default)]
+    pub opening_spend: Option<Decimal>,
+}
+
+/// The instant consents take: `consents_at`, which may not be in the future.
+fn consents_instant(ctx: &Ctx, at: Option<DateTime<Utc>>) -> Result<DateTime<Utc>> {
+    match at {
+        Some(at) if at > ctx.at => Err(Error::invalid(
+            "consents_at",
+            format!("{} is in the future", at.to_rfc3339()),
+        )),
+        Some(at) => Ok(at),
+        None => Ok(ctx.at),
+    }
+}
+
+/// The lifetime spend a migrated customer starts with.
+fn opening_spend(args: &RegisterArgs) -> Result<Decimal> {
+    match args.opening_spend {
+        None => Ok(Decimal::ZERO),
+        Some(_) if !args.import => Err(Error::invalid(
+            "opening_spend",
+            "only a migrated customer (import: true) brings spend from another system",
+        )),
+        Some(spend) if spend < Decimal::ZERO => Err(Error::invalid(
+            "opening_spend",
+            format!("{spend} is negative: lifetime spend cannot be below zero"),
+        )),
+        Some(spend) => Ok(crate::normalize::money(spend)),
+    }
 }
 
 fn clean_tags(tags: &[String]) -> Result<Vec<String>> {
@@ -648,7 +684,11 @@ pub fn register(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: RegisterArgs) -> Result
         company,
         agreement,
         source: opt_text("source", &args.source, TEXT_CHARS_MAX)?,
-        consents: consents_from(&args.consents, ctx.at, &[]),
+        consents: consents_from(
+            &args.consents,
+            consents_instant(ctx, args.consents_at)?,
+            &[],
+        ),
         blacklisted: false,
         blacklist_reason: None,
         status: CustomerStatus::Active,
@@ -659,7 +699,7 @@ pub fn register(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: RegisterArgs) -> Result
         tier: None,
         tier_since: None,
         vip: false,
-        total_spend: Decimal::ZERO,
+        total_spend: opening_spend(&args)?,
         visits: 0,
         first_visit: None,
         last_visit: None,
@@ -789,6 +829,9 @@ pub struct UpdateArgs {
     /// Where the consent changes came from (kept in the consent history).
     #[serde(default)]
     pub consent_source: Option<String>,
+    /// When the consent changes were given (default: now; not in the future).
+    #[serde(default)]
+    pub consents_at: Option<DateTime<Utc>>,
     /// Blacklist on or off.
     #[serde(default)]
     pub blacklisted: Option<bool>,
@@ -868,7 +911,11 @@ pub fn update(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: UpdateArgs) -> Result<Cus
     if let Some(source) = &args.source {
         new.source = opt_text("source", source, TEXT_CHARS_MAX)?;
     }
-    new.consents = consents_from(&args.consents, ctx.at, &old.consents);
+    new.consents = consents_from(
+        &args.consents,
+        consents_instant(ctx, args.consents_at)?,
+        &old.consents,
+    );
     let consent_source = opt_text("consent_source", &args.consent_source, TEXT_CHARS_MAX)?;
     record_consents(
         txn,

@@ -143,6 +143,8 @@ struct Batch<'c> {
     vehicles: HashMap<u64, Vehicle>,
     vehicle_refs: HashMap<String, u64>,
     orders: HashSet<String>,
+    /// Cars known by plate that the batch's orders gave a VIN.
+    new_vins: Vec<(u64, String)>,
 }
 
 impl Batch<'_> {
@@ -171,7 +173,42 @@ impl Batch<'_> {
         if let Some(id) = self.vehicle_refs.get(&key) {
             return Ok(*id);
         }
-        let found = vehicle::resolve(txn, reference)?;
+        let found = match (reference.id, &reference.vin, &reference.plate) {
+            // Both identifiers (a migrated order): the same car is recognised by either,
+            // the VIN first.
+            (None, Some(vin), Some(plate)) => {
+                let vin = normalize::vin("vehicle.vin", vin)?;
+                let by_vin = VehicleRef {
+                    vin: Some(vin.clone()),
+                    ..VehicleRef::default()
+                };
+                let known = self.vehicle_refs.get(&vehicle_ref_key(&by_vin)).copied();
+                match known {
+                    Some(id) => return Ok(id),
+                    None => match vehicle::find_by_vin(txn, &vin) {
+                        Ok(car) => car,
+                        Err(err) if err.code == crate::error::ErrorCode::NotFound => {
+                            let plate = normalize::plate("vehicle.plate", plate)?;
+                            let car = vehicle::find_by_plate(txn, &plate)?;
+                            if car.vin.as_ref().is_some_and(|v| *v != vin) {
+                                return Err(Error::invalid(
+                                    "vehicle",
+                                    format!(
+                                        "plate {plate} is on the car with VIN {}, not {vin}",
+                                        car.vin.clone().unwrap_or_default()
+                                    ),
+                                ));
+                            }
+                            self.new_vins.push((car.id, vin.clone()));
+                            self.vehicle_refs.insert(vehicle_ref_key(&by_vin), car.id);
+                            car
+                        }
+                        Err(err) => return Err(err),
+                    },
+                }
+            }
+            _ => vehicle::resolve(txn, reference)?,
+        };
         let id = found.id;
         self.vehicles.entry(id).or_insert(found);
         self.vehicle_refs.insert(key, id);
@@ -233,7 +270,9 @@ impl Batch<'_> {
                     let owner = self.vehicles.get(&id).map_or(0, |v| v.customer);
                     return Err(Error::invalid(
                         "vehicle",
-                        format!("vehicle {id} belongs to customer {owner}, not {customer}"),
+                        format!(
+                            "vehicle {id} belongs to customer {owner}, not customer {customer}"
+                        ),
                     ));
                 }
                 Some(id)
@@ -370,6 +409,7 @@ pub fn import(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: ImportArgs) -> Result<Imp
         vehicles: HashMap::new(),
         vehicle_refs: HashMap::new(),
         orders: HashSet::new(),
+        new_vins: Vec::new(),
     };
     let mut visit_ids = Counter::load(txn, "next_visit")?;
     let mut reading_ids = Counter::load(txn, "next_mileage")?;
@@ -495,6 +535,15 @@ pub fn import(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: ImportArgs) -> Result<Imp
     }
     visit_ids.save(txn)?;
     reading_ids.save(txn)?;
+    for (id, vin) in std::mem::take(&mut batch.new_vins) {
+        // Only a car whose order was imported: a rejected order changes nothing.
+        if let Some(car) = batch.vehicles.get_mut(&id)
+            && car.vin.is_none()
+            && car_visits.contains_key(&id)
+        {
+            vehicle::attach_vin(txn, car, &vin)?;
+        }
+    }
     for vehicle in batch.vehicles.values() {
         vehicle::save(txn, vehicle)?;
     }

@@ -90,6 +90,11 @@ impl ReminderKind {
         }
     }
 
+    /// A task for the shop's staff (a quality call), not a text for the customer.
+    pub fn is_staff_task(self) -> bool {
+        self == ReminderKind::QualityCall
+    }
+
     fn from_name(name: &str) -> Option<ReminderKind> {
         ReminderKind::ALL.into_iter().find(|k| k.as_str() == name)
     }
@@ -1509,6 +1514,10 @@ fn finish<R: Reader>(
     }
     let customer = customer::load(reader, draft.customer)?;
     let mut channels = channels_on(&customer, program, date);
+    // A task for staff and a message for the customer never share a channel, so no
+    // export for a gateway can carry an instruction to staff: a staff task goes out as a
+    // call (to a customer who agreed to calls), a message in every other channel.
+    channels.retain(|c| (*c == Channel::Call) == kind.is_staff_task());
     if let Some(wanted) = channel {
         channels.retain(|c| *c == wanted);
     }

@@ -275,6 +275,16 @@ pub fn add(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: AddArgs) -> Result<Vehicle> 
         Some(vin) => txn.get::<u64>(&vin_key(vin))?,
         None => None,
     };
+    if existing.is_none()
+        && let (Some(vin), Some(plate)) = (&vin, &plate)
+        && let Some(mut car) = without_vin(txn, plate, owner.id)?
+    {
+        // The owner's car known by its plate alone: the same car, now with its VIN.
+        attach_vin(txn, &mut car, vin)?;
+        car.year = car.year.or(year);
+        txn.put(vehicle_key(car.id), &car)?;
+        return Ok(car);
+    }
     let mut vehicle = match existing {
         Some(id) => {
             let mut vehicle = load(txn, id)?;
@@ -350,6 +360,21 @@ pub fn add(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: AddArgs) -> Result<Vehicle> 
     }
     txn.put(vehicle_key(vehicle.id), &vehicle)?;
     Ok(vehicle)
+}
+
+/// The car of `owner` with this plate, when it has no VIN yet.
+pub fn without_vin<R: Reader>(reader: &R, plate: &str, owner: u64) -> Result<Option<Vehicle>> {
+    let Some(id) = reader.get::<u64>(&plate_key(plate))? else {
+        return Ok(None);
+    };
+    let car = load(reader, id)?;
+    Ok((car.vin.is_none() && car.customer == owner).then_some(car))
+}
+
+/// Give a car without a VIN its VIN (free: the caller looked it up).
+pub fn attach_vin(txn: &mut WriteTxn<'_>, car: &mut Vehicle, vin: &str) -> Result<()> {
+    car.vin = Some(vin.to_string());
+    txn.put(vin_key(vin), &car.id)
 }
 
 fn claim_plate(txn: &mut WriteTxn<'_>, vehicle: &mut Vehicle, plate: String) -> Result<()> {
