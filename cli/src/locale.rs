@@ -468,6 +468,7 @@ const VALUES: &[(&str, &str, &str)] = &[
     ("sent", "отправлено", "sent"),
     ("failed", "не доставлено", "failed"),
     ("declined", "отклонено", "declined"),
+    ("error", "ошибка", "error"),
 ];
 
 /// Declares the catalogue: one id per label, its Russian and English text.

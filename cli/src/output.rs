@@ -46,7 +46,12 @@ fn numeric(text: &str) -> bool {
         Some(_) => body,
         None => return false,
     };
+    // Dates (`01.12.2025`, `12.2025`) are not amounts: two dots, or a whole part with a
+    // leading zero.
+    let date = rest.matches('.').count() > 1
+        || (rest.starts_with('0') && rest[1..].starts_with(|c: char| c.is_ascii_digit()));
     !rest.is_empty()
+        && !date
         && rest
             .chars()
             .all(|c| c.is_ascii_digit() || matches!(c, '.' | ',' | ' ' | '\u{a0}' | '\u{202f}'))
@@ -157,7 +162,7 @@ mod tests {
         ] {
             assert!(numeric(number), "{number}");
         }
-        for text in ["", "₽", "ЗН-1", "2025-12-01", "a1"] {
+        for text in ["", "₽", "ЗН-1", "2025-12-01", "a1", "01.12.2025", "03.2025"] {
             assert!(!numeric(text), "{text}");
         }
     }

@@ -218,7 +218,7 @@ fn customer_card_in_the_terminal() {
     // A name prefix matching two: the list.
     let out = pitstop(&["customer", s(&store), "Смирнов"]);
     assert!(
-        stdout(&out).starts_with("2 customers match"),
+        stdout(&out).starts_with("2 клиента по запросу \"Смирнов\"; уточните запрос:"),
         "{}",
         stdout(&out)
     );
@@ -1073,7 +1073,7 @@ fn demo_runs_small_and_deterministic() {
         "\n  • Рекомендовано ",
         "за день касса показала ",
         "\nОткрытые рекомендации\n",
-        "\nШины на хранении\nсезон  предметов",
+        "\nШины на хранении\nсезон ",
         "\nЗаказные запчасти\n",
         "\nНапоминания на сегодня\n",
         "С кем связаться сегодня (pitstop reminders): ",

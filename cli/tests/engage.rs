@@ -216,7 +216,7 @@ fn reminders_as_a_table_csv_and_json() {
         "--channel",
         "email",
     ]);
-    assert_eq!(text, "0 reminders due on 2025-04-15\n");
+    assert_eq!(text, "0 напоминаний на 15.04.2025\n");
     // A kind the contract does not know is the operation's error.
     let out = pitstop(&["reminders", s(&store), "--kind", "horoscope"]);
     assert_eq!(out.status.code(), Some(1));
@@ -283,7 +283,7 @@ fn marking_reminders_one_by_one_and_from_a_gateway_report() {
         "--channel",
         "sms",
     ]);
-    assert_eq!(text, "order_arrived:1 marked sent (sms)\n");
+    assert_eq!(text, "order_arrived:1: отмечено «отправлено» (SMS)\n");
     assert_eq!(due(&store), ["recommendation:1", "quality_call:1"]);
     // Again with the same status: harmless; with another: refused with the code.
     ok(&[
@@ -323,12 +323,12 @@ fn marking_reminders_one_by_one_and_from_a_gateway_report() {
     let out = pitstop(&["reminders", s(&store), "mark", "--file", s(&report)]);
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     let text = stdout(&out);
-    assert!(text.ends_with("2 marked, 1 failed\n"), "{text}");
+    assert!(text.ends_with("отмечено: 2, с ошибкой: 1\n"), "{text}");
     let bad = text.lines().find(|l| l.contains("nonsense")).unwrap();
     let cells: Vec<&str> = bad.split_whitespace().collect();
     assert_eq!(
         cells[..4],
-        ["4", "nonsense", "error", "invalid_argument"],
+        ["4", "nonsense", "ошибка", "invalid_argument"],
         "{text}"
     );
     // The failed one stays due and says so; the sent one is gone.
@@ -655,10 +655,10 @@ fn complaints_referrals_and_campaign_reports_as_tables() {
         row.contains("500") && row.contains("300") && row.ends_with("3500,00\u{a0}₽"),
         "{row}"
     );
-    assert!(text.contains("\n1 реферал, награждено: 1"), "{text}");
+    // One referee: the singular, not "1 referees"; money with its sign.
     assert_eq!(
         lines.next().unwrap(),
-        "1 referees, 1 rewarded, 905 points kept, 3500.00 revenue"
+        "1 реферал, награждено: 1, начислено: 905, выручка: 3500,00\u{a0}₽"
     );
     let by_referrer = ok(&[
         "report",
