@@ -630,6 +630,7 @@ catalogue! {
     DemoCallsText => "{answers} за последние {days}, из них жалоб: {complaints}",
         "{answers} in the last {days}, {complaints} of them complaints";
     DemoPlugins => "плагины", "plugins";
+    DemoNoPlugins => "нет: модули не собраны (`make plugins`)", "none: no modules built (`make plugins`)";
     DemoLoadedIn => "загружено за", "loaded in";
     DemoLoadedText => "{seconds} с, одна синхронизация в конце", "{seconds} s, one sync at the end";
     DemoTill => "На кассе, 09:00 — что видит кассир для клиента {customer}", "At the till, 09:00 — what the cashier sees for {customer}";

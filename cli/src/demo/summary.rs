@@ -99,8 +99,10 @@ pub(super) fn text(r: &Report, l: &Locale) -> String {
 fn migration(r: &Report, l: &Locale) -> String {
     let loaded = r.loaded;
     let racks = r.pending.sets_checked_in - r.pending.sets_checked_out;
+    // The note says where the modules were looked for; without any, the reader needs
+    // only the way to build them (the JSON keeps the full note).
     let plugins = if loaded.plugins.is_empty() {
-        loaded.plugin_note.clone()
+        l.t(Msg::DemoNoPlugins).to_string()
     } else {
         format!("{} ({})", loaded.plugins.join(", "), loaded.plugin_note)
     };
