@@ -6,6 +6,7 @@
 //! Thin like the rest: every figure comes from an operation; this module only pages
 //! through results and lays them out.
 
+use crate::locale::{Locale, Msg, Noun};
 use crate::output::{bold, cell, colour_stdout, pairs, table};
 use crate::{Failure, Outcome, open_existing};
 use clap::ValueEnum;
@@ -122,23 +123,31 @@ pub fn by_kind(items: &[Value]) -> Vec<(String, usize)> {
 }
 
 /// The reminders as an aligned table: id, kind, customer, phone, car, due date, text.
-pub fn reminders_table(items: &[Value]) -> String {
+pub fn reminders_table(items: &[Value], locale: &Locale) -> String {
     let rows: Vec<Vec<String>> = items
         .iter()
         .map(|r| {
             vec![
                 cell(&r["id"]),
-                cell(&r["kind"]),
+                locale.value(&r["kind"]),
                 cell(&r["customer_name"]),
                 cell(&r["phone"]),
                 cell(&r["plate"]),
-                cell(&r["due_on"]),
+                locale.date_of(&r["due_on"]),
                 cell(&r["text"]),
             ]
         })
         .collect();
     table(
-        &["id", "kind", "customer", "phone", "car", "due", "text"],
+        &[
+            "id",
+            locale.t(Msg::ReminderKind),
+            locale.t(Msg::Customer),
+            locale.t(Msg::Phone),
+            locale.t(Msg::Car),
+            locale.t(Msg::Due),
+            locale.t(Msg::Text),
+        ],
         &rows,
     )
 }
@@ -191,27 +200,33 @@ pub fn list(path: &Path, filter: &Filter, format: Format, json: bool) -> Outcome
     match format {
         Format::Json => println!("{}", json!({ "date": date, "items": items })),
         Format::Csv => write_csv(&items, std::io::stdout().lock())?,
-        Format::Table => {
-            let colour = colour_stdout();
-            let counts = by_kind(&items);
-            let summary: Vec<String> = counts.iter().map(|(k, n)| format!("{k} {n}")).collect();
-            println!(
-                "{}",
-                bold(
-                    &format!("{} reminders due on {}", items.len(), cell(&date)),
-                    colour
-                )
-            );
-            if !summary.is_empty() {
-                println!("{}", summary.join(", "));
-            }
-            if !items.is_empty() {
-                println!();
-                print!("{}", reminders_table(&items));
-            }
-        }
+        Format::Table => print!("{}", list_text(&date, &items, &Locale::of(&engine))),
     }
     Ok(0)
+}
+
+/// The day's reminders for a person: how many, by kind, and the table.
+pub fn list_text(date: &Value, items: &[Value], locale: &Locale) -> String {
+    let counts = by_kind(items);
+    let summary: Vec<String> = counts
+        .iter()
+        .map(|(k, n)| format!("{} {n}", locale.value(&json!(k))))
+        .collect();
+    let count = locale.count(items.len() as u64, Noun::Reminder);
+    let head = locale.fill(
+        Msg::DueOn,
+        &[("count", &count), ("date", &locale.date_of(date))],
+    );
+    let mut out = format!("{}\n", bold(&head, colour_stdout()));
+    if !summary.is_empty() {
+        out.push_str(&summary.join(", "));
+        out.push('\n');
+    }
+    if !items.is_empty() {
+        out.push('\n');
+        out.push_str(&reminders_table(items, locale));
+    }
+    out
 }
 
 /// One reminder to mark: id, status, channel (from the command line or a file row).
@@ -314,6 +329,7 @@ pub fn mark(
         ));
     }
     let engine = open_existing(path)?;
+    let locale = Locale::of(&engine);
     // A single id fails like any other command; a list reports each and goes on.
     if todo.len() == 1 && file.is_none() {
         let one = &todo[0];
@@ -321,11 +337,16 @@ pub fn mark(
         if json {
             println!("{result}");
         } else {
+            let (status, channel) = (
+                locale.value(&result["status"]),
+                locale.value(&result["channel"]),
+            );
             println!(
-                "{} marked {} ({})",
-                one.id,
-                cell(&result["status"]),
-                cell(&result["channel"])
+                "{}",
+                locale.fill(
+                    Msg::MarkedOne,
+                    &[("id", &one.id), ("status", &status), ("channel", &channel)]
+                )
             );
         }
         return Ok(0);
@@ -356,17 +377,36 @@ pub fn mark(
         let rows: Vec<Vec<String>> = results
             .iter()
             .map(|r| {
-                ["row", "id", "outcome", "code", "message"]
-                    .iter()
-                    .map(|k| cell(&r[*k]))
-                    .collect()
+                vec![
+                    cell(&r["row"]),
+                    cell(&r["id"]),
+                    locale.value(&r["outcome"]),
+                    cell(&r["code"]),
+                    cell(&r["message"]),
+                ]
             })
             .collect();
         print!(
             "{}",
-            table(&["row", "id", "outcome", "error", "message"], &rows)
+            table(
+                &[
+                    locale.t(Msg::Row),
+                    "id",
+                    locale.t(Msg::Outcome),
+                    locale.t(Msg::Error),
+                    locale.t(Msg::Message)
+                ],
+                &rows
+            )
         );
-        println!("{} marked, {failed} failed", todo.len() - failed);
+        let (marked, failed_text) = ((todo.len() - failed).to_string(), failed.to_string());
+        println!(
+            "{}",
+            locale.fill(
+                Msg::MarkedMany,
+                &[("marked", &marked), ("failed", &failed_text)]
+            )
+        );
     }
     Ok(if failed == 0 {
         0
@@ -387,7 +427,7 @@ fn mark_args(one: &ToMark) -> Value {
 
 /// The card's engagement sections: open recommendations, tyres in storage, special
 /// orders and the customer's reminders due today (`due`: `None` when not looked up).
-pub fn card_sections(view: &Value, due: Option<&[Value]>) -> String {
+pub fn card_sections(view: &Value, due: Option<&[Value]>, locale: &Locale) -> String {
     let colour = colour_stdout();
     let plates: BTreeMap<u64, String> = view["vehicles"]
         .as_array()
@@ -420,17 +460,25 @@ pub fn card_sections(view: &Value, due: Option<&[Value]>) -> String {
         out.push_str(&table(headers, &rows));
     };
     let list = |key: &str| view[key].as_array().cloned().unwrap_or_default();
+    let l = locale;
     section(
-        "Open recommendations",
-        &["work", "urgency", "price", "since", "car", "advisor"],
+        l.t(Msg::OpenRecommendations),
+        &[
+            l.t(Msg::Work),
+            l.t(Msg::Urgency),
+            l.t(Msg::Price),
+            l.t(Msg::Since),
+            l.t(Msg::Car),
+            l.t(Msg::Advisor),
+        ],
         list("open_recommendations")
             .iter()
             .map(|r| {
                 vec![
                     cell(&r["work"]),
-                    cell(&r["urgency"]),
-                    cell(&r["price"]),
-                    cell(&r["date"]),
+                    l.value(&r["urgency"]),
+                    l.money(&r["price"]),
+                    l.date_of(&r["date"]),
                     car(&r["vehicle"]),
                     cell(&r["advisor"]),
                 ]
@@ -438,36 +486,48 @@ pub fn card_sections(view: &Value, due: Option<&[Value]>) -> String {
             .collect(),
     );
     section(
-        "Tyres in storage",
-        &["season", "items", "location", "since", "car"],
+        l.t(Msg::TyreStorage),
+        &[
+            l.t(Msg::Season),
+            l.t(Msg::Items),
+            l.t(Msg::Location),
+            l.t(Msg::Since),
+            l.t(Msg::Car),
+        ],
         list("tyre_storage")
             .iter()
             .map(|s| {
                 vec![
-                    cell(&s["season"]),
+                    l.value(&s["season"]),
                     cell(&s["items"]),
                     cell(&s["location"]),
-                    cell(&s["checked_in"]),
+                    l.date_of(&s["checked_in"]),
                     car(&s["vehicle"]),
                 ]
             })
             .collect(),
     );
     section(
-        "Special orders",
+        l.t(Msg::SpecialOrders),
         &[
-            "part", "qty", "status", "ordered", "expected", "arrived", "car",
+            l.t(Msg::Part),
+            l.t(Msg::Qty),
+            l.t(Msg::Status),
+            l.t(Msg::Ordered),
+            l.t(Msg::Expected),
+            l.t(Msg::Arrived),
+            l.t(Msg::Car),
         ],
         list("special_orders")
             .iter()
             .map(|o| {
                 vec![
                     cell(&o["part"]),
-                    cell(&o["qty"]),
-                    cell(&o["status"]),
-                    cell(&o["ordered_on"]),
-                    cell(&o["expected"]),
-                    cell(&o["arrived_on"]),
+                    l.num(&o["qty"]),
+                    l.value(&o["status"]),
+                    l.date_of(&o["ordered_on"]),
+                    l.date_of(&o["expected"]),
+                    l.date_of(&o["arrived_on"]),
                     car(&o["vehicle"]),
                 ]
             })
@@ -475,15 +535,21 @@ pub fn card_sections(view: &Value, due: Option<&[Value]>) -> String {
     );
     if let Some(due) = due {
         section(
-            "Reminders due today",
-            &["id", "kind", "due", "channels", "text"],
+            l.t(Msg::RemindersToday),
+            &[
+                "id",
+                l.t(Msg::ReminderKind),
+                l.t(Msg::Due),
+                l.t(Msg::Channels),
+                l.t(Msg::Text),
+            ],
             due.iter()
                 .map(|r| {
                     vec![
                         cell(&r["id"]),
-                        cell(&r["kind"]),
-                        cell(&r["due_on"]),
-                        cell(&r["channels"]),
+                        l.value(&r["kind"]),
+                        l.date_of(&r["due_on"]),
+                        l.value(&r["channels"]),
                         cell(&r["text"]),
                     ]
                 })
@@ -512,15 +578,20 @@ pub fn due_of_customer(
 // ------------------------------------------------------------------ reports
 
 /// `report.complaints` as tables: totals, by employee, by month, the latest complaints.
-pub fn complaints_text(result: &Value) -> String {
+pub fn complaints_text(result: &Value, locale: &Locale) -> String {
+    let l = locale;
     let colour = colour_stdout();
     let mut out = String::new();
     out.push_str(&pairs(&[
         (
-            "period",
-            format!("{} – {}", cell(&result["from"]), cell(&result["to"])),
+            l.t(Msg::Period),
+            format!(
+                "{} – {}",
+                l.date_of(&result["from"]),
+                l.date_of(&result["to"])
+            ),
         ),
-        ("complaints", cell(&result["complaints"])),
+        (l.t(Msg::Complaints), l.num(&result["complaints"])),
     ]));
     let rows = |key: &str, first: &str| -> Vec<Vec<String>> {
         result[key]
@@ -528,61 +599,59 @@ pub fn complaints_text(result: &Value) -> String {
             .into_iter()
             .flatten()
             .map(|r| {
-                let name = cell(&r[first]);
+                let name = l.date_of(&r[first]);
                 vec![
                     if name.is_empty() { "—".into() } else { name },
-                    cell(&r["complaints"]),
-                    cell(&r["feedback"]),
-                    cell(&r["average_rating"]),
+                    l.num(&r["complaints"]),
+                    l.num(&r["feedback"]),
+                    l.num(&r["average_rating"]),
                 ]
             })
             .collect()
     };
-    out.push('\n');
-    out.push_str(&bold("By employee", colour));
-    out.push('\n');
-    out.push_str(&table(
-        &["employee", "complaints", "feedback", "rating"],
-        &rows("by_employee", "employee"),
-    ));
-    out.push('\n');
-    out.push_str(&bold("By month", colour));
-    out.push('\n');
-    out.push_str(&table(
-        &["month", "complaints", "feedback", "rating"],
-        &rows("by_month", "month"),
-    ));
+    let counts = [l.t(Msg::Complaints), l.t(Msg::Feedback), l.t(Msg::Rating)];
+    for (title, first, key, column) in [
+        (Msg::ByEmployee, Msg::Employee, "by_employee", "employee"),
+        (Msg::ByMonth, Msg::Month, "by_month", "month"),
+    ] {
+        out.push('\n');
+        out.push_str(&bold(l.t(title), colour));
+        out.push('\n');
+        let mut headers = vec![l.t(first)];
+        headers.extend(counts);
+        out.push_str(&table(&headers, &rows(key, column)));
+    }
     let latest: Vec<Vec<String>> = result["latest"]
         .as_array()
         .into_iter()
         .flatten()
         .map(|f| {
             vec![
-                cell(&f["date"]),
+                l.date_of(&f["date"]),
                 cell(&f["customer"]),
                 cell(&f["customer_name"]),
                 cell(&f["phone"]),
                 cell(&f["plate"]),
                 cell(&f["employee"]),
-                cell(&f["rating"]),
+                l.num(&f["rating"]),
                 cell(&f["text"]),
             ]
         })
         .collect();
     if !latest.is_empty() {
         out.push('\n');
-        out.push_str(&bold("Latest complaints", colour));
+        out.push_str(&bold(l.t(Msg::LatestComplaints), colour));
         out.push('\n');
         out.push_str(&table(
             &[
-                "date",
-                "customer #",
-                "name",
-                "phone",
-                "car",
-                "employee",
-                "rating",
-                "text",
+                l.t(Msg::Date),
+                l.t(Msg::CustomerNo),
+                l.t(Msg::Name),
+                l.t(Msg::Phone),
+                l.t(Msg::Car),
+                l.t(Msg::Employee),
+                l.t(Msg::Rating),
+                l.t(Msg::Text),
             ],
             &latest,
         ));
@@ -616,13 +685,14 @@ pub fn referrals_all(engine: &Engine, referrer: Option<Value>) -> Result<Value, 
 }
 
 /// The referrals report as a table with its totals.
-pub fn referrals_text(result: &Value) -> String {
+pub fn referrals_text(result: &Value, locale: &Locale) -> String {
+    let l = locale;
     let rows: Vec<Vec<String>> = result["rows"]
         .as_array()
         .into_iter()
         .flatten()
         .map(|r| {
-            let mut signup = cell(&r["signup"]);
+            let mut signup = l.value(&r["signup"]);
             let note = cell(&r["signup_note"]);
             if !note.is_empty() {
                 signup = format!("{signup} ({note})");
@@ -630,87 +700,103 @@ pub fn referrals_text(result: &Value) -> String {
             vec![
                 cell(&r["referrer_name"]),
                 cell(&r["referee_name"]),
-                cell(&r["linked_on"]),
+                l.date_of(&r["linked_on"]),
                 signup,
-                cell(&r["rewarded_referrer"]),
-                cell(&r["rewarded_referee"]),
+                l.num(&r["rewarded_referrer"]),
+                l.num(&r["rewarded_referee"]),
                 r["cashback"]
                     .as_array()
-                    .map(|l| l.iter().map(cell).collect::<Vec<_>>().join(" / "))
+                    .map(|list| {
+                        list.iter()
+                            .map(|c| l.num(c))
+                            .collect::<Vec<_>>()
+                            .join(" / ")
+                    })
                     .unwrap_or_default(),
-                cell(&r["referee_visits"]),
-                cell(&r["referee_revenue"]),
+                l.num(&r["referee_visits"]),
+                l.money(&r["referee_revenue"]),
             ]
         })
         .collect();
     let mut out = table(
         &[
-            "referrer",
-            "referee",
-            "linked",
-            "signup",
-            "referrer pts",
-            "referee pts",
-            "cashback",
-            "visits",
-            "revenue",
+            l.t(Msg::Referrer),
+            l.t(Msg::Referee),
+            l.t(Msg::Linked),
+            l.t(Msg::Signup),
+            l.t(Msg::ReferrerPoints),
+            l.t(Msg::RefereePoints),
+            l.t(Msg::Cashback),
+            l.t(Msg::Visits),
+            l.t(Msg::Revenue),
         ],
         &rows,
     );
-    out.push_str(&format!(
-        "{} referees, {} rewarded, {} points kept, {} revenue\n",
-        cell(&result["referees"]),
-        cell(&result["rewarded"]),
-        cell(&result["points"]),
-        cell(&result["revenue"])
+    let referees = l.count(result["referees"].as_u64().unwrap_or(0), Noun::Referee);
+    let points = l.num(&result["points"]);
+    let (rewarded, revenue) = (l.num(&result["rewarded"]), l.money(&result["revenue"]));
+    out.push_str(&l.fill(
+        Msg::ReferralsTotal,
+        &[
+            ("referees", &referees),
+            ("rewarded", &rewarded),
+            ("points", &points),
+            ("revenue", &revenue),
+        ],
     ));
+    out.push('\n');
     out
 }
 
 /// `campaign.report` as a key/value block.
-pub fn campaign_text(result: &Value) -> String {
+pub fn campaign_text(result: &Value, locale: &Locale) -> String {
+    let l = locale;
     let c = &result["campaign"];
     let audience = if c["segment"].is_null() {
-        format!(
-            "{} customers named",
-            c["customers"].as_array().map_or(0, Vec::len)
+        let named = c["customers"].as_array().map_or(0, Vec::len) as u64;
+        l.fill(
+            Msg::CustomersNamed,
+            &[("n", &l.count(named, Noun::Customer))],
         )
     } else {
-        format!("segment «{}»", cell(&c["segment"]))
+        l.fill(Msg::Segment, &[("segment", &cell(&c["segment"]))])
     };
-    let cost = cell(&result["cost_per_customer"]);
+    let cost = l.money(&result["cost_per_customer"]);
     pairs(&[
         (
-            "campaign",
+            l.t(Msg::Campaign),
             format!("#{} «{}»", cell(&c["id"]), cell(&c["name"])),
         ),
         (
-            "period",
+            l.t(Msg::Period),
             format!(
                 "{} – {}",
-                cell(&c["period"]["from"]),
-                cell(&c["period"]["to"])
+                l.date_of(&c["period"]["from"]),
+                l.date_of(&c["period"]["to"])
             ),
         ),
-        ("channel", format!("{}, {audience}", cell(&c["channel"]))),
-        ("offer", cell(&c["offer"]["text"])),
-        ("notified", cell(&result["notified"])),
         (
-            "came",
+            l.t(Msg::Channel),
+            format!("{}, {audience}", l.value(&c["channel"])),
+        ),
+        (l.t(Msg::Offer), cell(&c["offer"]["text"])),
+        (l.t(Msg::Notified), l.num(&result["notified"])),
+        (
+            l.t(Msg::Came),
             format!(
-                "{} ({} %)",
-                cell(&result["came"]),
-                cell(&result["conversion"])
+                "{} ({}\u{a0}%)",
+                l.num(&result["came"]),
+                l.num(&result["conversion"])
             ),
         ),
-        ("visits", cell(&result["visits"])),
-        ("revenue", cell(&result["revenue"])),
-        ("budget", cell(&result["budget"])),
+        (l.t(Msg::Visits), l.num(&result["visits"])),
+        (l.t(Msg::Revenue), l.money(&result["revenue"])),
+        (l.t(Msg::Budget), l.money(&result["budget"])),
         (
-            "cost per customer",
+            l.t(Msg::CostPerCustomer),
             if cost.is_empty() { "—".into() } else { cost },
         ),
-        ("points granted", cell(&result["points_spent"])),
-        ("points redeemed", cell(&result["points_redeemed"])),
+        (l.t(Msg::PointsGranted), l.num(&result["points_spent"])),
+        (l.t(Msg::PointsRedeemed), l.num(&result["points_redeemed"])),
     ])
 }

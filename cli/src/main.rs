@@ -3,13 +3,16 @@
 //! Thin by design: every command opens the store and calls operations by name; the only
 //! logic here is parsing files and arguments and printing results.
 
+mod card;
 mod demo;
 mod engage;
 mod export;
 mod import;
+mod locale;
 mod output;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use locale::{Locale, Msg};
 use output::{cell, pairs, table};
 use pitstop_core::{Engine, EngineOptions, Program};
 use serde_json::{Value, json};
@@ -354,7 +357,7 @@ fn run(cli: Cli) -> Outcome {
                 args["date"] = json!(date);
             }
             let result = engine.execute("jobs.daily", args)?;
-            print_value(&result, json);
+            print_value(&result, json, &Locale::of(&engine));
             Ok(0)
         }
         Command::Reminders {
@@ -392,14 +395,16 @@ fn run(cli: Cli) -> Outcome {
         },
         Command::Backup { path, dest } => {
             let engine = open_existing(&path)?;
+            let locale = Locale::of(&engine);
             let summary = engine.backup(&dest)?;
             engine.close()?;
             let value = to_json(&summary)?;
             if json {
                 println!("{value}");
             } else {
-                println!("backup written to {}", dest.display());
-                print_value(&value, false);
+                let dest = dest.display().to_string();
+                println!("{}", locale.fill(Msg::BackupWritten, &[("path", &dest)]));
+                print_value(&value, false, &locale);
             }
             Ok(0)
         }
@@ -461,19 +466,39 @@ fn open_existing(path: &Path) -> Result<Engine, Failure> {
     open_existing_with(path, EngineOptions::default())
 }
 
-/// Print a result: JSON, or a key/value block of its scalar fields.
-fn print_value(value: &Value, json: bool) {
+/// Print a result: JSON, or a key/value block of its scalar fields in the shop's
+/// language (labels from the catalogue, numbers and dates as the staff write them).
+fn print_value(value: &Value, json: bool, locale: &Locale) {
     if json {
         println!("{value}");
         return;
     }
+    print!("{}", value_text(value, locale));
+}
+
+/// A result as a key/value block in the shop's language.
+fn value_text(value: &Value, locale: &Locale) -> String {
     match value {
         Value::Object(map) => {
-            let items: Vec<(&str, String)> =
-                map.iter().map(|(k, v)| (k.as_str(), cell(v))).collect();
-            print!("{}", pairs(&items));
+            let items: Vec<(&str, String)> = map
+                .iter()
+                .map(|(k, v)| (locale.field(k), human_cell(k, v, locale)))
+                .collect();
+            pairs(&items)
         }
-        other => println!("{}", cell(other)),
+        other => format!("{}\n", cell(other)),
+    }
+}
+
+/// One field of a result for a person: dates as dates, numbers in the shop's format,
+/// text as it is.
+fn human_cell(key: &str, value: &Value, locale: &Locale) -> String {
+    match value {
+        Value::Array(_) | Value::Bool(_) | Value::Object(_) => cell(value),
+        _ if matches!(key, "date" | "from" | "to" | "month") => locale.date_of(value),
+        // Hashes and codes stay as written: they are compared, not read as amounts.
+        _ if matches!(key, "sha256" | "currency" | "code" | "id") => cell(value),
+        _ => locale.num(value),
     }
 }
 
@@ -500,6 +525,7 @@ fn init(path: &Path, program: Option<&Path>, json: bool) -> Outcome {
     };
     let engine = Engine::open(path, EngineOptions::default())?;
     let result = engine.execute("program.set", json!({ "program": document }));
+    let locale = Locale::of(&engine);
     engine.close()?;
     let result = match result {
         Ok(result) => result,
@@ -513,10 +539,10 @@ fn init(path: &Path, program: Option<&Path>, json: bool) -> Outcome {
     if json {
         println!("{result}");
     } else {
+        let (path, name) = (path.display().to_string(), cell(&document["name"]));
         println!(
-            "store created at {} with the programme {:?}",
-            path.display(),
-            cell(&document["name"])
+            "{}",
+            locale.fill(Msg::StoreCreated, &[("path", &path), ("name", &name)])
         );
     }
     Ok(0)
@@ -596,6 +622,7 @@ fn find_customer(engine: &Engine, query: &str) -> Result<Vec<Value>, Failure> {
 
 fn customer(path: &Path, query: &str, json: bool) -> Outcome {
     let engine = open_existing(path)?;
+    let locale = Locale::of(&engine);
     let found = find_customer(&engine, query)?;
     if found.is_empty() {
         return Err(Failure::new(
@@ -607,23 +634,7 @@ fn customer(path: &Path, query: &str, json: bool) -> Outcome {
         if json {
             println!("{}", json!({ "matches": found }));
         } else {
-            println!(
-                "{} customers match {query:?}; narrow the query:",
-                found.len()
-            );
-            let rows: Vec<Vec<String>> = found
-                .iter()
-                .map(|c| {
-                    ["id", "full_name", "phone", "card", "tier", "status"]
-                        .iter()
-                        .map(|k| cell(&c[*k]))
-                        .collect()
-                })
-                .collect();
-            print!(
-                "{}",
-                table(&["id", "name", "phone", "card", "tier", "status"], &rows)
-            );
+            print!("{}", card::matches_text(&found, query, &locale));
         }
         return Ok(0);
     }
@@ -635,8 +646,11 @@ fn customer(path: &Path, query: &str, json: bool) -> Outcome {
         Ok(due) => Some(due),
         Err(failure) => {
             eprintln!(
-                "reminders not shown: {} ({})",
-                failure.message, failure.code
+                "{}",
+                locale.fill(
+                    Msg::RemindersNotShown,
+                    &[("message", &failure.message), ("code", &failure.code)]
+                )
             );
             None
         }
@@ -645,127 +659,10 @@ fn customer(path: &Path, query: &str, json: bool) -> Outcome {
         view["due_reminders"] = json!(due);
         println!("{view}");
     } else {
-        print!("{}", customer_card(&view));
-        print!("{}", engage::card_sections(&view, due.as_deref()));
+        print!("{}", card::customer_card(&view, &locale));
+        print!("{}", engage::card_sections(&view, due.as_deref(), &locale));
     }
     Ok(0)
-}
-
-fn customer_card(view: &Value) -> String {
-    let colour = output::colour_stdout();
-    let c = &view["customer"];
-    let mut out = String::new();
-    out.push_str(&output::bold(
-        &format!("{} (#{})", cell(&c["full_name"]), cell(&c["id"])),
-        colour,
-    ));
-    out.push('\n');
-    let mut items: Vec<(&str, String)> = Vec::new();
-    for (label, key) in [
-        ("card", "card"),
-        ("phone", "phone"),
-        ("email", "email"),
-        ("birthday", "birthday"),
-        ("kind", "kind"),
-        ("status", "status"),
-        ("external id", "external_id"),
-        ("source", "source"),
-        ("tags", "tags"),
-        ("notes", "notes"),
-        ("visits", "visits"),
-        ("total spend", "total_spend"),
-        ("last visit", "last_visit"),
-    ] {
-        let value = cell(&c[key]);
-        if !value.is_empty() {
-            items.push((label, value));
-        }
-    }
-    if c["blacklisted"] == json!(true) {
-        items.push(("blacklisted", cell(&c["blacklist_reason"])));
-    }
-    let tier = &view["tier"];
-    if !tier.is_null() {
-        let mut text = match (cell(&tier["name"]), cell(&tier["code"])) {
-            (name, _) if !name.is_empty() => name,
-            (_, code) if !code.is_empty() => code,
-            _ => "none".to_string(),
-        };
-        if !tier["next"].is_null() {
-            text.push_str(&format!(
-                " (next {}: spend {} more, {} more visits)",
-                cell(&tier["next"]),
-                cell(&tier["spend_missing"]),
-                cell(&tier["visits_missing"])
-            ));
-        }
-        items.push(("tier", text));
-    }
-    let balance = &view["balance"];
-    if !balance.is_null() {
-        items.push((
-            "points",
-            format!(
-                "{} available ({} money), {} pending, {} held, {} total",
-                cell(&balance["available"]),
-                cell(&balance["available_money"]),
-                cell(&balance["pending"]),
-                cell(&balance["held"]),
-                cell(&balance["total"])
-            ),
-        ));
-        let expiries: Vec<String> = balance["next_expiries"]
-            .as_array()
-            .map(|list| {
-                list.iter()
-                    .map(|e| format!("{} on {}", cell(&e["points"]), cell(&e["date"])))
-                    .collect()
-            })
-            .unwrap_or_default();
-        if !expiries.is_empty() {
-            items.push(("expiring", expiries.join(", ")));
-        }
-    }
-    out.push_str(&pairs(&items));
-    let vehicles = view["vehicles"].as_array().cloned().unwrap_or_default();
-    if !vehicles.is_empty() {
-        out.push('\n');
-        out.push_str(&output::bold("Cars", colour));
-        out.push('\n');
-        let rows: Vec<Vec<String>> = vehicles
-            .iter()
-            .map(|v| {
-                ["plate", "vin", "make", "model", "year", "mileage_km"]
-                    .iter()
-                    .map(|k| cell(&v[*k]))
-                    .collect()
-            })
-            .collect();
-        out.push_str(&table(
-            &["plate", "vin", "make", "model", "year", "km"],
-            &rows,
-        ));
-    }
-    let visits = view["last_visits"].as_array().cloned().unwrap_or_default();
-    if !visits.is_empty() {
-        out.push('\n');
-        out.push_str(&output::bold("Last visits", colour));
-        out.push('\n');
-        let rows: Vec<Vec<String>> = visits
-            .iter()
-            .map(|v| {
-                ["date", "order_id", "net", "points", "accrual", "mileage"]
-                    .iter()
-                    .map(|k| cell(&v[*k]))
-                    .collect()
-            })
-            .collect();
-        out.push_str(&table(
-            &["date", "order", "net", "paid pts", "earned", "km"],
-            &rows,
-        ));
-    }
-    out
 }
 
 fn check_store(engine: &Engine, json: bool) -> Outcome {
@@ -778,6 +675,7 @@ fn check_store(engine: &Engine, json: bool) -> Outcome {
             &json!({"records": report["records"], "accounts": report["accounts"],
                 "entries": report["entries"], "problems": problems.len()}),
             false,
+            &Locale::of(engine),
         );
         for problem in &problems {
             println!("  {}", cell(problem));
@@ -818,13 +716,19 @@ fn restore(backup: &Path, path: &Path, json: bool) -> Outcome {
         }
         return Ok(0);
     }
-    println!("restored {} into {}", backup.display(), path.display());
-    print_value(&to_json(&summary)?, false);
+    let locale = Locale::of(&engine);
+    let (backup, path) = (backup.display().to_string(), path.display().to_string());
+    println!(
+        "{}",
+        locale.fill(Msg::Restored, &[("backup", &backup), ("path", &path)])
+    );
+    print_value(&to_json(&summary)?, false, &locale);
     check_store(&engine, false)
 }
 
-/// The monthly activity report as an aligned table, months first.
-fn activity_table(result: &Value) -> String {
+/// The monthly activity report as an aligned table, months first, in the shop's
+/// language.
+fn activity_table(result: &Value, locale: &Locale) -> String {
     let rows = result["months"]
         .as_array()
         .or_else(|| result["rows"].as_array())
@@ -839,16 +743,22 @@ fn activity_table(result: &Value) -> String {
             keys
         })
         .unwrap_or_default();
-    let header_refs: Vec<&str> = headers.iter().map(String::as_str).collect();
+    let header_refs: Vec<&str> = headers.iter().map(|h| locale.field(h)).collect();
     let cells: Vec<Vec<String>> = rows
         .iter()
-        .map(|r| headers.iter().map(|h| cell(&r[h])).collect())
+        .map(|r| {
+            headers
+                .iter()
+                .map(|h| human_cell(h, &r[h], locale))
+                .collect()
+        })
         .collect();
     table(&header_refs, &cells)
 }
 
 fn report_command(path: &Path, report: ReportCommand, json: bool) -> Outcome {
     let engine = open_existing(path)?;
+    let locale = Locale::of(&engine);
     match report {
         ReportCommand::Activity { from, to } => {
             let result = engine.execute("report.activity", json!({ "from": from, "to": to }))?;
@@ -856,22 +766,22 @@ fn report_command(path: &Path, report: ReportCommand, json: bool) -> Outcome {
                 println!("{result}");
                 return Ok(0);
             }
-            print!("{}", activity_table(&result));
+            print!("{}", activity_table(&result, &locale));
             if let Some(total) = result.get("total").filter(|t| t.is_object()) {
                 println!();
-                print_value(total, false);
+                print_value(total, false, &locale);
             }
         }
         ReportCommand::Points => {
             let result = engine.execute("report.points", json!({}))?;
-            print_value(&result, json);
+            print_value(&result, json, &locale);
         }
         ReportCommand::Complaints { from, to } => {
             let result = engine.execute("report.complaints", json!({ "from": from, "to": to }))?;
             if json {
                 println!("{result}");
             } else {
-                print!("{}", engage::complaints_text(&result));
+                print!("{}", engage::complaints_text(&result, &locale));
             }
         }
         ReportCommand::Referrals { referrer } => {
@@ -903,7 +813,7 @@ fn report_command(path: &Path, report: ReportCommand, json: bool) -> Outcome {
             if json {
                 println!("{result}");
             } else {
-                print!("{}", engage::referrals_text(&result));
+                print!("{}", engage::referrals_text(&result, &locale));
             }
         }
         ReportCommand::Campaign { campaign } => {
@@ -911,7 +821,7 @@ fn report_command(path: &Path, report: ReportCommand, json: bool) -> Outcome {
             if json {
                 println!("{result}");
             } else {
-                print!("{}", engage::campaign_text(&result));
+                print!("{}", engage::campaign_text(&result, &locale));
             }
         }
     }
@@ -935,6 +845,7 @@ fn campaign_report(engine: &Engine, campaign: &str) -> Result<Value, Failure> {
 
 fn plugin(path: &Path, action: PluginCommand, json: bool) -> Outcome {
     let engine = open_existing(path)?;
+    let locale = Locale::of(&engine);
     let result = match action {
         PluginCommand::Install {
             name,
@@ -982,11 +893,7 @@ fn plugin(path: &Path, action: PluginCommand, json: bool) -> Outcome {
                     let sha = cell(&p["sha256"]);
                     vec![
                         cell(&p["name"]),
-                        if p["enabled"] == json!(true) {
-                            "yes".into()
-                        } else {
-                            "no".into()
-                        },
+                        locale.yes_no(p["enabled"] == json!(true)).to_string(),
                         cell(&p["priority"]),
                         cell(&p["on_error"]),
                         cell(&p["hooks"]),
@@ -999,7 +906,13 @@ fn plugin(path: &Path, action: PluginCommand, json: bool) -> Outcome {
                 "{}",
                 table(
                     &[
-                        "name", "enabled", "priority", "on_error", "hooks", "bytes", "sha256"
+                        locale.t(Msg::Plugin),
+                        locale.t(Msg::Enabled),
+                        locale.t(Msg::Priority),
+                        locale.t(Msg::OnError),
+                        locale.t(Msg::Hooks),
+                        locale.t(Msg::Bytes),
+                        "sha256"
                     ],
                     &rows
                 )
@@ -1016,7 +929,7 @@ fn plugin(path: &Path, action: PluginCommand, json: bool) -> Outcome {
             engine.execute("plugin.remove", json!({ "name": name }))?
         }
     };
-    print_value(&result, json);
+    print_value(&result, json, &locale);
     Ok(0)
 }
 

@@ -34,13 +34,28 @@ fn width(text: &str) -> usize {
     text.chars().count()
 }
 
+/// Whether a cell is a number (right-aligned): digits with the separators of either
+/// language (`1 234,50`, `1,234.50`), a leading sign, and an optional currency sign or %.
 fn numeric(text: &str) -> bool {
-    !text.is_empty()
-        && text
+    let body = text
+        .trim_end_matches(['₽', '%'])
+        .trim_end_matches([' ', '\u{a0}']);
+    let mut chars = body.chars();
+    let rest = match chars.next() {
+        Some('-' | '+' | '−') => chars.as_str(),
+        Some(_) => body,
+        None => return false,
+    };
+    // Dates (`01.12.2025`, `12.2025`) are not amounts: two dots, or a whole part with a
+    // leading zero.
+    let date = rest.matches('.').count() > 1
+        || (rest.starts_with('0') && rest[1..].starts_with(|c: char| c.is_ascii_digit()));
+    !rest.is_empty()
+        && !date
+        && rest
             .chars()
-            .all(|c| c.is_ascii_digit() || matches!(c, '.' | '-' | '+' | ' '))
-        && !text[1..].contains('-')
-        && text.chars().any(|c| c.is_ascii_digit())
+            .all(|c| c.is_ascii_digit() || matches!(c, '.' | ',' | ' ' | '\u{a0}' | '\u{202f}'))
+        && rest.chars().any(|c| c.is_ascii_digit())
 }
 
 /// An aligned table: numbers right-aligned, text left-aligned, a bold header on a terminal.
@@ -134,5 +149,21 @@ mod tests {
             ],
         );
         assert_eq!(out, "name     points\nИванов        5\nLi      1200.50\n");
+    }
+
+    #[test]
+    fn russian_numbers_are_right_aligned() {
+        for number in [
+            "1\u{a0}234,50",
+            "−45\u{a0}000",
+            "10\u{a0}450,00\u{a0}₽",
+            "12,5 %",
+            "7",
+        ] {
+            assert!(numeric(number), "{number}");
+        }
+        for text in ["", "₽", "ЗН-1", "2025-12-01", "a1", "01.12.2025", "03.2025"] {
+            assert!(!numeric(text), "{text}");
+        }
     }
 }

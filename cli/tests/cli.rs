@@ -180,28 +180,45 @@ fn customer_card_in_the_terminal() {
         card.starts_with("Смирнов Алексей Петрович (#1)\n"),
         "{card}"
     );
-    assert!(card.contains("phone        +79165551234"), "{card}");
-    assert!(card.contains("Базовый"), "{card}");
+    // The example programme speaks Russian: labels, numbers, dates, the tier's name.
+    let line = |label: &str| {
+        card.lines()
+            .find(|l| l.starts_with(label))
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(line("телефон ").ends_with(" +79165551234"), "{card}");
+    assert!(line("уровень ").contains("Базовый"), "{card}");
     assert!(
-        card.contains("300 available") && card.contains("315 pending"),
+        line("баллы ").contains("300 доступно") && line("баллы ").contains("315 ожидают"),
         "{card}"
     );
-    assert!(card.contains("expiring     300 on 20"), "{card}");
+    let expiring = line("сгорят ");
+    assert!(expiring.contains("300 — "), "{card}");
     assert!(
         card.contains("O777OO77") && card.contains("Skoda  Octavia"),
         "{card}"
     );
+    let visit = card
+        .lines()
+        .find(|l| l.contains("ЗН-1"))
+        .unwrap_or_default();
     assert!(
-        card.contains("  ЗН-1   4500.00         0     315"),
+        visit.contains(" 4500,00 ") && visit.ends_with(" 315"),
         "{card}"
     );
+    assert!(
+        !card.contains("Last visits") && card.contains("Последние визиты"),
+        "{card}"
+    );
+    assert!(!has_iso_date(&card), "{card}");
     // By plate, and as JSON.
     let out = pitstop(&["--json", "customer", s(&store), "O777OO77"]);
     assert_eq!(json_out(&out)["customer"]["id"], 1);
     // A name prefix matching two: the list.
     let out = pitstop(&["customer", s(&store), "Смирнов"]);
     assert!(
-        stdout(&out).starts_with("2 customers match"),
+        stdout(&out).starts_with("2 клиента по запросу \"Смирнов\"; уточните запрос:"),
         "{}",
         stdout(&out)
     );
@@ -409,7 +426,13 @@ fn backup_restore_round_trip_and_check_finds_corruption() {
     let restored = dir.path().join("restored");
     let out = pitstop(&["restore", s(&backup), s(&restored)]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stdout(&out).contains("problems  0"), "{}", stdout(&out));
+    assert!(
+        stdout(&out)
+            .lines()
+            .any(|l| l.starts_with("проблем ") && l.ends_with(" 0")),
+        "{}",
+        stdout(&out)
+    );
     assert_eq!(
         exec(
             &restored,
@@ -502,9 +525,9 @@ fn daily_reports_and_plugins() {
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
     let header = text.lines().next().unwrap();
-    assert!(header.starts_with("month  "), "{text}");
+    assert!(header.starts_with("месяц  "), "{text}");
     assert!(
-        text.lines().nth(1).unwrap().starts_with("2025-03"),
+        text.lines().nth(1).unwrap().starts_with("03.2025"),
         "{text}"
     );
     let out = pitstop(&["--json", "report", s(&store), "points"]);
@@ -512,7 +535,7 @@ fn daily_reports_and_plugins() {
 
     let out = pitstop(&["plugin", s(&store), "list"]);
     assert!(out.status.success());
-    assert!(stdout(&out).starts_with("name"));
+    assert!(stdout(&out).starts_with("плагин"));
     let out = pitstop(&["plugin", s(&store), "disable", "nothing"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("not_found"), "{}", stderr(&out));
@@ -563,7 +586,9 @@ fn plugin_lifecycle() {
     let text = stdout(&out);
     let row = text.lines().nth(1).unwrap_or_default().to_string();
     assert!(
-        row.starts_with("noop  yes") && row.contains(" fail "),
+        row.starts_with("noop ")
+            && row.split_whitespace().nth(1) == Some("да")
+            && row.contains(" fail "),
         "{text}"
     );
     assert!(
@@ -1047,22 +1072,49 @@ fn demo_runs_small_and_deterministic() {
     let text = stdout(&out);
     for expected in [
         "\n  • Рекомендовано ",
-        "open recommendation(s) on ",
-        "\nOpen recommendations\n",
-        "\nTyres in storage\nseason  items",
-        "\nSpecial orders\n",
-        "Колодки тормозные передние TRW GDB1550    1  arrived",
-        "\nReminders due today\n",
-        "Who to contact today (pitstop reminders): ",
-        "\norder_arrived       1  ",
-        "\nThe SMS campaign (pitstop report ",
-        "channel            sms, segment «Не были 4 месяца»",
-        "\nComplaints, last 90 days (pitstop report complaints)\n",
-        "\nLatest complaints\n",
-        "\nReferrals (pitstop report referrals)\n",
-        "1 referees, 1 rewarded",
+        "за день касса показала ",
+        "\nОткрытые рекомендации\n",
+        "\nШины на хранении\nсезон ",
+        "\nЗаказные запчасти\n",
+        "\nНапоминания на сегодня\n",
+        "С кем связаться сегодня (pitstop reminders): ",
+        "\nSMS-кампания (pitstop report ",
+        "SMS, сегмент «Не были 4 месяца»",
+        "\nЖалобы за 90 дней (pitstop report complaints)\n",
+        "\nПоследние жалобы\n",
+        "\nРекомендации друзьям (pitstop report referrals)\n",
+        // One referee: the Russian singular, not "1 referees".
+        "\n1 реферал, награждено: 1",
     ] {
         assert!(text.contains(expected), "{expected:?} in\n{text}");
+    }
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("Колодки тормозные передние TRW GDB1550")
+                && l.contains("прибыло")),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("заказ прибыл ") && l.split_whitespace().nth(2) == Some("1")),
+        "{text}"
+    );
+    // The shop's language throughout: no tier codes, no ISO dates, no English labels.
+    for word in text.split(|c: char| !c.is_alphanumeric() && c != '_') {
+        assert!(
+            !["base", "silver", "gold", "platinum"].contains(&word),
+            "tier code {word:?} in\n{text}"
+        );
+    }
+    assert!(!has_iso_date(&text), "{text}");
+    for english in [
+        "Migration",
+        "customers",
+        "The day",
+        "Last visits",
+        "referees",
+    ] {
+        assert!(!text.contains(english), "{english:?} in\n{text}");
     }
 
     // The store is an ordinary store: the other commands work on it.
@@ -1070,15 +1122,19 @@ fn demo_runs_small_and_deterministic() {
     let phone = first["customer"]["customer"]["phone"].as_str().unwrap();
     let out = pitstop(&["customer", s(&store), phone]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stdout(&out).contains("Last visits"));
-    assert!(stdout(&out).contains("Open recommendations"));
+    assert!(stdout(&out).contains("Последние визиты"));
+    assert!(stdout(&out).contains("Открытые рекомендации"));
     let out = pitstop(&["--json", "reminders", s(&store), "--date", "2025-12-01"]);
     assert_eq!(
         json_out(&out)["items"].as_array().unwrap().len() as u64,
         first["reminders"]["total"].as_u64().unwrap()
     );
     let out = pitstop(&["report", s(&store), "campaign", "1"]);
-    assert!(stdout(&out).starts_with("campaign           #1 «Подготовка к зиме»"));
+    let first_line = stdout(&out).lines().next().unwrap_or_default().to_string();
+    assert!(
+        first_line.starts_with("кампания ") && first_line.ends_with(" #1 «Подготовка к зиме»"),
+        "{first_line}"
+    );
     assert!(pitstop(&["check", s(&store)]).status.success());
     // A directory that is not a store is never removed.
     let precious = dir.path().join("precious");
@@ -1087,4 +1143,71 @@ fn demo_runs_small_and_deterministic() {
     let out = pitstop(&["demo", s(&precious), "--customers", "10", "--years", "1"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(precious.join("thesis.txt").exists());
+}
+
+/// Whether a text holds an ISO date (`2025-12-01`): human output writes dates the
+/// shop's way.
+fn has_iso_date(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes.windows(10).any(|w| {
+        w.iter().enumerate().all(|(i, b)| match i {
+            4 | 7 => *b == b'-',
+            _ => b.is_ascii_digit(),
+        })
+    })
+}
+
+/// A programme whose locale is not Russian gets English, with the same figures; the
+/// machine-readable output does not change with the locale.
+#[test]
+fn other_locales_fall_back_to_english_and_json_stays_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut program = pitstop_core::Program::example();
+    program["locale"] = json!("de-DE");
+    let file = dir.path().join("program.json");
+    std::fs::write(&file, program.to_string()).unwrap();
+    let english = dir.path().join("en");
+    let russian = dir.path().join("ru");
+    assert!(
+        pitstop(&["init", s(&english), "--program", s(&file)])
+            .status
+            .success()
+    );
+    assert!(pitstop(&["init", s(&russian)]).status.success());
+    for store in [&english, &russian] {
+        exec(
+            store,
+            "customer.register",
+            json!({"full_name": "Смирнов Алексей", "phone": "+79165551234",
+                "at": "2025-03-01T10:00:00+03:00"}),
+        );
+        exec(
+            store,
+            "checkout.commit",
+            json!({"customer": {"phone": "+79165551234"}, "order_id": "ЗН-1",
+                "at": "2025-03-02T10:00:00+03:00", "lines": [{"sku": "TO-2", "name": "ТО-2",
+                "kind": "labor", "qty": "1", "unit_price": "12345.50"}]}),
+        );
+    }
+    let card = |store: &Path| stdout(&pitstop(&["customer", s(store), "+79165551234"]));
+    let (en, ru) = (card(&english), card(&russian));
+    assert!(
+        en.contains("\nLast visits\n") && en.contains("12,345.50"),
+        "{en}"
+    );
+    assert!(en.contains("2025-03-02"), "{en}");
+    assert!(
+        ru.contains("\nПоследние визиты\n") && ru.contains("12\u{a0}345,50"),
+        "{ru}"
+    );
+    assert!(ru.contains("02.03.2025") && !has_iso_date(&ru), "{ru}");
+    let json_card = |store: &Path| {
+        let mut value = json_out(&pitstop(&["--json", "customer", s(store), "+79165551234"]));
+        value["balance"]["next_expiries"] = Value::Null;
+        value["last_visits"][0]["date"].clone()
+    };
+    assert_eq!(json_card(&english), json_card(&russian));
+    assert_eq!(json_card(&russian), "2025-03-02");
+    let points = |store: &Path| json_out(&pitstop(&["--json", "report", s(store), "points"]));
+    assert_eq!(points(&english), points(&russian));
 }

@@ -155,25 +155,34 @@ fn reminders_as_a_table_csv_and_json() {
     // The table for a person: counts by kind, then one row each.
     let text = ok(&[&["reminders", s(&store)][..], &date[..]].concat());
     let mut lines = text.lines();
-    assert_eq!(lines.next(), Some("3 reminders due on 2025-04-15"));
+    // The example programme speaks Russian: «3 напоминания», kinds by name, dates.
+    assert_eq!(lines.next(), Some("3 напоминания на 15.04.2025"));
     assert_eq!(
         lines.next(),
-        Some("recommendation 1, order_arrived 1, quality_call 1")
+        Some("рекомендация 1, заказ прибыл 1, звонок о качестве 1")
     );
     assert_eq!(lines.next(), Some(""));
     let header = lines.next().unwrap();
-    for column in ["id", "kind", "customer", "phone", "car", "due", "text"] {
+    for column in [
+        "id",
+        "вид",
+        "клиент",
+        "телефон",
+        "автомобиль",
+        "срок",
+        "текст",
+    ] {
         assert!(header.contains(column), "{header}");
     }
     let row = lines
         .find(|l| l.starts_with("order_arrived:1"))
         .unwrap_or_else(|| panic!("{text}"));
     for expected in [
-        "order_arrived",
+        "заказ прибыл",
         "Смирнов Алексей Петрович",
         "+79165551234",
         "O777OO77",
-        "2025-04-14",
+        "14.04.2025",
         "Алексей, ваш заказ прибыл: Колодки TRW GDB1550, 1 шт.",
     ] {
         assert!(row.contains(expected), "{expected} in {row}");
@@ -195,7 +204,10 @@ fn reminders_as_a_table_csv_and_json() {
         "--kind",
         "quality_call",
     ]);
-    assert!(text.starts_with("2 reminders due on 2025-04-15\norder_arrived 1, quality_call 1\n"));
+    assert!(
+        text.starts_with("2 напоминания на 15.04.2025\nзаказ прибыл 1, звонок о качестве 1\n"),
+        "{text}"
+    );
     // A channel nobody agreed to: nothing.
     let text = ok(&[
         "reminders",
@@ -205,7 +217,7 @@ fn reminders_as_a_table_csv_and_json() {
         "--channel",
         "email",
     ]);
-    assert_eq!(text, "0 reminders due on 2025-04-15\n");
+    assert_eq!(text, "0 напоминаний на 15.04.2025\n");
     // A kind the contract does not know is the operation's error.
     let out = pitstop(&["reminders", s(&store), "--kind", "horoscope"]);
     assert_eq!(out.status.code(), Some(1));
@@ -272,7 +284,7 @@ fn marking_reminders_one_by_one_and_from_a_gateway_report() {
         "--channel",
         "sms",
     ]);
-    assert_eq!(text, "order_arrived:1 marked sent (sms)\n");
+    assert_eq!(text, "order_arrived:1: отмечено «отправлено» (SMS)\n");
     assert_eq!(due(&store), ["recommendation:1", "quality_call:1"]);
     // Again with the same status: harmless; with another: refused with the code.
     ok(&[
@@ -312,12 +324,12 @@ fn marking_reminders_one_by_one_and_from_a_gateway_report() {
     let out = pitstop(&["reminders", s(&store), "mark", "--file", s(&report)]);
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     let text = stdout(&out);
-    assert!(text.ends_with("2 marked, 1 failed\n"), "{text}");
+    assert!(text.ends_with("отмечено: 2, с ошибкой: 1\n"), "{text}");
     let bad = text.lines().find(|l| l.contains("nonsense")).unwrap();
     let cells: Vec<&str> = bad.split_whitespace().collect();
     assert_eq!(
         cells[..4],
-        ["4", "nonsense", "error", "invalid_argument"],
+        ["4", "nonsense", "ошибка", "invalid_argument"],
         "{text}"
     );
     // The failed one stays due and says so; the sent one is gone.
@@ -445,39 +457,39 @@ fn customer_card_shows_recommendations_storage_orders_and_reminders() {
             .map(str::to_string)
             .collect()
     };
-    let recommendations = section("Open recommendations");
-    assert!(recommendations[0].starts_with("work "), "{card}");
+    let recommendations = section("Открытые рекомендации");
+    assert!(recommendations[0].starts_with("работа "), "{card}");
     let row = &recommendations[1];
     for expected in [
         "Замена передних тормозных колодок",
-        "critical",
-        "4200.00",
+        "срочно",
+        "4200,00\u{a0}₽",
         "O777OO77",
         "Кравцов Д.",
     ] {
         assert!(row.contains(expected), "{expected} in {row}");
     }
-    let storage = section("Tyres in storage");
+    let storage = section("Шины на хранении");
     assert!(
-        storage[1].starts_with(
-            "winter  Nokian Hakkapeliitta 9 205/55 R16 ×4, диски литые ×4  Стеллаж 3, полка 2"
-        ),
+        storage[1].starts_with("зимние  Nokian Hakkapeliitta 9 205/55 R16 ×4, диски литые ×4"),
         "{card}"
     );
+    assert!(storage[1].contains("Стеллаж 3, полка 2"), "{card}");
     assert!(storage[1].ends_with("O777OO77"), "{card}");
-    let orders = section("Special orders");
+    let orders = section("Заказные запчасти");
     assert!(
-        orders[1].starts_with("Колодки TRW GDB1550    1  arrived"),
+        orders[1].starts_with("Колодки TRW GDB1550")
+            && orders[1].split("  ").filter(|c| !c.is_empty()).nth(2) == Some("прибыло"),
         "{card}"
     );
-    let reminders = section("Reminders due today");
+    let reminders = section("Напоминания на сегодня");
     assert_eq!(reminders.len(), 2, "{card}");
     assert!(
-        reminders[1].starts_with("order_arrived:1  order_arrived"),
+        reminders[1].starts_with("order_arrived:1  заказ прибыл"),
         "{card}"
     );
     let cells: Vec<&str> = reminders[1].split("  ").filter(|c| !c.is_empty()).collect();
-    assert_eq!(cells[3].trim(), "sms", "{card}");
+    assert_eq!(cells[3].trim(), "SMS", "{card}");
     assert!(
         cells[4]
             .trim()
@@ -572,16 +584,16 @@ fn complaints_referrals_and_campaign_reports_as_tables() {
         "2025-12-31",
     ]);
     assert!(
-        text.starts_with("period      2025-01-01 – 2025-12-31\ncomplaints  1\n"),
+        text.starts_with("период  01.01.2025 – 31.12.2025\nжалобы  1\n"),
         "{text}"
     );
     let by_employee: Vec<&str> = text
         .lines()
-        .skip_while(|l| *l != "By employee")
+        .skip_while(|l| *l != "По сотрудникам")
         .skip(1)
         .take_while(|l| !l.is_empty())
         .collect();
-    assert!(by_employee[0].starts_with("employee"), "{text}");
+    assert!(by_employee[0].starts_with("сотрудник"), "{text}");
     let row = |name: &str| {
         by_employee
             .iter()
@@ -594,15 +606,15 @@ fn complaints_referrals_and_campaign_reports_as_tables() {
     };
     assert_eq!(row("Кравцов Д.")[..3], ["1", "1", "2"], "{text}");
     assert_eq!(row("Садыков Р.")[..3], ["0", "1", "5"], "{text}");
-    assert!(text.contains("\nBy month\n"), "{text}");
+    assert!(text.contains("\nПо месяцам\n"), "{text}");
     assert!(
         text.lines()
-            .any(|l| l.starts_with("2025-03") && l.contains(" 1 ")),
+            .any(|l| l.starts_with("03.2025") && l.contains(" 1 ")),
         "{text}"
     );
-    let latest = text.split("Latest complaints\n").nth(1).unwrap();
+    let latest = text.split("Последние жалобы\n").nth(1).unwrap();
     assert!(
-        latest.lines().nth(1).unwrap().starts_with("2025-03-23"),
+        latest.lines().nth(1).unwrap().starts_with("23.03.2025"),
         "{text}"
     );
     assert!(latest.contains("Кравцов Д.") && latest.contains("Долго ждал, машину не помыли"));
@@ -612,7 +624,10 @@ fn complaints_referrals_and_campaign_reports_as_tables() {
         row.contains("Кузнецова Мария Игоревна") && row.contains("+79035550102"),
         "{row}"
     );
-    assert!(latest.lines().next().unwrap().contains("phone"), "{latest}");
+    assert!(
+        latest.lines().next().unwrap().contains("телефон"),
+        "{latest}"
+    );
     let out = pitstop(&[
         "--json",
         "report",
@@ -629,19 +644,22 @@ fn complaints_referrals_and_campaign_reports_as_tables() {
     let text = ok(&["report", s(&store), "referrals"]);
     let mut lines = text.lines();
     let header = lines.next().unwrap();
-    assert!(header.starts_with("referrer  "), "{text}");
+    assert!(header.starts_with("пригласил  "), "{text}");
     let row = lines.next().unwrap();
     assert!(
-        row.starts_with("Смирнов Алексей Петрович  Кузнецова Мария Игоревна  2025-03-20  rewarded"),
+        row.starts_with(
+            "Смирнов Алексей Петрович  Кузнецова Мария Игоревна  20.03.2025  начислена"
+        ),
         "{text}"
     );
     assert!(
-        row.contains("500") && row.contains("300") && row.ends_with("3500.00"),
+        row.contains("500") && row.contains("300") && row.ends_with("3500,00\u{a0}₽"),
         "{row}"
     );
+    // One referee: the singular, not "1 referees"; money with its sign.
     assert_eq!(
         lines.next().unwrap(),
-        "1 referees, 1 rewarded, 905 points kept, 3500.00 revenue"
+        "1 реферал, награждено: 1, начислено: 905, выручка: 3500,00\u{a0}₽"
     );
     let by_referrer = ok(&[
         "report",
@@ -658,7 +676,7 @@ fn complaints_referrals_and_campaign_reports_as_tables() {
         "--referrer",
         "+79035550102",
     ]);
-    assert!(nobody.contains("0 referees, 0 rewarded"), "{nobody}");
+    assert!(nobody.contains("0 рефералов, награждено: 0"), "{nobody}");
     let out = pitstop(&["report", s(&store), "referrals", "--referrer", "Сидоров"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("not_found"));
@@ -692,21 +710,23 @@ fn complaints_referrals_and_campaign_reports_as_tables() {
             "at": "2025-04-10T10:00:00Z"}),
     );
     let text = ok(&["report", s(&store), "campaign", "1"]);
-    for expected in [
-        "campaign           #1 «Весенний шиномонтаж»\n",
-        "period             2025-04-01 – 2025-04-30\n",
-        "channel            sms, segment «SMS»\n",
-        "offer              Шиномонтаж со скидкой 15 %\n",
-        "notified           2\n",
-        "visits             1\n",
-        "revenue            2400.00\n",
-        "budget             5000.00\n",
-        "cost per customer  5000",
-        "points granted     200\n",
-    ] {
-        assert!(text.contains(expected), "{expected:?} in\n{text}");
-    }
-    assert!(text.contains("came               1 (50"), "{text}");
+    let value = |label: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(label).filter(|rest| rest.starts_with("  ")))
+            .map(|rest| rest.trim().to_string())
+            .unwrap_or_else(|| panic!("{label} in\n{text}"))
+    };
+    assert_eq!(value("кампания"), "#1 «Весенний шиномонтаж»");
+    assert_eq!(value("период"), "01.04.2025 – 30.04.2025");
+    assert_eq!(value("канал"), "SMS, сегмент «SMS»");
+    assert_eq!(value("предложение"), "Шиномонтаж со скидкой 15 %");
+    assert_eq!(value("уведомлено"), "2");
+    assert_eq!(value("визиты"), "1");
+    assert_eq!(value("выручка"), "2400,00\u{a0}₽");
+    assert_eq!(value("бюджет"), "5000,00\u{a0}₽");
+    assert!(value("стоимость клиента").starts_with("5000"), "{text}");
+    assert_eq!(value("баллов выдано"), "200");
+    assert!(value("пришли").starts_with("1 (50"), "{text}");
     // By name, in any case: the same report.
     assert_eq!(
         ok(&["report", s(&store), "campaign", "весенний ШИНОМОНТАЖ"]),
@@ -729,5 +749,10 @@ fn complaints_referrals_and_campaign_reports_as_tables() {
             "offer": {"text": "С Новым годом"}, "at": "2025-03-25T10:00:00Z"}),
     );
     let text = ok(&["report", s(&store), "campaign", "2026"]);
-    assert!(text.contains("campaign           #2 «2026»\n"), "{text}");
+    assert!(
+        text.lines()
+            .next()
+            .is_some_and(|l| l.starts_with("кампания ") && l.ends_with(" #2 «2026»")),
+        "{text}"
+    );
 }

@@ -809,7 +809,7 @@ fn messages(
         out.push(Message {
             kind: "points_expiring".into(),
             text: format!(
-                "{expiring} баллов сгорят, ближайшие — {}",
+                "Сгорят баллы: {expiring}, ближайшие — {}",
                 format_date(date)
             ),
         });
@@ -817,7 +817,7 @@ fn messages(
     if book.account.pending > Decimal::ZERO {
         out.push(Message {
             kind: "points_pending".into(),
-            text: format!("{} баллов ожидают начисления", book.account.pending),
+            text: format!("Ожидают начисления баллы: {}", book.account.pending),
         });
     }
     if let Some(tier) = customer.tier.as_deref().and_then(|code| program.tier(code)) {

@@ -356,6 +356,11 @@ pub struct Program {
     /// ISO country used for phone numbers typed without a country code.
     #[serde(default = "ru")]
     pub default_country: String,
+    /// Language of the people who run the shop, as a BCP 47 tag (`ru`, `ru-RU`, `en`):
+    /// the command line and the demo print their labels, numbers and dates in it.
+    /// Machine-readable output never depends on it.
+    #[serde(default = "ru_locale")]
+    pub locale: String,
     /// Point value and precision.
     #[serde(default)]
     pub points: PointsRules,
@@ -518,6 +523,26 @@ fn moscow() -> String {
 fn ru() -> String {
     "RU".into()
 }
+fn ru_locale() -> String {
+    "ru".into()
+}
+
+/// Whether `tag` is a language tag of the form the doors understand: a language of 2–3
+/// lowercase letters, optionally `-` and a region of 2 uppercase letters or 3 digits.
+/// Deliberately narrower than BCP 47: scripts and variants change nothing we print.
+pub fn valid_locale(tag: &str) -> bool {
+    let (language, region) = match tag.split_once('-') {
+        Some((language, region)) => (language, Some(region)),
+        None => (tag, None),
+    };
+    let language_ok =
+        (2..=3).contains(&language.len()) && language.chars().all(|c| c.is_ascii_lowercase());
+    let region_ok = region.is_none_or(|r| {
+        (r.len() == 2 && r.chars().all(|c| c.is_ascii_uppercase()))
+            || (r.len() == 3 && r.chars().all(|c| c.is_ascii_digit()))
+    });
+    language_ok && region_ok
+}
 
 /// Largest number of tiers, agreements or discount steps.
 pub const LEVELS_MAX: usize = 16;
@@ -564,6 +589,13 @@ impl Program {
             format!(
                 "default_country '{}' is not a supported ISO country",
                 self.default_country
+            ),
+        );
+        check(
+            valid_locale(&self.locale),
+            format!(
+                "locale '{}' is not a language tag like 'ru' or 'ru-RU'",
+                self.locale
             ),
         );
         check(self.points.scale <= 4, "points.scale must be 0..=4".into());
@@ -931,6 +963,7 @@ impl Program {
             "currency": "RUB",
             "timezone": "Europe/Moscow",
             "default_country": "RU",
+            "locale": "ru-RU",
             "points": { "value": "1", "scale": 0 },
             "accrual": {
                 "rate_percent": "5",
@@ -999,7 +1032,7 @@ impl Program {
                 "lapsed": { "min_visits": 4, "min_spend": "50000", "factor": "1.5", "min_car_visits": 3 },
                 "templates": {
                     "service_due": "{first_name}, для {car} подходит срок: {service} (до {due_on}). Запишитесь: {shop}.",
-                    "points_expiring": "{first_name}, {points} баллов сгорят {expires_on}. Успейте потратить их у нас."
+                    "points_expiring": "{first_name}, {expires_on} сгорят ваши баллы: {points}. Успейте потратить их у нас."
                 }
             },
             "exclusive": [
@@ -1045,6 +1078,20 @@ mod tests {
         assert_eq!(err.code, ErrorCode::InvalidProgram);
         let problems = err.details["problems"].as_array().unwrap();
         assert!(problems.len() >= 5, "{problems:?}");
+    }
+
+    #[test]
+    fn locale_defaults_to_russian_and_must_be_a_language_tag() {
+        let program = Program::from_json(json!({})).unwrap();
+        assert_eq!(program.locale, "ru");
+        for good in ["ru", "ru-RU", "en", "en-GB", "es-419", "kk"] {
+            assert!(valid_locale(good), "{good}");
+        }
+        for bad in ["", "RU", "ru_RU", "russian", "ru-ru", "ru-RU-x", "r", "ру"] {
+            let err = Program::from_json(json!({ "locale": bad })).unwrap_err();
+            assert_eq!(err.code, ErrorCode::InvalidProgram, "{bad}");
+            assert!(err.message.contains("locale"), "{bad}: {}", err.message);
+        }
     }
 
     #[test]

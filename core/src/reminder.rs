@@ -99,14 +99,16 @@ impl ReminderKind {
         ReminderKind::ALL.into_iter().find(|k| k.as_str() == name)
     }
 
-    /// Template used when the programme gives none.
+    /// Template used when the programme gives none. `{shop}` is the programme's name in
+    /// the nominative, so it stands as a subject or a signature, never after a
+    /// preposition («в {shop}» would need a case the name does not have).
     pub fn default_template(self) -> &'static str {
         match self {
             ReminderKind::ServiceDue => {
-                "{first_name}, для {car} подходит срок: {service} (до {due_on}). Запишитесь в {shop}."
+                "{first_name}, для {car} подходит срок: {service} (до {due_on}). Запишитесь: {shop}."
             }
             ReminderKind::PointsExpiring => {
-                "{first_name}, {points} баллов сгорят {expires_on}. Успейте потратить их в {shop}."
+                "{first_name}, {expires_on} сгорят ваши баллы: {points}. Успейте потратить их! {shop}"
             }
             ReminderKind::Birthday => {
                 "{first_name}, с днём рождения! {shop} дарит вам бонусные баллы."
@@ -115,10 +117,10 @@ impl ReminderKind {
                 "{first_name}, {recommended_on} мы рекомендовали для {car}: {work}. Запишитесь на удобное время."
             }
             ReminderKind::TyreSeason => {
-                "{first_name}, пора менять шины! Ваш комплект ({season}) ждёт вас в {shop}."
+                "{first_name}, пора менять шины! Ваш комплект ({season}) ждёт вас. {shop}"
             }
             ReminderKind::OrderArrived => {
-                "{first_name}, ваш заказ прибыл: {part}, {qty} шт. Ждём вас в {shop}."
+                "{first_name}, ваш заказ прибыл: {part}, {qty} шт. Ждём вас! {shop}"
             }
             ReminderKind::QualityCall => {
                 "Позвонить: {full_name}, визит {visit_date}, {car}. Всё ли в порядке после ремонта?"
@@ -1831,6 +1833,36 @@ mod tests {
         assert!(!glob_match("*ёж", "ееж"));
         assert!(glob_match("*", ""));
         assert!(!glob_match("а", ""));
+    }
+
+    /// The shop's name is a nominative: a default template that put it after a
+    /// preposition read «Ждём вас в Клуб автосервиса». Nor may a count stand before
+    /// «баллов», which is wrong for 1, 2, 21 … points.
+    #[test]
+    fn default_templates_use_the_shop_name_in_the_nominative() {
+        let prepositions = ["в", "во", "у", "из", "от", "для", "на", "к", "с", "о"];
+        for kind in ReminderKind::ALL {
+            let template = kind.default_template();
+            let words: Vec<&str> = template.split_whitespace().collect();
+            for pair in words.windows(2) {
+                if pair[1].starts_with("{shop}") {
+                    let before = pair[0].to_lowercase();
+                    assert!(
+                        !prepositions.contains(&before.as_str()),
+                        "{}: «{} {}»",
+                        kind.as_str(),
+                        pair[0],
+                        pair[1]
+                    );
+                }
+                assert!(
+                    !(pair[0].starts_with('{') && pair[1].starts_with("балл")),
+                    "{}: a count before «{}»",
+                    kind.as_str(),
+                    pair[1]
+                );
+            }
+        }
     }
 
     #[test]

@@ -748,7 +748,7 @@ fn points_birthday_and_once_per_reason() {
     );
     assert_eq!(items[0]["details"]["points"], "500");
     assert!(
-        items[0]["text"].as_str().unwrap().contains("500 баллов"),
+        items[0]["text"].as_str().unwrap().contains("баллы: 500"),
         "{}",
         items[0]["text"]
     );

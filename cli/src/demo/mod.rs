@@ -14,10 +14,12 @@
 
 mod care;
 mod data;
+mod summary;
 
 use crate::engage;
-use crate::output::{bold, cell, colour_stdout, pairs, table};
-use crate::{Failure, Outcome, activity_table, customer_card};
+use crate::locale::Locale;
+use crate::output::cell;
+use crate::{Failure, Outcome};
 use chrono::{Datelike, Duration, NaiveDate};
 use data::*;
 use pitstop_core::{DurabilityOption, Engine, EngineOptions, Program};
@@ -139,20 +141,6 @@ fn dec(value: &Value) -> f64 {
         Value::Number(n) => n.as_f64().unwrap_or(0.0),
         _ => 0.0,
     }
-}
-
-/// Roubles with thin grouping: 1 234 567.
-fn rub(x: f64) -> String {
-    let whole = x.round() as i64;
-    let text = whole.abs().to_string();
-    let mut out = String::new();
-    for (i, c) in text.chars().enumerate() {
-        if i > 0 && (text.len() - i).is_multiple_of(3) {
-            out.push(' ');
-        }
-        out.push(c);
-    }
-    if whole < 0 { format!("−{out}") } else { out }
 }
 
 /// Remove a previous demo store at `path`, refusing to delete anything else.
@@ -1049,303 +1037,46 @@ pub fn run(dir: &Path, options: &Options, json: bool) -> Outcome {
         });
         println!("{summary}");
     } else {
-        let colour = colour_stdout();
-        let name = program
+        let locale = program
             .as_deref()
-            .map_or("", |p| p.name.as_str())
-            .to_string();
-        println!(
-            "{}",
-            bold(
-                &format!(
-                    "Pitstop demo — «{name}», {} — {}",
-                    dir.display(),
-                    today.format("%d.%m.%Y")
-                ),
-                colour
-            )
-        );
-        println!();
-        println!(
-            "{}",
-            bold("Migration from the old system (import mode)", colour)
-        );
-        print!(
-            "{}",
-            pairs(&[
-                (
-                    "customers",
-                    format!(
-                        "{} ({} private, a taxi firm with {} drivers), {} cars; no welcome bonus on import",
-                        loaded.customers, options.customers, drivers, loaded.vehicles
-                    )
-                ),
-                (
-                    "history",
-                    format!(
-                        "{} – {}: {} work orders through visit.import in {:.2} s ({} visits/s)",
-                        start.format("%d.%m.%Y"),
-                        (today - Duration::days(1)).format("%d.%m.%Y"),
-                        loaded.visits,
-                        loaded.import_seconds,
-                        rub(rate)
-                    )
-                ),
-                (
-                    "opening balances",
-                    format!(
-                        "{} customers, {} points as dated lots",
-                        loaded.opening_balances,
-                        rub(loaded.opening_points)
-                    )
-                ),
-                (
-                    "recommendations",
-                    format!(
-                        "{} declined works on the last {} days' orders ({} done later and closed)",
-                        recorded.recommendations,
-                        care::RECOMMENDATIONS_DAYS,
-                        recorded.closed
-                    )
-                ),
-                (
-                    "tyre storage",
-                    format!(
-                        "{} sets checked in, {} handed back, {} on the racks",
-                        pending.sets_checked_in,
-                        pending.sets_checked_out,
-                        pending.sets_checked_in - pending.sets_checked_out
-                    )
-                ),
-                (
-                    "quality calls",
-                    format!(
-                        "{} answers in the last {} days, {} of them complaints",
-                        recorded.feedback,
-                        care::FEEDBACK_DAYS,
-                        recorded.complaints
-                    )
-                ),
-                (
-                    "plugins",
-                    if loaded.plugins.is_empty() {
-                        loaded.plugin_note.clone()
-                    } else {
-                        format!("{} ({})", loaded.plugins.join(", "), loaded.plugin_note)
-                    }
-                ),
-                (
-                    "loaded in",
-                    format!("{:.1} s, one sync at the end", loaded.load_seconds)
-                ),
-            ])
-        );
-        if let Some(quote) = &first_quote {
-            println!();
-            println!(
-                "{}",
-                bold(
-                    &format!(
-                        "At the till, 09:00 — what the cashier sees for {}",
-                        cell(&quote["customer_name"])
-                    ),
-                    colour
-                )
-            );
-            for message in quote["messages"].as_array().into_iter().flatten() {
-                println!("  • {}", cell(&message["text"]));
-            }
-            let rows: Vec<Vec<String>> = quote["lines"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|l| {
-                    vec![
-                        cell(&l["name"]),
-                        cell(&l["qty"]),
-                        cell(&l["unit_price"]),
-                        cell(&l["discount"]),
-                        cell(&l["points"]),
-                        cell(&l["money"]),
-                        cell(&l["accrual"]),
-                    ]
-                })
-                .collect();
-            print!(
-                "{}",
-                table(
-                    &[
-                        "line", "qty", "price", "discount", "points", "to pay", "earns"
-                    ],
-                    &rows
-                )
-            );
-            let t = &quote["totals"];
-            println!(
-                "  total {} ₽, discounts {} ₽, points pay {} (of {} available), to pay {} ₽, earns {}",
-                cell(&t["net"]),
-                cell(&t["discount"]),
-                cell(&t["points"]),
-                cell(&quote["redemption"]["available"]),
-                cell(&t["money"]),
-                cell(&t["accrual"]),
-            );
-        }
-        if let Some(receipt) = &first_receipt {
-            println!(
-                "  committed as visit {} (order {}), balance after {}, tier {}",
-                cell(&receipt["visit"]),
-                cell(&receipt["order_id"]),
-                cell(&receipt["balance"]),
-                cell(&receipt["tier_after"]),
-            );
-        }
-        if !advised.is_empty() {
-            println!(
-                "  over the day the till showed {} open recommendation(s) on {} receipt(s), e.g.:",
-                advised.len(),
-                advised_receipts
-            );
-            for text in advised.iter().skip(1).take(3) {
-                println!("  • {text}");
-            }
-        }
-        println!();
-        println!("{}", bold("The customer's card (pitstop customer)", colour));
-        print!("{}", customer_card(&card));
-        print!("{}", engage::card_sections(&card, Some(&first_due)));
-        println!();
-        println!(
-            "{}",
-            bold(
-                &format!(
-                    "The day: {} checkouts, {} ₽, {} points paid",
-                    receipts.len(),
-                    rub(today_net),
-                    rub(today_points)
-                ),
-                colour
-            )
-        );
-        println!();
-        println!(
-            "{}",
-            bold("For the owner: activity by month (report.activity)", colour)
-        );
-        print!("{}", activity_table(&activity));
-        println!();
-        println!("{}", bold("Points liability (report.points)", colour));
-        let items: Vec<(&str, String)> = points
-            .as_object()
-            .map(|m| m.iter().map(|(k, v)| (k.as_str(), cell(v))).collect())
-            .unwrap_or_default();
-        print!("{}", pairs(&items));
-        println!();
-        println!(
-            "{}",
-            bold(
-                &format!(
-                    "Who to contact today (pitstop reminders): {} reminders",
-                    due.len()
-                ),
-                colour
-            )
-        );
-        let rows: Vec<Vec<String>> = due_by_kind
-            .iter()
-            .map(|(kind, n)| {
-                let example = due_examples
-                    .iter()
-                    .find(|r| cell(&r["kind"]) == *kind)
-                    .map(|r| cell(&r["text"]))
-                    .unwrap_or_default();
-                vec![kind.clone(), n.to_string(), example]
-            })
-            .collect();
-        print!("{}", table(&["kind", "count", "for example"], &rows));
-        println!();
-        println!(
-            "{}",
-            bold(
-                &format!(
-                    "The SMS campaign (pitstop report {} campaign {campaign_id})",
-                    dir.display()
-                ),
-                colour
-            )
-        );
-        print!("{}", engage::campaign_text(&campaign));
-        println!();
-        println!(
-            "{}",
-            bold(
-                "Complaints, last 90 days (pitstop report complaints)",
-                colour
-            )
-        );
-        // The owner's summary shows the five latest; `pitstop report complaints` lists all.
-        let mut summary = complaints.clone();
-        if let Some(latest) = summary["latest"].as_array_mut() {
-            latest.truncate(5);
-        }
-        print!("{}", engage::complaints_text(&summary));
-        println!();
-        println!("{}", bold("Referrals (pitstop report referrals)", colour));
-        print!("{}", engage::referrals_text(&referrals));
-        println!();
-        println!(
-            "{}",
-            bold(
-                "Tier mix (private customers), from the imported history",
-                colour
-            )
-        );
-        let mut mix: Vec<(&String, &u64)> = tiers.iter().collect();
-        mix.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
-        let rows: Vec<Vec<String>> = mix
-            .iter()
-            .map(|(t, n)| vec![t.to_string(), n.to_string()])
-            .collect();
-        print!("{}", table(&["tier", "customers"], &rows));
-        println!();
-        println!("{}", bold("Top 5 customers by spend", colour));
-        let rows: Vec<Vec<String>> = people
-            .iter()
-            .take(5)
-            .map(|(spend, c)| {
-                vec![
-                    cell(&c["full_name"]),
-                    rub(*spend),
-                    cell(&c["visits"]),
-                    c["tier"]
-                        .as_str()
-                        .and_then(|code| program.as_deref().and_then(|p| p.tier(code)))
-                        .map_or(String::new(), |t| t.name.clone()),
-                    cell(&c["last_visit"]),
-                ]
-            })
-            .collect();
-        print!(
-            "{}",
-            table(
-                &["customer", "spend ₽", "visits", "tier", "last visit"],
-                &rows
-            )
-        );
-        println!();
-        println!(
-            "Store: {} records, {:.1} MiB on disk, store.check: {}; {:.1} s in all. Try: pitstop customer {} {}",
-            stats["records"],
-            stats["disk_bytes"].as_u64().unwrap_or(0) as f64 / (1024.0 * 1024.0),
-            if problems == 0 {
-                "sound".to_string()
-            } else {
-                format!("{problems} problems")
-            },
-            started.elapsed().as_secs_f64(),
-            dir.display(),
-            cell(&card["customer"]["phone"]),
-        );
+            .map_or_else(Locale::default, Locale::of_program);
+        let name = program.as_deref().map_or("", |p| p.name.as_str());
+        let report = summary::Report {
+            shop: name,
+            dir,
+            today,
+            start,
+            private_customers: options.customers,
+            drivers,
+            loaded: &loaded,
+            rate,
+            recorded: &recorded,
+            pending: &pending,
+            first_quote: first_quote.as_ref(),
+            first_receipt: first_receipt.as_ref(),
+            advised: &advised,
+            advised_receipts,
+            card: &card,
+            first_due: &first_due,
+            receipts: receipts.len(),
+            today_net,
+            today_points,
+            activity: &activity,
+            points: &points,
+            due: due.len(),
+            due_by_kind: &due_by_kind,
+            due_examples: &due_examples,
+            campaign: &campaign,
+            campaign_id,
+            complaints: &complaints,
+            referrals: &referrals,
+            tiers: &tiers,
+            people: &people,
+            stats: &stats,
+            problems,
+            seconds: started.elapsed().as_secs_f64(),
+        };
+        print!("{}", summary::text(&report, &locale));
     }
     if problems > 0 {
         let mut failure = Failure::new(
