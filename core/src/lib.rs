@@ -18,6 +18,7 @@
 //! # drop(engine); std::fs::remove_dir_all(&dir).unwrap();
 //! ```
 
+mod amount;
 mod campaign;
 mod check;
 mod checkout;
@@ -27,6 +28,7 @@ mod engine;
 mod error;
 mod feedback;
 mod history;
+pub mod json;
 mod jobs;
 mod ledger;
 mod normalize;
