@@ -532,12 +532,17 @@ pub const BONUS_POINTS_MAX: u32 = 1_000_000;
 impl Program {
     /// Parse and validate a programme document; every problem is listed.
     pub fn from_json(value: serde_json::Value) -> Result<Program> {
-        let program: Program = serde_json::from_value(value).map_err(|err| {
+        let program: Program = serde_path_to_error::deserialize(value).map_err(|err| {
+            // The path says where in the document (`accrual.rate_percent: ...`).
+            let problem = match err.path().to_string().as_str() {
+                "." => err.inner().to_string(),
+                path => format!("{path}: {}", err.inner()),
+            };
             Error::new(
                 ErrorCode::InvalidProgram,
-                format!("the programme is not valid: {err}"),
+                format!("the programme is not valid: {problem}"),
             )
-            .with_details(json!({ "problems": [err.to_string()] }))
+            .with_details(json!({ "problems": [problem] }))
         })?;
         program.validate()?;
         Ok(program)
