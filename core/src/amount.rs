@@ -224,10 +224,9 @@ mod tests {
 
     #[test]
     fn fields_refuse_numbers_and_name_them() {
-        assert_eq!(
-            args(r#"{"qty":1}"#).unwrap_err(),
-            "a decimal string is expected, got the number 1 at line 1 column 9"
-        );
+        assert!(args(r#"{"qty":1}"#)
+            .unwrap_err()
+            .starts_with("a decimal string is expected, got the number 1 at line 1"));
         assert!(args(r#"{"qty":"1","discount":1.5}"#)
             .unwrap_err()
             .starts_with("a decimal string is expected, got the number 1.5"));
