@@ -212,7 +212,8 @@ mod tests {
 
     #[test]
     fn reads_what_serde_json_reads() {
-        let text = r#"{"a":[1,-2,3.5,true,null,"x",{"b":{}}],"c":"\u00e9","d":18446744073709551615}"#;
+        let text =
+            r#"{"a":[1,-2,3.5,true,null,"x",{"b":{}}],"c":"\u00e9","d":18446744073709551615}"#;
         let strict = from_str(text).unwrap();
         let loose: Value = serde_json::from_str(text).unwrap();
         assert_eq!(strict, loose);

@@ -62,11 +62,23 @@ pub fn unseen(c: char) -> Option<&'static str> {
         0xFDD0..=0xFDEF => Some("a Unicode noncharacter"),
         _ if code & 0xFFFE == 0xFFFE => Some("a Unicode noncharacter"),
         0x2028 | 0x2029 => Some("a line or paragraph separator"),
-        0x00AD | 0x034F | 0x115F | 0x1160 | 0x17B4 | 0x17B5 | 0x180B..=0x180F | 0x200B
-        | 0x2060..=0x2065 | 0x206A..=0x206F | 0x3164 | 0xFEFF | 0xFFA0 | 0xFFF9..=0xFFFB
-        | 0x1BCA0..=0x1BCA3 | 0x1D173..=0x1D17A | 0xE0000..=0xE0FFF => {
-            Some("an invisible character")
-        }
+        0x00AD
+        | 0x034F
+        | 0x115F
+        | 0x1160
+        | 0x17B4
+        | 0x17B5
+        | 0x180B..=0x180F
+        | 0x200B
+        | 0x2060..=0x2065
+        | 0x206A..=0x206F
+        | 0x3164
+        | 0xFEFF
+        | 0xFFA0
+        | 0xFFF9..=0xFFFB
+        | 0x1BCA0..=0x1BCA3
+        | 0x1D173..=0x1D17A
+        | 0xE0000..=0xE0FFF => Some("an invisible character"),
         _ => None,
     }
 }
@@ -82,7 +94,11 @@ fn visible(c: char) -> bool {
 
 /// Refuse text holding a character [`unseen`] names, saying which and where.
 pub fn refuse_unseen(field: &str, value: &str) -> Result<()> {
-    match value.chars().enumerate().find_map(|(i, c)| unseen(c).map(|why| (i, c, why))) {
+    match value
+        .chars()
+        .enumerate()
+        .find_map(|(i, c)| unseen(c).map(|why| (i, c, why)))
+    {
         Some((index, c, why)) => Err(Error::invalid(
             field,
             format!(

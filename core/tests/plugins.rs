@@ -295,7 +295,14 @@ fn invalid_effects_are_refused_each_with_a_reason() {
 #[test]
 fn effect_amounts_outside_the_grammar_are_invalid_effects() {
     let (shop, id) = shop_with_customer("effect-grammar");
-    for bad in [json!("1e3"), json!("1_0"), json!("+5"), json!(".5"), json!(" 5"), json!(5)] {
+    for bad in [
+        json!("1e3"),
+        json!("1_0"),
+        json!("+5"),
+        json!(".5"),
+        json!(" 5"),
+        json!(5),
+    ] {
         for effect in [
             json!({ "type": "bonus_points", "points": bad, "reason": "x" }),
             json!({ "type": "line_discount", "line": 0, "amount": bad }),
@@ -317,8 +324,14 @@ fn effect_amounts_outside_the_grammar_are_invalid_effects() {
 #[test]
 fn a_repeated_key_in_a_plugin_output_is_bad_output() {
     for (name, output) in [
-        ("dup-points", r#"{"effects":[{"type":"bonus_points","points":"5","points":"900","reason":"x"}]}"#),
-        ("dup-effects", r#"{"effects":[],"effects":[{"type":"bonus_points","points":"900","reason":"x"}]}"#),
+        (
+            "dup-points",
+            r#"{"effects":[{"type":"bonus_points","points":"5","points":"900","reason":"x"}]}"#,
+        ),
+        (
+            "dup-effects",
+            r#"{"effects":[],"effects":[{"type":"bonus_points","points":"900","reason":"x"}]}"#,
+        ),
     ] {
         hostile(name, &fixed(output), json!({}), ErrorCode::PluginBadOutput);
     }

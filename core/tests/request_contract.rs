@@ -68,7 +68,11 @@ fn a_key_given_twice_is_refused_at_every_level_naming_key_and_path() {
         let validated = shop.engine().validate_json(&request).unwrap_err();
         assert_eq!(validated.code, ErrorCode::InvalidRequest);
     }
-    assert_eq!(shop.engine().store().applied_seq(), seq, "a refused request wrote");
+    assert_eq!(
+        shop.engine().store().applied_seq(),
+        seq,
+        "a refused request wrote"
+    );
     let visits = shop.ok("visit.list", json!({ "customer": { "id": first } }));
     assert_eq!(visits, json!([]));
 }
@@ -84,11 +88,12 @@ fn amounts_outside_the_grammar_are_refused_in_every_argument() {
         json!({ "customer": { "id": id }, "points": "500", "reason": "старт", "operator": "Оля" }),
     );
     let seq = shop.engine().store().applied_seq();
-    let line = |qty: &str, price: &str| {
-        json!({ "sku": "P", "name": "Масло", "kind": "part", "qty": qty, "unit_price": price })
-    };
-    for bad in ["1_0", "1_0_0", "1E5", "1e3", "+5", ".5", "5.", " 1", "1 ", "1,5", ""] {
-        let adjust = json!({ "customer": { "id": id }, "points": bad, "reason": "x", "operator": "Оля" });
+    let line = |qty: &str, price: &str| json!({ "sku": "P", "name": "Масло", "kind": "part", "qty": qty, "unit_price": price });
+    for bad in [
+        "1_0", "1_0_0", "1E5", "1e3", "+5", ".5", "5.", " 1", "1 ", "1,5", "",
+    ] {
+        let adjust =
+            json!({ "customer": { "id": id }, "points": bad, "reason": "x", "operator": "Оля" });
         let err = shop.err("points.adjust", adjust, ErrorCode::InvalidArgument);
         assert_eq!(err.details["field"], "points", "{bad:?}: {err:?}");
         let err = shop.err(
@@ -102,7 +107,10 @@ fn amounts_outside_the_grammar_are_refused_in_every_argument() {
             json!({ "customer": { "id": id }, "lines": [line("1", bad)] }),
             ErrorCode::InvalidArgument,
         );
-        assert_eq!(err.details["field"], "lines[0].unit_price", "{bad:?}: {err:?}");
+        assert_eq!(
+            err.details["field"], "lines[0].unit_price",
+            "{bad:?}: {err:?}"
+        );
         if !bad.is_empty() {
             // `redeem` was the odd one out: it trimmed and read a comma.
             let err = shop.err(
@@ -118,7 +126,11 @@ fn amounts_outside_the_grammar_are_refused_in_every_argument() {
             ErrorCode::InvalidArgument,
         );
     }
-    assert_eq!(shop.engine().store().applied_seq(), seq, "a refused amount wrote");
+    assert_eq!(
+        shop.engine().store().applied_seq(),
+        seq,
+        "a refused amount wrote"
+    );
     assert_eq!(shop.available(id), "500");
     // Inside the grammar all of them work.
     let quote = shop.ok(
@@ -154,13 +166,21 @@ fn a_json_number_is_named_as_such_with_the_path_of_the_field() {
             "qty": "1", "unit_price": "1" }] }),
         ErrorCode::InvalidArgument,
     );
-    assert!(err.message.starts_with("lines[0].kind: "), "{}", err.message);
+    assert!(
+        err.message.starts_with("lines[0].kind: "),
+        "{}",
+        err.message
+    );
 }
 
 #[test]
 fn programme_amounts_follow_the_grammar() {
     let shop = Shop::with_program("programme", simple_program());
-    for (field, bad) in [("rate_percent", "1E1"), ("rate_percent", "1_0"), ("min_bill", "+5")] {
+    for (field, bad) in [
+        ("rate_percent", "1E1"),
+        ("rate_percent", "1_0"),
+        ("min_bill", "+5"),
+    ] {
         let mut program = simple_program();
         program["accrual"][field] = json!(bad);
         let err = shop.err(
@@ -242,7 +262,15 @@ fn names_of_nothing_or_that_reorder_text_are_refused() {
 fn idempotency_keys_of_spaces_or_invisible_characters_are_refused() {
     let shop = Shop::with_program("keys", simple_program());
     let id = shop.customer("Петров Пётр", "+79161112233");
-    for key in ["     ", " k", "k ", "\u{200b}", "k\u{202e}", "k\u{ffff}", "k\u{1}"] {
+    for key in [
+        "     ",
+        " k",
+        "k ",
+        "\u{200b}",
+        "k\u{202e}",
+        "k\u{ffff}",
+        "k\u{1}",
+    ] {
         let err = shop.err(
             "points.adjust",
             json!({ "customer": { "id": id }, "points": "1", "reason": "x", "operator": "Оля",
@@ -269,13 +297,16 @@ fn a_backup_document_with_a_loose_amount_or_a_repeated_key_is_refused() {
     // edited or foreign file would have) and check that restore refuses it.
     for (from, to) in [
         (r#""rate_percent":"10""#, r#""rate_percent":"1E1""#),
-        (r#""rate_percent":"10""#, r#""rate_percent":"10","rate_percent":"99""#),
+        (
+            r#""rate_percent":"10""#,
+            r#""rate_percent":"10","rate_percent":"99""#,
+        ),
     ] {
         let edited = rewrite_document(&bytes, from, to);
         let path = temp_path("backup-edited");
         std::fs::write(&path, &edited).unwrap();
-        let err = Engine::restore(&path, &temp_path("restored"), &EngineOptions::default())
-            .unwrap_err();
+        let err =
+            Engine::restore(&path, &temp_path("restored"), &EngineOptions::default()).unwrap_err();
         assert_eq!(err.code, ErrorCode::Corrupted, "{to}: {err:?}");
         let _ = std::fs::remove_file(&path);
     }
