@@ -57,7 +57,7 @@ pub struct Offer {
     /// Text of the message.
     pub text: String,
     /// Bonus points granted to each customer notified (they burn after the period).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::amount::optional")]
     pub points: Option<Decimal>,
     /// A discount code the host honours.
     #[serde(default)]
@@ -222,7 +222,7 @@ pub struct CreateArgs {
     /// Channel.
     pub channel: Channel,
     /// Budget in money.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::amount::decimal")]
     pub budget: Decimal,
     /// Saved segment to target.
     #[serde(default)]

@@ -44,11 +44,13 @@ pub struct LineInput {
     #[serde(default)]
     pub category: Option<String>,
     /// Quantity (up to 3 decimals: litres of oil).
+    #[serde(deserialize_with = "crate::amount::decimal")]
     pub qty: Decimal,
     /// Price per unit.
+    #[serde(deserialize_with = "crate::amount::decimal")]
     pub unit_price: Decimal,
     /// Discount the host already gave on this line (amount).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::amount::optional")]
     pub discount: Option<Decimal>,
     /// Sold at a campaign price.
     #[serde(default)]
@@ -288,11 +290,12 @@ pub(crate) fn check_lines(lines: &[LineInput]) -> Result<()> {
 }
 
 fn parse_redeem(value: &Option<String>, scale: u32) -> Result<Redeem> {
-    match value.as_deref().map(str::trim) {
-        None | Some("") | Some("0") => Ok(Redeem::None),
+    // The same grammar as every other amount: no spaces, no comma (see crate::amount).
+    match value.as_deref() {
+        None | Some("") => Ok(Redeem::None),
         Some("max") => Ok(Redeem::Max),
         Some(text) => {
-            let points = normalize::decimal("redeem", text)?;
+            let points = crate::amount::parse_field("redeem", text)?;
             if points.is_zero() {
                 return Ok(Redeem::None);
             }
@@ -1017,7 +1020,7 @@ pub struct RefundLine {
     /// Line index in the visit.
     pub line: u32,
     /// Quantity (default: all that is left).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::amount::optional")]
     pub qty: Option<Decimal>,
 }
 

@@ -8,6 +8,7 @@
 
 use crate::context::Ctx;
 use crate::error::{Error, ErrorCode, Result};
+use crate::json::JsonError;
 use crate::plugin::PluginHost;
 use crate::plugin::hook::Plugins;
 use crate::program::Program;
@@ -264,11 +265,16 @@ impl Engine {
         if request.len() > self.options.request_bytes_max {
             return Err(Error::too_large("request", self.options.request_bytes_max));
         }
-        let value: Value = serde_json::from_str(request).map_err(|err| {
-            Error::new(
+        let value = crate::json::from_str(request).map_err(|err| match err {
+            JsonError::Syntax(err) => Error::new(
                 ErrorCode::InvalidRequest,
                 format!("the request is not valid JSON: {err}"),
+            ),
+            JsonError::DuplicateKey { key, path } => Error::new(
+                ErrorCode::InvalidRequest,
+                format!("the key \"{key}\" appears twice at {path}; a request names each key once"),
             )
+            .with_details(json!({ "key": key, "path": path })),
         })?;
         let Value::Object(mut object) = value else {
             return Err(Error::new(
@@ -611,15 +617,7 @@ fn take_common(args: &mut Map<String, Value>, mutates: bool) -> Result<Common> {
                     "only operations that change state take one",
                 ));
             }
-            if key.is_empty()
-                || key.chars().count() > IDEMPOTENCY_KEY_CHARS_MAX
-                || key.chars().any(char::is_control)
-            {
-                return Err(Error::invalid(
-                    "idempotency_key",
-                    format!("must be 1..={IDEMPOTENCY_KEY_CHARS_MAX} printable characters"),
-                ));
-            }
+            check_idempotency_key(&key)?;
             Some(key)
         }
         Some(_) => return Err(Error::invalid("idempotency_key", "must be a string")),
@@ -628,6 +626,26 @@ fn take_common(args: &mut Map<String, Value>, mutates: bool) -> Result<Common> {
         at,
         idempotency_key,
     })
+}
+
+/// An idempotency key: 1..=128 characters, not blank, no space at either end (a key is
+/// compared exactly, so `" k"` and `"k"` would be two keys that look alike), and no
+/// control or invisible character (docs/operations.md, "What text may hold").
+fn check_idempotency_key(key: &str) -> Result<()> {
+    let field = "idempotency_key";
+    if key.chars().count() > IDEMPOTENCY_KEY_CHARS_MAX || key.trim().is_empty() {
+        return Err(Error::invalid(
+            field,
+            format!("must be 1..={IDEMPOTENCY_KEY_CHARS_MAX} characters, not only spaces"),
+        ));
+    }
+    if key.trim() != key {
+        return Err(Error::invalid(field, "must not start or end with a space"));
+    }
+    if key.chars().any(char::is_control) {
+        return Err(Error::invalid(field, "contains control characters"));
+    }
+    crate::normalize::refuse_unseen(field, key)
 }
 
 fn request_hash(op: &str, args: &Map<String, Value>) -> [u8; 32] {
@@ -650,13 +668,20 @@ fn into_object(args: Value) -> Result<Map<String, Value>> {
     }
 }
 
-/// Decode typed arguments; serde's message names the field.
+/// Decode typed arguments. A message names the field by its path in the caller's own
+/// request (`lines[2].qty: ...`), as `invalid_argument` with `details.field`.
 pub(crate) fn decode_args<A: DeserializeOwned>(args: Value) -> Result<A> {
-    serde_json::from_value(args).map_err(|err| {
-        Error::new(
-            ErrorCode::InvalidArgument,
-            format!("invalid arguments: {err}"),
-        )
+    serde_path_to_error::deserialize(args).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        if path == "." {
+            Error::new(
+                ErrorCode::InvalidArgument,
+                format!("invalid arguments: {inner}"),
+            )
+        } else {
+            Error::invalid(&path, inner.to_string())
+        }
     })
 }
 

@@ -34,7 +34,7 @@ pub enum FeedbackKind {
 #[serde(deny_unknown_fields)]
 pub struct FeedbackRules {
     /// Points granted for feedback on a visit (once per visit); `null` = none.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::amount::optional")]
     pub bonus_points: Option<Decimal>,
     /// Kinds of feedback that earn the bonus.
     #[serde(default = "all_kinds")]

@@ -18,6 +18,7 @@
 //! # drop(engine); std::fs::remove_dir_all(&dir).unwrap();
 //! ```
 
+mod amount;
 mod campaign;
 mod check;
 mod checkout;
@@ -28,6 +29,7 @@ mod error;
 mod feedback;
 mod history;
 mod jobs;
+pub mod json;
 mod ledger;
 mod naming;
 mod normalize;

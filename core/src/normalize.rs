@@ -14,16 +14,22 @@ pub const ID_CHARS_MAX: usize = 64;
 /// Most tags on one customer.
 pub const TAGS_MAX: usize = 32;
 
-/// Check a required free-text field: trimmed, non-empty, bounded, no control characters.
+/// Check a required free-text field: trimmed, non-empty, bounded, and only characters
+/// a person can see and mean (see [`unseen`]); at least one of them visible.
 pub fn text(field: &str, value: &str, chars_max: usize) -> Result<String> {
     let trimmed = value.trim();
     if trimmed.is_empty() {
         return Err(Error::invalid(field, "must not be empty"));
     }
-    optional_text(field, trimmed, chars_max)
+    let checked = optional_text(field, trimmed, chars_max)?;
+    if !checked.chars().any(visible) {
+        return Err(Error::invalid(field, "has no visible character"));
+    }
+    Ok(checked)
 }
 
-/// Check an optional free-text field (may be empty after trimming).
+/// Check an optional free-text field (may be empty after trimming). Line breaks and
+/// tabs are the only control characters a note may hold.
 pub fn optional_text(field: &str, value: &str, chars_max: usize) -> Result<String> {
     let trimmed = value.trim();
     if trimmed.chars().count() > chars_max {
@@ -35,7 +41,74 @@ pub fn optional_text(field: &str, value: &str, chars_max: usize) -> Result<Strin
     {
         return Err(Error::invalid(field, "contains control characters"));
     }
+    refuse_unseen(field, trimmed)?;
     Ok(trimmed.to_string())
+}
+
+/// What is wrong with a character that must not be in a name, an identifier or a note,
+/// or `None` when it may be there. Each kind makes text that reads differently from what
+/// it holds: invisible characters make two equal-looking names different (or a name of
+/// nothing at all), bidirectional controls reorder what is shown around them (U+202E
+/// turns "Иванов" into a different-looking string in every list that prints it), and
+/// noncharacters are reserved by Unicode never to be interchanged. The joiners U+200C
+/// and U+200D and the variation selectors U+FE00..U+FE0F stay allowed: scripts such as
+/// Persian and most emoji need them, and they show nothing on their own.
+pub fn unseen(c: char) -> Option<&'static str> {
+    let code = u32::from(c);
+    match code {
+        0x202A..=0x202E | 0x2066..=0x2069 | 0x200E | 0x200F | 0x061C => {
+            Some("a bidirectional control character")
+        }
+        0xFDD0..=0xFDEF => Some("a Unicode noncharacter"),
+        _ if code & 0xFFFE == 0xFFFE => Some("a Unicode noncharacter"),
+        0x2028 | 0x2029 => Some("a line or paragraph separator"),
+        0x00AD
+        | 0x034F
+        | 0x115F
+        | 0x1160
+        | 0x17B4
+        | 0x17B5
+        | 0x180B..=0x180F
+        | 0x200B
+        | 0x2060..=0x2065
+        | 0x206A..=0x206F
+        | 0x3164
+        | 0xFEFF
+        | 0xFFA0
+        | 0xFFF9..=0xFFFB
+        | 0x1BCA0..=0x1BCA3
+        | 0x1D173..=0x1D17A
+        | 0xE0000..=0xE0FFF => Some("an invisible character"),
+        _ => None,
+    }
+}
+
+/// Whether a character shows something: not a space, not a control, not a joiner or
+/// variation selector (which only modify their neighbours).
+fn visible(c: char) -> bool {
+    !c.is_whitespace()
+        && !c.is_control()
+        && !matches!(u32::from(c), 0x200C | 0x200D | 0xFE00..=0xFE0F)
+        && unseen(c).is_none()
+}
+
+/// Refuse text holding a character [`unseen`] names, saying which and where.
+pub fn refuse_unseen(field: &str, value: &str) -> Result<()> {
+    match value
+        .chars()
+        .enumerate()
+        .find_map(|(i, c)| unseen(c).map(|why| (i, c, why)))
+    {
+        Some((index, c, why)) => Err(Error::invalid(
+            field,
+            format!(
+                "contains {why} (U+{:04X}) at character {}",
+                u32::from(c),
+                index + 1
+            ),
+        )),
+        None => Ok(()),
+    }
 }
 
 /// An optional free-text note: checked like [`optional_text`], blank means none.
@@ -57,6 +130,10 @@ pub fn identifier(field: &str, value: &str) -> Result<String> {
     }
     if trimmed.chars().any(char::is_control) {
         return Err(Error::invalid(field, "contains control characters"));
+    }
+    refuse_unseen(field, trimmed)?;
+    if !trimmed.chars().any(visible) {
+        return Err(Error::invalid(field, "has no visible character"));
     }
     Ok(trimmed.to_string())
 }
@@ -328,18 +405,6 @@ pub fn points_floor(value: Decimal, scale: u32) -> Decimal {
         value.round_dp_with_strategy(scale, RoundingStrategy::ToZero),
         scale,
     )
-}
-
-/// Parse a decimal given as a string, naming the field on failure.
-pub fn decimal(field: &str, value: &str) -> Result<Decimal> {
-    let trimmed = value.trim();
-    if trimmed.len() > 40 {
-        return Err(Error::too_large(field, 40));
-    }
-    trimmed
-        .replace(',', ".")
-        .parse::<Decimal>()
-        .map_err(|_| Error::invalid(field, format!("'{value}' is not a decimal number")))
 }
 
 #[cfg(test)]

@@ -91,7 +91,7 @@ pub struct CreateArgs {
     #[serde(default)]
     pub sku: Option<String>,
     /// Quantity (default 1).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::amount::optional")]
     pub qty: Option<Decimal>,
     /// Expected arrival.
     #[serde(default)]

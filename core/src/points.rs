@@ -163,6 +163,7 @@ pub struct AdjustArgs {
     /// Who.
     pub customer: CustomerRef,
     /// Signed points: positive credits a lot, negative spends soonest-expiring first.
+    #[serde(deserialize_with = "crate::amount::decimal")]
     pub points: Decimal,
     /// Why (required).
     pub reason: String,
@@ -245,6 +246,7 @@ pub struct HoldArgs {
     /// Who.
     pub customer: CustomerRef,
     /// Points to reserve.
+    #[serde(deserialize_with = "crate::amount::decimal")]
     pub points: Decimal,
     /// Host's reference (order).
     #[serde(default)]
@@ -292,7 +294,7 @@ pub struct CaptureArgs {
     /// Hold id.
     pub hold: u64,
     /// Points to capture (default: all); the rest is released.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::amount::optional")]
     pub points: Option<Decimal>,
 }
 

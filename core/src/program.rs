@@ -31,13 +31,13 @@ impl LineKind {
 #[serde(deny_unknown_fields)]
 pub struct PerKind {
     /// Value for labour.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::amount::optional")]
     pub labor: Option<Decimal>,
     /// Value for parts.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::amount::optional")]
     pub part: Option<Decimal>,
     /// Value for goods.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::amount::optional")]
     pub goods: Option<Decimal>,
 }
 
@@ -62,7 +62,7 @@ impl PerKind {
 #[serde(deny_unknown_fields)]
 pub struct PointsRules {
     /// Money one point is worth when redeemed (e.g. `"1.00"`).
-    #[serde(default = "one")]
+    #[serde(default = "one", deserialize_with = "crate::amount::decimal")]
     pub value: Decimal,
     /// Decimal places of points (0 = whole points).
     #[serde(default)]
@@ -83,7 +83,7 @@ impl Default for PointsRules {
 #[serde(deny_unknown_fields)]
 pub struct AccrualRules {
     /// Percent of the money paid returned as points' worth.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::amount::decimal")]
     pub rate_percent: Decimal,
     /// Per-kind rates overriding `rate_percent`.
     #[serde(default)]
@@ -92,10 +92,10 @@ pub struct AccrualRules {
     #[serde(default = "all_kinds")]
     pub kinds: Vec<LineKind>,
     /// Minimum bill (after discounts) for the visit to earn anything.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::amount::decimal")]
     pub min_bill: Decimal,
     /// Earning starts only once the customer's lifetime spend reaches this.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::amount::decimal")]
     pub start_after_total_spend: Decimal,
     /// Whether lines the host already discounted earn.
     #[serde(default = "yes")]
@@ -131,10 +131,10 @@ pub struct RedemptionRules {
     #[serde(default = "all_kinds")]
     pub kinds: Vec<LineKind>,
     /// Most of the eligible amount points may pay, in percent.
-    #[serde(default = "hundred")]
+    #[serde(default = "hundred", deserialize_with = "crate::amount::decimal")]
     pub cap_percent: Decimal,
     /// Minimum bill (after discounts) for points to pay at all.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::amount::decimal")]
     pub min_bill: Decimal,
     /// Whether points pay for lines sold at a campaign price.
     #[serde(default = "yes")]
@@ -157,6 +157,7 @@ impl Default for RedemptionRules {
 #[serde(deny_unknown_fields)]
 pub struct Bonus {
     /// Points granted.
+    #[serde(deserialize_with = "crate::amount::decimal")]
     pub points: Decimal,
     /// Days the bonus lives (default: the programme's expiry).
     #[serde(default)]
@@ -168,6 +169,7 @@ pub struct Bonus {
 #[serde(deny_unknown_fields)]
 pub struct BirthdayBonus {
     /// Points granted.
+    #[serde(deserialize_with = "crate::amount::decimal")]
     pub points: Decimal,
     /// Days before the birthday the bonus is granted.
     #[serde(default)]
@@ -198,7 +200,7 @@ pub struct Tier {
     #[serde(default)]
     pub name: String,
     /// Spend within the window needed.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::amount::decimal")]
     pub min_spend: Decimal,
     /// Visits within the window needed.
     #[serde(default)]
@@ -207,13 +209,13 @@ pub struct Tier {
     #[serde(default)]
     pub condition: TierCondition,
     /// Accrual rate at this tier (overrides the base rate).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::amount::optional")]
     pub rate_percent: Option<Decimal>,
     /// Per-kind accrual rates at this tier.
     #[serde(default)]
     pub rate_by_kind: PerKind,
     /// Discount percent at this tier.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::amount::decimal")]
     pub discount_percent: Decimal,
     /// Per-kind discounts at this tier (override `discount_percent`).
     #[serde(default)]
@@ -269,8 +271,10 @@ pub struct Agreement {
 #[serde(deny_unknown_fields)]
 pub struct DiscountStep {
     /// Lifetime spend from which the step applies.
+    #[serde(deserialize_with = "crate::amount::decimal")]
     pub min_total_spend: Decimal,
     /// Discount percent.
+    #[serde(deserialize_with = "crate::amount::decimal")]
     pub percent: Decimal,
 }
 
@@ -279,13 +283,13 @@ pub struct DiscountStep {
 #[serde(deny_unknown_fields)]
 pub struct VipRules {
     /// Lifetime spend that grants VIP (if set).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::amount::optional")]
     pub min_total_spend: Option<Decimal>,
     /// Lifetime visits that grant VIP (if set).
     #[serde(default)]
     pub min_visits: Option<u32>,
     /// VIP discount percent.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::amount::decimal")]
     pub discount_percent: Decimal,
 }
 
@@ -308,7 +312,7 @@ pub struct DiscountRules {
     #[serde(default)]
     pub combination: DiscountCombination,
     /// Highest total loyalty discount on a line, in percent.
-    #[serde(default = "hundred")]
+    #[serde(default = "hundred", deserialize_with = "crate::amount::decimal")]
     pub max_percent: Decimal,
     /// Whether lines the host already discounted get loyalty discounts too.
     #[serde(default)]
@@ -456,13 +460,13 @@ pub fn pattern_matches(pattern: &str, value: &str) -> bool {
 #[serde(deny_unknown_fields)]
 pub struct ReferralRules {
     /// The smallest net bill of the referee's visit that earns the signup rewards.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::amount::decimal")]
     pub min_first_visit: Decimal,
     /// Points to the referrer (0 = none).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::amount::decimal")]
     pub referrer_points: Decimal,
     /// Points to the referee (0 = none; both set = two-sided).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::amount::decimal")]
     pub referee_points: Decimal,
     /// Days reward and cashback points live (default: the programme's expiry).
     #[serde(default)]
@@ -478,12 +482,13 @@ pub struct ReferralRules {
 #[serde(deny_unknown_fields)]
 pub struct CashbackRules {
     /// Percent per level, nearest referrer first (1 or 2 levels).
+    #[serde(deserialize_with = "crate::amount::list")]
     pub levels: Vec<Decimal>,
     /// Most points one referrer gets from one visit.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::amount::optional")]
     pub per_visit_max: Option<Decimal>,
     /// Most points one referrer gets from one referee over all time.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::amount::optional")]
     pub total_max: Option<Decimal>,
     /// Only visits within this many days of the referee's registration pay cashback.
     #[serde(default)]
@@ -552,12 +557,17 @@ pub const BONUS_POINTS_MAX: u32 = 1_000_000;
 impl Program {
     /// Parse and validate a programme document; every problem is listed.
     pub fn from_json(value: serde_json::Value) -> Result<Program> {
-        let program: Program = serde_json::from_value(value).map_err(|err| {
+        let program: Program = serde_path_to_error::deserialize(value).map_err(|err| {
+            // The path says where in the document (`accrual.rate_percent: ...`).
+            let problem = match err.path().to_string().as_str() {
+                "." => err.inner().to_string(),
+                path => format!("{path}: {}", err.inner()),
+            };
             Error::new(
                 ErrorCode::InvalidProgram,
-                format!("the programme is not valid: {err}"),
+                format!("the programme is not valid: {problem}"),
             )
-            .with_details(json!({ "problems": [err.to_string()] }))
+            .with_details(json!({ "problems": [problem] }))
         })?;
         program.validate()?;
         Ok(program)

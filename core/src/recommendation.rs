@@ -135,7 +135,7 @@ pub struct AddArgs {
     #[serde(default)]
     pub urgency: Urgency,
     /// Estimated price.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::amount::optional")]
     pub price: Option<Decimal>,
     /// Note.
     #[serde(default)]

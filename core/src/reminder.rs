@@ -242,10 +242,13 @@ pub struct LapsedRules {
     #[serde(default = "four")]
     pub min_visits: Option<u32>,
     /// Lifetime spend that makes a customer valuable (`null`: not by spend).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::amount::optional")]
     pub min_spend: Option<Decimal>,
     /// A car is lapsed once its last visit is older than its usual interval × this.
-    #[serde(default = "one_and_a_half")]
+    #[serde(
+        default = "one_and_a_half",
+        deserialize_with = "crate::amount::decimal"
+    )]
     pub factor: Decimal,
     /// Visits of the car needed to know its usual interval (at least 2).
     #[serde(default = "three")]

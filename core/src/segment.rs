@@ -55,10 +55,10 @@ pub struct Filter {
     #[serde(default)]
     pub window_days: Option<u32>,
     /// Net spend in the window at least this.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::amount::optional")]
     pub spend_min: Option<Decimal>,
     /// Net spend in the window at most this.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::amount::optional")]
     pub spend_max: Option<Decimal>,
     /// Visits in the window at least this many.
     #[serde(default)]

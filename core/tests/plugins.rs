@@ -290,6 +290,53 @@ fn invalid_effects_are_refused_each_with_a_reason() {
     }
 }
 
+/// Effect amounts follow the one decimal grammar: rust_decimal alone read `"1e3"` as
+/// 1000 points.
+#[test]
+fn effect_amounts_outside_the_grammar_are_invalid_effects() {
+    let (shop, id) = shop_with_customer("effect-grammar");
+    for bad in [
+        json!("1e3"),
+        json!("1_0"),
+        json!("+5"),
+        json!(".5"),
+        json!(" 5"),
+        json!(5),
+    ] {
+        for effect in [
+            json!({ "type": "bonus_points", "points": bad, "reason": "x" }),
+            json!({ "type": "line_discount", "line": 0, "amount": bad }),
+            json!({ "type": "accrual", "multiplier": bad }),
+        ] {
+            install(
+                &shop,
+                "loose",
+                &effects(json!([effect])),
+                json!({ "on_error": "fail", "replace": true }),
+            );
+            let err = shop.err("checkout.quote", basket(id), ErrorCode::PluginInvalidEffect);
+            assert!(err.message.contains("effect 0"), "{effect}: {err:?}");
+        }
+    }
+}
+
+/// A repeated key in a plugin's output is refused, not read last-wins.
+#[test]
+fn a_repeated_key_in_a_plugin_output_is_bad_output() {
+    for (name, output) in [
+        (
+            "dup-points",
+            r#"{"effects":[{"type":"bonus_points","points":"5","points":"900","reason":"x"}]}"#,
+        ),
+        (
+            "dup-effects",
+            r#"{"effects":[],"effects":[{"type":"bonus_points","points":"900","reason":"x"}]}"#,
+        ),
+    ] {
+        hostile(name, &fixed(output), json!({}), ErrorCode::PluginBadOutput);
+    }
+}
+
 #[test]
 fn guest_error_object_is_plugin_failed() {
     hostile(

@@ -262,11 +262,19 @@ unsafe fn run_request(
         Ok(engine) => engine,
         Err(reply) => return reply,
     };
-    // SAFETY: NULL or NUL-terminated, as the caller promises.
-    match unsafe { host_str(request_json, "request_json", engine.request_bytes_max) } {
-        Ok(request) => engine.with_engine(|open| work(open, request)),
-        Err(reply) => reply,
+    // A NULL request is the caller's mistake whatever the handle's state; anything else
+    // is checked for being closed first: after `pitstop_close` every call answers CLOSED
+    // (the header's promise), not INVALID_UTF8 or TOO_LARGE for what it passed.
+    if request_json.is_null() {
+        return Reply::null_argument("request_json");
     }
+    engine.with_engine(|open| {
+        // SAFETY: NULL or NUL-terminated, as the caller promises.
+        match unsafe { host_str(request_json, "request_json", engine.request_bytes_max) } {
+            Ok(request) => work(open, request),
+            Err(reply) => reply,
+        }
+    })
 }
 
 /// Sync everything and close the store, releasing its lock so it can be opened again.
@@ -420,6 +428,18 @@ mod tests {
         let status = unsafe { pitstop_execute(&mut response, engine, request.as_ptr()) };
         assert_eq!(status, PitstopStatus::Closed);
         assert!(take(response).contains(r#""code":"closed""#));
+        // Whatever the request holds, a closed handle answers CLOSED, even not UTF-8.
+        for request in [c"{\"op\": \"\xff\"}", c"\xc0\xaf"] {
+            let request = request.as_ptr();
+            // SAFETY: as above; the request is NULL or NUL-terminated.
+            let status = unsafe { pitstop_execute(&mut response, engine, request) };
+            assert_eq!(status, PitstopStatus::Closed);
+            assert!(take(response).contains(r#""code":"closed""#));
+            // SAFETY: as above.
+            let status = unsafe { pitstop_validate(&mut response, engine, request) };
+            assert_eq!(status, PitstopStatus::Closed);
+            assert!(take(response).contains(r#""code":"closed""#));
+        }
         // SAFETY: freed once, not used again.
         unsafe { pitstop_engine_free(engine) };
         let _ = std::fs::remove_dir_all(&dir);

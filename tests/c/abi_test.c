@@ -508,6 +508,13 @@ static void test_close_and_free(void) {
     CHECK(strstr(response, "is closed") != NULL);
     pitstop_string_free(response);
     expect_and_free(engine, "not even json", PITSTOP_STATUS_CLOSED);
+    /* Closed comes before the request is read: not UTF-8 still answers closed. */
+    expect_and_free(engine, "{\"op\": \"\xe2\x82\"}", PITSTOP_STATUS_CLOSED);
+    expect_and_free(engine, "\xc0\xaf", PITSTOP_STATUS_CLOSED);
+    response = NULL;
+    CHECK(pitstop_validate(&response, engine, "\"\xff\"") == PITSTOP_STATUS_CLOSED);
+    check_response(PITSTOP_STATUS_CLOSED, response);
+    pitstop_string_free(response);
     expect_and_free(engine, NULL, PITSTOP_STATUS_NULL_ARGUMENT);
 
     /* NULL handle. */

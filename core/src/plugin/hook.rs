@@ -352,9 +352,9 @@ struct GuestError {
 enum EffectInput {
     LineDiscount {
         line: u32,
-        #[serde(default)]
+        #[serde(default, deserialize_with = "crate::amount::optional")]
         percent: Option<Decimal>,
-        #[serde(default)]
+        #[serde(default, deserialize_with = "crate::amount::optional")]
         amount: Option<Decimal>,
         #[serde(default)]
         exclusive: bool,
@@ -362,9 +362,9 @@ enum EffectInput {
         reason: Option<String>,
     },
     BasketDiscount {
-        #[serde(default)]
+        #[serde(default, deserialize_with = "crate::amount::optional")]
         percent: Option<Decimal>,
-        #[serde(default)]
+        #[serde(default, deserialize_with = "crate::amount::optional")]
         amount: Option<Decimal>,
         #[serde(default)]
         exclusive: bool,
@@ -372,12 +372,14 @@ enum EffectInput {
         reason: Option<String>,
     },
     BonusPoints {
+        #[serde(deserialize_with = "crate::amount::decimal")]
         points: Decimal,
         reason: String,
         #[serde(default)]
         expires_in_days: Option<u32>,
     },
     Accrual {
+        #[serde(deserialize_with = "crate::amount::decimal")]
         multiplier: Decimal,
         #[serde(default)]
         reason: Option<String>,
@@ -687,7 +689,16 @@ fn parse_output(
         }
         return Ok(out);
     }
-    let parsed: Output = serde_json::from_slice(output).map_err(|err| {
+    // Read as a checked value first: a key given twice is refused rather than taken
+    // last-wins, as in every other JSON Pitstop reads (the typed fast path above
+    // already refuses a repeated field of an effect).
+    let value = crate::json::from_slice(output).map_err(|err| {
+        PluginError::new(
+            PluginErrorKind::BadOutput,
+            format!("the output is not the output schema: {err}"),
+        )
+    })?;
+    let parsed: Output = serde_json::from_value(value).map_err(|err| {
         PluginError::new(
             PluginErrorKind::BadOutput,
             format!("the output is not the output schema: {err}"),

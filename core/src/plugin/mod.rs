@@ -93,6 +93,7 @@ pub struct Limits {
     /// Largest output in bytes.
     pub output_bytes: u32,
     /// Most bonus points one effect may grant.
+    #[serde(deserialize_with = "crate::amount::decimal")]
     pub bonus_points_max: Decimal,
 }
 

@@ -246,6 +246,24 @@ impl BackupReader {
     }
 }
 
+/// Check a JSON document of a backup (programme versions, segments, plugin records)
+/// the way a request is checked: no repeated key, every amount in the one decimal
+/// grammar. A backup is a file that may have been edited or made elsewhere, and a
+/// document that passed here is what the store would later read as its own.
+fn check_document(key: &[u8], value: &[u8]) -> Result<()> {
+    match key.first().copied() {
+        Some(keys::tag::PROGRAM) => super::decode_json::<crate::program::Program>(key, value)
+            .and_then(|program| program.validate()),
+        Some(keys::tag::SEGMENT) => {
+            super::decode_json::<crate::segment::Segment>(key, value).map(drop)
+        }
+        Some(keys::tag::PLUGIN) => {
+            super::decode_json::<crate::plugin::PluginRecord>(key, value).map(drop)
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Verify a backup file completely without restoring it.
 pub fn verify(backup_path: &Path) -> Result<BackupSummary> {
     let mut reader = BackupReader::open(backup_path)?;
@@ -255,6 +273,7 @@ pub fn verify(backup_path: &Path) -> Result<BackupSummary> {
         if key == keys::meta(keys::META_SEQ) {
             seq = super::decode(&key, &value)?;
         }
+        check_document(&key, &value).map_err(|err| bad_backup(backup_path, &err.message))?;
         records += 1;
     }
     let sha256 = reader.finish(records)?;

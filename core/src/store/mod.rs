@@ -120,8 +120,10 @@ pub fn decode<T: DeserializeOwned>(key: &[u8], bytes: &[u8]) -> Result<T> {
 /// Decode a document written by [`encode_json`].
 pub fn decode_json<T: DeserializeOwned>(key: &[u8], bytes: &[u8]) -> Result<T> {
     let payload = unseal(key, bytes)?;
-    serde_json::from_slice(payload)
-        .map_err(|err| corrupted_key(key, &format!("undecodable: {err}")))
+    // Checked like any JSON from outside: a document may have come in through a backup.
+    let value = crate::json::from_slice(payload)
+        .map_err(|err| corrupted_key(key, &format!("undecodable: {err}")))?;
+    serde_json::from_value(value).map_err(|err| corrupted_key(key, &format!("undecodable: {err}")))
 }
 
 /// Check a sealed value without decoding it (used by backup, restore and `check`).
