@@ -546,7 +546,7 @@ pub struct RegisterArgs {
     pub consents_at: Option<DateTime<Utc>>,
     /// Lifetime spend before the first imported visit (with `import` only): counts for
     /// tiers as the visits' spend does.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::amount::optional")]
     pub opening_spend: Option<Decimal>,
 }
 

@@ -125,6 +125,14 @@ fn amounts_outside_the_grammar_are_refused_in_every_argument() {
             json!({ "customer": { "id": id }, "points": bad }),
             ErrorCode::InvalidArgument,
         );
+        // The migration's lifetime spend arrives through the same door.
+        let err = shop.err(
+            "customer.register",
+            json!({ "full_name": "Сидоров Иван", "phone": "+79161112299",
+                    "import": true, "opening_spend": bad }),
+            ErrorCode::InvalidArgument,
+        );
+        assert_eq!(err.details["field"], "opening_spend", "{bad:?}: {err:?}");
     }
     assert_eq!(
         shop.engine().store().applied_seq(),
