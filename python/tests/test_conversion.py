@@ -176,9 +176,16 @@ INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 IDENTIFIERS = {"card", "number", "new_number", "replaced_by", "key", "value", "order_id", "reference", "sku", "external_id"}
 
 
+JSON_NUMBER_AMOUNT = re.compile(r'"(qty|unit_price|points|amount|redeem)": -?\d')
+
+
 def requests(tmp: Path) -> List[Dict[str, Any]]:
     """The session of docs/operations.md, then more: plugins, vehicles, refunds, jobs."""
-    session = [json.loads(body) for body in re.findall(r"```request[^\n]*\n(.*?)```", DOCS.read_text(), re.S)]
+    bodies = re.findall(r"```request[^\n]*\n(.*?)```", DOCS.read_text(), re.S)
+    # The JSON door refuses a number where a decimal string belongs; this door takes an
+    # int there by design (an int is exact) and sends it as a string, so the docs' example
+    # of that refusal is no conversion case.
+    session = [json.loads(body) for body in bodies if not JSON_NUMBER_AMOUNT.search(body)]
     effects = {
         "effects": [
             {"type": "line_discount", "line": 0, "percent": "10", "reason": "week"},
@@ -254,7 +261,7 @@ def comeback() -> List[Dict[str, Any]]:
     session: List[Dict[str, Any]] = [
         {"op": "program.set", "args": {"program": json.loads(PROGRAM_EXAMPLE.read_text(encoding="utf-8"))}},
         {"op": "customer.register", "args": {"full_name": "Лапин Олег Сергеевич", "phone": "+79035557788",
-         "birthday": "1985-04-10", "external_id": "R-1", "consents": {"sms": True}, "at": day("2024-01-10")}},
+         "birthday": "1985-04-10", "external_id": "R-1", "consents": {"sms": True, "call": True}, "at": day("2024-01-10")}},
         {"op": "vehicle.add", "args": {"customer": who, **car, "make": "Kia", "model": "Rio", "year": 2018,
          "mileage": 20000, "at": day("2024-01-10")}},
         visit("R-ЗН-1", "2024-01-15", 20500),
