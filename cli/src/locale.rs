@@ -11,20 +11,12 @@
 //! fractional count takes the «other» form (1,5 балла), which is the «few» word.
 
 use chrono::NaiveDate;
-use pitstop_core::{Engine, Program};
+use pitstop_core::{Engine, PluralForm, Program};
 use serde_json::Value;
 
-/// A language the command line speaks.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Lang {
-    Ru,
-    En,
-}
-
-/// Thousands separator in Russian: a no-break space, so a number never wraps.
-const RU_GROUP: char = '\u{a0}';
-/// Minus sign in Russian typography.
-const RU_MINUS: char = '−';
+/// The language the command line speaks: the core's, so the cashier's notes and the
+/// CLI's tables write numbers and counts alike.
+pub use pitstop_core::Language as Lang;
 
 /// How human output speaks: the language and the programme's currency.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -45,12 +37,7 @@ impl Default for Locale {
 impl Locale {
     /// The locale of a BCP 47 tag (`ru`, `ru-RU` are Russian; anything else English).
     pub fn new(tag: &str, currency: &str) -> Locale {
-        let language = tag.split(['-', '_']).next().unwrap_or_default();
-        let lang = if language.eq_ignore_ascii_case("ru") {
-            Lang::Ru
-        } else {
-            Lang::En
-        };
+        let lang = Lang::of_tag(tag);
         Locale {
             lang,
             currency: currency.to_string(),
@@ -98,8 +85,8 @@ impl Locale {
     pub fn t(&self, msg: Msg) -> &'static str {
         let (ru, en) = msg.texts();
         match self.lang {
-            Lang::Ru => ru,
-            Lang::En => en,
+            Lang::Russian => ru,
+            Lang::English => en,
         }
     }
 
@@ -116,13 +103,13 @@ impl Locale {
     pub fn noun(&self, n: u64, noun: Noun) -> &'static str {
         let (one, few, many, en_one, en_other) = noun.forms();
         match self.lang {
-            Lang::Ru => match russian_form(n) {
-                Form::One => one,
-                Form::Few => few,
-                Form::Many => many,
+            Lang::Russianssian => match self.lang.plural(n) {
+                PluralForm::One => one,
+                PluralForm::Few => few,
+                PluralForm::Many => many,
             },
-            Lang::En if n == 1 => en_one,
-            Lang::En => en_other,
+            Lang::Englishglish if n == 1 => en_one,
+            Lang::Englishglish => en_other,
         }
     }
 
@@ -149,30 +136,7 @@ impl Locale {
     /// A decimal string (`-1234.50`) in this language (`−1 234,50`); anything that is
     /// not a plain decimal (an id, a phone) comes back unchanged.
     pub fn number(&self, text: &str) -> String {
-        let Some((negative, whole, fraction)) = split_decimal(text) else {
-            return text.to_string();
-        };
-        let (group, point, minus) = match self.lang {
-            Lang::Ru => (RU_GROUP, ',', RU_MINUS),
-            Lang::En => (',', '.', '-'),
-        };
-        let mut out = String::new();
-        if negative {
-            out.push(minus);
-        }
-        // Four-digit numbers stay whole in Russian typography (1000, 10 000).
-        let grouped = whole.len() > 4 || self.lang == Lang::En;
-        for (i, c) in whole.chars().enumerate() {
-            if grouped && i > 0 && (whole.len() - i).is_multiple_of(3) {
-                out.push(group);
-            }
-            out.push(c);
-        }
-        if let Some(fraction) = fraction {
-            out.push(point);
-            out.push_str(fraction);
-        }
-        out
+        self.lang.number(text)
     }
 
     /// A JSON number or decimal string as a number; null is empty, other text unchanged.
@@ -210,8 +174,8 @@ impl Locale {
     /// A date: `01.12.2025` in Russian, ISO `2025-12-01` in English.
     pub fn date(&self, date: NaiveDate) -> String {
         match self.lang {
-            Lang::Ru => date.format("%d.%m.%Y").to_string(),
-            Lang::En => date.format("%Y-%m-%d").to_string(),
+            Lang::Russian => date.format("%d.%m.%Y").to_string(),
+            Lang::English => date.format("%Y-%m-%d").to_string(),
         }
     }
 
@@ -223,7 +187,7 @@ impl Locale {
         if let Ok(date) = NaiveDate::parse_from_str(head, "%Y-%m-%d") {
             return self.date(date);
         }
-        if self.lang == Lang::Ru
+        if self.lang == Lang::Russian
             && text.len() == 7
             && let Some((year, month)) = text.split_once('-')
             && year.len() == 4
@@ -253,8 +217,8 @@ impl Locale {
                 let code = crate::output::cell(other);
                 match VALUES.iter().find(|(c, _, _)| *c == code) {
                     Some((_, ru, en)) => match self.lang {
-                        Lang::Ru => ru.to_string(),
-                        Lang::En => en.to_string(),
+                        Lang::Russian => ru.to_string(),
+                        Lang::English => en.to_string(),
                     },
                     None => code,
                 }
@@ -267,48 +231,12 @@ impl Locale {
     pub fn field<'a>(&self, key: &'a str) -> &'a str {
         match FIELDS.iter().find(|(k, _, _)| *k == key) {
             Some((_, ru, en)) => match self.lang {
-                Lang::Ru => ru,
-                Lang::En => en,
+                Lang::Russian => ru,
+                Lang::English => en,
             },
             None => key,
         }
     }
-}
-
-enum Form {
-    One,
-    Few,
-    Many,
-}
-
-/// The Russian plural form of an integer (CLDR: one, few, many).
-fn russian_form(n: u64) -> Form {
-    let (m10, m100) = (n % 10, n % 100);
-    if m10 == 1 && m100 != 11 {
-        Form::One
-    } else if (2..=4).contains(&m10) && !(12..=14).contains(&m100) {
-        Form::Few
-    } else {
-        Form::Many
-    }
-}
-
-/// `(negative, whole digits, fraction digits)` of a plain decimal: optional minus,
-/// digits, optionally a dot and digits.
-fn split_decimal(text: &str) -> Option<(bool, &str, Option<&str>)> {
-    let (negative, rest) = match text.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, text),
-    };
-    let (whole, fraction) = match rest.split_once('.') {
-        Some((whole, fraction)) => (whole, Some(fraction)),
-        None => (rest, None),
-    };
-    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    // A leading zero marks a code (an id "007"), not a quantity.
-    let code_like = whole.len() > 1 && whole.starts_with('0');
-    (digits(whole) && fraction.is_none_or(digits) && !code_like)
-        .then_some((negative, whole, fraction))
 }
 
 /// Nouns counted in output: Russian one/few/many, English one/other.
@@ -702,7 +630,7 @@ mod tests {
     fn tiers_are_named_not_coded() {
         let program = Program::from_json(Program::example()).unwrap();
         let l = Locale::of_program(&program);
-        assert_eq!(l.lang(), Lang::Ru);
+        assert_eq!(l.lang(), Lang::Russian);
         assert_eq!(l.tier(&Value::from("silver")), "Серебро");
         assert_eq!(l.tier(&Value::Null), "");
         assert_eq!(l.tier(&Value::from("gone")), "gone");
@@ -746,7 +674,7 @@ mod tests {
     #[test]
     fn english_fallback_numbers_and_dates() {
         let l = Locale::new("de-DE", "EUR");
-        assert_eq!(l.lang(), Lang::En);
+        assert_eq!(l.lang(), Lang::English);
         assert_eq!(l.number("1234567.50"), "1,234,567.50");
         assert_eq!(l.money(&Value::from("5")), "5\u{a0}EUR");
         let day = NaiveDate::from_ymd_opt(2025, 12, 1).unwrap();

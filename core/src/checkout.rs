@@ -5,6 +5,7 @@
 //! `checkout.quote` and `checkout.commit` run the same [`price`] function on the same
 //! input, so what the cashier was quoted is what is committed.
 
+use crate::wording::Language;
 use crate::context::{Ctx, days_since_birthday, days_until_birthday, next_id};
 use crate::customer::{self, Customer, CustomerRef};
 use crate::error::{Error, ErrorCode, Result};
@@ -689,6 +690,7 @@ fn price<R: Reader>(
         reader,
         customer.id,
         request.vehicle.as_ref().map(|v| v.id),
+        Language::of_tag(&program.locale),
     )?);
     messages.extend(plugin_effects.messages);
     Ok((
@@ -749,6 +751,8 @@ fn messages(
     book: &Book,
     stats: &WindowStats,
 ) -> Vec<Message> {
+    // The notes are Russian texts; numbers in them follow the programme's locale.
+    let language = Language::of_tag(&program.locale);
     let mut out = Vec::new();
     let tier_name = customer
         .tier
@@ -812,7 +816,8 @@ fn messages(
         out.push(Message {
             kind: "points_expiring".into(),
             text: format!(
-                "Сгорят баллы: {expiring}, ближайшие — {}",
+                "Сгорят баллы: {}, ближайшие — {}",
+                language.number(&expiring.to_string()),
                 format_date(date)
             ),
         });
@@ -820,7 +825,10 @@ fn messages(
     if book.account.pending > Decimal::ZERO {
         out.push(Message {
             kind: "points_pending".into(),
-            text: format!("Ожидают начисления баллы: {}", book.account.pending),
+            text: format!(
+                "Ожидают начисления баллы: {}",
+                language.number(&book.account.pending.to_string())
+            ),
         });
     }
     if let Some(tier) = customer.tier.as_deref().and_then(|code| program.tier(code)) {
@@ -831,32 +839,43 @@ fn messages(
             });
         }
     }
-    if let Some((next, spend, visits)) = tier::next_tier(program, customer.tier.as_deref(), stats) {
-        let name = if next.name.is_empty() {
-            next.code.clone()
-        } else {
-            next.name.clone()
-        };
-        let currency = if program.currency == "RUB" {
-            "₽"
-        } else {
-            program.currency.as_str()
-        };
-        let mut missing = Vec::new();
-        if spend > Decimal::ZERO {
-            missing.push(format!("{} {currency}", normalize::money(spend)));
-        }
-        if visits > 0 {
-            missing.push(format!("{visits} визит(а)"));
-        }
-        if !missing.is_empty() {
-            out.push(Message {
-                kind: "tier_progress".into(),
-                text: format!("До уровня {name} осталось: {}", missing.join(" и ")),
-            });
-        }
-    }
+    out.extend(tier_progress(program, customer, stats, language));
     out
+}
+
+/// What the customer still needs for the next tier: «До уровня Золото осталось:
+/// 12 345,00 ₽ и 2 визита».
+fn tier_progress(
+    program: &Program,
+    customer: &Customer,
+    stats: &WindowStats,
+    language: Language,
+) -> Option<Message> {
+    let (next, spend, visits) = tier::next_tier(program, customer.tier.as_deref(), stats)?;
+    let name = if next.name.is_empty() {
+        next.code.clone()
+    } else {
+        next.name.clone()
+    };
+    let currency = if program.currency == "RUB" {
+        "₽"
+    } else {
+        program.currency.as_str()
+    };
+    let mut missing = Vec::new();
+    if spend > Decimal::ZERO {
+        missing.push(format!(
+            "{} {currency}",
+            language.number(&normalize::money(spend).to_string())
+        ));
+    }
+    if visits > 0 {
+        missing.push(language.count(u64::from(visits), ("визит", "визита", "визитов")));
+    }
+    (!missing.is_empty()).then(|| Message {
+        kind: "tier_progress".into(),
+        text: format!("До уровня {name} осталось: {}", missing.join(" и ")),
+    })
 }
 
 /// `checkout.quote`: price the basket, change nothing.

@@ -50,6 +50,7 @@ mod tier;
 mod tyre_storage;
 mod vehicle;
 mod visit;
+mod wording;
 
 pub use check::{CheckReport, StoreStats};
 pub use checkout::{
@@ -78,6 +79,7 @@ pub use store::backup::BackupSummary;
 pub use tyre_storage::{Season, TyreStorage};
 pub use vehicle::{Usage, Vehicle, VehicleRef};
 pub use visit::{Visit, VisitLine};
+pub use wording::{Language, PluralForm};
 
 /// Version of this library.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

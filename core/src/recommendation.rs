@@ -4,6 +4,7 @@
 //! how it ended. Nothing is ever deleted: the history settles disputes ("you were told").
 
 use crate::checkout::Message;
+use crate::wording::Language;
 use crate::context::{Ctx, check_money, ids_under, must, next_id};
 use crate::customer::{self, CustomerRef};
 use crate::error::{Error, Result};
@@ -361,6 +362,7 @@ pub fn cashier_messages<R: Reader>(
     reader: &R,
     customer: u64,
     vehicle: Option<u64>,
+    language: Language,
 ) -> Result<Vec<Message>> {
     let prefix = match vehicle {
         Some(vehicle) => KeyBuilder::new(tag::VEHICLE_RECOMMENDATION)
@@ -380,7 +382,7 @@ pub fn cashier_messages<R: Reader>(
                 r.work
             );
             if let Some(price) = r.price {
-                text.push_str(&format!(" (≈{price})"));
+                text.push_str(&format!(" (≈{})", language.number(&price.to_string())));
             }
             if r.urgency == Urgency::Critical {
                 text.push_str(" — срочно");

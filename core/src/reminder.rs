@@ -9,6 +9,7 @@
 //! stable reason key (`kind:subject:...`). A reminder stays due for the programme's
 //! `window_days` after its date, so a host that skips a day loses nothing.
 
+use crate::wording::Language;
 use crate::context::Ctx;
 use crate::customer::{self, Channel, Customer, CustomerRef, CustomerStatus};
 use crate::error::{Error, ErrorCode, Result};
@@ -1259,7 +1260,7 @@ fn draft<R: Reader>(
                 vehicle: None,
                 due_on: expires_on,
                 fields: vec![
-                    ("points", points.to_string()),
+                    ("points", Language::of_tag(&program.locale).number(&points.to_string())),
                     ("expires_on", format_date(expires_on)),
                 ],
                 details: json!({ "points": points, "expires_on": expires_on }),

@@ -617,3 +617,42 @@ fn errors_name_the_order_and_the_customer_as_the_caller_did() {
         wrong.message
     );
 }
+
+/// The cashier's notes are Russian texts: their numbers are written the Russian way and
+/// their counts take the right form («30 000,00 ₽ и 2 визита», not «30000.00 ₽ и 2
+/// визит(а)»), while the amounts in the result stay canonical decimals.
+#[test]
+fn cashier_notes_write_numbers_and_counts_in_the_programmes_language() {
+    let shop = Shop::with_program(
+        "notes-language",
+        serde_json::to_value(pitstop_core::Program::example()).unwrap(),
+    );
+    let id = shop.customer("Кузнецова Мария", "+79161234001");
+    shop.ok(
+        "recommendation.add",
+        json!({ "customer": { "id": id }, "work": "Замена ремня ГРМ", "price": "12345.50" }),
+    );
+    let quote = shop.ok(
+        "checkout.quote",
+        json!({ "customer": { "id": id }, "lines": [labor("1000")] }),
+    );
+    let text = |kind: &str| -> String {
+        quote["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["kind"] == kind)
+            .map(|m| m["text"].as_str().unwrap().to_string())
+            .unwrap_or_else(|| panic!("no {kind} note in {quote}"))
+    };
+    assert_eq!(
+        text("tier_progress"),
+        "До уровня Серебро осталось: 30\u{a0}000,00 ₽ и 2 визита"
+    );
+    assert!(
+        text("recommendation").contains("(≈12\u{a0}345,50)"),
+        "{}",
+        text("recommendation")
+    );
+    assert_eq!(quote["totals"]["net"], "1000.00", "{quote}");
+}
