@@ -35,10 +35,15 @@ plugins: setup wasm-target zig
 	$(PYTHON) -m ziglang cc --target=wasm32-freestanding -O2 -nostdlib -Wl,--no-entry \
 		-o $(WASM_DIR)/loyal_visit.wasm plugins/c/loyal-visit/plugin.c
 
+# The plugins' native tests build in a target dir of their own: the root workspace links
+# the same crates (combined-sale, the SDK) as dev-dependencies with other features, and two
+# workspaces writing one release/deps folder leave rlibs that no longer fit each other.
+PLUGINS_HOST_DIR := $(TARGET_DIR)/plugins-host
+
 plugin-tests: plugins
 	cd plugins && $(CARGO) fmt --all --check
-	cd plugins && $(CARGO) clippy --release --target-dir $(TARGET_DIR) --all-targets -- -D warnings
-	cd plugins && $(CARGO) test --release --target-dir $(TARGET_DIR)
+	cd plugins && $(CARGO) clippy --release --target-dir $(PLUGINS_HOST_DIR) --all-targets -- -D warnings
+	cd plugins && $(CARGO) test --release --target-dir $(PLUGINS_HOST_DIR)
 
 test: build plugins
 	$(CARGO) fmt --all --check

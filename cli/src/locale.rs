@@ -103,13 +103,13 @@ impl Locale {
     pub fn noun(&self, n: u64, noun: Noun) -> &'static str {
         let (one, few, many, en_one, en_other) = noun.forms();
         match self.lang {
-            Lang::Russianssian => match self.lang.plural(n) {
+            Lang::Russian => match self.lang.plural(n) {
                 PluralForm::One => one,
                 PluralForm::Few => few,
                 PluralForm::Many => many,
             },
-            Lang::Englishglish if n == 1 => en_one,
-            Lang::Englishglish => en_other,
+            Lang::English if n == 1 => en_one,
+            Lang::English => en_other,
         }
     }
 

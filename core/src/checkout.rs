@@ -5,7 +5,6 @@
 //! `checkout.quote` and `checkout.commit` run the same [`price`] function on the same
 //! input, so what the cashier was quoted is what is committed.
 
-use crate::wording::Language;
 use crate::context::{Ctx, days_since_birthday, days_until_birthday, next_id};
 use crate::customer::{self, Customer, CustomerRef};
 use crate::error::{Error, ErrorCode, Result};
@@ -19,6 +18,7 @@ use crate::store::{Reader, WriteTxn};
 use crate::tier::{self, WindowStats};
 use crate::vehicle::{self, VehicleRef};
 use crate::visit::{self, Refund, Totals, Visit, VisitLine};
+use crate::wording::Language;
 use chrono::{Datelike, Duration, Months, NaiveDate};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};

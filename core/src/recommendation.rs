@@ -4,7 +4,6 @@
 //! how it ended. Nothing is ever deleted: the history settles disputes ("you were told").
 
 use crate::checkout::Message;
-use crate::wording::Language;
 use crate::context::{Ctx, check_money, ids_under, must, next_id};
 use crate::customer::{self, CustomerRef};
 use crate::error::{Error, Result};
@@ -13,6 +12,7 @@ use crate::store::keys::{KeyBuilder, tag};
 use crate::store::{Reader, WriteTxn};
 use crate::vehicle::{self, VehicleRef};
 use crate::visit;
+use crate::wording::Language;
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};

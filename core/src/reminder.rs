@@ -9,7 +9,6 @@
 //! stable reason key (`kind:subject:...`). A reminder stays due for the programme's
 //! `window_days` after its date, so a host that skips a day loses nothing.
 
-use crate::wording::Language;
 use crate::context::Ctx;
 use crate::customer::{self, Channel, Customer, CustomerRef, CustomerStatus};
 use crate::error::{Error, ErrorCode, Result};
@@ -23,6 +22,7 @@ use crate::store::{Pair, Reader, WriteTxn};
 use crate::tyre_storage::{self, Season};
 use crate::vehicle::{self, Vehicle};
 use crate::visit::{self, DatedVisit, Visit};
+use crate::wording::Language;
 use crate::{feedback, jobs};
 use chrono::{DateTime, Datelike, Duration, Months, NaiveDate, Utc};
 use rust_decimal::Decimal;
@@ -1260,7 +1260,10 @@ fn draft<R: Reader>(
                 vehicle: None,
                 due_on: expires_on,
                 fields: vec![
-                    ("points", Language::of_tag(&program.locale).number(&points.to_string())),
+                    (
+                        "points",
+                        Language::of_tag(&program.locale).number(&points.to_string()),
+                    ),
                     ("expires_on", format_date(expires_on)),
                 ],
                 details: json!({ "points": points, "expires_on": expires_on }),

@@ -154,8 +154,14 @@ mod tests {
         ] {
             assert_eq!(ru.count(n, forms), want);
         }
-        assert_eq!(Language::English.count(1, ("visit", "", "visits")), "1 visit");
-        assert_eq!(Language::English.count(3, ("visit", "", "visits")), "3 visits");
+        assert_eq!(
+            Language::English.count(1, ("visit", "", "visits")),
+            "1 visit"
+        );
+        assert_eq!(
+            Language::English.count(3, ("visit", "", "visits")),
+            "3 visits"
+        );
     }
 
     #[test]

@@ -619,7 +619,7 @@ fn errors_name_the_order_and_the_customer_as_the_caller_did() {
 }
 
 /// The cashier's notes are Russian texts: their numbers are written the Russian way and
-/// their counts take the right form («30 000,00 ₽ и 2 визита», not «30000.00 ₽ и 2
+/// their counts take the right form («29 000,00 ₽ и 1 визит», not «29000.00 ₽ и 1
 /// визит(а)»), while the amounts in the result stay canonical decimals.
 #[test]
 fn cashier_notes_write_numbers_and_counts_in_the_programmes_language() {
@@ -631,6 +631,11 @@ fn cashier_notes_write_numbers_and_counts_in_the_programmes_language() {
     shop.ok(
         "recommendation.add",
         json!({ "customer": { "id": id }, "work": "Замена ремня ГРМ", "price": "12345.50" }),
+    );
+    // One visit of 1,000 places her at the base tier, 29,000 and one visit short of silver.
+    shop.ok(
+        "checkout.commit",
+        json!({ "customer": { "id": id }, "lines": [labor("1000")], "order_id": "ЗН-1" }),
     );
     let quote = shop.ok(
         "checkout.quote",
@@ -647,7 +652,7 @@ fn cashier_notes_write_numbers_and_counts_in_the_programmes_language() {
     };
     assert_eq!(
         text("tier_progress"),
-        "До уровня Серебро осталось: 30\u{a0}000,00 ₽ и 2 визита"
+        "До уровня Серебро осталось: 29\u{a0}000,00 ₽ и 1 визит"
     );
     assert!(
         text("recommendation").contains("(≈12\u{a0}345,50)"),
