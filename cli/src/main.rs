@@ -514,7 +514,8 @@ fn init(path: &Path, program: Option<&Path>, json: bool) -> Outcome {
             let text = std::fs::read_to_string(file).map_err(|err| {
                 Failure::new("io", format!("cannot read {}: {err}", file.display()))
             })?;
-            serde_json::from_str(&text).map_err(|err| {
+            // Read like every request: a key given twice is refused, not taken last-wins.
+            pitstop_core::json::from_str(&text).map_err(|err| {
                 Failure::new(
                     "invalid_argument",
                     format!("{} is not JSON: {err}", file.display()),
@@ -562,7 +563,7 @@ fn exec(path: &Path, op: &str, args: Option<String>, json: bool) -> Outcome {
     let args: Value = if text.trim().is_empty() {
         json!({})
     } else {
-        serde_json::from_str(&text)
+        pitstop_core::json::from_str(&text)
             .map_err(|err| Failure::new("invalid_request", format!("arguments: {err}")))?
     };
     let engine = open_existing(path)?;

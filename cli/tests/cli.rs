@@ -107,6 +107,16 @@ fn init_then_exec_round_trip_and_exit_codes() {
     let out = pitstop(&["exec", s(&store), "program.get", "{not json"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("invalid_request"));
+    // A key given twice is refused, as through every other door.
+    let out = pitstop(&[
+        "exec",
+        s(&store),
+        "points.balance",
+        r#"{"customer": {"card": "2000000000015", "card": "no-such-card"}}"#,
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("invalid_request"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("customer.card"), "{}", stderr(&out));
     let missing = dir.path().join("missing");
     let out = pitstop(&["check", s(&missing)]);
     assert_eq!(out.status.code(), Some(1));
