@@ -349,6 +349,8 @@ const FIELDS: &[(&str, &str, &str)] = &[
     ("month", "месяц", "month"),
     ("visits", "визиты", "visits"),
     ("customers", "клиенты", "customers"),
+    ("vehicles", "автомобили", "vehicles"),
+    ("balances", "остатки баллов", "balances"),
     ("returning_customers", "вернувшиеся", "returning"),
     ("returning_share", "доля вернувшихся, %", "returning, %"),
     ("new_customers", "новые", "new"),
@@ -588,6 +590,20 @@ catalogue! {
     DemoStore => "Хранилище: {records}, {mib} МиБ на диске, store.check: {check}; всего {seconds} с. Попробуйте: pitstop customer {dir} {phone}",
         "Store: {records}, {mib} MiB on disk, store.check: {check}; {seconds} s in all. Try: pitstop customer {dir} {phone}";
     DemoSound => "всё в порядке", "sound";
+    // pitstop import: the summary of one file.
+    ImportKind => "что загружено", "kind";
+    ImportEncoding => "кодировка", "encoding";
+    ImportSeparator => "разделитель", "separator";
+    ImportRows => "строк в файле", "rows";
+    ImportAdded => "добавлено", "added";
+    ImportUpdated => "исправлено", "updated";
+    ImportUnchanged => "без изменений", "unchanged";
+    ImportRejected => "отклонено", "rejected";
+    ImportErrorsFile => "файл ошибок", "errors file";
+    ImportVisits => "визитов", "visits";
+    ImportRejectedVisits => "визитов отклонено", "rejected visits";
+    ImportRowUpdated => "строка {row} ({id}): исправлены поля {fields}", "row {row} ({id}): {fields} updated";
+    ImportRowsRejected => "Отклонено строк: {count}; причины в {file}", "{count} row(s) rejected; see {file}";
 }
 
 #[cfg(test)]

@@ -806,11 +806,15 @@ fn visit_history_import_in_both_encodings_with_exact_errors_and_an_idempotent_re
     let out = pitstop(&["import", s(&store), "visits", s(&visits)]);
     assert_eq!(out.status.code(), Some(3));
     assert!(
-        stdout(&out).contains("rejected_visits  5"),
+        stdout(&out).contains("визитов отклонено  5"),
         "{}",
         stdout(&out)
     );
-    assert!(stderr(&out).contains("7 row(s) rejected; see"));
+    assert!(
+        stderr(&out).contains("Отклонено строк: 7; причины в"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]

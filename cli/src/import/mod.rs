@@ -13,6 +13,7 @@ mod values;
 mod vehicles;
 mod visits;
 
+use crate::locale::{Locale, Msg};
 use crate::{EXIT_ROWS_REJECTED, Failure, Outcome, open_existing_with, output};
 use chrono_tz::Tz;
 use clap::ValueEnum;
@@ -393,20 +394,34 @@ pub fn run(
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
+    let locale = Locale::of(&engine);
     engine.close()?;
     drop(engine);
-    report(file, kind, encoding, separator, tally, json)
+    let source = Source {
+        file,
+        kind,
+        encoding,
+        separator,
+    };
+    report(&source, tally, json, &locale)
 }
 
-/// Write the errors file and print the summary.
-fn report(
-    file: &Path,
+/// The file an import read, and how it read it.
+struct Source<'a> {
+    file: &'a Path,
     kind: Kind,
     encoding: Encoding,
     separator: u8,
-    mut tally: Tally,
-    json: bool,
-) -> Outcome {
+}
+
+/// Write the errors file and print the summary.
+fn report(source: &Source<'_>, mut tally: Tally, json: bool, locale: &Locale) -> Outcome {
+    let Source {
+        file,
+        kind,
+        encoding,
+        separator,
+    } = *source;
     let mut rejected = std::mem::take(&mut tally.rejected);
     rejected.sort_by_key(|r| r.row);
     let errors_file = errors_path(file, kind);
@@ -439,31 +454,19 @@ fn report(
         summary["updates"] = Value::Array(updates);
         println!("{summary}");
     } else {
-        let items: Vec<(&str, String)> = summary
-            .as_object()
-            .map(|m| {
-                m.iter()
-                    .map(|(k, v)| (k.as_str(), output::cell(v)))
-                    .collect()
-            })
-            .unwrap_or_default();
-        print!("{}", output::pairs(&items));
-        for update in &tally.updates {
-            println!(
-                "row {} ({}): {} updated",
-                update.row,
-                update.id,
-                update.fields.join(", ")
-            );
-        }
+        print_summary(&summary, &tally.updates, locale);
     }
     if rejected.is_empty() {
         Ok(0)
     } else {
+        let count = rejected.len().to_string();
+        let file = errors_file.display().to_string();
         eprintln!(
-            "{} row(s) rejected; see {}",
-            rejected.len(),
-            errors_file.display()
+            "{}",
+            locale.fill(
+                Msg::ImportRowsRejected,
+                &[("count", count.as_str()), ("file", file.as_str())]
+            )
         );
         Ok(EXIT_ROWS_REJECTED)
     }
@@ -532,4 +535,50 @@ fn source_terms(engine: &Engine, message: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// The summary for a person: labels in the shop's language, one line per corrected row.
+/// `--json` prints the same figures under stable English keys instead.
+fn print_summary(summary: &Value, updates: &[Update], locale: &Locale) {
+    const LABELS: &[(&str, Msg)] = &[
+        ("kind", Msg::ImportKind),
+        ("encoding", Msg::ImportEncoding),
+        ("separator", Msg::ImportSeparator),
+        ("rows", Msg::ImportRows),
+        ("added", Msg::ImportAdded),
+        ("updated", Msg::ImportUpdated),
+        ("unchanged", Msg::ImportUnchanged),
+        ("rejected", Msg::ImportRejected),
+        ("visits", Msg::ImportVisits),
+        ("rejected_visits", Msg::ImportRejectedVisits),
+        ("errors_file", Msg::ImportErrorsFile),
+    ];
+    let items: Vec<(&str, String)> = LABELS
+        .iter()
+        .filter_map(|(key, msg)| {
+            let value = summary.get(*key)?;
+            let text = match (*key, value) {
+                ("kind", Value::String(kind)) => locale.field(kind).to_string(),
+                (_, Value::Number(_)) => locale.num(value),
+                _ => locale.value(value),
+            };
+            Some((locale.t(*msg), text))
+        })
+        .collect();
+    print!("{}", output::pairs(&items));
+    for update in updates {
+        let row = update.row.to_string();
+        let fields = update.fields.join(", ");
+        println!(
+            "{}",
+            locale.fill(
+                Msg::ImportRowUpdated,
+                &[
+                    ("row", row.as_str()),
+                    ("id", update.id.as_str()),
+                    ("fields", fields.as_str())
+                ]
+            )
+        );
+    }
 }
