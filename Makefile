@@ -45,13 +45,26 @@ plugin-tests: plugins
 	cd plugins && $(CARGO) clippy --release --target-dir $(PLUGINS_HOST_DIR) --all-targets -- -D warnings
 	cd plugins && $(CARGO) test --release --target-dir $(PLUGINS_HOST_DIR)
 
-test: build plugins
+# Each stage prints the time it starts, so a slow run shows where its time went.
+STAGE = @echo "== $$(date +%T) $(1)"
+
+test:
+	$(call STAGE,build)
+	$(MAKE) --no-print-directory build plugins
+	$(call STAGE,one feature set)
+	tests/unified-features.sh
+	$(call STAGE,format and lints)
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy $(PROFILE_FLAGS) --workspace --all-targets -- -D warnings
+	$(call STAGE,cargo test)
 	$(CARGO) test $(PROFILE_FLAGS) --workspace
+	$(call STAGE,C ABI)
 	$(MAKE) --no-print-directory c-test
-	$(MAKE) plugin-tests
+	$(call STAGE,plugin workspace)
+	$(MAKE) --no-print-directory plugin-tests
+	$(call STAGE,Python)
 	$(MAKE) --no-print-directory python-test
+	$(call STAGE,done)
 
 # The showcase: builds the `pitstop` binary, then `pitstop demo` generates a shop with three
 # years of history in ./pitstop-demo and runs its first day. The example plugins are
@@ -75,8 +88,12 @@ C_LIB_DIR := $(CURDIR)/target/release
 C_FLAGS := -std=c11 -Wall -Wextra -Werror -pedantic -g -O1 -I ffi/include -I examples/c
 C_SHARED := -L $(C_LIB_DIR) -lpitstop -Wl,-rpath,$(C_LIB_DIR) -lpthread
 C_STATIC := $(C_LIB_DIR)/libpitstop.a -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
-VALGRIND ?= valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
-	--show-leak-kinds=definite --suppressions=tests/c/valgrind.supp
+# --fair-sched=yes: valgrind runs one thread at a time, and its default lock lets a thread
+# that spins (sled's IO buffers, a reader loop racing a close) take the lock back again and
+# again, so a run that takes 4 s with it took 60 s here and longer than CI allowed there.
+# The timeout turns any such stall into a failure that says so, not a silent hour.
+VALGRIND ?= timeout 600 valgrind --fair-sched=yes --quiet --error-exitcode=99 --leak-check=full \
+	--errors-for-leak-kinds=definite --show-leak-kinds=definite --suppressions=tests/c/valgrind.supp
 
 c-lib: setup
 	$(CARGO) build $(PROFILE_FLAGS) -p pitstop-ffi
