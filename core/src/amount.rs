@@ -21,6 +21,9 @@ use serde::Deserializer;
 use serde::de::{self, Visitor};
 use std::fmt;
 
+/// Largest quantity of one line.
+pub const QTY_MAX: Decimal = Decimal::from_parts(100_000, 0, 0, false, 0);
+
 /// Longest decimal text accepted.
 pub const DECIMAL_CHARS_MAX: usize = 64;
 /// Most digits after the dot (rust_decimal's largest scale).

@@ -5,6 +5,7 @@
 //! `checkout.quote` and `checkout.commit` run the same [`price`] function on the same
 //! input, so what the cashier was quoted is what is committed.
 
+use crate::amount::QTY_MAX;
 use crate::context::{Ctx, days_since_birthday, days_until_birthday, next_id};
 use crate::customer::{self, Customer, CustomerRef};
 use crate::error::{Error, ErrorCode, Result};
@@ -18,16 +19,14 @@ use crate::store::{Reader, WriteTxn};
 use crate::tier::{self, WindowStats};
 use crate::vehicle::{self, VehicleRef};
 use crate::visit::{self, Refund, Totals, Visit, VisitLine};
-use crate::wording::Language;
-use chrono::{Datelike, Duration, Months, NaiveDate};
+use crate::wording::{Language, Message, format_date};
+use chrono::{Datelike, Duration, NaiveDate};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 /// Most lines in one basket.
 pub const LINES_MAX: usize = 100;
-/// Largest quantity of one line.
-pub const QTY_MAX: Decimal = Decimal::from_parts(100_000, 0, 0, false, 0);
 /// Largest unit price.
 pub const PRICE_MAX: Decimal = Decimal::from_parts(100_000_000, 0, 0, false, 0);
 
@@ -84,15 +83,6 @@ pub struct CheckoutArgs {
     /// Advisor or cashier.
     #[serde(default)]
     pub advisor: Option<String>,
-}
-
-/// A note for the cashier or the customer.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Message {
-    /// Stable kind (`customer`, `birthday`, `points_expiring`, ...).
-    pub kind: String,
-    /// Text to show.
-    pub text: String,
 }
 
 /// What redemption was possible and what was applied.
@@ -740,10 +730,6 @@ fn assert_totals(lines: &[VisitLine], totals: &Totals) -> Result<()> {
     Ok(())
 }
 
-fn format_date(date: NaiveDate) -> String {
-    format!("{:02}.{:02}.{}", date.day(), date.month(), date.year())
-}
-
 fn messages(
     program: &Program,
     ctx: &Ctx,
@@ -932,7 +918,7 @@ pub fn commit(
     } else {
         Vec::new()
     };
-    let accrual_expires_on = expiry_date(program, ctx.today);
+    let accrual_expires_on = program.expiry_date(ctx.today);
     let accrual_lot = if priced.totals.accrual > Decimal::ZERO {
         let expires_on = accrual_expires_on;
         let pending_until = (program.pending_days > 0)
@@ -1021,13 +1007,6 @@ pub fn commit(
         tier_after,
         referral,
     })
-}
-
-/// The last local day a lot created today may be used.
-pub fn expiry_date(program: &Program, today: NaiveDate) -> Option<NaiveDate> {
-    program
-        .expiry_months
-        .and_then(|months| today.checked_add_months(Months::new(months)))
 }
 
 pub use crate::refund::refund;

@@ -3,12 +3,12 @@
 //! points bonus for it through the ledger (once per visit), and the complaints report
 //! by employee and by month.
 
-use crate::checkout::expiry_date;
 use crate::context::{Ctx, must, next_id};
 use crate::customer::{self, CustomerRef, CustomerStatus};
 use crate::error::{Error, Result};
 use crate::ledger::{Book, EntryKind};
 use crate::normalize::{self, NOTES_CHARS_MAX, TEXT_CHARS_MAX};
+pub use crate::program::feedback_rules::{FeedbackKind, FeedbackRules};
 use crate::store::keys::{self, KeyBuilder, tag};
 use crate::store::{Reader, WriteTxn};
 use crate::visit;
@@ -16,72 +16,6 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-
-/// What kind of feedback.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FeedbackKind {
-    /// A review (any rating).
-    Review,
-    /// A complaint.
-    Complaint,
-    /// Praise.
-    Praise,
-}
-
-/// Feedback rules of the programme.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FeedbackRules {
-    /// Points granted for feedback on a visit (once per visit); `null` = none.
-    #[serde(default, deserialize_with = "crate::amount::optional")]
-    pub bonus_points: Option<Decimal>,
-    /// Kinds of feedback that earn the bonus.
-    #[serde(default = "all_kinds")]
-    pub bonus_kinds: Vec<FeedbackKind>,
-    /// Days the bonus lives (default: the programme's expiry).
-    #[serde(default)]
-    pub bonus_expiry_days: Option<u32>,
-}
-
-fn all_kinds() -> Vec<FeedbackKind> {
-    vec![
-        FeedbackKind::Review,
-        FeedbackKind::Complaint,
-        FeedbackKind::Praise,
-    ]
-}
-
-impl Default for FeedbackRules {
-    fn default() -> Self {
-        FeedbackRules {
-            bonus_points: None,
-            bonus_kinds: all_kinds(),
-            bonus_expiry_days: None,
-        }
-    }
-}
-
-impl FeedbackRules {
-    /// Add every problem to `problems`.
-    pub fn validate(&self, scale: u32, problems: &mut Vec<String>) {
-        if let Some(points) = self.bonus_points
-            && (points <= Decimal::ZERO
-                || points > Decimal::from(crate::program::BONUS_POINTS_MAX)
-                || points.normalize().scale() > scale)
-        {
-            problems.push(
-                "feedback.bonus_points must be positive, at most 1000000, on points.scale".into(),
-            );
-        }
-        if self
-            .bonus_expiry_days
-            .is_some_and(|d| !(1..=3660).contains(&d))
-        {
-            problems.push("feedback.bonus_expiry_days must be 1..=3660".into());
-        }
-    }
-}
 
 /// A piece of feedback.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -230,7 +164,7 @@ pub fn add(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: AddArgs) -> Result<Added> {
         {
             let expires_on = match rules.bonus_expiry_days {
                 Some(days) => Some(ctx.today + Duration::days(i64::from(days))),
-                None => expiry_date(program, ctx.today),
+                None => program.expiry_date(ctx.today),
             };
             let mut book = Book::load(txn, customer.id)?;
             book.settle(ctx)?;

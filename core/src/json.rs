@@ -9,7 +9,10 @@
 //! own parser (same speed, same depth limit, same syntax errors); the path of the
 //! offending key is put together only when there is one.
 
-use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use crate::error::{Error, ErrorCode, Result};
+use serde::de::{
+    self, DeserializeOwned, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor,
+};
 use serde_json::{Map, Number, Value};
 use std::cell::RefCell;
 use std::fmt;
@@ -176,6 +179,23 @@ impl<'de> Visitor<'de> for Node<'_, '_> {
         }
         Ok(Value::Object(object))
     }
+}
+
+/// Decode typed arguments. A message names the field by its path in the caller's own
+/// request (`lines[2].qty: ...`), as `invalid_argument` with `details.field`.
+pub(crate) fn decode_args<A: DeserializeOwned>(args: Value) -> Result<A> {
+    serde_path_to_error::deserialize(args).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        if path == "." {
+            Error::new(
+                ErrorCode::InvalidArgument,
+                format!("invalid arguments: {inner}"),
+            )
+        } else {
+            Error::invalid(&path, inner.to_string())
+        }
+    })
 }
 
 #[cfg(test)]

@@ -17,6 +17,23 @@
 //! assert!(reply.starts_with(r#"{"ok":true"#));
 //! # drop(engine); std::fs::remove_dir_all(&dir).unwrap();
 //! ```
+//!
+//! ## Layers
+//!
+//! Each module sits in one layer and imports only from its own layer and the layers
+//! above it in this table: values know nothing of storage, records nothing of the
+//! operations that combine them, the operations nothing of the table that names them.
+//! `tests/layers.rs` reads this table and fails on an import that goes the other way,
+//! and on a module that is not in it.
+//!
+//! | layer | what | modules |
+//! |---|---|---|
+//! | 1 | values and rules | `error` `amount` `normalize` `json` `wording` `program` |
+//! | 2 | storage | `store` |
+//! | 3 | records | `context` `customer` `vehicle` `naming` `visit` `ledger` `order` `tyre_storage` `segment` `recommendation` `feedback` `plugin::outcome` |
+//! | 4 | domain operations | `tier` `points` `plugin` `checkout` `refund` `referral` `reminder` `history` `report` `campaign` `jobs` `personal_data` `check` |
+//! | 5 | the operation table | `session` `ops` |
+//! | 6 | the engine | `engine` |
 
 mod amount;
 mod campaign;
@@ -45,6 +62,7 @@ mod refund;
 mod reminder;
 mod report;
 mod segment;
+mod session;
 mod store;
 mod tier;
 mod tyre_storage;
@@ -54,7 +72,7 @@ mod wording;
 
 pub use check::{CheckReport, StoreStats};
 pub use checkout::{
-    CheckoutArgs, LineInput, Message, Priced, Receipt, RefundArgs, RefundLine, RefundResult,
+    CheckoutArgs, LineInput, Priced, Receipt, RefundArgs, RefundLine, RefundResult,
 };
 pub use context::Ctx;
 pub use customer::{Card, Channel, Customer, CustomerKind, CustomerRef, CustomerStatus, Gender};
@@ -79,6 +97,7 @@ pub use store::backup::BackupSummary;
 pub use tyre_storage::{Season, TyreStorage};
 pub use vehicle::{Usage, Vehicle, VehicleRef};
 pub use visit::{Visit, VisitLine};
+pub use wording::Message;
 pub use wording::{Language, PluralForm};
 
 /// Version of this library.

@@ -3,11 +3,12 @@
 
 use crate::context::Ctx;
 use crate::customer::{self, Customer, CustomerRef};
-use crate::engine::{Engine, decode_args, load_program};
 use crate::error::{Error, Result};
+use crate::json::decode_args;
 use crate::ledger::{Book, EntryKind};
 use crate::plugin::hook::{self as plugin_hook, Plugins};
 use crate::points::{self, Balance};
+use crate::session::{Session, load_program};
 use crate::store::{Reader, WriteTxn};
 use crate::tier::{self, WindowStats};
 use crate::vehicle::{self, Vehicle, VehicleRef};
@@ -28,7 +29,7 @@ pub struct OpSpec {
     pub mutates: bool,
     /// One line for the reference.
     pub summary: &'static str,
-    pub(crate) run: fn(&Engine, &str, Map<String, Value>) -> Result<Value>,
+    pub(crate) run: fn(&Session, &str, Map<String, Value>) -> Result<Value>,
     pub(crate) validate: fn(Value) -> Result<()>,
 }
 
@@ -42,6 +43,13 @@ macro_rules! op {
             validate: |value| decode_args::<$args>(value).map(|_| ()),
         }
     };
+}
+
+/// After a `plugin.*` write: the process's set of enabled plugins follows the store.
+fn reload_plugins(session: &Session, written: Result<Value>) -> Result<Value> {
+    let value = written?;
+    session.plugins().reload(session.store())?;
+    Ok(value)
 }
 
 /// Every operation.
@@ -125,7 +133,11 @@ pub static OPS: &[OpSpec] = &[
         true,
         vehicle::MileageArgs,
         "record an odometer reading",
-        |e, op, a| e.write_op(op, a, vehicle::mileage)
+        |e, op, a| e.write_op(op, a, |t, ctx, args| {
+            let reading = vehicle::mileage(t, ctx, args)?;
+            reminder::on_mileage(t, ctx, &reading.vehicle)?;
+            Ok(reading)
+        })
     ),
     op!(
         "vehicle.get",
@@ -296,7 +308,14 @@ pub static OPS: &[OpSpec] = &[
         true,
         plugin::InstallArgs,
         "install (or with replace: true, replace) a WASM promotion plugin",
-        plugin::install
+        |e, op, a| {
+            // Compiling takes milliseconds: it happens before the writer lock is taken.
+            let (wasm, module) = plugin::prepare_install(e.plugins(), &a)?;
+            let installed = e.write_op(op, a, |t, ctx, args| {
+                plugin::store_plugin(t, ctx, args, &wasm, &module)
+            });
+            reload_plugins(e, installed)
+        }
     ),
     op!(
         "plugin.list",
@@ -310,21 +329,34 @@ pub static OPS: &[OpSpec] = &[
         true,
         plugin::NameArgs,
         "call a plugin again",
-        |e, op, a| plugin::set_enabled(e, op, a, true)
+        |e, op, a| {
+            let changed = e.write_op(op, a, |t, ctx, args| {
+                plugin::set_enabled(t, ctx, args, true)
+            });
+            reload_plugins(e, changed)
+        }
     ),
     op!(
         "plugin.disable",
         true,
         plugin::NameArgs,
         "stop calling a plugin (it stays installed)",
-        |e, op, a| plugin::set_enabled(e, op, a, false)
+        |e, op, a| {
+            let changed = e.write_op(op, a, |t, ctx, args| {
+                plugin::set_enabled(t, ctx, args, false)
+            });
+            reload_plugins(e, changed)
+        }
     ),
     op!(
         "plugin.remove",
         true,
         plugin::NameArgs,
         "uninstall a plugin and, unless shared, its module bytes",
-        plugin::remove
+        |e, op, a| {
+            let removed = e.write_op(op, a, |t, _, args| plugin::remove(t, args));
+            reload_plugins(e, removed)
+        }
     ),
     op!(
         "jobs.daily",
@@ -644,7 +676,7 @@ pub struct Registered {
     /// Balance after.
     pub balance: Balance,
     /// Messages from registration plugins (welcome offers).
-    pub messages: Vec<checkout::Message>,
+    pub messages: Vec<crate::wording::Message>,
     /// What each registration plugin did.
     pub plugins: Vec<plugin::PluginOutcome>,
     /// The referrer the customer was linked to by `referral_code`.
@@ -690,7 +722,7 @@ fn register(
     if let Some(bonus) = &program.welcome_bonus {
         let expires_on = match bonus.expiry_days {
             Some(days) => Some(ctx.today + Duration::days(i64::from(days))),
-            None => checkout::expiry_date(program, ctx.today),
+            None => program.expiry_date(ctx.today),
         };
         book.credit(
             ctx,

@@ -111,7 +111,7 @@ pub fn create(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: CreateArgs) -> Result<Spe
         .map(|s| normalize::identifier("sku", s))
         .transpose()?;
     let qty = args.qty.unwrap_or(Decimal::ONE);
-    if qty <= Decimal::ZERO || qty > crate::checkout::QTY_MAX || qty.normalize().scale() > 3 {
+    if qty <= Decimal::ZERO || qty > crate::amount::QTY_MAX || qty.normalize().scale() > 3 {
         return Err(Error::invalid(
             "qty",
             format!("{qty} must be positive, at most 100000, 3 decimals"),

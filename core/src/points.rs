@@ -1,7 +1,6 @@
 //! Points operations: balance, statement, manual adjustment, and holds for two-step
 //! payment (hold, capture, release).
 
-use crate::checkout::expiry_date;
 use crate::context::Ctx;
 use crate::customer::{self, CustomerRef};
 use crate::error::{Error, Result};
@@ -199,7 +198,7 @@ pub fn adjust(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: &AdjustArgs) -> Result<Po
                 return Err(Error::invalid("expiry_days", "must be at most 3660"));
             }
             Some(days) => Some(ctx.today + Duration::days(i64::from(days))),
-            None => expiry_date(program, ctx.today),
+            None => program.expiry_date(ctx.today),
         };
         book.credit(
             ctx,

@@ -3,7 +3,6 @@
 //! customer's card, and as reminders after the programme's delay; closing one records
 //! how it ended. Nothing is ever deleted: the history settles disputes ("you were told").
 
-use crate::checkout::Message;
 use crate::context::{Ctx, check_money, ids_under, must, next_id};
 use crate::customer::{self, CustomerRef};
 use crate::error::{Error, Result};
@@ -13,6 +12,7 @@ use crate::store::{Reader, WriteTxn};
 use crate::vehicle::{self, VehicleRef};
 use crate::visit;
 use crate::wording::Language;
+use crate::wording::{Message, format_date};
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -376,11 +376,7 @@ pub fn cashier_messages<R: Reader>(
     Ok(open
         .iter()
         .map(|r| {
-            let mut text = format!(
-                "Рекомендовано {}: {}",
-                crate::reminder::format_date(r.date),
-                r.work
-            );
+            let mut text = format!("Рекомендовано {}: {}", format_date(r.date), r.work);
             if let Some(price) = r.price {
                 text.push_str(&format!(" (≈{})", language.number(&price.to_string())));
             }

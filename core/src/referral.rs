@@ -379,7 +379,7 @@ fn refusal<R: Reader>(
 fn reward_expiry(program: &Program, rules: &ReferralRules, today: NaiveDate) -> Option<NaiveDate> {
     match rules.expiry_days {
         Some(days) => Some(today + Duration::days(i64::from(days))),
-        None => crate::checkout::expiry_date(program, today),
+        None => program.expiry_date(today),
     }
 }
 

@@ -485,12 +485,12 @@ pub struct MileageResult {
     pub daily_km: Option<Decimal>,
 }
 
-/// Record a reading through the operation.
+/// Record a reading through the operation. The caller then moves the car's predicted
+/// service date (`reminder::on_mileage`), a rule of a higher layer.
 pub fn mileage(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: MileageArgs) -> Result<MileageResult> {
     let mut vehicle = resolve(txn, &args.vehicle)?;
     record_mileage(txn, ctx, &mut vehicle, args.km, None, args.correction)?;
     txn.put(vehicle_key(vehicle.id), &vehicle)?;
-    crate::reminder::on_mileage(txn, ctx, &vehicle)?;
     let history = readings(txn, vehicle.id, 10_000)?;
     Ok(MileageResult {
         daily_km: daily_km(&history),

@@ -160,7 +160,7 @@ pub struct Visit {
     pub refunds: Vec<Refund>,
     /// What each checkout plugin did (effects with amounts, bonus lots, requested
     /// reminders), or why it was skipped.
-    pub plugins: Vec<crate::plugin::PluginOutcome>,
+    pub plugins: Vec<crate::plugin::outcome::PluginOutcome>,
 }
 
 impl Visit {

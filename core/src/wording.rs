@@ -4,6 +4,23 @@
 //! Only texts meant for people go through here. Amounts in results, exports and CSV stay
 //! canonical decimals (`1234.50`), so a host never has to parse «1 234,50».
 
+use chrono::{Datelike, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+/// A note for the cashier or the customer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Message {
+    /// Stable kind (`customer`, `birthday`, `points_expiring`, ...).
+    pub kind: String,
+    /// Text to show.
+    pub text: String,
+}
+
+/// `dd.mm.yyyy`, the way dates are written to Russian customers.
+pub fn format_date(date: NaiveDate) -> String {
+    format!("{:02}.{:02}.{}", date.day(), date.month(), date.year())
+}
+
 /// The language of a programme's human texts: Russian for `ru`, `ru-RU`; English for
 /// anything else (the fallback).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

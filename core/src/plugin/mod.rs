@@ -10,11 +10,12 @@
 //! The contract a plugin implements is `plugins/ABI.md`.
 
 pub(crate) mod hook;
+pub mod outcome;
 pub mod runtime;
 
 use crate::context::Ctx;
-use crate::engine::{Engine, decode_args};
 use crate::error::{Error, ErrorCode, Result};
+use crate::json::decode_args;
 use crate::store::keys::{self, KeyBuilder, tag};
 use crate::store::{Reader, Store, WriteTxn};
 use base64::Engine as _;
@@ -26,7 +27,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
-pub use hook::{AppliedEffect, Audience, OutcomeError, OutcomeStatus, PluginOutcome};
+pub use outcome::{AppliedEffect, Audience, OutcomeError, OutcomeStatus, PluginOutcome};
 pub use runtime::{ABI_VERSION, CallOutput, PluginModule, PluginRuntime};
 
 /// Bytes of module per stored chunk (the store caps a value at 256 KiB).
@@ -610,8 +611,12 @@ fn module_bytes(args: &InstallArgs) -> Result<Vec<u8>> {
     Ok(bytes)
 }
 
-/// `plugin.install`: check, compile (outside the writer lock), then store.
-pub(crate) fn install(engine: &Engine, op: &str, args: Map<String, Value>) -> Result<Value> {
+/// `plugin.install`, before the write: check the arguments and compile the module, so
+/// the writer lock is not held while cranelift works.
+pub(crate) fn prepare_install(
+    host: &PluginHost,
+    args: &Map<String, Value>,
+) -> Result<(Vec<u8>, Arc<PluginModule>)> {
     let mut plain = args.clone();
     plain.remove("at");
     plain.remove("idempotency_key");
@@ -625,18 +630,12 @@ pub(crate) fn install(engine: &Engine, op: &str, args: Map<String, Value>) -> Re
     }
     typed.limits.check()?;
     let wasm = module_bytes(&typed)?;
-    let module = engine
-        .plugins()
-        .compile(&wasm)
-        .map_err(|err| err.into_error(None))?;
-    let value = engine.write_op(op, args, |txn, ctx, args: InstallArgs| {
-        store_plugin(txn, ctx, args, &wasm, &module)
-    })?;
-    engine.plugins().reload(engine.store())?;
-    Ok(value)
+    let module = host.compile(&wasm).map_err(|err| err.into_error(None))?;
+    Ok((wasm, module))
 }
 
-fn store_plugin(
+/// `plugin.install`, the write: the record and, when new, the module bytes.
+pub(crate) fn store_plugin(
     txn: &mut WriteTxn<'_>,
     ctx: &Ctx,
     args: InstallArgs,
@@ -692,30 +691,22 @@ pub(crate) fn list<R: Reader>(reader: &R) -> Result<Vec<PluginRecord>> {
 
 /// `plugin.enable` / `plugin.disable`.
 pub(crate) fn set_enabled(
-    engine: &Engine,
-    op: &str,
-    args: Map<String, Value>,
+    txn: &mut WriteTxn<'_>,
+    ctx: &Ctx,
+    args: NameArgs,
     enabled: bool,
-) -> Result<Value> {
-    let value = engine.write_op(op, args, |txn, ctx, args: NameArgs| {
-        let mut record = load_record(txn, &args.name)?;
-        record.enabled = enabled;
-        record.updated_at = ctx.at;
-        txn.put_json(record_key(&record.name), &record)?;
-        Ok(record)
-    })?;
-    engine.plugins().reload(engine.store())?;
-    Ok(value)
+) -> Result<PluginRecord> {
+    let mut record = load_record(txn, &args.name)?;
+    record.enabled = enabled;
+    record.updated_at = ctx.at;
+    txn.put_json(record_key(&record.name), &record)?;
+    Ok(record)
 }
 
 /// `plugin.remove`: the record and, unless shared, the module bytes.
-pub(crate) fn remove(engine: &Engine, op: &str, args: Map<String, Value>) -> Result<Value> {
-    let value = engine.write_op(op, args, |txn, _ctx, args: NameArgs| {
-        let record = load_record(txn, &args.name)?;
-        txn.delete(record_key(&record.name));
-        drop_module_if_unused(txn, &record.sha256, &record.name)?;
-        Ok(json!({ "removed": record.name, "sha256": record.sha256 }))
-    })?;
-    engine.plugins().reload(engine.store())?;
-    Ok(value)
+pub(crate) fn remove(txn: &mut WriteTxn<'_>, args: NameArgs) -> Result<Value> {
+    let record = load_record(txn, &args.name)?;
+    txn.delete(record_key(&record.name));
+    drop_module_if_unused(txn, &record.sha256, &record.name)?;
+    Ok(json!({ "removed": record.name, "sha256": record.sha256 }))
 }

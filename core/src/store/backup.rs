@@ -246,26 +246,13 @@ impl BackupReader {
     }
 }
 
-/// Check a JSON document of a backup (programme versions, segments, plugin records)
-/// the way a request is checked: no repeated key, every amount in the one decimal
-/// grammar. A backup is a file that may have been edited or made elsewhere, and a
-/// document that passed here is what the store would later read as its own.
-fn check_document(key: &[u8], value: &[u8]) -> Result<()> {
-    match key.first().copied() {
-        Some(keys::tag::PROGRAM) => super::decode_json::<crate::program::Program>(key, value)
-            .and_then(|program| program.validate()),
-        Some(keys::tag::SEGMENT) => {
-            super::decode_json::<crate::segment::Segment>(key, value).map(drop)
-        }
-        Some(keys::tag::PLUGIN) => {
-            super::decode_json::<crate::plugin::PluginRecord>(key, value).map(drop)
-        }
-        _ => Ok(()),
-    }
-}
+/// Checks one record of a backup before it is trusted: the JSON documents (programme
+/// versions, segments, plugin records) are checked the way a request is. The store does
+/// not know those types; the engine, which does, passes the check in.
+pub type DocumentCheck = fn(key: &[u8], value: &[u8]) -> Result<()>;
 
 /// Verify a backup file completely without restoring it.
-pub fn verify(backup_path: &Path) -> Result<BackupSummary> {
+pub fn verify(backup_path: &Path, check_document: DocumentCheck) -> Result<BackupSummary> {
     let mut reader = BackupReader::open(backup_path)?;
     let mut records = 0u64;
     let mut seq = 0u64;
@@ -289,7 +276,12 @@ pub fn verify(backup_path: &Path) -> Result<BackupSummary> {
 }
 
 /// Restore a backup into a new store at `path` (which must not exist).
-pub fn restore(backup_path: &Path, path: &Path, options: &SledOptions) -> Result<BackupSummary> {
+pub fn restore(
+    backup_path: &Path,
+    path: &Path,
+    options: &SledOptions,
+    check_document: DocumentCheck,
+) -> Result<BackupSummary> {
     if path.exists() {
         return Err(Error::new(
             ErrorCode::AlreadyExists,
@@ -300,7 +292,7 @@ pub fn restore(backup_path: &Path, path: &Path, options: &SledOptions) -> Result
         )
         .with_details(serde_json::json!({ "path": path.display().to_string() })));
     }
-    let summary = verify(backup_path)?;
+    let summary = verify(backup_path, check_document)?;
     let mut side_name = path.as_os_str().to_os_string();
     side_name.push(".pitstop-restoring");
     let side = PathBuf::from(side_name);

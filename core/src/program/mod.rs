@@ -2,6 +2,9 @@
 //! loyalty scheme. `program.set` validates the whole document, lists every problem,
 //! and stores it as a new version; visits record the version they were priced with.
 
+pub mod feedback_rules;
+pub mod reminder_rules;
+
 use crate::error::{Error, ErrorCode, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
@@ -403,10 +406,10 @@ pub struct Program {
     pub expiring_notice_days: u32,
     /// Points for feedback.
     #[serde(default)]
-    pub feedback: crate::feedback::FeedbackRules,
+    pub feedback: feedback_rules::FeedbackRules,
     /// Reminders: service intervals, delays, season windows, texts.
     #[serde(default)]
-    pub reminders: crate::reminder::ReminderRules,
+    pub reminders: reminder_rules::ReminderRules,
     /// Parts and services sold only from a tier up (the exclusive catalogue).
     #[serde(default)]
     pub exclusive: Vec<ExclusiveRule>,
@@ -555,6 +558,12 @@ pub const LEVELS_MAX: usize = 16;
 pub const BONUS_POINTS_MAX: u32 = 1_000_000;
 
 impl Program {
+    /// The last local day a lot of points created `today` may be used, when points expire.
+    pub fn expiry_date(&self, today: NaiveDate) -> Option<NaiveDate> {
+        self.expiry_months
+            .and_then(|months| today.checked_add_months(chrono::Months::new(months)))
+    }
+
     /// Parse and validate a programme document; every problem is listed.
     pub fn from_json(value: serde_json::Value) -> Result<Program> {
         let program: Program = serde_path_to_error::deserialize(value).map_err(|err| {
