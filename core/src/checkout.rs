@@ -18,15 +18,13 @@ use crate::program::{DiscountCombination, LineKind, Program};
 use crate::store::{Reader, WriteTxn};
 use crate::tier::{self, WindowStats};
 use crate::vehicle::{self, VehicleRef};
-use crate::visit::{self, Refund, Totals, Visit, VisitLine};
+use crate::visit::{self, LINES_MAX, Totals, Visit, VisitLine};
 use crate::wording::{Language, Message, format_date};
 use chrono::{Datelike, Duration, NaiveDate};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-/// Most lines in one basket.
-pub const LINES_MAX: usize = 100;
 /// Largest unit price.
 pub const PRICE_MAX: Decimal = Decimal::from_parts(100_000_000, 0, 0, false, 0);
 
@@ -1007,55 +1005,6 @@ pub fn commit(
         tier_after,
         referral,
     })
-}
-
-pub use crate::refund::refund;
-
-/// A line to refund.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RefundLine {
-    /// Line index in the visit.
-    pub line: u32,
-    /// Quantity (default: all that is left).
-    #[serde(default, deserialize_with = "crate::amount::optional")]
-    pub qty: Option<Decimal>,
-}
-
-/// Arguments of `checkout.refund`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RefundArgs {
-    /// Host's order id of the visit.
-    pub order_id: String,
-    /// Lines; absent = everything left.
-    #[serde(default)]
-    pub lines: Option<Vec<RefundLine>>,
-    /// Why.
-    #[serde(default)]
-    pub reason: Option<String>,
-}
-
-/// What a refund did.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RefundResult {
-    /// Visit id.
-    pub visit: u64,
-    /// Host's order id.
-    pub order_id: String,
-    /// The refund.
-    pub refund: Refund,
-    /// Balance after.
-    pub balance: Decimal,
-    /// Available after.
-    pub available: Decimal,
-    /// Tier before.
-    pub tier_before: Option<String>,
-    /// Tier after.
-    pub tier_after: Option<String>,
-    /// Referral points the refund took back (or could not, when already spent).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub referral: Vec<crate::referral::Reversal>,
 }
 
 #[cfg(test)]

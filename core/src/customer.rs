@@ -5,6 +5,7 @@
 use crate::context::{Ctx, must, next_id, patch};
 use crate::error::{Error, ErrorCode, Result};
 use crate::normalize::{self, NOTES_CHARS_MAX, TAGS_MAX, TEXT_CHARS_MAX};
+pub use crate::reference::CustomerRef;
 use crate::store::keys::{KeyBuilder, read_u64, tag, unique};
 use crate::store::{Reader, WriteTxn, keys};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
@@ -283,43 +284,6 @@ pub struct Card {
     pub block_reason: Option<String>,
     /// The card that replaced it.
     pub replaced_by: Option<String>,
-}
-
-/// How a request names a customer: exactly one key.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CustomerRef {
-    /// Internal id.
-    #[serde(default)]
-    pub id: Option<u64>,
-    /// Card number.
-    #[serde(default)]
-    pub card: Option<String>,
-    /// Phone in any usual notation.
-    #[serde(default)]
-    pub phone: Option<String>,
-    /// Email.
-    #[serde(default)]
-    pub email: Option<String>,
-    /// Host's id.
-    #[serde(default)]
-    pub external_id: Option<String>,
-    /// Registration plate of one of their vehicles.
-    #[serde(default)]
-    pub plate: Option<String>,
-    /// VIN of one of their vehicles.
-    #[serde(default)]
-    pub vin: Option<String>,
-}
-
-impl CustomerRef {
-    /// Reference by id.
-    pub fn id(id: u64) -> CustomerRef {
-        CustomerRef {
-            id: Some(id),
-            ..CustomerRef::default()
-        }
-    }
 }
 
 fn customer_key(id: u64) -> Vec<u8> {

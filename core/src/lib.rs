@@ -28,7 +28,7 @@
 //!
 //! | layer | what | modules |
 //! |---|---|---|
-//! | 1 | values and rules | `error` `amount` `normalize` `json` `wording` `program` |
+//! | 1 | values and rules | `error` `amount` `normalize` `json` `wording` `program` `reference` |
 //! | 2 | storage | `store` |
 //! | 3 | records | `context` `customer` `vehicle` `naming` `visit` `ledger` `order` `tyre_storage` `segment` `recommendation` `feedback` `plugin::outcome` |
 //! | 4 | domain operations | `tier` `points` `plugin` `checkout` `refund` `referral` `reminder` `history` `report` `campaign` `jobs` `personal_data` `check` |
@@ -57,6 +57,7 @@ mod plugin;
 mod points;
 mod program;
 mod recommendation;
+mod reference;
 mod referral;
 mod refund;
 mod reminder;
@@ -71,9 +72,7 @@ mod visit;
 mod wording;
 
 pub use check::{CheckReport, StoreStats};
-pub use checkout::{
-    CheckoutArgs, LineInput, Priced, Receipt, RefundArgs, RefundLine, RefundResult,
-};
+pub use checkout::{CheckoutArgs, LineInput, Priced, Receipt};
 pub use context::Ctx;
 pub use customer::{Card, Channel, Customer, CustomerKind, CustomerRef, CustomerStatus, Gender};
 pub use engine::{DurabilityOption, Engine, EngineOptions, REQUEST_BYTES_MAX, response};
@@ -91,6 +90,7 @@ pub use plugin::{
 pub use points::{Balance, Statement};
 pub use program::{LineKind, Program};
 pub use recommendation::{Recommendation, RecommendationStatus, Urgency};
+pub use refund::{RefundArgs, RefundLine, RefundResult};
 pub use reminder::{DuePage, MarkStatus, Reminder, ReminderKind, ReminderMark, ReminderRules};
 pub use report::{Activity, ActivityRow, PointsReport};
 pub use store::backup::BackupSummary;

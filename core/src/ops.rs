@@ -14,7 +14,7 @@ use crate::tier::{self, WindowStats};
 use crate::vehicle::{self, Vehicle, VehicleRef};
 use crate::visit::{self, Visit};
 use crate::{
-    check, checkout, feedback, jobs, order, plugin, recommendation, reminder, tyre_storage,
+    check, checkout, feedback, jobs, order, plugin, recommendation, refund, reminder, tyre_storage,
 };
 use chrono::Duration;
 use rust_decimal::Decimal;
@@ -126,7 +126,10 @@ pub static OPS: &[OpSpec] = &[
         true,
         vehicle::AddArgs,
         "add a vehicle to a customer (or transfer it)",
-        |e, op, a| e.write_op(op, a, vehicle::add)
+        |e, op, a| e.write_op(op, a, |t, ctx, args: vehicle::AddArgs| {
+            let owner = customer::resolve(t, ctx, &args.customer)?;
+            vehicle::add(t, ctx, owner.id, args)
+        })
     ),
     op!(
         "vehicle.mileage",
@@ -210,7 +213,7 @@ pub static OPS: &[OpSpec] = &[
     op!(
         "program.set",
         true,
-        ProgramSetArgs,
+        crate::program::ProgramSetArgs,
         "validate and store a new programme version",
         |e, op, a| e.set_program(op, a)
     ),
@@ -241,13 +244,11 @@ pub static OPS: &[OpSpec] = &[
     op!(
         "checkout.refund",
         true,
-        checkout::RefundArgs,
+        refund::RefundArgs,
         "refund a visit whole or by lines",
-        |e, op, a| e.write_op(
-            op,
-            a,
-            |t, ctx, args: checkout::RefundArgs| checkout::refund(t, ctx, &args)
-        )
+        |e, op, a| e.write_op(op, a, |t, ctx, args: refund::RefundArgs| refund::refund(
+            t, ctx, &args
+        ))
     ),
     op!(
         "points.balance",
@@ -643,14 +644,6 @@ pub struct ProgramGetArgs {
     /// A past version.
     #[serde(default)]
     pub version: Option<u32>,
-}
-
-/// Arguments of `program.set`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ProgramSetArgs {
-    /// The programme document.
-    pub program: Value,
 }
 
 /// Arguments of `store.backup`.

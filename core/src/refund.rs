@@ -6,7 +6,6 @@
 //! The arguments and the result are declared in [`crate::checkout`], beside the other
 //! checkout requests.
 
-use crate::checkout::{LINES_MAX, RefundArgs, RefundLine, RefundResult};
 use crate::context::Ctx;
 use crate::customer;
 use crate::error::{Error, ErrorCode, Result};
@@ -15,8 +14,9 @@ use crate::normalize::{self, TEXT_CHARS_MAX};
 use crate::plugin::hook as plugin_hook;
 use crate::store::{Reader, WriteTxn};
 use crate::tier;
-use crate::visit::{self, Refund, Visit};
+use crate::visit::{self, LINES_MAX, Refund, Visit};
 use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 /// Share of `value` for refunding `qty` of `total_qty`, the last refund taking the rest.
@@ -402,4 +402,51 @@ pub fn refund(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: &RefundArgs) -> Result<Re
         tier_after,
         referral,
     })
+}
+
+/// A line to refund.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RefundLine {
+    /// Line index in the visit.
+    pub line: u32,
+    /// Quantity (default: all that is left).
+    #[serde(default, deserialize_with = "crate::amount::optional")]
+    pub qty: Option<Decimal>,
+}
+
+/// Arguments of `checkout.refund`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RefundArgs {
+    /// Host's order id of the visit.
+    pub order_id: String,
+    /// Lines; absent = everything left.
+    #[serde(default)]
+    pub lines: Option<Vec<RefundLine>>,
+    /// Why.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// What a refund did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RefundResult {
+    /// Visit id.
+    pub visit: u64,
+    /// Host's order id.
+    pub order_id: String,
+    /// The refund.
+    pub refund: Refund,
+    /// Balance after.
+    pub balance: Decimal,
+    /// Available after.
+    pub available: Decimal,
+    /// Tier before.
+    pub tier_before: Option<String>,
+    /// Tier after.
+    pub tier_after: Option<String>,
+    /// Referral points the refund took back (or could not, when already spent).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub referral: Vec<crate::referral::Reversal>,
 }

@@ -10,7 +10,6 @@ use crate::context::Ctx;
 use crate::error::{Error, ErrorCode, Result};
 use crate::jobs;
 use crate::json::decode_args;
-use crate::ops;
 use crate::plugin::PluginHost;
 use crate::plugin::hook::Plugins;
 use crate::program::Program;
@@ -198,19 +197,23 @@ impl Session {
 
     /// `program.set`: validate and store a new version, then switch to it.
     pub(crate) fn set_program(&self, op: &str, args: Map<String, Value>) -> Result<Value> {
-        let value = self.write_op(op, args, |txn, _ctx, args: ops::ProgramSetArgs| {
-            let mut program = Program::from_json(args.program)?;
-            let current: u32 = txn.get(&keys::meta(keys::META_PROGRAM))?.unwrap_or(0);
-            program.version = current + 1;
-            txn.put_json(
-                KeyBuilder::new(tag::PROGRAM)
-                    .u64(u64::from(program.version))
-                    .build(),
-                &program,
-            )?;
-            txn.put(keys::meta(keys::META_PROGRAM), &program.version)?;
-            Ok(program)
-        })?;
+        let value = self.write_op(
+            op,
+            args,
+            |txn, _ctx, args: crate::program::ProgramSetArgs| {
+                let mut program = Program::from_json(args.program)?;
+                let current: u32 = txn.get(&keys::meta(keys::META_PROGRAM))?.unwrap_or(0);
+                program.version = current + 1;
+                txn.put_json(
+                    KeyBuilder::new(tag::PROGRAM)
+                        .u64(u64::from(program.version))
+                        .build(),
+                    &program,
+                )?;
+                txn.put(keys::meta(keys::META_PROGRAM), &program.version)?;
+                Ok(program)
+            },
+        )?;
         let program = load_current_program(&self.store)?;
         *self.program.write().unwrap_or_else(|p| p.into_inner()) = program.map(Arc::new);
         Ok(value)

@@ -3,9 +3,10 @@
 //! history of owners.
 
 use crate::context::{Ctx, must, next_id};
-use crate::customer::{self, CustomerRef};
 use crate::error::{Error, ErrorCode, Result};
 use crate::normalize::{self, TEXT_CHARS_MAX};
+use crate::reference::CustomerRef;
+pub use crate::reference::VehicleRef;
 use crate::store::keys::{KeyBuilder, read_u64, tag};
 use crate::store::{Reader, WriteTxn};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
@@ -75,21 +76,6 @@ pub struct MileageReading {
     pub km: u32,
     /// Visit that recorded it, if any.
     pub visit: Option<u64>,
-}
-
-/// How a request names a vehicle: exactly one key.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct VehicleRef {
-    /// Id.
-    #[serde(default)]
-    pub id: Option<u64>,
-    /// VIN.
-    #[serde(default)]
-    pub vin: Option<String>,
-    /// Plate.
-    #[serde(default)]
-    pub plate: Option<String>,
 }
 
 fn vehicle_key(id: u64) -> Vec<u8> {
@@ -244,9 +230,9 @@ fn check_year(year: Option<u16>, today: NaiveDate) -> Result<Option<u16>> {
     }
 }
 
-/// Add a vehicle to a customer, or transfer an existing one when asked.
-pub fn add(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: AddArgs) -> Result<Vehicle> {
-    let owner = customer::resolve(txn, ctx, &args.customer)?;
+/// Add a vehicle to customer `owner` (the caller resolved `args.customer` to it), or
+/// transfer an existing one when asked.
+pub fn add(txn: &mut WriteTxn<'_>, ctx: &Ctx, owner: u64, args: AddArgs) -> Result<Vehicle> {
     let vin = args
         .vin
         .as_deref()
@@ -277,7 +263,7 @@ pub fn add(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: AddArgs) -> Result<Vehicle> 
     };
     if existing.is_none()
         && let (Some(vin), Some(plate)) = (&vin, &plate)
-        && let Some(mut car) = without_vin(txn, plate, owner.id)?
+        && let Some(mut car) = without_vin(txn, plate, owner)?
     {
         // The owner's car known by its plate alone: the same car, now with its VIN.
         attach_vin(txn, &mut car, vin)?;
@@ -288,16 +274,16 @@ pub fn add(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: AddArgs) -> Result<Vehicle> 
     let mut vehicle = match existing {
         Some(id) => {
             let mut vehicle = load(txn, id)?;
-            if vehicle.customer == owner.id {
+            if vehicle.customer == owner {
                 return Err(Error::new(
                     ErrorCode::AlreadyExists,
                     format!(
                         "vehicle {id} with VIN {} is already registered to customer {}",
                         vin.clone().unwrap_or_default(),
-                        owner.id
+                        owner
                     ),
                 )
-                .with_details(json!({ "field": "vin", "vehicle": id, "customer": owner.id })));
+                .with_details(json!({ "field": "vin", "vehicle": id, "customer": owner })));
             }
             if !args.transfer {
                 return Err(Error::new(
@@ -315,11 +301,11 @@ pub fn add(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: AddArgs) -> Result<Vehicle> 
                 current.to = Some(ctx.today);
             }
             vehicle.owners.push(Ownership {
-                customer: owner.id,
+                customer: owner,
                 from: ctx.today,
                 to: None,
             });
-            vehicle.customer = owner.id;
+            vehicle.customer = owner;
             if let Some(old_plate) = vehicle.plate.take() {
                 txn.delete(plate_key(&old_plate));
             }
@@ -331,7 +317,7 @@ pub fn add(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: AddArgs) -> Result<Vehicle> 
         }
         None => Vehicle {
             id: next_id(txn, "next_vehicle")?,
-            customer: owner.id,
+            customer: owner,
             vin: vin.clone(),
             plate: None,
             make,
@@ -341,7 +327,7 @@ pub fn add(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: AddArgs) -> Result<Vehicle> 
             mileage_km: None,
             mileage_date: None,
             owners: vec![Ownership {
-                customer: owner.id,
+                customer: owner,
                 from: ctx.today,
                 to: None,
             }],
@@ -354,7 +340,7 @@ pub fn add(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: AddArgs) -> Result<Vehicle> 
     if let Some(vin) = &vin {
         txn.put(vin_key(vin), &vehicle.id)?;
     }
-    txn.put(owner_key(owner.id, vehicle.id), &())?;
+    txn.put(owner_key(owner, vehicle.id), &())?;
     if let Some(km) = args.mileage {
         record_mileage(txn, ctx, &mut vehicle, km, None, false)?;
     }

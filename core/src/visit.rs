@@ -11,6 +11,9 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+/// Most lines in one basket.
+pub const LINES_MAX: usize = 100;
+
 /// One priced line of a visit (also the line of a quote and a receipt).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VisitLine {
