@@ -24,7 +24,7 @@
 //! above it in this table: values know nothing of storage, records nothing of the
 //! operations that combine them, the operations nothing of the table that names them.
 //! `tests/layers.rs` reads this table and fails on an import that goes the other way,
-//! and on a module that is not in it.
+//! on a module that is not in it, and on modules that import each other round a cycle.
 //!
 //! | layer | what | modules |
 //! |---|---|---|

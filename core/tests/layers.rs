@@ -1,9 +1,9 @@
 //! The layer table at the top of `src/lib.rs` is the rule; this test holds the code to
-//! it. Every module of the crate must be in the table, and a module may import only from
-//! its own layer and the layers listed before it. A failure names the file, the two
-//! modules and their layers.
+//! it. Every module of the crate must be in the table, a module may import only from
+//! its own layer and the layers listed before it, and no modules import each other in a
+//! cycle. A failure names the file, the two modules and their layers, or the cycle.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -181,6 +181,7 @@ fn every_import_keeps_to_the_layers_of_lib_rs() {
 
     let mut problems = Vec::new();
     let mut imports_checked = 0;
+    let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for file in &files {
         let module = module_path(&src, file);
         if module.is_empty() || module == ["lib"] {
@@ -202,6 +203,9 @@ fn every_import_keeps_to_the_layers_of_lib_rs() {
                 continue; // a crate-root item (a macro, a re-export)
             };
             imports_checked += 1;
+            if target != own {
+                edges.entry(own.clone()).or_default().insert(target.clone());
+            }
             let (from, to) = (&table[&own], &table[&target]);
             if to.number > from.number {
                 problems.push(format!(
@@ -226,6 +230,53 @@ fn every_import_keeps_to_the_layers_of_lib_rs() {
         problems.is_empty(),
         "imports against the layers:\n{}",
         problems.join("\n")
+    );
+}
+
+/// A cycle of imports between modules, if any (within a layer the table allows both
+/// directions; this keeps a layer from becoming one knot).
+fn find_cycle(edges: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>> {
+    fn visit(
+        node: &str,
+        edges: &BTreeMap<String, BTreeSet<String>>,
+        done: &mut BTreeSet<String>,
+        path: &mut Vec<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(at) = path.iter().position(|n| n == node) {
+            let mut cycle = path[at..].to_vec();
+            cycle.push(node.to_string());
+            return Some(cycle);
+        }
+        if done.contains(node) {
+            return None;
+        }
+        path.push(node.to_string());
+        for next in edges.get(node).into_iter().flatten() {
+            if let Some(cycle) = visit(next, edges, done, path) {
+                return Some(cycle);
+            }
+        }
+        path.pop();
+        done.insert(node.to_string());
+        None
+    }
+    let mut done = BTreeSet::new();
+    edges
+        .keys()
+        .find_map(|node| visit(node, edges, &mut done, &mut Vec::new()))
+}
+
+#[test]
+fn a_cycle_is_found() {
+    let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (from, to) in [("a", "b"), ("b", "c"), ("c", "d")] {
+        edges.entry(from.into()).or_default().insert(to.into());
+    }
+    assert_eq!(find_cycle(&edges), None);
+    edges.entry("d".into()).or_default().insert("b".into());
+    assert_eq!(
+        find_cycle(&edges),
+        Some(vec!["b".into(), "c".into(), "d".into(), "b".into()])
     );
 }
 
