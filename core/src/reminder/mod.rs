@@ -34,7 +34,7 @@ use crate::store::keys::{self, KeyBuilder, tag};
 use crate::store::{Pair, Reader};
 use crate::tyre_storage::{self, Season};
 use crate::vehicle::{self, Vehicle};
-use crate::visit::{self};
+use crate::visit;
 use crate::wording::format_date;
 use chrono::{Datelike, Duration, NaiveDate};
 use serde::{Deserialize, Serialize};

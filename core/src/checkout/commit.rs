@@ -1,0 +1,175 @@
+//! Committing a priced basket: the visit, the ledger entries, the tier, referral
+//! rewards, reminders and plugin effects, in one atomic batch.
+
+use super::*;
+use crate::context::{Ctx, next_id};
+use crate::customer;
+use crate::error::{Error, ErrorCode, Result};
+use crate::ledger::{Book, EntryKind};
+use crate::normalize;
+use crate::plugin::hook::{self as plugin_hook, Plugins};
+use crate::store::WriteTxn;
+use crate::tier;
+use crate::vehicle;
+use crate::visit::{self, Visit};
+use chrono::Duration;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+/// The receipt of a committed visit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Receipt {
+    /// Visit id.
+    pub visit: u64,
+    /// Host's order id.
+    pub order_id: String,
+    /// Priced basket.
+    #[serde(flatten)]
+    pub priced: Priced,
+    /// Balance after.
+    pub balance: Decimal,
+    /// Available after.
+    pub available: Decimal,
+    /// Pending after.
+    pub pending: Decimal,
+    /// Tier before and after.
+    pub tier_before: Option<String>,
+    /// Tier after the visit.
+    pub tier_after: Option<String>,
+    /// Referral points this visit paid (signup rewards, cashback to referrers).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub referral: Vec<crate::referral::Grant>,
+}
+
+/// `checkout.commit`: price and record the visit atomically.
+pub fn commit(
+    txn: &mut WriteTxn<'_>,
+    ctx: &Ctx,
+    plugins: &Plugins<'_>,
+    args: &CheckoutArgs,
+) -> Result<Receipt> {
+    let program = ctx.program()?;
+    let order_id = match &args.order_id {
+        Some(order_id) => normalize::identifier("order_id", order_id)?,
+        None => {
+            return Err(Error::invalid(
+                "order_id",
+                "commit needs the host's order id",
+            ));
+        }
+    };
+    if let Some(existing) = visit::by_order(txn, &order_id)? {
+        return Err(Error::new(
+            ErrorCode::AlreadyExists,
+            format!("order {order_id} is already recorded"),
+        )
+        .with_details(json!({ "field": "order_id", "value": order_id, "visit": existing })));
+    }
+    let request = load_request(txn, ctx, args)?;
+    let mut book = Book::load(txn, request.customer.id)?;
+    book.settle(ctx)?;
+    let (mut priced, _) = price(txn, ctx, plugins, &request, &book)?;
+    let visit_id = next_id(txn, "next_visit")?;
+    let redemption = if priced.totals.points > Decimal::ZERO {
+        book.debit(
+            ctx,
+            EntryKind::Redemption,
+            priced.totals.points,
+            Some(visit_id),
+            None,
+            None,
+        )?
+    } else {
+        Vec::new()
+    };
+    let accrual_expires_on = program.expiry_date(ctx.today);
+    let accrual_lot = if priced.totals.accrual > Decimal::ZERO {
+        let expires_on = accrual_expires_on;
+        let pending_until = (program.pending_days > 0)
+            .then(|| ctx.today + Duration::days(i64::from(program.pending_days)));
+        Some(book.credit(
+            ctx,
+            EntryKind::Accrual,
+            priced.totals.accrual,
+            expires_on,
+            pending_until,
+            Some(visit_id),
+            None,
+            None,
+        )?)
+    } else {
+        None
+    };
+    let mut customer = request.customer.clone();
+    let bonus_lot = plugin_hook::commit_effects(
+        ctx,
+        &mut customer,
+        &mut book,
+        Some(visit_id),
+        &mut priced.plugins,
+    )?;
+    customer.total_spend += priced.totals.net;
+    customer.visits += 1;
+    customer.first_visit = Some(customer.first_visit.map_or(ctx.today, |d| d.min(ctx.today)));
+    customer.last_visit = Some(customer.last_visit.map_or(ctx.today, |d| d.max(ctx.today)));
+    customer::save(txn, &customer)?;
+    let mut vehicle_id = None;
+    if let Some(mut vehicle) = request.vehicle.clone() {
+        vehicle_id = Some(vehicle.id);
+        if let Some(km) = args.mileage {
+            vehicle::record_mileage(txn, ctx, &mut vehicle, km, Some(visit_id), false)?;
+            vehicle::save(txn, &vehicle)?;
+        }
+    }
+    let mut visit = Visit {
+        id: visit_id,
+        customer: customer.id,
+        vehicle: vehicle_id,
+        order_id: order_id.clone(),
+        at: ctx.at,
+        date: ctx.today,
+        branch: args.branch.as_ref().map(|b| b.trim().to_string()),
+        advisor: args.advisor.as_ref().map(|a| a.trim().to_string()),
+        mileage: args.mileage,
+        program_version: program.version,
+        lines: priced.lines.clone(),
+        totals: priced.totals.clone(),
+        redemption_left: redemption,
+        accrual_lot,
+        accrual_expires_on: accrual_lot.and(accrual_expires_on),
+        bonus_lot,
+        tier_before: customer.tier.clone(),
+        tier_after: None,
+        refunds: Vec::new(),
+        // Log lines go back to the caller in the receipt; the visit keeps the effects.
+        plugins: priced
+            .plugins
+            .iter()
+            .cloned()
+            .map(|mut outcome| {
+                outcome.log.clear();
+                outcome
+            })
+            .collect(),
+    };
+    visit::save(txn, &visit)?;
+    let (tier_before, tier_after) = tier::reevaluate(txn, program, &mut customer, ctx.today)?;
+    tier::schedule_review(txn, program, customer.id, ctx.today)?;
+    visit.tier_after = tier_after.clone();
+    visit::save(txn, &visit)?;
+    let referral = crate::referral::on_commit(txn, ctx, &customer, &visit, &mut book)?;
+    crate::reminder::on_visit(txn, program, &visit)?;
+    let account = book.save(txn)?;
+    Ok(Receipt {
+        visit: visit_id,
+        order_id,
+        priced,
+        balance: account.balance,
+        available: account.available(),
+        pending: account.pending,
+        tier_before,
+        tier_after,
+        referral,
+    })
+}
