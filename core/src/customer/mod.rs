@@ -2,12 +2,26 @@
 //! name or phone prefix, updates with unique indexes kept in step, cards issued,
 //! blocked and reissued with the balance kept.
 
+mod cards;
+mod consent;
+mod find;
+mod resolve;
+
+use cards::*;
+pub use cards::{
+    BlockCardArgs, Card, IssueCardArgs, block_card, cards_of, forget_card, issue_card,
+};
+use consent::*;
+pub use consent::{Consent, ConsentEvent, consent_history, record_consents};
+pub use find::{CustomerSummary, FindArgs, find};
+pub use resolve::{resolve, resolve_active};
+
 use crate::context::{Ctx, must, next_id, patch};
 use crate::error::{Error, ErrorCode, Result};
 use crate::normalize::{self, NOTES_CHARS_MAX, TAGS_MAX, TEXT_CHARS_MAX};
 pub use crate::reference::CustomerRef;
-use crate::store::keys::{KeyBuilder, read_u64, tag, unique};
-use crate::store::{Reader, WriteTxn, keys};
+use crate::store::keys::{KeyBuilder, tag, unique};
+use crate::store::{Reader, WriteTxn};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -64,109 +78,6 @@ pub enum Channel {
     Messenger,
     /// App push notifications.
     Push,
-}
-
-/// Consent for one channel with the date it was given or withdrawn.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Consent {
-    /// The channel.
-    pub channel: Channel,
-    /// Granted or withdrawn.
-    pub granted: bool,
-    /// When it was recorded.
-    pub at: DateTime<Utc>,
-}
-
-/// One change of a consent, kept for ever (the record of what the customer agreed to).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ConsentEvent {
-    /// The channel.
-    pub channel: Channel,
-    /// Granted or withdrawn.
-    pub granted: bool,
-    /// When.
-    pub at: DateTime<Utc>,
-    /// Where it came from (`pos`, `web form`, `paper form no. 12`, `erasure`).
-    pub source: Option<String>,
-}
-
-fn consent_event_key(customer: u64, seq: u64) -> Vec<u8> {
-    KeyBuilder::new(tag::CONSENT_HISTORY)
-        .u64(customer)
-        .u64(seq)
-        .build()
-}
-
-/// A customer's consent changes, oldest first (at most 10 000).
-pub fn consent_history<R: Reader>(reader: &R, customer: u64) -> Result<Vec<ConsentEvent>> {
-    let prefix = KeyBuilder::new(tag::CONSENT_HISTORY).u64(customer).build();
-    Ok(reader
-        .scan_prefix::<ConsentEvent>(&prefix, 10_000)?
-        .into_iter()
-        .map(|(_, e)| e)
-        .collect())
-}
-
-/// Record the consents that differ between `old` and `new` as dated events.
-pub fn record_consents(
-    txn: &mut WriteTxn<'_>,
-    customer: u64,
-    old: &[Consent],
-    new: &[Consent],
-    source: Option<&str>,
-) -> Result<()> {
-    let prefix = KeyBuilder::new(tag::CONSENT_HISTORY).u64(customer).build();
-    let end = keys::prefix_end(&prefix);
-    let last = txn.scan_raw(&prefix, &end, 1, true)?;
-    let mut seq = match last.first() {
-        Some((key, _)) => {
-            read_u64(key, 9).ok_or_else(|| Error::corrupted("consent key too short"))?
-        }
-        None => 0,
-    };
-    for consent in new {
-        let before = old.iter().find(|c| c.channel == consent.channel);
-        if before.is_some_and(|b| b.granted == consent.granted) {
-            continue;
-        }
-        seq += 1;
-        let event = ConsentEvent {
-            channel: consent.channel,
-            granted: consent.granted,
-            at: consent.at,
-            source: source.map(str::to_string),
-        };
-        txn.put(consent_event_key(customer, seq), &event)?;
-    }
-    Ok(())
-}
-
-/// Index key of a card a customer was ever issued.
-pub fn customer_card_key(customer: u64, number: &str) -> Vec<u8> {
-    KeyBuilder::new(tag::CUSTOMER_CARD)
-        .u64(customer)
-        .str(number)
-        .build()
-}
-
-/// Every card a customer was issued (current and blocked), by number.
-pub fn cards_of<R: Reader>(reader: &R, customer: u64) -> Result<Vec<Card>> {
-    let prefix = KeyBuilder::new(tag::CUSTOMER_CARD).u64(customer).build();
-    let mut out = Vec::new();
-    for key in reader.scan_keys(&prefix, 1000)? {
-        let number = std::str::from_utf8(key.get(9..).unwrap_or_default())
-            .map_err(|_| Error::corrupted("card index key is not UTF-8"))?;
-        if let Some(card) = reader.get::<Card>(&card_key(number))? {
-            out.push(card);
-        }
-    }
-    Ok(out)
-}
-
-/// Remove a card and its index entry (erasure frees the number).
-pub fn forget_card(txn: &mut WriteTxn<'_>, customer: u64, number: &str) {
-    txn.delete(card_key(number));
-    txn.delete(customer_card_key(customer, number));
 }
 
 /// Clear the personal fields of a customer (erasure) and free their indexes.
@@ -267,35 +178,12 @@ impl Customer {
     }
 }
 
-/// A loyalty card.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Card {
-    /// Card number.
-    pub number: String,
-    /// Owner.
-    pub customer: u64,
-    /// Active or blocked.
-    pub active: bool,
-    /// Issued at.
-    pub issued_at: DateTime<Utc>,
-    /// Blocked at.
-    pub blocked_at: Option<DateTime<Utc>>,
-    /// Why blocked (lost, stolen, replaced).
-    pub block_reason: Option<String>,
-    /// The card that replaced it.
-    pub replaced_by: Option<String>,
-}
-
 fn customer_key(id: u64) -> Vec<u8> {
     KeyBuilder::new(tag::CUSTOMER).u64(id).build()
 }
 
 fn unique_key(kind: u8, value: &str) -> Vec<u8> {
     KeyBuilder::new(tag::UNIQUE).byte(kind).str(value).build()
-}
-
-fn card_key(number: &str) -> Vec<u8> {
-    KeyBuilder::new(tag::CARD).str(number).build()
 }
 
 fn name_key(word: &str, id: u64) -> Vec<u8> {
@@ -325,103 +213,6 @@ pub fn load<R: Reader>(reader: &R, id: u64) -> Result<Customer> {
 /// Store a customer record (indexes are the caller's business).
 pub fn save(txn: &mut WriteTxn<'_>, customer: &Customer) -> Result<()> {
     txn.put(customer_key(customer.id), customer)
-}
-
-/// Find the customer a reference names. Erased customers are not found by anything.
-pub fn resolve<R: Reader>(reader: &R, ctx: &Ctx, reference: &CustomerRef) -> Result<Customer> {
-    let customer = resolve_any(reader, ctx, reference)?;
-    if customer.status == CustomerStatus::Erased {
-        return Err(Error::new(
-            ErrorCode::NotFound,
-            format!("customer {} was erased", customer.id),
-        )
-        .with_details(
-            json!({ "what": "customer", "key": customer.id.to_string(), "erased": true }),
-        ));
-    }
-    Ok(customer)
-}
-
-fn resolve_any<R: Reader>(reader: &R, ctx: &Ctx, reference: &CustomerRef) -> Result<Customer> {
-    let given = [
-        reference.id.is_some(),
-        reference.card.is_some(),
-        reference.phone.is_some(),
-        reference.email.is_some(),
-        reference.external_id.is_some(),
-        reference.plate.is_some(),
-        reference.vin.is_some(),
-    ]
-    .iter()
-    .filter(|g| **g)
-    .count();
-    if given != 1 {
-        return Err(Error::invalid(
-            "customer",
-            "name the customer with exactly one of id, card, phone, email, external_id, plate, vin",
-        ));
-    }
-    if let Some(id) = reference.id {
-        return load(reader, id);
-    }
-    if let Some(number) = &reference.card {
-        let number = normalize::identifier("customer.card", number)?;
-        let card: Card = must(reader.get(&card_key(&number))?, "card", &number)?;
-        if !card.active {
-            let mut err = Error::new(ErrorCode::Blocked, format!("card {number} is blocked"));
-            err.details = json!({ "card": number, "customer": card.customer,
-                "reason": card.block_reason, "replaced_by": card.replaced_by });
-            return Err(err);
-        }
-        return load(reader, card.customer);
-    }
-    let (kind, value, what) = if let Some(phone) = &reference.phone {
-        (
-            unique::PHONE,
-            normalize::phone("customer.phone", phone, ctx.default_country())?,
-            "customer with phone",
-        )
-    } else if let Some(email) = &reference.email {
-        (
-            unique::EMAIL,
-            normalize::email("customer.email", email)?,
-            "customer with email",
-        )
-    } else if let Some(external) = &reference.external_id {
-        (
-            unique::EXTERNAL_ID,
-            normalize::identifier("customer.external_id", external)?,
-            "customer with external id",
-        )
-    } else if let Some(plate) = &reference.plate {
-        let vehicle =
-            crate::vehicle::find_by_plate(reader, &normalize::plate("customer.plate", plate)?)?;
-        return load(reader, vehicle.customer);
-    } else if let Some(vin) = &reference.vin {
-        let vehicle = crate::vehicle::find_by_vin(reader, &normalize::vin("customer.vin", vin)?)?;
-        return load(reader, vehicle.customer);
-    } else {
-        return Err(Error::internal("customer reference without a key"));
-    };
-    let id: u64 = must(reader.get(&unique_key(kind, &value))?, what, &value)?;
-    load(reader, id)
-}
-
-/// Resolve and refuse blocked customers (for loyalty operations).
-pub fn resolve_active<R: Reader>(
-    reader: &R,
-    ctx: &Ctx,
-    reference: &CustomerRef,
-) -> Result<Customer> {
-    let customer = resolve(reader, ctx, reference)?;
-    if customer.status == CustomerStatus::Blocked {
-        return Err(Error::new(
-            ErrorCode::Blocked,
-            format!("customer {} is blocked", customer.id),
-        )
-        .with_details(json!({ "customer": customer.id })));
-    }
-    Ok(customer)
 }
 
 fn taken(what: &str, value: &str, owner: u64) -> Error {
@@ -514,18 +305,6 @@ pub struct RegisterArgs {
     pub opening_spend: Option<Decimal>,
 }
 
-/// The instant consents take: `consents_at`, which may not be in the future.
-fn consents_instant(ctx: &Ctx, at: Option<DateTime<Utc>>) -> Result<DateTime<Utc>> {
-    match at {
-        Some(at) if at > ctx.at => Err(Error::invalid(
-            "consents_at",
-            format!("{} is in the future", at.to_rfc3339()),
-        )),
-        Some(at) => Ok(at),
-        None => Ok(ctx.at),
-    }
-}
-
 /// The lifetime spend a migrated customer starts with.
 fn opening_spend(args: &RegisterArgs) -> Result<Decimal> {
     match args.opening_spend {
@@ -555,26 +334,6 @@ fn clean_tags(tags: &[String]) -> Result<Vec<String>> {
     }
     out.sort();
     Ok(out)
-}
-
-fn consents_from(input: &ConsentInput, at: DateTime<Utc>, previous: &[Consent]) -> Vec<Consent> {
-    let mut out: Vec<Consent> = previous.to_vec();
-    for (channel, granted) in input {
-        match out.iter_mut().find(|c| c.channel == *channel) {
-            Some(existing) if existing.granted == *granted => {}
-            Some(existing) => {
-                existing.granted = *granted;
-                existing.at = at;
-            }
-            None => out.push(Consent {
-                channel: *channel,
-                granted: *granted,
-                at,
-            }),
-        }
-    }
-    out.sort_by_key(|c| c.channel);
-    out
 }
 
 fn check_agreement(ctx: &Ctx, code: &Option<String>) -> Result<Option<String>> {
@@ -921,319 +680,4 @@ pub fn update(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: UpdateArgs) -> Result<Cus
     index(txn, Some(&old), &new)?;
     save(txn, &new)?;
     Ok(new)
-}
-
-/// EAN-13 check digit of 12 digits.
-fn ean13_check(digits: &str) -> u32 {
-    let sum: u32 = digits
-        .chars()
-        .filter_map(|c| c.to_digit(10))
-        .enumerate()
-        .map(|(i, d)| if i % 2 == 0 { d } else { d * 3 })
-        .sum();
-    (10 - sum % 10) % 10
-}
-
-fn validate_card_number(number: &str) -> Result<String> {
-    let number = normalize::identifier("card", number)?;
-    if number.len() < 4 || number.len() > 32 || !number.chars().all(|c| c.is_ascii_alphanumeric()) {
-        return Err(Error::invalid(
-            "card",
-            format!("'{number}' must be 4 to 32 Latin letters and digits"),
-        ));
-    }
-    Ok(number.to_uppercase())
-}
-
-/// Issue a card to a customer. With `replace`, an active card is blocked as replaced;
-/// without it a second active card is refused.
-pub fn issue_card(
-    txn: &mut WriteTxn<'_>,
-    ctx: &Ctx,
-    mut customer: Customer,
-    number: Option<&str>,
-    replace: bool,
-) -> Result<(Customer, Card)> {
-    let number = match number {
-        Some(number) => validate_card_number(number)?,
-        None => {
-            let mut generated = None;
-            for _ in 0..64 {
-                let seq = next_id(txn, "next_card")?;
-                let body = format!("2{seq:011}");
-                let candidate = format!("{body}{}", ean13_check(&body));
-                if !txn.contains(&card_key(&candidate))? {
-                    generated = Some(candidate);
-                    break;
-                }
-            }
-            generated.ok_or_else(|| Error::internal("could not generate a free card number"))?
-        }
-    };
-    if let Some(existing) = txn.get::<Card>(&card_key(&number))? {
-        return Err(taken("card", &number, existing.customer));
-    }
-    if let Some(current) = customer.card.clone() {
-        if !replace {
-            return Err(Error::new(
-                ErrorCode::AlreadyExists,
-                format!(
-                    "customer {} already has active card {current}; block it or pass replace: true",
-                    customer.id
-                ),
-            )
-            .with_details(json!({ "field": "card", "value": current, "customer": customer.id })));
-        }
-        let mut old: Card = must(txn.get(&card_key(&current))?, "card", &current)?;
-        old.active = false;
-        old.blocked_at = Some(ctx.at);
-        old.block_reason = Some("replaced".into());
-        old.replaced_by = Some(number.clone());
-        txn.put(card_key(&current), &old)?;
-    }
-    let card = Card {
-        number: number.clone(),
-        customer: customer.id,
-        active: true,
-        issued_at: ctx.at,
-        blocked_at: None,
-        block_reason: None,
-        replaced_by: None,
-    };
-    txn.put(card_key(&number), &card)?;
-    txn.put(customer_card_key(customer.id, &number), &())?;
-    customer.card = Some(number);
-    save(txn, &customer)?;
-    Ok((customer, card))
-}
-
-/// Arguments of `card.issue`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct IssueCardArgs {
-    /// Owner.
-    pub customer: CustomerRef,
-    /// Number (generated EAN-13 when absent).
-    #[serde(default)]
-    pub number: Option<String>,
-    /// Replace the active card.
-    #[serde(default)]
-    pub replace: bool,
-}
-
-/// Arguments of `card.block`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct BlockCardArgs {
-    /// Card number.
-    pub card: String,
-    /// Why (lost, stolen, damaged).
-    pub reason: String,
-    /// Issue a replacement at once.
-    #[serde(default)]
-    pub reissue: bool,
-    /// Number of the replacement (generated when absent).
-    #[serde(default)]
-    pub new_number: Option<String>,
-}
-
-/// Block a card; the balance stays with the customer. Optionally reissue.
-pub fn block_card(
-    txn: &mut WriteTxn<'_>,
-    ctx: &Ctx,
-    args: BlockCardArgs,
-) -> Result<(Card, Option<Card>)> {
-    let number = validate_card_number(&args.card)?;
-    let reason = normalize::text("reason", &args.reason, TEXT_CHARS_MAX)?;
-    let mut card: Card = must(txn.get(&card_key(&number))?, "card", &number)?;
-    if !card.active {
-        return Err(Error::new(
-            ErrorCode::Blocked,
-            format!("card {number} is already blocked"),
-        )
-        .with_details(json!({ "card": number, "customer": card.customer })));
-    }
-    card.active = false;
-    card.blocked_at = Some(ctx.at);
-    card.block_reason = Some(reason);
-    txn.put(card_key(&number), &card)?;
-    let mut customer = load(txn, card.customer)?;
-    customer.card = None;
-    save(txn, &customer)?;
-    if !args.reissue {
-        return Ok((card, None));
-    }
-    let (_, new_card) = issue_card(txn, ctx, customer, args.new_number.as_deref(), false)?;
-    card.replaced_by = Some(new_card.number.clone());
-    txn.put(card_key(&number), &card)?;
-    Ok((card, Some(new_card)))
-}
-
-/// Arguments of `customer.find`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FindArgs {
-    /// Name prefix (any word) or phone prefix.
-    #[serde(default)]
-    pub query: Option<String>,
-    /// Exact lookup by one identifier instead of a query.
-    #[serde(default)]
-    pub by: Option<CustomerRef>,
-    /// Page size (1..=100, default 20).
-    #[serde(default)]
-    pub limit: Option<usize>,
-    /// Cursor from the previous page.
-    #[serde(default)]
-    pub after: Option<String>,
-}
-
-/// A short line about a customer for lists.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct CustomerSummary {
-    /// Id.
-    pub id: u64,
-    /// Name.
-    pub full_name: String,
-    /// Phone.
-    pub phone: Option<String>,
-    /// Card.
-    pub card: Option<String>,
-    /// Tier.
-    pub tier: Option<String>,
-    /// Status.
-    pub status: CustomerStatus,
-}
-
-impl From<&Customer> for CustomerSummary {
-    fn from(c: &Customer) -> Self {
-        CustomerSummary {
-            id: c.id,
-            full_name: c.full_name.clone(),
-            phone: c.phone.clone(),
-            card: c.card.clone(),
-            tier: c.tier.clone(),
-            status: c.status,
-        }
-    }
-}
-
-/// A page of customers.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct FindPage {
-    /// Matches in order (name, then id; or phone).
-    pub items: Vec<CustomerSummary>,
-    /// Cursor for the next page, if there may be more.
-    pub next: Option<String>,
-}
-
-/// Largest page of `customer.find`.
-pub const FIND_LIMIT_MAX: usize = 100;
-
-/// Search customers by exact identifier, phone prefix or name-word prefix.
-pub fn find<R: Reader>(reader: &R, ctx: &Ctx, args: &FindArgs) -> Result<FindPage> {
-    let limit = args.limit.unwrap_or(20);
-    if limit == 0 || limit > FIND_LIMIT_MAX {
-        return Err(Error::invalid(
-            "limit",
-            format!("must be 1..={FIND_LIMIT_MAX}"),
-        ));
-    }
-    if let Some(by) = &args.by {
-        return match resolve(reader, ctx, by) {
-            Ok(customer) => Ok(FindPage {
-                items: vec![CustomerSummary::from(&customer)],
-                next: None,
-            }),
-            Err(err) if err.code == ErrorCode::NotFound => Ok(FindPage {
-                items: Vec::new(),
-                next: None,
-            }),
-            Err(err) => Err(err),
-        };
-    }
-    let query = args.query.as_deref().unwrap_or("").trim();
-    if query.is_empty() {
-        return Err(Error::invalid(
-            "query",
-            "give a query (name or phone prefix) or by",
-        ));
-    }
-    if query.chars().count() > TEXT_CHARS_MAX {
-        return Err(Error::too_large("query", TEXT_CHARS_MAX));
-    }
-    let (prefix, words) = if normalize::looks_like_phone(query) {
-        let phone = normalize::phone_prefix(query, ctx.default_country())
-            .ok_or_else(|| Error::invalid("query", "type at least 3 digits of the phone"))?;
-        (
-            KeyBuilder::new(tag::UNIQUE)
-                .byte(unique::PHONE)
-                .str(&phone)
-                .build(),
-            Vec::new(),
-        )
-    } else {
-        let folded = normalize::fold_name(query);
-        let words: Vec<String> = folded.split(' ').map(str::to_string).collect();
-        let first = words
-            .iter()
-            .max_by_key(|w| w.len())
-            .cloned()
-            .unwrap_or_default();
-        (KeyBuilder::new(tag::NAME).str(&first).build(), words)
-    };
-    let end = keys::prefix_end(&prefix);
-    let mut start = match &args.after {
-        Some(cursor) => {
-            let mut key = crate::store::keys::cursor_key(cursor, "customer.find")?;
-            if !key.starts_with(&prefix) {
-                return Err(Error::invalid(
-                    "after",
-                    "the cursor belongs to another query",
-                ));
-            }
-            key.push(0);
-            key
-        }
-        None => prefix.clone(),
-    };
-    let mut items: Vec<CustomerSummary> = Vec::new();
-    let mut last_key: Option<Vec<u8>> = None;
-    // Bounded: at most this many index entries are examined per page.
-    let mut budget = 20 * FIND_LIMIT_MAX;
-    while items.len() < limit && budget > 0 {
-        let chunk = reader.scan_raw(&start, &end, (limit * 2).min(budget), false)?;
-        if chunk.is_empty() {
-            last_key = None;
-            break;
-        }
-        budget = budget.saturating_sub(chunk.len());
-        for (key, value) in &chunk {
-            let id = if words.is_empty() {
-                crate::store::decode::<u64>(key, value)?
-            } else {
-                read_u64(key, key.len().saturating_sub(8))
-                    .ok_or_else(|| Error::corrupted("name index key too short"))?
-            };
-            let customer = load(reader, id)?;
-            let name_words = name_words(&customer.full_name);
-            let all_match = words
-                .iter()
-                .all(|w| name_words.iter().any(|n| n.starts_with(w.as_str())));
-            if all_match && !items.iter().any(|i| i.id == id) {
-                items.push(CustomerSummary::from(&customer));
-            }
-            last_key = Some(key.clone());
-            if items.len() == limit {
-                break;
-            }
-        }
-        if let Some(key) = &last_key {
-            start = key.clone();
-            start.push(0);
-        }
-    }
-    Ok(FindPage {
-        items,
-        next: last_key.map(|k| crate::store::keys::cursor_text(&k)),
-    })
 }
