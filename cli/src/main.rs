@@ -155,7 +155,7 @@ fn to_json<T: serde::Serialize>(value: &T) -> Result<Value, Failure> {
 
 /// Open a store that must already exist (a typo must not create an empty store).
 pub fn open_existing_with(path: &Path, options: EngineOptions) -> Result<Engine, Failure> {
-    if !path.join("db").exists() && !path.join("conf").exists() {
+    if !Engine::store_exists(path) {
         return Err(Failure::new(
             "not_found",
             format!(
@@ -208,7 +208,7 @@ fn human_cell(key: &str, value: &Value, locale: &Locale) -> String {
 }
 
 fn init(path: &Path, program: Option<&Path>, json: bool) -> Outcome {
-    if path.join("db").exists() || path.join("conf").exists() {
+    if Engine::store_exists(path) {
         return Err(Failure::new(
             "already_exists",
             format!("a store already exists at {}", path.display()),

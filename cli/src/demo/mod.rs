@@ -113,6 +113,9 @@ fn remove_previous(path: &Path) -> Result<(), Failure> {
     if !path.exists() {
         return Ok(());
     }
+    // Deleting wants more evidence than `Engine::store_exists` gives (either of sled's
+    // files): a directory with only a `db` folder (a web project, say) must survive. So
+    // this guard keeps asking for both files until the core offers a stricter test.
     let is_store = path.join("db").exists() && path.join("conf").exists();
     let is_empty = std::fs::read_dir(path).is_ok_and(|mut d| d.next().is_none());
     if !(is_store || is_empty) {
