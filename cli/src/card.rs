@@ -5,7 +5,7 @@
 use crate::locale::{Locale, Msg, Noun};
 use crate::output::{self, cell, pairs, table};
 use crate::{Failure, Outcome, engage, open_existing};
-use pitstop_core::Engine;
+use pitstop_core::{Engine, ErrorCode};
 use serde_json::{Value, json};
 use std::path::Path;
 
@@ -51,7 +51,7 @@ pub fn customer(path: &Path, query: &str, json: bool) -> Outcome {
     let found = find_customer(&engine, query)?;
     if found.is_empty() {
         return Err(Failure::new(
-            "not_found",
+            ErrorCode::NotFound,
             format!("no customer matches {query:?}"),
         ));
     }
@@ -74,7 +74,10 @@ pub fn customer(path: &Path, query: &str, json: bool) -> Outcome {
                 "{}",
                 locale.fill(
                     Msg::RemindersNotShown,
-                    &[("message", &failure.message), ("code", &failure.code)]
+                    &[
+                        ("message", &failure.message),
+                        ("code", failure.code.as_str())
+                    ]
                 )
             );
             None

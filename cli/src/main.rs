@@ -20,7 +20,7 @@ use args::{Cli, Command, RemindersCommand};
 use clap::Parser;
 use locale::{Locale, Msg};
 use output::{cell, pairs};
-use pitstop_core::{Engine, EngineOptions, Program};
+use pitstop_core::{Engine, EngineOptions, ErrorCode, Program};
 use serde_json::{Value, json};
 use std::io::Read;
 use std::path::Path;
@@ -34,16 +34,16 @@ const EXIT_ROWS_REJECTED: u8 = 3;
 /// A failure: the stable error code, a message and details.
 #[derive(Debug)]
 pub struct Failure {
-    pub code: String,
+    pub code: ErrorCode,
     pub message: String,
     pub details: Value,
     pub exit: u8,
 }
 
 impl Failure {
-    pub fn new(code: &str, message: impl Into<String>) -> Failure {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Failure {
         Failure {
-            code: code.to_string(),
+            code,
             message: message.into(),
             details: Value::Null,
             exit: EXIT_FAILED,
@@ -54,7 +54,7 @@ impl Failure {
 impl From<pitstop_core::Error> for Failure {
     fn from(err: pitstop_core::Error) -> Failure {
         Failure {
-            code: err.code.as_str().to_string(),
+            code: err.code,
             message: err.message,
             details: err.details,
             exit: EXIT_FAILED,
@@ -150,14 +150,14 @@ fn run(cli: Cli) -> Outcome {
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> Result<Value, Failure> {
-    serde_json::to_value(value).map_err(|err| Failure::new("internal", err.to_string()))
+    serde_json::to_value(value).map_err(|err| Failure::new(ErrorCode::Internal, err.to_string()))
 }
 
 /// Open a store that must already exist (a typo must not create an empty store).
 pub fn open_existing_with(path: &Path, options: EngineOptions) -> Result<Engine, Failure> {
     if !Engine::store_exists(path) {
         return Err(Failure::new(
-            "not_found",
+            ErrorCode::NotFound,
             format!(
                 "no store at {} (create one with `pitstop init`)",
                 path.display()
@@ -210,19 +210,22 @@ fn human_cell(key: &str, value: &Value, locale: &Locale) -> String {
 fn init(path: &Path, program: Option<&Path>, json: bool) -> Outcome {
     if Engine::store_exists(path) {
         return Err(Failure::new(
-            "already_exists",
+            ErrorCode::AlreadyExists,
             format!("a store already exists at {}", path.display()),
         ));
     }
     let document: Value = match program {
         Some(file) => {
             let text = std::fs::read_to_string(file).map_err(|err| {
-                Failure::new("io", format!("cannot read {}: {err}", file.display()))
+                Failure::new(
+                    ErrorCode::Io,
+                    format!("cannot read {}: {err}", file.display()),
+                )
             })?;
             // Read like every request: a key given twice is refused, not taken last-wins.
             pitstop_core::json::from_str(&text).map_err(|err| {
                 Failure::new(
-                    "invalid_argument",
+                    ErrorCode::InvalidArgument,
                     format!("{} is not JSON: {err}", file.display()),
                 )
             })?
@@ -261,7 +264,7 @@ fn exec(path: &Path, op: &str, args: Option<String>, json: bool) -> Outcome {
             let mut text = String::new();
             std::io::stdin()
                 .read_to_string(&mut text)
-                .map_err(|err| Failure::new("io", format!("cannot read stdin: {err}")))?;
+                .map_err(|err| Failure::new(ErrorCode::Io, format!("cannot read stdin: {err}")))?;
             text
         }
     };
@@ -269,7 +272,7 @@ fn exec(path: &Path, op: &str, args: Option<String>, json: bool) -> Outcome {
         json!({})
     } else {
         pitstop_core::json::from_str(&text)
-            .map_err(|err| Failure::new("invalid_request", format!("arguments: {err}")))?
+            .map_err(|err| Failure::new(ErrorCode::InvalidRequest, format!("arguments: {err}")))?
     };
     let engine = open_existing(path)?;
     let outcome = engine.execute(op, args);
@@ -363,7 +366,7 @@ fn check_store(engine: &Engine, json: bool) -> Outcome {
         Ok(0)
     } else {
         let mut failure = Failure::new(
-            "corrupted",
+            ErrorCode::Corrupted,
             format!("the store has {} problem(s)", problems.len()),
         );
         failure.details = json!({ "problems": problems });
@@ -390,7 +393,10 @@ fn restore(backup: &Path, path: &Path, json: bool) -> Outcome {
             json!({ "restore": to_json(&summary)?, "check": report })
         );
         if !ok {
-            return Err(Failure::new("corrupted", "the restored store has problems"));
+            return Err(Failure::new(
+                ErrorCode::Corrupted,
+                "the restored store has problems",
+            ));
         }
         return Ok(0);
     }

@@ -4,6 +4,7 @@ use crate::args::{OnError, PluginCommand};
 use crate::locale::{Locale, Msg};
 use crate::output::{cell, table};
 use crate::{Failure, Outcome, open_existing, print_value};
+use pitstop_core::ErrorCode;
 use serde_json::{Value, json};
 use std::path::Path;
 
@@ -71,12 +72,15 @@ fn install_args(name: &str, wasm: &Path, options: InstallOptions) -> Result<Valu
         replace,
     } = options;
     let module = std::fs::canonicalize(wasm)
-        .map_err(|err| Failure::new("io", format!("{}: {err}", wasm.display())))?;
+        .map_err(|err| Failure::new(ErrorCode::Io, format!("{}: {err}", wasm.display())))?;
     let mut args = json!({ "name": name, "path": module.to_string_lossy(),
     "enabled": !disabled, "replace": replace });
     if let Some(config) = config {
         args["config"] = serde_json::from_str(&config).map_err(|err| {
-            Failure::new("invalid_argument", format!("--config is not JSON: {err}"))
+            Failure::new(
+                ErrorCode::InvalidArgument,
+                format!("--config is not JSON: {err}"),
+            )
         })?;
     }
     if let Some(priority) = priority {

@@ -6,7 +6,7 @@ use crate::card::find_customer;
 use crate::locale::Locale;
 use crate::output::table;
 use crate::{Failure, Outcome, engage, human_cell, open_existing, print_value};
-use pitstop_core::Engine;
+use pitstop_core::{Engine, ErrorCode};
 use serde_json::{Value, json};
 use std::path::Path;
 
@@ -99,11 +99,11 @@ fn one_customer(engine: &Engine, query: &str) -> Result<Value, Failure> {
     match found.as_slice() {
         [one] => Ok(json!({ "id": one["id"] })),
         [] => Err(Failure::new(
-            "not_found",
+            ErrorCode::NotFound,
             format!("no customer matches {query:?}"),
         )),
         many => Err(Failure::new(
-            "invalid_argument",
+            ErrorCode::InvalidArgument,
             format!("{} customers match {query:?}; narrow the query", many.len()),
         )),
     }
@@ -115,7 +115,7 @@ fn campaign_report(engine: &Engine, campaign: &str) -> Result<Value, Failure> {
     let by_name = || engine.execute("campaign.report", json!({ "name": campaign }));
     match campaign.trim().parse::<u64>() {
         Ok(id) => match engine.execute("campaign.report", json!({ "campaign": id })) {
-            Err(err) if err.code == pitstop_core::ErrorCode::NotFound => {
+            Err(err) if err.code == ErrorCode::NotFound => {
                 by_name().map_err(|_| Failure::from(err))
             }
             other => other.map_err(Failure::from),

@@ -10,7 +10,7 @@ use super::{
 };
 use crate::Failure;
 use chrono::{Datelike, Duration, NaiveDate};
-use pitstop_core::{DurabilityOption, Engine, EngineOptions, Program};
+use pitstop_core::{DurabilityOption, Engine, EngineOptions, ErrorCode, Program};
 use serde_json::{Value, json};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -626,7 +626,7 @@ fn install_plugins(engine: &Engine, dir: Option<&Path>) -> Result<(Vec<String>, 
             continue;
         }
         let config: Value = serde_json::from_str(config)
-            .map_err(|err| Failure::new("internal", format!("{name} config: {err}")))?;
+            .map_err(|err| Failure::new(ErrorCode::Internal, format!("{name} config: {err}")))?;
         ok(
             engine,
             "plugin.install",

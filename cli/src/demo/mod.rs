@@ -23,7 +23,7 @@ use crate::locale::Locale;
 use crate::{Failure, Outcome};
 use chrono::{Datelike, Duration, NaiveDate};
 use data::*;
-use pitstop_core::{Engine, EngineOptions};
+use pitstop_core::{Engine, EngineOptions, ErrorCode};
 use serde_json::{Value, json};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -120,15 +120,19 @@ fn remove_previous(path: &Path) -> Result<(), Failure> {
     let is_empty = std::fs::read_dir(path).is_ok_and(|mut d| d.next().is_none());
     if !(is_store || is_empty) {
         return Err(Failure::new(
-            "already_exists",
+            ErrorCode::AlreadyExists,
             format!(
                 "{} exists and is not a Pitstop store; refusing to remove it",
                 path.display()
             ),
         ));
     }
-    std::fs::remove_dir_all(path)
-        .map_err(|err| Failure::new("io", format!("cannot remove {}: {err}", path.display())))
+    std::fs::remove_dir_all(path).map_err(|err| {
+        Failure::new(
+            ErrorCode::Io,
+            format!("cannot remove {}: {err}", path.display()),
+        )
+    })
 }
 
 /// The shop as the migration leaves it and the first day continues it: its customers and
@@ -237,23 +241,29 @@ fn register_vehicle(
         vehicle["plate"] = json!(make_plate(rng));
         match engine.execute("vehicle.add", vehicle.clone()) {
             Ok(reply) => return Ok(reply["id"].as_u64().unwrap_or_default()),
-            Err(err) if err.code == pitstop_core::ErrorCode::AlreadyExists => continue,
+            Err(err) if err.code == ErrorCode::AlreadyExists => continue,
             Err(err) => return Err(fail("vehicle.add", err)),
         }
     }
-    Err(Failure::new("internal", "no free plate after 5 draws"))
+    Err(Failure::new(
+        ErrorCode::Internal,
+        "no free plate after 5 draws",
+    ))
 }
 
 /// Run the demo.
 pub fn run(dir: &Path, options: &Options, json: bool) -> Outcome {
     if options.customers == 0 || options.customers > 200_000 {
         return Err(Failure::new(
-            "invalid_argument",
+            ErrorCode::InvalidArgument,
             "--customers must be 1..=200000",
         ));
     }
     if options.years == 0 || options.years > 10 {
-        return Err(Failure::new("invalid_argument", "--years must be 1..=10"));
+        return Err(Failure::new(
+            ErrorCode::InvalidArgument,
+            "--years must be 1..=10",
+        ));
     }
     remove_previous(dir)?;
     let started = Instant::now();
@@ -284,7 +294,7 @@ pub fn run(dir: &Path, options: &Options, json: bool) -> Outcome {
     }
     if demo.owner.problems > 0 {
         let mut failure = Failure::new(
-            "corrupted",
+            ErrorCode::Corrupted,
             format!("the demo store has {} problem(s)", demo.owner.problems),
         );
         failure.details = demo.owner.check["problems"].clone();
