@@ -1,9 +1,97 @@
 //! The customer's card as a person reads it (`pitstop customer`, the demo): profile,
-//! tier by its name, balance, cars and last visits, in the shop's language.
+//! tier by its name, balance, cars and last visits, in the shop's language; and finding
+//! the customer a query names.
 
 use crate::locale::{Locale, Msg, Noun};
 use crate::output::{self, cell, pairs, table};
+use crate::{Failure, Outcome, engage, open_existing};
+use pitstop_core::{Engine, ErrorCode};
 use serde_json::{Value, json};
+use std::path::Path;
+
+/// Find one customer: name/phone prefix first, then every exact identifier.
+pub fn find_customer(engine: &Engine, query: &str) -> Result<Vec<Value>, Failure> {
+    let page = engine.execute("customer.find", json!({ "query": query, "limit": 20 }));
+    if let Ok(page) = page {
+        let items = page["items"].as_array().cloned().unwrap_or_default();
+        if !items.is_empty() {
+            return Ok(items);
+        }
+    }
+    for key in [
+        "card",
+        "phone",
+        "email",
+        "plate",
+        "vin",
+        "external_id",
+        "id",
+    ] {
+        let by = if key == "id" {
+            match query.parse::<u64>() {
+                Ok(id) => json!({ "id": id }),
+                Err(_) => continue,
+            }
+        } else {
+            json!({ key: query })
+        };
+        if let Ok(page) = engine.execute("customer.find", json!({ "by": by })) {
+            let items = page["items"].as_array().cloned().unwrap_or_default();
+            if !items.is_empty() {
+                return Ok(items);
+            }
+        }
+    }
+    Ok(Vec::new())
+}
+
+pub fn customer(path: &Path, query: &str, json: bool) -> Outcome {
+    let engine = open_existing(path)?;
+    let locale = Locale::of(&engine);
+    let found = find_customer(&engine, query)?;
+    if found.is_empty() {
+        return Err(Failure::new(
+            ErrorCode::NotFound,
+            format!("no customer matches {query:?}"),
+        ));
+    }
+    if found.len() > 1 {
+        if json {
+            println!("{}", json!({ "matches": found }));
+        } else {
+            print!("{}", matches_text(&found, query, &locale));
+        }
+        return Ok(0);
+    }
+    let id = found[0]["id"].clone();
+    let mut view = engine.execute("customer.get", json!({ "customer": { "id": id } }))?;
+    // The card stands without its reminders (say, a programme whose template no longer
+    // renders): the reason goes to stderr.
+    let due = match engage::due_of_customer(&engine, id.as_u64().unwrap_or_default(), None) {
+        Ok(due) => Some(due),
+        Err(failure) => {
+            eprintln!(
+                "{}",
+                locale.fill(
+                    Msg::RemindersNotShown,
+                    &[
+                        ("message", &failure.message),
+                        ("code", failure.code.as_str())
+                    ]
+                )
+            );
+            None
+        }
+    };
+    if json {
+        view["due_reminders"] = json!(due);
+        println!("{view}");
+    } else {
+        print!("{}", customer_card(&view, &locale));
+        print!("{}", engage::card_sections(&view, due.as_deref(), &locale));
+    }
+    Ok(0)
+}
 
 /// Several customers match a query: who they are, to narrow it.
 pub fn matches_text(found: &[Value], query: &str, locale: &Locale) -> String {

@@ -10,7 +10,7 @@ use crate::locale::{Locale, Msg, Noun};
 use crate::output::{bold, cell, colour_stdout, pairs, table};
 use crate::{Failure, Outcome, open_existing};
 use clap::ValueEnum;
-use pitstop_core::Engine;
+use pitstop_core::{Engine, ErrorCode};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -101,7 +101,7 @@ pub fn due_all(engine: &Engine, filter: &Filter) -> Result<(Value, Vec<Value>), 
         args["after"] = page["next"].clone();
     }
     Err(Failure::new(
-        "too_large",
+        ErrorCode::TooLarge,
         format!(
             "more than {DUE_PAGES_MAX} pages of reminders for {}; narrow with --kind",
             cell(&date)
@@ -168,7 +168,7 @@ pub const CSV_COLUMNS: &[&str] = &[
 ];
 
 fn io(err: impl std::fmt::Display) -> Failure {
-    Failure::new("io", format!("cannot write: {err}"))
+    Failure::new(ErrorCode::Io, format!("cannot write: {err}"))
 }
 
 /// Write the reminders as CSV (UTF-8, comma separated, quoted as needed).
@@ -244,8 +244,12 @@ fn read_mark_file(
     status: Status,
     channel: Option<&str>,
 ) -> Result<Vec<ToMark>, Failure> {
-    let bytes = std::fs::read(file)
-        .map_err(|err| Failure::new("io", format!("cannot read {}: {err}", file.display())))?;
+    let bytes = std::fs::read(file).map_err(|err| {
+        Failure::new(
+            ErrorCode::Io,
+            format!("cannot read {}: {err}", file.display()),
+        )
+    })?;
     let (text, _) = crate::import::decode(&bytes, None);
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(crate::import::sniff_separator(&text))
@@ -253,12 +257,17 @@ fn read_mark_file(
         .from_reader(text.as_bytes());
     let headers = reader
         .headers()
-        .map_err(|err| Failure::new("invalid_argument", format!("{}: {err}", file.display())))?
+        .map_err(|err| {
+            Failure::new(
+                ErrorCode::InvalidArgument,
+                format!("{}: {err}", file.display()),
+            )
+        })?
         .clone();
     let column = |name: &str| headers.iter().position(|h| h.trim() == name);
     let id_column = column("id").ok_or_else(|| {
         Failure::new(
-            "invalid_argument",
+            ErrorCode::InvalidArgument,
             format!(
                 "{} has no `id` column (write it with `pitstop reminders PATH --format csv`)",
                 file.display()
@@ -270,13 +279,13 @@ fn read_mark_file(
     for (index, record) in reader.records().enumerate() {
         let record = record.map_err(|err| {
             Failure::new(
-                "invalid_argument",
+                ErrorCode::InvalidArgument,
                 format!("{} row {}: {err}", file.display(), index + 2),
             )
         })?;
         if rows.len() == MARK_ROWS_MAX {
             return Err(Failure::new(
-                "too_large",
+                ErrorCode::TooLarge,
                 format!("{} has more than {MARK_ROWS_MAX} rows", file.display()),
             ));
         }
@@ -324,7 +333,7 @@ pub fn mark(
     }
     if todo.is_empty() {
         return Err(Failure::new(
-            "invalid_argument",
+            ErrorCode::InvalidArgument,
             "name the reminders to mark: ids from `pitstop reminders`, or --file",
         ));
     }
@@ -679,7 +688,7 @@ pub fn referrals_all(engine: &Engine, referrer: Option<Value>) -> Result<Value, 
         args["after"] = page["next"].clone();
     }
     Err(Failure::new(
-        "too_large",
+        ErrorCode::TooLarge,
         format!("more than {REFERRALS_PAGES_MAX} pages of referrals"),
     ))
 }

@@ -6,7 +6,7 @@
 
 use crate::{Failure, Outcome, open_existing, output::cell};
 use clap::ValueEnum;
-use pitstop_core::Engine;
+use pitstop_core::{Engine, ErrorCode};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::io::Write;
@@ -31,7 +31,7 @@ pub enum Format {
 const PAGE: usize = 1000;
 
 fn io(err: impl std::fmt::Display) -> Failure {
-    Failure::new("io", format!("cannot write the export: {err}"))
+    Failure::new(ErrorCode::Io, format!("cannot write the export: {err}"))
 }
 
 /// Every page of a paged operation, handed to `each` in order.
@@ -228,7 +228,7 @@ pub fn run(path: &Path, what: What, format: Format, out: Option<&Path>, json: bo
     let sink: Box<dyn Write> = match out {
         Some(file) => Box::new(
             std::fs::File::create(file)
-                .map_err(|err| Failure::new("io", format!("{}: {err}", file.display())))?,
+                .map_err(|err| Failure::new(ErrorCode::Io, format!("{}: {err}", file.display())))?,
         ),
         None => Box::new(std::io::stdout().lock()),
     };

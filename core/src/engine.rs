@@ -310,6 +310,12 @@ impl Engine {
         serde_json::from_value(value)
             .map_err(|err| Error::internal(format!("{op} returned an unexpected shape: {err}")))
     }
+
+    /// Whether a store was created at `path` (hosts ask before creating or opening one,
+    /// without knowing the storage's file names).
+    pub fn store_exists(path: &Path) -> bool {
+        crate::store::sled_backend::exists(path)
+    }
 }
 
 impl Drop for Engine {

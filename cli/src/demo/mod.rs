@@ -14,60 +14,25 @@
 
 mod care;
 mod data;
+mod first_day;
+mod migration;
+mod owner;
 mod summary;
 
-use crate::engage;
 use crate::locale::Locale;
-use crate::output::cell;
 use crate::{Failure, Outcome};
 use chrono::{Datelike, Duration, NaiveDate};
 use data::*;
-use pitstop_core::{DurabilityOption, Engine, EngineOptions, Program};
+use pitstop_core::{Engine, EngineOptions, ErrorCode};
 use serde_json::{Value, json};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// The demo's "today": the first day on Pitstop (history ends the day before).
 const TODAY: (i32, u32, u32) = (2025, 12, 1);
-/// Visits per `visit.import` call.
-const IMPORT_BATCH: usize = 1000;
 const ADVISORS: &[&str] = &["Кравцов Д.", "Садыков Р.", "Белоусова А.", "Шевчук И."];
 const BRANCHES: &[&str] = &["Варшавское ш., 118", "Химки, Ленинградская ул., 27"];
-
-/// The example plugins: module file (as `make plugins` names it), name, configuration.
-const PLUGINS: &[(&str, &str, &str)] = &[
-    (
-        "combined_sale.wasm",
-        "combined-sale",
-        include_str!("../../../plugins/combined-sale/config.json"),
-    ),
-    (
-        "tyre_storage.wasm",
-        "tyre-storage",
-        include_str!("../../../plugins/tyre-storage/config.json"),
-    ),
-    (
-        "birthday_week.wasm",
-        "birthday-week",
-        include_str!("../../../plugins/birthday-week/config.json"),
-    ),
-    (
-        "fleet_terms.wasm",
-        "fleet-terms",
-        include_str!("../../../plugins/fleet-terms/config.json"),
-    ),
-    (
-        "old_car_care.wasm",
-        "old-car-care",
-        include_str!("../../../plugins/old-car-care/config.json"),
-    ),
-    (
-        "loyal_visit.wasm",
-        "loyal-visit",
-        include_str!("../../../plugins/c/loyal-visit/config.json"),
-    ),
-];
 
 /// Sizes and seed of the generated shop.
 pub struct Options {
@@ -148,72 +113,60 @@ fn remove_previous(path: &Path) -> Result<(), Failure> {
     if !path.exists() {
         return Ok(());
     }
+    // Deleting wants more evidence than `Engine::store_exists` gives (either of sled's
+    // files): a directory with only a `db` folder (a web project, say) must survive. So
+    // this guard keeps asking for both files until the core offers a stricter test.
     let is_store = path.join("db").exists() && path.join("conf").exists();
     let is_empty = std::fs::read_dir(path).is_ok_and(|mut d| d.next().is_none());
     if !(is_store || is_empty) {
         return Err(Failure::new(
-            "already_exists",
+            ErrorCode::AlreadyExists,
             format!(
                 "{} exists and is not a Pitstop store; refusing to remove it",
                 path.display()
             ),
         ));
     }
-    std::fs::remove_dir_all(path)
-        .map_err(|err| Failure::new("io", format!("cannot remove {}: {err}", path.display())))
+    std::fs::remove_dir_all(path).map_err(|err| {
+        Failure::new(
+            ErrorCode::Io,
+            format!("cannot remove {}: {err}", path.display()),
+        )
+    })
 }
 
-/// What a client needs today, if anything, as basket lines.
-fn needs(rng: &mut Rng, client: &mut Client, day: NaiveDate) -> Option<Vec<Value>> {
-    let car = &mut client.car;
-    car.km += car.km_per_day * (0.6 + 0.8 * (rng.below(1000) as f64 / 1000.0));
-    let mut lines = Vec::new();
-    // Seasonal tyres: summer in late March–April, winter from mid-October.
-    let (month, dom) = (day.month(), day.day());
-    let summer_season = (month == 3 && dom >= 25) || month == 4;
-    let winter_season = (month == 10 && dom >= 10) || month == 11;
-    if client.tyres_here
-        && ((summer_season && car.winter_on) || (winter_season && !car.winter_on))
-        && rng.chance(if month == 4 || month == 11 {
-            0.08
-        } else {
-            0.04
-        })
-    {
-        let winter = winter_season;
-        tyre_change(rng, car.tyre, &mut lines, winter);
-        car.winter_on = winter;
-    }
-    let since_oil = car.km - car.last_oil;
-    if (since_oil >= car.oil_every && rng.chance(0.12))
-        || (!lines.is_empty() && since_oil >= 0.85 * car.oil_every)
-    {
-        if car.km - car.last_big >= 30_000.0 {
-            big_service(rng, &mut lines);
-            car.last_big = car.km;
-        } else {
-            oil_change(rng, &mut lines);
-        }
-        car.last_oil = car.km;
-    }
-    if car.km - car.last_brakes >= car.brakes_every && (rng.chance(0.1) || !lines.is_empty()) {
-        brake_pads(rng, &mut lines);
-        car.last_brakes = car.km;
-    }
-    if lines.is_empty() && rng.chance(if client.taxi { 0.01 } else { 0.004 }) {
-        small_job(rng, &mut lines);
-    }
-    (!lines.is_empty()).then_some(lines)
+/// The shop as the migration leaves it and the first day continues it: its customers and
+/// the generators' state (the same seed must give the same day).
+struct Shop {
+    clients: Vec<Client>,
+    /// Phones in use, so a new customer gets a free one.
+    phones: HashSet<String>,
+    /// Drivers of the taxi firm (they are among `clients`).
+    drivers: usize,
+    /// Draws the work orders.
+    shop_rng: Rng,
+    /// Draws what the shop keeps besides work orders (tyre sets, recommendations,
+    /// feedback), so the history's figures do not depend on it.
+    care_rng: Rng,
+    pending: care::Pending,
 }
 
-fn add_car(
-    engine: &Engine,
-    rng: &mut Rng,
-    owner: u64,
-    on: NaiveDate,
-    at: &str,
-    taxi: bool,
-) -> Result<Car, Failure> {
+/// What the demo measured and did, for the summary.
+struct Loaded {
+    customers: usize,
+    vehicles: usize,
+    visits: u64,
+    import_seconds: f64,
+    opening_balances: u64,
+    opening_points: f64,
+    plugins: Vec<String>,
+    plugin_note: String,
+    recorded: care::Recorded,
+    load_seconds: f64,
+}
+
+/// A car model, drawn by the models' weights (a taxi is one of the fleet's models).
+fn pick_model(rng: &mut Rng, taxi: bool) -> &'static Model {
     let total: u32 = MODELS.iter().map(|m| m.weight).sum();
     let mut roll = rng.below(u64::from(total)) as u32;
     let model = MODELS
@@ -227,7 +180,19 @@ fn add_car(
             }
         })
         .unwrap_or(&MODELS[0]);
-    let model = if taxi { rng.pick(&MODELS[3..5]) } else { model };
+    if taxi { rng.pick(&MODELS[3..5]) } else { model }
+}
+
+/// Register a new car of `owner` on `on` (at `at`); returns it with its service state.
+fn add_car(
+    engine: &Engine,
+    rng: &mut Rng,
+    owner: u64,
+    on: NaiveDate,
+    at: &str,
+    taxi: bool,
+) -> Result<Car, Failure> {
+    let model = pick_model(rng, taxi);
     let year = rng.range(i64::from(model.years.0), i64::from(model.years.1)) as i32;
     let year = year.min(on.year());
     let age = f64::from((on.year() - year).max(0)) + 0.5;
@@ -237,36 +202,19 @@ fn add_car(
         rng.range(25, 75) as f64
     };
     let km = (age * km_per_day * 365.0 * 0.8).round();
-    // A plate may repeat by chance: draw again, as the registry would.
-    let mut reply = None;
-    for _ in 0..5 {
-        let attempt = engine.execute(
-            "vehicle.add",
-            json!({
-                "customer": { "id": owner },
-                "vin": make_vin(rng, model, year),
-                "plate": make_plate(rng),
-                "make": model.make,
-                "model": model.model,
-                "year": year,
-                "usage": if taxi { "commercial" } else { "personal" },
-                "mileage": km as u32,
-                "at": at,
-            }),
-        );
-        match attempt {
-            Ok(value) => {
-                reply = Some(value);
-                break;
-            }
-            Err(err) if err.code == pitstop_core::ErrorCode::AlreadyExists => continue,
-            Err(err) => return Err(fail("vehicle.add", err)),
-        }
-    }
-    let reply = reply.ok_or_else(|| Failure::new("internal", "no free plate after 5 draws"))?;
+    let vehicle = json!({
+        "customer": { "id": owner },
+        "make": model.make,
+        "model": model.model,
+        "year": year,
+        "usage": if taxi { "commercial" } else { "personal" },
+        "mileage": km as u32,
+        "at": at,
+    });
+    let id = register_vehicle(engine, rng, model, vehicle)?;
     let oil_every = if taxi { 8_000.0 } else { 10_000.0 };
     Ok(Car {
-        id: reply["id"].as_u64().unwrap_or_default(),
+        id,
         tyre: model.tyre,
         km,
         km_per_day,
@@ -279,175 +227,43 @@ fn add_car(
     })
 }
 
-fn register_private(
+/// `vehicle.add` of `vehicle` with a drawn VIN and plate; returns the vehicle's id.
+fn register_vehicle(
     engine: &Engine,
     rng: &mut Rng,
-    n: usize,
-    phones: &mut HashSet<String>,
-    start: NaiveDate,
-    today: NaiveDate,
-) -> Result<Client, Failure> {
-    let male = rng.chance(0.78);
-    let surname = *rng.pick(SURNAMES);
-    let (first, patronymic, last) = if male {
-        (
-            *rng.pick(MALE_NAMES),
-            rng.pick(PATRONYMICS).0,
-            surname.to_string(),
-        )
-    } else {
-        (
-            *rng.pick(FEMALE_NAMES),
-            rng.pick(PATRONYMICS).1,
-            feminine(surname),
-        )
-    };
-    let phone = loop {
-        let phone = format!(
-            "+79{:02}{:07}",
-            rng.pick(&[3, 5, 6, 9, 15, 16, 25, 26, 36, 52, 60, 63, 67, 77, 85, 99]),
-            rng.below(10_000_000)
-        );
-        if phones.insert(phone.clone()) {
-            break phone;
+    model: &Model,
+    mut vehicle: Value,
+) -> Result<u64, Failure> {
+    let year = vehicle["year"].as_i64().unwrap_or_default() as i32;
+    // A plate may repeat by chance: draw again, as the registry would.
+    for _ in 0..5 {
+        vehicle["vin"] = json!(make_vin(rng, model, year));
+        vehicle["plate"] = json!(make_plate(rng));
+        match engine.execute("vehicle.add", vehicle.clone()) {
+            Ok(reply) => return Ok(reply["id"].as_u64().unwrap_or_default()),
+            Err(err) if err.code == ErrorCode::AlreadyExists => continue,
+            Err(err) => return Err(fail("vehicle.add", err)),
         }
-    };
-    // Most of the base is older than the history; the rest arrives during it.
-    let registered = if rng.chance(0.35) {
-        start - Duration::days(rng.range(20, 700))
-    } else {
-        start + Duration::days(rng.range(0, (today - start).num_days() - 1))
-    };
-    let birthday = NaiveDate::from_ymd_opt(
-        rng.range(1958, 2004) as i32,
-        rng.range(1, 12) as u32,
-        rng.range(1, 28) as u32,
-    )
-    .unwrap_or_default();
-    let full_name = format!("{last} {first} {patronymic}");
-    let external_id = format!("1C-{:05}", 10_000 + n);
-    let mut args = json!({
-        "full_name": full_name,
-        "phone": phone,
-        "birthday": birthday.to_string(),
-        "gender": if male { "male" } else { "female" },
-        "source": *rng.pick(SOURCES),
-        "consents": {
-            "sms": rng.chance(0.8),
-            "call": rng.chance(0.35),
-            "messenger": rng.chance(0.5),
-        },
-        "issue_card": rng.chance(0.7),
-        "external_id": external_id,
-        "import": true,
-        "at": moscow(registered, rng.range(9, 19) as u32, rng.range(0, 59) as u32),
-    });
-    if rng.chance(0.45) {
-        args["email"] = json!(format!(
-            "{}.{}{}@{}",
-            translit(first),
-            translit(&last),
-            rng.range(1, 99),
-            rng.pick(MAIL_DOMAINS)
-        ));
-        args["consents"]["email"] = json!(rng.chance(0.6));
     }
-    let reply = ok(engine, "customer.register", args)?;
-    let id = reply["customer"]["id"].as_u64().unwrap_or_default();
-    let car = add_car(
-        engine,
-        rng,
-        id,
-        registered,
-        &moscow(registered, 10, 0),
-        false,
-    )?;
-    Ok(Client {
-        id,
-        external_id: Some(external_id),
-        registered,
-        birthday: Some(birthday),
-        tyres_here: rng.chance(0.65),
-        redeems: rng.chance(0.45),
-        car,
-        taxi: false,
-        last_year_spend: 0.0,
-        last_order: None,
-        stored_set: None,
-        brake_rec: None,
-    })
-}
-
-/// The plugin modules' directory: `--plugins`, else `target/wasm32-unknown-unknown/release`
-/// beside the directory this binary was built into.
-fn plugin_dir(given: Option<&Path>) -> Option<PathBuf> {
-    if let Some(dir) = given {
-        return Some(dir.to_path_buf());
-    }
-    let exe = std::env::current_exe().ok()?;
-    let target = exe.parent()?.parent()?;
-    Some(target.join("wasm32-unknown-unknown").join("release"))
-}
-
-/// Install the example plugins that are built; returns (installed, note).
-fn install_plugins(engine: &Engine, dir: Option<&Path>) -> Result<(Vec<String>, String), Failure> {
-    let Some(dir) = plugin_dir(dir) else {
-        return Ok((Vec::new(), "no plugin directory".into()));
-    };
-    let mut installed = Vec::new();
-    let mut missing = Vec::new();
-    for (file, name, config) in PLUGINS {
-        let module = dir.join(file);
-        if !module.exists() {
-            missing.push(*file);
-            continue;
-        }
-        let config: Value = serde_json::from_str(config)
-            .map_err(|err| Failure::new("internal", format!("{name} config: {err}")))?;
-        ok(
-            engine,
-            "plugin.install",
-            json!({ "name": name, "path": module.to_string_lossy(), "config": config,
-                    "on_error": "skip" }),
-        )?;
-        installed.push(name.to_string());
-    }
-    let note = if missing.is_empty() {
-        format!("from {}", dir.display())
-    } else if installed.is_empty() {
-        format!(
-            "none: {} has no plugin modules (build them with `make plugins`)",
-            dir.display()
-        )
-    } else {
-        format!("{} missing in {}", missing.join(", "), dir.display())
-    };
-    Ok((installed, note))
-}
-
-/// What the demo measured and did, for the summary.
-struct Loaded {
-    customers: usize,
-    vehicles: usize,
-    visits: u64,
-    import_seconds: f64,
-    opening_balances: u64,
-    opening_points: f64,
-    plugins: Vec<String>,
-    plugin_note: String,
-    load_seconds: f64,
+    Err(Failure::new(
+        ErrorCode::Internal,
+        "no free plate after 5 draws",
+    ))
 }
 
 /// Run the demo.
 pub fn run(dir: &Path, options: &Options, json: bool) -> Outcome {
     if options.customers == 0 || options.customers > 200_000 {
         return Err(Failure::new(
-            "invalid_argument",
+            ErrorCode::InvalidArgument,
             "--customers must be 1..=200000",
         ));
     }
     if options.years == 0 || options.years > 10 {
-        return Err(Failure::new("invalid_argument", "--years must be 1..=10"));
+        return Err(Failure::new(
+            ErrorCode::InvalidArgument,
+            "--years must be 1..=10",
+        ));
     }
     remove_previous(dir)?;
     let started = Instant::now();
@@ -455,636 +271,144 @@ pub fn run(dir: &Path, options: &Options, json: bool) -> Outcome {
     let start = today
         .with_year(today.year() - options.years as i32)
         .unwrap_or(today - Duration::days(365 * i64::from(options.years)));
-    let mut rng = Rng(options.seed);
-
-    // ---- Migration, in import durability: synced once at the end.
-    let engine = Engine::open(
-        dir,
-        EngineOptions {
-            durability: DurabilityOption::Import,
-            ..EngineOptions::default()
-        },
-    )?;
-    ok(
-        &engine,
-        "program.set",
-        json!({ "program": Program::example(), "at": moscow(start - Duration::days(800), 9, 0) }),
-    )?;
-    let mut phones = HashSet::new();
-    let mut clients: Vec<Client> = Vec::with_capacity(options.customers + 16);
-    for n in 0..options.customers {
-        clients.push(register_private(
-            &engine,
-            &mut rng,
-            n,
-            &mut phones,
-            start,
-            today,
-        )?);
-    }
-    // A taxi firm on the corporate agreement, its drivers and their cars.
-    let fleet_since = start - Duration::days(200);
-    let company = ok(
-        &engine,
-        "customer.register",
-        json!({
-            "full_name": "ООО «Такси Южный»", "phone": "+74957771020",
-            "email": "park@taxi-yuzhny.ru", "kind": "corporate", "agreement": "taxi",
-            "source": "Договор", "external_id": "1C-K-0042", "tags": ["taxi"], "import": true,
-            "at": moscow(fleet_since, 11, 0),
-        }),
-    )?["customer"]["id"]
-        .as_u64()
-        .unwrap_or_default();
-    let drivers = (options.customers / 300).clamp(2, 12);
-    for d in 0..drivers {
-        let name = format!(
-            "{} {} {}",
-            rng.pick(SURNAMES),
-            rng.pick(MALE_NAMES),
-            rng.pick(PATRONYMICS).0
-        );
-        let id = ok(
-            &engine,
-            "customer.register",
-            json!({
-                "full_name": name, "phone": format!("+7926{:07}", 4_400_000 + d * 1_317),
-                "company": { "id": company }, "gender": "male", "consents": { "sms": true },
-                "import": true, "at": moscow(fleet_since, 11, 30),
-            }),
-        )?["customer"]["id"]
-            .as_u64()
-            .unwrap_or_default();
-        let car = add_car(
-            &engine,
-            &mut rng,
-            company,
-            fleet_since,
-            &moscow(fleet_since, 10, 0),
-            true,
-        )?;
-        clients.push(Client {
-            id,
-            external_id: None,
-            registered: fleet_since,
-            birthday: None,
-            tyres_here: true,
-            redeems: false,
-            car,
-            taxi: true,
-            last_year_spend: 0.0,
-            last_order: None,
-            stored_set: None,
-            brake_rec: None,
-        });
-    }
-
-    // Three years of work orders, day by day, imported a thousand at a time.
-    let migration_at = moscow(today, 7, 0);
-    let mut shop_rng = Rng(options.seed ^ 0xD1CE);
-    let mut batch: Vec<Value> = Vec::with_capacity(IMPORT_BATCH);
-    let mut orders = 0u64;
-    let mut import_time = 0.0;
-    let mut imported = 0u64;
-    let mut flush = |batch: &mut Vec<Value>| -> Result<(), Failure> {
-        if batch.is_empty() {
-            return Ok(());
-        }
-        let visits = std::mem::take(batch);
-        let at = Instant::now();
-        let result = ok(
-            &engine,
-            "visit.import",
-            json!({ "visits": visits, "at": migration_at }),
-        )?;
-        import_time += at.elapsed().as_secs_f64();
-        imported += result["imported"].as_u64().unwrap_or(0);
-        Ok(())
-    };
-    let year_ago = today - Duration::days(365);
-    // What the old system kept besides work orders: its own generator, so the history's
-    // figures do not depend on it.
-    let mut care_rng = Rng(options.seed ^ 0xCA4E);
-    let mut pending = care::Pending::default();
-    let mut day = start;
-    while day < today {
-        for client in clients.iter_mut() {
-            if client.registered > day {
-                continue;
-            }
-            let lines = match needs(&mut shop_rng, client, day) {
-                Some(lines) => lines,
-                // A new customer usually comes with something to do.
-                None if client.registered == day => {
-                    let mut lines = Vec::new();
-                    oil_change(&mut shop_rng, &mut lines);
-                    client.car.last_oil = client.car.km;
-                    lines
-                }
-                None => continue,
-            };
-            orders += 1;
-            client.car.km += shop_rng.range(0, 40) as f64;
-            if day >= year_ago {
-                client.last_year_spend += lines
-                    .iter()
-                    .map(|l| dec(&l["qty"]) * dec(&l["unit_price"]))
-                    .sum::<f64>();
-            }
-            let mut visit = json!({
-                "order_id": format!("ЗН-{orders:07}"),
-                "customer": { "id": client.id },
-                "vehicle": { "id": client.car.id },
-                "mileage": client.car.km.round() as u32,
-                "at": moscow(day, shop_rng.range(9, 19) as u32, shop_rng.range(0, 59) as u32),
-                "branch": if client.taxi || shop_rng.chance(0.7) { BRANCHES[0] } else { BRANCHES[1] },
-                "advisor": *shop_rng.pick(ADVISORS),
-                "lines": lines,
-            });
-            // The old system gave the taxi firm its agreement discount on labour.
-            if client.taxi
-                && let Some(lines) = visit["lines"].as_array_mut()
-            {
-                for line in lines.iter_mut().filter(|l| l["kind"] == "labor") {
-                    let gross = dec(&line["qty"]) * dec(&line["unit_price"]);
-                    line["discount"] = json!(format!("{:.2}", gross * 0.15));
-                }
-            }
-            let order_id = format!("ЗН-{orders:07}");
-            let at = visit["at"].as_str().unwrap_or_default().to_string();
-            let lines = visit["lines"].as_array().cloned().unwrap_or_default();
-            client.last_order = Some((order_id.clone(), day));
-            // The set taken off at a seasonal change goes on the racks when the order has
-            // the storage line; the set stored there comes back at the same change.
-            // (The taxi firm keeps its drivers' sets itself.)
-            if care::has_sku(&lines, "LAB-TYRE") && !client.taxi {
-                if let Some(set) = client.stored_set.take() {
-                    ok(&engine, "storage.checkout", json!({ "id": set, "at": at }))?;
-                    pending.sets_checked_out += 1;
-                }
-                if care::has_sku(&lines, "TYRE-STORE") {
-                    client.stored_set = Some(care::check_in(
-                        &engine,
-                        &mut care_rng,
-                        client.id,
-                        client.car.id,
-                        client.car.tyre,
-                        !client.car.winter_on,
-                        &at,
-                    )?);
-                    pending.sets_checked_in += 1;
-                }
-            }
-            if day >= today - Duration::days(care::RECOMMENDATIONS_DAYS) {
-                let worn = (client.car.km - client.car.last_brakes) / client.car.brakes_every;
-                care::recommend(
-                    &mut care_rng,
-                    &mut pending,
-                    &mut client.brake_rec,
-                    &lines,
-                    &order_id,
-                    &at,
-                    worn,
-                );
-            }
-            if day >= today - Duration::days(care::FEEDBACK_DAYS) && day + Duration::days(2) < today
-            {
-                care::feedback(&mut care_rng, &mut pending, &order_id, day);
-            }
-            batch.push(visit);
-            if batch.len() == IMPORT_BATCH {
-                flush(&mut batch)?;
-            }
-        }
-        day += Duration::days(1);
-    }
-    flush(&mut batch)?;
-    let recorded = care::record(&engine, &pending)?;
-
-    // Opening balances from the old programme: about 5% of last year's spend, less what
-    // was spent, as one lot per customer valid for a year.
-    let mut opening_balances = 0u64;
-    let mut opening_points = 0.0;
-    for client in clients
-        .iter()
-        .filter(|c| !c.taxi && c.last_year_spend > 0.0)
-    {
-        let points =
-            (client.last_year_spend * 0.05 * (0.3 + 0.7 * rng.below(1000) as f64 / 1000.0)).floor();
-        if points < 1.0 {
-            continue;
-        }
-        let external = client.external_id.clone().unwrap_or_default();
-        ok(
-            &engine,
-            "points.adjust",
-            json!({ "customer": { "id": client.id }, "points": format!("{points}"),
-                    "reason": format!("opening balance (import {external})"), "operator": "import",
-                    "expiry_days": 365, "at": moscow(today, 7, 30) }),
-        )?;
-        opening_balances += 1;
-        opening_points += points;
-    }
-    let (plugins, plugin_note) = install_plugins(&engine, options.plugins.as_deref())?;
-    engine.close()?;
-    drop(engine);
-    let load_seconds = started.elapsed().as_secs_f64();
-    let loaded = Loaded {
-        customers: clients.len() + 1,
-        vehicles: clients.len(),
-        visits: imported,
-        import_seconds: import_time,
-        opening_balances,
-        opening_points,
-        plugins,
-        plugin_note,
-        load_seconds,
-    };
-
-    // ---- The first day on Pitstop, durable: the way a till runs.
+    let (mut shop, loaded) = migration::run(dir, options, (start, today), started)?;
+    // The first day runs durable: the way a till runs.
     let engine = Engine::open(dir, EngineOptions::default())?;
-    ok(
-        &engine,
-        "jobs.daily",
-        json!({ "date": today.to_string(), "at": moscow(today, 0, 5) }),
-    )?;
-    let birthday_soon = |c: &Client| {
-        c.birthday.is_some_and(|b| {
-            (0..4).any(|d| {
-                let day = today + Duration::days(d);
-                (b.month(), b.day()) == (day.month(), day.day())
-            })
-        })
-    };
-    // The first customer at the till: the best customer of last year among those with a
-    // birthday this week (the screen shows it), else the best customer of last year.
-    let best = |candidates: &mut dyn Iterator<Item = &Client>| {
-        candidates
-            .filter(|c| !c.taxi && c.last_year_spend > 0.0)
-            .max_by(|a, b| {
-                a.last_year_spend
-                    .total_cmp(&b.last_year_spend)
-                    .then(b.id.cmp(&a.id))
-            })
-            .map(|c| c.id)
-    };
-    let first = best(&mut clients.iter().filter(|c| birthday_soon(c)))
-        .or_else(|| best(&mut clients.iter()))
-        .or_else(|| clients.first().map(|c| c.id))
-        .unwrap_or_default();
-    let mut receipts: Vec<Value> = Vec::new();
-    let order_id = |n: usize| format!("POS-{}-{:04}", today.format("%Y%m%d"), n + 1);
-
-    // The first customer's car: the advisor's last recommendation (unless the pads one is
-    // open already), and the pads ordered for it, arrived yesterday.
-    if let Some(client) = clients.iter().find(|c| c.id == first) {
-        if client.brake_rec.is_none() {
-            let mut args = json!({ "work": "Замена передних тормозных колодок",
-                "urgency": "soon", "price": "5200", "note": "остаток накладок 4 мм" });
-            match &client.last_order {
-                Some((order, day)) => {
-                    args["order_id"] = json!(order);
-                    args["at"] = json!(moscow(*day, 18, 10));
-                }
-                None => {
-                    args["customer"] = json!({ "id": client.id });
-                    args["vehicle"] = json!({ "id": client.car.id });
-                    args["at"] = json!(moscow(today - Duration::days(40), 18, 10));
-                }
-            }
-            ok(&engine, "recommendation.add", args)?;
-        }
-        let other = clients
-            .iter()
-            .find(|c| c.id != first && !c.taxi)
-            .map(|c| (c.id, c.car.id));
-        care::special_orders(&engine, today, (client.id, client.car.id), other)?;
-    }
-    // The first customer brings the summer set to leave on the racks for the winter.
-    if let Some(client) = clients.iter_mut().find(|c| c.id == first)
-        && client.stored_set.is_none()
-        && client.car.winter_on
-        && !client.taxi
-    {
-        client.stored_set = Some(care::check_in(
-            &engine,
-            &mut care_rng,
-            client.id,
-            client.car.id,
-            client.car.tyre,
-            false,
-            &moscow(today, 8, 55),
-        )?);
-    }
-    // Before opening: the referral code of last year's best customer after the first, and
-    // the SMS campaign to those who have not come for four months.
-    let referrer = clients
-        .iter()
-        .filter(|c| !c.taxi && c.id != first)
-        .max_by(|a, b| {
-            a.last_year_spend
-                .total_cmp(&b.last_year_spend)
-                .then(b.id.cmp(&a.id))
-        })
-        .map(|c| c.id)
-        .unwrap_or(first);
-    let code = ok(
-        &engine,
-        "referral.code",
-        json!({ "customer": { "id": referrer }, "at": moscow(today, 7, 55) }),
-    )?["code"]
-        .clone();
-    let (campaign_id, notified) = care::campaign(&engine, today)?;
-
-    // 08:40: a friend of the referrer comes with the code, registers, and books a ТО-2.
-    let friend_phone = loop {
-        let phone = format!("+7985{:07}", care_rng.below(10_000_000));
-        if phones.insert(phone.clone()) {
-            break phone;
-        }
-    };
-    let surname = *care_rng.pick(SURNAMES);
-    let friend = ok(
-        &engine,
-        "customer.register",
-        json!({ "full_name": format!("{} {} {}", feminine(surname),
-                    care_rng.pick(FEMALE_NAMES), care_rng.pick(PATRONYMICS).1),
-                "phone": friend_phone, "gender": "female", "source": "Рекомендация друга",
-                "consents": { "sms": true }, "issue_card": true, "referral_code": code,
-                "at": moscow(today, 8, 40) }),
-    )?["customer"]["id"]
-        .as_u64()
-        .unwrap_or_default();
-    let friend_car = add_car(
-        &engine,
-        &mut care_rng,
-        friend,
+    let day = first_day::run(&engine, &mut shop, today)?;
+    let owner = owner::read(&engine, today, day.campaign_id)?;
+    let demo = Demo {
+        dir,
         today,
-        &moscow(today, 8, 42),
-        false,
-    )?;
-    let mut lines = Vec::new();
-    big_service(&mut care_rng, &mut lines);
-    receipts.push(ok(
-        &engine,
-        "checkout.commit",
-        json!({ "customer": { "id": friend }, "vehicle": { "id": friend_car.id },
-                "mileage": friend_car.km.round() as u32, "lines": lines,
-                "order_id": order_id(receipts.len()), "branch": BRANCHES[0],
-                "advisor": ADVISORS[1], "at": moscow(today, 8, 50) }),
-    )?);
-
-    let every = (clients.len() / 30).max(1);
-    let mut first_quote = None;
-    let mut minute = 0u32;
-    for (i, client) in clients.iter_mut().enumerate() {
-        if client.id != first && i % every != every / 2 {
-            continue;
-        }
-        let mut lines = Vec::new();
-        if client.id == first {
-            oil_change(&mut shop_rng, &mut lines);
-            small_job(&mut shop_rng, &mut lines);
-        } else if client.car.winter_on {
-            small_job(&mut shop_rng, &mut lines);
-        } else {
-            tyre_change(&mut shop_rng, client.car.tyre, &mut lines, true);
-            client.car.winter_on = true;
-        }
-        let at = moscow(today, 9 + minute / 60, minute % 60);
-        minute = (minute + 17).min(10 * 60 - 1);
-        // The winter set comes off the racks; the summer set goes on when paid for.
-        if care::has_sku(&lines, "LAB-TYRE") && !client.taxi {
-            if let Some(set) = client.stored_set.take() {
-                ok(&engine, "storage.checkout", json!({ "id": set, "at": at }))?;
-            }
-            if care::has_sku(&lines, "TYRE-STORE") {
-                client.stored_set = Some(care::check_in(
-                    &engine,
-                    &mut care_rng,
-                    client.id,
-                    client.car.id,
-                    client.car.tyre,
-                    false,
-                    &at,
-                )?);
-            }
-        }
-        let mut args = json!({
-            "customer": { "id": client.id }, "vehicle": { "id": client.car.id },
-            "mileage": client.car.km.round() as u32 + 120, "lines": lines,
-            "order_id": order_id(receipts.len()),
-            "branch": BRANCHES[0], "advisor": *shop_rng.pick(ADVISORS), "at": at,
-        });
-        if client.id == first || (client.redeems && shop_rng.chance(0.7)) {
-            args["redeem"] = json!("max");
-        }
-        if client.id == first {
-            let mut quote_args = args.clone();
-            if let Some(map) = quote_args.as_object_mut() {
-                map.remove("order_id");
-            }
-            first_quote = Some(ok(&engine, "checkout.quote", quote_args)?);
-        }
-        receipts.push(ok(&engine, "checkout.commit", args)?);
-    }
-    // Late afternoon: a few of those the campaign reached come for an oil change.
-    for id in notified.iter().take(3) {
-        let Some(client) = clients.iter().find(|c| c.id == *id) else {
-            continue;
-        };
-        let mut lines = Vec::new();
-        oil_change(&mut care_rng, &mut lines);
-        let at = moscow(today, 9 + minute / 60, minute % 60);
-        minute = (minute + 17).min(10 * 60 - 1);
-        receipts.push(ok(
-            &engine,
-            "checkout.commit",
-            json!({ "customer": { "id": client.id }, "vehicle": { "id": client.car.id },
-                    "mileage": client.car.km.round() as u32 + 200, "lines": lines,
-                    "order_id": order_id(receipts.len()), "branch": BRANCHES[0],
-                    "advisor": *care_rng.pick(ADVISORS), "at": at }),
-        )?);
-    }
-    let first_receipt = receipts
-        .iter()
-        .find(|r| r["customer"].as_u64() == Some(first))
-        .cloned();
-    let card = ok(
-        &engine,
-        "customer.get",
-        json!({ "customer": { "id": first }, "at": moscow(today, 21, 0) }),
-    )?;
-
-    let first_due = engage::due_of_customer(&engine, first, Some(today.to_string()))?;
-    // The cashier saw the open recommendations for each car at the till.
-    let advised: Vec<String> = receipts
-        .iter()
-        .flat_map(|r| r["messages"].as_array().cloned().unwrap_or_default())
-        .filter(|m| m["kind"] == "recommendation")
-        .map(|m| cell(&m["text"]))
-        .collect();
-    let advised_receipts = receipts
-        .iter()
-        .filter(|r| {
-            r["messages"]
-                .as_array()
-                .is_some_and(|m| m.iter().any(|m| m["kind"] == "recommendation"))
-        })
-        .count();
-
-    // ---- What the owner reads.
-    let (_, due) = engage::due_all(
-        &engine,
-        &engage::Filter {
-            date: Some(today.to_string()),
-            ..engage::Filter::default()
-        },
-    )?;
-    let due_by_kind = engage::by_kind(&due);
-    let due_examples: Vec<Value> = due_by_kind
-        .iter()
-        .filter_map(|(kind, _)| due.iter().find(|r| cell(&r["kind"]) == *kind).cloned())
-        .collect();
-    let campaign = ok(
-        &engine,
-        "campaign.report",
-        json!({ "campaign": campaign_id, "at": moscow(today, 21, 0) }),
-    )?;
-    let complaints = ok(
-        &engine,
-        "report.complaints",
-        json!({ "from": (today - Duration::days(90)).to_string(), "to": today.to_string(),
-                "at": moscow(today, 21, 0) }),
-    )?;
-    let referrals = engage::referrals_all(&engine, None)?;
-    let from = (today - Duration::days(365)).with_day(1).unwrap_or(today);
-    let activity = ok(
-        &engine,
-        "report.activity",
-        json!({ "from": from.to_string(), "to": today.to_string(), "at": moscow(today, 21, 0) }),
-    )?;
-    let points = ok(
-        &engine,
-        "report.points",
-        json!({ "at": moscow(today, 21, 0) }),
-    )?;
-    let program = engine.program();
-    let mut tiers: BTreeMap<String, u64> = BTreeMap::new();
-    let mut people: Vec<(f64, Value)> = Vec::new();
-    let mut after = Value::Null;
-    loop {
-        let page = ok(
-            &engine,
-            "customer.list",
-            json!({ "after": after, "limit": 1000 }),
-        )?;
-        for c in page["items"].as_array().into_iter().flatten() {
-            if c["kind"] == "private" && c["company"].is_null() {
-                let tier = c["tier"]
-                    .as_str()
-                    .and_then(|code| program.as_deref().and_then(|p| p.tier(code)))
-                    .map_or("—".to_string(), |t| t.name.clone());
-                *tiers.entry(tier).or_default() += 1;
-                people.push((dec(&c["total_spend"]), c.clone()));
-            }
-        }
-        after = page["next_after"].clone();
-        if after.is_null() {
-            break;
-        }
-    }
-    people.sort_by(|a, b| {
-        b.0.total_cmp(&a.0)
-            .then(a.1["id"].as_u64().cmp(&b.1["id"].as_u64()))
-    });
-    let check = ok(&engine, "store.check", json!({}))?;
-    let stats = ok(&engine, "store.stats", json!({}))?;
-    let problems = check["problems"].as_array().map_or(0, Vec::len);
-    let today_net: f64 = receipts.iter().map(|r| dec(&r["totals"]["net"])).sum();
-    let today_points: f64 = receipts.iter().map(|r| dec(&r["totals"]["points"])).sum();
-    let rate = loaded.visits as f64 / loaded.import_seconds.max(1e-9);
-
+        start,
+        private_customers: options.customers,
+        shop,
+        loaded,
+        day,
+        owner,
+        started,
+    };
     if json {
-        let summary = json!({
-            "store": dir.to_string_lossy(), "date": today,
-            "customers": loaded.customers, "vehicles": loaded.vehicles,
-            "history": { "from": start, "to": today - Duration::days(1), "visits": loaded.visits,
-                "import_seconds": loaded.import_seconds, "visits_per_second": rate.round() },
-            "opening_balances": loaded.opening_balances, "opening_points": loaded.opening_points,
-            "plugins": loaded.plugins, "plugins_note": loaded.plugin_note,
-            "today": { "checkouts": receipts.len(), "net": format!("{today_net:.2}"),
-                       "points_paid": format!("{today_points:.2}") },
-            "first_receipt": first_receipt, "customer": card,
-            "customer_reminders": first_due,
-            "cashier_messages": first_quote.as_ref().map(|q| q["messages"].clone()),
-            "recommendation_messages": { "receipts": advised_receipts, "messages": advised.len() },
-            "engagement": {
-                "recommendations": recorded.recommendations,
-                "recommendations_closed": recorded.closed,
-                "feedback": recorded.feedback, "complaints": recorded.complaints,
-                "sets_checked_in": pending.sets_checked_in,
-                "sets_checked_out": pending.sets_checked_out,
-            },
-            "reminders": { "date": today, "total": due.len(),
-                "by_kind": due_by_kind.iter().map(|(k, n)| (k.clone(), json!(n)))
-                    .collect::<serde_json::Map<String, Value>>(),
-                "examples": due_examples },
-            "campaign": campaign, "complaints": complaints, "referrals": referrals,
-            "tiers": tiers, "activity": activity, "points": points,
-            "check": { "problems": problems }, "stats": stats,
-            "seconds": started.elapsed().as_secs_f64(),
-        });
-        println!("{summary}");
+        println!("{}", summary_json(&demo));
     } else {
-        let locale = program
-            .as_deref()
-            .map_or_else(Locale::default, Locale::of_program);
-        let name = program.as_deref().map_or("", |p| p.name.as_str());
-        let report = summary::Report {
-            shop: name,
-            dir,
-            today,
-            start,
-            private_customers: options.customers,
-            drivers,
-            loaded: &loaded,
-            rate,
-            recorded: &recorded,
-            pending: &pending,
-            first_quote: first_quote.as_ref(),
-            first_receipt: first_receipt.as_ref(),
-            advised: &advised,
-            advised_receipts,
-            card: &card,
-            first_due: &first_due,
-            receipts: receipts.len(),
-            today_net,
-            today_points,
-            activity: &activity,
-            points: &points,
-            due: due.len(),
-            due_by_kind: &due_by_kind,
-            due_examples: &due_examples,
-            campaign: &campaign,
-            campaign_id,
-            complaints: &complaints,
-            referrals: &referrals,
-            tiers: &tiers,
-            people: &people,
-            stats: &stats,
-            problems,
-            seconds: started.elapsed().as_secs_f64(),
-        };
-        print!("{}", summary::text(&report, &locale));
+        print_summary(&demo);
     }
-    if problems > 0 {
+    if demo.owner.problems > 0 {
         let mut failure = Failure::new(
-            "corrupted",
-            format!("the demo store has {problems} problem(s)"),
+            ErrorCode::Corrupted,
+            format!("the demo store has {} problem(s)", demo.owner.problems),
         );
-        failure.details = check["problems"].clone();
+        failure.details = demo.owner.check["problems"].clone();
         return Err(failure);
     }
     Ok(0)
+}
+
+/// Everything the demo did and read, for the summary.
+struct Demo<'a> {
+    dir: &'a Path,
+    today: NaiveDate,
+    /// The first day of the history.
+    start: NaiveDate,
+    private_customers: usize,
+    shop: Shop,
+    loaded: Loaded,
+    day: first_day::Day,
+    owner: owner::OwnerView,
+    started: Instant,
+}
+
+impl Demo<'_> {
+    /// Visits imported per second.
+    fn rate(&self) -> f64 {
+        self.loaded.visits as f64 / self.loaded.import_seconds.max(1e-9)
+    }
+
+    /// Money taken and points paid at the till today.
+    fn today_totals(&self) -> (f64, f64) {
+        let receipts = &self.day.receipts;
+        let net: f64 = receipts.iter().map(|r| dec(&r["totals"]["net"])).sum();
+        let points: f64 = receipts.iter().map(|r| dec(&r["totals"]["points"])).sum();
+        (net, points)
+    }
+}
+
+/// The summary as one JSON object (`--json`).
+fn summary_json(d: &Demo) -> Value {
+    let (loaded, day, owner, pending) = (&d.loaded, &d.day, &d.owner, &d.shop.pending);
+    let (today, (today_net, today_points)) = (d.today, d.today_totals());
+    let recorded = &loaded.recorded;
+    json!({
+        "store": d.dir.to_string_lossy(), "date": today,
+        "customers": loaded.customers, "vehicles": loaded.vehicles,
+        "history": { "from": d.start, "to": today - Duration::days(1), "visits": loaded.visits,
+            "import_seconds": loaded.import_seconds, "visits_per_second": d.rate().round() },
+        "opening_balances": loaded.opening_balances, "opening_points": loaded.opening_points,
+        "plugins": loaded.plugins, "plugins_note": loaded.plugin_note,
+        "today": { "checkouts": day.receipts.len(), "net": format!("{today_net:.2}"),
+                   "points_paid": format!("{today_points:.2}") },
+        "first_receipt": day.first_receipt, "customer": day.card,
+        "customer_reminders": day.first_due,
+        "cashier_messages": day.first_quote.as_ref().map(|q| q["messages"].clone()),
+        "recommendation_messages": { "receipts": day.advised_receipts,
+            "messages": day.advised.len() },
+        "engagement": {
+            "recommendations": recorded.recommendations,
+            "recommendations_closed": recorded.closed,
+            "feedback": recorded.feedback, "complaints": recorded.complaints,
+            "sets_checked_in": pending.sets_checked_in,
+            "sets_checked_out": pending.sets_checked_out,
+        },
+        "reminders": { "date": today, "total": owner.due.len(),
+            "by_kind": owner.due_by_kind.iter().map(|(k, n)| (k.clone(), json!(n)))
+                .collect::<serde_json::Map<String, Value>>(),
+            "examples": owner.due_examples },
+        "campaign": owner.campaign, "complaints": owner.complaints,
+        "referrals": owner.referrals, "tiers": owner.tiers, "activity": owner.activity,
+        "points": owner.points, "check": { "problems": owner.problems }, "stats": owner.stats,
+        "seconds": d.started.elapsed().as_secs_f64(),
+    })
+}
+
+/// The summary in the shop's language.
+fn print_summary(d: &Demo) {
+    let (loaded, day, owner) = (&d.loaded, &d.day, &d.owner);
+    let (today_net, today_points) = d.today_totals();
+    let program = owner.program.as_deref();
+    let locale = program.map_or_else(Locale::default, Locale::of_program);
+    let report = summary::Report {
+        shop: program.map_or("", |p| p.name.as_str()),
+        dir: d.dir,
+        today: d.today,
+        start: d.start,
+        private_customers: d.private_customers,
+        drivers: d.shop.drivers,
+        loaded,
+        rate: d.rate(),
+        recorded: &loaded.recorded,
+        pending: &d.shop.pending,
+        first_quote: day.first_quote.as_ref(),
+        first_receipt: day.first_receipt.as_ref(),
+        advised: &day.advised,
+        advised_receipts: day.advised_receipts,
+        card: &day.card,
+        first_due: &day.first_due,
+        receipts: day.receipts.len(),
+        today_net,
+        today_points,
+        activity: &owner.activity,
+        points: &owner.points,
+        due: owner.due.len(),
+        due_by_kind: &owner.due_by_kind,
+        due_examples: &owner.due_examples,
+        campaign: &owner.campaign,
+        campaign_id: day.campaign_id,
+        complaints: &owner.complaints,
+        referrals: &owner.referrals,
+        tiers: &owner.tiers,
+        people: &owner.people,
+        stats: &owner.stats,
+        problems: owner.problems,
+        seconds: d.started.elapsed().as_secs_f64(),
+    };
+    print!("{}", summary::text(&report, &locale));
 }

@@ -7,7 +7,8 @@ use crate::card::customer_card;
 use crate::engage;
 use crate::locale::{Locale, Msg, Noun};
 use crate::output::{bold, cell, colour_stdout, pairs, table};
-use crate::{activity_table, value_text};
+use crate::report::activity_table;
+use crate::value_text;
 use chrono::{Duration, NaiveDate};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -96,9 +97,9 @@ pub(super) fn text(r: &Report, l: &Locale) -> String {
     out
 }
 
+/// The migration: what was loaded, what was kept, the plugins, the time it took.
 fn migration(r: &Report, l: &Locale) -> String {
     let loaded = r.loaded;
-    let racks = r.pending.sets_checked_in - r.pending.sets_checked_out;
     // The note says where the modules were looked for; without any, the reader needs
     // only the way to build them (the JSON keeps the full note).
     let plugins = if loaded.plugins.is_empty() {
@@ -106,7 +107,23 @@ fn migration(r: &Report, l: &Locale) -> String {
     } else {
         format!("{} ({})", loaded.plugins.join(", "), loaded.plugin_note)
     };
-    pairs(&[
+    let mut rows = loaded_rows(r, l);
+    rows.extend(kept_rows(r, l));
+    rows.push((l.t(Msg::DemoPlugins), plugins));
+    rows.push((
+        l.t(Msg::DemoLoadedIn),
+        l.fill(
+            Msg::DemoLoadedText,
+            &[("seconds", &l.float(loaded.load_seconds, 1))],
+        ),
+    ));
+    pairs(&rows)
+}
+
+/// What was loaded: customers and cars, the history, the opening balances.
+fn loaded_rows<'l>(r: &Report, l: &'l Locale) -> Vec<(&'l str, String)> {
+    let loaded = r.loaded;
+    vec![
         (
             l.t(Msg::DemoCustomers),
             l.fill(
@@ -148,6 +165,13 @@ fn migration(r: &Report, l: &Locale) -> String {
                 ],
             ),
         ),
+    ]
+}
+
+/// What the old system kept besides work orders: recommendations, tyre sets, calls.
+fn kept_rows<'l>(r: &Report, l: &'l Locale) -> Vec<(&'l str, String)> {
+    let racks = r.pending.sets_checked_in - r.pending.sets_checked_out;
+    vec![
         (
             l.t(Msg::DemoRecommendations),
             l.fill(
@@ -187,15 +211,7 @@ fn migration(r: &Report, l: &Locale) -> String {
                 ],
             ),
         ),
-        (l.t(Msg::DemoPlugins), plugins),
-        (
-            l.t(Msg::DemoLoadedIn),
-            l.fill(
-                Msg::DemoLoadedText,
-                &[("seconds", &l.float(loaded.load_seconds, 1))],
-            ),
-        ),
-    ])
+    ]
 }
 
 /// The first customer at the till: the quote, the receipt, the advice of the day.
@@ -203,53 +219,7 @@ fn till(r: &Report, l: &Locale) -> String {
     let mut out = String::new();
     let colour = colour_stdout();
     if let Some(quote) = r.first_quote {
-        let customer = cell(&quote["customer_name"]);
-        let title = l.fill(Msg::DemoTill, &[("customer", &customer)]);
-        let _ = write!(out, "\n{}\n", bold(&title, colour));
-        for message in quote["messages"].as_array().into_iter().flatten() {
-            let _ = writeln!(out, "  • {}", cell(&message["text"]));
-        }
-        let rows: Vec<Vec<String>> = quote["lines"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|line| {
-                vec![
-                    cell(&line["name"]),
-                    l.num(&line["qty"]),
-                    l.num(&line["unit_price"]),
-                    l.num(&line["discount"]),
-                    l.num(&line["points"]),
-                    l.num(&line["money"]),
-                    l.num(&line["accrual"]),
-                ]
-            })
-            .collect();
-        out.push_str(&table(
-            &[
-                l.t(Msg::DemoLine),
-                l.t(Msg::Qty),
-                l.t(Msg::Price),
-                l.t(Msg::DemoDiscount),
-                l.t(Msg::Points),
-                l.t(Msg::DemoToPay),
-                l.t(Msg::DemoEarns),
-            ],
-            &rows,
-        ));
-        let t = &quote["totals"];
-        let totals = l.fill(
-            Msg::DemoTotals,
-            &[
-                ("net", &l.money(&t["net"])),
-                ("discount", &l.money(&t["discount"])),
-                ("points", &l.num(&t["points"])),
-                ("available", &l.num(&quote["redemption"]["available"])),
-                ("money", &l.money(&t["money"])),
-                ("accrual", &l.num(&t["accrual"])),
-            ],
-        );
-        let _ = writeln!(out, "  {totals}");
+        out.push_str(&quote_text(quote, l, colour));
     }
     if let Some(receipt) = r.first_receipt {
         let committed = l.fill(
@@ -286,6 +256,59 @@ fn till(r: &Report, l: &Locale) -> String {
     out
 }
 
+/// The quote the cashier showed: the messages, the lines and the totals.
+fn quote_text(quote: &Value, l: &Locale, colour: bool) -> String {
+    let mut out = String::new();
+    let customer = cell(&quote["customer_name"]);
+    let title = l.fill(Msg::DemoTill, &[("customer", &customer)]);
+    let _ = write!(out, "\n{}\n", bold(&title, colour));
+    for message in quote["messages"].as_array().into_iter().flatten() {
+        let _ = writeln!(out, "  • {}", cell(&message["text"]));
+    }
+    let rows: Vec<Vec<String>> = quote["lines"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|line| {
+            vec![
+                cell(&line["name"]),
+                l.num(&line["qty"]),
+                l.num(&line["unit_price"]),
+                l.num(&line["discount"]),
+                l.num(&line["points"]),
+                l.num(&line["money"]),
+                l.num(&line["accrual"]),
+            ]
+        })
+        .collect();
+    out.push_str(&table(
+        &[
+            l.t(Msg::DemoLine),
+            l.t(Msg::Qty),
+            l.t(Msg::Price),
+            l.t(Msg::DemoDiscount),
+            l.t(Msg::Points),
+            l.t(Msg::DemoToPay),
+            l.t(Msg::DemoEarns),
+        ],
+        &rows,
+    ));
+    let t = &quote["totals"];
+    let totals = l.fill(
+        Msg::DemoTotals,
+        &[
+            ("net", &l.money(&t["net"])),
+            ("discount", &l.money(&t["discount"])),
+            ("points", &l.num(&t["points"])),
+            ("available", &l.num(&quote["redemption"]["available"])),
+            ("money", &l.money(&t["money"])),
+            ("accrual", &l.num(&t["accrual"])),
+        ],
+    );
+    let _ = writeln!(out, "  {totals}");
+    out
+}
+
 /// What the owner reads: reminders, the campaign, complaints, referrals, tiers, the top
 /// customers and the store.
 fn owner(r: &Report, l: &Locale, heading: &dyn Fn(&str) -> String) -> String {
@@ -293,27 +316,7 @@ fn owner(r: &Report, l: &Locale, heading: &dyn Fn(&str) -> String) -> String {
         Msg::DemoContact,
         &[("reminders", &l.count(r.due as u64, Noun::Reminder))],
     ));
-    let rows: Vec<Vec<String>> = r
-        .due_by_kind
-        .iter()
-        .map(|(kind, n)| {
-            let example = r
-                .due_examples
-                .iter()
-                .find(|e| cell(&e["kind"]) == *kind)
-                .map(|e| cell(&e["text"]))
-                .unwrap_or_default();
-            vec![l.value(&json!(kind)), l.integer(*n as u64), example]
-        })
-        .collect();
-    out.push_str(&table(
-        &[
-            l.t(Msg::ReminderKind),
-            l.t(Msg::DemoCount),
-            l.t(Msg::DemoExample),
-        ],
-        &rows,
-    ));
+    out.push_str(&due_table(r, l));
     let dir = r.dir.display().to_string();
     let id = r.campaign_id.to_string();
     out.push_str(&heading(
@@ -337,30 +340,7 @@ fn owner(r: &Report, l: &Locale, heading: &dyn Fn(&str) -> String) -> String {
         .collect();
     out.push_str(&table(&[l.t(Msg::Tier), l.t(Msg::DemoCustomers)], &rows));
     out.push_str(&heading(l.t(Msg::DemoTop)));
-    let rows: Vec<Vec<String>> = r
-        .people
-        .iter()
-        .take(TOP_CUSTOMERS)
-        .map(|(spend, c)| {
-            vec![
-                cell(&c["full_name"]),
-                l.money(&json!(format!("{spend:.0}"))),
-                l.num(&c["visits"]),
-                l.tier(&c["tier"]),
-                l.date_of(&c["last_visit"]),
-            ]
-        })
-        .collect();
-    out.push_str(&table(
-        &[
-            l.t(Msg::Customer),
-            l.t(Msg::DemoSpend),
-            l.t(Msg::Visits),
-            l.t(Msg::Tier),
-            l.t(Msg::LastVisit),
-        ],
-        &rows,
-    ));
+    out.push_str(&top_customers(r, l));
     let records = r.stats["records"].as_u64().unwrap_or(0);
     let mib = r.stats["disk_bytes"].as_u64().unwrap_or(0) as f64 / MIB_BYTES;
     let check = if r.problems == 0 {
@@ -381,4 +361,57 @@ fn owner(r: &Report, l: &Locale, heading: &dyn Fn(&str) -> String) -> String {
     );
     let _ = write!(out, "\n{store}\n");
     out
+}
+
+/// The reminders due today by kind, with an example of each.
+fn due_table(r: &Report, l: &Locale) -> String {
+    let rows: Vec<Vec<String>> = r
+        .due_by_kind
+        .iter()
+        .map(|(kind, n)| {
+            let example = r
+                .due_examples
+                .iter()
+                .find(|e| cell(&e["kind"]) == *kind)
+                .map(|e| cell(&e["text"]))
+                .unwrap_or_default();
+            vec![l.value(&json!(kind)), l.integer(*n as u64), example]
+        })
+        .collect();
+    table(
+        &[
+            l.t(Msg::ReminderKind),
+            l.t(Msg::DemoCount),
+            l.t(Msg::DemoExample),
+        ],
+        &rows,
+    )
+}
+
+/// The best customers by total spend.
+fn top_customers(r: &Report, l: &Locale) -> String {
+    let rows: Vec<Vec<String>> = r
+        .people
+        .iter()
+        .take(TOP_CUSTOMERS)
+        .map(|(spend, c)| {
+            vec![
+                cell(&c["full_name"]),
+                l.money(&json!(format!("{spend:.0}"))),
+                l.num(&c["visits"]),
+                l.tier(&c["tier"]),
+                l.date_of(&c["last_visit"]),
+            ]
+        })
+        .collect();
+    table(
+        &[
+            l.t(Msg::Customer),
+            l.t(Msg::DemoSpend),
+            l.t(Msg::Visits),
+            l.t(Msg::Tier),
+            l.t(Msg::LastVisit),
+        ],
+        &rows,
+    )
 }

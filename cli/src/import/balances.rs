@@ -102,9 +102,12 @@ pub fn import(engine: &Engine, tz: Tz, row: &Row) -> Result<Applied, Rejected> {
                     format!("expires: {text:?} is not a date ({DATE_FORMS})"),
                 )
             })?;
+        // Without a date the balance is entered today, and the core counts `expiry_days`
+        // from the programme's local day, not UTC's (which is still yesterday in Moscow
+        // until 03:00): the days must be counted from the same day.
         let from = moment
             .map(|(day, _)| day)
-            .unwrap_or_else(|| chrono::Utc::now().date_naive());
+            .unwrap_or_else(|| chrono::Utc::now().with_timezone(&tz).date_naive());
         let days = (expires - from).num_days();
         if days <= 0 {
             return Err(invalid(

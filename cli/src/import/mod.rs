@@ -17,7 +17,7 @@ use crate::locale::{Locale, Msg};
 use crate::{EXIT_ROWS_REJECTED, Failure, Outcome, open_existing_with, output};
 use chrono_tz::Tz;
 use clap::ValueEnum;
-use pitstop_core::{DurabilityOption, Engine, EngineOptions};
+use pitstop_core::{DurabilityOption, Engine, EngineOptions, ErrorCode};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
@@ -85,26 +85,26 @@ struct Rejected {
     reason: String,
 }
 
-fn reject(row: &Row, code: &str, reason: impl Into<String>) -> Rejected {
+fn reject(row: &Row, code: ErrorCode, reason: impl Into<String>) -> Rejected {
     Rejected {
         row: row.line,
         id: row.id().to_string(),
-        code: code.to_string(),
+        code: code.as_str().to_string(),
         reason: reason.into(),
     }
 }
 
 fn invalid(row: &Row, reason: impl Into<String>) -> Rejected {
-    reject(row, "invalid_argument", reason)
+    reject(row, ErrorCode::InvalidArgument, reason)
 }
 
 fn error_to_rejection(row: &Row, err: pitstop_core::Error) -> Rejected {
-    reject(row, err.code.as_str(), err.message)
+    reject(row, err.code, err.message)
 }
 
 /// An operation's refusal of a row, in the source's terms (see [`source_terms`]).
 fn refused(engine: &Engine, row: &Row, err: pitstop_core::Error) -> Rejected {
-    reject(row, err.code.as_str(), source_terms(engine, &err.message))
+    reject(row, err.code, source_terms(engine, &err.message))
 }
 
 /// What a row did.
@@ -129,11 +129,15 @@ fn load_mapping(kind: Kind, map: Option<&Path>) -> Result<BTreeMap<String, Strin
     let Some(map) = map else {
         return Ok(BTreeMap::new());
     };
-    let text = std::fs::read_to_string(map)
-        .map_err(|err| Failure::new("io", format!("cannot read {}: {err}", map.display())))?;
+    let text = std::fs::read_to_string(map).map_err(|err| {
+        Failure::new(
+            ErrorCode::Io,
+            format!("cannot read {}: {err}", map.display()),
+        )
+    })?;
     let value: BTreeMap<String, String> = serde_json::from_str(&text).map_err(|err| {
         Failure::new(
-            "invalid_argument",
+            ErrorCode::InvalidArgument,
             format!(
                 "{}: a mapping is a JSON object of target field -> source column: {err}",
                 map.display()
@@ -144,7 +148,7 @@ fn load_mapping(kind: Kind, map: Option<&Path>) -> Result<BTreeMap<String, Strin
         if !kind.fields().iter().any(|(f, _)| f == target) {
             let known: Vec<&str> = kind.fields().iter().map(|(f, _)| *f).collect();
             return Err(Failure::new(
-                "invalid_argument",
+                ErrorCode::InvalidArgument,
                 format!(
                     "{}: unknown target field {target:?} for {} (known: {})",
                     map.display(),
@@ -171,7 +175,7 @@ fn resolve_columns(
         if let Some(source) = mapping.get(*field) {
             let index = find(source).ok_or_else(|| {
                 Failure::new(
-                    "invalid_argument",
+                    ErrorCode::InvalidArgument,
                     format!("the mapping names column {source:?} for {field}, but the file has no such column"),
                 )
             })?;
@@ -196,7 +200,7 @@ fn resolve_columns(
     if !missing.is_empty() {
         let found: Vec<&str> = headers.iter().map(|h| h.trim()).collect();
         return Err(Failure::new(
-            "invalid_argument",
+            ErrorCode::InvalidArgument,
             format!(
                 "the {} file has no column for {}; its columns are: {}. Rename them or map them with --map",
                 kind.name(),
@@ -340,10 +344,14 @@ pub fn run(
     encoding: Option<Encoding>,
     json: bool,
 ) -> Outcome {
-    let bytes = std::fs::read(file)
-        .map_err(|err| Failure::new("io", format!("cannot read {}: {err}", file.display())))?;
+    let bytes = std::fs::read(file).map_err(|err| {
+        Failure::new(
+            ErrorCode::Io,
+            format!("cannot read {}: {err}", file.display()),
+        )
+    })?;
     let mapping = load_mapping(kind, map)?;
-    let in_file = |f: Failure| Failure::new(&f.code, format!("{}: {}", file.display(), f.message));
+    let in_file = |f: Failure| Failure::new(f.code, format!("{}: {}", file.display(), f.message));
     let (text, encoding) = source::decode_strict(&bytes, encoding).map_err(in_file)?;
     let separator = sniff_separator(&text);
     let mut records = source::records(&text, separator as char).into_iter();
@@ -473,7 +481,7 @@ fn report(source: &Source<'_>, mut tally: Tally, json: bool, locale: &Locale) ->
 }
 
 fn write_errors(file: &Path, rejected: &[Rejected]) -> Result<(), Failure> {
-    let io = |err: csv::Error| Failure::new("io", format!("{}: {err}", file.display()));
+    let io = |err: csv::Error| Failure::new(ErrorCode::Io, format!("{}: {err}", file.display()));
     let mut writer = csv::Writer::from_path(file).map_err(io)?;
     writer
         .write_record(["row", "id", "code", "reason"])
@@ -490,7 +498,7 @@ fn write_errors(file: &Path, rejected: &[Rejected]) -> Result<(), Failure> {
     }
     writer
         .flush()
-        .map_err(|err| Failure::new("io", format!("{}: {err}", file.display())))
+        .map_err(|err| Failure::new(ErrorCode::Io, format!("{}: {err}", file.display())))
 }
 
 /// The customer with this reference, if any.

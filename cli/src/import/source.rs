@@ -8,6 +8,7 @@
 
 use crate::Failure;
 use clap::ValueEnum;
+use pitstop_core::ErrorCode;
 
 /// A text encoding of the file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -58,7 +59,7 @@ pub fn decode_strict(
     bytes: &[u8],
     encoding: Option<Encoding>,
 ) -> Result<(String, Encoding), Failure> {
-    let invalid = |message: String| Failure::new("invalid_argument", message);
+    let invalid = |message: String| Failure::new(ErrorCode::InvalidArgument, message);
     if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
         return Err(invalid(
             "the file is UTF-16 (Excel's \"Unicode text\"): save it as CSV in UTF-8 or Windows-1251"

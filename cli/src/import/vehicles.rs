@@ -5,7 +5,7 @@ use super::values::parse_whole;
 use super::{
     Applied, Fields, Rejected, Row, error_to_rejection, find_customer, invalid, refused, reject,
 };
-use pitstop_core::Engine;
+use pitstop_core::{Engine, ErrorCode};
 use serde_json::{Map, Value, json};
 
 pub const FIELDS: Fields = &[
@@ -53,7 +53,7 @@ pub fn import(engine: &Engine, row: &Row) -> Result<Applied, Rejected> {
     else {
         return Err(reject(
             row,
-            "not_found",
+            ErrorCode::NotFound,
             format!("customer: no customer with source id {owner:?} (import customers first)"),
         ));
     };

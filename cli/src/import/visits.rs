@@ -5,7 +5,7 @@ use super::values::{DATE_FORMS, parse_decimal, parse_moment, parse_whole};
 use super::{Fields, Rejected, Row, Tally, invalid, source_terms};
 use crate::Failure;
 use chrono_tz::Tz;
-use pitstop_core::Engine;
+use pitstop_core::{Engine, ErrorCode};
 use serde_json::{Map, Value, json};
 
 pub const FIELDS: Fields = &[
@@ -274,7 +274,7 @@ pub fn import(
                 "customer" => "customer: the customer's source id is empty",
                 _ => "date: empty",
             };
-            reject_group(tally, &group, "invalid_argument", reason);
+            reject_group(tally, &group, ErrorCode::InvalidArgument.as_str(), reason);
             if let Some(bar) = progress {
                 bar.inc(group.rows.len() as u64);
             }
@@ -304,7 +304,9 @@ pub fn import(
             else {
                 continue;
             };
-            let code = rejection["code"].as_str().unwrap_or("invalid_argument");
+            let code = rejection["code"]
+                .as_str()
+                .unwrap_or(ErrorCode::InvalidArgument.as_str());
             let message = rejection["message"].as_str().unwrap_or("");
             reject_group(
                 tally,

@@ -194,6 +194,16 @@ impl Drop for Registration {
     }
 }
 
+/// sled's configuration file, written beside the data file when a store is created.
+const CONF_FILE: &str = "conf";
+
+/// Whether a store was created at `path`: sled's data file or its configuration file is
+/// there. Either one is enough, so a store that lost one of them still counts (opening it
+/// then reports what is wrong rather than treating the directory as free).
+pub fn exists(path: &Path) -> bool {
+    path.join(DATA_FILE).exists() || path.join(CONF_FILE).exists()
+}
+
 impl SledBackend {
     /// Open the store at `path`, creating it when the directory does not exist.
     /// Returns the backend and whether it was created now.

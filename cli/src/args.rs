@@ -1,0 +1,277 @@
+//! The command line's grammar: every command, its arguments and options, as clap reads
+//! them. `main` dispatches on these; nothing here runs a command.
+
+use crate::{engage, export, import};
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(
+    name = "pitstop",
+    version,
+    about = "Pitstop loyalty core: administration, migration, backup, inspection"
+)]
+pub struct Cli {
+    /// Print machine-readable JSON instead of tables.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Create a store and set its programme (the example programme when no --program).
+    Init {
+        /// Store directory (must not hold a store yet).
+        path: PathBuf,
+        /// Programme document (JSON); see docs/program.example.json.
+        #[arg(long)]
+        program: Option<PathBuf>,
+    },
+    /// Execute any operation: prints the JSON response; exit code 0 on success, 1 on error.
+    Exec {
+        /// Store directory.
+        path: PathBuf,
+        /// Operation name (`noun.verb`).
+        op: String,
+        /// Arguments as a JSON object (read from stdin when absent).
+        args: Option<String>,
+    },
+    /// A customer's card: profile, cars, tier, balance with next expiries, last visits,
+    /// open recommendations, tyres in storage, special orders, reminders due today.
+    Customer {
+        /// Store directory.
+        path: PathBuf,
+        /// Name or phone prefix, or a card, email, plate, VIN or external id.
+        query: String,
+    },
+    /// Run the daily job (expiry, pending releases, holds, birthdays, tiers).
+    Daily {
+        /// Store directory.
+        path: PathBuf,
+        /// Local date YYYY-MM-DD (default: today in the programme's timezone).
+        #[arg(long, value_parser = day)]
+        date: Option<String>,
+    },
+    /// Who to contact today and why (`reminders.due`, every page): a table, CSV for an SMS
+    /// gateway, or JSON; `mark` records what was done about them.
+    Reminders {
+        /// Store directory.
+        path: PathBuf,
+        /// Local date YYYY-MM-DD (default: today in the programme's timezone).
+        #[arg(long, value_parser = day)]
+        date: Option<String>,
+        /// Only this kind (repeatable): service_due, points_expiring, birthday,
+        /// recommendation, tyre_season, order_arrived, quality_call, lapsed.
+        #[arg(long = "kind")]
+        kinds: Vec<String>,
+        /// Only customers who agreed to this channel (sms, email, call, messenger, push).
+        #[arg(long)]
+        channel: Option<String>,
+        /// Output format (`--json` means json).
+        #[arg(long, value_enum, default_value = "table")]
+        format: engage::Format,
+        #[command(subcommand)]
+        action: Option<RemindersCommand>,
+    },
+    /// Write a consistent, checksummed backup file.
+    Backup {
+        /// Store directory.
+        path: PathBuf,
+        /// Backup file to write.
+        dest: PathBuf,
+    },
+    /// Restore a backup into a new store and verify it.
+    Restore {
+        /// Backup file.
+        backup: PathBuf,
+        /// New store directory.
+        path: PathBuf,
+    },
+    /// Verify every record's checksum and every account's invariants.
+    Check {
+        /// Store directory.
+        path: PathBuf,
+    },
+    /// Print a report as a table.
+    Report {
+        /// Store directory.
+        path: PathBuf,
+        #[command(subcommand)]
+        report: ReportCommand,
+    },
+    /// Manage promotion plugins.
+    Plugin {
+        /// Store directory.
+        path: PathBuf,
+        #[command(subcommand)]
+        action: PluginCommand,
+    },
+    /// Generate a realistic service station (three years of history migrated from an old
+    /// system, the example plugins), run its first day of checkouts, and print what the
+    /// cashier and the owner see. Deterministic for a given seed.
+    Demo {
+        /// Store directory to create (a previous demo store there is replaced).
+        #[arg(default_value = "./pitstop-demo")]
+        dir: PathBuf,
+        /// Private customers to generate.
+        #[arg(long, default_value_t = 3000)]
+        customers: usize,
+        /// Years of history.
+        #[arg(long, default_value_t = 3)]
+        years: u32,
+        /// Seed of the generator.
+        #[arg(long, default_value_t = 0x5049_5453_544f_5021)]
+        seed: u64,
+        /// Directory with the plugin modules (default: where `make plugins` puts them).
+        #[arg(long)]
+        plugins: Option<PathBuf>,
+    },
+    /// Write customers, visits (one row per line) or the ledger as CSV or JSON, streamed.
+    /// The CSV columns are the ones `pitstop import` reads back.
+    Export {
+        /// Store directory.
+        path: PathBuf,
+        /// What to export.
+        what: export::What,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "csv")]
+        format: export::Format,
+        /// Write to this file instead of stdout.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// Load customers, vehicles, visit history or opening balances from another system's CSV
+    /// export. Re-running a file changes nothing, a corrected file updates what changed;
+    /// rejected rows go to FILE.<kind>.errors.csv.
+    Import {
+        /// Store directory.
+        path: PathBuf,
+        /// What the file holds.
+        kind: import::Kind,
+        /// CSV file (UTF-8 or Windows-1251, `;` or `,` separated).
+        file: PathBuf,
+        /// Column mapping: JSON object, target field -> source column name.
+        #[arg(long)]
+        map: Option<PathBuf>,
+        /// Force the encoding instead of detecting it.
+        #[arg(long, value_enum)]
+        encoding: Option<import::Encoding>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum RemindersCommand {
+    /// Record what was done about reminders (`reminders.mark`): the ids given, and/or every
+    /// row of a CSV with an `id` column (the `--format csv` file; optional `status` and
+    /// `channel` columns, e.g. a gateway's delivery report, override the options). Marking
+    /// again with the same status changes nothing.
+    Mark {
+        /// Reminder ids (`order_arrived:9`, ...).
+        ids: Vec<String>,
+        /// CSV file of reminders to mark.
+        #[arg(long)]
+        file: Option<PathBuf>,
+        /// What happened: sent and declined ones never come back, failed ones do.
+        #[arg(long, value_enum, default_value = "sent")]
+        status: engage::Status,
+        /// Channel used.
+        #[arg(long)]
+        channel: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ReportCommand {
+    /// Visits, customers, returning share, revenue, average check and points by month.
+    Activity {
+        /// First day, YYYY-MM-DD.
+        #[arg(long, value_parser = day)]
+        from: String,
+        /// Last day, YYYY-MM-DD.
+        #[arg(long, value_parser = day)]
+        to: String,
+    },
+    /// Points issued, redeemed, expired, outstanding and the money liability.
+    Points,
+    /// Feedback and complaints by employee and by month, and the latest complaints.
+    Complaints {
+        /// First day, YYYY-MM-DD.
+        #[arg(long, value_parser = day)]
+        from: String,
+        /// Last day, YYYY-MM-DD.
+        #[arg(long, value_parser = day)]
+        to: String,
+    },
+    /// Who brought whom: signup rewards, cashback, referees' visits and revenue.
+    Referrals {
+        /// Only the referees of this customer (phone, card, plate ... as for `customer`).
+        #[arg(long)]
+        referrer: Option<String>,
+    },
+    /// A campaign's outcome: notified, came, conversion, revenue, cost per customer.
+    Campaign {
+        /// Campaign id or name (any case; `pitstop exec PATH campaign.list '{}'` lists them).
+        campaign: String,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum OnError {
+    Skip,
+    Fail,
+}
+
+#[derive(Subcommand)]
+pub enum PluginCommand {
+    /// Install a WASM promotion plugin.
+    Install {
+        /// Plugin name.
+        name: String,
+        /// The .wasm module.
+        wasm: PathBuf,
+        /// Configuration (JSON object).
+        #[arg(long)]
+        config: Option<String>,
+        /// Priority (higher runs first).
+        #[arg(long)]
+        priority: Option<i32>,
+        /// What a failure of the plugin does to the operation.
+        #[arg(long, value_enum)]
+        on_error: Option<OnError>,
+        /// Install it disabled.
+        #[arg(long)]
+        disabled: bool,
+        /// Replace an installed plugin of the same name.
+        #[arg(long)]
+        replace: bool,
+    },
+    /// List installed plugins.
+    List,
+    /// Call a disabled plugin again.
+    Enable { name: String },
+    /// Stop calling a plugin (it stays installed).
+    Disable { name: String },
+    /// Uninstall a plugin.
+    Remove { name: String },
+}
+
+/// A date option's value: checked here, so the message names the option
+/// (`invalid value '2025-13-01' for '--from <FROM>'`), not only the core's field.
+pub fn day(text: &str) -> Result<String, String> {
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map(|_| text.to_string())
+        .map_err(|_| format!("{text} is not a date: YYYY-MM-DD, such as 2025-03-01"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cli_definition_is_valid() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,125 @@
+//! `pitstop report`: the owner's reports (activity, points, complaints, referrals, a
+//! campaign) as tables in the shop's language, or JSON.
+
+use crate::args::ReportCommand;
+use crate::card::find_customer;
+use crate::locale::Locale;
+use crate::output::table;
+use crate::{Failure, Outcome, engage, human_cell, open_existing, print_value};
+use pitstop_core::{Engine, ErrorCode};
+use serde_json::{Value, json};
+use std::path::Path;
+
+/// The monthly activity report as an aligned table, months first, in the shop's
+/// language.
+pub fn activity_table(result: &Value, locale: &Locale) -> String {
+    let rows = result["months"]
+        .as_array()
+        .or_else(|| result["rows"].as_array())
+        .cloned()
+        .unwrap_or_default();
+    let headers: Vec<String> = rows
+        .first()
+        .and_then(|r| r.as_object())
+        .map(|o| {
+            let mut keys: Vec<String> = o.keys().cloned().collect();
+            keys.sort_by_key(|k| k != "month");
+            keys
+        })
+        .unwrap_or_default();
+    let header_refs: Vec<&str> = headers.iter().map(|h| locale.field(h)).collect();
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            headers
+                .iter()
+                .map(|h| human_cell(h, &r[h], locale))
+                .collect()
+        })
+        .collect();
+    table(&header_refs, &cells)
+}
+
+pub fn run(path: &Path, report: ReportCommand, json: bool) -> Outcome {
+    let engine = open_existing(path)?;
+    let locale = Locale::of(&engine);
+    match report {
+        ReportCommand::Activity { from, to } => {
+            let result = engine.execute("report.activity", json!({ "from": from, "to": to }))?;
+            if json {
+                println!("{result}");
+                return Ok(0);
+            }
+            print!("{}", activity_table(&result, &locale));
+            if let Some(total) = result.get("total").filter(|t| t.is_object()) {
+                println!();
+                print_value(total, false, &locale);
+            }
+        }
+        ReportCommand::Points => {
+            let result = engine.execute("report.points", json!({}))?;
+            print_value(&result, json, &locale);
+        }
+        ReportCommand::Complaints { from, to } => {
+            let result = engine.execute("report.complaints", json!({ "from": from, "to": to }))?;
+            if json {
+                println!("{result}");
+            } else {
+                print!("{}", engage::complaints_text(&result, &locale));
+            }
+        }
+        ReportCommand::Referrals { referrer } => {
+            let referrer = match referrer {
+                None => None,
+                Some(query) => Some(one_customer(&engine, &query)?),
+            };
+            let result = engage::referrals_all(&engine, referrer)?;
+            if json {
+                println!("{result}");
+            } else {
+                print!("{}", engage::referrals_text(&result, &locale));
+            }
+        }
+        ReportCommand::Campaign { campaign } => {
+            let result = campaign_report(&engine, &campaign)?;
+            if json {
+                println!("{result}");
+            } else {
+                print!("{}", engage::campaign_text(&result, &locale));
+            }
+        }
+    }
+    Ok(0)
+}
+
+/// The one customer `query` names, as a reference (`{"id": ...}`): none or several is a
+/// failure.
+fn one_customer(engine: &Engine, query: &str) -> Result<Value, Failure> {
+    let found = find_customer(engine, query)?;
+    match found.as_slice() {
+        [one] => Ok(json!({ "id": one["id"] })),
+        [] => Err(Failure::new(
+            ErrorCode::NotFound,
+            format!("no customer matches {query:?}"),
+        )),
+        many => Err(Failure::new(
+            ErrorCode::InvalidArgument,
+            format!("{} customers match {query:?}; narrow the query", many.len()),
+        )),
+    }
+}
+
+/// `campaign.report` of the campaign the user typed: digits are its id (or, when no
+/// campaign has that id, a campaign named so), anything else its name.
+fn campaign_report(engine: &Engine, campaign: &str) -> Result<Value, Failure> {
+    let by_name = || engine.execute("campaign.report", json!({ "name": campaign }));
+    match campaign.trim().parse::<u64>() {
+        Ok(id) => match engine.execute("campaign.report", json!({ "campaign": id })) {
+            Err(err) if err.code == ErrorCode::NotFound => {
+                by_name().map_err(|_| Failure::from(err))
+            }
+            other => other.map_err(Failure::from),
+        },
+        Err(_) => by_name().map_err(Failure::from),
+    }
+}
