@@ -175,6 +175,59 @@ pub fn list<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<Decimal>, 
     Ok(items.into_iter().map(|Item(value)| value).collect())
 }
 
+/// Split `total` whole units (kopecks, point units) over parts in proportion to
+/// `weights`, no part above its cap. Each part first gets the floor of its exact share
+/// (never above its cap); the units left go one at a time to the largest remainders,
+/// ties to the lower index, skipping parts at their cap. The shares add up to `total`
+/// unless the caps add up to less.
+pub(crate) fn split_largest_remainder(total: i64, weights: &[Decimal], caps: &[i64]) -> Vec<i64> {
+    assert_eq!(weights.len(), caps.len(), "one cap per weight");
+    let weight_sum: Decimal = weights.iter().copied().sum();
+    let mut shares = vec![0i64; weights.len()];
+    if total <= 0 || weight_sum <= Decimal::ZERO {
+        return shares;
+    }
+    let mut remainders: Vec<(Decimal, usize)> = Vec::with_capacity(weights.len());
+    let mut given = 0i64;
+    for (i, weight) in weights.iter().enumerate() {
+        let exact = Decimal::from(total) * *weight / weight_sum;
+        let floor = exact.floor();
+        let units = i64::try_from(floor.mantissa() / 10i128.pow(floor.scale()))
+            .unwrap_or(0)
+            .min(caps[i])
+            .max(0);
+        shares[i] = units;
+        given += units;
+        remainders.push((exact - Decimal::from(units), i));
+    }
+    remainders.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    let mut left = total - given;
+    // Each pass gives at most one unit per part; a pass that gives none means every
+    // part is at its cap.
+    while left > 0 {
+        let before = left;
+        for (_, i) in &remainders {
+            if left == 0 {
+                break;
+            }
+            if shares[*i] < caps[*i] {
+                shares[*i] += 1;
+                left -= 1;
+            }
+        }
+        if left == before {
+            break;
+        }
+    }
+    debug_assert!(
+        shares
+            .iter()
+            .zip(caps)
+            .all(|(share, cap)| share <= cap || *share == 0)
+    );
+    shares
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -306,6 +359,134 @@ mod tests {
                 !rest.is_empty() && rest.iter().all(char::is_ascii_digit)
             }
             Some(_) => false,
+        }
+    }
+
+    /// The two splitters this one replaced, kept verbatim as the reference: the new one
+    /// must give the same shares, tie-breaking included (checkout's redemption split and
+    /// the plugins' basket-discount spread).
+    mod replaced {
+        use rust_decimal::Decimal;
+
+        pub fn allocate_units(total: i64, weights: &[Decimal], caps: &[i64]) -> Vec<i64> {
+            let weight_sum: Decimal = weights.iter().copied().sum();
+            let mut shares = vec![0i64; weights.len()];
+            if total <= 0 || weight_sum <= Decimal::ZERO {
+                return shares;
+            }
+            let mut remainders: Vec<(Decimal, usize)> = Vec::with_capacity(weights.len());
+            let mut given = 0i64;
+            for (i, weight) in weights.iter().enumerate() {
+                let exact = Decimal::from(total) * *weight / weight_sum;
+                let floor = exact.floor();
+                let units = i64::try_from(floor.mantissa() / 10i128.pow(floor.scale()))
+                    .unwrap_or(0)
+                    .min(caps[i])
+                    .max(0);
+                shares[i] = units;
+                given += units;
+                remainders.push((exact - Decimal::from(units), i));
+            }
+            remainders.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+            let mut left = total - given;
+            while left > 0 {
+                let before = left;
+                for (_, i) in &remainders {
+                    if left == 0 {
+                        break;
+                    }
+                    if shares[*i] < caps[*i] {
+                        shares[*i] += 1;
+                        left -= 1;
+                    }
+                }
+                if left == before {
+                    break;
+                }
+            }
+            shares
+        }
+
+        pub fn spread(total: i64, weights: &[i64]) -> Vec<i64> {
+            let sum: i64 = weights.iter().sum();
+            let mut shares = vec![0i64; weights.len()];
+            if total <= 0 || sum <= 0 {
+                return shares;
+            }
+            let total = total.min(sum);
+            let mut remainders: Vec<(i128, usize)> = Vec::with_capacity(weights.len());
+            let mut given = 0i64;
+            for (i, weight) in weights.iter().enumerate() {
+                let exact = i128::from(total) * i128::from(*weight);
+                let share = (exact / i128::from(sum)) as i64;
+                shares[i] = share.min(*weight);
+                given += shares[i];
+                remainders.push((exact % i128::from(sum), i));
+            }
+            remainders.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+            let mut left = total - given;
+            while left > 0 {
+                let before = left;
+                for (_, i) in &remainders {
+                    if left == 0 {
+                        break;
+                    }
+                    if shares[*i] < weights[*i] {
+                        shares[*i] += 1;
+                        left -= 1;
+                    }
+                }
+                if left == before {
+                    break;
+                }
+            }
+            shares
+        }
+    }
+
+    fn spread_by_the_new_splitter(total: i64, weights: &[i64]) -> Vec<i64> {
+        let sum: i64 = weights.iter().sum();
+        let decimal: Vec<Decimal> = weights.iter().map(|w| Decimal::from(*w)).collect();
+        split_largest_remainder(total.min(sum), &decimal, weights)
+    }
+
+    /// Weights with ties (small ranges, repeated values) as well as wide ones.
+    fn weights_in_cents() -> impl Strategy<Value = Vec<i64>> {
+        prop_oneof![
+            proptest::collection::vec(0i64..5, 0..12),
+            proptest::collection::vec(prop_oneof![Just(100i64), Just(250), Just(333)], 0..12),
+            proptest::collection::vec(0i64..10_000_000_000, 0..12),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+
+        #[test]
+        fn the_splitter_spreads_as_the_plugins_spread_did(
+            weights in weights_in_cents(),
+            total in prop_oneof![0i64..1000, 0i64..100_000_000_000, -5i64..1],
+        ) {
+            prop_assert_eq!(
+                spread_by_the_new_splitter(total, &weights),
+                replaced::spread(total, &weights)
+            );
+        }
+
+        #[test]
+        fn the_splitter_allocates_as_checkout_did(
+            parts in proptest::collection::vec((0i64..2_000_000, 0u32..4, 0i64..50_000), 0..10),
+            total in prop_oneof![0i64..1000, 0i64..200_000, -3i64..1],
+        ) {
+            let weights: Vec<Decimal> = parts.iter().map(|(m, scale, _)| Decimal::new(*m, *scale)).collect();
+            let caps: Vec<i64> = parts.iter().map(|(_, _, cap)| *cap).collect();
+            let new = split_largest_remainder(total, &weights, &caps);
+            prop_assert_eq!(&new, &replaced::allocate_units(total, &weights, &caps));
+            let given: i64 = new.iter().sum();
+            let room: i64 = caps.iter().map(|c| (*c).max(0)).sum();
+            if weights.iter().any(|w| *w > Decimal::ZERO) {
+                prop_assert_eq!(given, total.max(0).min(room));
+            }
         }
     }
 }

@@ -40,7 +40,7 @@ pub fn quote<R: Reader>(
 
 #[cfg(test)]
 mod tests {
-    use super::pricing::allocate_units;
+    use crate::amount::split_largest_remainder as allocate_units;
     use rust_decimal::Decimal;
 
     #[test]

@@ -2,6 +2,7 @@
 //! spread over the lines in whole units of money and points so every total adds up.
 
 use super::*;
+use crate::amount::split_largest_remainder;
 use crate::context::Ctx;
 use crate::customer::Customer;
 use crate::error::{Error, ErrorCode, Result};
@@ -124,48 +125,6 @@ pub(super) fn accrual_rate(program: &Program, customer: &Customer, kind: LineKin
     tier.and_then(|t| t.rate_by_kind.get(kind).or(t.rate_percent))
         .or_else(|| program.accrual.rate_by_kind.get(kind))
         .unwrap_or(program.accrual.rate_percent)
-}
-
-/// Split `total` units over lines pro rata to `weights`, never above `caps`;
-/// largest remainders get the leftover units, ties to the lower index.
-pub(super) fn allocate_units(total: i64, weights: &[Decimal], caps: &[i64]) -> Vec<i64> {
-    let weight_sum: Decimal = weights.iter().copied().sum();
-    let mut shares = vec![0i64; weights.len()];
-    if total <= 0 || weight_sum <= Decimal::ZERO {
-        return shares;
-    }
-    let mut remainders: Vec<(Decimal, usize)> = Vec::with_capacity(weights.len());
-    let mut given = 0i64;
-    for (i, weight) in weights.iter().enumerate() {
-        let exact = Decimal::from(total) * *weight / weight_sum;
-        let floor = exact.floor();
-        let units = i64::try_from(floor.mantissa() / 10i128.pow(floor.scale()))
-            .unwrap_or(0)
-            .min(caps[i])
-            .max(0);
-        shares[i] = units;
-        given += units;
-        remainders.push((exact - Decimal::from(units), i));
-    }
-    remainders.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-    let mut left = total - given;
-    // Each pass gives at most one unit per line; caps sum to at least `total`.
-    while left > 0 {
-        let before = left;
-        for (_, i) in &remainders {
-            if left == 0 {
-                break;
-            }
-            if shares[*i] < caps[*i] {
-                shares[*i] += 1;
-                left -= 1;
-            }
-        }
-        if left == before {
-            break;
-        }
-    }
-    shares
 }
 
 pub(super) fn to_units(value: Decimal, unit: Decimal) -> i64 {
@@ -317,7 +276,7 @@ pub(super) fn price<R: Reader>(
         .zip(&eligible)
         .map(|(l, e)| if *e { l.net } else { Decimal::ZERO })
         .collect();
-    let shares = allocate_units(applied_units, &weights, &caps);
+    let shares = split_largest_remainder(applied_units, &weights, &caps);
     for (line, units) in lines.iter_mut().zip(&shares) {
         line.points = normalize::exact_scale(Decimal::from(*units) * unit, program.points.scale);
         line.points_money = normalize::money(Decimal::from(*units) * unit_money);

@@ -2,6 +2,7 @@
 //! basket discounts spread in proportion, bonus lots, and what the commit records.
 
 use super::*;
+use crate::amount::split_largest_remainder;
 use crate::context::Ctx;
 use crate::customer::Customer;
 use crate::error::Result;
@@ -144,42 +145,12 @@ pub(super) fn apply_line_discounts(outcomes: &mut [PluginOutcome], lines: &mut [
     }
 }
 
-/// Split `total` cents over lines in proportion to `weights` cents, never above them;
-/// the largest remainders take the leftover cents, ties to the lower index.
+/// Split `total` cents over lines in proportion to `weights` cents, never above them
+/// (and never more than their sum).
 pub(super) fn spread(total: i64, weights: &[i64]) -> Vec<i64> {
     let sum: i64 = weights.iter().sum();
-    let mut shares = vec![0i64; weights.len()];
-    if total <= 0 || sum <= 0 {
-        return shares;
-    }
-    let total = total.min(sum);
-    let mut remainders: Vec<(i128, usize)> = Vec::with_capacity(weights.len());
-    let mut given = 0i64;
-    for (i, weight) in weights.iter().enumerate() {
-        let exact = i128::from(total) * i128::from(*weight);
-        let share = (exact / i128::from(sum)) as i64;
-        shares[i] = share.min(*weight);
-        given += shares[i];
-        remainders.push((exact % i128::from(sum), i));
-    }
-    remainders.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-    let mut left = total - given;
-    while left > 0 {
-        let before = left;
-        for (_, i) in &remainders {
-            if left == 0 {
-                break;
-            }
-            if shares[*i] < weights[*i] {
-                shares[*i] += 1;
-                left -= 1;
-            }
-        }
-        if left == before {
-            break;
-        }
-    }
-    shares
+    let decimal_weights: Vec<Decimal> = weights.iter().map(|w| Decimal::from(*w)).collect();
+    split_largest_remainder(total.min(sum), &decimal_weights, weights)
 }
 
 pub(super) fn cents(value: Decimal) -> i64 {
