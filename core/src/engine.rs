@@ -18,8 +18,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, PoisonError, RwLock};
 
 /// Largest request accepted by [`Engine::execute_json`], in bytes.
 pub const REQUEST_BYTES_MAX: usize = 1024 * 1024;
@@ -88,11 +87,17 @@ impl EngineOptions {
 }
 
 /// An open Pitstop store. `Send + Sync`: share it between threads.
+///
+/// [`Engine::close`] waits for the operations in flight, syncs, and releases the store
+/// (its file lock included, so it can be opened again); every later call answers
+/// `closed`. The doors (C ABI, Python) keep no state of their own about it.
 pub struct Engine {
-    session: Session,
+    /// `None` once closed. Each operation holds the read side for its whole run, so a
+    /// close (the write side) waits for the operations in flight and no operation
+    /// starts on a store being closed.
+    session: RwLock<Option<Session>>,
     options: EngineOptions,
     path: PathBuf,
-    closed: AtomicBool,
 }
 
 fn check_format(backend: &dyn Backend, path: &Path) -> Result<u64> {
@@ -155,10 +160,9 @@ impl Engine {
         let store = Store::new(Box::new(backend), seq, durability);
         let session = Session::open(store, options.plugin_cache_dir.clone())?;
         Ok(Engine {
-            session,
+            session: RwLock::new(Some(session)),
             options,
             path,
-            closed: AtomicBool::new(false),
         })
     }
 
@@ -167,32 +171,68 @@ impl Engine {
         &self.path
     }
 
-    /// The storage layer (diagnostics, benchmarks).
-    pub fn store(&self) -> &Store {
-        self.session.store()
+    /// The number of the last batch applied to the store (diagnostics: a failed
+    /// operation leaves it where it was).
+    pub fn applied_seq(&self) -> Result<u64> {
+        self.with_session(|session| Ok(session.store().applied_seq()))
     }
 
-    /// Sync everything and refuse further operations. Dropping the engine also syncs.
+    /// Wait for the operations in flight, sync everything and release the store, its
+    /// file lock included. Every later call answers `closed`; closing again does
+    /// nothing. Dropping the engine closes it too.
     pub fn close(&self) -> Result<()> {
-        if self.closed.swap(true, Ordering::SeqCst) {
+        let taken = self
+            .session
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        let Some(session) = taken else {
             return Ok(());
-        }
-        self.session.sync_after_last_write()
+        };
+        let synced = session.sync_after_last_write();
+        // Dropping the session drops sled's handle, which releases its lock.
+        drop(session);
+        synced
     }
 
-    fn check_open(&self) -> Result<()> {
-        if self.closed.load(Ordering::SeqCst) {
-            return Err(Error::new(
-                ErrorCode::Closed,
-                format!("the store at {} is closed", self.path.display()),
-            ));
+    /// Whether [`Engine::close`] was called.
+    pub fn is_closed(&self) -> bool {
+        self.session
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_none()
+    }
+
+    /// `Ok` while open; the `closed` error after [`Engine::close`]. A door that must
+    /// answer `closed` before it reads a request asks here first.
+    pub fn check_open(&self) -> Result<()> {
+        if self.is_closed() {
+            return Err(self.closed_error());
         }
         Ok(())
     }
 
-    /// The current programme.
+    fn closed_error(&self) -> Error {
+        Error::new(
+            ErrorCode::Closed,
+            format!("the store at {} is closed", self.path.display()),
+        )
+    }
+
+    /// Run `work` on the open store, or answer `closed`.
+    fn with_session<T>(&self, work: impl FnOnce(&Session) -> Result<T>) -> Result<T> {
+        let session = self.session.read().unwrap_or_else(PoisonError::into_inner);
+        match session.as_ref() {
+            Some(session) => work(session),
+            None => Err(self.closed_error()),
+        }
+    }
+
+    /// The current programme (`None` when none is set or the engine is closed).
     pub fn program(&self) -> Option<Arc<Program>> {
-        self.session.program()
+        self.with_session(|session| Ok(session.program()))
+            .ok()
+            .flatten()
     }
 
     /// Execute one JSON request (`{"op": ..., "args": {...}}`) and return the JSON
@@ -275,15 +315,15 @@ impl Engine {
     }
 
     fn execute_inner(&self, op: &str, args: Value) -> Result<Value> {
-        self.check_open()?;
-        let spec = ops::find(op).ok_or_else(|| unknown_op(op))?;
-        (spec.run)(&self.session, op, into_object(args)?)
+        self.with_session(|session| {
+            let spec = ops::find(op).ok_or_else(|| unknown_op(op))?;
+            (spec.run)(session, op, into_object(args)?)
+        })
     }
 
     /// Write a consistent backup of the open store to `dest`.
     pub fn backup(&self, dest: &Path) -> Result<BackupSummary> {
-        self.check_open()?;
-        self.session.backup(dest)
+        self.with_session(|session| session.backup(dest))
     }
 
     /// Restore a backup into a new store at `path` (then open it with [`Engine::open`]).

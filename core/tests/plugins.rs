@@ -121,11 +121,11 @@ fn hostile(name: &str, wasm: &[u8], limits: Value, code: ErrorCode) {
         wasm,
         json!({ "on_error": "fail", "limits": limits }),
     );
-    let seq_before = shop.engine().store().applied_seq();
+    let seq_before = shop.engine().applied_seq().unwrap();
     let err = shop.err("checkout.commit", commit_args(id, "Z-1"), code);
     assert_eq!(err.details["plugin"], "hostile", "{err:?}");
     assert_eq!(
-        shop.engine().store().applied_seq(),
+        shop.engine().applied_seq().unwrap(),
         seq_before,
         "a refused commit wrote"
     );

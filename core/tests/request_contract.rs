@@ -23,7 +23,7 @@ fn a_key_given_twice_is_refused_at_every_level_naming_key_and_path() {
     let shop = Shop::with_program("dup", simple_program());
     let first = shop.customer("Первый Клиент", "+79160000001");
     shop.customer("Второй Клиент", "+79160000002");
-    let seq = shop.engine().store().applied_seq();
+    let seq = shop.engine().applied_seq().unwrap();
     let cases = [
         (
             r#"{"op":"checkout.commit","op":"store.stats"}"#.to_string(),
@@ -69,7 +69,7 @@ fn a_key_given_twice_is_refused_at_every_level_naming_key_and_path() {
         assert_eq!(validated.code, ErrorCode::InvalidRequest);
     }
     assert_eq!(
-        shop.engine().store().applied_seq(),
+        shop.engine().applied_seq().unwrap(),
         seq,
         "a refused request wrote"
     );
@@ -87,7 +87,7 @@ fn amounts_outside_the_grammar_are_refused_in_every_argument() {
         "points.adjust",
         json!({ "customer": { "id": id }, "points": "500", "reason": "старт", "operator": "Оля" }),
     );
-    let seq = shop.engine().store().applied_seq();
+    let seq = shop.engine().applied_seq().unwrap();
     let line = |qty: &str, price: &str| json!({ "sku": "P", "name": "Масло", "kind": "part", "qty": qty, "unit_price": price });
     for bad in [
         "1_0", "1_0_0", "1E5", "1e3", "+5", ".5", "5.", " 1", "1 ", "1,5", "",
@@ -135,7 +135,7 @@ fn amounts_outside_the_grammar_are_refused_in_every_argument() {
         assert_eq!(err.details["field"], "opening_spend", "{bad:?}: {err:?}");
     }
     assert_eq!(
-        shop.engine().store().applied_seq(),
+        shop.engine().applied_seq().unwrap(),
         seq,
         "a refused amount wrote"
     );

@@ -31,9 +31,9 @@ mod status;
 pub use status::PitstopStatus;
 
 use boundary::{Reply, guarded, host_str, put_string, respond};
-use pitstop_core::{Engine, EngineOptions, Error, ErrorCode};
+use pitstop_core::{Engine, EngineOptions};
 use std::ffi::{CString, c_char};
-use std::sync::{OnceLock, PoisonError, RwLock};
+use std::sync::OnceLock;
 
 /// The ABI version of this header. It changes only when a change could break a host
 /// compiled against an earlier header (a signature, a struct, a renumbered value); adding
@@ -52,39 +52,24 @@ const ARGUMENT_BYTES_MAX: usize = 64 * 1024;
 /// `pitstop_engine_free` needs exclusive use: no other call on the handle may be running
 /// or start after it.
 pub struct PitstopEngine {
-    /// `None` once closed: a closed handle stays valid memory and answers `closed`.
-    engine: RwLock<Option<Engine>>,
+    /// The engine keeps the closed state itself: after `pitstop_close` it answers
+    /// `closed` to every call, and the handle stays valid memory until freed.
+    engine: Engine,
     request_bytes_max: usize,
-    path: String,
 }
 
 impl PitstopEngine {
     /// Run `work` on the open engine, or answer `closed`.
     fn with_engine(&self, work: impl FnOnce(&Engine) -> Reply) -> Reply {
-        let engine = self.engine.read().unwrap_or_else(PoisonError::into_inner);
-        match engine.as_ref() {
-            Some(engine) => work(engine),
-            None => Reply::error(Error::new(
-                ErrorCode::Closed,
-                format!("the store at {} is closed", self.path),
-            )),
+        match self.engine.check_open() {
+            Ok(()) => work(&self.engine),
+            Err(closed) => Reply::error(closed),
         }
     }
 
     /// Wait for operations in flight, close the engine and release the store.
     fn close(&self) -> Reply {
-        let taken = self
-            .engine
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        let Some(engine) = taken else {
-            return Reply::ok();
-        };
-        let closed = engine.close();
-        // Dropping the engine releases sled's lock and the in-process registration.
-        drop(engine);
-        match closed {
+        match self.engine.close() {
             Ok(()) => Reply::ok(),
             Err(error) => Reply::error(error),
         }
@@ -175,9 +160,8 @@ unsafe fn open_engine(
     let request_bytes_max = options.request_bytes_max;
     let engine = Engine::open(path, options).map_err(Reply::error)?;
     Ok(PitstopEngine {
-        engine: RwLock::new(Some(engine)),
+        engine,
         request_bytes_max,
-        path: path.to_string(),
     })
 }
 

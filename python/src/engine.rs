@@ -7,7 +7,6 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use serde_json::Value;
 use std::path::PathBuf;
-use std::sync::{Arc, RwLock};
 
 /// Engine options from a dict of the contract's option names (`None`: the defaults).
 pub fn engine_options(
@@ -41,23 +40,11 @@ pub fn restore<'py>(
 /// An open Pitstop store (thread-safe; share it between threads).
 #[pyclass(name = "Engine", module = "pitstop._native", frozen)]
 pub struct PyEngine {
-    /// `None` once closed. Calls clone the `Arc` and release the lock at once, so a
-    /// close never waits for the GIL and a running call finishes on its own handle; the
-    /// store's file lock goes with the last handle.
-    engine: RwLock<Option<Arc<Engine>>>,
+    /// The engine keeps the closed state itself: after `close()` every call raises
+    /// `ClosedError`, and a close waits for the calls in flight (which run without the
+    /// GIL, so it never waits for a thread that waits for the GIL).
+    engine: Engine,
     path: PathBuf,
-}
-
-impl PyEngine {
-    fn handle(&self) -> Result<Arc<Engine>, Error> {
-        let guard = self.engine.read().unwrap_or_else(|p| p.into_inner());
-        guard.clone().ok_or_else(|| {
-            Error::new(
-                ErrorCode::Closed,
-                format!("the store at {} is closed", self.path.display()),
-            )
-        })
-    }
 }
 
 #[pymethods]
@@ -79,10 +66,7 @@ impl PyEngine {
             py.detach(move || Engine::open(&path, options))
         };
         let engine = opened.map_err(|err| errors::to_py(py, err))?;
-        Ok(PyEngine {
-            engine: RwLock::new(Some(Arc::new(engine))),
-            path,
-        })
+        Ok(PyEngine { engine, path })
     }
 
     /// Run one operation of the contract: `args` is a mapping (money as `Decimal`, `int`
@@ -96,11 +80,8 @@ impl PyEngine {
         args: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let args = convert::arguments(args)?;
-        let engine = self.handle().map_err(|err| errors::to_py(py, err))?;
-        let op = op.to_owned();
-        // The handle moves into the closure: if a close happened meanwhile, the engine is
-        // dropped (and synced) here, without the GIL.
-        let outcome = py.detach(move || engine.execute(&op, args));
+        let engine = &self.engine;
+        let outcome = py.detach(move || engine.execute(op, args));
         match outcome {
             Ok(result) => convert::to_python(py, &result),
             Err(err) => Err(errors::to_py(py, err)),
@@ -110,41 +91,22 @@ impl PyEngine {
     /// Run one request in the contract's JSON form (`{"op": ..., "args": ...}`) and return
     /// the JSON response text, exactly as the C ABI does.
     fn execute_json(&self, py: Python<'_>, request: &str) -> String {
-        match self.handle() {
-            Ok(engine) => {
-                let request = request.to_owned();
-                py.detach(move || engine.execute_json(&request))
-            }
-            Err(err) => pitstop_core::response(Err(err)),
-        }
+        let engine = &self.engine;
+        py.detach(move || engine.execute_json(request))
     }
 
     /// Sync and close the store; the file lock is released when no call is running on it.
     /// Closing twice is harmless.
     fn close(&self, py: Python<'_>) -> PyResult<()> {
-        let taken = self
-            .engine
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .take();
-        let Some(engine) = taken else {
-            return Ok(());
-        };
-        py.detach(move || {
-            let closed = engine.close();
-            drop(engine);
-            closed
-        })
-        .map_err(|err| errors::to_py(py, err))
+        let engine = &self.engine;
+        py.detach(move || engine.close())
+            .map_err(|err| errors::to_py(py, err))
     }
 
     /// Whether `close()` was called.
     #[getter]
     fn closed(&self) -> bool {
-        self.engine
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .is_none()
+        self.engine.is_closed()
     }
 
     /// The store's directory.

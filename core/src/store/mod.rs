@@ -265,11 +265,6 @@ impl Store {
         self.backend.as_ref()
     }
 
-    /// Durability mode this store was opened with.
-    pub fn durability(&self) -> Durability {
-        self.durability
-    }
-
     /// A consistent read view: no batch is applied while it lives.
     pub fn read(&self) -> ReadTxn<'_> {
         let guard = self
@@ -463,7 +458,8 @@ impl WriteTxn<'_> {
         Ok(())
     }
 
-    /// Buffer an already sealed value (restore).
+    /// Buffer an already sealed value (the conformance tests write damaged records).
+    #[cfg(test)]
     pub fn put_raw(&mut self, key: Vec<u8>, sealed: Vec<u8>) {
         self.writes.insert(key, Some(sealed));
     }
@@ -471,16 +467,6 @@ impl WriteTxn<'_> {
     /// Buffer a deletion.
     pub fn delete(&mut self, key: Vec<u8>) {
         self.writes.insert(key, None);
-    }
-
-    /// Number of buffered writes.
-    pub fn len(&self) -> usize {
-        self.writes.len()
-    }
-
-    /// Whether nothing is buffered.
-    pub fn is_empty(&self) -> bool {
-        self.writes.is_empty()
     }
 
     /// Apply the batch atomically; returns its sequence number (for [`Store::wait_durable`]).
