@@ -239,10 +239,15 @@ impl Engine {
     /// response (`{"ok": true, "result": ...}` or `{"ok": false, "error": ...}`).
     /// Never panics.
     pub fn execute_json(&self, request: &str) -> String {
-        let outcome = self
-            .parse_request(request)
-            .and_then(|(op, args)| self.execute(&op, args));
-        response(outcome)
+        response(self.execute_request(request))
+    }
+
+    /// Execute one JSON request and return its outcome typed: the doors encode it with
+    /// [`response`] and take their status from the error's code, without reading their
+    /// own reply back.
+    pub fn execute_request(&self, request: &str) -> Result<Value> {
+        self.parse_request(request)
+            .and_then(|(op, args)| self.execute(&op, args))
     }
 
     /// Parse and check a request without executing it: the operation must exist and
@@ -304,11 +309,7 @@ impl Engine {
         match catch_unwind(AssertUnwindSafe(|| self.execute_inner(op, args))) {
             Ok(result) => result,
             Err(panic) => {
-                let reason = panic
-                    .downcast_ref::<String>()
-                    .map(String::as_str)
-                    .or_else(|| panic.downcast_ref::<&str>().copied())
-                    .unwrap_or("unknown panic");
+                let reason = crate::error::panic_text(panic.as_ref());
                 Err(Error::internal(format!("operation {op} failed: {reason}")))
             }
         }

@@ -296,3 +296,13 @@ impl Error {
         json!({ "code": self.code.as_str(), "message": self.message, "details": self.details })
     }
 }
+
+/// The text of a caught panic's payload (`panic!` with a message gives a `String` or a
+/// `&str`), for the `internal` error that reports it.
+pub fn panic_text(payload: &(dyn std::any::Any + Send)) -> &str {
+    payload
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| payload.downcast_ref::<&str>().copied())
+        .unwrap_or("unknown panic")
+}

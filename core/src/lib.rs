@@ -76,7 +76,7 @@ pub use checkout::{CheckoutArgs, LineInput, Priced, Receipt};
 pub use context::Ctx;
 pub use customer::{Card, Channel, Customer, CustomerKind, CustomerRef, CustomerStatus, Gender};
 pub use engine::{DurabilityOption, Engine, EngineOptions, REQUEST_BYTES_MAX, response};
-pub use error::{Error, ErrorCode, Result};
+pub use error::{Error, ErrorCode, Result, panic_text};
 pub use feedback::{Feedback, FeedbackKind, FeedbackRules};
 pub use jobs::DailyReport;
 pub use ledger::{Account, Allocation, Entry, EntryKind, Hold, HoldStatus, Lot};

@@ -3,7 +3,6 @@
 
 use crate::status::PitstopStatus;
 use pitstop_core::{Error, ErrorCode, response};
-use serde::Deserialize;
 use serde_json::{Value, json};
 use std::any::Any;
 use std::ffi::{CStr, CString, c_char};
@@ -88,14 +87,6 @@ impl Reply {
         Reply::from_result(Ok(Value::Null))
     }
 
-    /// A response the core already encoded: its status is read back from it.
-    pub fn from_response(json: String) -> Reply {
-        Reply {
-            status: status_of_response(&json),
-            json,
-        }
-    }
-
     /// A NULL pointer where one was required.
     pub fn null_argument(argument: &str) -> Reply {
         Reply::failure(
@@ -119,11 +110,7 @@ impl Reply {
 
     /// A panic caught at the boundary.
     pub fn panicked(panic: Box<dyn Any + Send>) -> Reply {
-        let reason = panic
-            .downcast_ref::<String>()
-            .map(String::as_str)
-            .or_else(|| panic.downcast_ref::<&str>().copied())
-            .unwrap_or("unknown panic");
+        let reason = pitstop_core::panic_text(panic.as_ref());
         Reply::failure(
             PitstopStatus::Panic,
             Error::internal(format!(
@@ -140,32 +127,6 @@ fn code_for(argument: &str) -> ErrorCode {
         ErrorCode::InvalidRequest
     } else {
         ErrorCode::InvalidArgument
-    }
-}
-
-/// The status of an encoded response: `Ok` for `{"ok": true, ...}`, else the status of
-/// its `error.code`.
-fn status_of_response(json: &str) -> PitstopStatus {
-    // The core writes `ok` first on success; anything else is read properly.
-    if json.starts_with(r#"{"ok":true,"#) {
-        return PitstopStatus::Ok;
-    }
-    #[derive(Deserialize)]
-    struct Probe {
-        ok: bool,
-        #[serde(default)]
-        error: Option<ProbeError>,
-    }
-    #[derive(Deserialize)]
-    struct ProbeError {
-        code: String,
-    }
-    match serde_json::from_str::<Probe>(json) {
-        Ok(Probe { ok: true, .. }) => PitstopStatus::Ok,
-        Ok(Probe {
-            error: Some(error), ..
-        }) => PitstopStatus::from_code_name(&error.code),
-        _ => PitstopStatus::Internal,
     }
 }
 
@@ -278,24 +239,15 @@ mod tests {
     }
 
     #[test]
-    fn responses_are_read_back_into_statuses() {
-        assert_eq!(
-            status_of_response(&response(Ok(json!({"a": 1})))),
-            PitstopStatus::Ok
-        );
+    fn every_outcome_has_its_status_and_its_json() {
+        let ok = Reply::from_result(Ok(json!({"a": 1})));
+        assert_eq!(ok.status, PitstopStatus::Ok);
+        assert_eq!(ok.json, response(Ok(json!({"a": 1}))));
         for code in ErrorCode::ALL {
-            let json = response(Err(Error::new(code, "x")));
-            assert_eq!(status_of_response(&json), PitstopStatus::from_code(code));
+            let reply = Reply::from_result(Err(Error::new(code, "x")));
+            assert_eq!(reply.status, PitstopStatus::from_code(code));
+            assert_eq!(reply.json, response(Err(Error::new(code, "x"))));
         }
-        assert_eq!(
-            status_of_response(r#"{"result":1,"ok":true}"#),
-            PitstopStatus::Ok
-        );
-        assert_eq!(status_of_response("not json"), PitstopStatus::Internal);
-        assert_eq!(
-            status_of_response(r#"{"ok":false,"error":{"code":"brand_new"}}"#),
-            PitstopStatus::Error
-        );
     }
 
     #[test]

@@ -195,7 +195,7 @@ pub unsafe extern "C" fn pitstop_execute(
         unsafe {
             respond(response_out, || {
                 run_request(engine, request_json, |engine, request| {
-                    Reply::from_response(engine.execute_json(request))
+                    Reply::from_result(engine.execute_request(request))
                 })
             })
         }

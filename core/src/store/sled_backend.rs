@@ -80,11 +80,7 @@ fn guarded<T>(path: &Path, what: &str, f: impl FnOnce() -> Result<T>) -> Result<
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(result) => result,
         Err(panic) => {
-            let reason = panic
-                .downcast_ref::<String>()
-                .map(String::as_str)
-                .or_else(|| panic.downcast_ref::<&str>().copied())
-                .unwrap_or("unknown panic");
+            let reason = crate::error::panic_text(panic.as_ref());
             Err(Error::corrupted(format!(
                 "the store at {} is damaged: {what} failed ({reason})",
                 path.display()
