@@ -31,7 +31,7 @@
 //! | 1 | values and rules | `error` `amount` `normalize` `json` `wording` `program` `reference` |
 //! | 2 | storage | `store` |
 //! | 3 | records | `context` `customer` `vehicle` `naming` `visit` `ledger` `order` `tyre_storage` `segment` `recommendation` `feedback` `plugin::outcome` |
-//! | 4 | domain operations | `tier` `points` `plugin` `checkout` `refund` `referral` `reminder` `history` `report` `campaign` `jobs` `personal_data` `check` |
+//! | 4 | domain operations | `tier` `points` `plugin` `checkout` `refund` `referral` `reminder` `history` `report` `campaign` `jobs` `personal_data` `check` `membership` `views` |
 //! | 5 | the operation table | `session` `ops` |
 //! | 6 | the engine | `engine` |
 
@@ -48,6 +48,7 @@ mod history;
 mod jobs;
 pub mod json;
 mod ledger;
+mod membership;
 mod naming;
 mod normalize;
 mod ops;
@@ -68,6 +69,7 @@ mod store;
 mod tier;
 mod tyre_storage;
 mod vehicle;
+mod views;
 mod visit;
 mod wording;
 
