@@ -10,7 +10,7 @@ use crate::ledger::Book;
 use crate::normalize;
 use crate::plugin::PluginOutcome;
 use crate::plugin::hook::{self as plugin_hook, Plugins};
-use crate::program::{DiscountCombination, LineKind, Program};
+use crate::program::{Agreement, DiscountCombination, LineKind, Program};
 use crate::store::Reader;
 use crate::tier::{self, WindowStats};
 use crate::visit::{Totals, VisitLine};
@@ -147,6 +147,78 @@ pub(super) fn price<R: Reader>(
     let agreement_rules = agreement
         .as_deref()
         .and_then(|code| program.agreement(code));
+    let mut lines = discounted_lines(program, customer, agreement.as_deref(), request);
+    // Promotion plugins: after the programme's discounts, before redemption and accrual.
+    let facts = plugin_hook::CheckoutFacts {
+        customer,
+        vehicle: request.vehicle.as_ref(),
+        mileage: request.mileage,
+        book,
+    };
+    let plugin_effects = plugin_hook::checkout(plugins, reader, ctx, program, &facts, &mut lines)?;
+    let net_total: Decimal = lines.iter().map(|l| l.net).sum();
+
+    let redemption = redeem(program, request, book, agreement_rules, &mut lines)?;
+    let applied = redemption.applied;
+    let accrual_note = accrue(
+        program,
+        customer,
+        agreement_rules,
+        &plugin_effects.accrual,
+        applied,
+        &mut lines,
+    );
+    let totals = Totals {
+        gross: lines.iter().map(|l| l.gross).sum(),
+        host_discount: lines.iter().map(|l| l.host_discount).sum(),
+        discount: lines.iter().map(|l| l.discount).sum(),
+        net: net_total,
+        points: applied,
+        points_money: lines.iter().map(|l| l.points_money).sum(),
+        money: lines.iter().map(|l| l.money).sum(),
+        accrual: lines.iter().map(|l| l.accrual).sum(),
+        bonus: normalize::exact_scale(plugin_effects.bonus, program.points.scale),
+    };
+    assert_totals(&lines, &totals)?;
+    let stats = tier::window_stats(reader, program, customer.id, ctx.today)?;
+    let mut messages = messages(program, ctx, customer, book, &stats);
+    messages.extend(crate::recommendation::cashier_messages(
+        reader,
+        customer.id,
+        request.vehicle.as_ref().map(|v| v.id),
+        Language::of_tag(&program.locale),
+    )?);
+    messages.extend(plugin_effects.messages);
+    Ok((
+        Priced {
+            customer: customer.id,
+            customer_name: customer.full_name.clone(),
+            tier: customer.tier.clone(),
+            lines,
+            totals,
+            redemption,
+            accrual_note,
+            messages,
+            program_version: program.version,
+            plugins: plugin_effects.outcomes,
+            priority_service: customer
+                .tier
+                .as_deref()
+                .and_then(|code| program.tier(code))
+                .is_some_and(|t| t.benefits.iter().any(|b| b == PRIORITY_SERVICE)),
+        },
+        stats,
+    ))
+}
+
+/// The basket's lines with the host's and the programme's discounts; nothing redeemed
+/// or earned yet.
+fn discounted_lines(
+    program: &Program,
+    customer: &Customer,
+    agreement: Option<&str>,
+    request: &Request,
+) -> Vec<VisitLine> {
     let zero_points = normalize::exact_scale(Decimal::ZERO, program.points.scale);
     let zero_money = normalize::money(Decimal::ZERO);
     let mut lines = Vec::with_capacity(request.lines.len());
@@ -154,7 +226,7 @@ pub(super) fn price<R: Reader>(
         let gross = normalize::money(input.qty * input.unit_price);
         let host_discount = normalize::money(input.discount.unwrap_or(Decimal::ZERO));
         let base = gross - host_discount;
-        let (percent, source) = line_discount(program, customer, agreement.as_deref(), input);
+        let (percent, source) = line_discount(program, customer, agreement, input);
         let discount = normalize::money(base * percent / Decimal::ONE_HUNDRED);
         let net = base - discount;
         lines.push(VisitLine {
@@ -187,17 +259,20 @@ pub(super) fn price<R: Reader>(
             refunded_net: zero_money,
         });
     }
-    // Promotion plugins: after the programme's discounts, before redemption and accrual.
-    let facts = plugin_hook::CheckoutFacts {
-        customer,
-        vehicle: request.vehicle.as_ref(),
-        mileage: request.mileage,
-        book,
-    };
-    let plugin_effects = plugin_hook::checkout(plugins, reader, ctx, program, &facts, &mut lines)?;
-    let net_total: Decimal = lines.iter().map(|l| l.net).sum();
+    lines
+}
 
-    // Redemption.
+/// Redemption: the most points this basket may take and why, the points applied as
+/// the request asks, spread over the eligible lines in whole point units.
+fn redeem(
+    program: &Program,
+    request: &Request,
+    book: &Book,
+    agreement_rules: Option<&Agreement>,
+    lines: &mut [VisitLine],
+) -> Result<RedemptionInfo> {
+    let customer = &request.customer;
+    let net_total: Decimal = lines.iter().map(|l| l.net).sum();
     let available = book.available();
     let unit = program.point_unit();
     let unit_money = unit * program.points.value;
@@ -221,31 +296,14 @@ pub(super) fn price<R: Reader>(
         .zip(&eligible)
         .map(|(l, e)| if *e { to_units(l.net, unit_money) } else { 0 })
         .collect();
-    let mut limited_by = None;
-    // The cap is floored in whole point units straight from the exact share: rounding
-    // the share to kopecks first could lift it above the cap (30 % of 666.66 is 199.998).
-    let cap_exact = eligible_total * rules.cap_percent / Decimal::ONE_HUNDRED;
-    let mut max_units = to_units(cap_exact, unit_money).min(caps.iter().sum());
-    // A division that does not terminate is rounded in its last digit; never let that
-    // round up across a whole unit.
-    while max_units > 0 && Decimal::from(max_units) * unit_money > cap_exact {
-        max_units -= 1;
-    }
-    if agreement_rules.is_some_and(|a| !a.redemption) {
-        max_units = 0;
-        limited_by = Some("agreement".to_string());
-    } else if net_total < rules.min_bill {
-        max_units = 0;
-        limited_by = Some("min_bill".to_string());
-    } else if eligible_total.is_zero() {
-        limited_by = Some("no_eligible_lines".to_string());
-    }
-    let available_units = to_units(available, unit);
-    if available_units < max_units {
-        max_units = available_units;
-    } else if limited_by.is_none() && max_units < available_units {
-        limited_by = Some("cap".to_string());
-    }
+    let (max_units, limited_by) = redemption_limit(
+        program,
+        agreement_rules,
+        net_total,
+        eligible_total,
+        caps.iter().sum(),
+        available,
+    );
     let max_points = normalize::exact_scale(Decimal::from(max_units) * unit, program.points.scale);
     let applied_units = match request.redeem {
         Redeem::None => 0,
@@ -283,8 +341,66 @@ pub(super) fn price<R: Reader>(
         line.money = line.net - line.points_money;
     }
     let applied = normalize::exact_scale(Decimal::from(applied_units) * unit, program.points.scale);
+    Ok(RedemptionInfo {
+        available,
+        max: max_points,
+        applied,
+        limited_by,
+    })
+}
 
-    // Accrual.
+/// The most whole point units this basket may take, and what limits it (`agreement`,
+/// `min_bill`, `no_eligible_lines`, `cap`), before what the customer asks for.
+fn redemption_limit(
+    program: &Program,
+    agreement_rules: Option<&Agreement>,
+    net_total: Decimal,
+    eligible_total: Decimal,
+    caps_total: i64,
+    available: Decimal,
+) -> (i64, Option<String>) {
+    let rules = &program.redemption;
+    let unit = program.point_unit();
+    let unit_money = unit * program.points.value;
+    let mut limited_by = None;
+    // The cap is floored in whole point units straight from the exact share: rounding
+    // the share to kopecks first could lift it above the cap (30 % of 666.66 is 199.998).
+    let cap_exact = eligible_total * rules.cap_percent / Decimal::ONE_HUNDRED;
+    let mut max_units = to_units(cap_exact, unit_money).min(caps_total);
+    // A division that does not terminate is rounded in its last digit; never let that
+    // round up across a whole unit.
+    while max_units > 0 && Decimal::from(max_units) * unit_money > cap_exact {
+        max_units -= 1;
+    }
+    if agreement_rules.is_some_and(|a| !a.redemption) {
+        max_units = 0;
+        limited_by = Some("agreement".to_string());
+    } else if net_total < rules.min_bill {
+        max_units = 0;
+        limited_by = Some("min_bill".to_string());
+    } else if eligible_total.is_zero() {
+        limited_by = Some("no_eligible_lines".to_string());
+    }
+    let available_units = to_units(available, unit);
+    if available_units < max_units {
+        max_units = available_units;
+    } else if limited_by.is_none() && max_units < available_units {
+        limited_by = Some("cap".to_string());
+    }
+    (max_units, limited_by)
+}
+
+/// Accrual: points earned per line on the money paid, unless a rule stops it (the
+/// returned note says which), then the plugins' multiplier.
+fn accrue(
+    program: &Program,
+    customer: &Customer,
+    agreement_rules: Option<&Agreement>,
+    plugin_accrual: &Option<(Decimal, Vec<String>)>,
+    applied: Decimal,
+    lines: &mut [VisitLine],
+) -> Option<String> {
+    let net_total: Decimal = lines.iter().map(|l| l.net).sum();
     let accrual_rules = &program.accrual;
     let accrual_note = if agreement_rules.is_some_and(|a| !a.accrual) {
         Some("agreement")
@@ -298,7 +414,7 @@ pub(super) fn price<R: Reader>(
         None
     };
     if accrual_note.is_none() {
-        for line in &mut lines {
+        for line in lines.iter_mut() {
             let host_discounted = line.host_discount > Decimal::ZERO;
             let earns = accrual_rules.kinds.contains(&line.kind)
                 && (!line.promo || accrual_rules.on_promo_lines)
@@ -311,8 +427,8 @@ pub(super) fn price<R: Reader>(
         }
     }
     let mut plugin_note = None;
-    if let Some((multiplier, names)) = &plugin_effects.accrual {
-        for line in &mut lines {
+    if let Some((multiplier, names)) = plugin_accrual {
+        for line in lines.iter_mut() {
             line.accrual =
                 normalize::points_floor(line.accrual * *multiplier, program.points.scale);
         }
@@ -320,52 +436,7 @@ pub(super) fn price<R: Reader>(
             plugin_note = Some(format!("plugin:{}", names.join(",")));
         }
     }
-    let totals = Totals {
-        gross: lines.iter().map(|l| l.gross).sum(),
-        host_discount: lines.iter().map(|l| l.host_discount).sum(),
-        discount: lines.iter().map(|l| l.discount).sum(),
-        net: net_total,
-        points: applied,
-        points_money: lines.iter().map(|l| l.points_money).sum(),
-        money: lines.iter().map(|l| l.money).sum(),
-        accrual: lines.iter().map(|l| l.accrual).sum(),
-        bonus: normalize::exact_scale(plugin_effects.bonus, program.points.scale),
-    };
-    assert_totals(&lines, &totals)?;
-    let stats = tier::window_stats(reader, program, customer.id, ctx.today)?;
-    let mut messages = messages(program, ctx, customer, book, &stats);
-    messages.extend(crate::recommendation::cashier_messages(
-        reader,
-        customer.id,
-        request.vehicle.as_ref().map(|v| v.id),
-        Language::of_tag(&program.locale),
-    )?);
-    messages.extend(plugin_effects.messages);
-    Ok((
-        Priced {
-            customer: customer.id,
-            customer_name: customer.full_name.clone(),
-            tier: customer.tier.clone(),
-            lines,
-            totals,
-            redemption: RedemptionInfo {
-                available,
-                max: max_points,
-                applied,
-                limited_by,
-            },
-            accrual_note: accrual_note.map(str::to_string).or(plugin_note),
-            messages,
-            program_version: program.version,
-            plugins: plugin_effects.outcomes,
-            priority_service: customer
-                .tier
-                .as_deref()
-                .and_then(|code| program.tier(code))
-                .is_some_and(|t| t.benefits.iter().any(|b| b == PRIORITY_SERVICE)),
-        },
-        stats,
-    ))
+    accrual_note.map(str::to_string).or(plugin_note)
 }
 
 pub(super) fn assert_totals(lines: &[VisitLine], totals: &Totals) -> Result<()> {
