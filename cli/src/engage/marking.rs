@@ -5,7 +5,7 @@ use crate::locale::{Locale, Msg};
 use crate::output::{cell, table};
 use crate::{Failure, Outcome, open_existing};
 use clap::ValueEnum;
-use pitstop_core::ErrorCode;
+use pitstop_core::{Engine, ErrorCode};
 use serde_json::{Value, json};
 use std::path::Path;
 
@@ -122,6 +122,37 @@ pub fn mark(
     channel: Option<&str>,
     json: bool,
 ) -> Outcome {
+    let todo = reminders_to_mark(ids, file, status, channel)?;
+    let engine = open_existing(path)?;
+    let locale = Locale::of(&engine);
+    // A single id fails like any other command; a list reports each and goes on.
+    if todo.len() == 1 && file.is_none() {
+        return mark_one(&engine, &todo[0], &locale, json);
+    }
+    let (results, failed) = mark_each(&engine, &todo);
+    let marked = todo.len() - failed;
+    if json {
+        println!(
+            "{}",
+            json!({ "marked": marked, "failed": failed, "results": results })
+        );
+    } else {
+        print!("{}", mark_results_text(&results, marked, failed, &locale));
+    }
+    Ok(if failed == 0 {
+        0
+    } else {
+        crate::EXIT_ROWS_REJECTED
+    })
+}
+
+/// The ids of the command line, then the file's rows; at least one.
+fn reminders_to_mark(
+    ids: &[String],
+    file: Option<&Path>,
+    status: Status,
+    channel: Option<&str>,
+) -> Result<Vec<ToMark>, Failure> {
     let mut todo: Vec<ToMark> = ids
         .iter()
         .map(|id| ToMark {
@@ -140,32 +171,36 @@ pub fn mark(
             "name the reminders to mark: ids from `pitstop reminders`, or --file",
         ));
     }
-    let engine = open_existing(path)?;
-    let locale = Locale::of(&engine);
-    // A single id fails like any other command; a list reports each and goes on.
-    if todo.len() == 1 && file.is_none() {
-        let one = &todo[0];
-        let result = engine.execute("reminders.mark", mark_args(one))?;
-        if json {
-            println!("{result}");
-        } else {
-            let (status, channel) = (
-                locale.value(&result["status"]),
-                locale.value(&result["channel"]),
-            );
-            println!(
-                "{}",
-                locale.fill(
-                    Msg::MarkedOne,
-                    &[("id", &one.id), ("status", &status), ("channel", &channel)]
-                )
-            );
-        }
-        return Ok(0);
+    Ok(todo)
+}
+
+/// One id from the command line: its failure is the command's.
+fn mark_one(engine: &Engine, one: &ToMark, locale: &Locale, json: bool) -> Outcome {
+    let result = engine.execute("reminders.mark", mark_args(one))?;
+    if json {
+        println!("{result}");
+    } else {
+        let (status, channel) = (
+            locale.value(&result["status"]),
+            locale.value(&result["channel"]),
+        );
+        println!(
+            "{}",
+            locale.fill(
+                Msg::MarkedOne,
+                &[("id", &one.id), ("status", &status), ("channel", &channel)]
+            )
+        );
     }
+    Ok(0)
+}
+
+/// Every reminder marked in turn, a failure recorded and passed over: the result of
+/// each, and how many failed.
+fn mark_each(engine: &Engine, todo: &[ToMark]) -> (Vec<Value>, usize) {
     let mut results = Vec::new();
     let mut failed = 0usize;
-    for one in &todo {
+    for one in todo {
         let (outcome, code, message) = match engine.execute("reminders.mark", mark_args(one)) {
             Ok(record) => (cell(&record["status"]), String::new(), String::new()),
             Err(err) => {
@@ -180,51 +215,37 @@ pub fn mark(
         results.push(json!({ "row": one.row, "id": one.id, "status": one.status,
             "outcome": outcome, "code": code, "message": message }));
     }
-    if json {
-        println!(
-            "{}",
-            json!({ "marked": todo.len() - failed, "failed": failed, "results": results })
-        );
-    } else {
-        let rows: Vec<Vec<String>> = results
-            .iter()
-            .map(|r| {
-                vec![
-                    cell(&r["row"]),
-                    cell(&r["id"]),
-                    locale.value(&r["outcome"]),
-                    cell(&r["code"]),
-                    cell(&r["message"]),
-                ]
-            })
-            .collect();
-        print!(
-            "{}",
-            table(
-                &[
-                    locale.t(Msg::Row),
-                    "id",
-                    locale.t(Msg::Outcome),
-                    locale.t(Msg::Error),
-                    locale.t(Msg::Message)
-                ],
-                &rows
-            )
-        );
-        let (marked, failed_text) = ((todo.len() - failed).to_string(), failed.to_string());
-        println!(
-            "{}",
-            locale.fill(
-                Msg::MarkedMany,
-                &[("marked", &marked), ("failed", &failed_text)]
-            )
-        );
-    }
-    Ok(if failed == 0 {
-        0
-    } else {
-        crate::EXIT_ROWS_REJECTED
-    })
+    (results, failed)
+}
+
+/// The results of a list as a table (row, id, outcome, error) and the totals.
+fn mark_results_text(results: &[Value], marked: usize, failed: usize, locale: &Locale) -> String {
+    let rows: Vec<Vec<String>> = results
+        .iter()
+        .map(|r| {
+            vec![
+                cell(&r["row"]),
+                cell(&r["id"]),
+                locale.value(&r["outcome"]),
+                cell(&r["code"]),
+                cell(&r["message"]),
+            ]
+        })
+        .collect();
+    let mut out = table(
+        &[
+            locale.t(Msg::Row),
+            "id",
+            locale.t(Msg::Outcome),
+            locale.t(Msg::Error),
+            locale.t(Msg::Message),
+        ],
+        &rows,
+    );
+    let (marked, failed) = (marked.to_string(), failed.to_string());
+    out.push_str(&locale.fill(Msg::MarkedMany, &[("marked", &marked), ("failed", &failed)]));
+    out.push('\n');
+    out
 }
 
 fn mark_args(one: &ToMark) -> Value {
