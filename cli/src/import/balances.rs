@@ -94,31 +94,35 @@ pub fn import(engine: &Engine, tz: Tz, row: &Row) -> Result<Applied, Rejected> {
         args["at"] = json!(at.to_rfc3339());
     }
     if let Some(text) = row.get("expires") {
-        let expires = parse_date(text)
-            .and_then(|e| NaiveDate::parse_from_str(&e, "%Y-%m-%d").ok())
-            .ok_or_else(|| {
-                invalid(
-                    row,
-                    format!("expires: {text:?} is not a date ({DATE_FORMS})"),
-                )
-            })?;
-        // Without a date the balance is entered today, and the core counts `expiry_days`
-        // from the programme's local day, not UTC's (which is still yesterday in Moscow
-        // until 03:00): the days must be counted from the same day.
-        let from = moment
-            .map(|(day, _)| day)
-            .unwrap_or_else(|| chrono::Utc::now().with_timezone(&tz).date_naive());
-        let days = (expires - from).num_days();
-        if days <= 0 {
-            return Err(invalid(
-                row,
-                format!("expires: {text:?} is not after the balance date"),
-            ));
-        }
-        args["expiry_days"] = json!(days);
+        args["expiry_days"] = json!(expiry_days(row, text, moment.map(|(day, _)| day), tz)?);
     }
     engine
         .execute("points.adjust", args)
         .map(|_| Applied::Added)
         .map_err(|e| refused(engine, row, e))
+}
+
+/// The days from the balance's date (`day`; today without one) to the row's expiry
+/// date `text`, which must come after it.
+fn expiry_days(row: &Row, text: &str, day: Option<NaiveDate>, tz: Tz) -> Result<i64, Rejected> {
+    let expires = parse_date(text)
+        .and_then(|e| NaiveDate::parse_from_str(&e, "%Y-%m-%d").ok())
+        .ok_or_else(|| {
+            invalid(
+                row,
+                format!("expires: {text:?} is not a date ({DATE_FORMS})"),
+            )
+        })?;
+    // Without a date the balance is entered today, and the core counts `expiry_days`
+    // from the programme's local day, not UTC's (which is still yesterday in Moscow
+    // until 03:00): the days must be counted from the same day.
+    let from = day.unwrap_or_else(|| chrono::Utc::now().with_timezone(&tz).date_naive());
+    let days = (expires - from).num_days();
+    if days <= 0 {
+        return Err(invalid(
+            row,
+            format!("expires: {text:?} is not after the balance date"),
+        ));
+    }
+    Ok(days)
 }

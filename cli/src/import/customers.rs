@@ -189,61 +189,9 @@ fn correct(
     let mut update = Map::new();
     let mut changed = Vec::new();
     for (field, value) in &args {
-        match field.as_str() {
-            "consents" => {
-                let differs = value
-                    .as_object()
-                    .into_iter()
-                    .flatten()
-                    .any(|(ch, granted)| {
-                        let current = stored["consents"]
-                            .as_array()
-                            .into_iter()
-                            .flatten()
-                            .find(|c| c["channel"] == json!(ch));
-                        current.is_none_or(|c| c["granted"] != *granted)
-                    });
-                if differs {
-                    changed.push("consents".to_string());
-                    update.insert(field.clone(), value.clone());
-                }
-            }
-            "consent_source" | "consents_at" => {}
-            "phone" | "email" => {
-                // The store keeps them normalised: compare what it would store.
-                if !same_contact(stored[field.as_str()].as_str(), value.as_str()) {
-                    changed.push(field.clone());
-                    update.insert(field.clone(), value.clone());
-                }
-            }
-            "card" => {
-                if stored["card"] != *value {
-                    return Err(invalid(
-                        row,
-                        "card: the customer's card differs from the one imported before; change cards with card.issue",
-                    ));
-                }
-            }
-            "tags" => {
-                let mut wanted: Vec<String> = value
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|t| t.as_str().map(str::to_lowercase))
-                    .collect();
-                wanted.sort();
-                wanted.dedup();
-                if stored["tags"] != json!(wanted) {
-                    changed.push(field.clone());
-                    update.insert(field.clone(), value.clone());
-                }
-            }
-            _ => {
-                if stored[field.as_str()] != *value {
-                    changed.push(field.clone());
-                    update.insert(field.clone(), value.clone());
-                }
-            }
+        if differs(row, field, value, stored)? {
+            changed.push(field.clone());
+            update.insert(field.clone(), value.clone());
         }
     }
     if spend.is_some_and(|s| {
@@ -271,6 +219,57 @@ fn correct(
         .execute("customer.update", Value::Object(update))
         .map(|_| Applied::Updated(changed))
         .map_err(|e| refused(engine, row, e))
+}
+
+/// Whether the file's value of one field differs from the store's. The card is not
+/// corrected this way: a different one is the row's error.
+fn differs(row: &Row, field: &str, value: &Value, stored: &Value) -> Result<bool, Rejected> {
+    Ok(match field {
+        "consents" => consents_differ(value, stored),
+        // Not compared: they say where and when the consents were given, so they are
+        // sent only along with changed consents.
+        "consent_source" | "consents_at" => false,
+        // The store keeps them normalised: compare what it would store.
+        "phone" | "email" => !same_contact(stored[field].as_str(), value.as_str()),
+        "card" => {
+            if stored["card"] != *value {
+                return Err(invalid(
+                    row,
+                    "card: the customer's card differs from the one imported before; change cards with card.issue",
+                ));
+            }
+            false
+        }
+        "tags" => {
+            let mut wanted: Vec<String> = value
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|t| t.as_str().map(str::to_lowercase))
+                .collect();
+            wanted.sort();
+            wanted.dedup();
+            stored["tags"] != json!(wanted)
+        }
+        _ => stored[field] != *value,
+    })
+}
+
+/// Whether any channel the file gives a consent for is absent from the store or
+/// granted differently there.
+fn consents_differ(value: &Value, stored: &Value) -> bool {
+    value
+        .as_object()
+        .into_iter()
+        .flatten()
+        .any(|(ch, granted)| {
+            let current = stored["consents"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|c| c["channel"] == json!(ch));
+            current.is_none_or(|c| c["granted"] != *granted)
+        })
 }
 
 /// Whether a stored phone or email is the one the file gives (the store normalises:

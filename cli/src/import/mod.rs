@@ -344,6 +344,37 @@ pub fn run(
     encoding: Option<Encoding>,
     json: bool,
 ) -> Outcome {
+    let (source, rows, mut tally) = read_source(kind, file, map, encoding)?;
+    let options = EngineOptions {
+        durability: DurabilityOption::Import,
+        ..EngineOptions::default()
+    };
+    let engine = open_existing_with(path, options)?;
+    let tz = program_tz(&engine);
+    let progress = progress_bar(rows.len() as u64, json, "rows");
+    if kind == Kind::Visits {
+        visits::import(&engine, tz, rows, &mut tally, progress.as_ref())?;
+    } else {
+        import_each(&engine, tz, kind, &rows, &mut tally, progress.as_ref());
+    }
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
+    let locale = Locale::of(&engine);
+    engine.close()?;
+    drop(engine);
+    report(&source, tally, json, &locale)
+}
+
+/// The file read, decoded and cut into rows by its columns (the mapping's, or the
+/// headers' known names): how it was read, the rows, and a tally holding the rows
+/// that could not be read.
+fn read_source<'a>(
+    kind: Kind,
+    file: &'a Path,
+    map: Option<&Path>,
+    encoding: Option<Encoding>,
+) -> Result<(Source<'a>, Vec<Row>, Tally), Failure> {
     let bytes = std::fs::read(file).map_err(|err| {
         Failure::new(
             ErrorCode::Io,
@@ -366,52 +397,45 @@ pub fn run(
         &mut tally.rejected,
     );
     tally.rows = rows.len() as u64 + tally.rejected.len() as u64;
-
-    let options = EngineOptions {
-        durability: DurabilityOption::Import,
-        ..EngineOptions::default()
-    };
-    let engine = open_existing_with(path, options)?;
-    let tz = program_tz(&engine);
-    let progress = progress_bar(rows.len() as u64, json, "rows");
-    if kind == Kind::Visits {
-        visits::import(&engine, tz, rows, &mut tally, progress.as_ref())?;
-    } else {
-        for row in &rows {
-            let outcome = match kind {
-                Kind::Customers => customers::import(&engine, tz, row),
-                Kind::Vehicles => vehicles::import(&engine, row),
-                Kind::Balances => balances::import(&engine, tz, row),
-                Kind::Visits => unreachable!("visits are imported in batches above"),
-            };
-            match outcome {
-                Ok(Applied::Added) => tally.added += 1,
-                Ok(Applied::Unchanged) => tally.unchanged += 1,
-                Ok(Applied::Updated(fields)) => tally.updates.push(Update {
-                    row: row.line,
-                    id: row.id().to_string(),
-                    fields,
-                }),
-                Err(rejection) => tally.rejected.push(rejection),
-            }
-            if let Some(bar) = &progress {
-                bar.inc(1);
-            }
-        }
-    }
-    if let Some(bar) = progress {
-        bar.finish_and_clear();
-    }
-    let locale = Locale::of(&engine);
-    engine.close()?;
-    drop(engine);
     let source = Source {
         file,
         kind,
         encoding,
         separator,
     };
-    report(&source, tally, json, &locale)
+    Ok((source, rows, tally))
+}
+
+/// Customers, vehicles or balances: one operation per row, each row's outcome tallied.
+fn import_each(
+    engine: &Engine,
+    tz: Tz,
+    kind: Kind,
+    rows: &[Row],
+    tally: &mut Tally,
+    progress: Option<&indicatif::ProgressBar>,
+) {
+    for row in rows {
+        let outcome = match kind {
+            Kind::Customers => customers::import(engine, tz, row),
+            Kind::Vehicles => vehicles::import(engine, row),
+            Kind::Balances => balances::import(engine, tz, row),
+            Kind::Visits => unreachable!("visits are imported in batches, by visits::import"),
+        };
+        match outcome {
+            Ok(Applied::Added) => tally.added += 1,
+            Ok(Applied::Unchanged) => tally.unchanged += 1,
+            Ok(Applied::Updated(fields)) => tally.updates.push(Update {
+                row: row.line,
+                id: row.id().to_string(),
+                fields,
+            }),
+            Err(rejection) => tally.rejected.push(rejection),
+        }
+        if let Some(bar) = progress {
+            bar.inc(1);
+        }
+    }
 }
 
 /// The file an import read, and how it read it.

@@ -190,6 +190,26 @@ pub fn import(
     tally: &mut Tally,
     progress: Option<&indicatif::ProgressBar>,
 ) -> Result<(), Failure> {
+    let groups = group_by_order(rows, tz, tally, progress);
+    tally.visits = groups.len() as u64;
+    let ready = complete_visits(groups, tally, progress);
+    for batch in ready.chunks(VISITS_PER_CALL) {
+        load_batch(engine, batch, tally)?;
+        if let Some(bar) = progress {
+            bar.inc(batch.iter().map(|g| g.rows.len() as u64).sum());
+        }
+    }
+    Ok(())
+}
+
+/// The rows gathered into visits by order id, in the order each order first appears; a
+/// row without an order id is rejected on its own.
+fn group_by_order(
+    rows: Vec<Row>,
+    tz: Tz,
+    tally: &mut Tally,
+    progress: Option<&indicatif::ProgressBar>,
+) -> Vec<Group> {
     let mut groups: Vec<Group> = Vec::new();
     let mut by_order: std::collections::HashMap<String, usize> = Default::default();
     for row in rows {
@@ -225,56 +245,28 @@ pub fn import(
             Err(rejection) => group.error = Some(rejection),
         }
     }
-    tally.visits = groups.len() as u64;
-    let reject_group = |tally: &mut Tally, group: &Group, code: &str, reason: &str| {
-        tally.rejected_visits += 1;
-        for row in &group.rows {
-            tally
-                .rejected
-                .push(group_reject(*row, &group.order_id, code, reason));
-        }
-    };
+    groups
+}
+
+/// The visits ready to load, their lines in place; a visit with a bad row, or without a
+/// customer or a date, is rejected whole.
+fn complete_visits(
+    groups: Vec<Group>,
+    tally: &mut Tally,
+    progress: Option<&indicatif::ProgressBar>,
+) -> Vec<Group> {
     let mut ready: Vec<Group> = Vec::new();
     for mut group in groups {
-        if let Some(error) = group.error.take() {
-            let sibling = format!(
-                "order {}: rejected with its row {} ({})",
-                group.order_id, error.row, error.reason
-            );
-            tally.rejected_visits += 1;
-            for row in &group.rows {
-                if *row == error.row {
-                    tally.rejected.push(group_reject(
-                        *row,
-                        &group.order_id,
-                        &error.code,
-                        &error.reason,
-                    ));
-                } else {
-                    tally
-                        .rejected
-                        .push(group_reject(*row, &group.order_id, &error.code, &sibling));
-                }
-            }
-            if let Some(bar) = progress {
-                bar.inc(group.rows.len() as u64);
-            }
-            continue;
-        }
-        let dated = group.visit.contains_key("date") || group.visit.contains_key("at");
-        let missing = if !group.visit.contains_key("customer") {
-            Some("customer")
-        } else if !dated {
-            Some("date")
-        } else {
-            None
-        };
-        if let Some(missing) = missing {
-            let reason = match missing {
-                "customer" => "customer: the customer's source id is empty",
-                _ => "date: empty",
-            };
+        let rejected = if let Some(error) = group.error.take() {
+            reject_for_row(tally, &group, &error);
+            true
+        } else if let Some(reason) = missing_field(&group) {
             reject_group(tally, &group, ErrorCode::InvalidArgument.as_str(), reason);
+            true
+        } else {
+            false
+        };
+        if rejected {
             if let Some(bar) = progress {
                 bar.inc(group.rows.len() as u64);
             }
@@ -284,44 +276,86 @@ pub fn import(
         group.visit.insert("lines".into(), Value::Array(lines));
         ready.push(group);
     }
-    for batch in ready.chunks(VISITS_PER_CALL) {
-        let visits: Vec<Value> = batch
-            .iter()
-            .map(|g| Value::Object(g.visit.clone()))
-            .collect();
-        let result = engine.execute(
-            "visit.import",
-            json!({ "visits": visits, "skip_invalid": true }),
-        )?;
-        tally.added += result["imported"].as_u64().unwrap_or(0);
-        tally.unchanged += result["already_present"]
-            .as_array()
-            .map_or(0, |a| a.len() as u64);
-        for rejection in result["rejected"].as_array().into_iter().flatten() {
-            let Some(group) = rejection["index"]
-                .as_u64()
-                .and_then(|i| batch.get(i as usize))
-            else {
-                continue;
-            };
-            let code = rejection["code"]
-                .as_str()
-                .unwrap_or(ErrorCode::InvalidArgument.as_str());
-            let message = rejection["message"].as_str().unwrap_or("");
-            reject_group(
-                tally,
-                group,
-                code,
-                &format!(
-                    "order {}: {}",
-                    group.order_id,
-                    source_terms(engine, message)
-                ),
-            );
-        }
-        if let Some(bar) = progress {
-            bar.inc(batch.iter().map(|g| g.rows.len() as u64).sum());
-        }
+    ready
+}
+
+/// Why a visit cannot be loaded though each of its rows could: no customer, or no date.
+fn missing_field(group: &Group) -> Option<&'static str> {
+    let dated = group.visit.contains_key("date") || group.visit.contains_key("at");
+    if !group.visit.contains_key("customer") {
+        Some("customer: the customer's source id is empty")
+    } else if !dated {
+        Some("date: empty")
+    } else {
+        None
+    }
+}
+
+/// A visit rejected for one bad row: that row with its own reason, the others naming it.
+fn reject_for_row(tally: &mut Tally, group: &Group, error: &Rejected) {
+    let sibling = format!(
+        "order {}: rejected with its row {} ({})",
+        group.order_id, error.row, error.reason
+    );
+    tally.rejected_visits += 1;
+    for row in &group.rows {
+        let reason = if *row == error.row {
+            &error.reason
+        } else {
+            &sibling
+        };
+        tally
+            .rejected
+            .push(group_reject(*row, &group.order_id, &error.code, reason));
+    }
+}
+
+/// A visit rejected whole: every row of it with the same reason.
+fn reject_group(tally: &mut Tally, group: &Group, code: &str, reason: &str) {
+    tally.rejected_visits += 1;
+    for row in &group.rows {
+        tally
+            .rejected
+            .push(group_reject(*row, &group.order_id, code, reason));
+    }
+}
+
+/// One `visit.import` call: the visits it added or already had counted, the ones it
+/// refused rejected with all their rows.
+fn load_batch(engine: &Engine, batch: &[Group], tally: &mut Tally) -> Result<(), Failure> {
+    let visits: Vec<Value> = batch
+        .iter()
+        .map(|g| Value::Object(g.visit.clone()))
+        .collect();
+    let result = engine.execute(
+        "visit.import",
+        json!({ "visits": visits, "skip_invalid": true }),
+    )?;
+    tally.added += result["imported"].as_u64().unwrap_or(0);
+    tally.unchanged += result["already_present"]
+        .as_array()
+        .map_or(0, |a| a.len() as u64);
+    for rejection in result["rejected"].as_array().into_iter().flatten() {
+        let Some(group) = rejection["index"]
+            .as_u64()
+            .and_then(|i| batch.get(i as usize))
+        else {
+            continue;
+        };
+        let code = rejection["code"]
+            .as_str()
+            .unwrap_or(ErrorCode::InvalidArgument.as_str());
+        let message = rejection["message"].as_str().unwrap_or("");
+        reject_group(
+            tally,
+            group,
+            code,
+            &format!(
+                "order {}: {}",
+                group.order_id,
+                source_terms(engine, message)
+            ),
+        );
     }
     Ok(())
 }
