@@ -50,6 +50,11 @@ impl<R> Clone for IndexEntry<'_, R> {
 
 impl<R> Copy for IndexEntry<'_, R> {}
 
+/// The car a record names, if it names one.
+fn car_of<R: Reader>(reader: &R, vehicle: Option<u64>) -> Result<Option<Vehicle>> {
+    vehicle.map(|id| vehicle::load(reader, id)).transpose()
+}
+
 fn too_short(key: &[u8]) -> Error {
     Error::corrupted(format!("index key {} too short", keys::display(key)))
 }
@@ -230,10 +235,7 @@ fn recommendation<R: Reader>(entry: &IndexEntry<'_, R>) -> Result<Option<Draft>>
     if record.status != RecommendationStatus::Open {
         return Ok(None);
     }
-    let car = record
-        .vehicle
-        .map(|v| vehicle::load(reader, v))
-        .transpose()?;
+    let car = car_of(reader, record.vehicle)?;
     let customer = car.as_ref().map_or(record.customer, |c| c.customer);
     let after = i64::from(rules.recommendation_after_days.unwrap_or(0));
     Ok(Some(Draft {
@@ -274,7 +276,7 @@ fn tyre_season<R: Reader>(entry: &IndexEntry<'_, R>) -> Result<Option<Draft>> {
     if set.season != due || set.checked_out.is_some() || set.checked_in > date {
         return Ok(None);
     }
-    let car = set.vehicle.map(|v| vehicle::load(reader, v)).transpose()?;
+    let car = car_of(reader, set.vehicle)?;
     let season = match set.season {
         Season::Winter => "зимние шины",
         Season::Summer => "летние шины",
@@ -307,10 +309,7 @@ fn order_arrived<R: Reader>(entry: &IndexEntry<'_, R>) -> Result<Option<Draft>> 
     if order.status != OrderStatus::Arrived {
         return Ok(None);
     }
-    let car = order
-        .vehicle
-        .map(|v| vehicle::load(reader, v))
-        .transpose()?;
+    let car = car_of(reader, order.vehicle)?;
     Ok(Some(Draft {
         reason: format!("order_arrived:{id}"),
         customer: order.customer,
@@ -343,10 +342,7 @@ fn quality_call<R: Reader>(entry: &IndexEntry<'_, R>) -> Result<Option<Draft>> {
         return Ok(None);
     }
     let visit = visit::load(reader, visit_id)?;
-    let car = visit
-        .vehicle
-        .map(|v| vehicle::load(reader, v))
-        .transpose()?;
+    let car = car_of(reader, visit.vehicle)?;
     let after = rules.quality_call.as_ref().map_or(2, |c| c.after_days_min);
     Ok(Some(Draft {
         reason: format!("quality_call:{visit_id}"),
@@ -441,10 +437,7 @@ fn promotion<R: Reader>(entry: &IndexEntry<'_, R>) -> Result<Option<Draft>> {
             keys::display(key)
         )));
     };
-    let car = visit
-        .vehicle
-        .map(|v| vehicle::load(reader, v))
-        .transpose()?;
+    let car = car_of(reader, visit.vehicle)?;
     Ok(Some(Draft {
         reason: format!("promotion:{visit_id}:{position}"),
         customer: visit.customer,
