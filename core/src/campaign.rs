@@ -14,7 +14,7 @@
 use crate::context::{Ctx, next_id};
 use crate::customer::{self, Channel, CustomerRef};
 use crate::error::{Error, ErrorCode, Result};
-use crate::ledger::{Book, EntryKind, check_points};
+use crate::ledger::{Book, Credit, EntryKind, check_points};
 use crate::normalize::{self, TEXT_CHARS_MAX};
 use crate::segment::{self, Filter};
 use crate::store::keys::{self, KeyBuilder, tag};
@@ -422,13 +422,9 @@ pub fn notify(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: NotifyArgs) -> Result<Not
             book.settle(ctx)?;
             book.credit(
                 ctx,
-                EntryKind::Bonus,
-                points,
-                expires_on,
-                None,
-                None,
-                Some(format!("campaign {}: {}", campaign.id, campaign.name)),
-                None,
+                Credit::new(EntryKind::Bonus, points)
+                    .expiring(expires_on)
+                    .because(format!("campaign {}: {}", campaign.id, campaign.name)),
             )?;
             book.save(txn)?;
         }

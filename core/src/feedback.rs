@@ -6,7 +6,7 @@
 use crate::context::{Ctx, must, next_id};
 use crate::customer::{self, CustomerRef, CustomerStatus};
 use crate::error::{Error, Result};
-use crate::ledger::{Book, EntryKind};
+use crate::ledger::{Book, Credit, EntryKind};
 use crate::normalize::{self, NOTES_CHARS_MAX, TEXT_CHARS_MAX};
 pub use crate::program::feedback_rules::{FeedbackKind, FeedbackRules};
 use crate::store::keys::{self, KeyBuilder, tag};
@@ -170,13 +170,10 @@ pub fn add(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: AddArgs) -> Result<Added> {
             book.settle(ctx)?;
             book.credit(
                 ctx,
-                EntryKind::Bonus,
-                points,
-                expires_on,
-                None,
-                Some(visit.id),
-                Some(format!("feedback {id} on visit {}", visit.id)),
-                None,
+                Credit::new(EntryKind::Bonus, points)
+                    .expiring(expires_on)
+                    .for_visit(visit.id)
+                    .because(format!("feedback {id} on visit {}", visit.id)),
             )?;
             book.save(txn)?;
             bonus = points;

@@ -325,19 +325,9 @@ impl Batch<'_> {
                 promo: line.promo,
                 gross,
                 host_discount,
-                discount_percent: Decimal::ZERO,
-                discount_source: None,
-                discount: zero_money,
                 net,
-                points: zero_points,
-                points_money: zero_money,
                 money: net,
-                accrual: zero_points,
-                refunded_qty: Decimal::ZERO,
-                refunded_money: zero_money,
-                refunded_points: zero_points,
-                refunded_accrual: zero_points,
-                refunded_net: zero_money,
+                ..VisitLine::new(index as u32, line.kind, points_scale)
             });
         }
         Ok(Some(Checked {

@@ -6,7 +6,7 @@
 use crate::context::{Ctx, days_until_birthday};
 use crate::customer::{self, CustomerStatus};
 use crate::error::{Error, Result};
-use crate::ledger::{Book, EntryKind};
+use crate::ledger::{Book, Credit, EntryKind};
 use crate::store::keys::{self, KeyBuilder, read_u64, tag};
 use crate::store::{Reader, Store, WriteTxn};
 use crate::tier;
@@ -295,13 +295,9 @@ fn grant_birthday(
     let expires_on = birthday_day + Duration::days(i64::from(bonus.days_after));
     book.credit(
         ctx,
-        EntryKind::Birthday,
-        bonus.points,
-        Some(expires_on),
-        None,
-        None,
-        Some(format!("birthday {}", birthday_day.year())),
-        None,
+        Credit::new(EntryKind::Birthday, bonus.points)
+            .expiring(Some(expires_on))
+            .because(format!("birthday {}", birthday_day.year())),
     )?;
     book.save(txn)?;
     txn.put(marker, &ctx.today)?;

@@ -5,7 +5,7 @@
 use crate::context::Ctx;
 use crate::customer::{self, Customer};
 use crate::error::{Error, Result};
-use crate::ledger::{Book, EntryKind};
+use crate::ledger::{Book, Credit, EntryKind};
 use crate::plugin;
 use crate::plugin::hook::{self as plugin_hook, Plugins};
 use crate::points::{self, Balance};
@@ -74,13 +74,9 @@ pub(crate) fn register(
         };
         book.credit(
             ctx,
-            EntryKind::Welcome,
-            bonus.points,
-            expires_on,
-            None,
-            None,
-            Some("welcome".into()),
-            None,
+            Credit::new(EntryKind::Welcome, bonus.points)
+                .expiring(expires_on)
+                .because("welcome".to_string()),
         )?;
         welcome = bonus.points;
     }

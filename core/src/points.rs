@@ -4,7 +4,7 @@
 use crate::context::Ctx;
 use crate::customer::{self, CustomerRef};
 use crate::error::{Error, Result};
-use crate::ledger::{self, Book, Entry, EntryKind, Hold, HoldStatus};
+use crate::ledger::{self, Book, Credit, Entry, EntryKind, Hold, HoldStatus};
 use crate::normalize::{self, TEXT_CHARS_MAX};
 use crate::store::{Reader, WriteTxn};
 use chrono::{Duration, NaiveDate};
@@ -202,13 +202,10 @@ pub fn adjust(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: &AdjustArgs) -> Result<Po
         };
         book.credit(
             ctx,
-            EntryKind::Adjustment,
-            magnitude,
-            expires_on,
-            None,
-            None,
-            Some(reason),
-            Some(operator),
+            Credit::new(EntryKind::Adjustment, magnitude)
+                .expiring(expires_on)
+                .because(reason)
+                .by(operator),
         )?;
     } else {
         if args.expiry_days.is_some() {

@@ -25,7 +25,7 @@
 use crate::context::{Ctx, next_id};
 use crate::customer::{self, Customer, CustomerRef, CustomerStatus};
 use crate::error::{Error, ErrorCode, Result};
-use crate::ledger::{Book, EntryKind};
+use crate::ledger::{Book, Credit, EntryKind};
 use crate::normalize;
 use crate::program::{Program, ReferralRules};
 use crate::store::keys::{self, KeyBuilder, tag, unique};
@@ -486,13 +486,10 @@ pub fn on_commit(
         };
         let lot = target.credit(
             ctx,
-            EntryKind::Bonus,
-            points,
-            expires_on,
-            None,
-            Some(visit.id),
-            reason,
-            None,
+            Credit::new(EntryKind::Bonus, points)
+                .expiring(expires_on)
+                .for_visit(visit.id)
+                .because(reason),
         )?;
         match role {
             Role::Referrer => record.rewarded_referrer += points,

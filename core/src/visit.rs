@@ -4,6 +4,7 @@
 use crate::context::must;
 use crate::error::{Error, Result};
 use crate::ledger::Allocation;
+use crate::normalize;
 use crate::program::LineKind;
 use crate::store::keys::{KeyBuilder, tag};
 use crate::store::{Reader, WriteTxn};
@@ -63,6 +64,41 @@ pub struct VisitLine {
     pub refunded_accrual: Decimal,
     /// Net amount refunded so far (drives spend and tiers).
     pub refunded_net: Decimal,
+}
+
+impl VisitLine {
+    /// Line `index` of `kind` with every amount zero (money in kopecks, points at
+    /// `points_scale`): nothing priced, paid in points, earned or refunded yet. A priced
+    /// or imported line starts here and sets what it knows (`..VisitLine::new(..)`).
+    pub fn new(index: u32, kind: LineKind, points_scale: u32) -> VisitLine {
+        let zero_money = normalize::money(Decimal::ZERO);
+        let zero_points = normalize::exact_scale(Decimal::ZERO, points_scale);
+        VisitLine {
+            index,
+            sku: String::new(),
+            name: String::new(),
+            kind,
+            category: None,
+            qty: Decimal::ZERO,
+            unit_price: Decimal::ZERO,
+            promo: false,
+            gross: zero_money,
+            host_discount: zero_money,
+            discount_percent: Decimal::ZERO,
+            discount_source: None,
+            discount: zero_money,
+            net: zero_money,
+            points: zero_points,
+            points_money: zero_money,
+            money: zero_money,
+            accrual: zero_points,
+            refunded_qty: Decimal::ZERO,
+            refunded_money: zero_money,
+            refunded_points: zero_points,
+            refunded_accrual: zero_points,
+            refunded_net: zero_money,
+        }
+    }
 }
 
 /// Totals of a visit or quote.

@@ -5,7 +5,7 @@ use super::*;
 use crate::context::{Ctx, next_id};
 use crate::customer;
 use crate::error::{Error, ErrorCode, Result};
-use crate::ledger::{Book, EntryKind};
+use crate::ledger::{Book, Credit, EntryKind};
 use crate::normalize;
 use crate::plugin::hook::{self as plugin_hook, Plugins};
 use crate::store::WriteTxn;
@@ -88,16 +88,15 @@ pub fn commit(
         let expires_on = accrual_expires_on;
         let pending_until = (program.pending_days > 0)
             .then(|| ctx.today + Duration::days(i64::from(program.pending_days)));
-        Some(book.credit(
-            ctx,
-            EntryKind::Accrual,
-            priced.totals.accrual,
-            expires_on,
-            pending_until,
-            Some(visit_id),
-            None,
-            None,
-        )?)
+        Some(
+            book.credit(
+                ctx,
+                Credit::new(EntryKind::Accrual, priced.totals.accrual)
+                    .expiring(expires_on)
+                    .pending_until(pending_until)
+                    .for_visit(visit_id),
+            )?,
+        )
     } else {
         None
     };

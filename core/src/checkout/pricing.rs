@@ -219,8 +219,6 @@ fn discounted_lines(
     agreement: Option<&str>,
     request: &Request,
 ) -> Vec<VisitLine> {
-    let zero_points = normalize::exact_scale(Decimal::ZERO, program.points.scale);
-    let zero_money = normalize::money(Decimal::ZERO);
     let mut lines = Vec::with_capacity(request.lines.len());
     for (index, input) in request.lines.iter().enumerate() {
         let gross = normalize::money(input.qty * input.unit_price);
@@ -248,15 +246,8 @@ fn discounted_lines(
             discount_source: source,
             discount,
             net,
-            points: zero_points,
-            points_money: zero_money,
             money: net,
-            accrual: zero_points,
-            refunded_qty: Decimal::ZERO,
-            refunded_money: zero_money,
-            refunded_points: zero_points,
-            refunded_accrual: zero_points,
-            refunded_net: zero_money,
+            ..VisitLine::new(index as u32, input.kind, program.points.scale)
         });
     }
     lines

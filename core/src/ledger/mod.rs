@@ -16,6 +16,8 @@
 mod holds;
 mod movements;
 
+pub use movements::Credit;
+
 use crate::context::{Ctx, must};
 use crate::error::{Error, ErrorCode, Result};
 use crate::normalize::exact_scale;

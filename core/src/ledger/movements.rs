@@ -9,20 +9,76 @@ use crate::store::Reader;
 use chrono::{Duration, NaiveDate};
 use rust_decimal::Decimal;
 
+/// Points to credit as a new lot: what kind, how many, and what the entry records.
+#[derive(Debug, Clone)]
+pub struct Credit {
+    kind: EntryKind,
+    points: Decimal,
+    expires_on: Option<NaiveDate>,
+    pending_until: Option<NaiveDate>,
+    visit: Option<u64>,
+    reason: Option<String>,
+    operator: Option<String>,
+}
+
+impl Credit {
+    /// `points` of `kind`, never expiring, available at once, with no note.
+    pub fn new(kind: EntryKind, points: Decimal) -> Credit {
+        Credit {
+            kind,
+            points,
+            expires_on: None,
+            pending_until: None,
+            visit: None,
+            reason: None,
+            operator: None,
+        }
+    }
+
+    /// The last day the lot may be used.
+    pub fn expiring(mut self, expires_on: Option<NaiveDate>) -> Credit {
+        self.expires_on = expires_on;
+        self
+    }
+
+    /// Held back until this day (the programme's pending days).
+    pub fn pending_until(mut self, pending_until: Option<NaiveDate>) -> Credit {
+        self.pending_until = pending_until;
+        self
+    }
+
+    /// The visit the points come from.
+    pub fn for_visit(mut self, visit: impl Into<Option<u64>>) -> Credit {
+        self.visit = visit.into();
+        self
+    }
+
+    /// Why, as the statement shows it.
+    pub fn because(mut self, reason: impl Into<Option<String>>) -> Credit {
+        self.reason = reason.into();
+        self
+    }
+
+    /// Who credited them (an operator, `plugin:NAME`).
+    pub fn by(mut self, operator: impl Into<Option<String>>) -> Credit {
+        self.operator = operator.into();
+        self
+    }
+}
+
 impl Book {
     /// Credit points as a new lot.
     #[allow(clippy::too_many_arguments)]
-    pub fn credit(
-        &mut self,
-        ctx: &Ctx,
-        kind: EntryKind,
-        points: Decimal,
-        expires_on: Option<NaiveDate>,
-        pending_until: Option<NaiveDate>,
-        visit: Option<u64>,
-        reason: Option<String>,
-        operator: Option<String>,
-    ) -> Result<u64> {
+    pub fn credit(&mut self, ctx: &Ctx, credit: Credit) -> Result<u64> {
+        let Credit {
+            kind,
+            points,
+            expires_on,
+            pending_until,
+            visit,
+            reason,
+            operator,
+        } = credit;
         if points <= Decimal::ZERO || points > POINTS_MAX {
             return Err(Error::internal(format!("credit of {points} points")));
         }

@@ -6,7 +6,7 @@ use crate::amount::split_largest_remainder;
 use crate::context::Ctx;
 use crate::customer::Customer;
 use crate::error::Result;
-use crate::ledger::{Book, EntryKind};
+use crate::ledger::{Book, Credit, EntryKind};
 use crate::normalize;
 use crate::visit::VisitLine;
 use crate::wording::Message;
@@ -260,13 +260,11 @@ pub(crate) fn commit_effects(
                 } => {
                     let id = book.credit(
                         ctx,
-                        EntryKind::Bonus,
-                        *points,
-                        *expires_on,
-                        None,
-                        visit,
-                        Some(format!("{}: {reason}", outcome.plugin)),
-                        Some(format!("plugin:{}", outcome.plugin)),
+                        Credit::new(EntryKind::Bonus, *points)
+                            .expiring(*expires_on)
+                            .for_visit(visit)
+                            .because(format!("{}: {reason}", outcome.plugin))
+                            .by(format!("plugin:{}", outcome.plugin)),
                     )?;
                     *lot = Some(id);
                     first_lot.get_or_insert(id);
