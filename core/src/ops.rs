@@ -36,7 +36,12 @@ macro_rules! op {
             name: $name,
             mutates: $mutates,
             summary: $summary,
-            run: $run,
+            // The row names its argument type once: its closure says `args: Args`.
+            run: {
+                #[allow(dead_code)]
+                type Args = $args;
+                $run
+            },
             validate: |value| decode_args::<$args>(value).map(|_| ()),
         }
     };
@@ -66,7 +71,7 @@ pub static OPS: &[OpSpec] = &[
         false,
         GetCustomerArgs,
         "a customer's card: profile, cards, vehicles, balance, tier, last visits",
-        |e, _, a| e.read_op(a, |r, ctx, args: GetCustomerArgs| customer_view(
+        |e, _, a| e.read_op(a, |r, ctx, args: Args| customer_view(
             r,
             ctx,
             &args.customer
@@ -77,9 +82,7 @@ pub static OPS: &[OpSpec] = &[
         false,
         customer::FindArgs,
         "find customers by name or phone prefix, or by an identifier",
-        |e, _, a| e.read_op(a, |r, ctx, args: customer::FindArgs| customer::find(
-            r, ctx, &args
-        ))
+        |e, _, a| e.read_op(a, |r, ctx, args: Args| customer::find(r, ctx, &args))
     ),
     op!(
         "customer.update",
@@ -93,7 +96,7 @@ pub static OPS: &[OpSpec] = &[
         false,
         crate::personal_data::ExportArgs,
         "everything known about one customer (profile, consent history, cards, vehicles, visits, ledger, referral, campaigns)",
-        |e, _, a| e.read_op(a, |r, ctx, args: crate::personal_data::ExportArgs| {
+        |e, _, a| e.read_op(a, |r, ctx, args: Args| {
             crate::personal_data::export(r, ctx, &args)
         })
     ),
@@ -123,7 +126,7 @@ pub static OPS: &[OpSpec] = &[
         true,
         vehicle::AddArgs,
         "add a vehicle to a customer (or transfer it)",
-        |e, op, a| e.write_op(op, a, |t, ctx, args: vehicle::AddArgs| {
+        |e, op, a| e.write_op(op, a, |t, ctx, args: Args| {
             let owner = customer::resolve(t, ctx, &args.customer)?;
             vehicle::add(t, ctx, owner.id, args)
         })
@@ -144,24 +147,21 @@ pub static OPS: &[OpSpec] = &[
         false,
         GetVehicleArgs,
         "a vehicle with its readings and daily mileage",
-        |e, _, a| e.read_op(a, |r, _, args: GetVehicleArgs| vehicle_view(
-            r,
-            &args.vehicle
-        ))
+        |e, _, a| e.read_op(a, |r, _, args: Args| vehicle_view(r, &args.vehicle))
     ),
     op!(
         "visit.get",
         false,
         GetVisitArgs,
         "a visit by id or host order id",
-        |e, _, a| e.read_op(a, |r, _, args: GetVisitArgs| get_visit(r, &args))
+        |e, _, a| e.read_op(a, |r, _, args: Args| get_visit(r, &args))
     ),
     op!(
         "visit.list",
         false,
         ListVisitsArgs,
         "a customer's latest visits",
-        |e, _, a| e.read_op(a, |r, ctx, args: ListVisitsArgs| list_visits(r, ctx, &args))
+        |e, _, a| e.read_op(a, |r, ctx, args: Args| list_visits(r, ctx, &args))
     ),
     op!(
         "visit.import",
@@ -175,16 +175,14 @@ pub static OPS: &[OpSpec] = &[
         false,
         crate::history::PageArgs,
         "every visit in id order, paged",
-        |e, _, a| e.read_op(a, |r, _, args: crate::history::PageArgs| {
-            crate::history::visits(r, &args)
-        })
+        |e, _, a| e.read_op(a, |r, _, args: Args| { crate::history::visits(r, &args) })
     ),
     op!(
         "customer.list",
         false,
         crate::history::PageArgs,
         "every customer in id order, paged",
-        |e, _, a| e.read_op(a, |r, _, args: crate::history::PageArgs| {
+        |e, _, a| e.read_op(a, |r, _, args: Args| {
             crate::history::customers(r, &args)
         })
     ),
@@ -193,7 +191,7 @@ pub static OPS: &[OpSpec] = &[
         false,
         crate::history::LedgerPageArgs,
         "every ledger entry by customer and sequence, paged",
-        |e, _, a| e.read_op(a, |r, _, args: crate::history::LedgerPageArgs| {
+        |e, _, a| e.read_op(a, |r, _, args: Args| {
             crate::history::ledger_page(r, &args)
         })
     ),
@@ -202,7 +200,7 @@ pub static OPS: &[OpSpec] = &[
         false,
         ProgramGetArgs,
         "the current programme (or a given version)",
-        |e, _, a| e.read_op(a, |r, ctx, args: ProgramGetArgs| match args.version {
+        |e, _, a| e.read_op(a, |r, ctx, args: Args| match args.version {
             Some(version) => load_program(r, version),
             None => ctx.program().cloned(),
         })
@@ -221,7 +219,7 @@ pub static OPS: &[OpSpec] = &[
         "price a basket; changes nothing",
         |e, _, a| {
             let plugins = e.plugin_snapshot();
-            e.read_op(a, |r, ctx, args: checkout::CheckoutArgs| {
+            e.read_op(a, |r, ctx, args: Args| {
                 checkout::quote(r, ctx, &plugins, &args)
             })
         }
@@ -233,7 +231,7 @@ pub static OPS: &[OpSpec] = &[
         "price and record a visit atomically",
         |e, op, a| {
             let plugins = e.plugin_snapshot();
-            e.write_op(op, a, |t, ctx, args: checkout::CheckoutArgs| {
+            e.write_op(op, a, |t, ctx, args: Args| {
                 checkout::commit(t, ctx, &plugins, &args)
             })
         }
@@ -243,63 +241,49 @@ pub static OPS: &[OpSpec] = &[
         true,
         refund::RefundArgs,
         "refund a visit whole or by lines",
-        |e, op, a| e.write_op(op, a, |t, ctx, args: refund::RefundArgs| refund::refund(
-            t, ctx, &args
-        ))
+        |e, op, a| e.write_op(op, a, |t, ctx, args: Args| refund::refund(t, ctx, &args))
     ),
     op!(
         "points.balance",
         false,
         points::CustomerArgs,
         "available, pending, held, total, next expiries",
-        |e, _, a| e.read_op(a, |r, ctx, args: points::CustomerArgs| points::balance(
-            r, ctx, &args
-        ))
+        |e, _, a| e.read_op(a, |r, ctx, args: Args| points::balance(r, ctx, &args))
     ),
     op!(
         "points.statement",
         false,
         points::StatementArgs,
         "ledger entries, newest first, paged",
-        |e, _, a| e.read_op(a, |r, ctx, args: points::StatementArgs| points::statement(
-            r, ctx, &args
-        ))
+        |e, _, a| e.read_op(a, |r, ctx, args: Args| points::statement(r, ctx, &args))
     ),
     op!(
         "points.adjust",
         true,
         points::AdjustArgs,
         "manual credit or debit with reason and operator",
-        |e, op, a| e.write_op(op, a, |t, ctx, args: points::AdjustArgs| points::adjust(
-            t, ctx, &args
-        ))
+        |e, op, a| e.write_op(op, a, |t, ctx, args: Args| points::adjust(t, ctx, &args))
     ),
     op!(
         "points.hold",
         true,
         points::HoldArgs,
         "reserve points for a two-step payment",
-        |e, op, a| e.write_op(op, a, |t, ctx, args: points::HoldArgs| points::hold(
-            t, ctx, &args
-        ))
+        |e, op, a| e.write_op(op, a, |t, ctx, args: Args| points::hold(t, ctx, &args))
     ),
     op!(
         "points.capture",
         true,
         points::CaptureArgs,
         "capture a hold (fully or partly)",
-        |e, op, a| e.write_op(op, a, |t, ctx, args: points::CaptureArgs| points::capture(
-            t, ctx, &args
-        ))
+        |e, op, a| e.write_op(op, a, |t, ctx, args: Args| points::capture(t, ctx, &args))
     ),
     op!(
         "points.release",
         true,
         points::ReleaseArgs,
         "release a hold",
-        |e, op, a| e.write_op(op, a, |t, ctx, args: points::ReleaseArgs| points::release(
-            t, ctx, &args
-        ))
+        |e, op, a| e.write_op(op, a, |t, ctx, args: Args| points::release(t, ctx, &args))
     ),
     op!(
         "plugin.install",
@@ -320,7 +304,7 @@ pub static OPS: &[OpSpec] = &[
         false,
         plugin::ListArgs,
         "installed plugins with sha256, hooks, config, priority, limits",
-        |e, _, a| e.read_op(a, |r, _, _: plugin::ListArgs| plugin::list(r))
+        |e, _, a| e.read_op(a, |r, _, _: Args| plugin::list(r))
     ),
     op!(
         "plugin.enable",
@@ -368,7 +352,7 @@ pub static OPS: &[OpSpec] = &[
         false,
         crate::report::PeriodArgs,
         "customers served, returning share, average check, revenue and points by month",
-        |e, _, a| e.report_op(a, |r, ctx, args: crate::report::PeriodArgs| {
+        |e, _, a| e.report_op(a, |r, ctx, args: Args| {
             crate::report::activity(r, ctx, &args)
         })
     ),
@@ -377,7 +361,7 @@ pub static OPS: &[OpSpec] = &[
         false,
         NoArgs,
         "points issued, redeemed, expired, outstanding and the money liability",
-        |e, _, a| e.report_op(a, |r, ctx, _: NoArgs| crate::report::points(r, ctx))
+        |e, _, a| e.report_op(a, |r, ctx, _: Args| crate::report::points(r, ctx))
     ),
     op!(
         "referral.code",
@@ -391,7 +375,7 @@ pub static OPS: &[OpSpec] = &[
         false,
         crate::referral::ReportArgs,
         "who brought whom: signup rewards, cashback, revenue of the referees",
-        |e, _, a| e.report_op(a, |r, ctx, args: crate::referral::ReportArgs| {
+        |e, _, a| e.report_op(a, |r, ctx, args: Args| {
             crate::referral::report(r, ctx, &args)
         })
     ),
@@ -407,14 +391,14 @@ pub static OPS: &[OpSpec] = &[
         false,
         NoArgs,
         "saved segments with their filters",
-        |e, _, a| e.read_op(a, |r, _, _: NoArgs| crate::segment::list(r))
+        |e, _, a| e.read_op(a, |r, _, _: Args| crate::segment::list(r))
     ),
     op!(
         "segment.preview",
         false,
         crate::segment::PreviewArgs,
         "customers a filter or a saved segment matches, paged",
-        |e, _, a| e.report_op(a, |r, ctx, args: crate::segment::PreviewArgs| {
+        |e, _, a| e.report_op(a, |r, ctx, args: Args| {
             crate::segment::preview(r, ctx, &args)
         })
     ),
@@ -437,16 +421,14 @@ pub static OPS: &[OpSpec] = &[
         false,
         crate::campaign::ListArgs,
         "campaigns newest first with name, period, channel and budget, paged",
-        |e, _, a| e.read_op(a, |r, _, args: crate::campaign::ListArgs| {
-            crate::campaign::list(r, &args)
-        })
+        |e, _, a| e.read_op(a, |r, _, args: Args| { crate::campaign::list(r, &args) })
     ),
     op!(
         "campaign.report",
         false,
         crate::campaign::ReportArgs,
         "notified, came, conversion, revenue, cost per customer brought, points spent",
-        |e, _, a| e.report_op(a, |r, ctx, args: crate::campaign::ReportArgs| {
+        |e, _, a| e.report_op(a, |r, ctx, args: Args| {
             crate::campaign::report(r, ctx, &args)
         })
     ),
@@ -469,7 +451,7 @@ pub static OPS: &[OpSpec] = &[
         false,
         recommendation::ListArgs,
         "a customer's or a car's recommendations, newest first",
-        |e, _, a| e.read_op(a, |r, ctx, args: recommendation::ListArgs| {
+        |e, _, a| e.read_op(a, |r, ctx, args: Args| {
             recommendation::list(r, ctx, &args)
         })
     ),
@@ -492,7 +474,7 @@ pub static OPS: &[OpSpec] = &[
         false,
         tyre_storage::ListArgs,
         "a customer's stored sets, or every set in storage now (paged)",
-        |e, _, a| e.read_op(a, |r, ctx, args: tyre_storage::ListArgs| {
+        |e, _, a| e.read_op(a, |r, ctx, args: Args| {
             tyre_storage::list(r, ctx, &args)
         })
     ),
@@ -522,9 +504,7 @@ pub static OPS: &[OpSpec] = &[
         false,
         order::ListArgs,
         "a customer's special orders, or every order (paged), optionally by status",
-        |e, _, a| e.read_op(a, |r, ctx, args: order::ListArgs| order::list(
-            r, ctx, &args
-        ))
+        |e, _, a| e.read_op(a, |r, ctx, args: Args| order::list(r, ctx, &args))
     ),
     op!(
         "feedback.add",
@@ -538,18 +518,14 @@ pub static OPS: &[OpSpec] = &[
         false,
         feedback::ComplaintsArgs,
         "complaints and ratings by employee and by month",
-        |e, _, a| e.report_op(a, |r, _, args: feedback::ComplaintsArgs| {
-            feedback::complaints(r, &args)
-        })
+        |e, _, a| e.report_op(a, |r, _, args: Args| { feedback::complaints(r, &args) })
     ),
     op!(
         "reminders.due",
         false,
         reminder::DueArgs,
         "who should be contacted on a date and why, with the text (a pure read, paged)",
-        |e, _, a| e.read_op(a, |r, ctx, args: reminder::DueArgs| reminder::due(
-            r, ctx, &args
-        ))
+        |e, _, a| e.read_op(a, |r, ctx, args: Args| reminder::due(r, ctx, &args))
     ),
     op!(
         "reminders.mark",
@@ -574,14 +550,14 @@ pub static OPS: &[OpSpec] = &[
         false,
         NoArgs,
         "verify every record's checksum and every account's invariants",
-        |e, _, a| e.read_op(a, |r, ctx, _: NoArgs| check::check(r, ctx))
+        |e, _, a| e.read_op(a, |r, ctx, _: Args| check::check(r, ctx))
     ),
     op!(
         "store.stats",
         false,
         NoArgs,
         "size on disk against the raw size of the data",
-        |e, _, a| e.read_op(a, |r, _, _: NoArgs| check::stats(r, e.store()))
+        |e, _, a| e.read_op(a, |r, _, _: Args| check::stats(r, e.store()))
     ),
 ];
 
