@@ -55,6 +55,18 @@ fn car_of<R: Reader>(reader: &R, vehicle: Option<u64>) -> Result<Option<Vehicle>
     vehicle.map(|id| vehicle::load(reader, id)).transpose()
 }
 
+impl<R> IndexEntry<'_, R> {
+    /// The `u64` at `offset` of the key; a key too short is `corrupted`.
+    fn u64_at(&self, offset: usize) -> Result<u64> {
+        read_u64(self.key, offset).ok_or_else(|| too_short(self.key))
+    }
+
+    /// The date at `offset` of the key; a key too short is `corrupted`.
+    fn date_at(&self, offset: usize) -> Result<NaiveDate> {
+        read_date(self.key, offset).ok_or_else(|| too_short(self.key))
+    }
+}
+
 fn too_short(key: &[u8]) -> Error {
     Error::corrupted(format!("index key {} too short", keys::display(key)))
 }
@@ -99,9 +111,9 @@ fn service_due<R: Reader>(entry: &IndexEntry<'_, R>) -> Result<Option<Draft>> {
     } = *entry;
     let rules = &program.reminders;
     let date = day.today;
-    let short = || too_short(key);
-    let vehicle_id = read_u64(key, 5).ok_or_else(short)?;
-    let service = std::str::from_utf8(key.get(13..).ok_or_else(short)?).map_err(|_| short())?;
+    let vehicle_id = entry.u64_at(5)?;
+    let service = std::str::from_utf8(key.get(13..).ok_or_else(|| too_short(key))?)
+        .map_err(|_| too_short(key))?;
     let Some(rule) = rules.service(service) else {
         return Ok(None);
     };
@@ -140,15 +152,13 @@ fn points_expiring<R: Reader>(entry: &IndexEntry<'_, R>) -> Result<Option<Draft>
         reader,
         day,
         program,
-        key,
         ..
     } = *entry;
     let rules = &program.reminders;
     let date = day.today;
-    let short = || too_short(key);
-    let burn = read_date(key, 1).ok_or_else(short)?;
-    let customer_id = read_u64(key, 5).ok_or_else(short)?;
-    let lot_id = read_u64(key, 13).ok_or_else(short)?;
+    let burn = entry.date_at(1)?;
+    let customer_id = entry.u64_at(5)?;
+    let lot_id = entry.u64_at(13)?;
     let days = i64::from(rules.points_expiring_days.unwrap_or(0));
     let horizon = date + Duration::days(days);
     let mut book = Book::load(reader, customer_id)?;
@@ -191,13 +201,11 @@ fn birthday<R: Reader>(entry: &IndexEntry<'_, R>) -> Result<Option<Draft>> {
         reader,
         day,
         program,
-        key,
         ..
     } = *entry;
     let rules = &program.reminders;
     let date = day.today;
-    let short = || too_short(key);
-    let customer_id = read_u64(key, 3).ok_or_else(short)?;
+    let customer_id = entry.u64_at(3)?;
     let customer = customer::load(reader, customer_id)?;
     let Some(birthday) = customer.birthday else {
         return Ok(None);
@@ -221,16 +229,10 @@ fn birthday<R: Reader>(entry: &IndexEntry<'_, R>) -> Result<Option<Draft>> {
 /// An open recommendation of work, some days after it was made.
 fn recommendation<R: Reader>(entry: &IndexEntry<'_, R>) -> Result<Option<Draft>> {
     let IndexEntry {
-        reader,
-        day,
-        program,
-        key,
-        ..
+        reader, program, ..
     } = *entry;
     let rules = &program.reminders;
-    let _date = day.today;
-    let short = || too_short(key);
-    let id = read_u64(key, 5).ok_or_else(short)?;
+    let id = entry.u64_at(5)?;
     let record = recommendation::load(reader, id)?;
     if record.status != RecommendationStatus::Open {
         return Ok(None);
@@ -262,13 +264,11 @@ fn tyre_season<R: Reader>(entry: &IndexEntry<'_, R>) -> Result<Option<Draft>> {
         reader,
         day,
         program,
-        key,
         ..
     } = *entry;
     let rules = &program.reminders;
     let date = day.today;
-    let short = || too_short(key);
-    let id = read_u64(key, 1).ok_or_else(short)?;
+    let id = entry.u64_at(1)?;
     let Some((due, name, start)) = season_now(rules, date) else {
         return Ok(None);
     };
@@ -299,12 +299,9 @@ fn tyre_season<R: Reader>(entry: &IndexEntry<'_, R>) -> Result<Option<Draft>> {
 
 /// A special order that has arrived.
 fn order_arrived<R: Reader>(entry: &IndexEntry<'_, R>) -> Result<Option<Draft>> {
-    let IndexEntry {
-        reader, day, key, ..
-    } = *entry;
+    let IndexEntry { reader, day, .. } = *entry;
     let date = day.today;
-    let short = || too_short(key);
-    let id = read_u64(key, 5).ok_or_else(short)?;
+    let id = entry.u64_at(5)?;
     let order = order::load(reader, id)?;
     if order.status != OrderStatus::Arrived {
         return Ok(None);
@@ -328,15 +325,13 @@ fn order_arrived<R: Reader>(entry: &IndexEntry<'_, R>) -> Result<Option<Draft>> 
 fn quality_call<R: Reader>(entry: &IndexEntry<'_, R>) -> Result<Option<Draft>> {
     let IndexEntry {
         reader,
-        day,
         program,
         key,
         value,
+        ..
     } = *entry;
     let rules = &program.reminders;
-    let _date = day.today;
-    let short = || too_short(key);
-    let visit_id = read_u64(key, 5).ok_or_else(short)?;
+    let visit_id = entry.u64_at(5)?;
     let dated: DatedVisit = crate::store::decode(key, value)?;
     if !dated.counted || reader.contains(&feedback::visit_key(visit_id))? {
         return Ok(None);
@@ -364,13 +359,11 @@ fn lapsed<R: Reader>(entry: &IndexEntry<'_, R>) -> Result<Option<Draft>> {
         reader,
         day,
         program,
-        key,
         ..
     } = *entry;
     let rules = &program.reminders;
     let date = day.today;
-    let short = || too_short(key);
-    let vehicle_id = read_u64(key, 5).ok_or_else(short)?;
+    let vehicle_id = entry.u64_at(5)?;
     let Some(lapsed) = &rules.lapsed else {
         return Ok(None);
     };
@@ -413,9 +406,8 @@ fn lapsed<R: Reader>(entry: &IndexEntry<'_, R>) -> Result<Option<Draft>> {
 /// A reminder a plugin asked for at checkout, unless the visit was refunded.
 fn promotion<R: Reader>(entry: &IndexEntry<'_, R>) -> Result<Option<Draft>> {
     let IndexEntry { reader, key, .. } = *entry;
-    let short = || too_short(key);
-    let visit_id = read_u64(key, 5).ok_or_else(short)?;
-    let position = read_u64(key, 13).ok_or_else(short)?;
+    let visit_id = entry.u64_at(5)?;
+    let position = entry.u64_at(13)?;
     let visit = visit::load(reader, visit_id)?;
     // A refunded visit takes back what its promotions promised.
     if visit.fully_refunded() {
