@@ -30,6 +30,8 @@ use std::time::{Duration, Instant};
 
 const HWM_FILE: &str = "pitstop.hwm";
 const DATA_FILE: &str = "db";
+/// sled's configuration file, written beside the data file when a store is created.
+const CONF_FILE: &str = "conf";
 const BLOB_DIR: &str = "blobs";
 
 /// sled behind the [`Backend`] trait.
@@ -190,9 +192,6 @@ impl Drop for Registration {
     }
 }
 
-/// sled's configuration file, written beside the data file when a store is created.
-const CONF_FILE: &str = "conf";
-
 /// Whether a store was created at `path`: sled's data file or its configuration file is
 /// there. Either one is enough, so a store that lost one of them still counts (opening it
 /// then reports what is wrong rather than treating the directory as free).
@@ -205,7 +204,7 @@ impl SledBackend {
     /// Returns the backend and whether it was created now.
     pub fn open(path: &Path, options: &SledOptions) -> Result<(SledBackend, bool)> {
         let created = if path.exists() {
-            let looks_like_a_store = path.join("conf").exists() || path.join(HWM_FILE).exists();
+            let looks_like_a_store = path.join(CONF_FILE).exists() || path.join(HWM_FILE).exists();
             if !path.join(DATA_FILE).exists() && looks_like_a_store {
                 return Err(Error::corrupted(format!(
                     "the store at {} has lost its data file",
