@@ -95,7 +95,7 @@ impl PyEngine {
         py.detach(move || engine.execute_json(request))
     }
 
-    /// Sync and close the store; the file lock is released when no call is running on it.
+    /// Wait for the calls in flight, sync and close the store, releasing its file lock.
     /// Closing twice is harmless.
     fn close(&self, py: Python<'_>) -> PyResult<()> {
         let engine = &self.engine;
