@@ -697,6 +697,7 @@ pub fn list<R: Reader>(reader: &R, args: &ListArgs) -> Result<ListPage> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::local::Local;
     use crate::store::sled_backend::{SledBackend, SledOptions};
     use crate::store::{Durability, Store};
 
@@ -708,14 +709,14 @@ mod tests {
             std::env::temp_dir().join(format!("pitstop-campaign-names-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&path);
         let (backend, _) = SledBackend::open(&path, &SledOptions::default()).unwrap();
-        let store = Store::new(Box::new(backend), 0, Durability::Durable);
-        let mut txn = store.write();
+        let store = Store::new(Box::new(Local::new(backend)), 0, Durability::Durable);
+        let mut txn = store.write().unwrap();
         for (id, typed) in [(3u64, "Весенний Шиномонтаж"), (4, "Осень")] {
             txn.put(KeyBuilder::new(tag::CAMPAIGN_NAME).str(typed).build(), &id)
                 .unwrap();
         }
         txn.commit().unwrap();
-        let reader = store.write();
+        let reader = store.write().unwrap();
         assert_eq!(
             find_by_name(&reader, "весенний  шиномонтаж").unwrap(),
             Some(3)

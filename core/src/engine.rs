@@ -11,7 +11,7 @@ use crate::program::Program;
 use crate::session::{Session, take_common};
 use crate::store::backup::{self, BackupSummary};
 use crate::store::keys::{self, tag};
-use crate::store::sled_backend::{SledBackend, SledOptions};
+use crate::store::sled_backend::SledOptions;
 use crate::store::{self as store_mod, Backend, Durability, Store};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -98,16 +98,19 @@ pub struct Engine {
     session: RwLock<Option<Session>>,
     options: EngineOptions,
     path: PathBuf,
+    /// The store as messages name it: the sled directory, or the PostgreSQL server and
+    /// database without the password.
+    label: String,
 }
 
-fn check_format(backend: &dyn Backend, path: &Path) -> Result<u64> {
+fn check_format(backend: &dyn Backend, path: &str) -> Result<u64> {
+    let view = backend.snapshot()?;
     let format_key = keys::meta(keys::META_FORMAT);
-    let format: u32 = match backend.get(&format_key)? {
+    let format: u32 = match view.get(&format_key)? {
         Some(bytes) => store_mod::decode(&format_key, &bytes)?,
         None => {
             return Err(Error::corrupted(format!(
-                "{} has no format version: not a Pitstop store, or damaged",
-                path.display()
+                "{path} has no format version: not a Pitstop store, or damaged"
             )));
         }
     };
@@ -116,28 +119,25 @@ fn check_format(backend: &dyn Backend, path: &Path) -> Result<u64> {
             ErrorCode::UnsupportedVersion,
             format!(
                 "the store at {} has format {format}; this build reads format {}",
-                path.display(),
+                path,
                 store_mod::FORMAT_VERSION
             ),
         )
         .with_details(json!({ "found": format, "supported": store_mod::FORMAT_VERSION })));
     }
     let seq_key = keys::meta(keys::META_SEQ);
-    let seq: u64 = match backend.get(&seq_key)? {
+    let seq: u64 = match view.get(&seq_key)? {
         Some(bytes) => store_mod::decode(&seq_key, &bytes)?,
         None => {
-            return Err(Error::corrupted(format!(
-                "{} has no sequence number",
-                path.display()
-            )));
+            return Err(Error::corrupted(format!("{path} has no sequence number")));
         }
     };
+    drop(view);
     if let Some(durable) = backend.recorded_durable_seq()?
         && durable > seq
     {
         return Err(Error::corrupted(format!(
-            "the store at {} lost acknowledged writes: it holds batch {seq}, batch {durable} was made durable",
-            path.display()
+            "the store at {path} lost acknowledged writes: it holds batch {seq}, batch {durable} was made durable"
         ))
         .with_details(json!({ "seq": seq, "durable_seq": durable })));
     }
@@ -145,36 +145,45 @@ fn check_format(backend: &dyn Backend, path: &Path) -> Result<u64> {
 }
 
 impl Engine {
-    /// Open (or create) the store at `path`.
-    pub fn open(path: impl AsRef<Path>, options: EngineOptions) -> Result<Engine> {
-        let path = path.as_ref().to_path_buf();
+    /// Open (or create) a store: a sled directory, or a PostgreSQL connection string
+    /// (`postgresql://user@host:5432/shop` or `host=… dbname=…`), whose database (or
+    /// schema) is either empty or a Pitstop store.
+    pub fn open(store: impl AsRef<Path>, options: EngineOptions) -> Result<Engine> {
+        let path = store.as_ref().to_path_buf();
         let sled_options = SledOptions {
             cache_capacity_bytes: options.cache_capacity_bytes,
         };
-        let (backend, _created) = SledBackend::open(&path, &sled_options)?;
-        let seq = check_format(&backend, &path)?;
+        let (backend, label) = store_mod::open_backend(&path, &sled_options)?;
+        let seq = check_format(backend.as_ref(), &label)?;
         let durability = match options.durability {
             DurabilityOption::Durable => Durability::Durable,
             DurabilityOption::Import => Durability::Import,
         };
-        let store = Store::new(Box::new(backend), seq, durability);
+        let store = Store::new(backend, seq, durability);
         let session = Session::open(store, options.plugin_cache_dir.clone())?;
         Ok(Engine {
             session: RwLock::new(Some(session)),
             options,
             path,
+            label,
         })
     }
 
-    /// The store's path.
+    /// The store as given to [`Engine::open`] (a connection string may hold a password:
+    /// show [`Engine::label`] instead).
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The store as messages name it: the directory, or `postgresql://user@host:port/db`.
+    pub fn label(&self) -> &str {
+        &self.label
     }
 
     /// The number of the last batch applied to the store (diagnostics: a failed
     /// operation leaves it where it was).
     pub fn applied_seq(&self) -> Result<u64> {
-        self.with_session(|session| Ok(session.store().applied_seq()))
+        self.with_session(|session| session.store().current_seq())
     }
 
     /// Wait for the operations in flight, sync everything and release the store, its
@@ -215,7 +224,7 @@ impl Engine {
     fn closed_error(&self) -> Error {
         Error::new(
             ErrorCode::Closed,
-            format!("the store at {} is closed", self.path.display()),
+            format!("the store at {} is closed", self.label),
         )
     }
 
@@ -318,6 +327,7 @@ impl Engine {
     fn execute_inner(&self, op: &str, args: Value) -> Result<Value> {
         self.with_session(|session| {
             let spec = ops::find(op).ok_or_else(|| unknown_op(op))?;
+            session.follow_other_processes()?;
             (spec.run)(session, op, into_object(args)?)
         })
     }
@@ -327,7 +337,8 @@ impl Engine {
         self.with_session(|session| session.backup(dest))
     }
 
-    /// Restore a backup into a new store at `path` (then open it with [`Engine::open`]).
+    /// Restore a backup into a new store at `path`, a sled directory or an empty
+    /// PostgreSQL database (then open it with [`Engine::open`]).
     pub fn restore(
         backup_path: &Path,
         path: &Path,
@@ -353,9 +364,20 @@ impl Engine {
     }
 
     /// Whether a store was created at `path` (hosts ask before creating or opening one,
-    /// without knowing the storage's file names).
+    /// without knowing the storage's file names). For a PostgreSQL connection string:
+    /// whether the database holds a store (an unreachable server counts as no).
     pub fn store_exists(path: &Path) -> bool {
-        crate::store::sled_backend::exists(path)
+        store_mod::exists(path)
+    }
+
+    /// Copy the open store, as one consistent state, into a new store at `dest` (a sled
+    /// directory that must not exist, or an empty PostgreSQL database): a shop moving
+    /// from one till to a shared server, or a branch taking a copy back.
+    pub fn copy_to(&self, dest: &Path) -> Result<BackupSummary> {
+        let sled_options = SledOptions {
+            cache_capacity_bytes: self.options.cache_capacity_bytes,
+        };
+        self.with_session(|session| backup::copy(session.store(), dest, &sled_options))
     }
 }
 

@@ -75,11 +75,16 @@ pub enum ErrorCode {
     PluginInvalidEffect,
     /// A basket line is sold only from a higher tier than the customer's.
     TierRequired,
+    /// The shared store (PostgreSQL) cannot be reached, or waited too long for its lock;
+    /// retryable (details.retryable is true).
+    Unavailable,
+    /// The database refused the login or the access.
+    AccessDenied,
 }
 
 impl ErrorCode {
     /// Every code, in the order of the documentation table.
-    pub const ALL: [ErrorCode; 31] = [
+    pub const ALL: [ErrorCode; 33] = [
         ErrorCode::InvalidRequest,
         ErrorCode::UnknownOperation,
         ErrorCode::InvalidArgument,
@@ -111,6 +116,8 @@ impl ErrorCode {
         ErrorCode::PluginBadOutput,
         ErrorCode::PluginInvalidEffect,
         ErrorCode::TierRequired,
+        ErrorCode::Unavailable,
+        ErrorCode::AccessDenied,
     ];
 
     /// The wire name, e.g. `insufficient_points`.
@@ -147,6 +154,8 @@ impl ErrorCode {
             ErrorCode::PluginBadOutput => "plugin_bad_output",
             ErrorCode::PluginInvalidEffect => "plugin_invalid_effect",
             ErrorCode::TierRequired => "tier_required",
+            ErrorCode::Unavailable => "unavailable",
+            ErrorCode::AccessDenied => "access_denied",
         }
     }
 
@@ -205,6 +214,12 @@ impl ErrorCode {
             }
             ErrorCode::TierRequired => {
                 "a basket line is in the exclusive catalogue of a higher tier than the customer's; details.lines name each line and the tier it needs"
+            }
+            ErrorCode::Unavailable => {
+                "the shared store (PostgreSQL) cannot be reached or is busy past its wait limit; nothing was changed (unless details.outcome_unknown: then retry with the same idempotency_key); retryable"
+            }
+            ErrorCode::AccessDenied => {
+                "the database refused the login (wrong user or password) or the access"
             }
         }
     }

@@ -80,12 +80,7 @@ pub fn start_of_day(ctx: &Ctx, date: NaiveDate) -> Result<DateTime<Utc>> {
 
 /// Run the daily job. Commits in bounded batches; each batch is atomic and the whole
 /// job is idempotent, so a crash in the middle is repaired by running it again.
-pub fn daily(
-    store: &Store,
-    writer: &std::sync::Mutex<()>,
-    ctx: &Ctx,
-    args: &DailyArgs,
-) -> Result<(DailyReport, u64)> {
+pub fn daily(store: &Store, ctx: &Ctx, args: &DailyArgs) -> Result<(DailyReport, u64)> {
     let program = ctx.program()?;
     let date = args.date.unwrap_or(ctx.today);
     let at = start_of_day(ctx, date)?;
@@ -110,8 +105,7 @@ pub fn daily(
         .i64(at.timestamp_micros() + 1)
         .build();
     loop {
-        let _guard = writer.lock().unwrap_or_else(|p| p.into_inner());
-        let mut txn = store.write();
+        let mut txn = store.write()?;
         // customer -> the due index keys that name them; all are handled by one settle.
         let mut due: std::collections::BTreeMap<u64, Vec<Vec<u8>>> =
             std::collections::BTreeMap::new();
@@ -142,7 +136,7 @@ pub fn daily(
 
     // 2. Birthday bonuses, catching up missed days.
     if let Some(bonus) = &program.birthday_bonus {
-        let last: Option<NaiveDate> = store.read().get(&last_run_key())?;
+        let last: Option<NaiveDate> = store.read()?.get(&last_run_key())?;
         let first_day = match last {
             Some(last) if last < date => {
                 (last + Duration::days(1)).max(date - Duration::days(CATCH_UP_DAYS_MAX))
@@ -161,8 +155,7 @@ pub fn daily(
                 candidates.extend(birthdays_on_md(store, 2, 29)?);
             }
             for chunk in candidates.chunks(CUSTOMERS_PER_BATCH) {
-                let _guard = writer.lock().unwrap_or_else(|p| p.into_inner());
-                let mut txn = store.write();
+                let mut txn = store.write()?;
                 for customer in chunk {
                     grant_birthday(&mut txn, &day_ctx, *customer, birthday_day, &mut report)?;
                 }
@@ -177,8 +170,7 @@ pub fn daily(
         .date(date + Duration::days(1))
         .build();
     loop {
-        let _guard = writer.lock().unwrap_or_else(|p| p.into_inner());
-        let mut txn = store.write();
+        let mut txn = store.write()?;
         let rows = txn.scan_raw(
             &[tag::TIER_REVIEW],
             &review_upto,
@@ -207,8 +199,7 @@ pub fn daily(
     }
 
     {
-        let _guard = writer.lock().unwrap_or_else(|p| p.into_inner());
-        let mut txn = store.write();
+        let mut txn = store.write()?;
         let last: Option<NaiveDate> = txn.get(&last_run_key())?;
         if last.is_none_or(|d| d < date) {
             txn.put(last_run_key(), &date)?;
@@ -246,7 +237,7 @@ fn birthdays_on(store: &Store, day: NaiveDate) -> Result<Vec<u64>> {
 
 fn birthdays_on_md(store: &Store, month: u32, day: u32) -> Result<Vec<u64>> {
     let prefix = customer::birthday_prefix(month, day);
-    let view = store.read();
+    let view = store.read()?;
     let mut out = Vec::new();
     let mut start = prefix.clone();
     let end = keys::prefix_end(&prefix);

@@ -2,9 +2,14 @@
 //! keys, group commit, the current programme and the enabled plugins. The operation
 //! table's rows call a [`Session`]; the [`crate::Engine`] owns one per open store.
 //!
-//! Writes are serialised by one writer lock (sled 0.34 takes a process-wide lock for
-//! transactions anyway); a write's durability wait happens after the lock is released
-//! so concurrent committers share one sync (group commit).
+//! Writes are serialised by the store: a [`WriteTxn`] makes its holder the one writer
+//! (sled: this process's lock; PostgreSQL: a lock in the database, across processes).
+//! A write's durability wait happens after the write is released, so concurrent
+//! committers share one sync (group commit, sled).
+//!
+//! When other processes share the store (PostgreSQL), the programme and the enabled
+//! plugins this process keeps in memory are checked against the store at the start of
+//! every operation and reloaded when another process changed them.
 
 use crate::context::Ctx;
 use crate::error::{Error, ErrorCode, Result};
@@ -39,8 +44,10 @@ struct IdempotencyRecord {
 /// An open store with what its operations share.
 pub(crate) struct Session {
     store: Store,
-    writer: Mutex<()>,
     program: RwLock<Option<Arc<Program>>>,
+    /// The store's sequence number when the programme and plugins were last checked
+    /// (shared stores only).
+    checked_seq: Mutex<u64>,
     plugins: PluginHost,
 }
 
@@ -49,10 +56,11 @@ impl Session {
     pub(crate) fn open(store: Store, plugin_cache_dir: Option<PathBuf>) -> Result<Session> {
         let program = load_current_program(&store)?;
         let plugins = PluginHost::open(&store, plugin_cache_dir)?;
+        let seq = store.current_seq()?;
         Ok(Session {
             store,
-            writer: Mutex::new(()),
             program: RwLock::new(program.map(Arc::new)),
+            checked_seq: Mutex::new(seq),
             plugins,
         })
     }
@@ -88,8 +96,52 @@ impl Session {
 
     /// Wait for the write in progress, then sync everything.
     pub(crate) fn sync_after_last_write(&self) -> Result<()> {
-        let _guard = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        drop(self.store.write()?);
         self.store.sync_now()
+    }
+
+    /// On a store other processes share: reload the programme and the enabled plugins
+    /// when another process changed them since this one last looked. One read of the
+    /// store's meta records when nothing changed.
+    pub(crate) fn follow_other_processes(&self) -> Result<()> {
+        if !self.store.backend().shared() {
+            return Ok(());
+        }
+        let view = self.store.read_stepwise()?;
+        let meta = view.scan_raw(
+            &keys::meta(""),
+            &keys::prefix_end(&keys::meta("")),
+            64,
+            false,
+        )?;
+        drop(view);
+        let mut seq = None;
+        let mut program_version = None;
+        let mut plugins_epoch = None;
+        for (key, value) in &meta {
+            if *key == keys::meta(keys::META_SEQ) {
+                seq = Some(store_mod::decode::<u64>(key, value)?);
+            } else if *key == keys::meta(keys::META_PROGRAM) {
+                program_version = Some(store_mod::decode::<u32>(key, value)?);
+            } else if *key == keys::meta(keys::META_PLUGINS) {
+                plugins_epoch = Some(store_mod::decode::<u64>(key, value)?);
+            }
+        }
+        let seq = seq.ok_or_else(|| Error::corrupted("the store has lost its sequence number"))?;
+        let mut checked = self.checked_seq.lock().unwrap_or_else(|p| p.into_inner());
+        if *checked == seq {
+            return Ok(());
+        }
+        let cached_version = self.program().map(|program| program.version);
+        if cached_version != program_version {
+            let program = load_current_program(&self.store)?;
+            *self.program.write().unwrap_or_else(|p| p.into_inner()) = program.map(Arc::new);
+        }
+        if self.plugins.epoch() != plugins_epoch.unwrap_or(0) {
+            self.plugins.reload(&self.store)?;
+        }
+        *checked = seq;
+        Ok(())
     }
 
     /// Write a consistent backup of the store to `dest`.
@@ -130,7 +182,7 @@ impl Session {
     fn run_read<'s, V, A, T>(
         &'s self,
         args: Map<String, Value>,
-        open: impl FnOnce(&'s store_mod::Store) -> V,
+        open: impl FnOnce(&'s store_mod::Store) -> Result<V>,
         f: impl FnOnce(&V, &Ctx, A) -> Result<T>,
     ) -> Result<Value>
     where
@@ -141,7 +193,7 @@ impl Session {
         let common = take_common(&mut args, false)?;
         let typed: A = decode_args(Value::Object(args))?;
         let ctx = self.context(common.at);
-        let view = open(&self.store);
+        let view = open(&self.store)?;
         let result = f(&view, &ctx, typed)?;
         to_value(&result)
     }
@@ -166,9 +218,7 @@ impl Session {
             .map(|_| request_hash(op, &args))
             .unwrap_or_default();
         let typed: A = decode_args(Value::Object(args))?;
-        let guard = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        self.store.check_healthy()?;
-        let mut txn = self.store.write();
+        let mut txn = self.store.write()?;
         let idempotency_key = common
             .idempotency_key
             .as_deref()
@@ -177,7 +227,6 @@ impl Session {
             && let Some(first) = replay(&txn, key, op, &hash)?
         {
             drop(txn);
-            drop(guard);
             // The first request may still be waiting for its sync: acknowledge the
             // replay only once what it returns is durable too.
             self.store.wait_durable(self.store.applied_seq())?;
@@ -190,7 +239,6 @@ impl Session {
             remember(&mut txn, key, op, hash, &value, &ctx)?;
         }
         let seq = txn.commit()?;
-        drop(guard);
         self.store.wait_durable(seq)?;
         Ok(value)
     }
@@ -232,23 +280,18 @@ impl Session {
             .as_deref()
             .map(idempotency_record_key);
         if let Some(key) = &idempotency_key {
-            let guard = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-            self.store.check_healthy()?;
-            let txn = self.store.write();
+            let txn = self.store.write()?;
             if let Some(first) = replay(&txn, key, op, &hash)? {
                 drop(txn);
-                drop(guard);
                 self.store.wait_durable(self.store.applied_seq())?;
                 return Ok(first);
             }
         }
         let ctx = self.context(common.at);
-        let (report, mut seq) = jobs::daily(&self.store, &self.writer, &ctx, &typed)?;
+        let (report, mut seq) = jobs::daily(&self.store, &ctx, &typed)?;
         let mut value = to_value(&report)?;
         if let Some(key) = idempotency_key {
-            let guard = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-            self.store.check_healthy()?;
-            let mut txn = self.store.write();
+            let mut txn = self.store.write()?;
             // A concurrent retry with the same key may have finished first: its report
             // is the one every retry gets.
             if let Some(first) = replay(&txn, &key, op, &hash)? {
@@ -257,7 +300,6 @@ impl Session {
                 remember(&mut txn, key, op, hash, &value, &ctx)?;
                 seq = txn.commit()?;
             }
-            drop(guard);
         }
         self.store.wait_durable(seq.max(self.store.applied_seq()))?;
         Ok(value)
@@ -309,7 +351,7 @@ fn remember(
 }
 
 fn load_current_program(store: &Store) -> Result<Option<Program>> {
-    let view = store.read();
+    let view = store.read()?;
     let Some(version) = view.get::<u32>(&keys::meta(keys::META_PROGRAM))? else {
         return Ok(None);
     };

@@ -206,6 +206,14 @@ enum pitstop_status
      * A line of the exclusive catalogue was offered to a customer below its tier.
      */
     PITSTOP_STATUS_TIER_REQUIRED = 130,
+    /**
+     * The shared store (PostgreSQL) cannot be reached or is busy; retryable.
+     */
+    PITSTOP_STATUS_UNAVAILABLE = 131,
+    /**
+     * The database refused the login or the access.
+     */
+    PITSTOP_STATUS_ACCESS_DENIED = 132,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L

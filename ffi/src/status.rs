@@ -92,10 +92,14 @@ pub enum PitstopStatus {
     PluginInvalidEffect = 129,
     /// A line of the exclusive catalogue was offered to a customer below its tier.
     TierRequired = 130,
+    /// The shared store (PostgreSQL) cannot be reached or is busy; retryable.
+    Unavailable = 131,
+    /// The database refused the login or the access.
+    AccessDenied = 132,
 }
 
 /// Every status, in numeric order (not exported: the header has the enum).
-const STATUSES: [PitstopStatus; 36] = [
+const STATUSES: [PitstopStatus; 38] = [
     PitstopStatus::Ok,
     PitstopStatus::NullArgument,
     PitstopStatus::InvalidUtf8,
@@ -132,6 +136,8 @@ const STATUSES: [PitstopStatus; 36] = [
     PitstopStatus::PluginBadOutput,
     PitstopStatus::PluginInvalidEffect,
     PitstopStatus::TierRequired,
+    PitstopStatus::Unavailable,
+    PitstopStatus::AccessDenied,
 ];
 
 impl PitstopStatus {
@@ -193,6 +199,8 @@ impl PitstopStatus {
             PitstopStatus::PluginBadOutput => c"plugin_bad_output",
             PitstopStatus::PluginInvalidEffect => c"plugin_invalid_effect",
             PitstopStatus::TierRequired => c"tier_required",
+            PitstopStatus::Unavailable => c"unavailable",
+            PitstopStatus::AccessDenied => c"access_denied",
         }
     }
 
@@ -226,7 +234,7 @@ mod tests {
     #[test]
     fn values_are_the_published_ones() {
         // The ABI: these numbers never change. Adding a status appends a line here.
-        let published: [(i32, &str); 36] = [
+        let published: [(i32, &str); 38] = [
             (0, "ok"),
             (1, "null_argument"),
             (2, "invalid_utf8"),
@@ -263,6 +271,8 @@ mod tests {
             (128, "plugin_bad_output"),
             (129, "plugin_invalid_effect"),
             (130, "tier_required"),
+            (131, "unavailable"),
+            (132, "access_denied"),
         ];
         for ((value, name), status) in published.into_iter().zip(STATUSES) {
             assert_eq!(status as i32, value);

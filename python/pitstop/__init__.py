@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Mapping, 
 from pitstop import _native
 from pitstop._native import (
     ERRORS,
+    AccessDenied,
     AlreadyExists,
     Blocked,
     Closed,
@@ -64,6 +65,7 @@ from pitstop._native import (
     RefundExceedsVisit,
     TierRequired,
     TooLarge,
+    Unavailable,
     UnknownOperation,
     UnsupportedVersion,
     __version__,
@@ -76,6 +78,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ERRORS",
+    "AccessDenied",
     "AlreadyExists",
     "Blocked",
     "Closed",
@@ -110,6 +113,7 @@ __all__ = [
     "Report",
     "TierRequired",
     "TooLarge",
+    "Unavailable",
     "UnknownOperation",
     "UnsupportedVersion",
     "__version__",

@@ -4,6 +4,7 @@ import os
 from typing import Any, Dict, List, Mapping, Optional, Tuple, Type, Union, final
 
 __all__ = [
+    "AccessDenied",
     "AlreadyExists",
     "Blocked",
     "Closed",
@@ -36,6 +37,7 @@ __all__ = [
     "RefundExceedsVisit",
     "TierRequired",
     "TooLarge",
+    "Unavailable",
     "UnknownOperation",
     "UnsupportedVersion",
     "__version__",
@@ -166,6 +168,12 @@ class PluginInvalidEffect(PitstopError):
 
 class TierRequired(PitstopError):
     """`tier_required`: a basket line is in the exclusive catalogue of a higher tier than the customer's; details.lines name each line and the tier it needs."""
+
+class Unavailable(PitstopError):
+    """`unavailable`: the shared store (PostgreSQL) cannot be reached or is busy past its wait limit; nothing was changed (unless details.outcome_unknown: then retry with the same idempotency_key); retryable."""
+
+class AccessDenied(PitstopError):
+    """`access_denied`: the database refused the login (wrong user or password) or the access."""
 
 ERRORS: Dict[str, Type[PitstopError]]
 """The exception class of every error code."""

@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 pub use outcome::{AppliedEffect, Audience, OutcomeError, OutcomeStatus, PluginOutcome};
@@ -426,6 +427,8 @@ pub(crate) struct PluginHost {
     cache_dir: Option<PathBuf>,
     modules: Mutex<HashMap<[u8; 32], Arc<PluginModule>>>,
     active: RwLock<Arc<ActiveSet>>,
+    /// The store's [`keys::META_PLUGINS`] when `active` was loaded.
+    epoch: AtomicU64,
 }
 
 impl PluginHost {
@@ -435,6 +438,7 @@ impl PluginHost {
             cache_dir,
             modules: Mutex::new(HashMap::new()),
             active: RwLock::new(Arc::new(ActiveSet::default())),
+            epoch: AtomicU64::new(0),
         };
         host.reload(store)?;
         Ok(host)
@@ -442,7 +446,8 @@ impl PluginHost {
 
     /// Re-read the enabled set from the store.
     pub(crate) fn reload(&self, store: &Store) -> Result<()> {
-        let view = store.read();
+        let view = store.read()?;
+        let epoch: u64 = view.get(&keys::meta(keys::META_PLUGINS))?.unwrap_or(0);
         let mut plugins: Vec<ActivePlugin> = records(&view)?
             .into_iter()
             .filter(|r| r.enabled)
@@ -458,7 +463,13 @@ impl PluginHost {
                 .then_with(|| a.record.name.cmp(&b.record.name))
         });
         *self.active.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(ActiveSet { plugins });
+        self.epoch.store(epoch, Ordering::Release);
         Ok(())
+    }
+
+    /// The plugin-set epoch the enabled set was loaded at.
+    pub(crate) fn epoch(&self) -> u64 {
+        self.epoch.load(Ordering::Acquire)
     }
 
     /// A snapshot of the enabled set.
@@ -676,6 +687,7 @@ pub(crate) fn store_plugin(
         updated_at: ctx.at,
     };
     txn.put_json(record_key(&record.name), &record)?;
+    bump_epoch(txn)?;
     if let Some(old) = existing
         && old.sha256 != sha_hex
     {
@@ -700,13 +712,22 @@ pub(crate) fn set_enabled(
     record.enabled = enabled;
     record.updated_at = ctx.at;
     txn.put_json(record_key(&record.name), &record)?;
+    bump_epoch(txn)?;
     Ok(record)
+}
+
+/// Count a change of the plugin set (see [`keys::META_PLUGINS`]).
+fn bump_epoch(txn: &mut WriteTxn<'_>) -> Result<()> {
+    let key = keys::meta(keys::META_PLUGINS);
+    let epoch: u64 = txn.get(&key)?.unwrap_or(0);
+    txn.put(key, &(epoch + 1))
 }
 
 /// `plugin.remove`: the record and, unless shared, the module bytes.
 pub(crate) fn remove(txn: &mut WriteTxn<'_>, args: NameArgs) -> Result<Value> {
     let record = load_record(txn, &args.name)?;
     txn.delete(record_key(&record.name));
+    bump_epoch(txn)?;
     drop_module_if_unused(txn, &record.sha256, &record.name)?;
     Ok(json!({ "removed": record.name, "sha256": record.sha256 }))
 }

@@ -10,11 +10,14 @@
 //! ```
 //!
 //! The export is taken under the store's read view, so it is one consistent state
-//! even while other threads commit. Every value's checksum is verified on the way out
+//! even while other threads (or processes) commit. A backup restores into either
+//! backend, and [`copy`] moves a live store from one backend to the other. Every value's checksum is verified on the way out
 //! and again on the way in; a restore verifies the whole file before creating anything.
 
+use super::local::Local;
+use super::postgres_backend::PostgresBackend;
 use super::sled_backend::{SledBackend, SledOptions};
-use super::{Backend, Reader, Store, WriteBatch, io_error, keys, verify_sealed};
+use super::{Backend, Location, Reader, Store, WriteBatch, io_error, keys, verify_sealed};
 use crate::error::{Error, ErrorCode, Result};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -89,7 +92,7 @@ fn write_backup(store: &Store, file: File) -> Result<BackupSummary> {
     };
     out.put(MAGIC).map_err(io)?;
     out.put(&super::FORMAT_VERSION.to_le_bytes()).map_err(io)?;
-    let view = store.read();
+    let view = store.read()?;
     let mut seq = 0u64;
     let mut records = 0u64;
     let mut start: Vec<u8> = Vec::new();
@@ -275,71 +278,160 @@ pub fn verify(backup_path: &Path, check_document: DocumentCheck) -> Result<Backu
     })
 }
 
-/// Restore a backup into a new store at `path` (which must not exist).
+/// Restore a backup into a new store: a sled directory that must not exist, or a
+/// PostgreSQL database (or schema) that must be empty or hold an empty store.
 pub fn restore(
     backup_path: &Path,
-    path: &Path,
+    store: &Path,
     options: &SledOptions,
     check_document: DocumentCheck,
 ) -> Result<BackupSummary> {
-    if path.exists() {
-        return Err(Error::new(
-            ErrorCode::AlreadyExists,
-            format!(
-                "{} already exists; restore only into a new path",
-                path.display()
-            ),
-        )
-        .with_details(serde_json::json!({ "path": path.display().to_string() })));
-    }
-    let summary = verify(backup_path, check_document)?;
-    let mut side_name = path.as_os_str().to_os_string();
-    side_name.push(".pitstop-restoring");
-    let side = PathBuf::from(side_name);
-    if side.exists() {
-        fs::remove_dir_all(&side)
-            .map_err(|err| io_error(&format!("removing {}", side.display()), err))?;
-    }
-    let outcome = restore_into(backup_path, &side, options, &summary);
-    if outcome.is_err() {
-        let _ = fs::remove_dir_all(&side);
-    }
-    outcome?;
-    fs::rename(&side, path).map_err(|err| {
-        io_error(
-            &format!("moving the restored store to {}", path.display()),
-            err,
-        )
+    let summary = match Location::of(store) {
+        Location::Sled(path) if path.exists() => {
+            return Err(already_exists(&path.display().to_string(), "restore"));
+        }
+        _ => verify(backup_path, check_document)?,
+    };
+    let mut reader = BackupReader::open(backup_path)?;
+    let mut records = 0u64;
+    load_new_store(store, options, summary.seq, &mut || {
+        let record = reader.next_record()?;
+        records += u64::from(record.is_some());
+        Ok(record)
     })?;
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        File::open(parent)
-            .and_then(|dir| dir.sync_all())
-            .map_err(|err| io_error("syncing restore dir", err))?;
-    }
+    reader.finish(records)?;
     Ok(summary)
 }
 
-fn restore_into(
-    backup_path: &Path,
-    side: &Path,
-    options: &SledOptions,
-    summary: &BackupSummary,
-) -> Result<()> {
-    let (backend, _) = SledBackend::open(side, options)?;
-    let mut reader = BackupReader::open(backup_path)?;
-    let mut batch = WriteBatch::new();
+/// Copy every record of `source` (one consistent view) into a new store at `dest`,
+/// with the rules of [`restore`] for the destination. Returns the records copied.
+pub fn copy(source: &Store, dest: &Path, options: &SledOptions) -> Result<BackupSummary> {
+    if let Location::Sled(path) = Location::of(dest)
+        && path.exists()
+    {
+        return Err(already_exists(&path.display().to_string(), "copy"));
+    }
+    let view = source.read()?;
+    let seq = source.current_seq()?;
+    let mut start: Vec<u8> = Vec::new();
+    let end = vec![0xffu8; KEY_BYTES_MAX];
+    let mut pending: std::vec::IntoIter<(Vec<u8>, Vec<u8>)> = Vec::new().into_iter();
     let mut records = 0u64;
-    while let Some((key, value)) = reader.next_record()? {
-        batch.insert(key, Some(value));
+    let mut hasher = Sha256::new();
+    load_new_store(dest, options, seq, &mut || {
+        if pending.len() == 0 {
+            let chunk = view.scan_raw(&start, &end, SCAN_CHUNK, false)?;
+            if let Some((last, _)) = chunk.last() {
+                start = last.clone();
+                start.push(0);
+            }
+            pending = chunk.into_iter();
+        }
+        let Some((key, value)) = pending.next() else {
+            return Ok(None);
+        };
+        verify_sealed(&key, &value)?;
+        hasher.update(&key);
+        hasher.update(&value);
         records += 1;
+        Ok(Some((key, value)))
+    })?;
+    Ok(BackupSummary {
+        records,
+        bytes: 0,
+        sha256: hex(&hasher.finalize()),
+        seq,
+    })
+}
+
+fn already_exists(store: &str, doing: &str) -> Error {
+    Error::new(
+        ErrorCode::AlreadyExists,
+        format!("{store} already exists; {doing} only into a new path"),
+    )
+    .with_details(serde_json::json!({ "path": store }))
+}
+
+/// The records of a store being made: `None` after the last.
+type RecordSource<'a> = dyn FnMut() -> Result<Option<(Vec<u8>, Vec<u8>)>> + 'a;
+
+/// Make a new store at `dest` holding exactly the records `next` gives. A sled store is
+/// built beside its path and renamed into place when complete. A PostgreSQL store is
+/// loaded in place, in batches: its format record is removed by the first batch and
+/// written by the last, so a load cut short leaves a store that refuses to open
+/// ("no format version") instead of one that is silently partial.
+fn load_new_store(
+    dest: &Path,
+    options: &SledOptions,
+    seq: u64,
+    next: &mut RecordSource<'_>,
+) -> Result<()> {
+    match Location::of(dest) {
+        Location::Postgres(connection) => {
+            let (backend, _) = PostgresBackend::open(connection)?;
+            refuse_unless_empty(&backend, backend.label())?;
+            load_records(&backend, seq, next)
+        }
+        Location::Sled(path) => {
+            let mut side_name = path.as_os_str().to_os_string();
+            side_name.push(".pitstop-restoring");
+            let side = PathBuf::from(side_name);
+            if side.exists() {
+                fs::remove_dir_all(&side)
+                    .map_err(|err| io_error(&format!("removing {}", side.display()), err))?;
+            }
+            let outcome = SledBackend::open(&side, options)
+                .and_then(|(backend, _)| load_records(&Local::new(backend), seq, next));
+            if outcome.is_err() {
+                let _ = fs::remove_dir_all(&side);
+            }
+            outcome?;
+            fs::rename(&side, path).map_err(|err| {
+                io_error(&format!("moving the new store to {}", path.display()), err)
+            })?;
+            if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                File::open(parent)
+                    .and_then(|dir| dir.sync_all())
+                    .map_err(|err| io_error("syncing the store's directory", err))?;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// A store just created holds its format and sequence records only.
+fn refuse_unless_empty(backend: &dyn Backend, label: &str) -> Result<()> {
+    let view = backend.snapshot()?;
+    let held = view.scan(&[], &[0xffu8; KEY_BYTES_MAX], 3, false)?;
+    let seq_key = keys::meta(keys::META_SEQ);
+    let only_meta = held
+        .iter()
+        .all(|(key, _)| *key == keys::meta(keys::META_FORMAT) || *key == seq_key);
+    if !only_meta {
+        return Err(already_exists(label, "restore or copy"));
+    }
+    Ok(())
+}
+
+fn load_records(backend: &dyn Backend, seq: u64, next: &mut RecordSource<'_>) -> Result<()> {
+    let format_key = keys::meta(keys::META_FORMAT);
+    let mut format = None;
+    let mut batch = WriteBatch::new();
+    batch.insert(format_key.clone(), None);
+    while let Some((key, value)) = next()? {
+        if key == format_key {
+            format = Some(value);
+            continue;
+        }
+        batch.insert(key, Some(value));
         if batch.len() >= SCAN_CHUNK {
-            backend.apply(&batch)?;
+            backend.begin_write()?.apply(&batch)?;
             batch.clear();
         }
     }
-    backend.apply(&batch)?;
-    reader.finish(records)?;
+    let format = format.ok_or_else(|| Error::corrupted("the records hold no format version"))?;
+    batch.insert(format_key, Some(format));
+    backend.begin_write()?.apply(&batch)?;
     backend.sync()?;
-    backend.record_durable_seq(summary.seq)?;
-    Ok(())
+    backend.record_durable_seq(seq)
 }

@@ -74,6 +74,9 @@ pub const META_FORMAT: &str = "format_version";
 pub const META_SEQ: &str = "seq";
 /// Meta key: current programme version.
 pub const META_PROGRAM: &str = "program_version";
+/// Meta key: bumped by every change of the installed or enabled plugins, so processes
+/// sharing the store know to reload theirs.
+pub const META_PLUGINS: &str = "plugins_epoch";
 
 /// Table tags.
 pub mod tag {

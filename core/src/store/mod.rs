@@ -2,18 +2,19 @@
 //!
 //! The domain sees an ordered key-value space through [`Reader`] (point reads and
 //! bounded range scans) and [`WriteTxn`] (an overlay of writes applied atomically as
-//! one batch). A backend implements [`Backend`]; [`sled_backend`] is the only one today.
-//! A second backend (PostgreSQL for dealer groups) implements the same trait and must
-//! pass the same conformance tests (`store/conformance.rs`).
+//! one batch). A backend implements [`Backend`]: [`sled_backend`] (one process, the
+//! default) and [`postgres_backend`] (many processes on many machines). Both pass the
+//! same conformance tests (`store/conformance.rs`).
 //!
-//! Concurrency model:
-//! - writers are serialised by the engine's writer lock, so a write transaction's reads
-//!   see a stable state plus its own overlay;
-//! - a batch is applied under `apply_lock` (write side); multi-key readers hold the read
-//!   side, so a reader never sees half of a batch;
-//! - durability is a separate, later step: [`Store::wait_durable`] implements group
-//!   commit — one committer syncs, every committer whose batch was applied before that
-//!   sync began is acknowledged by it.
+//! Concurrency model, the same on both backends:
+//! - a [`WriteTxn`] makes its holder the store's one writer (in every process sharing
+//!   it) from its start to its commit, so its reads see a stable state plus its own
+//!   overlay, and what it decided from them still holds when it commits;
+//! - a [`ReadTxn`] never sees half of a batch, nor a batch applied after it began;
+//! - durability: a PostgreSQL commit is durable when it returns; on sled it is a
+//!   separate, later step, [`Store::wait_durable`], which implements group commit — one
+//!   committer syncs, every committer whose batch was applied before that sync began is
+//!   acknowledged by it.
 //!
 //! Every stored value is `crc32(payload) ++ payload`, payload being bincode (records) or
 //! JSON (documents). A checksum mismatch is `corrupted`, never a wrong figure.
@@ -22,6 +23,8 @@ pub mod backup;
 #[cfg(test)]
 mod conformance;
 pub mod keys;
+pub mod local;
+pub mod postgres_backend;
 pub mod sled_backend;
 
 use crate::error::{Error, ErrorCode, Result};
@@ -29,7 +32,7 @@ use bincode::Options as _;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::collections::BTreeMap;
-use std::sync::{Condvar, Mutex, MutexGuard, RwLock, RwLockReadGuard};
+use std::sync::{Condvar, Mutex, MutexGuard};
 
 /// Format version written at creation and checked at open.
 pub const FORMAT_VERSION: u32 = 1;
@@ -43,15 +46,34 @@ pub type WriteBatch = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
 /// A key-value pair returned by a scan.
 pub type Pair = (Vec<u8>, Vec<u8>);
 
-/// What a storage backend must provide. Everything is raw bytes; encoding,
-/// checksums, snapshots and group commit live in [`Store`] above it.
-pub trait Backend: Send + Sync {
+/// Point reads and bounded scans over one view of the key space.
+pub trait View {
     /// Point read.
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>>;
     /// Keys in `[start, end)` in order (or reverse order), at most `limit` of them.
     fn scan(&self, start: &[u8], end: &[u8], limit: usize, reverse: bool) -> Result<Vec<Pair>>;
-    /// Apply every write of the batch atomically: after a crash all or none are present.
-    fn apply(&self, batch: &WriteBatch) -> Result<()>;
+}
+
+/// The writer's view. While it lives no other writer, in this process or any other that
+/// shares the store, reads or writes; its reads see the latest state.
+pub trait WriteView: View {
+    /// Apply every write of the batch atomically (after a crash all or none are present).
+    /// Called at most once; the writer stays the writer until the view is dropped.
+    fn apply(&mut self, batch: &WriteBatch) -> Result<()>;
+}
+
+/// What a storage backend must provide. Everything is raw bytes; encoding, checksums,
+/// sequencing and group commit live in [`Store`] above it. How a backend keeps writers
+/// apart and gives readers whole batches is its own business: one process's locks for
+/// sled ([`local::Local`]), a transaction and a lock in the database for PostgreSQL.
+pub trait Backend: Send + Sync {
+    /// A consistent view: it sees whole batches and never a batch applied after it began.
+    fn snapshot(&self) -> Result<Box<dyn View + '_>>;
+    /// A view for long reads: each call sees whole batches, two calls may see different
+    /// states (see [`Store::read_stepwise`]).
+    fn stepwise(&self) -> Result<Box<dyn View + '_>>;
+    /// Become the one writer (waits for the current one).
+    fn begin_write(&self) -> Result<Box<dyn WriteView + '_>>;
     /// Make every applied batch durable (survives power loss) before returning.
     fn sync(&self) -> Result<()>;
     /// Bytes the backend occupies on disk.
@@ -60,6 +82,16 @@ pub trait Backend: Send + Sync {
     fn record_durable_seq(&self, seq: u64) -> Result<()>;
     /// The highest sequence ever recorded durable, if known.
     fn recorded_durable_seq(&self) -> Result<Option<u64>>;
+    /// Whether a batch is durable once [`WriteView::apply`] returns (a database commit),
+    /// so there is nothing for group commit to do.
+    fn durable_on_apply(&self) -> bool {
+        false
+    }
+    /// Whether other processes may write the same store, so what this process keeps in
+    /// memory about it (the programme, the enabled plugins) must be checked again.
+    fn shared(&self) -> bool {
+        false
+    }
 }
 
 /// bincode with variable-length integers: lengths and ids take one or two bytes
@@ -234,10 +266,9 @@ struct CommitState {
     failure: Option<Error>,
 }
 
-/// The store: a backend plus snapshots, sequencing and group commit.
+/// The store: a backend plus encoding, sequencing and group commit.
 pub struct Store {
     backend: Box<dyn Backend>,
-    apply_lock: RwLock<()>,
     commit: Mutex<CommitState>,
     commit_changed: Condvar,
     durability: Durability,
@@ -248,7 +279,6 @@ impl Store {
     pub fn new(backend: Box<dyn Backend>, applied_seq: u64, durability: Durability) -> Store {
         Store {
             backend,
-            apply_lock: RwLock::new(()),
             commit: Mutex::new(CommitState {
                 applied_seq,
                 durable_seq: applied_seq,
@@ -265,32 +295,33 @@ impl Store {
         self.backend.as_ref()
     }
 
-    /// A consistent read view: no batch is applied while it lives.
-    pub fn read(&self) -> ReadTxn<'_> {
-        let guard = self
-            .apply_lock
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        ReadTxn {
-            store: self,
-            _guard: guard,
-        }
+    /// A consistent read view: it sees no batch applied after it began.
+    pub fn read(&self) -> Result<ReadTxn<'_>> {
+        Ok(ReadTxn {
+            view: self.backend.snapshot()?,
+        })
     }
 
     /// A read view for long reads (reports over the whole base): each point read and each
     /// bounded scan sees whole batches, but two calls may see different states. Holding
     /// [`Store::read`] through a report of many seconds would hold every commit back
-    /// for as long; this view lets commits in between its calls.
-    pub fn read_stepwise(&self) -> SteppedRead<'_> {
-        SteppedRead { store: self }
+    /// for as long (sled) or keep a database snapshot open (PostgreSQL); this view lets
+    /// commits in between its calls.
+    pub fn read_stepwise(&self) -> Result<SteppedRead<'_>> {
+        Ok(SteppedRead {
+            view: self.backend.stepwise()?,
+        })
     }
 
-    /// A write transaction. The caller must hold the engine's writer lock.
-    pub fn write(&self) -> WriteTxn<'_> {
-        WriteTxn {
+    /// A write transaction: waits until this caller is the store's one writer (in every
+    /// process that shares it), which it stays until the transaction commits or drops.
+    pub fn write(&self) -> Result<WriteTxn<'_>> {
+        self.check_healthy()?;
+        Ok(WriteTxn {
             store: self,
+            view: self.backend.begin_write()?,
             writes: BTreeMap::new(),
-        }
+        })
     }
 
     fn lock_commit(&self) -> MutexGuard<'_, CommitState> {
@@ -307,10 +338,14 @@ impl Store {
         }
     }
 
-    fn apply(&self, mut batch: WriteBatch) -> Result<u64> {
-        self.check_healthy()?;
-        let seq = self.lock_commit().applied_seq + 1;
-        batch.insert(keys::meta(keys::META_SEQ), Some(encode(&seq)?));
+    fn apply(&self, mut view: Box<dyn WriteView + '_>, mut batch: WriteBatch) -> Result<u64> {
+        let seq_key = keys::meta(keys::META_SEQ);
+        let current: u64 = match view.get(&seq_key)? {
+            Some(bytes) => decode(&seq_key, &bytes)?,
+            None => return Err(Error::corrupted("the store has lost its sequence number")),
+        };
+        let seq = current + 1;
+        batch.insert(seq_key, Some(encode(&seq)?));
         for (key, value) in &batch {
             if let Some(value) = value
                 && value.len() > VALUE_BYTES_MAX
@@ -318,25 +353,22 @@ impl Store {
                 return Err(Error::too_large(&keys::display(key), VALUE_BYTES_MAX));
             }
         }
-        {
-            let _guard = self
-                .apply_lock
-                .write()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            self.backend.apply(&batch)?;
-        }
+        view.apply(&batch)?;
         let mut state = self.lock_commit();
         assert!(
-            seq == state.applied_seq + 1,
-            "batches are applied one at a time under the writer lock"
+            self.backend.shared() || seq == state.applied_seq + 1,
+            "batches are applied one at a time by the one writer"
         );
-        state.applied_seq = seq;
+        state.applied_seq = state.applied_seq.max(seq);
+        drop(state);
+        // Only now may the next writer begin.
+        drop(view);
         Ok(seq)
     }
 
     /// Group commit: returns once batch `seq` is durable. One waiter syncs for all.
     pub fn wait_durable(&self, seq: u64) -> Result<()> {
-        if self.durability == Durability::Import {
+        if self.durability == Durability::Import || self.backend.durable_on_apply() {
             return self.check_healthy();
         }
         let mut state = self.lock_commit();
@@ -389,57 +421,55 @@ impl Store {
         Ok(())
     }
 
-    /// Sequence number of the last applied batch.
+    /// Sequence number of the last batch this process applied.
     pub fn applied_seq(&self) -> u64 {
         self.lock_commit().applied_seq
+    }
+
+    /// Sequence number of the last batch applied to the store by any process.
+    pub fn current_seq(&self) -> Result<u64> {
+        let seq_key = keys::meta(keys::META_SEQ);
+        self.read()?
+            .get(&seq_key)?
+            .ok_or_else(|| Error::corrupted("the store has lost its sequence number"))
     }
 }
 
 /// A consistent read-only view.
 pub struct ReadTxn<'a> {
-    store: &'a Store,
-    _guard: RwLockReadGuard<'a, ()>,
+    view: Box<dyn View + 'a>,
 }
 
 impl Reader for ReadTxn<'_> {
     fn get_raw(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        self.store.backend.get(key)
+        self.view.get(key)
     }
 
     fn scan_raw(&self, start: &[u8], end: &[u8], limit: usize, reverse: bool) -> Result<Vec<Pair>> {
-        self.store.backend.scan(start, end, limit, reverse)
+        self.view.scan(start, end, limit, reverse)
     }
 }
 
-/// See [`Store::read_stepwise`]: the apply lock is taken for each call, not for the view.
+/// See [`Store::read_stepwise`]: each call sees whole batches, the view as a whole does not.
 pub struct SteppedRead<'a> {
-    store: &'a Store,
-}
-
-impl SteppedRead<'_> {
-    fn guard(&self) -> RwLockReadGuard<'_, ()> {
-        self.store
-            .apply_lock
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
+    view: Box<dyn View + 'a>,
 }
 
 impl Reader for SteppedRead<'_> {
     fn get_raw(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        let _guard = self.guard();
-        self.store.backend.get(key)
+        self.view.get(key)
     }
 
     fn scan_raw(&self, start: &[u8], end: &[u8], limit: usize, reverse: bool) -> Result<Vec<Pair>> {
-        let _guard = self.guard();
-        self.store.backend.scan(start, end, limit, reverse)
+        self.view.scan(start, end, limit, reverse)
     }
 }
 
 /// Writes buffered over the store, applied as one atomic batch by [`WriteTxn::commit`].
+/// While it lives its holder is the store's one writer.
 pub struct WriteTxn<'a> {
     store: &'a Store,
+    view: Box<dyn WriteView + 'a>,
     writes: WriteBatch,
 }
 
@@ -458,7 +488,7 @@ impl WriteTxn<'_> {
         Ok(())
     }
 
-    /// Buffer an already sealed value (the conformance tests write damaged records).
+    /// Buffer an already sealed value (the conformance tests write damaged ones).
     #[cfg(test)]
     pub fn put_raw(&mut self, key: Vec<u8>, sealed: Vec<u8>) {
         self.writes.insert(key, Some(sealed));
@@ -470,12 +500,12 @@ impl WriteTxn<'_> {
     }
 
     /// Apply the batch atomically; returns its sequence number (for [`Store::wait_durable`]).
-    /// An empty transaction applies nothing and returns the current sequence.
+    /// An empty transaction applies nothing and returns this process's last sequence.
     pub fn commit(self) -> Result<u64> {
         if self.writes.is_empty() {
             return Ok(self.store.applied_seq());
         }
-        self.store.apply(self.writes)
+        self.store.apply(self.view, self.writes)
     }
 }
 
@@ -483,7 +513,7 @@ impl Reader for WriteTxn<'_> {
     fn get_raw(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
         match self.writes.get(key) {
             Some(value) => Ok(value.clone()),
-            None => self.store.backend.get(key),
+            None => self.view.get(key),
         }
     }
 
@@ -491,14 +521,13 @@ impl Reader for WriteTxn<'_> {
         let overlay: Vec<(&Vec<u8>, &Option<Vec<u8>>)> =
             self.writes.range(start.to_vec()..end.to_vec()).collect();
         if overlay.is_empty() {
-            return self.store.backend.scan(start, end, limit, reverse);
+            return self.view.scan(start, end, limit, reverse);
         }
         // Deleted keys may hide backend keys, so ask for enough to still fill `limit`.
         let deletions = overlay.iter().filter(|(_, value)| value.is_none()).count();
-        let fetched =
-            self.store
-                .backend
-                .scan(start, end, limit.saturating_add(deletions), reverse)?;
+        let fetched = self
+            .view
+            .scan(start, end, limit.saturating_add(deletions), reverse)?;
         let mut merged: BTreeMap<Vec<u8>, Vec<u8>> = fetched.into_iter().collect();
         for (key, value) in overlay {
             match value {
@@ -512,6 +541,55 @@ impl Reader for WriteTxn<'_> {
             Box::new(merged.into_iter())
         };
         Ok(pairs.take(limit).collect())
+    }
+}
+
+/// Where a store lives, as the doors accept it: a sled directory, or a PostgreSQL
+/// connection string (`postgresql://user@host:5432/shop`, or `host=… dbname=…`).
+pub(crate) enum Location<'a> {
+    Sled(&'a std::path::Path),
+    Postgres(&'a str),
+}
+
+impl Location<'_> {
+    pub(crate) fn of(store: &std::path::Path) -> Location<'_> {
+        match store.to_str() {
+            Some(text) if postgres_backend::is_connection_string(text) => Location::Postgres(text),
+            _ => Location::Sled(store),
+        }
+    }
+}
+
+/// Open the backend of a store, creating the store when there is none yet. Returns the
+/// backend and how messages name the store.
+pub fn open_backend(
+    store: &std::path::Path,
+    sled_options: &sled_backend::SledOptions,
+) -> Result<(Box<dyn Backend>, String)> {
+    match Location::of(store) {
+        Location::Postgres(connection) => {
+            let (backend, _created) = postgres_backend::PostgresBackend::open(connection)?;
+            let label = backend.label().to_string();
+            Ok((Box::new(backend), label))
+        }
+        Location::Sled(path) => {
+            let (backend, _created) = sled_backend::SledBackend::open(path, sled_options)?;
+            Ok((
+                Box::new(local::Local::new(backend)),
+                path.display().to_string(),
+            ))
+        }
+    }
+}
+
+/// Whether a store was created at `store`. For PostgreSQL: whether the database holds
+/// one (an unreachable server counts as no; opening it then says why).
+pub fn exists(store: &std::path::Path) -> bool {
+    match Location::of(store) {
+        Location::Sled(path) => sled_backend::exists(path),
+        Location::Postgres(connection) => {
+            postgres_backend::PostgresBackend::exists(connection).unwrap_or(false)
+        }
     }
 }
 

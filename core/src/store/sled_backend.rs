@@ -17,7 +17,8 @@
 //!   Such unfinished files are removed before sled opens, under the store's file lock
 //!   (see sled issues 1527 and 1533).
 
-use super::{Backend, Pair, WriteBatch, io_error, keys, locked_error};
+use super::local::LocalKv;
+use super::{Pair, WriteBatch, io_error, keys, locked_error};
 use crate::error::{Error, ErrorCode, Result};
 use std::collections::{BTreeSet, HashSet};
 use std::ffi::OsString;
@@ -34,7 +35,7 @@ const DATA_FILE: &str = "db";
 const CONF_FILE: &str = "conf";
 const BLOB_DIR: &str = "blobs";
 
-/// sled behind the [`Backend`] trait.
+/// sled as a [`LocalKv`] (wrapped in [`super::local::Local`] to make a backend).
 pub struct SledBackend {
     db: sled::Db,
     dir: PathBuf,
@@ -346,7 +347,7 @@ fn create(path: &Path, options: &SledOptions) -> Result<()> {
     sync_dir(&parent)
 }
 
-impl Backend for SledBackend {
+impl LocalKv for SledBackend {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
         guarded(&self.dir, "reading", || {
             self.db

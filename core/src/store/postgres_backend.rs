@@ -1,0 +1,629 @@
+//! The PostgreSQL backend: one store shared by many processes on many machines (tills,
+//! 1C worker processes, the branches of a dealer group).
+//!
+//! The key space is one table, `pitstop_kv (k bytea primary key, v bytea)`, in the
+//! connection's current schema; `bytea` compares byte by byte, so scans see the order
+//! sled gives. How the [`Backend`] promises hold across processes:
+//! - **one writer:** a write is a transaction that first takes a transaction-level
+//!   advisory lock on the store. Its reads, made after the lock under READ COMMITTED,
+//!   see every batch committed before it; nobody else writes until it commits or rolls
+//!   back. What it decided from its reads therefore still holds at commit: no lost
+//!   update, no double spend, no counter handed out twice, one idempotency record per
+//!   key. A process that dies holding the lock loses its connection, and the server
+//!   rolls back and releases the lock.
+//! - **snapshots:** a REPEATABLE READ READ ONLY transaction.
+//! - **durability:** a batch is durable when its COMMIT returns; the connection insists
+//!   on `synchronous_commit` being at least `local`.
+//! - **failures:** a lost connection is dropped from the pool and the next call
+//!   connects again; starting a transaction is retried a few times for a server that
+//!   is restarting. Every wait is bounded: connecting, each statement, the writer lock.
+//!   What cannot complete fails with `unavailable` (retryable) and changes nothing,
+//!   except a COMMIT whose answer was lost, which says so: its retry must carry the same
+//!   idempotency key.
+
+use super::{Backend, Pair, View, WriteBatch, WriteView, keys};
+use crate::error::{Error, ErrorCode, Result};
+use postgres::error::SqlState;
+use postgres::{Client, Config, NoTls, Statement};
+use serde_json::json;
+use std::cell::RefCell;
+use std::str::FromStr;
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// The table that holds a store's key space.
+const TABLE: &str = "pitstop_kv";
+/// First half of the advisory lock's key (the second is the schema's hash), so two stores
+/// in two schemas of one database do not wait for each other.
+const LOCK_CLASS: i32 = 0x5053; // "PS"
+/// Connections kept open between calls.
+const POOL_IDLE_MAX: usize = 16;
+/// Bounds on every wait.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+const STATEMENT_TIMEOUT_MS: u32 = 60_000;
+const LOCK_TIMEOUT_MS: u32 = 30_000;
+const IDLE_IN_TRANSACTION_TIMEOUT_MS: u32 = 60_000;
+/// Attempts to start a transaction when the connection turns out dead (a restarted server).
+const BEGIN_ATTEMPTS: u32 = 4;
+
+/// Whether `text` names a PostgreSQL store rather than a sled directory: a
+/// `postgresql://` or `postgres://` URL, or a libpq `key=value` string that starts with
+/// a connection key and names a host or a database (`host=/run/postgresql dbname=shop`).
+pub fn is_connection_string(text: &str) -> bool {
+    if text.starts_with("postgresql://") || text.starts_with("postgres://") {
+        return true;
+    }
+    const FIRST_KEYS: [&str; 6] = ["host", "hostaddr", "port", "dbname", "user", "password"];
+    let text = text.trim_start();
+    let starts_with_a_key = FIRST_KEYS.iter().any(|key| {
+        text.strip_prefix(key)
+            .is_some_and(|rest| rest.starts_with('='))
+    });
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let names_a_place = words
+        .iter()
+        .any(|word| word.starts_with("host=") || word.starts_with("dbname="));
+    starts_with_a_key && names_a_place
+}
+
+/// Prepared statements of one connection.
+struct Statements {
+    get: Statement,
+    scan_forward: Statement,
+    scan_reverse: Statement,
+    upsert: Statement,
+    delete: Statement,
+}
+
+/// One pooled connection.
+struct Connection {
+    client: Client,
+    statements: Statements,
+}
+
+/// A PostgreSQL store.
+pub struct PostgresBackend {
+    config: Config,
+    /// The store as messages name it: host, port and database, never the password.
+    label: String,
+    idle: Mutex<Vec<Connection>>,
+}
+
+impl PostgresBackend {
+    /// Connect to the database `connection` names and open its store, creating the store
+    /// when the schema is empty. Returns the backend and whether it was created now.
+    pub fn open(connection: &str) -> Result<(PostgresBackend, bool)> {
+        let config = parse_config(connection)?;
+        let backend = PostgresBackend {
+            label: label_of(&config),
+            config,
+            idle: Mutex::new(Vec::new()),
+        };
+        let mut client = backend.connect_client()?;
+        let created = backend.create_if_empty(&mut client)?;
+        backend.release(backend.prepare(client)?);
+        Ok((backend, created))
+    }
+
+    /// Whether the database `connection` names holds a Pitstop store (a reachable server
+    /// is required: an unreachable one is an error, not a "no").
+    pub fn exists(connection: &str) -> Result<bool> {
+        let config = parse_config(connection)?;
+        let label = label_of(&config);
+        let mut client = connect(&config, &label)?;
+        table_exists(&mut client, &label)
+    }
+
+    /// How messages name this store.
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    fn connect_client(&self) -> Result<Client> {
+        connect(&self.config, &self.label)
+    }
+
+    fn prepare(&self, mut client: Client) -> Result<Connection> {
+        let fail = |err| map_error(&self.label, "preparing statements", err);
+        let statements = Statements {
+            get: client
+                .prepare(&format!("SELECT v FROM {TABLE} WHERE k = $1"))
+                .map_err(fail)?,
+            scan_forward: client
+                .prepare(&format!(
+                    "SELECT k, v FROM {TABLE} WHERE k >= $1 AND k < $2 ORDER BY k LIMIT $3"
+                ))
+                .map_err(fail)?,
+            scan_reverse: client
+                .prepare(&format!(
+                    "SELECT k, v FROM {TABLE} WHERE k >= $1 AND k < $2 ORDER BY k DESC LIMIT $3"
+                ))
+                .map_err(fail)?,
+            upsert: client
+                .prepare(&format!(
+                    "INSERT INTO {TABLE} (k, v) SELECT * FROM unnest($1::bytea[], $2::bytea[]) \
+                     ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v"
+                ))
+                .map_err(fail)?,
+            delete: client
+                .prepare(&format!("DELETE FROM {TABLE} WHERE k = ANY($1::bytea[])"))
+                .map_err(fail)?,
+        };
+        Ok(Connection { client, statements })
+    }
+
+    /// A live connection: an idle one, or a new one.
+    fn checkout(&self) -> Result<Connection> {
+        loop {
+            let idle = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
+            match idle {
+                Some(connection) if connection.client.is_closed() => continue,
+                Some(connection) => return Ok(connection),
+                None => return self.prepare(self.connect_client()?),
+            }
+        }
+    }
+
+    fn release(&self, connection: Connection) {
+        if connection.client.is_closed() {
+            return;
+        }
+        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        if idle.len() < POOL_IDLE_MAX {
+            idle.push(connection);
+        }
+    }
+
+    /// A connection with `begin` run on it. A dead connection (the server restarted, an
+    /// administrator killed it) is dropped and another is tried, a few times.
+    fn begin(&self, begin: &str) -> Result<Connection> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let mut connection = self.checkout()?;
+            match connection.client.batch_execute(begin) {
+                Ok(()) => return Ok(connection),
+                Err(err) if attempt < BEGIN_ATTEMPTS && is_connection_lost(&err) => {
+                    std::thread::sleep(Duration::from_millis(100 * u64::from(attempt)));
+                }
+                Err(err) => return Err(map_error(&self.label, "starting a transaction", err)),
+            }
+        }
+    }
+
+    fn create_if_empty(&self, client: &mut Client) -> Result<bool> {
+        let fail = |err| map_error(&self.label, "creating the store", err);
+        let mut txn = client.transaction().map_err(fail)?;
+        txn.execute(
+            "SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))",
+            &[&LOCK_CLASS],
+        )
+        .map_err(fail)?;
+        if table_exists_in(&mut txn, &self.label)? {
+            return Ok(false);
+        }
+        let others: i64 = txn
+            .query_one(
+                "SELECT count(*) FROM pg_catalog.pg_class c \
+                 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+                 WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p', 'v', 'm')",
+                &[],
+            )
+            .map_err(fail)?
+            .get(0);
+        if others > 0 {
+            return Err(not_a_store(&self.label, others));
+        }
+        txn.batch_execute(&format!(
+            "CREATE TABLE {TABLE} (k bytea PRIMARY KEY, v bytea NOT NULL); \
+             COMMENT ON TABLE {TABLE} IS 'Pitstop loyalty store: one ordered key-value space'"
+        ))
+        .map_err(fail)?;
+        let meta = [
+            (
+                keys::meta(keys::META_FORMAT),
+                super::encode(&super::FORMAT_VERSION)?,
+            ),
+            (keys::meta(keys::META_SEQ), super::encode(&0u64)?),
+        ];
+        for (key, value) in &meta {
+            txn.execute(
+                &format!("INSERT INTO {TABLE} (k, v) VALUES ($1, $2)"),
+                &[key, value],
+            )
+            .map_err(fail)?;
+        }
+        txn.commit().map_err(fail)?;
+        Ok(true)
+    }
+}
+
+fn parse_config(connection: &str) -> Result<Config> {
+    let mut config = Config::from_str(connection).map_err(|err| {
+        Error::invalid(
+            "store",
+            format!("is not a valid PostgreSQL connection string: {err}"),
+        )
+    })?;
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(CONNECT_TIMEOUT);
+    }
+    if config.get_application_name().is_none() {
+        config.application_name("pitstop");
+    }
+    // A dead peer is noticed in about a minute, not after the kernel's two hours.
+    config.keepalives(true);
+    config.keepalives_idle(Duration::from_secs(30));
+    config.keepalives_interval(Duration::from_secs(10));
+    config.keepalives_retries(3);
+    Ok(config)
+}
+
+/// `user@host:port/dbname`, for messages.
+fn label_of(config: &Config) -> String {
+    let host = match config.get_hosts().first() {
+        Some(postgres::config::Host::Tcp(host)) => host.clone(),
+        Some(postgres::config::Host::Unix(path)) => path.display().to_string(),
+        None => "localhost".to_string(),
+    };
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    let user = config.get_user().unwrap_or("(default user)");
+    let dbname = config.get_dbname().unwrap_or(user);
+    format!("postgresql://{user}@{host}:{port}/{dbname}")
+}
+
+fn connect(config: &Config, label: &str) -> Result<Client> {
+    let mut client = config
+        .connect(NoTls)
+        .map_err(|err| map_error(label, "connecting", err))?;
+    let settings = format!(
+        "SET statement_timeout = {STATEMENT_TIMEOUT_MS}; \
+         SET lock_timeout = {LOCK_TIMEOUT_MS}; \
+         SET idle_in_transaction_session_timeout = {IDLE_IN_TRANSACTION_TIMEOUT_MS}"
+    );
+    client
+        .batch_execute(&settings)
+        .map_err(|err| map_error(label, "configuring the connection", err))?;
+    // Acknowledged must mean on disk: a server (or role) configured with
+    // synchronous_commit = off would acknowledge commits it can still lose.
+    let synchronous: String = client
+        .query_one("SHOW synchronous_commit", &[])
+        .map_err(|err| map_error(label, "configuring the connection", err))?
+        .get(0);
+    if synchronous == "off" {
+        client
+            .batch_execute("SET synchronous_commit = on")
+            .map_err(|err| map_error(label, "configuring the connection", err))?;
+    }
+    Ok(client)
+}
+
+fn table_exists(client: &mut Client, label: &str) -> Result<bool> {
+    let row = client
+        .query_one("SELECT to_regclass($1) IS NOT NULL", &[&TABLE])
+        .map_err(|err| map_error(label, "looking for the store", err))?;
+    Ok(row.get(0))
+}
+
+fn table_exists_in(txn: &mut postgres::Transaction<'_>, label: &str) -> Result<bool> {
+    let row = txn
+        .query_one("SELECT to_regclass($1) IS NOT NULL", &[&TABLE])
+        .map_err(|err| map_error(label, "looking for the store", err))?;
+    Ok(row.get(0))
+}
+
+fn not_a_store(label: &str, tables: i64) -> Error {
+    Error::new(
+        ErrorCode::NotFound,
+        format!(
+            "the database {label} is not a Pitstop store: its schema holds {tables} other \
+             table(s) and no {TABLE}; give Pitstop an empty database or schema of its own"
+        ),
+    )
+    .with_details(json!({ "store": label, "tables": tables }))
+}
+
+/// Whether an error means the connection is gone (so another one may succeed).
+fn is_connection_lost(err: &postgres::Error) -> bool {
+    if err.is_closed() {
+        return true;
+    }
+    matches!(
+        err.code(),
+        Some(code) if *code == SqlState::ADMIN_SHUTDOWN
+            || *code == SqlState::CRASH_SHUTDOWN
+            || *code == SqlState::CANNOT_CONNECT_NOW
+    ) || (err.as_db_error().is_none() && err.code().is_none())
+}
+
+/// A PostgreSQL failure in the caller's terms.
+fn map_error(label: &str, doing: &str, err: postgres::Error) -> Error {
+    let details = json!({
+        "store": label,
+        "sqlstate": err.code().map(|code| code.code()),
+        "retryable": true,
+    });
+    let text = match err.as_db_error() {
+        Some(db) => db.message().to_string(),
+        None => err.to_string(),
+    };
+    let (code, message) = match err.code() {
+        Some(code)
+            if *code == SqlState::INVALID_PASSWORD
+                || *code == SqlState::INVALID_AUTHORIZATION_SPECIFICATION =>
+        {
+            (
+                ErrorCode::AccessDenied,
+                format!("PostgreSQL at {label} refused the login: {text}"),
+            )
+        }
+        Some(code) if *code == SqlState::INSUFFICIENT_PRIVILEGE => (
+            ErrorCode::AccessDenied,
+            format!("PostgreSQL at {label} refused {doing}: {text}"),
+        ),
+        Some(code) if *code == SqlState::INVALID_CATALOG_NAME => (
+            ErrorCode::NotFound,
+            format!("the database of {label} does not exist: {text}"),
+        ),
+        Some(code)
+            if *code == SqlState::T_R_SERIALIZATION_FAILURE
+                || *code == SqlState::T_R_DEADLOCK_DETECTED
+                || *code == SqlState::LOCK_NOT_AVAILABLE
+                || *code == SqlState::QUERY_CANCELED =>
+        {
+            (
+                ErrorCode::Unavailable,
+                format!(
+                    "the store at {label} is busy: {doing} waited too long ({text}); nothing was changed, try again"
+                ),
+            )
+        }
+        Some(code) if code.code().starts_with("53") => (
+            ErrorCode::Io,
+            format!("PostgreSQL at {label} is out of resources while {doing}: {text}"),
+        ),
+        _ if is_connection_lost(&err) => (
+            ErrorCode::Unavailable,
+            format!(
+                "PostgreSQL at {label} cannot be reached while {doing}: {text}; nothing was changed, try again"
+            ),
+        ),
+        _ => (
+            ErrorCode::Internal,
+            format!("PostgreSQL at {label} failed while {doing}: {text}"),
+        ),
+    };
+    let retryable = code == ErrorCode::Unavailable;
+    let mut details = details;
+    details["retryable"] = json!(retryable);
+    Error::new(code, message).with_details(details)
+}
+
+/// Reads on one connection, whatever transaction (if any) it is in.
+struct Reads<'a> {
+    backend: &'a PostgresBackend,
+    connection: RefCell<Option<Connection>>,
+}
+
+impl Reads<'_> {
+    fn with<T>(
+        &self,
+        doing: &str,
+        work: impl FnOnce(&mut Connection) -> std::result::Result<T, postgres::Error>,
+    ) -> Result<T> {
+        let mut slot = self.connection.borrow_mut();
+        let connection = slot
+            .as_mut()
+            .ok_or_else(|| Error::internal("a PostgreSQL view was used after it ended"))?;
+        work(connection).map_err(|err| map_error(&self.backend.label, doing, err))
+    }
+
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        self.with("reading", |c| {
+            let row = c.client.query_opt(&c.statements.get, &[&key])?;
+            Ok(row.map(|row| row.get::<_, Vec<u8>>(0)))
+        })
+    }
+
+    fn scan(&self, start: &[u8], end: &[u8], limit: usize, reverse: bool) -> Result<Vec<Pair>> {
+        if start >= end || limit == 0 {
+            return Ok(Vec::new());
+        }
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.with("scanning", |c| {
+            let statement = if reverse {
+                &c.statements.scan_reverse
+            } else {
+                &c.statements.scan_forward
+            };
+            let rows = c.client.query(statement, &[&start, &end, &limit])?;
+            Ok(rows
+                .into_iter()
+                .map(|row| (row.get::<_, Vec<u8>>(0), row.get::<_, Vec<u8>>(1)))
+                .collect())
+        })
+    }
+
+    /// End the transaction the connection is in (if `end` is given) and give the
+    /// connection back, or drop it when it is broken.
+    fn finish(&self, end: Option<&str>) {
+        let Some(mut connection) = self.connection.borrow_mut().take() else {
+            return;
+        };
+        if let Some(end) = end
+            && connection.client.batch_execute(end).is_err()
+        {
+            return;
+        }
+        self.backend.release(connection);
+    }
+}
+
+/// A snapshot: REPEATABLE READ READ ONLY, rolled back when dropped.
+struct Snapshot<'a>(Reads<'a>);
+
+impl View for Snapshot<'_> {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        self.0.get(key)
+    }
+    fn scan(&self, start: &[u8], end: &[u8], limit: usize, reverse: bool) -> Result<Vec<Pair>> {
+        self.0.scan(start, end, limit, reverse)
+    }
+}
+
+impl Drop for Snapshot<'_> {
+    fn drop(&mut self) {
+        self.0.finish(Some("ROLLBACK"));
+    }
+}
+
+/// Stepwise reads: each statement is its own transaction.
+struct Stepwise<'a>(Reads<'a>);
+
+impl View for Stepwise<'_> {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        self.0.get(key)
+    }
+    fn scan(&self, start: &[u8], end: &[u8], limit: usize, reverse: bool) -> Result<Vec<Pair>> {
+        self.0.scan(start, end, limit, reverse)
+    }
+}
+
+impl Drop for Stepwise<'_> {
+    fn drop(&mut self) {
+        self.0.finish(None);
+    }
+}
+
+/// The writer: a transaction holding the store's advisory lock.
+struct Writer<'a>(Reads<'a>);
+
+impl View for Writer<'_> {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        self.0.get(key)
+    }
+    fn scan(&self, start: &[u8], end: &[u8], limit: usize, reverse: bool) -> Result<Vec<Pair>> {
+        self.0.scan(start, end, limit, reverse)
+    }
+}
+
+impl WriteView for Writer<'_> {
+    fn apply(&mut self, batch: &WriteBatch) -> Result<()> {
+        let mut put_keys: Vec<&[u8]> = Vec::new();
+        let mut put_values: Vec<&[u8]> = Vec::new();
+        let mut deleted: Vec<&[u8]> = Vec::new();
+        for (key, value) in batch {
+            match value {
+                Some(value) => {
+                    put_keys.push(key);
+                    put_values.push(value);
+                }
+                None => deleted.push(key),
+            }
+        }
+        self.0.with("writing", |c| {
+            if !put_keys.is_empty() {
+                c.client
+                    .execute(&c.statements.upsert, &[&put_keys, &put_values])?;
+            }
+            if !deleted.is_empty() {
+                c.client.execute(&c.statements.delete, &[&deleted])?;
+            }
+            Ok(())
+        })?;
+        let committed = self
+            .0
+            .with("committing", |c| c.client.batch_execute("COMMIT"));
+        match committed {
+            Ok(()) => {
+                self.0.finish(None);
+                Ok(())
+            }
+            Err(err) if err.code == ErrorCode::Unavailable => {
+                // The connection died with the COMMIT on its way: it may or may not have
+                // landed. Only the caller's idempotency key can tell.
+                Err(Error::new(
+                    ErrorCode::Unavailable,
+                    format!(
+                        "{}; the commit's outcome is unknown: retry with the same idempotency_key",
+                        err.message
+                    ),
+                )
+                .with_details(json!({ "store": self.0.backend.label, "retryable": true, "outcome_unknown": true })))
+            }
+            Err(err) => Err(err),
+        }
+    }
+}
+
+impl Drop for Writer<'_> {
+    fn drop(&mut self) {
+        // Not applied (an error, or nothing to write): undo and release the lock.
+        self.0.finish(Some("ROLLBACK"));
+    }
+}
+
+impl Backend for PostgresBackend {
+    fn snapshot(&self) -> Result<Box<dyn View + '_>> {
+        let connection = self.begin("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")?;
+        Ok(Box::new(Snapshot(Reads {
+            backend: self,
+            connection: RefCell::new(Some(connection)),
+        })))
+    }
+
+    fn stepwise(&self) -> Result<Box<dyn View + '_>> {
+        Ok(Box::new(Stepwise(Reads {
+            backend: self,
+            connection: RefCell::new(Some(self.checkout()?)),
+        })))
+    }
+
+    fn begin_write(&self) -> Result<Box<dyn WriteView + '_>> {
+        let begin = format!(
+            "BEGIN ISOLATION LEVEL READ COMMITTED; \
+             SELECT pg_advisory_xact_lock({LOCK_CLASS}, hashtext(current_schema()))"
+        );
+        let connection = self.begin(&begin)?;
+        Ok(Box::new(Writer(Reads {
+            backend: self,
+            connection: RefCell::new(Some(connection)),
+        })))
+    }
+
+    fn sync(&self) -> Result<()> {
+        // Every COMMIT was durable when it returned.
+        Ok(())
+    }
+
+    fn size_on_disk(&self) -> Result<u64> {
+        let reads = Reads {
+            backend: self,
+            connection: RefCell::new(Some(self.checkout()?)),
+        };
+        let bytes = reads.with("measuring the store", |c| {
+            let row = c
+                .client
+                .query_one("SELECT pg_total_relation_size($1::regclass)", &[&TABLE])?;
+            Ok(row.get::<_, i64>(0))
+        });
+        reads.finish(None);
+        Ok(u64::try_from(bytes?).unwrap_or(0))
+    }
+
+    fn record_durable_seq(&self, _seq: u64) -> Result<()> {
+        Ok(())
+    }
+
+    fn recorded_durable_seq(&self) -> Result<Option<u64>> {
+        Ok(None)
+    }
+
+    fn durable_on_apply(&self) -> bool {
+        true
+    }
+
+    fn shared(&self) -> bool {
+        true
+    }
+}
