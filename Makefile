@@ -5,7 +5,7 @@
 CARGO ?= cargo
 PROFILE_FLAGS := --release
 
-.PHONY: all build test demo bench fmt clippy setup clean c-lib c-test plugins plugin-tests wasm-target zig \
+.PHONY: all build test demo bench fmt clippy setup clean c-lib c-test plugins plugin-tests wasm-target zig postgres-test \
 	python-venv python-wheel python-test
 
 # Plugins: their own workspace (plugins/), built for wasm32 into this target dir, where
@@ -58,6 +58,8 @@ test:
 	$(CARGO) clippy $(PROFILE_FLAGS) --workspace --all-targets -- -D warnings
 	$(call STAGE,cargo test)
 	$(CARGO) test $(PROFILE_FLAGS) --workspace
+	$(call STAGE,PostgreSQL)
+	$(MAKE) --no-print-directory postgres-test
 	$(call STAGE,C ABI)
 	$(MAKE) --no-print-directory c-test
 	$(call STAGE,plugin workspace)
@@ -65,6 +67,19 @@ test:
 	$(call STAGE,Python)
 	$(MAKE) --no-print-directory python-test
 	$(call STAGE,done)
+
+# The shared suites again on PostgreSQL: a throwaway cluster (Debian's postgresql,
+# installed when missing; initdb in target/pg-cluster, a Unix socket and a 127.0.0.1
+# port), stopped however the tests end. Each test gets a schema of its own. The
+# conformance suite, the scenarios, the model-based property test and the executed
+# documents run unchanged; tests/postgres.rs adds what only a shared store has (many
+# processes, kill -9, a server restart, connection errors).
+PG_CLUSTER_DIR := $(TARGET_DIR)/pg-cluster
+PG_SUITES := --lib --test scenarios --test model --test docs --test engagement --test growth \
+	--test history --test regressions --test request_contract --test import_reminders --test postgres
+
+postgres-test:
+	tests/pg/with-cluster.sh $(PG_CLUSTER_DIR) $(CARGO) test $(PROFILE_FLAGS) -p pitstop-core $(PG_SUITES)
 
 # The showcase: builds the `pitstop` binary, then `pitstop demo` generates a shop with three
 # years of history in ./pitstop-demo and runs its first day. The example plugins are

@@ -1,5 +1,7 @@
 //! The documentation tables stay in step with the code.
 
+mod common;
+
 use pitstop_core::{ErrorCode, OPS};
 
 #[test]
@@ -41,12 +43,7 @@ fn every_operation_is_in_the_reference() {
 fn run_document(name: &str) -> usize {
     let text =
         std::fs::read_to_string(format!("{}/../docs/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap();
-    let path = std::env::temp_dir().join(format!(
-        "pitstop-docs-{}-{}",
-        name.replace('.', "-"),
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&path);
+    let path = common::store_location(&format!("docs-{name}"));
     let engine = pitstop_core::Engine::open(&path, pitstop_core::EngineOptions::default()).unwrap();
     let mut blocks = 0;
     let mut last: Option<(String, serde_json::Value)> = None;

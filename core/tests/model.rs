@@ -293,7 +293,7 @@ fn expect_same(
 }
 
 fn run_steps(steps: Vec<Step>) {
-    let path = common::temp_path("model");
+    let path = common::store_location("model");
     let options = EngineOptions {
         durability: DurabilityOption::Import,
         ..EngineOptions::default()

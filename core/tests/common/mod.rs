@@ -16,6 +16,41 @@ pub fn temp_path(name: &str) -> PathBuf {
     path
 }
 
+/// Where a test's store lives: a fresh directory, or, when the tests are given a
+/// PostgreSQL server (`PITSTOP_TEST_POSTGRES`, a libpq `key=value` string; `make test`
+/// starts a throwaway cluster and runs the shared suites again with it), a fresh schema
+/// of that server's database. The suites that call this run unchanged on both backends.
+pub fn store_location(name: &str) -> PathBuf {
+    match std::env::var("PITSTOP_TEST_POSTGRES") {
+        Ok(base) => PathBuf::from(fresh_schema(&base, name)),
+        Err(_) => temp_path(name),
+    }
+}
+
+/// A new empty schema; returns the connection string that opens it.
+pub fn fresh_schema(base: &str, name: &str) -> String {
+    let n = NEXT_DIR.fetch_add(1, Ordering::SeqCst);
+    let cleaned: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let schema = format!("t_{}_{cleaned}_{n}", std::process::id());
+    let mut admin =
+        postgres::Client::connect(base, postgres::NoTls).expect("connect to PostgreSQL");
+    admin
+        .batch_execute(&format!(
+            "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
+        ))
+        .expect("create a schema");
+    format!("{base} options='-c search_path={schema}'")
+}
+
 /// An open store that removes itself when dropped.
 pub struct Shop {
     pub engine: Option<Engine>,
@@ -49,7 +84,7 @@ impl Shop {
     }
 
     pub fn with_program(name: &str, program: Value) -> Shop {
-        let path = temp_path(name);
+        let path = store_location(name);
         let engine = Engine::open(&path, EngineOptions::default()).expect("open store");
         let shop = Shop {
             engine: Some(engine),
