@@ -186,7 +186,7 @@ fn work(
                     delta: redeem - earned,
                 }
             }
-            4 | 5 | 6 => {
+            4..=6 => {
                 let points = rng.next(1000) as i64 - 400;
                 let points = if points == 0 { 1 } else { points };
                 Sent {
@@ -367,7 +367,7 @@ fn assert_matches_model(engine: &Engine, ids: &[u64], applied: &[&Sent]) {
             json!({ "date": "2026-03-11", "at": "2026-03-11T09:00:00Z" }),
         )
         .unwrap();
-    let mut expected = vec![START_POINTS + BIRTHDAY_POINTS; CUSTOMERS];
+    let mut expected = [START_POINTS + BIRTHDAY_POINTS; CUSTOMERS];
     for op in applied {
         expected[op.customer] += op.delta;
     }
