@@ -23,7 +23,7 @@ pub struct Cli {
 pub enum Command {
     /// Create a store and set its programme (the example programme when no --program).
     Init {
-        /// Store directory (must not hold a store yet).
+        /// Store: a directory, or a postgresql:// connection string (must not hold a store yet).
         path: PathBuf,
         /// Programme document (JSON); see docs/program.example.json.
         #[arg(long)]
@@ -31,7 +31,7 @@ pub enum Command {
     },
     /// Execute any operation: prints the JSON response; exit code 0 on success, 1 on error.
     Exec {
-        /// Store directory.
+        /// Store: a directory, or a postgresql:// connection string.
         path: PathBuf,
         /// Operation name (`noun.verb`).
         op: String,
@@ -41,14 +41,14 @@ pub enum Command {
     /// A customer's card: profile, cars, tier, balance with next expiries, last visits,
     /// open recommendations, tyres in storage, special orders, reminders due today.
     Customer {
-        /// Store directory.
+        /// Store: a directory, or a postgresql:// connection string.
         path: PathBuf,
         /// Name or phone prefix, or a card, email, plate, VIN or external id.
         query: String,
     },
     /// Run the daily job (expiry, pending releases, holds, birthdays, tiers).
     Daily {
-        /// Store directory.
+        /// Store: a directory, or a postgresql:// connection string.
         path: PathBuf,
         /// Local date YYYY-MM-DD (default: today in the programme's timezone).
         #[arg(long, value_parser = day)]
@@ -57,7 +57,7 @@ pub enum Command {
     /// Who to contact today and why (`reminders.due`, every page): a table, CSV for an SMS
     /// gateway, or JSON; `mark` records what was done about them.
     Reminders {
-        /// Store directory.
+        /// Store: a directory, or a postgresql:// connection string.
         path: PathBuf,
         /// Local date YYYY-MM-DD (default: today in the programme's timezone).
         #[arg(long, value_parser = day)]
@@ -77,7 +77,7 @@ pub enum Command {
     },
     /// Write a consistent, checksummed backup file.
     Backup {
-        /// Store directory.
+        /// Store: a directory, or a postgresql:// connection string.
         path: PathBuf,
         /// Backup file to write.
         dest: PathBuf,
@@ -86,24 +86,29 @@ pub enum Command {
     Restore {
         /// Backup file.
         backup: PathBuf,
-        /// New store directory.
+        /// New store: a directory, or an empty PostgreSQL database.
         path: PathBuf,
+    },
+    /// Move a whole store between backends (`store copy SRC DST`).
+    Store {
+        #[command(subcommand)]
+        action: StoreCommand,
     },
     /// Verify every record's checksum and every account's invariants.
     Check {
-        /// Store directory.
+        /// Store: a directory, or a postgresql:// connection string.
         path: PathBuf,
     },
     /// Print a report as a table.
     Report {
-        /// Store directory.
+        /// Store: a directory, or a postgresql:// connection string.
         path: PathBuf,
         #[command(subcommand)]
         report: ReportCommand,
     },
     /// Manage promotion plugins.
     Plugin {
-        /// Store directory.
+        /// Store: a directory, or a postgresql:// connection string.
         path: PathBuf,
         #[command(subcommand)]
         action: PluginCommand,
@@ -131,7 +136,7 @@ pub enum Command {
     /// Write customers, visits (one row per line) or the ledger as CSV or JSON, streamed.
     /// The CSV columns are the ones `pitstop import` reads back.
     Export {
-        /// Store directory.
+        /// Store: a directory, or a postgresql:// connection string.
         path: PathBuf,
         /// What to export.
         what: export::What,
@@ -146,7 +151,7 @@ pub enum Command {
     /// export. Re-running a file changes nothing, a corrected file updates what changed;
     /// rejected rows go to FILE.<kind>.errors.csv.
     Import {
-        /// Store directory.
+        /// Store: a directory, or a postgresql:// connection string.
         path: PathBuf,
         /// What the file holds.
         kind: import::Kind,
@@ -274,4 +279,18 @@ mod tests {
         use clap::CommandFactory;
         Cli::command().debug_assert();
     }
+}
+
+/// `pitstop store …`.
+#[derive(Debug, Subcommand)]
+pub enum StoreCommand {
+    /// Copy a whole store, as one consistent state, into a new store: sled directory ->
+    /// PostgreSQL (a shop that grows to several tills) or back (a branch laptop, a test
+    /// copy). The copy is compared record by record and checked.
+    Copy {
+        /// Store to copy: a directory or a postgresql:// connection string.
+        source: PathBuf,
+        /// New store: a directory that does not exist, or an empty PostgreSQL database.
+        dest: PathBuf,
+    },
 }

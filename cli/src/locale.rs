@@ -470,6 +470,7 @@ catalogue! {
         "store created at {path} with the programme «{name}»";
     BackupWritten => "резервная копия записана в {path}", "backup written to {path}";
     Restored => "{backup} восстановлена в {path}", "restored {backup} into {path}";
+    Copied => "хранилище {from} скопировано в {to}", "copied the store {from} into {to}";
     Enabled => "включён", "enabled";
     Priority => "приоритет", "priority";
     OnError => "при ошибке", "on_error";

@@ -16,7 +16,7 @@ mod output;
 mod plugin;
 mod report;
 
-use args::{Cli, Command, RemindersCommand};
+use args::{Cli, Command, RemindersCommand, StoreCommand};
 use clap::Parser;
 use locale::{Locale, Msg};
 use output::{cell, pairs};
@@ -116,6 +116,9 @@ fn run(cli: Cli) -> Outcome {
         Command::Backup { path, dest } => backup(&path, &dest, json),
         Command::Restore { backup, path } => restore(&backup, &path, json),
         Command::Check { path } => check(&path, json),
+        Command::Store {
+            action: StoreCommand::Copy { source, dest },
+        } => copy(&source, &dest, json),
         Command::Report { path, report } => report::run(&path, report, json),
         Command::Plugin { path, action } => plugin::run(&path, action, json),
         Command::Demo {
@@ -160,7 +163,7 @@ pub fn open_existing_with(path: &Path, options: EngineOptions) -> Result<Engine,
             ErrorCode::NotFound,
             format!(
                 "no store at {} (create one with `pitstop init`)",
-                path.display()
+                Engine::describe_store(path)
             ),
         ));
     }
@@ -211,7 +214,7 @@ fn init(path: &Path, program: Option<&Path>, json: bool) -> Outcome {
     if Engine::store_exists(path) {
         return Err(Failure::new(
             ErrorCode::AlreadyExists,
-            format!("a store already exists at {}", path.display()),
+            format!("a store already exists at {}", Engine::describe_store(path)),
         ));
     }
     let document: Value = match program {
@@ -248,7 +251,7 @@ fn init(path: &Path, program: Option<&Path>, json: bool) -> Outcome {
     if json {
         println!("{result}");
     } else {
-        let (path, name) = (path.display().to_string(), cell(&document["name"]));
+        let (path, name) = (Engine::describe_store(path), cell(&document["name"]));
         println!(
             "{}",
             locale.fill(Msg::StoreCreated, &[("path", &path), ("name", &name)])
@@ -379,6 +382,33 @@ fn check(path: &Path, json: bool) -> Outcome {
     check_store(&engine, json)
 }
 
+/// `pitstop store copy SRC DST`: the whole store, one consistent state, into a new store
+/// on either backend; the core compares the copy record by record, then it is checked.
+fn copy(source: &Path, dest: &Path, json: bool) -> Outcome {
+    let engine = open_existing(source)?;
+    let summary = engine.copy_to(dest)?;
+    engine.close()?;
+    let copied = Engine::open(dest, EngineOptions::default())?;
+    let value = json!({ "copy": to_json(&summary)?, "from": Engine::describe_store(source),
+                        "to": Engine::describe_store(dest) });
+    if json {
+        println!("{value}");
+        let report = copied.execute("store.check", json!({}))?;
+        if report["problems"].as_array().is_some_and(|p| !p.is_empty()) {
+            return Err(Failure::new(ErrorCode::Corrupted, "the copy has problems"));
+        }
+        return Ok(0);
+    }
+    let locale = Locale::of(&copied);
+    let (from, to) = (Engine::describe_store(source), Engine::describe_store(dest));
+    println!(
+        "{}",
+        locale.fill(Msg::Copied, &[("from", &from), ("to", &to)])
+    );
+    print_value(&to_json(&summary)?, false, &locale);
+    check_store(&copied, false)
+}
+
 fn restore(backup: &Path, path: &Path, json: bool) -> Outcome {
     let options = EngineOptions::default();
     let summary = Engine::restore(backup, path, &options)?;
@@ -401,7 +431,7 @@ fn restore(backup: &Path, path: &Path, json: bool) -> Outcome {
         return Ok(0);
     }
     let locale = Locale::of(&engine);
-    let (backup, path) = (backup.display().to_string(), path.display().to_string());
+    let (backup, path) = (backup.display().to_string(), Engine::describe_store(path));
     println!(
         "{}",
         locale.fill(Msg::Restored, &[("backup", &backup), ("path", &path)])

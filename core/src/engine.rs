@@ -370,6 +370,12 @@ impl Engine {
         store_mod::exists(path)
     }
 
+    /// How messages name a store given as a path or connection string: the directory,
+    /// or `postgresql://user@host:port/db` without the password.
+    pub fn describe_store(store: &Path) -> String {
+        store_mod::describe(store)
+    }
+
     /// Copy the open store, as one consistent state, into a new store at `dest` (a sled
     /// directory that must not exist, or an empty PostgreSQL database): a shop moving
     /// from one till to a shared server, or a branch taking a copy back.

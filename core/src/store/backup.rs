@@ -304,7 +304,9 @@ pub fn restore(
 }
 
 /// Copy every record of `source` (one consistent view) into a new store at `dest`,
-/// with the rules of [`restore`] for the destination. Returns the records copied.
+/// with the rules of [`restore`] for the destination, then read the destination back
+/// and compare: the same records, byte for byte (`corrupted` otherwise). Returns the
+/// records copied and their sha256.
 pub fn copy(source: &Store, dest: &Path, options: &SledOptions) -> Result<BackupSummary> {
     if let Location::Sled(path) = Location::of(dest)
         && path.exists()
@@ -336,12 +338,43 @@ pub fn copy(source: &Store, dest: &Path, options: &SledOptions) -> Result<Backup
         records += 1;
         Ok(Some((key, value)))
     })?;
+    drop(view);
+    let sha256 = hex(&hasher.finalize());
+    let (backend, label) = super::open_backend(dest, options)?;
+    let (copied, copied_sha256) = digest(backend.as_ref())?;
+    if copied != records || copied_sha256 != sha256 {
+        return Err(Error::corrupted(format!(
+            "the copy at {label} does not hold what was copied: {copied} records (sha256 {copied_sha256}), {records} sent (sha256 {sha256})"
+        )));
+    }
     Ok(BackupSummary {
         records,
         bytes: 0,
-        sha256: hex(&hasher.finalize()),
+        sha256,
         seq,
     })
+}
+
+/// Every record of a store, read back in key order: their number and the sha256 of
+/// keys and values (what [`copy`] compares between source and destination).
+fn digest(backend: &dyn Backend) -> Result<(u64, String)> {
+    let view = backend.snapshot()?;
+    let mut hasher = Sha256::new();
+    let mut records = 0u64;
+    let mut start: Vec<u8> = Vec::new();
+    let end = vec![0xffu8; KEY_BYTES_MAX];
+    loop {
+        let chunk = view.scan(&start, &end, SCAN_CHUNK, false)?;
+        let Some((last, _)) = chunk.last() else { break };
+        start = last.clone();
+        start.push(0);
+        for (key, value) in &chunk {
+            hasher.update(key);
+            hasher.update(value);
+            records += 1;
+        }
+    }
+    Ok((records, hex(&hasher.finalize())))
 }
 
 fn already_exists(store: &str, doing: &str) -> Error {

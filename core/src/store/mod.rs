@@ -593,6 +593,15 @@ pub fn exists(store: &std::path::Path) -> bool {
     }
 }
 
+/// How messages name a store: the directory, or the server and database without the
+/// password.
+pub fn describe(store: &std::path::Path) -> String {
+    match Location::of(store) {
+        Location::Sled(path) => path.display().to_string(),
+        Location::Postgres(connection) => postgres_backend::describe(connection),
+    }
+}
+
 /// Map a poisoned or missing state to a clean error (used by backends).
 pub(crate) fn io_error(context: &str, err: std::io::Error) -> Error {
     Error::io(context, err)
@@ -603,7 +612,7 @@ pub(crate) fn locked_error(path: &std::path::Path) -> Error {
     Error::new(
         ErrorCode::Locked,
         format!(
-            "the store at {} is already open in another process or handle",
+            "the store at {} is already open in another process or handle; a sled store serves one process, so a store shared by several tills, 1C worker processes or branches needs PostgreSQL (open it with a postgresql:// connection string)",
             path.display()
         ),
     )

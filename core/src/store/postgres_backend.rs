@@ -238,6 +238,14 @@ impl PostgresBackend {
     }
 }
 
+/// How messages name the store `connection` opens (never its password).
+pub fn describe(connection: &str) -> String {
+    match Config::from_str(connection) {
+        Ok(config) => label_of(&config),
+        Err(_) => "a PostgreSQL connection string that does not parse".to_string(),
+    }
+}
+
 fn parse_config(connection: &str) -> Result<Config> {
     let mut config = Config::from_str(connection).map_err(|err| {
         Error::invalid(
