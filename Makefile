@@ -92,6 +92,7 @@ bench: setup plugins
 	$(CARGO) run $(PROFILE_FLAGS) -p pitstop-core --example plugin_bench
 	$(CARGO) run $(PROFILE_FLAGS) -p pitstop-cli --example import_bench
 	$(CARGO) run $(PROFILE_FLAGS) -p pitstop-cli --example report_bench
+	tests/pg/with-cluster.sh $(TARGET_DIR)/pg-cluster-bench $(CARGO) run $(PROFILE_FLAGS) -p pitstop-core --example pg_bench
 
 # The C ABI as a host sees it: libpitstop built by cargo, the committed header, C programs
 # compiled with plain cc (shared and static), the POS demo run, the C tests run under
@@ -148,7 +149,7 @@ python-wheel: setup python-venv
 python-test: python-wheel
 	$(VENV_PY) -m mypy.stubtest pitstop --allowlist python/stubtest-allowlist.txt
 	MYPYPATH=python/tests $(VENV_PY) -m mypy --config-file python/pyproject.toml python/pitstop python/tests examples/python
-	$(VENV)/bin/pytest python/tests
+	tests/pg/with-cluster.sh $(TARGET_DIR)/pg-cluster-python $(VENV)/bin/pytest python/tests
 
 clean:
 	$(CARGO) clean

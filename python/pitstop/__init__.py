@@ -184,7 +184,7 @@ class Engine:
 
     @property
     def path(self) -> str:
-        """The store's directory."""
+        """The store: its directory, or ``postgresql://user@host:port/db`` (never a password)."""
         return self._native.path
 
     @property

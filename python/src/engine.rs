@@ -109,14 +109,14 @@ impl PyEngine {
         self.engine.is_closed()
     }
 
-    /// The store's directory.
+    /// The store: its directory, or `postgresql://user@host:port/db` (never a password).
     #[getter]
     fn path(&self) -> String {
-        self.path.to_string_lossy().into_owned()
+        Engine::describe_store(&self.path)
     }
 
     fn __repr__(&self) -> String {
         let state = if self.closed() { "closed" } else { "open" };
-        format!("<pitstop Engine {} ({state})>", self.path.display())
+        format!("<pitstop Engine {} ({state})>", self.path())
     }
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import date
 from decimal import Decimal
@@ -47,6 +48,8 @@ CODES = [
     "plugin_bad_output",
     "plugin_invalid_effect",
     "tier_required",
+    "unavailable",
+    "access_denied",
 ]
 
 
@@ -142,6 +145,19 @@ def hold_capture(engine: pitstop.Engine, customer: int) -> Any:
     return engine.execute("points.release", {"hold": held["hold"]["id"]})
 
 
+def unreachable_server(engine: pitstop.Engine, customer: int, tmp: Path) -> Any:
+    # Nothing listens on port 1: the connection fails fast, within its timeout.
+    return pitstop.Engine("postgresql://postgres@127.0.0.1:1/shop?connect_timeout=3")
+
+
+def wrong_password(engine: pitstop.Engine, customer: int, tmp: Path) -> Any:
+    cluster = os.environ.get("PITSTOP_TEST_PG_DIR")
+    if not cluster:
+        pytest.skip("no PostgreSQL server for the tests (make test starts one)")
+    port = (Path(cluster) / "port").read_text().strip()
+    return pitstop.Engine(f"postgresql://postgres:wrong@127.0.0.1:{port}/pitstop_test")
+
+
 def exclusive_line(engine: pitstop.Engine, customer: int, tmp: Path) -> Any:
     """Motul 300V is sold from the gold tier up; the customer has no tier yet."""
     levels = [{"code": "base", "name": "Базовый"}, {"code": "gold", "name": "Золото", "min_spend": 80000}]
@@ -209,6 +225,8 @@ CAUSES: Dict[str, Tuple[Callable[[pitstop.Engine, int, Path], Any], str]] = {
         "line 7",
     ),
     "tier_required": (exclusive_line, "MOTUL-300V-5W40"),
+    "unavailable": (unreachable_server, "cannot be reached"),
+    "access_denied": (wrong_password, "refused the login"),
 }
 
 # `internal` is a bug in Pitstop by definition: nothing outside can cause it.
