@@ -92,17 +92,22 @@ unsafe fn engine_ref<'a>(engine: *const PitstopEngine) -> Result<&'a PitstopEngi
 /// - `error_out` (may be NULL): receives NULL on success; on failure a response JSON
 ///   `{"ok": false, "error": {"code", "message", "details"}}` that the caller frees with
 ///   `pitstop_string_free`.
-/// - `path` (required): UTF-8, NUL-terminated; the directory is created if missing.
+/// - `path` (required): UTF-8, NUL-terminated: a sled directory (created if missing), or
+///   a PostgreSQL connection string (`postgresql://user:password@host:5432/shop` or
+///   `host=… dbname=…`) naming an empty database or a Pitstop store, for a store shared by
+///   several processes.
 /// - `options_json` (may be NULL or `""` for defaults): UTF-8 JSON such as
 ///   `{"durability": "durable" | "import", "cache_capacity_bytes": N, "request_bytes_max": N}`.
 ///
-/// A store is open through at most one handle at a time: opening it again, in this process
-/// or another, fails with `PITSTOP_STATUS_LOCKED` until the first handle is closed. Share
-/// the one handle between threads instead.
+/// A sled store is open through at most one handle at a time: opening it again, in this
+/// process or another, fails with `PITSTOP_STATUS_LOCKED` until the first handle is closed.
+/// Share the one handle between threads instead, or use PostgreSQL, which any number of
+/// handles in any number of processes may open.
 ///
 /// Returns `PITSTOP_STATUS_OK`, or the failure: `NULL_ARGUMENT`, `INVALID_UTF8`,
-/// `INVALID_ARGUMENT` (bad options), `LOCKED`, `NOT_FOUND` (a directory that is not a
-/// store), `CORRUPTED`, `UNSUPPORTED_VERSION`, `IO`, `PANIC`.
+/// `INVALID_ARGUMENT` (bad options), `LOCKED`, `NOT_FOUND` (a directory or database that
+/// is not a store), `CORRUPTED`, `UNSUPPORTED_VERSION`, `IO`, `UNAVAILABLE` (PostgreSQL
+/// cannot be reached), `ACCESS_DENIED` (PostgreSQL refused the login), `PANIC`.
 ///
 /// # Safety
 /// `engine_out` is valid for writing a pointer; `error_out` is NULL or valid for writing a

@@ -151,6 +151,8 @@ static void test_status_names(void) {
         {PITSTOP_STATUS_CLOSED, "closed"},
         {PITSTOP_STATUS_PLUGIN_FAILED, "plugin_failed"},
         {PITSTOP_STATUS_INTERNAL, "internal"},
+        {PITSTOP_STATUS_UNAVAILABLE, "unavailable"},
+        {PITSTOP_STATUS_ACCESS_DENIED, "access_denied"},
     };
     /* The numbers are the ABI: they never change. */
     CHECK(PITSTOP_STATUS_OK == 0);
@@ -210,6 +212,9 @@ static void test_open_errors(void) {
     expect_open_failure("", NULL, PITSTOP_STATUS_INVALID_ARGUMENT, "invalid_argument");
     expect_open_failure("\xff\xfe/store", NULL, PITSTOP_STATUS_INVALID_UTF8, "invalid_argument");
     expect_open_failure(path, "{", PITSTOP_STATUS_INVALID_ARGUMENT, "invalid_argument");
+    /* A PostgreSQL connection string is a store too; nothing listens on port 1. */
+    expect_open_failure("postgresql://pitstop@127.0.0.1:1/shop?connect_timeout=3", NULL,
+                        PITSTOP_STATUS_UNAVAILABLE, "unavailable");
     expect_open_failure(path, "[1, 2]", PITSTOP_STATUS_INVALID_ARGUMENT, "invalid_argument");
     expect_open_failure(path, "{\"durability\": 5}", PITSTOP_STATUS_INVALID_ARGUMENT,
                         "invalid_argument");
