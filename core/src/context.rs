@@ -18,6 +18,9 @@ pub struct Ctx {
     pub today: NaiveDate,
     /// The current programme, if one was set.
     pub program: Option<Arc<Program>>,
+    /// The branch the engine was opened for (a dealer group's site): visits recorded
+    /// without a `branch` of their own get it.
+    pub branch: Option<Arc<str>>,
 }
 
 impl Ctx {
@@ -27,7 +30,18 @@ impl Ctx {
             Some(program) => program.local_date(at),
             None => at.date_naive(),
         };
-        Ctx { at, today, program }
+        Ctx {
+            at,
+            today,
+            program,
+            branch: None,
+        }
+    }
+
+    /// The same context for an engine opened for `branch`.
+    pub fn with_branch(mut self, branch: Option<Arc<str>>) -> Ctx {
+        self.branch = branch;
+        self
     }
 
     /// The programme, or `no_program`.

@@ -36,6 +36,9 @@ pub struct EngineOptions {
     /// Directory for compiled plugin code (files this engine produced, keyed by module
     /// sha256 and engine compatibility hash). `None` (default): compile once per process.
     pub plugin_cache_dir: Option<PathBuf>,
+    /// The branch this engine works for (a site of a dealer group sharing one
+    /// PostgreSQL store): visits recorded without a `branch` of their own get it.
+    pub branch: Option<String>,
 }
 
 /// Durability as written in options.
@@ -56,6 +59,7 @@ impl Default for EngineOptions {
             cache_capacity_bytes: SledOptions::default().cache_capacity_bytes,
             request_bytes_max: REQUEST_BYTES_MAX,
             plugin_cache_dir: None,
+            branch: None,
         }
     }
 }
@@ -75,6 +79,9 @@ impl EngineOptions {
                 "cache_capacity_bytes",
                 "must be 1 MiB..=64 GiB",
             ));
+        }
+        if let Some(branch) = &options.branch {
+            crate::visit::check_branch("branch", branch)?;
         }
         if options.request_bytes_max < 1024 || options.request_bytes_max > 64 * 1024 * 1024 {
             return Err(Error::invalid(
@@ -160,7 +167,11 @@ impl Engine {
             DurabilityOption::Import => Durability::Import,
         };
         let store = Store::new(backend, seq, durability);
-        let session = Session::open(store, options.plugin_cache_dir.clone())?;
+        let session = Session::open(
+            store,
+            options.plugin_cache_dir.clone(),
+            options.branch.as_deref().map(str::trim).map(Arc::from),
+        )?;
         Ok(Engine {
             session: RwLock::new(Some(session)),
             options,

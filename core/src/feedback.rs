@@ -221,6 +221,9 @@ pub struct ComplaintsArgs {
     pub from: NaiveDate,
     /// Last day.
     pub to: NaiveDate,
+    /// Only feedback about visits recorded at this branch.
+    #[serde(default)]
+    pub branch: Option<String>,
 }
 
 /// Complaints of one employee.
@@ -339,6 +342,15 @@ impl Tally {
 }
 
 /// `report.complaints`: feedback in the period through the date index, chunk by chunk.
+/// Whether feedback is about a visit recorded at `branch` (feedback about no visit
+/// belongs to no branch).
+fn about_branch<R: Reader>(reader: &R, feedback: &Feedback, branch: &str) -> Result<bool> {
+    let Some(visit) = feedback.visit else {
+        return Ok(false);
+    };
+    Ok(crate::visit::load(reader, visit)?.branch.as_deref() == Some(branch))
+}
+
 pub fn complaints<R: Reader>(reader: &R, args: &ComplaintsArgs) -> Result<Complaints> {
     if args.to < args.from || (args.to - args.from).num_days() > PERIOD_DAYS_MAX {
         return Err(Error::invalid(
@@ -346,6 +358,7 @@ pub fn complaints<R: Reader>(reader: &R, args: &ComplaintsArgs) -> Result<Compla
             format!("the period must run forward and last at most {PERIOD_DAYS_MAX} days"),
         ));
     }
+    let branch = crate::visit::branch_filter(args.branch.as_deref())?;
     let mut by_employee: BTreeMap<Option<String>, Tally> = BTreeMap::new();
     let mut by_month: BTreeMap<String, Tally> = BTreeMap::new();
     let mut latest: Vec<Feedback> = Vec::new();
@@ -365,6 +378,11 @@ pub fn complaints<R: Reader>(reader: &R, args: &ComplaintsArgs) -> Result<Compla
             let id =
                 keys::read_u64(key, 5).ok_or_else(|| Error::corrupted("feedback key too short"))?;
             let f = load(reader, id)?;
+            if let Some(branch) = branch
+                && !about_branch(reader, &f, branch)?
+            {
+                continue;
+            }
             by_employee.entry(f.employee.clone()).or_default().add(&f);
             by_month
                 .entry(format!("{:04}-{:02}", f.date.year(), f.date.month()))

@@ -502,7 +502,7 @@ pub fn import(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: ImportArgs) -> Result<Imp
             order_id: checked.order_id,
             at: checked.at,
             date: checked.date,
-            branch: input.branch.as_ref().map(|b| b.trim().to_string()),
+            branch: visit::branch_of(input.branch.as_deref(), ctx),
             advisor: input.advisor.as_ref().map(|a| a.trim().to_string()),
             mileage: input.mileage,
             program_version,
@@ -629,10 +629,26 @@ pub fn customers<R: Reader>(reader: &R, args: &PageArgs) -> Result<Page<Customer
     Ok(Page { items, next_after })
 }
 
-/// `visit.export`: every visit in id order, paged.
-pub fn visits<R: Reader>(reader: &R, args: &PageArgs) -> Result<Page<Visit>> {
+/// Arguments of `visit.export`: a page, optionally of one branch's visits.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VisitPageArgs {
+    /// Continue after this id (`next_after` of the previous page).
+    #[serde(default)]
+    pub after: Option<u64>,
+    /// Page size, 1..=1000 (default 100).
+    #[serde(default)]
+    pub limit: Option<usize>,
+    /// Only the visits recorded at this branch.
+    #[serde(default)]
+    pub branch: Option<String>,
+}
+
+/// `visit.export`: every visit (or every visit of one branch) in id order, paged.
+pub fn visits<R: Reader>(reader: &R, args: &VisitPageArgs) -> Result<Page<Visit>> {
     let limit = page_limit(args.limit)?;
-    let items = visit::page(reader, args.after, limit)?;
+    let branch = visit::branch_filter(args.branch.as_deref())?;
+    let items = visit::page(reader, args.after, limit, branch)?;
     let next_after = (items.len() == limit)
         .then(|| items.last().map(|v| v.id))
         .flatten();

@@ -88,6 +88,7 @@ pub fn daily(store: &Store, ctx: &Ctx, args: &DailyArgs) -> Result<(DailyReport,
         at,
         today: date,
         program: ctx.program.clone(),
+        branch: ctx.branch.clone(),
     };
     let mut report = DailyReport {
         date: Some(date),

@@ -173,8 +173,8 @@ pub static OPS: &[OpSpec] = &[
     op!(
         "visit.export",
         false,
-        crate::history::PageArgs,
-        "every visit in id order, paged",
+        crate::history::VisitPageArgs,
+        "every visit (or one branch's) in id order, paged",
         |e, _, a| e.read_op(a, |r, _, args: Args| { crate::history::visits(r, &args) })
     ),
     op!(
@@ -359,9 +359,9 @@ pub static OPS: &[OpSpec] = &[
     op!(
         "report.points",
         false,
-        NoArgs,
+        crate::report::PointsArgs,
         "points issued, redeemed, expired, outstanding and the money liability",
-        |e, _, a| e.report_op(a, |r, ctx, _: Args| crate::report::points(r, ctx))
+        |e, _, a| e.report_op(a, |r, ctx, args: Args| crate::report::points(r, ctx, &args))
     ),
     op!(
         "referral.code",

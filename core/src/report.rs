@@ -27,6 +27,9 @@ pub struct PeriodArgs {
     pub from: NaiveDate,
     /// Last local date.
     pub to: NaiveDate,
+    /// Only the visits recorded at this branch (the group's other sites left out).
+    #[serde(default)]
+    pub branch: Option<String>,
 }
 
 impl PeriodArgs {
@@ -121,11 +124,18 @@ impl Accumulator {
 /// Customers served, returning share, average check, revenue and points by month.
 pub fn activity<R: Reader>(reader: &R, _ctx: &Ctx, args: &PeriodArgs) -> Result<Activity> {
     args.check()?;
+    let branch = crate::visit::branch_filter(args.branch.as_deref())?;
     let mut months: BTreeMap<(i32, u32), Accumulator> = BTreeMap::new();
     let mut total = Accumulator::default();
     let mut after: Option<Vec<u8>> = None;
     loop {
-        let chunk = visit::dated_visits(reader, args.from, args.to, after.as_deref(), CHUNK)?;
+        let chunk = visit::dated_visits(
+            reader,
+            branch,
+            (args.from, args.to),
+            after.as_deref(),
+            CHUNK,
+        )?;
         let Some((last, _, _)) = chunk.last() else {
             break;
         };
@@ -265,8 +275,34 @@ pub struct PointsReport {
     pub currency: String,
 }
 
+/// Arguments of `report.points`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PointsArgs {
+    /// Refused with a reason: see [`group_wide`].
+    #[serde(default)]
+    pub branch: Option<String>,
+}
+
+/// A report whose figures belong to the whole group refuses a `branch` filter and says
+/// why: a customer has one balance across the group's branches, so points on accounts
+/// (and the referrals that paid them) are not any one branch's.
+pub fn group_wide(op: &str, branch: Option<&str>) -> Result<()> {
+    match branch {
+        None => Ok(()),
+        Some(_) => Err(Error::invalid(
+            "branch",
+            format!(
+                "{op} covers the whole group: a customer has one balance shared by every branch; \
+                 report.activity gives one branch's points accrued and redeemed"
+            ),
+        )),
+    }
+}
+
 /// Points issued, redeemed, expired and outstanding, with the money liability.
-pub fn points<R: Reader>(reader: &R, ctx: &Ctx) -> Result<PointsReport> {
+pub fn points<R: Reader>(reader: &R, ctx: &Ctx, args: &PointsArgs) -> Result<PointsReport> {
+    group_wide("report.points", args.branch.as_deref())?;
     let program = ctx.program()?;
     let mut report = PointsReport {
         currency: program.currency.clone(),

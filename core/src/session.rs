@@ -48,12 +48,18 @@ pub(crate) struct Session {
     /// The store's sequence number when the programme and plugins were last checked
     /// (shared stores only).
     checked_seq: Mutex<u64>,
+    /// The branch the engine was opened for.
+    branch: Option<Arc<str>>,
     plugins: PluginHost,
 }
 
 impl Session {
     /// The store's current programme and its enabled plugins, loaded.
-    pub(crate) fn open(store: Store, plugin_cache_dir: Option<PathBuf>) -> Result<Session> {
+    pub(crate) fn open(
+        store: Store,
+        plugin_cache_dir: Option<PathBuf>,
+        branch: Option<Arc<str>>,
+    ) -> Result<Session> {
         let program = load_current_program(&store)?;
         let plugins = PluginHost::open(&store, plugin_cache_dir)?;
         let seq = store.current_seq()?;
@@ -61,6 +67,7 @@ impl Session {
             store,
             program: RwLock::new(program.map(Arc::new)),
             checked_seq: Mutex::new(seq),
+            branch,
             plugins,
         })
     }
@@ -91,7 +98,7 @@ impl Session {
     }
 
     fn context(&self, at: Option<DateTime<Utc>>) -> Ctx {
-        Ctx::new(at.unwrap_or_else(Utc::now), self.program())
+        Ctx::new(at.unwrap_or_else(Utc::now), self.program()).with_branch(self.branch.clone())
     }
 
     /// Wait for the write in progress, then sync everything.

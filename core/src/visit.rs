@@ -1,7 +1,7 @@
 //! Visit history: every work order the host posts, with its priced lines, what
 //! points paid and earned per line, and the refunds made against it.
 
-use crate::context::must;
+use crate::context::{Ctx, must};
 use crate::error::{Error, Result};
 use crate::ledger::Allocation;
 use crate::normalize;
@@ -271,11 +271,9 @@ pub fn save(txn: &mut WriteTxn<'_>, visit: &Visit) -> Result<()> {
         counted: !visit.fully_refunded(),
         vehicle: visit.vehicle,
     };
-    txn.put(
-        KeyBuilder::new(tag::VISIT_BY_DATE)
-            .date(visit.date)
-            .u64(visit.id)
-            .build(),
+    put_dated(
+        txn,
+        visit,
         &DatedVisit {
             customer: visit.customer,
             net: summary.net,
@@ -308,6 +306,62 @@ pub fn save(txn: &mut WriteTxn<'_>, visit: &Visit) -> Result<()> {
     txn.put(key, &summary)
 }
 
+/// Longest branch code an engine is opened with.
+pub const BRANCH_CHARS_MAX: usize = 64;
+
+/// Check a branch code: 1..=64 characters after trimming, no control or invisible ones.
+pub fn check_branch(field: &str, value: &str) -> Result<()> {
+    let trimmed = normalize::optional_text(field, value, BRANCH_CHARS_MAX)?;
+    if trimmed.is_empty() {
+        return Err(Error::invalid(field, "must not be blank"));
+    }
+    Ok(())
+}
+
+/// A `branch` filter as given: checked, trimmed.
+pub fn branch_filter(branch: Option<&str>) -> Result<Option<&str>> {
+    match branch {
+        Some(branch) => {
+            check_branch("branch", branch)?;
+            Ok(Some(branch.trim()))
+        }
+        None => Ok(None),
+    }
+}
+
+/// The branch a new visit records: its own `branch`, else the engine's (blank is none).
+pub fn branch_of(given: Option<&str>, ctx: &Ctx) -> Option<String> {
+    given
+        .map(str::trim)
+        .or(ctx.branch.as_deref())
+        .filter(|branch| !branch.is_empty())
+        .map(str::to_string)
+}
+
+fn dated_key(branch: Option<&str>, date: NaiveDate, id: u64) -> Vec<u8> {
+    match branch {
+        Some(branch) => KeyBuilder::new(tag::VISIT_BY_BRANCH_DATE)
+            .str_sep(branch)
+            .date(date)
+            .u64(id)
+            .build(),
+        None => KeyBuilder::new(tag::VISIT_BY_DATE)
+            .date(date)
+            .u64(id)
+            .build(),
+    }
+}
+
+/// Write a visit's entries in the shop-wide date index and, when it has a branch, in
+/// that branch's.
+fn put_dated(txn: &mut WriteTxn<'_>, visit: &Visit, dated: &DatedVisit) -> Result<()> {
+    txn.put(dated_key(None, visit.date, visit.id), dated)?;
+    if let Some(branch) = visit.branch.as_deref().filter(|b| !b.is_empty()) {
+        txn.put(dated_key(Some(branch), visit.date, visit.id), dated)?;
+    }
+    Ok(())
+}
+
 /// What the shop-wide date index keeps of a visit, for reports over periods.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DatedVisit {
@@ -323,11 +377,12 @@ pub struct DatedVisit {
     pub accrual: Decimal,
 }
 
-/// Visits dated in `[from, to]`, in date order, `chunk` at a time, starting after `after`.
+/// Visits dated in `[from, to]` (of one branch, or of the whole store), in date order,
+/// `chunk` at a time, starting after `after`.
 pub fn dated_visits<R: Reader>(
     reader: &R,
-    from: NaiveDate,
-    to: NaiveDate,
+    branch: Option<&str>,
+    (from, to): (NaiveDate, NaiveDate),
     after: Option<&[u8]>,
     chunk: usize,
 ) -> Result<Vec<(Vec<u8>, NaiveDate, DatedVisit)>> {
@@ -337,14 +392,14 @@ pub fn dated_visits<R: Reader>(
             next.push(0);
             next
         }
-        None => KeyBuilder::new(tag::VISIT_BY_DATE).date(from).build(),
+        None => dated_key(branch, from, 0),
     };
-    let end = KeyBuilder::new(tag::VISIT_BY_DATE)
-        .date(to + chrono::Duration::days(1))
-        .build();
+    let end = dated_key(branch, to + chrono::Duration::days(1), 0);
+    // The date follows the tag, and the branch code with its terminator when there is one.
+    let date_at = 1 + branch.map_or(0, |b| b.len() + 1);
     let mut out = Vec::new();
     for (key, visit) in reader.scan_range::<DatedVisit>(&start, &end, chunk, false)? {
-        let date = crate::store::keys::read_date(&key, 1)
+        let date = crate::store::keys::read_date(&key, date_at)
             .ok_or_else(|| Error::corrupted("visit date key too short"))?;
         out.push((key, date, visit));
     }
@@ -454,11 +509,9 @@ pub fn insert_new(txn: &mut WriteTxn<'_>, visit: &Visit) -> Result<()> {
     let counted = !visit.fully_refunded();
     txn.put(visit_key(visit.id), visit)?;
     txn.put(order_key(&visit.order_id), &visit.id)?;
-    txn.put(
-        KeyBuilder::new(tag::VISIT_BY_DATE)
-            .date(visit.date)
-            .u64(visit.id)
-            .build(),
+    put_dated(
+        txn,
+        visit,
         &DatedVisit {
             customer: visit.customer,
             net,
@@ -495,7 +548,12 @@ pub fn add_day(record: &mut VisitDays, date: NaiveDate, net: Decimal) {
 }
 
 /// Visits in id order after `after`, at most `limit` (export).
-pub fn page<R: Reader>(reader: &R, after: Option<u64>, limit: usize) -> Result<Vec<Visit>> {
+pub fn page<R: Reader>(
+    reader: &R,
+    after: Option<u64>,
+    limit: usize,
+    branch: Option<&str>,
+) -> Result<Vec<Visit>> {
     let start = match after {
         Some(id) => match id.checked_add(1) {
             Some(next) => visit_key(next),
@@ -504,9 +562,28 @@ pub fn page<R: Reader>(reader: &R, after: Option<u64>, limit: usize) -> Result<V
         None => vec![tag::VISIT],
     };
     let end = crate::store::keys::prefix_end(&[tag::VISIT]);
-    Ok(reader
-        .scan_range::<Visit>(&start, &end, limit, false)?
-        .into_iter()
-        .map(|(_, v)| v)
-        .collect())
+    let Some(branch) = branch else {
+        return Ok(reader
+            .scan_range::<Visit>(&start, &end, limit, false)?
+            .into_iter()
+            .map(|(_, v)| v)
+            .collect());
+    };
+    // One branch: visits in id order, skipping the others' (bounded reads of `limit`).
+    let mut out = Vec::with_capacity(limit);
+    let mut from = start;
+    while out.len() < limit {
+        let chunk = reader.scan_range::<Visit>(&from, &end, limit, false)?;
+        let Some((last, _)) = chunk.last() else { break };
+        from = last.clone();
+        from.push(0);
+        out.extend(
+            chunk
+                .into_iter()
+                .map(|(_, v)| v)
+                .filter(|v| v.branch.as_deref() == Some(branch)),
+        );
+    }
+    out.truncate(limit);
+    Ok(out)
 }

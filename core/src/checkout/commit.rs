@@ -128,7 +128,7 @@ pub fn commit(
         order_id: order_id.clone(),
         at: ctx.at,
         date: ctx.today,
-        branch: args.branch.as_ref().map(|b| b.trim().to_string()),
+        branch: crate::visit::branch_of(args.branch.as_deref(), ctx),
         advisor: args.advisor.as_ref().map(|a| a.trim().to_string()),
         mileage: args.mileage,
         program_version: program.version,

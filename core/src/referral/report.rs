@@ -25,6 +25,9 @@ pub struct ReportArgs {
     /// Cursor from the previous page.
     #[serde(default)]
     pub after: Option<String>,
+    /// Refused with a reason: referrals belong to the whole group.
+    #[serde(default)]
+    pub branch: Option<String>,
 }
 
 /// One referee in `report.referrals`.
@@ -83,6 +86,7 @@ pub const REPORT_LIMIT_MAX: usize = 1000;
 
 /// `report.referrals`: who brought whom, rewards kept, revenue of the referees.
 pub fn report<R: Reader>(reader: &R, ctx: &Ctx, args: &ReportArgs) -> Result<Report> {
+    crate::report::group_wide("report.referrals", args.branch.as_deref())?;
     let limit = args.limit.unwrap_or(100);
     if limit == 0 || limit > REPORT_LIMIT_MAX {
         return Err(Error::invalid(

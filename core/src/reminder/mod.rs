@@ -66,6 +66,10 @@ pub struct DueArgs {
     /// Cursor from the previous page.
     #[serde(default)]
     pub after: Option<String>,
+    /// Only customers of this branch: those whose latest visit was recorded there (a
+    /// customer serves as the group's, and is contacted by the site they came to last).
+    #[serde(default)]
+    pub branch: Option<String>,
 }
 
 /// One customer to contact and why.
@@ -479,6 +483,17 @@ fn customer_entries<R: Reader>(
     Ok(Some(entries))
 }
 
+/// Whether a customer belongs to `branch` (no filter: everyone): their latest visit was
+/// recorded there.
+fn of_branch<R: Reader>(reader: &R, branch: Option<&str>, customer: u64) -> Result<bool> {
+    let Some(branch) = branch else {
+        return Ok(true);
+    };
+    Ok(crate::visit::latest(reader, customer, 1)?
+        .first()
+        .is_some_and(|visit| visit.branch.as_deref() == Some(branch)))
+}
+
 /// `reminders.due`: a pure read, paged; kinds in a fixed order.
 pub fn due<R: Reader>(reader: &R, ctx: &Ctx, args: &DueArgs) -> Result<DuePage> {
     let program = ctx.program()?;
@@ -504,7 +519,9 @@ pub fn due<R: Reader>(reader: &R, ctx: &Ctx, args: &DueArgs) -> Result<DuePage> 
         at: jobs::start_of_day(ctx, date)?,
         today: date,
         program: ctx.program.clone(),
+        branch: ctx.branch.clone(),
     };
+    let branch = crate::visit::branch_filter(args.branch.as_deref())?;
     let cursor = args.after.as_deref().map(decode_cursor).transpose()?;
     if let Some((kind, _, _)) = &cursor
         && !kinds.contains(kind)
@@ -569,6 +586,7 @@ pub fn due<R: Reader>(reader: &R, ctx: &Ctx, args: &DueArgs) -> Result<DuePage> 
                     budget = budget.saturating_sub(1);
                     if let Some(draft) = draft::draft(reader, &day, program, kind, key, value)?
                         && owner.as_ref().is_none_or(|o| o.id == draft.customer)
+                        && of_branch(reader, branch, draft.customer)?
                         && let Some(reminder) =
                             finish(reader, program, kind, date, args.channel, draft)?
                     {

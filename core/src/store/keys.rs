@@ -35,6 +35,7 @@
 //! | q   | module sha256 (32 bytes), chunk u32   | module bytes (192 KiB chunks, shared by plugins with the same module) |
 //! | G   | customer id                           | VisitDays (spend and visits per day, for tiers) |
 //! | Z   | local date, visit id                  | DatedVisit (reports over periods) |
+//! | 7   | branch, 0, local date, visit id       | DatedVisit of the branch's visits |
 //! | f   | customer id                           | Referral (own code, referrer, signup rewards, cashback) |
 //! | F   | referrer id, referee id               | () (who brought whom) |
 //! | x   | visit id                              | VisitGrants (referral points a visit paid, for refunds) |
@@ -138,6 +139,8 @@ pub mod tag {
     pub const VISIT_DAYS: u8 = b'G';
     /// Visits of the whole shop by date.
     pub const VISIT_BY_DATE: u8 = b'Z';
+    /// Visits of one branch by date (the same records as `VISIT_BY_DATE`).
+    pub const VISIT_BY_BRANCH_DATE: u8 = b'7';
     /// Referral record of a customer.
     pub const REFERRAL: u8 = b'f';
     /// Referrer → referee links.
