@@ -752,3 +752,102 @@ fn format_key() -> Vec<u8> {
     key.extend_from_slice(b"format_version");
     key
 }
+
+/// Every visit and customer of a store, as exported.
+fn exported(engine: &Engine) -> (Vec<Value>, Vec<Value>) {
+    let mut all = (Vec::new(), Vec::new());
+    for (op, into) in [("visit.export", &mut all.0), ("customer.list", &mut all.1)] {
+        let mut after = Value::Null;
+        loop {
+            let page = engine
+                .execute(op, json!({ "after": after, "limit": 1000 }))
+                .unwrap();
+            into.extend(page["items"].as_array().unwrap().iter().cloned());
+            after = page["next_after"].clone();
+            if after.is_null() {
+                break;
+            }
+        }
+    }
+    all
+}
+
+#[test]
+fn stores_move_between_backends_by_copy_and_by_backup() {
+    let _serial = one_at_a_time();
+    let Some(base) = server() else { return };
+    // A till's sled store with some history...
+    let dir = common::temp_path("move");
+    let till = open(dir.to_str().unwrap());
+    till.execute("program.set", json!({ "program": program() }))
+        .unwrap();
+    for n in 0..40 {
+        let id = till
+            .execute(
+                "customer.register",
+                json!({ "full_name": format!("Пётр Иванович Сидоров {n}"),
+                      "phone": format!("+7926000{n:04}"), "at": AT }),
+            )
+            .unwrap()["customer"]["id"]
+            .as_u64()
+            .unwrap();
+        till.execute("checkout.commit", json!({ "customer": { "id": id }, "order_id": format!("М-{n}"), "at": AT,
+            "lines": [{ "sku": "TO-1", "name": "ТО-1 «Лада Веста»", "kind": "labor", "qty": "1", "unit_price": "2500" }] }))
+            .unwrap();
+    }
+    let before = exported(&till);
+    // ... moves to PostgreSQL, and a branch takes a copy back to sled.
+    let shared = common::fresh_schema(&base, "moved");
+    let copied = till.copy_to(std::path::Path::new(&shared)).unwrap();
+    assert!(copied.records > 100);
+    let err = till.copy_to(std::path::Path::new(&shared)).unwrap_err();
+    assert_eq!(
+        err.code,
+        ErrorCode::AlreadyExists,
+        "a copy never lands on a store: {err:?}"
+    );
+    drop(till);
+    let on_pg = open(&shared);
+    assert_eq!(exported(&on_pg), before);
+    assert_eq!(
+        on_pg.execute("store.check", json!({})).unwrap()["problems"],
+        json!([])
+    );
+    let back = common::temp_path("back");
+    on_pg.copy_to(&back).unwrap();
+    assert_eq!(exported(&open(back.to_str().unwrap())), before);
+
+    // A backup of the PostgreSQL store restores into another schema, and into sled.
+    let file = common::temp_path("backup.bin");
+    let summary = on_pg.backup(&file).unwrap();
+    let restored = common::fresh_schema(&base, "restored");
+    Engine::restore(
+        &file,
+        std::path::Path::new(&restored),
+        &EngineOptions::default(),
+    )
+    .unwrap();
+    let err = Engine::restore(
+        &file,
+        std::path::Path::new(&restored),
+        &EngineOptions::default(),
+    )
+    .unwrap_err();
+    assert_eq!(err.code, ErrorCode::AlreadyExists, "{err:?}");
+    let restored = open(&restored);
+    assert_eq!(exported(&restored), before);
+    assert_eq!(
+        restored
+            .backup(&common::temp_path("again.bin"))
+            .unwrap()
+            .records,
+        summary.records
+    );
+    let sled_restored = common::temp_path("restored-sled");
+    Engine::restore(&file, &sled_restored, &EngineOptions::default()).unwrap();
+    assert_eq!(exported(&open(sled_restored.to_str().unwrap())), before);
+    for path in [dir, back, file, sled_restored] {
+        let _ = std::fs::remove_dir_all(&path);
+        let _ = std::fs::remove_file(&path);
+    }
+}
