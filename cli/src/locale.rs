@@ -471,6 +471,10 @@ catalogue! {
     BackupWritten => "резервная копия записана в {path}", "backup written to {path}";
     Restored => "{backup} восстановлена в {path}", "restored {backup} into {path}";
     Copied => "хранилище {from} скопировано в {to}", "copied the store {from} into {to}";
+    SecondBranch => "Второй филиал «{branch}»: второе рабочее место на том же PostgreSQL, {count} чеков за день; баллы общие для всей сети",
+        "Second branch «{branch}»: a second workstation on the same PostgreSQL store, {count} checkouts today; points are shared by the whole group";
+    BranchToday => "  {branch}: визитов сегодня {visits}, выручка {revenue}, списано баллов {points}",
+        "  {branch}: visits today {visits}, revenue {revenue}, points paid {points}";
     Enabled => "включён", "enabled";
     Priority => "приоритет", "priority";
     OnError => "при ошибке", "on_error";

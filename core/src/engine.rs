@@ -381,6 +381,12 @@ impl Engine {
         store_mod::exists(path)
     }
 
+    /// Whether `store` names a store several processes share (a PostgreSQL connection
+    /// string) rather than a sled directory.
+    pub fn is_shared_store(store: &Path) -> bool {
+        store_mod::is_shared(store)
+    }
+
     /// How messages name a store given as a path or connection string: the directory,
     /// or `postgresql://user@host:port/db` without the password.
     pub fn describe_store(store: &Path) -> String {

@@ -17,6 +17,7 @@ mod data;
 mod first_day;
 mod migration;
 mod owner;
+mod second_branch;
 mod summary;
 
 use crate::locale::Locale;
@@ -265,7 +266,11 @@ pub fn run(dir: &Path, options: &Options, json: bool) -> Outcome {
             "--years must be 1..=10",
         ));
     }
-    remove_previous(dir)?;
+    if Engine::is_shared_store(dir) {
+        refuse_existing(dir)?;
+    } else {
+        remove_previous(dir)?;
+    }
     let started = Instant::now();
     let today = date(TODAY);
     let start = today
@@ -275,6 +280,7 @@ pub fn run(dir: &Path, options: &Options, json: bool) -> Outcome {
     // The first day runs durable: the way a till runs.
     let engine = Engine::open(dir, EngineOptions::default())?;
     let day = first_day::run(&engine, &mut shop, today)?;
+    let branch_day = second_branch::run(dir, &mut shop, today)?;
     let owner = owner::read(&engine, today, day.campaign_id)?;
     let demo = Demo {
         dir,
@@ -284,6 +290,7 @@ pub fn run(dir: &Path, options: &Options, json: bool) -> Outcome {
         shop,
         loaded,
         day,
+        branch_day,
         owner,
         started,
     };
@@ -313,6 +320,8 @@ struct Demo<'a> {
     shop: Shop,
     loaded: Loaded,
     day: first_day::Day,
+    /// The second branch's day (PostgreSQL stores only).
+    branch_day: Option<second_branch::BranchDay>,
     owner: owner::OwnerView,
     started: Instant,
 }
@@ -338,7 +347,8 @@ fn summary_json(d: &Demo) -> Value {
     let (today, (today_net, today_points)) = (d.today, d.today_totals());
     let recorded = &loaded.recorded;
     json!({
-        "store": d.dir.to_string_lossy(), "date": today,
+        "store": Engine::describe_store(d.dir), "date": today,
+        "second_branch": d.branch_day.as_ref().map(second_branch::BranchDay::to_json),
         "customers": loaded.customers, "vehicles": loaded.vehicles,
         "history": { "from": d.start, "to": today - Duration::days(1), "visits": loaded.visits,
             "import_seconds": loaded.import_seconds, "visits_per_second": d.rate().round() },
@@ -375,9 +385,10 @@ fn print_summary(d: &Demo) {
     let (today_net, today_points) = d.today_totals();
     let program = owner.program.as_deref();
     let locale = program.map_or_else(Locale::default, Locale::of_program);
+    let store = Engine::describe_store(d.dir);
     let report = summary::Report {
         shop: program.map_or("", |p| p.name.as_str()),
-        dir: d.dir,
+        dir: &store,
         today: d.today,
         start: d.start,
         private_customers: d.private_customers,
@@ -411,4 +422,22 @@ fn print_summary(d: &Demo) {
         seconds: d.started.elapsed().as_secs_f64(),
     };
     print!("{}", summary::text(&report, &locale));
+    if let Some(branch_day) = &d.branch_day {
+        print!("{}", branch_day.text(&locale));
+    }
+}
+
+/// A demo on PostgreSQL needs a database (or schema) without a store: the demo never
+/// deletes what a server holds.
+fn refuse_existing(store: &Path) -> Result<(), Failure> {
+    if Engine::store_exists(store) {
+        return Err(Failure::new(
+            ErrorCode::AlreadyExists,
+            format!(
+                "{} already holds a store; the demo needs an empty database (or schema)",
+                Engine::describe_store(store)
+            ),
+        ));
+    }
+    Ok(())
 }

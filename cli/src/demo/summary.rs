@@ -13,7 +13,6 @@ use chrono::{Duration, NaiveDate};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::fmt::Write;
-use std::path::Path;
 
 /// Bytes in a mebibyte, for the store's size.
 const MIB_BYTES: f64 = 1024.0 * 1024.0;
@@ -25,7 +24,7 @@ const TOP_CUSTOMERS: usize = 5;
 /// What the demo did and measured.
 pub(super) struct Report<'a> {
     pub shop: &'a str,
-    pub dir: &'a Path,
+    pub dir: &'a str,
     pub today: NaiveDate,
     pub start: NaiveDate,
     pub private_customers: usize,
@@ -63,7 +62,7 @@ pub(super) struct Report<'a> {
 pub(super) fn text(r: &Report, l: &Locale) -> String {
     let colour = colour_stdout();
     let heading = |text: &str| format!("\n{}\n", bold(text, colour));
-    let dir = r.dir.display().to_string();
+    let dir = r.dir.to_string();
     let mut out = format!(
         "{}\n",
         bold(
@@ -317,7 +316,7 @@ fn owner(r: &Report, l: &Locale, heading: &dyn Fn(&str) -> String) -> String {
         &[("reminders", &l.count(r.due as u64, Noun::Reminder))],
     ));
     out.push_str(&due_table(r, l));
-    let dir = r.dir.display().to_string();
+    let dir = r.dir.to_string();
     let id = r.campaign_id.to_string();
     out.push_str(&heading(
         &l.fill(Msg::DemoCampaign, &[("dir", &dir), ("id", &id)]),

@@ -593,6 +593,11 @@ pub fn exists(store: &std::path::Path) -> bool {
     }
 }
 
+/// Whether `store` is a PostgreSQL connection string (a store processes share).
+pub fn is_shared(store: &std::path::Path) -> bool {
+    matches!(Location::of(store), Location::Postgres(_))
+}
+
 /// How messages name a store: the directory, or the server and database without the
 /// password.
 pub fn describe(store: &std::path::Path) -> String {

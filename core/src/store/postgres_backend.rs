@@ -331,17 +331,24 @@ fn not_a_store(label: &str, tables: i64) -> Error {
     .with_details(json!({ "store": label, "tables": tables }))
 }
 
-/// Whether an error means the connection is gone (so another one may succeed).
+/// Whether an error means the connection is gone (so another one may succeed): closed,
+/// a socket error, a failed or timed-out connect, or the server shutting down.
 fn is_connection_lost(err: &postgres::Error) -> bool {
+    use std::error::Error as _;
     if err.is_closed() {
         return true;
     }
-    matches!(
-        err.code(),
-        Some(code) if *code == SqlState::ADMIN_SHUTDOWN
+    if let Some(code) = err.code() {
+        return *code == SqlState::ADMIN_SHUTDOWN
             || *code == SqlState::CRASH_SHUTDOWN
-            || *code == SqlState::CANNOT_CONNECT_NOW
-    ) || (err.as_db_error().is_none() && err.code().is_none())
+            || *code == SqlState::CANNOT_CONNECT_NOW;
+    }
+    let text = err.to_string();
+    err.source()
+        .is_some_and(|source| source.is::<std::io::Error>())
+        || text.starts_with("error connecting to server")
+        || text.starts_with("timeout waiting for server")
+        || text.starts_with("error communicating with the server")
 }
 
 /// A PostgreSQL failure in the caller's terms.
@@ -610,9 +617,10 @@ impl Backend for PostgresBackend {
             connection: RefCell::new(Some(self.checkout()?)),
         };
         let bytes = reads.with("measuring the store", |c| {
-            let row = c
-                .client
-                .query_one("SELECT pg_total_relation_size($1::regclass)", &[&TABLE])?;
+            let row = c.client.query_one(
+                "SELECT coalesce(pg_total_relation_size(to_regclass($1)), 0)",
+                &[&TABLE],
+            )?;
             Ok(row.get::<_, i64>(0))
         });
         reads.finish(None);
