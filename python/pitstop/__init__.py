@@ -684,10 +684,13 @@ class Engine:
 
 
 def open(path: Union[str, "os.PathLike[str]"], **options: Any) -> Engine:  # noqa: A001
-    """Open (or create) the store at ``path``.
+    """Open (or create) the store at ``path``: a directory, or a PostgreSQL connection
+    string (``postgresql://user:password@host:5432/shop`` or ``host=… dbname=…``) for a
+    store several processes share.
 
     Options: ``durability`` (``"durable"``, the default, or ``"import"`` for bulk
-    loading), ``cache_capacity_bytes``, ``request_bytes_max``, ``plugin_cache_dir``.
+    loading), ``cache_capacity_bytes``, ``request_bytes_max``, ``plugin_cache_dir``,
+    ``branch`` (the dealer-group site this engine records visits for).
     """
     return Engine(path, **options)
 
