@@ -137,7 +137,7 @@ struct MemoryManager {
     atomic_int refuse;       /* while set, AllocMemory fails */
 };
 
-static bool ADDIN_API host_alloc(MemoryManager *self, void **memory, unsigned long bytes) {
+static inline bool ADDIN_API host_alloc(MemoryManager *self, void **memory, unsigned long bytes) {
     if (atomic_load(&self->refuse)) {
         *memory = NULL;
         return false;
@@ -151,7 +151,7 @@ static bool ADDIN_API host_alloc(MemoryManager *self, void **memory, unsigned lo
     return true;
 }
 
-static void ADDIN_API host_free(MemoryManager *self, void **memory) {
+static inline void ADDIN_API host_free(MemoryManager *self, void **memory) {
     if (*memory != NULL) {
         free(*memory);
         *memory = NULL;
@@ -194,7 +194,7 @@ struct Connection {
 /* ---- UTF-16 <-> UTF-8 ---- */
 
 /* `text` (UTF-8) as a NUL-terminated UTF-16 string (malloc'ed); *units_out its length. */
-static WCHAR_T *to_utf16(const char *text, uint32_t *units_out) {
+static inline WCHAR_T *to_utf16(const char *text, uint32_t *units_out) {
     size_t length = strlen(text);
     WCHAR_T *out = malloc((length + 1) * sizeof(WCHAR_T));
     uint32_t n = 0;
@@ -235,7 +235,7 @@ static WCHAR_T *to_utf16(const char *text, uint32_t *units_out) {
 }
 
 /* `units` UTF-16 units as NUL-terminated UTF-8 (malloc'ed). */
-static char *from_utf16(const WCHAR_T *text, size_t units) {
+static inline char *from_utf16(const WCHAR_T *text, size_t units) {
     char *out = malloc(units * 3 + 1);
     size_t n = 0;
     for (size_t i = 0; i < units; i++) {
@@ -265,7 +265,7 @@ static char *from_utf16(const WCHAR_T *text, size_t units) {
     return out;
 }
 
-static size_t utf16_length(const WCHAR_T *text) {
+static inline size_t utf16_length(const WCHAR_T *text) {
     size_t n = 0;
     while (text[n] != 0) {
         n++;
@@ -273,7 +273,7 @@ static size_t utf16_length(const WCHAR_T *text) {
     return n;
 }
 
-static bool ADDIN_API host_add_error(Connection *self, unsigned short wcode,
+static inline bool ADDIN_API host_add_error(Connection *self, unsigned short wcode,
                                      const WCHAR_T *source, const WCHAR_T *descr, long scode) {
     char *source_text = from_utf16(source, utf16_length(source));
     char *description = from_utf16(descr, utf16_length(descr));
@@ -287,38 +287,38 @@ static bool ADDIN_API host_add_error(Connection *self, unsigned short wcode,
     return true;
 }
 
-static bool ADDIN_API host_read(Connection *self, WCHAR_T *name, tVariant *value, long *error,
+static inline bool ADDIN_API host_read(Connection *self, WCHAR_T *name, tVariant *value, long *error,
                                 WCHAR_T **description) {
     (void)self, (void)name, (void)value, (void)error, (void)description;
     return false;
 }
-static bool ADDIN_API host_write(Connection *self, WCHAR_T *name, tVariant *value) {
+static inline bool ADDIN_API host_write(Connection *self, WCHAR_T *name, tVariant *value) {
     (void)self, (void)name, (void)value;
     return false;
 }
-static bool ADDIN_API host_register_profile(Connection *self, WCHAR_T *name) {
+static inline bool ADDIN_API host_register_profile(Connection *self, WCHAR_T *name) {
     (void)self, (void)name;
     return true;
 }
-static bool ADDIN_API host_set_depth(Connection *self, long depth) {
+static inline bool ADDIN_API host_set_depth(Connection *self, long depth) {
     (void)self, (void)depth;
     return true;
 }
-static long ADDIN_API host_get_depth(Connection *self) {
+static inline long ADDIN_API host_get_depth(Connection *self) {
     (void)self;
     return 1;
 }
-static bool ADDIN_API host_event(Connection *self, WCHAR_T *source, WCHAR_T *message,
+static inline bool ADDIN_API host_event(Connection *self, WCHAR_T *source, WCHAR_T *message,
                                  WCHAR_T *data) {
     (void)self, (void)source, (void)message, (void)data;
     return true;
 }
-static void ADDIN_API host_clean(Connection *self) { (void)self; }
-static bool ADDIN_API host_status(Connection *self, WCHAR_T *line) {
+static inline void ADDIN_API host_clean(Connection *self) { (void)self; }
+static inline bool ADDIN_API host_status(Connection *self, WCHAR_T *line) {
     (void)self, (void)line;
     return true;
 }
-static void ADDIN_API host_reset_status(Connection *self) { (void)self; }
+static inline void ADDIN_API host_reset_status(Connection *self) { (void)self; }
 
 static const struct ConnectionVT connection_vt = {
     .AddError = host_add_error,
@@ -343,40 +343,45 @@ typedef struct Library {
     GetAttachTypeFn get_attach_type;
 } Library;
 
+/*
+ * Find export `name` and store it in the function pointer at `out`. The address comes as
+ * an object pointer from dlsym and as a function pointer from GetProcAddress; ISO C
+ * converts neither into the other, so it is copied.
+ */
+static inline bool load_symbol(void *handle, const char *name, void *out) {
 #ifdef _WIN32
-#define LOAD_SYMBOL(handle, name) ((void *)GetProcAddress((HMODULE)(handle), name))
+    FARPROC symbol = GetProcAddress((HMODULE)handle, name);
 #else
-#define LOAD_SYMBOL(handle, name) dlsym(handle, name)
+    void *symbol = dlsym(handle, name);
 #endif
+    if (symbol == NULL) {
+        fprintf(stderr, "the library lacks the export %s\n", name);
+        return false;
+    }
+    memcpy(out, &symbol, sizeof symbol);
+    return true;
+}
 
 /* Load the library at `path` and find its five exports; false (with a message) if not. */
-static bool library_load(const char *path, Library *library) {
+static inline bool library_load(const char *path, Library *library) {
 #ifdef _WIN32
     void *handle = (void *)LoadLibraryA(path);
 #else
     void *handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
 #endif
     if (handle == NULL) {
-        fprintf(stderr, "cannot load %s\n", path);
+#ifdef _WIN32
+        fprintf(stderr, "cannot load %s: error %lu\n", path, (unsigned long)GetLastError());
+#else
+        fprintf(stderr, "cannot load %s: %s\n", path, dlerror());
+#endif
         return false;
     }
-    /* Function pointers from a void *: POSIX allows it, ISO C only through memcpy. */
-    void *symbols[5] = {LOAD_SYMBOL(handle, "GetClassObject"), LOAD_SYMBOL(handle, "DestroyObject"),
-                        LOAD_SYMBOL(handle, "GetClassNames"),
-                        LOAD_SYMBOL(handle, "SetPlatformCapabilities"),
-                        LOAD_SYMBOL(handle, "GetAttachType")};
-    for (int i = 0; i < 5; i++) {
-        if (symbols[i] == NULL) {
-            fprintf(stderr, "%s lacks export number %d\n", path, i);
-            return false;
-        }
-    }
-    memcpy(&library->get_class_object, &symbols[0], sizeof(void *));
-    memcpy(&library->destroy_object, &symbols[1], sizeof(void *));
-    memcpy(&library->get_class_names, &symbols[2], sizeof(void *));
-    memcpy(&library->set_platform_capabilities, &symbols[3], sizeof(void *));
-    memcpy(&library->get_attach_type, &symbols[4], sizeof(void *));
-    return true;
+    return load_symbol(handle, "GetClassObject", &library->get_class_object) &&
+           load_symbol(handle, "DestroyObject", &library->destroy_object) &&
+           load_symbol(handle, "GetClassNames", &library->get_class_names) &&
+           load_symbol(handle, "SetPlatformCapabilities", &library->set_platform_capabilities) &&
+           load_symbol(handle, "GetAttachType", &library->get_attach_type);
 }
 
 /* One add-in object and the host interfaces it was given. */
@@ -386,13 +391,13 @@ typedef struct Addin {
     Connection connection;
 } Addin;
 
-static void *lang_self(Addin *addin) { return (void *)&addin->component->language; }
+static inline void *lang_self(Addin *addin) { return (void *)&addin->component->language; }
 
 /*
  * Create an object as 1C does: GetClassObject, setMemManager, Init, GetInfo,
  * RegisterExtensionAs (the name it returns freed as 1C frees it), SetLocale.
  */
-static Addin *addin_create(const Library *library, const char *class_name) {
+static inline Addin *addin_create(const Library *library, const char *class_name) {
     Addin *addin = calloc(1, sizeof *addin);
     addin->library = library;
     addin->connection.vt = &connection_vt;
@@ -417,7 +422,7 @@ static Addin *addin_create(const Library *library, const char *class_name) {
 }
 
 /* Done, then DestroyObject, as 1C ends an object. */
-static void addin_destroy(Addin *addin) {
+static inline void addin_destroy(Addin *addin) {
     if (addin == NULL) {
         return;
     }
@@ -427,7 +432,7 @@ static void addin_destroy(Addin *addin) {
 }
 
 /* A 1C string argument (free it with variant_clear). */
-static tVariant string_arg(const char *utf8) {
+static inline tVariant string_arg(const char *utf8) {
     tVariant value;
     memset(&value, 0, sizeof value);
     value.vt = VTYPE_PWSTR;
@@ -436,7 +441,7 @@ static tVariant string_arg(const char *utf8) {
 }
 
 /* Free an argument this host made. */
-static void variant_clear(tVariant *value) {
+static inline void variant_clear(tVariant *value) {
     if (value->vt == VTYPE_PWSTR) {
         free(value->wstr.pwstrVal);
     }
@@ -447,7 +452,7 @@ static void variant_clear(tVariant *value) {
  * Take a value the add-in returned: its string as UTF-8 (malloc'ed, NULL when not a
  * string), the add-in's memory given back to the memory manager as 1C does.
  */
-static char *take_result(tVariant *value) {
+static inline char *take_result(tVariant *value) {
     char *text = NULL;
     if (value->vt == VTYPE_PWSTR) {
         text = from_utf16(value->wstr.pwstrVal, value->wstr.wstrLen);
@@ -457,14 +462,14 @@ static char *take_result(tVariant *value) {
     return text;
 }
 
-static long find_method(Addin *addin, const char *name) {
+static inline long find_method(Addin *addin, const char *name) {
     WCHAR_T *wide = to_utf16(name, NULL);
     long number = addin->component->language->FindMethod(lang_self(addin), wide);
     free(wide);
     return number;
 }
 
-static long find_prop(Addin *addin, const char *name) {
+static inline long find_prop(Addin *addin, const char *name) {
     WCHAR_T *wide = to_utf16(name, NULL);
     long number = addin->component->language->FindProp(lang_self(addin), wide);
     free(wide);
@@ -475,7 +480,7 @@ static long find_prop(Addin *addin, const char *name) {
  * Call `method` as a function with `count` arguments; returns what CallAsFunc returned
  * and the result string in *result_out (malloc'ed, or NULL).
  */
-static bool call_func(Addin *addin, const char *method, tVariant *params, long count,
+static inline bool call_func(Addin *addin, const char *method, tVariant *params, long count,
                       char **result_out) {
     tVariant result;
     memset(&result, 0, sizeof result);
@@ -490,13 +495,13 @@ static bool call_func(Addin *addin, const char *method, tVariant *params, long c
     return done;
 }
 
-static bool call_proc(Addin *addin, const char *method, tVariant *params, long count) {
+static inline bool call_proc(Addin *addin, const char *method, tVariant *params, long count) {
     return addin->component->language->CallAsProc(lang_self(addin), find_method(addin, method),
                                                   params, count);
 }
 
 /* Read property `name` as UTF-8 (malloc'ed), or NULL when GetPropVal failed. */
-static char *get_prop(Addin *addin, const char *name) {
+static inline char *get_prop(Addin *addin, const char *name) {
     tVariant value;
     memset(&value, 0, sizeof value);
     if (!addin->component->language->GetPropVal(lang_self(addin), find_prop(addin, name),
@@ -507,7 +512,7 @@ static char *get_prop(Addin *addin, const char *name) {
 }
 
 /* Call `method` as a function with string arguments (NULL ends the list early). */
-static char *call_text(Addin *addin, const char *method, const char *first,
+static inline char *call_text(Addin *addin, const char *method, const char *first,
                        const char *second) {
     tVariant params[2];
     long count = 0;

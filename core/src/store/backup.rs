@@ -67,8 +67,7 @@ pub fn backup(store: &Store, dest: &Path) -> Result<BackupSummary> {
             fs::rename(&temp, dest)
                 .map_err(|err| io_error(&format!("moving backup to {}", dest.display()), err))?;
             if let Some(parent) = dest.parent().filter(|p| !p.as_os_str().is_empty()) {
-                File::open(parent)
-                    .and_then(|dir| dir.sync_all())
+                super::fsync::sync_dir(parent)
                     .map_err(|err| io_error("syncing backup dir", err))?;
             }
             Ok(summary)
@@ -312,9 +311,7 @@ pub fn restore(
         )
     })?;
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        File::open(parent)
-            .and_then(|dir| dir.sync_all())
-            .map_err(|err| io_error("syncing restore dir", err))?;
+        super::fsync::sync_dir(parent).map_err(|err| io_error("syncing restore dir", err))?;
     }
     Ok(summary)
 }

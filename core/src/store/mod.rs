@@ -21,6 +21,7 @@
 pub mod backup;
 #[cfg(test)]
 mod conformance;
+pub(crate) mod fsync;
 pub mod keys;
 pub mod sled_backend;
 
