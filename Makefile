@@ -6,7 +6,8 @@ CARGO ?= cargo
 PROFILE_FLAGS := --release
 
 .PHONY: all build test demo bench fmt clippy setup clean c-lib c-test plugins plugin-tests wasm-target zig \
-	python-venv python-wheel python-test onec-lib onec-test onec-windows onec onec-wine-check
+	python-venv python-wheel python-test onec-lib onec-test onec-windows onec onec-wine-check \
+	onec-bsl-check
 
 # Plugins: their own workspace (plugins/), built for wasm32 into this target dir, where
 # core/tests/shop_plugins.rs finds them. The C plugin is built with zig's clang (pip).
@@ -61,7 +62,7 @@ test:
 	$(call STAGE,C ABI)
 	$(MAKE) --no-print-directory c-test
 	$(call STAGE,1C add-in)
-	$(MAKE) --no-print-directory onec-test
+	$(MAKE) --no-print-directory onec-test onec-bsl-check
 	$(call STAGE,plugin workspace)
 	$(MAKE) --no-print-directory plugin-tests
 	$(call STAGE,Python)
@@ -171,6 +172,12 @@ onec-wine-check: onec-windows
 	WINEDEBUG=-all $$(command -v wine64 || echo /usr/lib/wine/wine64) $(ONEC_OUT)/wine/load_check.exe \
 		'Z:$(subst /,\,$(ONEC_DLL))' 'Z:$(subst /,\,$(ONEC_OUT)/wine/store)'
 	rm -rf $(ONEC_OUT)/wine/store
+
+# The BSL examples (examples/1c) parsed by tree-sitter-bsl and checked by bslfmt, both
+# from PyPI, in the project's virtualenv.
+onec-bsl-check: python-venv
+	$(VENV_PY) -m pip install --quiet --disable-pip-version-check tree-sitter==0.26.1 tree-sitter-bsl==0.1.6 bslfmt==0.27.0
+	PATH="$(VENV)/bin:$$PATH" $(VENV_PY) examples/1c/check_bsl.py
 
 # The Python binding installed the way a user installs it: a virtualenv (.venv) with maturin,
 # pytest and mypy from pip, the extension built by maturin as an abi3 wheel and installed
