@@ -418,6 +418,13 @@ fn parse_arguments(text: &str) -> Result<Value, Error> {
     })
 }
 
+/// Run a lookup 1C makes (a name, a number): it has nothing to report, so a panic in it
+/// answers "not found" (`None`) instead of unwinding into 1C. The other entries that do
+/// more than read a constant table run in [`Pitstop::contained`].
+fn quiet<T>(lookup: impl FnOnce() -> Option<T>) -> Option<T> {
+    catch_unwind(AssertUnwindSafe(lookup)).unwrap_or(None)
+}
+
 /// Find `wanted` among `names`, as 1C's FindMethod and FindProp ask.
 fn find<'a>(names: impl Iterator<Item = &'a Names>, wanted: &CStr1C) -> Option<usize> {
     let units = wanted.strip_suffix(&[0]).unwrap_or(wanted);
@@ -451,11 +458,11 @@ impl RawAddin for Pitstop {
     }
 
     fn find_prop(&mut self, name: &CStr1C) -> Option<usize> {
-        find(PROPERTIES.iter().map(|(_, names)| names), name)
+        quiet(|| find(PROPERTIES.iter().map(|(_, names)| names), name))
     }
 
     fn get_prop_name(&mut self, num: usize, alias: usize) -> Option<&'static CStr1C> {
-        self.property(num).and_then(|(_, names)| names.alias(alias))
+        quiet(|| self.property(num).and_then(|(_, names)| names.alias(alias)))
     }
 
     fn get_prop_val(&mut self, num: usize, val: &mut Variant) -> bool {
@@ -492,11 +499,11 @@ impl RawAddin for Pitstop {
     }
 
     fn find_method(&mut self, name: &CStr1C) -> Option<usize> {
-        find(METHODS.iter().map(|spec| &spec.names), name)
+        quiet(|| find(METHODS.iter().map(|spec| &spec.names), name))
     }
 
     fn get_method_name(&mut self, num: usize, alias: usize) -> Option<&'static CStr1C> {
-        METHODS.get(num).and_then(|spec| spec.names.alias(alias))
+        quiet(|| METHODS.get(num).and_then(|spec| spec.names.alias(alias)))
     }
 
     fn get_n_params(&mut self, num: usize) -> usize {

@@ -65,11 +65,16 @@ pub fn release(shared: Arc<SharedStore>) -> Result<(), Error> {
     let mut open_stores = OPEN_STORES.lock().unwrap_or_else(PoisonError::into_inner);
     // Under the lock nobody else can take a new hold, so a count of one is final.
     if Arc::strong_count(&shared) > 1 {
+        // Dropped under the lock too, so the next release counts exactly.
+        drop(shared);
         return Ok(());
     }
     open_stores.remove(&shared.key);
     // Closed under the lock, so an Open of the same store that follows finds it released.
-    shared.engine.close()
+    let closed = shared.engine.close();
+    drop(shared);
+    drop(open_stores);
+    closed
 }
 
 #[cfg(test)]

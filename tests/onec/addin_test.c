@@ -506,6 +506,8 @@ static void test_threads(const char *store) {
 /* ---- what must never reach 1C: a panic, and a memory manager that refuses ---- */
 
 static void test_panic_and_memory(const char *store) {
+    fprintf(stderr, "(the panic messages that follow are forced by PITSTOP_1C_PANIC_IN, and each"
+                    " is caught)\n");
     setenv("PITSTOP_1C_PANIC_IN", "Execute", 1);
     Addin *addin = new_addin();
     unsetenv("PITSTOP_1C_PANIC_IN");
