@@ -96,7 +96,7 @@ static void expect_raised(Addin *addin, int errors_before, const char *needle) {
 
 /* ---- the library's exports and the object's tables ---- */
 
-static void test_exports_and_names(void) {
+static void test_exports(void) {
     const WCHAR_T *names = library.get_class_names();
     char *text = from_utf16(names, utf16_length(names));
     CHECK(strcmp(text, "Pitstop") == 0);
@@ -106,7 +106,10 @@ static void test_exports_and_names(void) {
     CHECK(addin_create(&library, "Other") == NULL);
     Component *none = NULL;
     CHECK(library.destroy_object(&none) == -1);
+}
 
+/* Every method and property by both names, in any case; counts, defaults, read-only. */
+static void test_tables(void) {
     Addin *addin = new_addin();
     Component *c = addin->component;
     void *self = lang_self(addin);
@@ -150,11 +153,17 @@ static void test_exports_and_names(void) {
         CHECK(!c->language->IsPropWritable(self, p));
     }
     CHECK(find_prop(addin, "последняяошибка") == 1);
+    addin_destroy(addin);
+}
+
+/* Optional parameters default to Неопределено, required ones have none; both properties. */
+static void test_defaults_and_properties(void) {
+    Addin *addin = new_addin();
+    Component *c = addin->component;
+    void *self = lang_self(addin);
     tVariant value = string_arg("9.9.9");
     CHECK(!c->language->SetPropVal(self, 0, &value));
     variant_clear(&value);
-
-    /* Optional parameters default to Неопределено; required ones have no default. */
     memset(&value, 0, sizeof value);
     CHECK(c->language->GetParamDefValue(self, 0, 1, &value) && value.vt == VTYPE_EMPTY);
     CHECK(c->language->GetParamDefValue(self, 1, 1, &value) && value.vt == VTYPE_EMPTY);
@@ -215,8 +224,19 @@ static void test_misuse(const char *store) {
     tVariant empty = {.vt = VTYPE_EMPTY};
     CHECK(!call_func(addin, "Open", &empty, 1, NULL));
     expect_raised(addin, errors++, "got Неопределено");
+    for (int i = 0; i < 3; i++) {
+        variant_clear(&params[i]);
+    }
+    addin_destroy(addin);
+}
 
-    /* Open: the optional options left out, then as Неопределено; then open twice. */
+/* Open twice, wrong types on an open object, Close twice; Open again after Close. */
+static void test_open_close(const char *store) {
+    Addin *addin = new_addin();
+    int errors = addin->connection.errors;
+    tVariant params[2] = {string_arg(store), string_arg("")};
+    tVariant empty = {.vt = VTYPE_EMPTY};
+    /* The optional options left out, then as Неопределено. */
     expect(call_text(addin, "Открыть", store, NULL), 1, NULL);
     CHECK(!call_func(addin, "Open", params, 2, NULL));
     expect_raised(addin, errors++, "already has a store open");
@@ -242,9 +262,8 @@ static void test_misuse(const char *store) {
     CHECK(addin->connection.errors == errors);
     expect(call_text(addin, "Open", store, "{}"), 1, NULL);
     expect(call_text(addin, "Close", NULL, NULL), 1, NULL);
-    for (int i = 0; i < 3; i++) {
-        variant_clear(&params[i]);
-    }
+    variant_clear(&params[0]);
+    variant_clear(&params[1]);
     addin_destroy(addin);
 }
 
@@ -261,6 +280,8 @@ static void test_misuse(const char *store) {
     "\"lines\": [{\"sku\": \"TO-2\", \"name\": \"ТО-2 (работа)\", \"kind\": \"labor\","        \
     " \"qty\": \"1\", \"unit_price\": \"4500\"}, {\"sku\": \"FLT-01\", \"name\":"              \
     " \"Фильтр масляный\", \"kind\": \"part\", \"qty\": \"1\", \"unit_price\": \"650\"}]"
+
+static void test_till_failures_and_refund(Addin *addin);
 
 static void test_till_session(const char *store) {
     Addin *addin = new_addin();
@@ -317,7 +338,15 @@ static void test_till_session(const char *store) {
           strcmp(text, "4850.00") == 0);
     expect(first, 1, NULL);
     expect(again, 1, NULL);
+    test_till_failures_and_refund(addin);
+    expect(call_text(addin, "Закрыть", NULL, NULL), 1, NULL);
+    addin_destroy(addin);
+}
 
+/* After the sale of test_till_session: failures as answers, the refund, the daily job. */
+static void test_till_failures_and_refund(Addin *addin) {
+    char text[512];
+    char *response = NULL;
     /* A failed operation: ok false, no exception, LastError set; a success clears it. */
     int errors = addin->connection.errors;
     expect(call_text(addin, "Выполнить", "checkout.commit",
@@ -354,8 +383,6 @@ static void test_till_session(const char *store) {
            "invalid_request");
     expect(call_text(addin, "Выполнить", "teleport", "{}"), 0, "unknown_operation");
     CHECK(addin->connection.errors == errors + 1);
-    expect(call_text(addin, "Закрыть", NULL, NULL), 1, NULL);
-    addin_destroy(addin);
 }
 
 /* ---- sizes: 1 MiB requests, in UTF-16 and in UTF-8 ---- */
@@ -588,9 +615,12 @@ int main(int argc, char **argv) {
     mkdir(base_dir, 0755);
     char store[1100];
 
-    test_exports_and_names();
+    test_exports();
+    test_tables();
+    test_defaults_and_properties();
     store_path(store, sizeof store, "misuse");
     test_misuse(store);
+    test_open_close(store);
     store_path(store, sizeof store, "till");
     test_till_session(store);
     store_path(store, sizeof store, "sizes");
