@@ -173,7 +173,7 @@ enum State {
 }
 
 /// The `Pitstop` object. 1C calls one object from one thread at a time; objects of
-/// one process share the engines of their stores (see [`crate::stores`]).
+/// one process share the engines of their stores (see `stores.rs`).
 pub struct Pitstop {
     connection: Option<&'static Connection>,
     state: State,

@@ -15,7 +15,7 @@
 //! | `ПоследняяОшибка/LastError` | the error of the last call as JSON, `""` after a success |
 //!
 //! The exports below are what 1C looks up in the library; the object's interface tables
-//! are built by the `addin1c` crate ([`component`] implements its `RawAddin`). Like the C
+//! are built by the `addin1c` crate (`component.rs` implements its `RawAddin`). Like the C
 //! ABI, this crate only decodes, calls the core and encodes. Every entry from 1C runs in
 //! `catch_unwind`: no panic reaches 1C.
 
