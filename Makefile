@@ -6,7 +6,8 @@ CARGO ?= cargo
 PROFILE_FLAGS := --release
 
 .PHONY: all build test demo bench fmt clippy setup clean c-lib c-test plugins plugin-tests wasm-target zig postgres-test \
-	python-venv python-wheel python-test
+	python-venv python-wheel python-test onec-lib onec-test onec-windows onec onec-wine-check \
+	onec-bsl-check
 
 # Plugins: their own workspace (plugins/), built for wasm32 into this target dir, where
 # core/tests/shop_plugins.rs finds them. The C plugin is built with zig's clang (pip).
@@ -62,6 +63,8 @@ test:
 	$(MAKE) --no-print-directory postgres-test
 	$(call STAGE,C ABI)
 	$(MAKE) --no-print-directory c-test
+	$(call STAGE,1C add-in)
+	$(MAKE) --no-print-directory onec-test onec-bsl-check
 	$(call STAGE,plugin workspace)
 	$(MAKE) --no-print-directory plugin-tests
 	$(call STAGE,Python)
@@ -128,6 +131,69 @@ c-test: c-lib
 	$(VALGRIND) $(C_OUT)/pos_demo_static $(C_OUT)/pos-demo-static-store >/dev/null
 	$(VALGRIND) $(C_OUT)/abi_test $(C_OUT)/abi-test
 	rm -rf $(C_OUT)/pos-demo-store $(C_OUT)/pos-demo-static-store $(C_OUT)/abi-test
+
+# The 1C:Enterprise add-in (onec/, crate pitstop-1c). `onec-test` loads the Linux library
+# into tests/onec/addin_test, a C stand-in for 1C (dlopen, the exports, the interface
+# tables, UTF-16, a counting memory manager, AddError), under valgrind like the C tests.
+# `onec` cross-builds the Windows library with Debian's mingw-w64 and packs both with
+# MANIFEST.XML into the ZIP a configuration keeps in a common template (макет);
+# `onec-wine-check` loads the DLL under wine when wine64 is installed.
+ONEC_TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(TARGET_DIR))
+ONEC_OUT := $(ONEC_TARGET_DIR)/onec
+ONEC_LIB := $(ONEC_TARGET_DIR)/release/libpitstop_1c.so
+ONEC_WINDOWS := x86_64-pc-windows-gnu
+ONEC_DLL := $(ONEC_TARGET_DIR)/$(ONEC_WINDOWS)/release/pitstop_1c.dll
+ONEC_MINGW := x86_64-w64-mingw32
+ONEC_ZIP := $(ONEC_OUT)/pitstop-1c.zip
+ONEC_C_FLAGS := -std=c11 -Wall -Wextra -Werror -pedantic -g -O1 -I examples/c -I tests/onec
+
+onec-lib: setup
+	$(CARGO) build $(PROFILE_FLAGS) -p pitstop-1c
+
+onec-test: onec-lib
+	@test -z "$(VALGRIND)" || command -v valgrind >/dev/null || \
+		{ command -v apt-get >/dev/null && apt-get update -qq && apt-get install -y -qq valgrind >/dev/null; } || \
+		{ echo "valgrind not found: install it, or run make onec-test VALGRIND="; exit 1; }
+	mkdir -p $(ONEC_OUT)
+	$(CC) $(ONEC_C_FLAGS) tests/onec/addin_test.c -ldl -lpthread -o $(ONEC_OUT)/addin_test
+	rm -rf $(ONEC_OUT)/addin-test
+	RUST_BACKTRACE=0 $(VALGRIND) $(ONEC_OUT)/addin_test $(ONEC_LIB) $(ONEC_OUT)/addin-test
+	rm -rf $(ONEC_OUT)/addin-test
+
+onec-windows: setup
+	@rustup target list --installed 2>/dev/null | grep -q '^$(ONEC_WINDOWS)$$' || rustup target add $(ONEC_WINDOWS)
+	@command -v $(ONEC_MINGW)-gcc >/dev/null || \
+		{ command -v apt-get >/dev/null && apt-get update -qq && apt-get install -y -qq gcc-mingw-w64-x86-64 >/dev/null; } || \
+		{ echo "$(ONEC_MINGW)-gcc not found: install Debian's gcc-mingw-w64-x86-64"; exit 1; }
+	$(CARGO) build $(PROFILE_FLAGS) -p pitstop-1c --target $(ONEC_WINDOWS)
+
+onec: onec-lib onec-windows
+	@command -v zip >/dev/null || { apt-get update -qq && apt-get install -y -qq zip >/dev/null; }
+	rm -rf $(ONEC_OUT)/zip $(ONEC_ZIP)
+	mkdir -p $(ONEC_OUT)/zip
+	cp onec/MANIFEST.XML $(ONEC_OUT)/zip/
+	strip -o $(ONEC_OUT)/zip/libpitstop_1c_lin64.so $(ONEC_LIB)
+	$(ONEC_MINGW)-strip -o $(ONEC_OUT)/zip/pitstop_1c_win64.dll $(ONEC_DLL)
+	cd $(ONEC_OUT)/zip && zip -q -X -9 $(ONEC_ZIP) MANIFEST.XML libpitstop_1c_lin64.so pitstop_1c_win64.dll
+	@unzip -l $(ONEC_ZIP)
+
+onec-wine-check: onec-windows
+	@command -v wine64 >/dev/null || test -x /usr/lib/wine/wine64 || \
+		{ echo "wine not found: apt-get install wine64"; exit 1; }
+	mkdir -p $(ONEC_OUT)/wine
+	$(ONEC_MINGW)-gcc $(ONEC_C_FLAGS) tests/onec/load_check.c -o $(ONEC_OUT)/wine/load_check.exe
+	$(ONEC_MINGW)-gcc -std=c11 -Wall -Wextra -Werror -O1 -shared tests/onec/wine/bcryptprimitives.c \
+		-lbcrypt -o $(ONEC_OUT)/wine/bcryptprimitives.dll
+	rm -rf $(ONEC_OUT)/wine/store
+	WINEDEBUG=-all $$(command -v wine64 || echo /usr/lib/wine/wine64) $(ONEC_OUT)/wine/load_check.exe \
+		'Z:$(subst /,\,$(ONEC_DLL))' 'Z:$(subst /,\,$(ONEC_OUT)/wine/store)'
+	rm -rf $(ONEC_OUT)/wine/store
+
+# The BSL examples (examples/1c) parsed by tree-sitter-bsl and checked by bslfmt, both
+# from PyPI, in the project's virtualenv.
+onec-bsl-check: python-venv
+	$(VENV_PY) -m pip install --quiet --disable-pip-version-check tree-sitter==0.26.1 tree-sitter-bsl==0.1.6 bslfmt==0.27.0
+	PATH="$(VENV)/bin:$$PATH" $(VENV_PY) examples/1c/check_bsl.py
 
 # The Python binding installed the way a user installs it: a virtualenv (.venv) with maturin,
 # pytest and mypy from pip, the extension built by maturin as an abi3 wheel and installed

@@ -16,7 +16,7 @@ alone=$(mktemp)
 trap 'rm -f "$whole" "$alone"' EXIT
 features --workspace -e normal,build,dev >"$whole"
 status=0
-for package in pitstop-core pitstop-ffi pitstop-python pitstop-cli; do
+for package in pitstop-core pitstop-ffi pitstop-python pitstop-cli pitstop-1c; do
     features -p "$package" -e normal,build >"$alone"
     differing=$(comm -13 "$whole" "$alone")
     if [ -n "$differing" ]; then

@@ -70,8 +70,7 @@ pub fn backup(store: &Store, dest: &Path) -> Result<BackupSummary> {
             fs::rename(&temp, dest)
                 .map_err(|err| io_error(&format!("moving backup to {}", dest.display()), err))?;
             if let Some(parent) = dest.parent().filter(|p| !p.as_os_str().is_empty()) {
-                File::open(parent)
-                    .and_then(|dir| dir.sync_all())
+                super::fsync::sync_dir(parent)
                     .map_err(|err| io_error("syncing backup dir", err))?;
             }
             Ok(summary)
@@ -423,8 +422,7 @@ fn load_new_store(
                 io_error(&format!("moving the new store to {}", path.display()), err)
             })?;
             if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-                File::open(parent)
-                    .and_then(|dir| dir.sync_all())
+                super::fsync::sync_dir(parent)
                     .map_err(|err| io_error("syncing the store's directory", err))?;
             }
             Ok(())

@@ -22,6 +22,7 @@
 pub mod backup;
 #[cfg(test)]
 mod conformance;
+pub(crate) mod fsync;
 pub mod keys;
 pub mod local;
 pub mod postgres_backend;

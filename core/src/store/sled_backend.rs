@@ -18,7 +18,7 @@
 //!   (see sled issues 1527 and 1533).
 
 use super::local::LocalKv;
-use super::{Pair, WriteBatch, io_error, keys, locked_error};
+use super::{Pair, WriteBatch, fsync, io_error, keys, locked_error};
 use crate::error::{Error, ErrorCode, Result};
 use std::collections::{BTreeSet, HashSet};
 use std::ffi::OsString;
@@ -93,8 +93,7 @@ fn guarded<T>(path: &Path, what: &str, f: impl FnOnce() -> Result<T>) -> Result<
 }
 
 fn sync_dir(path: &Path) -> Result<()> {
-    File::open(path)
-        .and_then(|dir| dir.sync_all())
+    fsync::sync_dir(path)
         .map_err(|err| io_error(&format!("syncing directory {}", path.display()), err))
 }
 
@@ -233,7 +232,8 @@ impl SledBackend {
             discard_unfinished_snapshots(path)?;
         }
         let db = open_sled(path, options)?;
-        let data_file = File::open(path.join(DATA_FILE))
+        // Opened to be synced (`sync`): see fsync.rs for why that needs its own open.
+        let data_file = fsync::open_for_sync(&path.join(DATA_FILE))
             .map_err(|err| io_error(&format!("opening {}", path.join(DATA_FILE).display()), err))?;
         let hwm_path = path.join(HWM_FILE);
         let hwm_file = OpenOptions::new()
@@ -278,7 +278,7 @@ impl SledBackend {
             let entry = entry.map_err(|err| io_error("listing blobs", err))?;
             let name = entry.file_name();
             if !synced.contains(&name) {
-                File::open(entry.path())
+                fsync::open_for_sync(&entry.path())
                     .and_then(|file| file.sync_data())
                     .map_err(|err| {
                         io_error(&format!("syncing blob {}", entry.path().display()), err)
@@ -336,7 +336,7 @@ fn create(path: &Path, options: &SledOptions) -> Result<()> {
     for entry in fs::read_dir(&side).map_err(|err| io_error("listing new store", err))? {
         let entry = entry.map_err(|err| io_error("listing new store", err))?;
         if entry.path().is_file() {
-            File::open(entry.path())
+            fsync::open_for_sync(&entry.path())
                 .and_then(|file| file.sync_all())
                 .map_err(|err| io_error(&format!("syncing {}", entry.path().display()), err))?;
         }
