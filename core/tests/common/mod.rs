@@ -1,6 +1,8 @@
 //! Shared test harness: a store in a fresh temporary directory with a programme.
 #![allow(dead_code)]
 
+pub mod shared;
+
 use pitstop_core::{Engine, EngineOptions, Error, ErrorCode, Program};
 use serde_json::{Value, json};
 use std::path::PathBuf;
