@@ -150,8 +150,9 @@ CREATE TABLE ledger (id bigserial PRIMARY KEY, customer_id bigint NOT NULL, kind
 
 /// The checkout a host team would write by hand: lock the account row, price the lines
 /// (7 % of labour, 3 % of parts, 5 % of goods), record the visit, its lines, the lot and
-/// the ledger entry, update the account and the customer's totals. One transaction.
-fn hand_checkout(sql: &mut Sql, customer: i64, order_id: &str, n: usize) {
+/// the ledger entry, update the account and the customer's totals. One transaction, ten
+/// prepared statements.
+fn hand_checkout(hand: &mut Hand, customer: i64, order_id: &str, n: usize) {
     let labour = 1800 + (n % 7) as i64 * 150;
     let priced: [(&str, &str, &str, &str, i64, i64); 3] = [
         (
@@ -179,56 +180,98 @@ fn hand_checkout(sql: &mut Sql, customer: i64, order_id: &str, n: usize) {
             5,
         ),
     ];
-    let mut txn = sql.transaction().expect("begin");
-    txn.query_one(
-        "SELECT balance, seq FROM account WHERE customer_id = $1 FOR UPDATE",
-        &[&customer],
-    )
-    .expect("account");
-    txn.query_one(
-        "SELECT tier, total_spend FROM customer WHERE id = $1",
-        &[&customer],
-    )
-    .expect("customer");
     let net: i64 = priced.iter().map(|line| line.4).sum();
     let accrual: i64 = priced.iter().map(|line| line.4 * line.5 / 100 / 100).sum();
     let to_numeric = |kopecks: i64| format!("{}.{:02}", kopecks / 100, kopecks % 100);
+    let (sql, statements) = (&mut hand.sql, &hand.statements);
+    let mut txn = sql.transaction().expect("begin");
+    txn.query_one(&statements.lock_account, &[&customer])
+        .expect("account");
+    txn.query_one(&statements.customer, &[&customer])
+        .expect("customer");
     let visit: i64 = txn
         .query_one(
-            "INSERT INTO visit (order_id, customer_id, at, gross, net, accrual)
-             VALUES ($1, $2, now(), $3::text::numeric, $3::text::numeric, $4::text::numeric) RETURNING id",
+            &statements.visit,
             &[&order_id, &customer, &to_numeric(net), &accrual.to_string()],
         )
         .expect("visit")
         .get(0);
     for (index, (sku, name, kind, qty, line_net, _)) in priced.iter().enumerate() {
         txn.execute(
-            "INSERT INTO visit_line VALUES ($1, $2, $3, $4, $5, $6::text::numeric, $7::text::numeric, $7::text::numeric)",
-            &[&visit, &(index as i32), sku, name, kind, qty, &to_numeric(*line_net)],
+            &statements.line,
+            &[
+                &visit,
+                &(index as i32),
+                sku,
+                name,
+                kind,
+                qty,
+                &to_numeric(*line_net),
+            ],
         )
         .expect("line");
     }
+    txn.execute(&statements.lot, &[&customer, &accrual.to_string()])
+        .expect("lot");
     txn.execute(
-        "INSERT INTO lot (customer_id, remaining, expires_on) VALUES ($1, $2::text::numeric, current_date + 365)",
-        &[&customer, &accrual.to_string()],
-    )
-    .expect("lot");
-    txn.execute(
-        "INSERT INTO ledger (customer_id, kind, amount, visit_id, at) VALUES ($1, 'accrual', $2::text::numeric, $3, now())",
+        &statements.ledger,
         &[&customer, &accrual.to_string(), &visit],
     )
     .expect("ledger");
-    txn.execute(
-        "UPDATE account SET balance = balance + $2::text::numeric, seq = seq + 1 WHERE customer_id = $1",
-        &[&customer, &accrual.to_string()],
-    )
-    .expect("account update");
-    txn.execute(
-        "UPDATE customer SET total_spend = total_spend + $2::text::numeric, visits = visits + 1 WHERE id = $1",
-        &[&customer, &to_numeric(net)],
-    )
-    .expect("customer update");
+    txn.execute(&statements.account, &[&customer, &accrual.to_string()])
+        .expect("account update");
+    txn.execute(&statements.totals, &[&customer, &to_numeric(net)])
+        .expect("customer update");
     txn.commit().expect("commit");
+}
+
+/// One client of the hand-written checkout: its connection and its statements, prepared
+/// once (what a careful host team does).
+struct Hand {
+    sql: Sql,
+    statements: HandStatements,
+}
+
+struct HandStatements {
+    lock_account: postgres::Statement,
+    customer: postgres::Statement,
+    visit: postgres::Statement,
+    line: postgres::Statement,
+    lot: postgres::Statement,
+    ledger: postgres::Statement,
+    account: postgres::Statement,
+    totals: postgres::Statement,
+}
+
+impl Hand {
+    fn connect(store: &str) -> Hand {
+        let mut sql = Sql::connect(store, NoTls).expect("connect");
+        let mut prepare = |text: &str| sql.prepare(text).expect("prepare");
+        let statements = HandStatements {
+            lock_account: prepare("SELECT balance, seq FROM account WHERE customer_id = $1 FOR UPDATE"),
+            customer: prepare("SELECT tier, total_spend FROM customer WHERE id = $1"),
+            visit: prepare(
+                "INSERT INTO visit (order_id, customer_id, at, gross, net, accrual)
+                 VALUES ($1, $2, now(), $3::text::numeric, $3::text::numeric, $4::text::numeric) RETURNING id",
+            ),
+            line: prepare(
+                "INSERT INTO visit_line VALUES ($1, $2, $3, $4, $5, $6::text::numeric, $7::text::numeric, $7::text::numeric)",
+            ),
+            lot: prepare(
+                "INSERT INTO lot (customer_id, remaining, expires_on) VALUES ($1, $2::text::numeric, current_date + 365)",
+            ),
+            ledger: prepare(
+                "INSERT INTO ledger (customer_id, kind, amount, visit_id, at) VALUES ($1, 'accrual', $2::text::numeric, $3, now())",
+            ),
+            account: prepare(
+                "UPDATE account SET balance = balance + $2::text::numeric, seq = seq + 1 WHERE customer_id = $1",
+            ),
+            totals: prepare(
+                "UPDATE customer SET total_spend = total_spend + $2::text::numeric, visits = visits + 1 WHERE id = $1",
+            ),
+        };
+        Hand { sql, statements }
+    }
 }
 
 fn hand_setup(store: &str) {
@@ -243,13 +286,13 @@ fn hand_setup(store: &str) {
 }
 
 fn hand_checkouts(store: &str, clients: usize) -> Figures {
-    let connections: Vec<std::sync::Mutex<Sql>> = (0..clients)
-        .map(|_| std::sync::Mutex::new(Sql::connect(store, NoTls).expect("connect")))
+    let connections: Vec<std::sync::Mutex<Hand>> = (0..clients)
+        .map(|_| std::sync::Mutex::new(Hand::connect(store)))
         .collect();
     let (samples, elapsed) = run_clients(clients, |client, n| {
         let customer = ((client + n * clients) % CUSTOMERS) as i64;
-        let mut sql = connections[client].lock().expect("connection");
-        hand_checkout(&mut sql, customer, &format!("{clients}-{client}-{n}"), n);
+        let mut hand = connections[client].lock().expect("connection");
+        hand_checkout(&mut hand, customer, &format!("{clients}-{client}-{n}"), n);
     });
     figures(samples, elapsed)
 }
