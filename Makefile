@@ -157,7 +157,8 @@ onec-test: onec-lib
 	mkdir -p $(ONEC_OUT)
 	$(CC) $(ONEC_C_FLAGS) tests/onec/addin_test.c -ldl -lpthread -o $(ONEC_OUT)/addin_test
 	rm -rf $(ONEC_OUT)/addin-test
-	RUST_BACKTRACE=0 $(VALGRIND) $(ONEC_OUT)/addin_test $(ONEC_LIB) $(ONEC_OUT)/addin-test
+	RUST_BACKTRACE=0 tests/pg/with-cluster.sh $(TARGET_DIR)/pg-cluster-onec \
+		$(VALGRIND) $(ONEC_OUT)/addin_test $(ONEC_LIB) $(ONEC_OUT)/addin-test
 	rm -rf $(ONEC_OUT)/addin-test
 
 onec-windows: setup

@@ -600,6 +600,70 @@ static void test_second_process(const char *self, const char *library_path, cons
     addin_destroy(addin);
 }
 
+/* ---- several worker processes on one PostgreSQL store: they all work ---- */
+
+static const char *PG_VISIT =
+    "{\"customer\": {\"card\": \"2000000000015\"}, \"order_id\": \"1С-ЗН-%d\","
+    " \"idempotency_key\": \"1С-Реализация-%d\", \"lines\": [{\"sku\": \"W\", \"name\":"
+    " \"Мойка\", \"kind\": \"labor\", \"qty\": \"1\", \"unit_price\": \"500\"}]}";
+
+static int postgres_process(const char *store, int number) {
+    Addin *addin = new_addin();
+    expect(call_text(addin, "Open", store, NULL), 1, NULL);
+    char arguments[512];
+    snprintf(arguments, sizeof arguments, PG_VISIT, number, number);
+    expect(execute(addin, "checkout.commit", arguments), 1, NULL);
+    expect(call_text(addin, "Close", NULL, NULL), 1, NULL);
+    addin_destroy(addin);
+    return atomic_load(&failed) == 0 ? 0 : 1;
+}
+
+/* Three worker processes (what client-server 1C runs) load the add-in at once and work on
+   one PostgreSQL store, where a sled store would answer the second one `locked`; a retry
+   from this process with a worker's idempotency key gets that worker's receipt. */
+static void test_postgres_processes(const char *self, const char *library_path) {
+    const char *server = getenv("PITSTOP_TEST_POSTGRES");
+    if (server == NULL) {
+        printf("PostgreSQL: skipped (PITSTOP_TEST_POSTGRES is not set; make test sets it)\n");
+        return;
+    }
+    Addin *addin = new_addin();
+    expect(call_text(addin, "Open", server, NULL), 1, NULL);
+    expect(execute(addin, "program.set", PROGRAM), 1, NULL);
+    expect(execute(addin, "customer.register",
+                   "{\"full_name\": \"Общий Клиент\", \"card\": \"2000000000015\"}"),
+           1, NULL);
+    enum { PROCESSES = 3 };
+    pid_t children[PROCESSES];
+    for (int p = 0; p < PROCESSES; p++) {
+        char number[16];
+        snprintf(number, sizeof number, "%d", p);
+        char *argv[] = {(char *)self, (char *)library_path, (char *)server, "--postgres-process",
+                        number, NULL};
+        CHECK(posix_spawn(&children[p], self, NULL, NULL, argv, environ) == 0);
+    }
+    for (int p = 0; p < PROCESSES; p++) {
+        int status = 0;
+        CHECK(waitpid(children[p], &status, 0) == children[p]);
+        CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    char *response = execute(addin, "visit.list",
+                             "{\"customer\": {\"card\": \"2000000000015\"}, \"limit\": 100}");
+    CHECK(mj_count(response, "result.visits") == PROCESSES ||
+          mj_count(response, "result") == PROCESSES);
+    expect(response, 1, NULL);
+    char arguments[512];
+    snprintf(arguments, sizeof arguments, PG_VISIT, 1, 1);
+    response = execute(addin, "checkout.commit", arguments);
+    char order[64] = "";
+    mj_text(response, "result.order_id", order, sizeof order);
+    CHECK(strcmp(order, "1С-ЗН-1") == 0);
+    expect(response, 1, NULL);
+    expect(execute(addin, "store.check", ""), 1, NULL);
+    expect(call_text(addin, "Close", NULL, NULL), 1, NULL);
+    addin_destroy(addin);
+}
+
 int main(int argc, char **argv) {
     if (argc < 3) {
         fprintf(stderr, "usage: %s LIBRARY DIR | LIBRARY STORE --second-process\n", argv[0]);
@@ -610,6 +674,9 @@ int main(int argc, char **argv) {
     }
     if (argc == 4 && strcmp(argv[3], "--second-process") == 0) {
         return second_process(argv[2]);
+    }
+    if (argc == 5 && strcmp(argv[3], "--postgres-process") == 0) {
+        return postgres_process(argv[2], atoi(argv[4]));
     }
     snprintf(base_dir, sizeof base_dir, "%s", argv[2]);
     mkdir(base_dir, 0755);
@@ -633,6 +700,7 @@ int main(int argc, char **argv) {
     test_panic_and_memory(store);
     store_path(store, sizeof store, "two-processes");
     test_second_process(argv[0], argv[1], store);
+    test_postgres_processes(argv[0], argv[1]);
 
     CHECK(atomic_load(&memory_manager.outstanding) == 0);
     if (atomic_load(&memory_manager.outstanding) != 0) {
