@@ -381,6 +381,12 @@ impl Engine {
         store_mod::exists(path)
     }
 
+    /// Remove a sled store (or an empty directory) at `store`; refuse anything else, a
+    /// store open in this process, and every PostgreSQL store.
+    pub fn remove_store(store: &Path) -> Result<()> {
+        store_mod::remove(store)
+    }
+
     /// Whether `store` names a store several processes share (a PostgreSQL connection
     /// string) rather than a sled directory.
     pub fn is_shared_store(store: &Path) -> bool {

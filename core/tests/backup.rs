@@ -731,3 +731,33 @@ fn restore_into_an_existing_path_is_refused() {
     assert_eq!(err.code, ErrorCode::AlreadyExists, "{err:?}");
     assert_eq!(fs::read(&file).expect("read file"), b"keep me");
 }
+
+#[test]
+fn remove_store_takes_a_store_or_an_empty_directory_and_nothing_else() {
+    let store = common::temp_path("remove-store");
+    let engine = Engine::open(&store, EngineOptions::default()).unwrap();
+    let err = Engine::remove_store(&store).unwrap_err();
+    assert_eq!(err.code, ErrorCode::Locked, "an open store stays: {err:?}");
+    drop(engine);
+    Engine::remove_store(&store).unwrap();
+    assert!(!store.exists());
+    Engine::remove_store(&store).unwrap(); // nothing there: nothing to do
+
+    // A directory that only looks like a store (a `db` folder of a web project) stays.
+    let project = common::temp_path("web-project");
+    std::fs::create_dir_all(project.join("db")).unwrap();
+    let err = Engine::remove_store(&project).unwrap_err();
+    assert_eq!(err.code, ErrorCode::AlreadyExists, "{err:?}");
+    assert!(project.join("db").exists());
+    std::fs::remove_dir_all(&project).unwrap();
+    std::fs::create_dir_all(&project).unwrap();
+    Engine::remove_store(&project).unwrap();
+    assert!(!project.exists());
+
+    let err = Engine::remove_store(std::path::Path::new(
+        "postgresql://pitstop:secret@db.shop.local/shop",
+    ))
+    .unwrap_err();
+    assert_eq!(err.code, ErrorCode::InvalidArgument);
+    assert!(!err.message.contains("secret"), "{}", err.message);
+}

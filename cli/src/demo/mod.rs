@@ -109,33 +109,6 @@ fn dec(value: &Value) -> f64 {
     }
 }
 
-/// Remove a previous demo store at `path`, refusing to delete anything else.
-fn remove_previous(path: &Path) -> Result<(), Failure> {
-    if !path.exists() {
-        return Ok(());
-    }
-    // Deleting wants more evidence than `Engine::store_exists` gives (either of sled's
-    // files): a directory with only a `db` folder (a web project, say) must survive. So
-    // this guard keeps asking for both files until the core offers a stricter test.
-    let is_store = path.join("db").exists() && path.join("conf").exists();
-    let is_empty = std::fs::read_dir(path).is_ok_and(|mut d| d.next().is_none());
-    if !(is_store || is_empty) {
-        return Err(Failure::new(
-            ErrorCode::AlreadyExists,
-            format!(
-                "{} exists and is not a Pitstop store; refusing to remove it",
-                path.display()
-            ),
-        ));
-    }
-    std::fs::remove_dir_all(path).map_err(|err| {
-        Failure::new(
-            ErrorCode::Io,
-            format!("cannot remove {}: {err}", path.display()),
-        )
-    })
-}
-
 /// The shop as the migration leaves it and the first day continues it: its customers and
 /// the generators' state (the same seed must give the same day).
 struct Shop {
@@ -269,7 +242,8 @@ pub fn run(dir: &Path, options: &Options, json: bool) -> Outcome {
     if Engine::is_shared_store(dir) {
         refuse_existing(dir)?;
     } else {
-        remove_previous(dir)?;
+        // A previous demo's store goes; anything else at the path is refused.
+        Engine::remove_store(dir)?;
     }
     let started = Instant::now();
     let today = date(TODAY);

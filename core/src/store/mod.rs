@@ -599,6 +599,21 @@ pub fn is_shared(store: &std::path::Path) -> bool {
     matches!(Location::of(store), Location::Postgres(_))
 }
 
+/// Remove a store: a sled directory (see [`sled_backend::remove`]). A PostgreSQL store is
+/// never removed by Pitstop: dropping a database is its administrator's decision.
+pub fn remove(store: &std::path::Path) -> Result<()> {
+    match Location::of(store) {
+        Location::Sled(path) => sled_backend::remove(path),
+        Location::Postgres(connection) => Err(Error::invalid(
+            "store",
+            format!(
+                "{} is a PostgreSQL store: Pitstop does not drop databases; its administrator does",
+                postgres_backend::describe(connection)
+            ),
+        )),
+    }
+}
+
 /// How messages name a store: the directory, or the server and database without the
 /// password.
 pub fn describe(store: &std::path::Path) -> String {

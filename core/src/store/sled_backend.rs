@@ -199,6 +199,32 @@ pub fn exists(path: &Path) -> bool {
     path.join(DATA_FILE).exists() || path.join(CONF_FILE).exists()
 }
 
+/// Remove the sled store at `path`: a directory holding both sled's data file and its
+/// configuration (the evidence a store leaves), or an empty directory. Anything else is
+/// refused with `already_exists`, so a mistyped path never deletes a directory that only
+/// looks like one (a web project with a `db` folder, say). A store open in this process
+/// is refused with `locked`.
+pub fn remove(path: &Path) -> Result<()> {
+    if !path.exists() {
+        return Ok(());
+    }
+    let is_store = path.join(DATA_FILE).exists() && path.join(CONF_FILE).exists();
+    let is_empty = fs::read_dir(path).is_ok_and(|mut entries| entries.next().is_none());
+    if !(is_store || is_empty) {
+        return Err(Error::new(
+            ErrorCode::AlreadyExists,
+            format!(
+                "{} exists and is not a Pitstop store; refusing to remove it",
+                path.display()
+            ),
+        )
+        .with_details(serde_json::json!({ "path": path.display().to_string() })));
+    }
+    // Held while removing, so no handle of this process opens it meanwhile.
+    let _registration = Registration::claim(path)?;
+    fs::remove_dir_all(path).map_err(|err| io_error(&format!("removing {}", path.display()), err))
+}
+
 impl SledBackend {
     /// Open the store at `path`, creating it when the directory does not exist.
     /// Returns the backend and whether it was created now.
