@@ -295,3 +295,88 @@ fn stores_move_between_backends_by_copy_and_by_backup() {
         let _ = std::fs::remove_file(&path);
     }
 }
+
+/// An administrator (or a network fault) kills the writers' connections over and over
+/// while they work: each cut operation fails with `unavailable` and changes nothing (or,
+/// when the cut fell on its COMMIT, says the outcome is unknown), the next call
+/// reconnects by itself, and a retry with the same key lands it exactly once.
+#[test]
+fn connections_killed_mid_operation_fail_cleanly_and_reconnect() {
+    let _serial = one_at_a_time();
+    let Some(base) = server() else { return };
+    let (store, ids) = shared_shop("terminate");
+    let engine = Arc::new(open(&store));
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let cut = Arc::new(Mutex::new(0usize));
+    let handles: Vec<_> = (0..3)
+        .map(|thread| {
+            let (engine, stop, cut) = (Arc::clone(&engine), Arc::clone(&stop), Arc::clone(&cut));
+            let id = ids[thread];
+            std::thread::spawn(move || {
+                let mut done = 0i64;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let key = format!("cut{thread}-{done}");
+                    let args = json!({ "customer": { "id": id }, "order_id": key, "at": AT,
+                        "idempotency_key": key,
+                        "lines": [{ "sku": "TO-1", "name": "ТО-1", "kind": "labor", "qty": "1", "unit_price": "1000" }] });
+                    loop {
+                        match engine.execute("checkout.commit", args.clone()) {
+                            Ok(_) => break,
+                            Err(err) => {
+                                assert_eq!(err.code, ErrorCode::Unavailable, "{err:?}");
+                                *cut.lock().unwrap() += 1;
+                            }
+                        }
+                    }
+                    done += 1;
+                }
+                done
+            })
+        })
+        .collect();
+    // Kill every other connection of the test database, ten times.
+    let mut admin = postgres::Client::connect(&base, postgres::NoTls).unwrap();
+    for _ in 0..10 {
+        std::thread::sleep(Duration::from_millis(80));
+        admin
+            .execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                 WHERE datname = current_database() AND pid <> pg_backend_pid()",
+                &[],
+            )
+            .unwrap();
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let done: Vec<i64> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    assert!(*cut.lock().unwrap() > 0, "the kills cut operations");
+    for (thread, count) in done.iter().enumerate() {
+        // 10 % of 1000 per checkout, once per key however many times it was cut.
+        let balance = engine
+            .execute(
+                "points.balance",
+                json!({ "customer": { "id": ids[thread] }, "at": "2026-03-11T09:00:00Z" }),
+            )
+            .unwrap();
+        assert_eq!(
+            balance["available"],
+            (START_POINTS + 100 * count).to_string()
+        );
+    }
+    let day = engine
+        .execute(
+            "report.activity",
+            json!({ "from": "2026-03-10", "to": "2026-03-10" }),
+        )
+        .unwrap();
+    assert_eq!(
+        day["total"]["visits"],
+        done.iter().sum::<i64>(),
+        "one visit per key"
+    );
+    assert_eq!(
+        engine.execute("store.check", json!({})).unwrap()["problems"],
+        json!([])
+    );
+    eprintln!("operations cut by the kills: {}", cut.lock().unwrap());
+}
