@@ -380,3 +380,31 @@ fn connections_killed_mid_operation_fail_cleanly_and_reconnect() {
     );
     eprintln!("operations cut by the kills: {}", cut.lock().unwrap());
 }
+
+/// Closing does not wait for another process's write: nothing is left to sync.
+#[test]
+fn closing_does_not_wait_for_other_processes() {
+    let _serial = one_at_a_time();
+    let Some(base) = server() else { return };
+    let store = common::fresh_schema(&base, "close");
+    let engine = open(&store);
+    engine
+        .execute("program.set", json!({ "program": program() }))
+        .unwrap();
+    // Another process holds the store's writer lock (an open transaction that took it).
+    let mut other = postgres::Client::connect(&store, postgres::NoTls).unwrap();
+    let mut holding = other.transaction().unwrap();
+    holding
+        .execute(
+            "SELECT pg_advisory_xact_lock(20563, hashtext(current_schema()))",
+            &[],
+        )
+        .unwrap();
+    let started = Instant::now();
+    engine.close().unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "close waited for the lock"
+    );
+    holding.rollback().unwrap();
+}
