@@ -110,14 +110,14 @@ pub struct Engine {
     label: String,
 }
 
-fn check_format(backend: &dyn Backend, path: &str) -> Result<u64> {
+fn check_format(backend: &dyn Backend, label: &str) -> Result<u64> {
     let view = backend.snapshot()?;
     let format_key = keys::meta(keys::META_FORMAT);
     let format: u32 = match view.get(&format_key)? {
         Some(bytes) => store_mod::decode(&format_key, &bytes)?,
         None => {
             return Err(Error::corrupted(format!(
-                "{path} has no format version: not a Pitstop store, or damaged"
+                "{label} has no format version: not a Pitstop store, or damaged"
             )));
         }
     };
@@ -126,7 +126,7 @@ fn check_format(backend: &dyn Backend, path: &str) -> Result<u64> {
             ErrorCode::UnsupportedVersion,
             format!(
                 "the store at {} has format {format}; this build reads format {}",
-                path,
+                label,
                 store_mod::FORMAT_VERSION
             ),
         )
@@ -136,7 +136,7 @@ fn check_format(backend: &dyn Backend, path: &str) -> Result<u64> {
     let seq: u64 = match view.get(&seq_key)? {
         Some(bytes) => store_mod::decode(&seq_key, &bytes)?,
         None => {
-            return Err(Error::corrupted(format!("{path} has no sequence number")));
+            return Err(Error::corrupted(format!("{label} has no sequence number")));
         }
     };
     drop(view);
@@ -144,7 +144,7 @@ fn check_format(backend: &dyn Backend, path: &str) -> Result<u64> {
         && durable > seq
     {
         return Err(Error::corrupted(format!(
-            "the store at {path} lost acknowledged writes: it holds batch {seq}, batch {durable} was made durable"
+            "the store at {label} lost acknowledged writes: it holds batch {seq}, batch {durable} was made durable"
         ))
         .with_details(json!({ "seq": seq, "durable_seq": durable })));
     }

@@ -24,7 +24,7 @@
 use super::{Backend, Pair, View, WriteBatch, WriteView, keys};
 use crate::error::{Error, ErrorCode, Result};
 use postgres::error::SqlState;
-use postgres::{Client, Config, NoTls, Statement};
+use postgres::{Client, Config, GenericClient, NoTls, Statement};
 use serde_json::json;
 use std::cell::RefCell;
 use std::str::FromStr;
@@ -199,7 +199,7 @@ impl PostgresBackend {
             &[&LOCK_CLASS],
         )
         .map_err(fail)?;
-        if table_exists_in(&mut txn, &self.label)? {
+        if table_exists(&mut txn, &self.label)? {
             return Ok(false);
         }
         let others: i64 = txn
@@ -306,15 +306,9 @@ fn connect(config: &Config, label: &str) -> Result<Client> {
     Ok(client)
 }
 
-fn table_exists(client: &mut Client, label: &str) -> Result<bool> {
+/// Whether the store's table exists, asked on a connection or inside a transaction.
+fn table_exists(client: &mut impl GenericClient, label: &str) -> Result<bool> {
     let row = client
-        .query_one("SELECT to_regclass($1) IS NOT NULL", &[&TABLE])
-        .map_err(|err| map_error(label, "looking for the store", err))?;
-    Ok(row.get(0))
-}
-
-fn table_exists_in(txn: &mut postgres::Transaction<'_>, label: &str) -> Result<bool> {
-    let row = txn
         .query_one("SELECT to_regclass($1) IS NOT NULL", &[&TABLE])
         .map_err(|err| map_error(label, "looking for the store", err))?;
     Ok(row.get(0))
@@ -353,11 +347,6 @@ fn is_connection_lost(err: &postgres::Error) -> bool {
 
 /// A PostgreSQL failure in the caller's terms.
 fn map_error(label: &str, doing: &str, err: postgres::Error) -> Error {
-    let details = json!({
-        "store": label,
-        "sqlstate": err.code().map(|code| code.code()),
-        "retryable": true,
-    });
     let text = match err.as_db_error() {
         Some(db) => db.message().to_string(),
         None => err.to_string(),
@@ -408,19 +397,36 @@ fn map_error(label: &str, doing: &str, err: postgres::Error) -> Error {
             format!("PostgreSQL at {label} failed while {doing}: {text}"),
         ),
     };
-    let retryable = code == ErrorCode::Unavailable;
-    let mut details = details;
-    details["retryable"] = json!(retryable);
-    Error::new(code, message).with_details(details)
+    Error::new(code, message).with_details(json!({
+        "store": label,
+        "sqlstate": err.code().map(|code| code.code()),
+        "retryable": code == ErrorCode::Unavailable,
+    }))
 }
 
-/// Reads on one connection, whatever transaction (if any) it is in.
-struct Reads<'a> {
+/// A view on one pooled connection: a snapshot (a REPEATABLE READ READ ONLY
+/// transaction), stepwise reads (each statement its own transaction), or the writer (a
+/// transaction holding the store's advisory lock). Dropped, it ends its transaction with
+/// `end` (a writer that applied has already committed) and gives the connection back.
+struct PgView<'a> {
     backend: &'a PostgresBackend,
     connection: RefCell<Option<Connection>>,
+    end: Option<&'static str>,
 }
 
-impl Reads<'_> {
+impl<'a> PgView<'a> {
+    fn new(
+        backend: &'a PostgresBackend,
+        connection: Connection,
+        end: Option<&'static str>,
+    ) -> Self {
+        PgView {
+            backend,
+            connection: RefCell::new(Some(connection)),
+            end,
+        }
+    }
+
     fn with<T>(
         &self,
         doing: &str,
@@ -433,14 +439,20 @@ impl Reads<'_> {
         work(connection).map_err(|err| map_error(&self.backend.label, doing, err))
     }
 
-    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+    fn read(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
         self.with("reading", |c| {
             let row = c.client.query_opt(&c.statements.get, &[&key])?;
             Ok(row.map(|row| row.get::<_, Vec<u8>>(0)))
         })
     }
 
-    fn scan(&self, start: &[u8], end: &[u8], limit: usize, reverse: bool) -> Result<Vec<Pair>> {
+    fn read_range(
+        &self,
+        start: &[u8],
+        end: &[u8],
+        limit: usize,
+        reverse: bool,
+    ) -> Result<Vec<Pair>> {
         if start >= end || limit == 0 {
             return Ok(Vec::new());
         }
@@ -474,55 +486,16 @@ impl Reads<'_> {
     }
 }
 
-/// A snapshot: REPEATABLE READ READ ONLY, rolled back when dropped.
-struct Snapshot<'a>(Reads<'a>);
-
-impl View for Snapshot<'_> {
+impl View for PgView<'_> {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        self.0.get(key)
+        self.read(key)
     }
     fn scan(&self, start: &[u8], end: &[u8], limit: usize, reverse: bool) -> Result<Vec<Pair>> {
-        self.0.scan(start, end, limit, reverse)
+        self.read_range(start, end, limit, reverse)
     }
 }
 
-impl Drop for Snapshot<'_> {
-    fn drop(&mut self) {
-        self.0.finish(Some("ROLLBACK"));
-    }
-}
-
-/// Stepwise reads: each statement is its own transaction.
-struct Stepwise<'a>(Reads<'a>);
-
-impl View for Stepwise<'_> {
-    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        self.0.get(key)
-    }
-    fn scan(&self, start: &[u8], end: &[u8], limit: usize, reverse: bool) -> Result<Vec<Pair>> {
-        self.0.scan(start, end, limit, reverse)
-    }
-}
-
-impl Drop for Stepwise<'_> {
-    fn drop(&mut self) {
-        self.0.finish(None);
-    }
-}
-
-/// The writer: a transaction holding the store's advisory lock.
-struct Writer<'a>(Reads<'a>);
-
-impl View for Writer<'_> {
-    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        self.0.get(key)
-    }
-    fn scan(&self, start: &[u8], end: &[u8], limit: usize, reverse: bool) -> Result<Vec<Pair>> {
-        self.0.scan(start, end, limit, reverse)
-    }
-}
-
-impl WriteView for Writer<'_> {
+impl WriteView for PgView<'_> {
     fn apply(&mut self, batch: &WriteBatch) -> Result<()> {
         let mut put_keys: Vec<&[u8]> = Vec::new();
         let mut put_values: Vec<&[u8]> = Vec::new();
@@ -536,7 +509,7 @@ impl WriteView for Writer<'_> {
                 None => deleted.push(key),
             }
         }
-        self.0.with("writing", |c| {
+        self.with("writing", |c| {
             if !put_keys.is_empty() {
                 c.client
                     .execute(&c.statements.upsert, &[&put_keys, &put_values])?;
@@ -546,12 +519,10 @@ impl WriteView for Writer<'_> {
             }
             Ok(())
         })?;
-        let committed = self
-            .0
-            .with("committing", |c| c.client.batch_execute("COMMIT"));
+        let committed = self.with("committing", |c| c.client.batch_execute("COMMIT"));
         match committed {
             Ok(()) => {
-                self.0.finish(None);
+                self.finish(None);
                 Ok(())
             }
             Err(err) if err.code == ErrorCode::Unavailable => {
@@ -564,34 +535,29 @@ impl WriteView for Writer<'_> {
                         err.message
                     ),
                 )
-                .with_details(json!({ "store": self.0.backend.label, "retryable": true, "outcome_unknown": true })))
+                .with_details(json!({ "store": self.backend.label, "retryable": true, "outcome_unknown": true })))
             }
             Err(err) => Err(err),
         }
     }
 }
 
-impl Drop for Writer<'_> {
+impl Drop for PgView<'_> {
     fn drop(&mut self) {
-        // Not applied (an error, or nothing to write): undo and release the lock.
-        self.0.finish(Some("ROLLBACK"));
+        // A writer that did not apply (an error, or nothing to write) rolls back and
+        // releases the lock; a snapshot rolls back; stepwise reads have nothing to end.
+        self.finish(self.end);
     }
 }
 
 impl Backend for PostgresBackend {
     fn snapshot(&self) -> Result<Box<dyn View + '_>> {
         let connection = self.begin("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")?;
-        Ok(Box::new(Snapshot(Reads {
-            backend: self,
-            connection: RefCell::new(Some(connection)),
-        })))
+        Ok(Box::new(PgView::new(self, connection, Some("ROLLBACK"))))
     }
 
     fn stepwise(&self) -> Result<Box<dyn View + '_>> {
-        Ok(Box::new(Stepwise(Reads {
-            backend: self,
-            connection: RefCell::new(Some(self.checkout()?)),
-        })))
+        Ok(Box::new(PgView::new(self, self.checkout()?, None)))
     }
 
     fn begin_write(&self) -> Result<Box<dyn WriteView + '_>> {
@@ -600,10 +566,7 @@ impl Backend for PostgresBackend {
              SELECT pg_advisory_xact_lock({LOCK_CLASS}, hashtext(current_schema()))"
         );
         let connection = self.begin(&begin)?;
-        Ok(Box::new(Writer(Reads {
-            backend: self,
-            connection: RefCell::new(Some(connection)),
-        })))
+        Ok(Box::new(PgView::new(self, connection, Some("ROLLBACK"))))
     }
 
     fn sync(&self) -> Result<()> {
@@ -612,18 +575,15 @@ impl Backend for PostgresBackend {
     }
 
     fn size_on_disk(&self) -> Result<u64> {
-        let reads = Reads {
-            backend: self,
-            connection: RefCell::new(Some(self.checkout()?)),
-        };
-        let bytes = reads.with("measuring the store", |c| {
+        let view = PgView::new(self, self.checkout()?, None);
+        let bytes = view.with("measuring the store", |c| {
             let row = c.client.query_one(
                 "SELECT coalesce(pg_total_relation_size(to_regclass($1)), 0)",
                 &[&TABLE],
             )?;
             Ok(row.get::<_, i64>(0))
         });
-        reads.finish(None);
+        drop(view);
         Ok(u64::try_from(bytes?).unwrap_or(0))
     }
 
