@@ -17,7 +17,7 @@
 use super::local::Local;
 use super::postgres_backend::PostgresBackend;
 use super::sled_backend::{SledBackend, SledOptions};
-use super::{Backend, Location, Reader, Store, WriteBatch, io_error, keys, verify_sealed};
+use super::{Backend, Location, Pair, Reader, Store, WriteBatch, io_error, keys, verify_sealed};
 use crate::error::{Error, ErrorCode, Result};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -94,28 +94,20 @@ fn write_backup(store: &Store, file: File) -> Result<BackupSummary> {
     let view = store.read()?;
     let mut seq = 0u64;
     let mut records = 0u64;
-    let mut start: Vec<u8> = Vec::new();
-    let end = vec![0xffu8; 1024];
-    loop {
-        let chunk = view.scan_raw(&start, &end, SCAN_CHUNK, false)?;
-        let Some((last_key, _)) = chunk.last() else {
-            break;
-        };
-        let mut next = last_key.clone();
-        next.push(0);
-        for (key, value) in &chunk {
-            verify_sealed(key, value)?;
-            if key == &keys::meta(keys::META_SEQ) {
-                seq = super::decode(key, value)?;
-            }
-            out.put(&(key.len() as u32).to_le_bytes()).map_err(io)?;
-            out.put(key).map_err(io)?;
-            out.put(&(value.len() as u32).to_le_bytes()).map_err(io)?;
-            out.put(value).map_err(io)?;
-            records += 1;
+    let mut all =
+        Records::new(|start: &[u8], end: &[u8]| view.scan_raw(start, end, SCAN_CHUNK, false));
+    while let Some((key, value)) = all.next()? {
+        verify_sealed(&key, &value)?;
+        if key == keys::meta(keys::META_SEQ) {
+            seq = super::decode(&key, &value)?;
         }
-        start = next;
+        out.put(&(key.len() as u32).to_le_bytes()).map_err(io)?;
+        out.put(&key).map_err(io)?;
+        out.put(&(value.len() as u32).to_le_bytes()).map_err(io)?;
+        out.put(&value).map_err(io)?;
+        records += 1;
     }
+    drop(all);
     drop(view);
     out.put(&END_MARK.to_le_bytes()).map_err(io)?;
     out.put(&records.to_le_bytes()).map_err(io)?;
@@ -313,22 +305,17 @@ pub fn copy(source: &Store, dest: &Path, options: &SledOptions) -> Result<Backup
         return Err(already_exists(&path.display().to_string(), "copy"));
     }
     let view = source.read()?;
-    let seq = source.current_seq()?;
-    let mut start: Vec<u8> = Vec::new();
-    let end = vec![0xffu8; KEY_BYTES_MAX];
-    let mut pending: std::vec::IntoIter<(Vec<u8>, Vec<u8>)> = Vec::new().into_iter();
+    // The sequence of the view being copied, not of a later state of the store.
+    let seq_key = keys::meta(keys::META_SEQ);
+    let seq: u64 = view
+        .get(&seq_key)?
+        .ok_or_else(|| Error::corrupted("the store has lost its sequence number"))?;
+    let mut all =
+        Records::new(|start: &[u8], end: &[u8]| view.scan_raw(start, end, SCAN_CHUNK, false));
     let mut records = 0u64;
     let mut hasher = Sha256::new();
     load_new_store(dest, options, seq, &mut || {
-        if pending.len() == 0 {
-            let chunk = view.scan_raw(&start, &end, SCAN_CHUNK, false)?;
-            if let Some((last, _)) = chunk.last() {
-                start = last.clone();
-                start.push(0);
-            }
-            pending = chunk.into_iter();
-        }
-        let Some((key, value)) = pending.next() else {
+        let Some((key, value)) = all.next()? else {
             return Ok(None);
         };
         verify_sealed(&key, &value)?;
@@ -337,6 +324,7 @@ pub fn copy(source: &Store, dest: &Path, options: &SledOptions) -> Result<Backup
         records += 1;
         Ok(Some((key, value)))
     })?;
+    drop(all);
     drop(view);
     let sha256 = hex(&hasher.finalize());
     let (backend, label) = super::open_backend(dest, options)?;
@@ -360,20 +348,51 @@ fn digest(backend: &dyn Backend) -> Result<(u64, String)> {
     let view = backend.snapshot()?;
     let mut hasher = Sha256::new();
     let mut records = 0u64;
-    let mut start: Vec<u8> = Vec::new();
-    let end = vec![0xffu8; KEY_BYTES_MAX];
-    loop {
-        let chunk = view.scan(&start, &end, SCAN_CHUNK, false)?;
-        let Some((last, _)) = chunk.last() else { break };
-        start = last.clone();
-        start.push(0);
-        for (key, value) in &chunk {
-            hasher.update(key);
-            hasher.update(value);
-            records += 1;
-        }
+    let mut all = Records::new(|start: &[u8], end: &[u8]| view.scan(start, end, SCAN_CHUNK, false));
+    while let Some((key, value)) = all.next()? {
+        hasher.update(&key);
+        hasher.update(&value);
+        records += 1;
     }
     Ok((records, hex(&hasher.finalize())))
+}
+
+/// Every record of a view in key order, read `SCAN_CHUNK` at a time (backup, copy and
+/// the copy's check all walk a whole store).
+struct Records<S> {
+    scan: S,
+    start: Vec<u8>,
+    pending: std::vec::IntoIter<Pair>,
+    done: bool,
+}
+
+/// Past every key a store holds: keys are at most `KEY_BYTES_MAX` bytes.
+const PAST_EVERY_KEY: [u8; KEY_BYTES_MAX] = [0xff; KEY_BYTES_MAX];
+
+impl<S: FnMut(&[u8], &[u8]) -> Result<Vec<Pair>>> Records<S> {
+    fn new(scan: S) -> Records<S> {
+        Records {
+            scan,
+            start: Vec::new(),
+            pending: Vec::new().into_iter(),
+            done: false,
+        }
+    }
+
+    fn next(&mut self) -> Result<Option<Pair>> {
+        if self.pending.len() == 0 && !self.done {
+            let chunk = (self.scan)(&self.start, &PAST_EVERY_KEY)?;
+            match chunk.last() {
+                Some((last, _)) => {
+                    self.start = last.clone();
+                    self.start.push(0);
+                }
+                None => self.done = true,
+            }
+            self.pending = chunk.into_iter();
+        }
+        Ok(self.pending.next())
+    }
 }
 
 fn already_exists(store: &str, doing: &str) -> Error {
@@ -433,7 +452,7 @@ fn load_new_store(
 /// A store just created holds its format and sequence records only.
 fn refuse_unless_empty(backend: &dyn Backend, label: &str) -> Result<()> {
     let view = backend.snapshot()?;
-    let held = view.scan(&[], &[0xffu8; KEY_BYTES_MAX], 3, false)?;
+    let held = view.scan(&[], &PAST_EVERY_KEY, 3, false)?;
     let seq_key = keys::meta(keys::META_SEQ);
     let only_meta = held
         .iter()
