@@ -1,6 +1,7 @@
 //! Shared test harness: a store in a fresh temporary directory with a programme.
 #![allow(dead_code)]
 
+pub mod plugin_fixtures;
 pub mod shared;
 
 use pitstop_core::{Engine, EngineOptions, Error, ErrorCode, Program};
