@@ -4,14 +4,14 @@
 //! by employee and by month.
 
 use crate::context::{Ctx, must, next_id};
-use crate::customer::{self, CustomerRef, CustomerStatus};
+use crate::customer::{self, Customer, CustomerRef, CustomerStatus};
 use crate::error::{Error, Result};
 use crate::ledger::{Book, Credit, EntryKind};
 use crate::normalize::{self, NOTES_CHARS_MAX, TEXT_CHARS_MAX};
 pub use crate::program::feedback_rules::{FeedbackKind, FeedbackRules};
 use crate::store::keys::{self, KeyBuilder, tag};
 use crate::store::{Reader, WriteTxn};
-use crate::visit;
+use crate::visit::{self, Visit};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -103,7 +103,8 @@ pub struct Added {
 
 /// `feedback.add`.
 pub fn add(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: AddArgs) -> Result<Added> {
-    let program = ctx.program()?;
+    // Feedback is taken under a programme (its bonus rules), even when none is paid.
+    ctx.program()?;
     if args.rating.is_some_and(|r| !(1..=5).contains(&r)) {
         return Err(Error::invalid("rating", "must be 1..=5"));
     }
@@ -125,22 +126,7 @@ pub fn add(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: AddArgs) -> Result<Added> {
         .as_deref()
         .map(|s| normalize::identifier("source", s))
         .transpose()?;
-    let visit = match (&args.visit, &args.order_id, &args.customer) {
-        (Some(id), None, None) => Some(visit::load(txn, *id)?),
-        (None, Some(order), None) => {
-            let order = normalize::identifier("order_id", order)?;
-            let id =
-                visit::by_order(txn, &order)?.ok_or_else(|| Error::not_found("order", &order))?;
-            Some(visit::load(txn, id)?)
-        }
-        (None, None, Some(_)) => None,
-        _ => {
-            return Err(Error::invalid(
-                "visit",
-                "give exactly one of visit, order_id, customer",
-            ));
-        }
-    };
+    let visit = visit_of(txn, &args)?;
     let customer = match (&visit, &args.customer) {
         (Some(visit), _) => customer::load(txn, visit.customer)?,
         (None, Some(reference)) => customer::resolve(txn, ctx, reference)?,
@@ -150,35 +136,10 @@ pub fn add(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: AddArgs) -> Result<Added> {
         employee = visit.as_ref().and_then(|v| v.advisor.clone());
     }
     let id = next_id(txn, "next_feedback")?;
-    let mut bonus = Decimal::ZERO;
-    if let Some(visit) = &visit {
-        let first = !txn.contains(&visit_key(visit.id))?;
-        if first {
-            txn.put(visit_key(visit.id), &id)?;
-        }
-        let rules = &program.feedback;
-        if let Some(points) = rules.bonus_points
-            && first
-            && rules.bonus_kinds.contains(&args.kind)
-            && customer.status == CustomerStatus::Active
-        {
-            let expires_on = match rules.bonus_expiry_days {
-                Some(days) => Some(ctx.today + Duration::days(i64::from(days))),
-                None => program.expiry_date(ctx.today),
-            };
-            let mut book = Book::load(txn, customer.id)?;
-            book.settle(ctx)?;
-            book.credit(
-                ctx,
-                Credit::new(EntryKind::Bonus, points)
-                    .expiring(expires_on)
-                    .for_visit(visit.id)
-                    .because(format!("feedback {id} on visit {}", visit.id)),
-            )?;
-            book.save(txn)?;
-            bonus = points;
-        }
-    }
+    let bonus = match &visit {
+        Some(visit) => bonus_for_visit(txn, ctx, id, args.kind, &customer, visit)?,
+        None => Decimal::ZERO,
+    };
     let record = Feedback {
         id,
         customer: customer.id,
@@ -211,6 +172,63 @@ pub fn add(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: AddArgs) -> Result<Added> {
         feedback: record,
         bonus,
     })
+}
+
+/// The visit the feedback is about: by id or by order; none when given a customer.
+fn visit_of(txn: &WriteTxn<'_>, args: &AddArgs) -> Result<Option<Visit>> {
+    match (&args.visit, &args.order_id, &args.customer) {
+        (Some(id), None, None) => Ok(Some(visit::load(txn, *id)?)),
+        (None, Some(order), None) => {
+            let order = normalize::identifier("order_id", order)?;
+            let id =
+                visit::by_order(txn, &order)?.ok_or_else(|| Error::not_found("order", &order))?;
+            Ok(Some(visit::load(txn, id)?))
+        }
+        (None, None, Some(_)) => Ok(None),
+        _ => Err(Error::invalid(
+            "visit",
+            "give exactly one of visit, order_id, customer",
+        )),
+    }
+}
+
+/// The programme's bonus for feedback on a visit: paid once per visit (the first
+/// feedback on it), for the kinds the programme rewards, to an active customer.
+fn bonus_for_visit(
+    txn: &mut WriteTxn<'_>,
+    ctx: &Ctx,
+    id: u64,
+    kind: FeedbackKind,
+    customer: &Customer,
+    visit: &Visit,
+) -> Result<Decimal> {
+    let program = ctx.program()?;
+    let first = !txn.contains(&visit_key(visit.id))?;
+    if first {
+        txn.put(visit_key(visit.id), &id)?;
+    }
+    let rules = &program.feedback;
+    let Some(points) = rules.bonus_points else {
+        return Ok(Decimal::ZERO);
+    };
+    if !first || !rules.bonus_kinds.contains(&kind) || customer.status != CustomerStatus::Active {
+        return Ok(Decimal::ZERO);
+    }
+    let expires_on = match rules.bonus_expiry_days {
+        Some(days) => Some(ctx.today + Duration::days(i64::from(days))),
+        None => program.expiry_date(ctx.today),
+    };
+    let mut book = Book::load(txn, customer.id)?;
+    book.settle(ctx)?;
+    book.credit(
+        ctx,
+        Credit::new(EntryKind::Bonus, points)
+            .expiring(expires_on)
+            .for_visit(visit.id)
+            .because(format!("feedback {id} on visit {}", visit.id)),
+    )?;
+    book.save(txn)?;
+    Ok(points)
 }
 
 /// Arguments of `report.complaints`.
@@ -359,10 +377,7 @@ pub fn complaints<R: Reader>(reader: &R, args: &ComplaintsArgs) -> Result<Compla
         ));
     }
     let branch = crate::visit::branch_filter(args.branch.as_deref())?;
-    let mut by_employee: BTreeMap<Option<String>, Tally> = BTreeMap::new();
-    let mut by_month: BTreeMap<String, Tally> = BTreeMap::new();
-    let mut latest: Vec<Feedback> = Vec::new();
-    let mut total = 0u64;
+    let mut tally = ComplaintTally::default();
     let mut start = KeyBuilder::new(tag::FEEDBACK_BY_DATE)
         .date(args.from)
         .build();
@@ -383,55 +398,84 @@ pub fn complaints<R: Reader>(reader: &R, args: &ComplaintsArgs) -> Result<Compla
             {
                 continue;
             }
-            by_employee.entry(f.employee.clone()).or_default().add(&f);
-            by_month
-                .entry(format!("{:04}-{:02}", f.date.year(), f.date.month()))
-                .or_default()
-                .add(&f);
-            if f.kind == FeedbackKind::Complaint {
-                total += 1;
-                latest.push(f);
-                if latest.len() > 100 {
-                    latest.remove(0);
-                }
-            }
+            tally.add(f);
         }
         start = next;
     }
-    latest.reverse();
-    // Only the complaints kept (at most 100) are looked up, not every one scanned.
-    let latest = latest
-        .into_iter()
-        .map(|f| complaint_row(reader, f))
-        .collect::<Result<Vec<_>>>()?;
-    let mut employees: Vec<ByEmployee> = by_employee
-        .into_iter()
-        .map(|(employee, t)| ByEmployee {
-            employee,
-            complaints: t.complaints,
-            feedback: t.feedback,
-            average_rating: t.average(),
-        })
-        .collect();
-    employees.sort_by(|a, b| {
-        b.complaints
-            .cmp(&a.complaints)
-            .then(a.employee.cmp(&b.employee))
-    });
-    Ok(Complaints {
-        from: args.from,
-        to: args.to,
-        complaints: total,
-        by_employee: employees,
-        by_month: by_month
+    tally.report(reader, args)
+}
+
+/// Feedback of a period counted by employee and by month, with the latest complaints.
+#[derive(Default)]
+struct ComplaintTally {
+    by_employee: BTreeMap<Option<String>, Tally>,
+    by_month: BTreeMap<String, Tally>,
+    /// The latest complaints, oldest first, at most [`LATEST_COMPLAINTS`].
+    latest: Vec<Feedback>,
+    complaints: u64,
+}
+
+/// How many of the latest complaints the report lists.
+const LATEST_COMPLAINTS: usize = 100;
+
+impl ComplaintTally {
+    fn add(&mut self, f: Feedback) {
+        self.by_employee
+            .entry(f.employee.clone())
+            .or_default()
+            .add(&f);
+        self.by_month
+            .entry(format!("{:04}-{:02}", f.date.year(), f.date.month()))
+            .or_default()
+            .add(&f);
+        if f.kind == FeedbackKind::Complaint {
+            self.complaints += 1;
+            self.latest.push(f);
+            if self.latest.len() > LATEST_COMPLAINTS {
+                self.latest.remove(0);
+            }
+        }
+    }
+
+    fn report<R: Reader>(self, reader: &R, args: &ComplaintsArgs) -> Result<Complaints> {
+        // Only the complaints kept are looked up, not every one scanned; newest first.
+        let latest = self
+            .latest
             .into_iter()
-            .map(|(month, t)| ByMonth {
-                month,
+            .rev()
+            .map(|f| complaint_row(reader, f))
+            .collect::<Result<Vec<_>>>()?;
+        let mut employees: Vec<ByEmployee> = self
+            .by_employee
+            .into_iter()
+            .map(|(employee, t)| ByEmployee {
+                employee,
                 complaints: t.complaints,
                 feedback: t.feedback,
                 average_rating: t.average(),
             })
-            .collect(),
-        latest,
-    })
+            .collect();
+        employees.sort_by(|a, b| {
+            b.complaints
+                .cmp(&a.complaints)
+                .then(a.employee.cmp(&b.employee))
+        });
+        Ok(Complaints {
+            from: args.from,
+            to: args.to,
+            complaints: self.complaints,
+            by_employee: employees,
+            by_month: self
+                .by_month
+                .into_iter()
+                .map(|(month, t)| ByMonth {
+                    month,
+                    complaints: t.complaints,
+                    feedback: t.feedback,
+                    average_rating: t.average(),
+                })
+                .collect(),
+            latest,
+        })
+    }
 }

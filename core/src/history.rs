@@ -113,6 +113,25 @@ struct Touched {
     review_dates: HashSet<NaiveDate>,
 }
 
+impl Touched {
+    /// Count an imported visit on its customer: spend, visits, first and last dates,
+    /// the day totals, and a tier review when the visit is still inside the window.
+    fn count(&mut self, ctx: &Ctx, date: NaiveDate, net: Decimal) {
+        self.imported += 1;
+        let customer = &mut self.customer;
+        customer.total_spend += net;
+        customer.visits = customer.visits.saturating_add(1);
+        customer.first_visit = Some(customer.first_visit.map_or(date, |d| d.min(date)));
+        customer.last_visit = Some(customer.last_visit.map_or(date, |d| d.max(date)));
+        visit::add_day(&mut self.days, date, net);
+        if let Some(program) = ctx.program.as_deref()
+            && date + Duration::days(i64::from(program.tiers.window_days)) > ctx.today
+        {
+            self.review_dates.insert(date);
+        }
+    }
+}
+
 /// A reference as a cache key (exactly one field is set in a valid reference).
 fn customer_ref_key(r: &CustomerRef) -> String {
     format!(
@@ -246,37 +265,15 @@ impl Batch<'_> {
             ));
         }
         checkout::check_lines(&input.lines)?;
-        for (field, value) in [("branch", &input.branch), ("advisor", &input.advisor)] {
-            if let Some(value) = value {
-                normalize::optional_text(field, value, TEXT_CHARS_MAX)?;
-            }
+        if let Some(branch) = &input.branch {
+            normalize::optional_text("branch", branch, visit::BRANCH_CHARS_MAX)?;
+        }
+        if let Some(advisor) = &input.advisor {
+            normalize::optional_text("advisor", advisor, TEXT_CHARS_MAX)?;
         }
         let customer = self.customer(txn, &input.customer)?;
         let vehicle = match &input.vehicle {
-            Some(reference) => {
-                let id = self.vehicle(txn, reference)?;
-                let company = self
-                    .customers
-                    .get(&customer)
-                    .and_then(|t| t.customer.company);
-                // History may predate a change of owner: any owner, past or present,
-                // or the company a driver drives for.
-                let owned = self.vehicles.get(&id).is_some_and(|v| {
-                    v.customer == customer
-                        || Some(v.customer) == company
-                        || v.owners.iter().any(|o| o.customer == customer)
-                });
-                if !owned {
-                    let owner = self.vehicles.get(&id).map_or(0, |v| v.customer);
-                    return Err(Error::invalid(
-                        "vehicle",
-                        format!(
-                            "vehicle {id} belongs to customer {owner}, not customer {customer}"
-                        ),
-                    ));
-                }
-                Some(id)
-            }
+            Some(reference) => Some(self.owned_vehicle(txn, reference, customer)?),
             None => None,
         };
         match input.mileage {
@@ -292,44 +289,7 @@ impl Batch<'_> {
             _ => {}
         }
         let points_scale = self.ctx.program.as_deref().map_or(0, |p| p.points.scale);
-        let zero_points = normalize::exact_scale(Decimal::ZERO, points_scale);
-        let zero_money = normalize::money(Decimal::ZERO);
-        let mut totals = Totals {
-            gross: zero_money,
-            host_discount: zero_money,
-            discount: zero_money,
-            net: zero_money,
-            points: zero_points,
-            points_money: zero_money,
-            money: zero_money,
-            accrual: zero_points,
-            bonus: zero_points,
-        };
-        let mut lines = Vec::with_capacity(input.lines.len());
-        for (index, line) in input.lines.iter().enumerate() {
-            let gross = normalize::money(line.qty * line.unit_price);
-            let host_discount = normalize::money(line.discount.unwrap_or_default());
-            let net = gross - host_discount;
-            totals.gross += gross;
-            totals.host_discount += host_discount;
-            totals.net += net;
-            totals.money += net;
-            lines.push(VisitLine {
-                index: index as u32,
-                sku: line.sku.trim().to_string(),
-                name: line.name.trim().to_string(),
-                kind: line.kind,
-                category: line.category.as_ref().map(|c| c.trim().to_string()),
-                qty: line.qty,
-                unit_price: line.unit_price,
-                promo: line.promo,
-                gross,
-                host_discount,
-                net,
-                money: net,
-                ..VisitLine::new(index as u32, line.kind, points_scale)
-            });
-        }
+        let (lines, totals) = imported_lines(&input.lines, points_scale);
         Ok(Some(Checked {
             order_id,
             customer,
@@ -340,6 +300,79 @@ impl Batch<'_> {
             totals,
         }))
     }
+}
+
+impl Batch<'_> {
+    /// The car of an imported visit, which must be the customer's. History may predate a
+    /// change of owner: any owner, past or present, or the company a driver drives for.
+    fn owned_vehicle(
+        &mut self,
+        txn: &WriteTxn<'_>,
+        reference: &VehicleRef,
+        customer: u64,
+    ) -> Result<u64> {
+        let id = self.vehicle(txn, reference)?;
+        let company = self
+            .customers
+            .get(&customer)
+            .and_then(|t| t.customer.company);
+        let owned = self.vehicles.get(&id).is_some_and(|v| {
+            v.customer == customer
+                || Some(v.customer) == company
+                || v.owners.iter().any(|o| o.customer == customer)
+        });
+        if !owned {
+            let owner = self.vehicles.get(&id).map_or(0, |v| v.customer);
+            return Err(Error::invalid(
+                "vehicle",
+                format!("vehicle {id} belongs to customer {owner}, not customer {customer}"),
+            ));
+        }
+        Ok(id)
+    }
+}
+
+/// An imported basket as visit lines: what the source charged, no pricing, no points.
+fn imported_lines(input: &[LineInput], points_scale: u32) -> (Vec<VisitLine>, Totals) {
+    let zero_points = normalize::exact_scale(Decimal::ZERO, points_scale);
+    let zero_money = normalize::money(Decimal::ZERO);
+    let mut totals = Totals {
+        gross: zero_money,
+        host_discount: zero_money,
+        discount: zero_money,
+        net: zero_money,
+        points: zero_points,
+        points_money: zero_money,
+        money: zero_money,
+        accrual: zero_points,
+        bonus: zero_points,
+    };
+    let mut lines = Vec::with_capacity(input.len());
+    for (index, line) in input.iter().enumerate() {
+        let gross = normalize::money(line.qty * line.unit_price);
+        let host_discount = normalize::money(line.discount.unwrap_or_default());
+        let net = gross - host_discount;
+        totals.gross += gross;
+        totals.host_discount += host_discount;
+        totals.net += net;
+        totals.money += net;
+        lines.push(VisitLine {
+            index: index as u32,
+            sku: line.sku.trim().to_string(),
+            name: line.name.trim().to_string(),
+            kind: line.kind,
+            category: line.category.as_ref().map(|c| c.trim().to_string()),
+            qty: line.qty,
+            unit_price: line.unit_price,
+            promo: line.promo,
+            gross,
+            host_discount,
+            net,
+            money: net,
+            ..VisitLine::new(index as u32, line.kind, points_scale)
+        });
+    }
+    (lines, totals)
 }
 
 fn local_date(ctx: &Ctx, at: DateTime<Utc>) -> NaiveDate {
@@ -391,7 +424,6 @@ pub fn import(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: ImportArgs) -> Result<Imp
     if args.visits.len() > IMPORT_VISITS_MAX {
         return Err(Error::too_large("visits", IMPORT_VISITS_MAX));
     }
-    let program_version = ctx.program.as_deref().map_or(0, |p| p.version);
     let mut batch = Batch {
         ctx,
         customers: HashMap::new(),
@@ -401,18 +433,16 @@ pub fn import(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: ImportArgs) -> Result<Imp
         orders: HashSet::new(),
         new_vins: Vec::new(),
     };
-    let mut visit_ids = Counter::load(txn, "next_visit")?;
-    let mut reading_ids = Counter::load(txn, "next_mileage")?;
+    let mut ids = Ids {
+        visits: Counter::load(txn, "next_visit")?,
+        readings: Counter::load(txn, "next_mileage")?,
+    };
     let mut result = ImportResult {
         imported: 0,
         already_present: Vec::new(),
         rejected: Vec::new(),
         tiers_changed: 0,
     };
-    let window_days = ctx
-        .program
-        .as_deref()
-        .map(|p| i64::from(p.tiers.window_days));
     // Imported visits by car, in id order (for the reminders' car histories).
     let mut car_visits: BTreeMap<u64, Vec<Visit>> = BTreeMap::new();
     for (index, input) in args.visits.into_iter().enumerate() {
@@ -433,98 +463,105 @@ pub fn import(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: ImportArgs) -> Result<Imp
                 });
                 continue;
             }
-            Err(err) => {
-                let mut details = match err.details {
-                    Value::Object(map) => map,
-                    _ => serde_json::Map::new(),
-                };
-                details.insert("index".into(), json!(index));
-                details.insert("order_id".into(), json!(input.order_id));
-                return Err(Error::new(
-                    err.code,
-                    format!(
-                        "visits[{index}] (order {}): {}",
-                        input.order_id, err.message
-                    ),
-                )
-                .with_details(Value::Object(details)));
-            }
+            Err(err) => return Err(failed_visit(index, &input.order_id, err)),
         };
-        let id = visit_ids.take()?;
-        batch.orders.insert(checked.order_id.clone());
-        if let (Some(vehicle_id), Some(km)) = (checked.vehicle, input.mileage) {
-            let seq = reading_ids.take()?;
-            let vehicle = batch
-                .vehicles
-                .get_mut(&vehicle_id)
-                .ok_or_else(|| Error::internal("imported visit's vehicle not loaded"))?;
-            vehicle::insert_reading(
-                txn,
-                vehicle,
-                MileageReading {
-                    at: checked.at,
-                    date: checked.date,
-                    km,
-                    visit: Some(id),
-                },
-                seq,
-            )?;
-        }
-        let touched = batch
-            .customers
-            .get_mut(&checked.customer)
-            .ok_or_else(|| Error::internal("imported visit's customer not loaded"))?;
-        let net = checked.totals.net;
-        touched.imported += 1;
-        let customer = &mut touched.customer;
-        customer.total_spend += net;
-        customer.visits = customer.visits.saturating_add(1);
-        customer.first_visit = Some(
-            customer
-                .first_visit
-                .map_or(checked.date, |d| d.min(checked.date)),
-        );
-        customer.last_visit = Some(
-            customer
-                .last_visit
-                .map_or(checked.date, |d| d.max(checked.date)),
-        );
-        visit::add_day(&mut touched.days, checked.date, net);
-        if let Some(window) = window_days
-            && checked.date + Duration::days(window) > ctx.today
-        {
-            touched.review_dates.insert(checked.date);
-        }
-        let visit = Visit {
-            id,
-            customer: checked.customer,
-            vehicle: checked.vehicle,
-            order_id: checked.order_id,
-            at: checked.at,
-            date: checked.date,
-            branch: visit::branch_of(input.branch.as_deref(), ctx),
-            advisor: input.advisor.as_ref().map(|a| a.trim().to_string()),
-            mileage: input.mileage,
-            program_version,
-            lines: checked.lines,
-            totals: checked.totals,
-            redemption_left: Vec::new(),
-            accrual_lot: None,
-            accrual_expires_on: None,
-            bonus_lot: None,
-            tier_before: None,
-            tier_after: None,
-            refunds: Vec::new(),
-            plugins: Vec::new(),
-        };
-        visit::insert_new(txn, &visit)?;
+        let visit = record_visit(txn, &mut batch, &mut ids, &input, checked)?;
         if let Some(vehicle) = visit.vehicle {
             car_visits.entry(vehicle).or_default().push(visit);
         }
         result.imported += 1;
     }
-    visit_ids.save(txn)?;
-    reading_ids.save(txn)?;
+    ids.visits.save(txn)?;
+    ids.readings.save(txn)?;
+    save_cars(txn, &mut batch, &car_visits)?;
+    result.tiers_changed = save_customers(txn, ctx, batch.customers)?;
+    Ok(result)
+}
+
+/// The counters an import takes ids from, each read and written once per batch.
+struct Ids {
+    visits: Counter,
+    readings: Counter,
+}
+
+/// The error of a whole import that one invalid visit fails: which visit, and why.
+fn failed_visit(index: usize, order_id: &str, err: Error) -> Error {
+    let mut details = match err.details {
+        Value::Object(map) => map,
+        _ => serde_json::Map::new(),
+    };
+    details.insert("index".into(), json!(index));
+    details.insert("order_id".into(), json!(order_id));
+    Error::new(
+        err.code,
+        format!("visits[{index}] (order {order_id}): {}", err.message),
+    )
+    .with_details(Value::Object(details))
+}
+
+/// Write one checked visit and its mileage reading; count it on its customer.
+fn record_visit(
+    txn: &mut WriteTxn<'_>,
+    batch: &mut Batch<'_>,
+    ids: &mut Ids,
+    input: &ImportedVisit,
+    checked: Checked,
+) -> Result<Visit> {
+    let ctx = batch.ctx;
+    let id = ids.visits.take()?;
+    batch.orders.insert(checked.order_id.clone());
+    if let (Some(vehicle_id), Some(km)) = (checked.vehicle, input.mileage) {
+        let seq = ids.readings.take()?;
+        let vehicle = batch
+            .vehicles
+            .get_mut(&vehicle_id)
+            .ok_or_else(|| Error::internal("imported visit's vehicle not loaded"))?;
+        let reading = MileageReading {
+            at: checked.at,
+            date: checked.date,
+            km,
+            visit: Some(id),
+        };
+        vehicle::insert_reading(txn, vehicle, reading, seq)?;
+    }
+    let touched = batch
+        .customers
+        .get_mut(&checked.customer)
+        .ok_or_else(|| Error::internal("imported visit's customer not loaded"))?;
+    touched.count(ctx, checked.date, checked.totals.net);
+    let visit = Visit {
+        id,
+        customer: checked.customer,
+        vehicle: checked.vehicle,
+        order_id: checked.order_id,
+        at: checked.at,
+        date: checked.date,
+        branch: visit::branch_of(input.branch.as_deref(), ctx),
+        advisor: input.advisor.as_ref().map(|a| a.trim().to_string()),
+        mileage: input.mileage,
+        program_version: ctx.program.as_deref().map_or(0, |p| p.version),
+        lines: checked.lines,
+        totals: checked.totals,
+        redemption_left: Vec::new(),
+        accrual_lot: None,
+        accrual_expires_on: None,
+        bonus_lot: None,
+        tier_before: None,
+        tier_after: None,
+        refunds: Vec::new(),
+        plugins: Vec::new(),
+    };
+    visit::insert_new(txn, &visit)?;
+    Ok(visit)
+}
+
+/// The batch's cars: VINs learnt from the history, readings, and what the history tells
+/// the reminders (service by time and mileage, lapsed cars), as checkouts do.
+fn save_cars(
+    txn: &mut WriteTxn<'_>,
+    batch: &mut Batch<'_>,
+    car_visits: &BTreeMap<u64, Vec<Visit>>,
+) -> Result<()> {
     for (id, vin) in std::mem::take(&mut batch.new_vins) {
         // Only a car whose order was imported: a rejected order changes nothing.
         if let Some(car) = batch.vehicles.get_mut(&id)
@@ -537,10 +574,8 @@ pub fn import(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: ImportArgs) -> Result<Imp
     for vehicle in batch.vehicles.values() {
         vehicle::save(txn, vehicle)?;
     }
-    // The history feeds the reminders (service by time and mileage, lapsed cars) as
-    // checkouts do, once the batch's readings are on the cars.
-    if let Some(program) = ctx.program.as_deref() {
-        for (vehicle, visits) in &car_visits {
+    if let Some(program) = batch.ctx.program.as_deref() {
+        for (vehicle, visits) in car_visits {
             let car = batch
                 .vehicles
                 .get(vehicle)
@@ -548,8 +583,18 @@ pub fn import(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: ImportArgs) -> Result<Imp
             reminder::on_imported_visits(txn, program, car, visits)?;
         }
     }
-    // Customers in id order, so the batch is the same whatever the hash order.
-    let touched: BTreeMap<u64, Touched> = batch.customers.into_iter().collect();
+    Ok(())
+}
+
+/// The batch's customers, in id order so the batch is the same whatever the hash order:
+/// their visit days, counters and tiers. Returns how many changed tier.
+fn save_customers(
+    txn: &mut WriteTxn<'_>,
+    ctx: &Ctx,
+    customers: HashMap<u64, Touched>,
+) -> Result<usize> {
+    let mut tiers_changed = 0;
+    let touched: BTreeMap<u64, Touched> = customers.into_iter().collect();
     for (id, mut touched) in touched {
         if touched.imported == 0 {
             // Resolved but nothing imported for them (every visit already present).
@@ -560,14 +605,14 @@ pub fn import(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: ImportArgs) -> Result<Imp
         if let Some(program) = ctx.program.as_deref() {
             let (before, after) = tier::reevaluate(txn, program, &mut touched.customer, ctx.today)?;
             if before != after {
-                result.tiers_changed += 1;
+                tiers_changed += 1;
             }
             for date in touched.review_dates {
                 tier::schedule_review(txn, program, id, date)?;
             }
         }
     }
-    Ok(result)
+    Ok(tiers_changed)
 }
 
 /// Arguments of a paged export: items after an id.

@@ -271,59 +271,31 @@ pub fn add(txn: &mut WriteTxn<'_>, ctx: &Ctx, owner: u64, args: AddArgs) -> Resu
         txn.put(vehicle_key(car.id), &car)?;
         return Ok(car);
     }
+    let described = Described {
+        make,
+        model,
+        year,
+        usage: args.usage,
+    };
     let mut vehicle = match existing {
-        Some(id) => {
-            let mut vehicle = load(txn, id)?;
-            if vehicle.customer == owner {
-                return Err(Error::new(
-                    ErrorCode::AlreadyExists,
-                    format!(
-                        "vehicle {id} with VIN {} is already registered to customer {}",
-                        vin.clone().unwrap_or_default(),
-                        owner
-                    ),
-                )
-                .with_details(json!({ "field": "vin", "vehicle": id, "customer": owner })));
-            }
-            if !args.transfer {
-                return Err(Error::new(
-                    ErrorCode::AlreadyExists,
-                    format!(
-                        "VIN {} belongs to vehicle {id} of customer {}; pass transfer: true to move it",
-                        vin.clone().unwrap_or_default(),
-                        vehicle.customer
-                    ),
-                )
-                .with_details(json!({ "field": "vin", "vehicle": id, "customer": vehicle.customer })));
-            }
-            txn.delete(owner_key(vehicle.customer, id));
-            if let Some(current) = vehicle.owners.last_mut() {
-                current.to = Some(ctx.today);
-            }
-            vehicle.owners.push(Ownership {
-                customer: owner,
-                from: ctx.today,
-                to: None,
-            });
-            vehicle.customer = owner;
-            if let Some(old_plate) = vehicle.plate.take() {
-                txn.delete(plate_key(&old_plate));
-            }
-            vehicle.make = make;
-            vehicle.model = model;
-            vehicle.year = year.or(vehicle.year);
-            vehicle.usage = args.usage;
-            vehicle
-        }
+        Some(id) => transfer(
+            txn,
+            ctx,
+            id,
+            owner,
+            vin.as_deref(),
+            args.transfer,
+            described,
+        )?,
         None => Vehicle {
             id: next_id(txn, "next_vehicle")?,
             customer: owner,
             vin: vin.clone(),
             plate: None,
-            make,
-            model,
-            year,
-            usage: args.usage,
+            make: described.make,
+            model: described.model,
+            year: described.year,
+            usage: described.usage,
             mileage_km: None,
             mileage_date: None,
             owners: vec![Ownership {
@@ -345,6 +317,64 @@ pub fn add(txn: &mut WriteTxn<'_>, ctx: &Ctx, owner: u64, args: AddArgs) -> Resu
         record_mileage(txn, ctx, &mut vehicle, km, None, false)?;
     }
     txn.put(vehicle_key(vehicle.id), &vehicle)?;
+    Ok(vehicle)
+}
+
+/// What a request says about a car besides its identifiers.
+struct Described {
+    make: String,
+    model: String,
+    year: Option<u16>,
+    usage: Usage,
+}
+
+/// A car already registered under its VIN, moved to `owner` when the request allows it:
+/// the old ownership ends today, the old plate is released, the description is updated.
+fn transfer(
+    txn: &mut WriteTxn<'_>,
+    ctx: &Ctx,
+    id: u64,
+    owner: u64,
+    vin: Option<&str>,
+    allowed: bool,
+    described: Described,
+) -> Result<Vehicle> {
+    let mut vehicle = load(txn, id)?;
+    let vin = vin.unwrap_or_default();
+    if vehicle.customer == owner {
+        return Err(Error::new(
+            ErrorCode::AlreadyExists,
+            format!("vehicle {id} with VIN {vin} is already registered to customer {owner}"),
+        )
+        .with_details(json!({ "field": "vin", "vehicle": id, "customer": owner })));
+    }
+    if !allowed {
+        return Err(Error::new(
+            ErrorCode::AlreadyExists,
+            format!(
+                "VIN {vin} belongs to vehicle {id} of customer {}; pass transfer: true to move it",
+                vehicle.customer
+            ),
+        )
+        .with_details(json!({ "field": "vin", "vehicle": id, "customer": vehicle.customer })));
+    }
+    txn.delete(owner_key(vehicle.customer, id));
+    if let Some(current) = vehicle.owners.last_mut() {
+        current.to = Some(ctx.today);
+    }
+    vehicle.owners.push(Ownership {
+        customer: owner,
+        from: ctx.today,
+        to: None,
+    });
+    vehicle.customer = owner;
+    if let Some(old_plate) = vehicle.plate.take() {
+        txn.delete(plate_key(&old_plate));
+    }
+    vehicle.make = described.make;
+    vehicle.model = described.model;
+    vehicle.year = described.year.or(vehicle.year);
+    vehicle.usage = described.usage;
     Ok(vehicle)
 }
 

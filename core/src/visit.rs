@@ -306,10 +306,12 @@ pub fn save(txn: &mut WriteTxn<'_>, visit: &Visit) -> Result<()> {
     txn.put(key, &summary)
 }
 
-/// Longest branch code an engine is opened with.
-pub const BRANCH_CHARS_MAX: usize = 64;
+/// Longest branch code: the same bound for the engine option, a visit's own `branch` and
+/// every `branch` filter, so any branch a visit can record can also be asked for.
+pub const BRANCH_CHARS_MAX: usize = normalize::TEXT_CHARS_MAX;
 
-/// Check a branch code: 1..=64 characters after trimming, no control or invisible ones.
+/// Check a branch code: 1..=[`BRANCH_CHARS_MAX`] characters after trimming, no control or
+/// invisible ones.
 pub fn check_branch(field: &str, value: &str) -> Result<()> {
     let trimmed = normalize::optional_text(field, value, BRANCH_CHARS_MAX)?;
     if trimmed.is_empty() {

@@ -174,3 +174,56 @@ fn branches_share_balances_and_filter_their_reports() {
     let err = EngineOptions::from_json(r#"{"branch": "\u0007"}"#).unwrap_err();
     assert_eq!(err.code, ErrorCode::InvalidArgument);
 }
+
+/// One bound for a branch code wherever it is given: the longest code a visit may record
+/// is also accepted by the engine option and every filter, and one character more is
+/// refused by all of them as `too_large`, naming `branch`.
+#[test]
+fn the_longest_branch_code_is_recorded_and_found() {
+    let store = common::store_location("branch_limit");
+    let longest = "Филиал ".repeat(28) + "Юг-2"; // 196 + 4 = 200 characters
+    assert_eq!(longest.chars().count(), 200);
+    let too_long = format!("{longest}!");
+    let engine = Engine::open(&store, options(&longest)).unwrap();
+    engine
+        .execute("program.set", json!({ "program": common::simple_program() }))
+        .unwrap();
+    let customer = engine
+        .execute(
+            "customer.register",
+            json!({ "full_name": "Игорь Лаптев", "phone": "+79161112233" }),
+        )
+        .unwrap()["customer"]["id"]
+        .as_u64()
+        .unwrap();
+    commit(&engine, customer, "Д-1", "2025-02-05T10:00:00Z", None);
+    let page = engine
+        .execute("visit.export", json!({ "branch": longest }))
+        .unwrap();
+    assert_eq!(page["items"].as_array().unwrap().len(), 1, "{page}");
+    assert_eq!(page["items"][0]["branch"], longest.as_str());
+
+    for (op, args) in [
+        ("visit.export", json!({ "branch": too_long })),
+        (
+            "report.activity",
+            json!({ "from": "2025-01-01", "to": "2025-12-31", "branch": too_long }),
+        ),
+        (
+            "reminders.due",
+            json!({ "date": "2025-03-09", "branch": too_long }),
+        ),
+        (
+            "checkout.quote",
+            json!({ "customer": { "id": customer }, "branch": too_long,
+            "lines": [{ "sku": "M-1", "name": "Замена масла", "kind": "labor", "qty": "1", "unit_price": "1500" }] }),
+        ),
+    ] {
+        let err = engine.execute(op, args).unwrap_err();
+        assert_eq!(err.code, ErrorCode::TooLarge, "{op}: {err:?}");
+        assert_eq!(err.details["field"], "branch", "{op}: {err:?}");
+        assert_eq!(err.details["limit"], 200, "{op}: {err:?}");
+    }
+    let err = EngineOptions::from_json(&json!({ "branch": too_long }).to_string()).unwrap_err();
+    assert_eq!(err.code, ErrorCode::TooLarge, "{err:?}");
+}

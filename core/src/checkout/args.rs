@@ -12,7 +12,7 @@ use crate::normalize::{self, TEXT_CHARS_MAX};
 use crate::program::{LineKind, Program};
 use crate::store::Reader;
 use crate::vehicle::{self, VehicleRef};
-use crate::visit::LINES_MAX;
+use crate::visit::{self, LINES_MAX};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -259,10 +259,11 @@ pub(super) fn load_request<R: Reader>(
             format!("must be at most {} km", vehicle::MILEAGE_KM_MAX),
         ));
     }
-    for (field, value) in [("branch", &args.branch), ("advisor", &args.advisor)] {
-        if let Some(value) = value {
-            normalize::optional_text(field, value, TEXT_CHARS_MAX)?;
-        }
+    if let Some(branch) = &args.branch {
+        normalize::optional_text("branch", branch, visit::BRANCH_CHARS_MAX)?;
+    }
+    if let Some(advisor) = &args.advisor {
+        normalize::optional_text("advisor", advisor, TEXT_CHARS_MAX)?;
     }
     Ok(Request {
         customer,

@@ -65,17 +65,12 @@ pub fn find<R: Reader>(reader: &R, ctx: &Ctx, args: &FindArgs) -> Result<FindPag
         ));
     }
     if let Some(by) = &args.by {
-        return match resolve(reader, ctx, by) {
-            Ok(customer) => Ok(FindPage {
-                items: vec![CustomerSummary::from(&customer)],
-                next: None,
-            }),
-            Err(err) if err.code == ErrorCode::NotFound => Ok(FindPage {
-                items: Vec::new(),
-                next: None,
-            }),
-            Err(err) => Err(err),
+        let items = match resolve(reader, ctx, by) {
+            Ok(customer) => vec![CustomerSummary::from(&customer)],
+            Err(err) if err.code == ErrorCode::NotFound => Vec::new(),
+            Err(err) => return Err(err),
         };
+        return Ok(FindPage { items, next: None });
     }
     let query = args.query.as_deref().unwrap_or("").trim();
     if query.is_empty() {
@@ -87,31 +82,11 @@ pub fn find<R: Reader>(reader: &R, ctx: &Ctx, args: &FindArgs) -> Result<FindPag
     if query.chars().count() > TEXT_CHARS_MAX {
         return Err(Error::too_large("query", TEXT_CHARS_MAX));
     }
-    let (prefix, words) = if normalize::looks_like_phone(query) {
-        let phone = normalize::phone_prefix(query, ctx.default_country())
-            .ok_or_else(|| Error::invalid("query", "type at least 3 digits of the phone"))?;
-        (
-            KeyBuilder::new(tag::UNIQUE)
-                .byte(unique::PHONE)
-                .str(&phone)
-                .build(),
-            Vec::new(),
-        )
-    } else {
-        let folded = normalize::fold_name(query);
-        let words: Vec<String> = folded.split(' ').map(str::to_string).collect();
-        let first = words
-            .iter()
-            .max_by_key(|w| w.len())
-            .cloned()
-            .unwrap_or_default();
-        (KeyBuilder::new(tag::NAME).str(&first).build(), words)
-    };
-    let end = keys::prefix_end(&prefix);
-    let mut start = match &args.after {
+    let search = Search::of(ctx, query)?;
+    let start = match &args.after {
         Some(cursor) => {
             let mut key = crate::store::keys::cursor_key(cursor, "customer.find")?;
-            if !key.starts_with(&prefix) {
+            if !key.starts_with(&search.prefix) {
                 return Err(Error::invalid(
                     "after",
                     "the cursor belongs to another query",
@@ -120,48 +95,98 @@ pub fn find<R: Reader>(reader: &R, ctx: &Ctx, args: &FindArgs) -> Result<FindPag
             key.push(0);
             key
         }
-        None => prefix.clone(),
+        None => search.prefix.clone(),
     };
-    let mut items: Vec<CustomerSummary> = Vec::new();
-    let mut last_key: Option<Vec<u8>> = None;
-    // Bounded: at most this many index entries are examined per page.
-    let mut budget = 20 * FIND_LIMIT_MAX;
-    while items.len() < limit && budget > 0 {
-        let chunk = reader.scan_raw(&start, &end, (limit * 2).min(budget), false)?;
-        if chunk.is_empty() {
-            last_key = None;
-            break;
+    search.page(reader, start, limit)
+}
+
+/// A query turned into the index it reads: the phone index under a phone prefix, or the
+/// name index under the query's longest word, every word then matched on the name.
+struct Search {
+    prefix: Vec<u8>,
+    /// Folded query words (none for a phone).
+    words: Vec<String>,
+}
+
+impl Search {
+    fn of(ctx: &Ctx, query: &str) -> Result<Search> {
+        if normalize::looks_like_phone(query) {
+            let phone = normalize::phone_prefix(query, ctx.default_country())
+                .ok_or_else(|| Error::invalid("query", "type at least 3 digits of the phone"))?;
+            return Ok(Search {
+                prefix: KeyBuilder::new(tag::UNIQUE)
+                    .byte(unique::PHONE)
+                    .str(&phone)
+                    .build(),
+                words: Vec::new(),
+            });
         }
-        budget = budget.saturating_sub(chunk.len());
-        for (key, value) in &chunk {
-            let id = if words.is_empty() {
-                crate::store::decode::<u64>(key, value)?
-            } else {
-                read_u64(key, key.len().saturating_sub(8))
-                    .ok_or_else(|| Error::corrupted("name index key too short"))?
-            };
-            let customer = load(reader, id)?;
-            let name_words = name_words(&customer.full_name);
-            let all_match = words
-                .iter()
-                .all(|w| name_words.iter().any(|n| n.starts_with(w.as_str())));
-            if all_match && !items.iter().any(|i| i.id == id) {
-                items.push(CustomerSummary::from(&customer));
-            }
-            last_key = Some(key.clone());
-            if items.len() == limit {
+        let folded = normalize::fold_name(query);
+        let words: Vec<String> = folded.split(' ').map(str::to_string).collect();
+        let first = words
+            .iter()
+            .max_by_key(|w| w.len())
+            .cloned()
+            .unwrap_or_default();
+        Ok(Search {
+            prefix: KeyBuilder::new(tag::NAME).str(&first).build(),
+            words,
+        })
+    }
+
+    /// One page from `start`. Bounded: at most `20 × FIND_LIMIT_MAX` index entries are
+    /// examined per page.
+    fn page<R: Reader>(&self, reader: &R, mut start: Vec<u8>, limit: usize) -> Result<FindPage> {
+        let end = keys::prefix_end(&self.prefix);
+        let mut items: Vec<CustomerSummary> = Vec::new();
+        let mut last_key: Option<Vec<u8>> = None;
+        let mut budget = 20 * FIND_LIMIT_MAX;
+        while items.len() < limit && budget > 0 {
+            let chunk = reader.scan_raw(&start, &end, (limit * 2).min(budget), false)?;
+            if chunk.is_empty() {
+                last_key = None;
                 break;
             }
+            budget = budget.saturating_sub(chunk.len());
+            for (key, value) in &chunk {
+                let customer = load(reader, self.customer_of(key, value)?)?;
+                if self.matches(&customer) && !items.iter().any(|i| i.id == customer.id) {
+                    items.push(CustomerSummary::from(&customer));
+                }
+                last_key = Some(key.clone());
+                if items.len() == limit {
+                    break;
+                }
+            }
+            if let Some(key) = &last_key {
+                start = key.clone();
+                start.push(0);
+            }
         }
-        if let Some(key) = &last_key {
-            start = key.clone();
-            start.push(0);
+        Ok(FindPage {
+            items,
+            next: last_key.map(|k| crate::store::keys::cursor_text(&k)),
+        })
+    }
+
+    /// The customer an index entry points to: the phone index holds it as the value,
+    /// the name index at the end of the key.
+    fn customer_of(&self, key: &[u8], value: &[u8]) -> Result<u64> {
+        if self.words.is_empty() {
+            crate::store::decode::<u64>(key, value)
+        } else {
+            read_u64(key, key.len().saturating_sub(8))
+                .ok_or_else(|| Error::corrupted("name index key too short"))
         }
     }
-    Ok(FindPage {
-        items,
-        next: last_key.map(|k| crate::store::keys::cursor_text(&k)),
-    })
+
+    /// Every query word starts a word of the name.
+    fn matches(&self, customer: &Customer) -> bool {
+        let name_words = name_words(&customer.full_name);
+        self.words
+            .iter()
+            .all(|w| name_words.iter().any(|n| n.starts_with(w.as_str())))
+    }
 }
 
 impl From<&Customer> for CustomerSummary {

@@ -373,6 +373,18 @@ impl ReminderRules {
             self.service_days_before <= 90,
             "reminders.service_days_before must be 0..=90".into(),
         );
+        self.validate_services(problems);
+        self.validate_timing(problems);
+        self.validate_templates(problems);
+    }
+
+    /// The service rules: codes, names, intervals and name patterns.
+    fn validate_services(&self, problems: &mut Vec<String>) {
+        let mut check = |ok: bool, problem: String| {
+            if !ok {
+                problems.push(problem);
+            }
+        };
         check(
             self.services.len() <= SERVICES_MAX,
             format!("at most {SERVICES_MAX} reminders.services"),
@@ -415,6 +427,16 @@ impl ReminderRules {
                 );
             }
         }
+    }
+
+    /// When the other reminders are due: lead times, the tyre season, the quality call and
+    /// what counts as lapsed.
+    fn validate_timing(&self, problems: &mut Vec<String>) {
+        let mut check = |ok: bool, problem: String| {
+            if !ok {
+                problems.push(problem);
+            }
+        };
         for (field, days) in [
             ("points_expiring_days", self.points_expiring_days),
             ("birthday_days_before", self.birthday_days_before),
@@ -455,6 +477,15 @@ impl ReminderRules {
                 "reminders.lapsed.min_spend must not be negative".into(),
             );
         }
+    }
+
+    /// Templates: known kinds, lengths and placeholders.
+    fn validate_templates(&self, problems: &mut Vec<String>) {
+        let mut check = |ok: bool, problem: String| {
+            if !ok {
+                problems.push(problem);
+            }
+        };
         for (name, template) in &self.templates {
             let Some(kind) = ReminderKind::from_name(name) else {
                 check(

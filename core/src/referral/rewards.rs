@@ -56,6 +56,9 @@ pub(super) fn reward_expiry(
     }
 }
 
+/// Points owed by one visit: to whom, in which role.
+type Due = Vec<(u64, Role, Decimal)>;
+
 /// Pay the referral rewards of a committed visit; the referee's own points go to
 /// `book` (the visit's book, saved by the caller), everybody else's are saved here.
 pub fn on_commit(
@@ -75,8 +78,60 @@ pub fn on_commit(
     };
     let referrer = customer::load(txn, referrer_id)?;
     let refused = refusal(txn, &referrer, referee, visit)?;
-    let scale = program.points.scale;
-    let mut due: Vec<(u64, Role, Decimal)> = Vec::new();
+    let mut due = signup_due(rules, &mut record, referee.id, visit, refused);
+    if let Some(cashback) = &rules.cashback
+        && refused.is_none()
+        && in_cashback_period(cashback, &record, ctx.today)
+    {
+        let beneficiaries = CashbackChain {
+            referee: referee.id,
+            first: referrer,
+            visit,
+        };
+        due.extend(beneficiaries.due(txn, program, cashback, &record)?);
+    }
+    due.retain(|(_, _, points)| *points > Decimal::ZERO);
+    if due.is_empty() {
+        if record.signup_visit == Some(visit.id) {
+            save(txn, &record)?;
+        }
+        return Ok(Vec::new());
+    }
+    let expires_on = reward_expiry(program, rules, ctx.today);
+    let grants = pay(
+        txn,
+        ctx,
+        (referee, visit, book),
+        &mut record,
+        (due, expires_on),
+    )?;
+    save(txn, &record)?;
+    txn.put(
+        grants_key(visit.id),
+        &VisitGrants {
+            visit: visit.id,
+            referee: referee.id,
+            min_first_visit: rules.min_first_visit,
+            money: visit.totals.money,
+            grants: grants.clone(),
+        },
+    )?;
+    Ok(grants)
+}
+
+/// The signup rewards a waiting referral earns with this visit (or its refusal, noted on
+/// the record).
+fn signup_due(
+    rules: &ReferralRules,
+    record: &mut Referral,
+    referee: u64,
+    visit: &Visit,
+    refused: Option<&'static str>,
+) -> Due {
+    let mut due = Due::new();
+    let Some(referrer) = record.referrer else {
+        return due;
+    };
     let signup_points = rules.referrer_points + rules.referee_points;
     if record.signup == SignupStatus::Waiting
         && visit.totals.net >= rules.min_first_visit
@@ -91,29 +146,51 @@ pub fn on_commit(
             None => {
                 record.signup = SignupStatus::Rewarded;
                 record.signup_visit = Some(visit.id);
-                due.push((referrer_id, Role::Referrer, rules.referrer_points));
-                due.push((referee.id, Role::Referee, rules.referee_points));
+                due.push((referrer, Role::Referrer, rules.referrer_points));
+                due.push((referee, Role::Referee, rules.referee_points));
             }
         }
     }
-    let in_period = |cashback: &crate::program::CashbackRules| {
-        cashback.period_days.is_none_or(|days| {
-            record
-                .linked_on
-                .is_some_and(|on| ctx.today < on + Duration::days(i64::from(days)))
-        })
-    };
-    if let Some(cashback) = &rules.cashback
-        && refused.is_none()
-        && in_period(cashback)
-    {
-        let mut beneficiary = Some(referrer.clone());
+    due
+}
+
+/// Whether cashback is still paid: within its period from the day of linking, if any.
+fn in_cashback_period(
+    cashback: &crate::program::CashbackRules,
+    record: &Referral,
+    today: NaiveDate,
+) -> bool {
+    cashback.period_days.is_none_or(|days| {
+        record
+            .linked_on
+            .is_some_and(|on| today < on + Duration::days(i64::from(days)))
+    })
+}
+
+/// The referrers up the levels of cashback, starting with the referee's own referrer.
+struct CashbackChain<'v> {
+    referee: u64,
+    first: Customer,
+    visit: &'v Visit,
+}
+
+impl CashbackChain<'_> {
+    /// Cashback per level, capped per visit and in total, to referrers who may be rewarded.
+    fn due(
+        self,
+        txn: &WriteTxn<'_>,
+        program: &Program,
+        cashback: &crate::program::CashbackRules,
+        record: &Referral,
+    ) -> Result<Due> {
+        let mut due = Due::new();
+        let mut beneficiary = Some(self.first);
         for (level, percent) in cashback.levels.iter().enumerate() {
             let Some(who) = beneficiary.take() else { break };
             let paid = record.cashback.get(level).copied().unwrap_or_default();
             let mut points = normalize::points_floor(
-                visit.totals.money * *percent / Decimal::ONE_HUNDRED / program.points.value,
-                scale,
+                self.visit.totals.money * *percent / Decimal::ONE_HUNDRED / program.points.value,
+                program.points.scale,
             );
             if let Some(max) = cashback.per_visit_max {
                 points = points.min(max);
@@ -121,7 +198,7 @@ pub fn on_commit(
             if let Some(max) = cashback.total_max {
                 points = points.min((max - paid).max(Decimal::ZERO));
             }
-            if who.id != referee.id && may_be_rewarded(&who) && points > Decimal::ZERO {
+            if who.id != self.referee && may_be_rewarded(&who) && points > Decimal::ZERO {
                 let role = if level == 0 {
                     Role::Cashback1
                 } else {
@@ -130,19 +207,23 @@ pub fn on_commit(
                 due.push((who.id, role, points));
             }
             beneficiary = match load(txn, who.id)?.referrer {
-                Some(up) if up != referee.id => Some(customer::load(txn, up)?),
+                Some(up) if up != self.referee => Some(customer::load(txn, up)?),
                 _ => None,
             };
         }
+        Ok(due)
     }
-    due.retain(|(_, _, points)| *points > Decimal::ZERO);
-    if due.is_empty() {
-        if record.signup_visit == Some(visit.id) {
-            save(txn, &record)?;
-        }
-        return Ok(Vec::new());
-    }
-    let expires_on = reward_expiry(program, rules, ctx.today);
+}
+
+/// Credit what is due: the referee's points to the visit's book, everybody else's to
+/// their own (saved here); the totals paid go on the referral record.
+fn pay(
+    txn: &mut WriteTxn<'_>,
+    ctx: &Ctx,
+    (referee, visit, book): (&Customer, &Visit, &mut Book),
+    record: &mut Referral,
+    (due, expires_on): (Due, Option<NaiveDate>),
+) -> Result<Vec<Grant>> {
     let mut books: BTreeMap<u64, Book> = BTreeMap::new();
     let mut grants = Vec::with_capacity(due.len());
     for (who, role, points) in due {
@@ -164,17 +245,7 @@ pub fn on_commit(
                 .for_visit(visit.id)
                 .because(reason),
         )?;
-        match role {
-            Role::Referrer => record.rewarded_referrer += points,
-            Role::Referee => record.rewarded_referee += points,
-            Role::Cashback1 | Role::Cashback2 => {
-                let level = usize::from(role == Role::Cashback2);
-                if record.cashback.len() <= level {
-                    record.cashback.resize(level + 1, Decimal::ZERO);
-                }
-                record.cashback[level] += points;
-            }
-        }
+        record.add_paid(role, points);
         grants.push(Grant {
             customer: who,
             role,
@@ -187,18 +258,24 @@ pub fn on_commit(
     for (_, other) in books {
         other.save(txn)?;
     }
-    save(txn, &record)?;
-    txn.put(
-        grants_key(visit.id),
-        &VisitGrants {
-            visit: visit.id,
-            referee: referee.id,
-            min_first_visit: rules.min_first_visit,
-            money: visit.totals.money,
-            grants: grants.clone(),
-        },
-    )?;
     Ok(grants)
+}
+
+impl Referral {
+    /// Count points paid in a role toward the record's totals.
+    fn add_paid(&mut self, role: Role, points: Decimal) {
+        match role {
+            Role::Referrer => self.rewarded_referrer += points,
+            Role::Referee => self.rewarded_referee += points,
+            Role::Cashback1 | Role::Cashback2 => {
+                let level = usize::from(role == Role::Cashback2);
+                if self.cashback.len() <= level {
+                    self.cashback.resize(level + 1, Decimal::ZERO);
+                }
+                self.cashback[level] += points;
+            }
+        }
+    }
 }
 
 /// The book of another customer than the visit's, loaded and settled once per call.

@@ -388,18 +388,7 @@ fn customer_entries<R: Reader>(
     let mut keys: Vec<Vec<u8>> = Vec::new();
     match kind {
         ReminderKind::ServiceDue | ReminderKind::Lapsed => {
-            for car in cars {
-                let Some(history) = load_history(reader, car.id)? else {
-                    continue;
-                };
-                if kind == ReminderKind::ServiceDue {
-                    for (service, on) in &history.service_index {
-                        keys.push(service_key(*on, car.id, service));
-                    }
-                } else if let Some(on) = history.lapse_index {
-                    keys.push(lapse_key(on, car.id));
-                }
-            }
+            keys = car_history_keys(reader, kind, cars)?;
         }
         ReminderKind::PointsExpiring => {
             let book = Book::load(reader, owner.id)?;
@@ -418,28 +407,7 @@ fn customer_entries<R: Reader>(
                 keys.push(customer::birthday_key(birthday, owner.id));
             }
         }
-        ReminderKind::Recommendation => {
-            // The customer's own sheet, and the sheets of the cars they own now (a
-            // recommendation follows its car to a new owner).
-            let mut prefixes = vec![
-                KeyBuilder::new(tag::CUSTOMER_RECOMMENDATION)
-                    .u64(owner.id)
-                    .build(),
-            ];
-            prefixes.extend(cars.iter().map(|car| {
-                KeyBuilder::new(tag::VEHICLE_RECOMMENDATION)
-                    .u64(car.id)
-                    .build()
-            }));
-            for prefix in prefixes {
-                for id in crate::context::ids_under(reader, &prefix, CUSTOMER_RECORDS_MAX, true)? {
-                    let record = recommendation::load(reader, id)?;
-                    if record.status == RecommendationStatus::Open {
-                        keys.push(recommendation::date_key(record.date, id));
-                    }
-                }
-            }
-        }
+        ReminderKind::Recommendation => keys = recommendation_keys(reader, owner, cars)?,
         ReminderKind::TyreSeason => {
             for set in tyre_storage::of_customer(reader, owner.id, true, CUSTOMER_RECORDS_MAX)? {
                 keys.push(tyre_storage::active_key(set.id));
@@ -470,17 +438,72 @@ fn customer_entries<R: Reader>(
         }
         ReminderKind::Promotion => return Ok(None),
     }
+    indexed_entries(reader, keys).map(Some)
+}
+
+/// Index keys of the cars' service and lapse entries.
+fn car_history_keys<R: Reader>(
+    reader: &R,
+    kind: ReminderKind,
+    cars: &[Vehicle],
+) -> Result<Vec<Vec<u8>>> {
+    let mut keys = Vec::new();
+    for car in cars {
+        let Some(history) = load_history(reader, car.id)? else {
+            continue;
+        };
+        if kind == ReminderKind::ServiceDue {
+            for (service, on) in &history.service_index {
+                keys.push(service_key(*on, car.id, service));
+            }
+        } else if let Some(on) = history.lapse_index {
+            keys.push(lapse_key(on, car.id));
+        }
+    }
+    Ok(keys)
+}
+
+/// Index keys of the open recommendations on the customer's own sheet and on the sheets
+/// of the cars they own now (a recommendation follows its car to a new owner).
+fn recommendation_keys<R: Reader>(
+    reader: &R,
+    owner: &Customer,
+    cars: &[Vehicle],
+) -> Result<Vec<Vec<u8>>> {
+    let mut prefixes = vec![
+        KeyBuilder::new(tag::CUSTOMER_RECOMMENDATION)
+            .u64(owner.id)
+            .build(),
+    ];
+    prefixes.extend(cars.iter().map(|car| {
+        KeyBuilder::new(tag::VEHICLE_RECOMMENDATION)
+            .u64(car.id)
+            .build()
+    }));
+    let mut keys = Vec::new();
+    for prefix in prefixes {
+        for id in crate::context::ids_under(reader, &prefix, CUSTOMER_RECORDS_MAX, true)? {
+            let record = recommendation::load(reader, id)?;
+            if record.status == RecommendationStatus::Open {
+                keys.push(recommendation::date_key(record.date, id));
+            }
+        }
+    }
+    Ok(keys)
+}
+
+/// Only what the index holds: a key derived from a record but not (or no longer)
+/// indexed is not due, exactly as in the day's scan.
+fn indexed_entries<R: Reader>(reader: &R, mut keys: Vec<Vec<u8>>) -> Result<Vec<Pair>> {
     keys.sort();
     keys.dedup();
-    // Only what the index holds: a key derived from a record but not (or no longer)
-    // indexed is not due, exactly as in the day's scan.
     let mut entries = Vec::with_capacity(keys.len());
     for key in keys {
         if let Some(value) = reader.get_raw(&key)? {
             entries.push((key, value));
         }
     }
-    Ok(Some(entries))
+    Ok(entries)
 }
 
 /// Whether a customer belongs to `branch` (no filter: everyone): their latest visit was
@@ -505,23 +528,13 @@ pub fn due<R: Reader>(reader: &R, ctx: &Ctx, args: &DueArgs) -> Result<DuePage> 
             format!("must be 1..={DUE_LIMIT_MAX}"),
         ));
     }
-    let kinds: Vec<ReminderKind> = match &args.kinds {
-        Some(kinds) if kinds.is_empty() => {
-            return Err(Error::invalid("kinds", "list at least one kind"));
-        }
-        Some(kinds) => ReminderKind::ALL
-            .into_iter()
-            .filter(|k| kinds.contains(k))
-            .collect(),
-        None => ReminderKind::ALL.to_vec(),
-    };
+    let kinds = selected_kinds(args.kinds.as_deref())?;
     let day = Ctx {
         at: jobs::start_of_day(ctx, date)?,
         today: date,
         program: ctx.program.clone(),
         branch: ctx.branch.clone(),
     };
-    let branch = crate::visit::branch_filter(args.branch.as_deref())?;
     let cursor = args.after.as_deref().map(decode_cursor).transpose()?;
     if let Some((kind, _, _)) = &cursor
         && !kinds.contains(kind)
@@ -537,8 +550,17 @@ pub fn due<R: Reader>(reader: &R, ctx: &Ctx, args: &DueArgs) -> Result<DuePage> 
         Some(owner) => vehicle::of_customer(reader, owner.id)?,
         None => Vec::new(),
     };
-    let mut items = Vec::new();
-    let mut budget = limit.saturating_mul(BUDGET_PER_ITEM);
+    let mut page = DueScan {
+        reader,
+        day: &day,
+        program,
+        owner: owner.as_ref(),
+        branch: crate::visit::branch_filter(args.branch.as_deref())?,
+        channel: args.channel,
+        limit,
+        budget: limit.saturating_mul(BUDGET_PER_ITEM),
+        items: Vec::new(),
+    };
     for kind in kinds {
         if let Some((cursor_kind, _, _)) = &cursor
             && kind < *cursor_kind
@@ -565,50 +587,99 @@ pub fn due<R: Reader>(reader: &R, ctx: &Ctx, args: &DueArgs) -> Result<DuePage> 
                     from.push(0);
                 }
             }
-            // The customer's own entries of this range, or the range itself in chunks.
-            let mut listed = own.as_ref().map(|entries| {
-                entries
-                    .iter()
-                    .filter(|(key, _)| *key >= from && *key < end)
-                    .cloned()
-                    .collect::<Vec<Pair>>()
-                    .into_iter()
-            });
-            loop {
-                let rows: Vec<Pair> = match listed.as_mut() {
-                    Some(entries) => entries.by_ref().take(SCAN_CHUNK).collect(),
-                    None => reader.scan_raw(&from, &end, SCAN_CHUNK.min(budget.max(1)), false)?,
-                };
-                let Some((last, _)) = rows.last() else { break };
-                let mut next_from = last.clone();
-                next_from.push(0);
-                for (key, value) in &rows {
-                    budget = budget.saturating_sub(1);
-                    if let Some(draft) = draft::draft(reader, &day, program, kind, key, value)?
-                        && owner.as_ref().is_none_or(|o| o.id == draft.customer)
-                        && of_branch(reader, branch, draft.customer)?
-                        && let Some(reminder) =
-                            finish(reader, program, kind, date, args.channel, draft)?
-                    {
-                        items.push(reminder);
-                    }
-                    if items.len() == limit || budget == 0 {
-                        return Ok(DuePage {
-                            date,
-                            items,
-                            next: Some(encode_cursor(kind, index, key)),
-                        });
-                    }
-                }
-                from = next_from;
+            if let Some(next) = page.walk(kind, index, (from, end), own.as_deref())? {
+                return Ok(page.finish(date, Some(next)));
             }
         }
     }
-    Ok(DuePage {
-        date,
-        items,
-        next: None,
+    Ok(page.finish(date, None))
+}
+
+/// The kinds asked for, in the fixed order of [`ReminderKind::ALL`].
+fn selected_kinds(kinds: Option<&[ReminderKind]>) -> Result<Vec<ReminderKind>> {
+    Ok(match kinds {
+        Some([]) => return Err(Error::invalid("kinds", "list at least one kind")),
+        Some(kinds) => ReminderKind::ALL
+            .into_iter()
+            .filter(|k| kinds.contains(k))
+            .collect(),
+        None => ReminderKind::ALL.to_vec(),
     })
+}
+
+/// One page of `reminders.due` being filled, range by range.
+struct DueScan<'a, R: Reader> {
+    reader: &'a R,
+    day: &'a Ctx,
+    program: &'a Program,
+    owner: Option<&'a Customer>,
+    branch: Option<&'a str>,
+    channel: Option<Channel>,
+    limit: usize,
+    /// Index entries still allowed to be examined for this page.
+    budget: usize,
+    items: Vec<Reminder>,
+}
+
+impl<R: Reader> DueScan<'_, R> {
+    /// Draft the reminders of one key range of `kind` (range number `index`): the
+    /// customer's own entries of it, or the range itself in chunks. Returns the cursor
+    /// to continue from when the page is full or the budget is spent.
+    fn walk(
+        &mut self,
+        kind: ReminderKind,
+        index: usize,
+        (mut from, end): (Vec<u8>, Vec<u8>),
+        own: Option<&[Pair]>,
+    ) -> Result<Option<String>> {
+        let date = self.day.today;
+        let mut listed = own.map(|entries| {
+            entries
+                .iter()
+                .filter(|(key, _)| *key >= from && *key < end)
+                .cloned()
+                .collect::<Vec<Pair>>()
+                .into_iter()
+        });
+        loop {
+            let rows: Vec<Pair> = match listed.as_mut() {
+                Some(entries) => entries.by_ref().take(SCAN_CHUNK).collect(),
+                None => {
+                    self.reader
+                        .scan_raw(&from, &end, SCAN_CHUNK.min(self.budget.max(1)), false)?
+                }
+            };
+            let Some((last, _)) = rows.last() else {
+                return Ok(None);
+            };
+            let mut next_from = last.clone();
+            next_from.push(0);
+            for (key, value) in &rows {
+                self.budget = self.budget.saturating_sub(1);
+                if let Some(draft) =
+                    draft::draft(self.reader, self.day, self.program, kind, key, value)?
+                    && self.owner.is_none_or(|o| o.id == draft.customer)
+                    && of_branch(self.reader, self.branch, draft.customer)?
+                    && let Some(reminder) =
+                        finish(self.reader, self.program, kind, date, self.channel, draft)?
+                {
+                    self.items.push(reminder);
+                }
+                if self.items.len() == self.limit || self.budget == 0 {
+                    return Ok(Some(encode_cursor(kind, index, key)));
+                }
+            }
+            from = next_from;
+        }
+    }
+
+    fn finish(self, date: NaiveDate, next: Option<String>) -> DuePage {
+        DuePage {
+            date,
+            items: self.items,
+            next,
+        }
+    }
 }
 
 #[cfg(test)]

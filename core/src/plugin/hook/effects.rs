@@ -187,26 +187,16 @@ pub(super) fn one_of(
     }
 }
 
+type Checked<T> = std::result::Result<T, PluginError>;
+
+/// Check one effect a plugin returned and turn it into what will be applied.
 pub(super) fn validate(
     frame: &Frame<'_>,
     limits: &Limits,
     index: usize,
     effect: EffectInput,
-) -> std::result::Result<AppliedEffect, PluginError> {
-    let checkout_only = |name: &str| {
-        if frame.hook == Hook::Checkout {
-            Ok(())
-        } else {
-            Err(invalid(
-                index,
-                format!(
-                    "{name} is not available in the {} hook",
-                    frame.hook.as_str()
-                ),
-            ))
-        }
-    };
-    Ok(match effect {
+) -> Checked<AppliedEffect> {
+    match effect {
         EffectInput::LineDiscount {
             line,
             percent,
@@ -214,38 +204,8 @@ pub(super) fn validate(
             exclusive,
             reason,
         } => {
-            checkout_only("line_discount")?;
-            let Some(priced) = frame.lines.get(line as usize) else {
-                return Err(invalid(
-                    index,
-                    format!(
-                        "line {line} does not exist (the basket has {})",
-                        frame.lines.len()
-                    ),
-                ));
-            };
-            // An exclusive discount replaces the programme's, so it is measured against
-            // the line before it; a stacking one against what the programme left.
-            let base = if exclusive {
-                priced.gross - priced.host_discount
-            } else {
-                priced.net
-            };
-            let (percent, requested) = one_of(
-                index,
-                percent,
-                amount,
-                base,
-                &format!("line {line}'s amount"),
-            )?;
-            AppliedEffect::LineDiscount {
-                line,
-                percent,
-                requested,
-                applied: normalize::money(Decimal::ZERO),
-                exclusive,
-                reason: reason_text(index, reason)?,
-            }
+            checkout_only(frame, index, "line_discount")?;
+            line_discount(frame, index, line, (percent, amount), exclusive, reason)
         }
         EffectInput::BasketDiscount {
             percent,
@@ -253,127 +213,200 @@ pub(super) fn validate(
             exclusive,
             reason,
         } => {
-            checkout_only("basket_discount")?;
+            checkout_only(frame, index, "basket_discount")?;
             let net: Decimal = frame.lines.iter().map(|l| l.net).sum();
             let (percent, requested) = one_of(index, percent, amount, net, "the basket's amount")?;
-            AppliedEffect::BasketDiscount {
+            Ok(AppliedEffect::BasketDiscount {
                 percent,
                 requested,
                 applied: normalize::money(Decimal::ZERO),
                 exclusive,
                 reason: reason_text(index, reason)?,
-            }
+            })
         }
         EffectInput::BonusPoints {
             points,
             reason,
             expires_in_days,
-        } => {
-            let scale = frame.program.points.scale;
-            if points <= Decimal::ZERO || points.normalize().scale() > scale {
-                return Err(invalid(
-                    index,
-                    format!(
-                        "bonus of {points} points must be positive with at most {scale} decimals"
-                    ),
-                ));
-            }
-            if points > limits.bonus_points_max {
-                return Err(invalid(
-                    index,
-                    format!(
-                        "bonus of {points} points exceeds the plugin's limit of {}",
-                        limits.bonus_points_max
-                    ),
-                ));
-            }
-            let reason = normalize::text("reason", &reason, normalize::TEXT_CHARS_MAX)
-                .map_err(|err| invalid(index, err.message))?;
-            let expires_on = match expires_in_days {
-                Some(days) if days == 0 || days > DAYS_MAX => {
-                    return Err(invalid(
-                        index,
-                        format!("expires_in_days {days} must be 1..={DAYS_MAX}"),
-                    ));
-                }
-                Some(days) => Some(frame.ctx.today + Duration::days(i64::from(days))),
-                None => frame.program.expiry_date(frame.ctx.today),
-            };
-            AppliedEffect::BonusPoints {
-                points: normalize::exact_scale(points, scale),
-                expires_on,
-                reason,
-                lot: None,
-            }
-        }
+        } => bonus_points(frame, limits, index, points, reason, expires_in_days),
         EffectInput::Accrual { multiplier, reason } => {
-            checkout_only("accrual")?;
-            if multiplier < Decimal::ZERO
-                || multiplier > MULTIPLIER_MAX
-                || multiplier.normalize().scale() > 2
-            {
-                return Err(invalid(
-                    index,
-                    format!(
-                        "multiplier {multiplier} must be 0..={MULTIPLIER_MAX} with at most 2 decimals"
-                    ),
-                ));
-            }
-            AppliedEffect::Accrual {
-                multiplier: multiplier.normalize(),
-                reason: reason_text(index, reason)?,
-            }
+            checkout_only(frame, index, "accrual")?;
+            accrual(index, multiplier, reason)
         }
         EffectInput::Message { to, text } => {
             let text = normalize::text("text", &text, MESSAGE_CHARS_MAX)
                 .map_err(|err| invalid(index, err.message))?;
-            AppliedEffect::Message { to, text }
+            Ok(AppliedEffect::Message { to, text })
         }
-        EffectInput::AddTags { tags } => {
-            if tags.is_empty() || tags.len() > 8 {
-                return Err(invalid(index, "add_tags takes 1..=8 tags"));
-            }
-            let mut out: Vec<String> = Vec::new();
-            for tag in &tags {
-                let tag = normalize::text("tags", tag, 64)
-                    .map_err(|err| invalid(index, err.message))?
-                    .to_lowercase();
-                if !out.contains(&tag) {
-                    out.push(tag);
-                }
-            }
-            AppliedEffect::AddTags { tags: out }
-        }
+        EffectInput::AddTags { tags } => add_tags(index, &tags),
         EffectInput::Reminder {
             kind,
             due_on,
             in_days,
             text,
-        } => {
-            let kind =
-                normalize::identifier("kind", &kind).map_err(|err| invalid(index, err.message))?;
-            let today = frame.ctx.today;
-            let due_on = match (due_on, in_days) {
-                (Some(date), None) => date,
-                (None, Some(days)) => today + Duration::days(i64::from(days.min(DAYS_MAX + 1))),
-                _ => return Err(invalid(index, "give exactly one of due_on, in_days")),
-            };
-            if due_on < today || due_on > today + Duration::days(i64::from(DAYS_MAX)) {
-                return Err(invalid(
-                    index,
-                    format!("due date {due_on} must lie between today and {DAYS_MAX} days ahead"),
-                ));
-            }
-            let text = match text {
-                Some(text) => Some(
-                    normalize::text("text", &text, MESSAGE_CHARS_MAX)
-                        .map_err(|err| invalid(index, err.message))?,
-                ),
-                None => None,
-            };
-            AppliedEffect::Reminder { kind, due_on, text }
-        }
+        } => reminder(frame, index, kind, (due_on, in_days), text),
+    }
+}
+
+/// Basket effects make sense only while a basket is being priced.
+fn checkout_only(frame: &Frame<'_>, index: usize, name: &str) -> Checked<()> {
+    if frame.hook == Hook::Checkout {
+        return Ok(());
+    }
+    Err(invalid(
+        index,
+        format!(
+            "{name} is not available in the {} hook",
+            frame.hook.as_str()
+        ),
+    ))
+}
+
+fn line_discount(
+    frame: &Frame<'_>,
+    index: usize,
+    line: u32,
+    (percent, amount): (Option<Decimal>, Option<Decimal>),
+    exclusive: bool,
+    reason: Option<String>,
+) -> Checked<AppliedEffect> {
+    let Some(priced) = frame.lines.get(line as usize) else {
+        return Err(invalid(
+            index,
+            format!(
+                "line {line} does not exist (the basket has {})",
+                frame.lines.len()
+            ),
+        ));
+    };
+    // An exclusive discount replaces the programme's, so it is measured against the line
+    // before it; a stacking one against what the programme left.
+    let base = if exclusive {
+        priced.gross - priced.host_discount
+    } else {
+        priced.net
+    };
+    let (percent, requested) = one_of(
+        index,
+        percent,
+        amount,
+        base,
+        &format!("line {line}'s amount"),
+    )?;
+    Ok(AppliedEffect::LineDiscount {
+        line,
+        percent,
+        requested,
+        applied: normalize::money(Decimal::ZERO),
+        exclusive,
+        reason: reason_text(index, reason)?,
     })
+}
+
+fn bonus_points(
+    frame: &Frame<'_>,
+    limits: &Limits,
+    index: usize,
+    points: Decimal,
+    reason: String,
+    expires_in_days: Option<u32>,
+) -> Checked<AppliedEffect> {
+    let scale = frame.program.points.scale;
+    if points <= Decimal::ZERO || points.normalize().scale() > scale {
+        return Err(invalid(
+            index,
+            format!("bonus of {points} points must be positive with at most {scale} decimals"),
+        ));
+    }
+    if points > limits.bonus_points_max {
+        return Err(invalid(
+            index,
+            format!(
+                "bonus of {points} points exceeds the plugin's limit of {}",
+                limits.bonus_points_max
+            ),
+        ));
+    }
+    let reason = normalize::text("reason", &reason, normalize::TEXT_CHARS_MAX)
+        .map_err(|err| invalid(index, err.message))?;
+    let expires_on = match expires_in_days {
+        Some(days) if days == 0 || days > DAYS_MAX => {
+            return Err(invalid(
+                index,
+                format!("expires_in_days {days} must be 1..={DAYS_MAX}"),
+            ));
+        }
+        Some(days) => Some(frame.ctx.today + Duration::days(i64::from(days))),
+        None => frame.program.expiry_date(frame.ctx.today),
+    };
+    Ok(AppliedEffect::BonusPoints {
+        points: normalize::exact_scale(points, scale),
+        expires_on,
+        reason,
+        lot: None,
+    })
+}
+
+fn accrual(index: usize, multiplier: Decimal, reason: Option<String>) -> Checked<AppliedEffect> {
+    if multiplier < Decimal::ZERO
+        || multiplier > MULTIPLIER_MAX
+        || multiplier.normalize().scale() > 2
+    {
+        return Err(invalid(
+            index,
+            format!("multiplier {multiplier} must be 0..={MULTIPLIER_MAX} with at most 2 decimals"),
+        ));
+    }
+    Ok(AppliedEffect::Accrual {
+        multiplier: multiplier.normalize(),
+        reason: reason_text(index, reason)?,
+    })
+}
+
+fn add_tags(index: usize, tags: &[String]) -> Checked<AppliedEffect> {
+    if tags.is_empty() || tags.len() > 8 {
+        return Err(invalid(index, "add_tags takes 1..=8 tags"));
+    }
+    let mut out: Vec<String> = Vec::new();
+    for tag in tags {
+        let tag = normalize::text("tags", tag, 64)
+            .map_err(|err| invalid(index, err.message))?
+            .to_lowercase();
+        if !out.contains(&tag) {
+            out.push(tag);
+        }
+    }
+    Ok(AppliedEffect::AddTags { tags: out })
+}
+
+fn reminder(
+    frame: &Frame<'_>,
+    index: usize,
+    kind: String,
+    (due_on, in_days): (Option<NaiveDate>, Option<u32>),
+    text: Option<String>,
+) -> Checked<AppliedEffect> {
+    let kind = normalize::identifier("kind", &kind).map_err(|err| invalid(index, err.message))?;
+    let today = frame.ctx.today;
+    let due_on = match (due_on, in_days) {
+        (Some(date), None) => date,
+        (None, Some(days)) => today + Duration::days(i64::from(days.min(DAYS_MAX + 1))),
+        _ => return Err(invalid(index, "give exactly one of due_on, in_days")),
+    };
+    if due_on < today || due_on > today + Duration::days(i64::from(DAYS_MAX)) {
+        return Err(invalid(
+            index,
+            format!("due date {due_on} must lie between today and {DAYS_MAX} days ahead"),
+        ));
+    }
+    let text = match text {
+        Some(text) => Some(
+            normalize::text("text", &text, MESSAGE_CHARS_MAX)
+                .map_err(|err| invalid(index, err.message))?,
+        ),
+        None => None,
+    };
+    Ok(AppliedEffect::Reminder { kind, due_on, text })
 }
 
 pub(super) fn parse_output(
