@@ -186,7 +186,10 @@ fn the_longest_branch_code_is_recorded_and_found() {
     let too_long = format!("{longest}!");
     let engine = Engine::open(&store, options(&longest)).unwrap();
     engine
-        .execute("program.set", json!({ "program": common::simple_program() }))
+        .execute(
+            "program.set",
+            json!({ "program": common::simple_program() }),
+        )
         .unwrap();
     let customer = engine
         .execute(

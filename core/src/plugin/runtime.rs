@@ -361,6 +361,14 @@ fn log_import(mut caller: Caller<'_, CallState>, level: i32, ptr: i32, len: i32)
 }
 
 fn inspect(module: &Module) -> Result<(u32, Vec<Hook>), PluginError> {
+    check_imports(module)?;
+    let version = abi_version(module)?;
+    let hooks = check_exports(module, version)?;
+    Ok((version, hooks))
+}
+
+/// The only import a plugin may have is the host's log function: no WASI, nothing else.
+fn check_imports(module: &Module) -> Result<(), PluginError> {
     for import in module.imports() {
         let allowed = import.module() == LOG_MODULE
             && import.name() == LOG_NAME
@@ -386,25 +394,28 @@ fn inspect(module: &Module) -> Result<(u32, Vec<Hook>), PluginError> {
                 .with_detail("import", format!("{}::{}", import.module(), import.name())));
         }
     }
+    Ok(())
+}
+
+/// The plugin ABI the module declares by its marker export; exactly this host's.
+fn abi_version(module: &Module) -> Result<u32, PluginError> {
     let mut versions = Vec::new();
     for export in module.exports() {
         if let Some(version) = export.name().strip_prefix(ABI_MARKER_PREFIX) {
             versions.push(version.to_string());
         }
     }
-    let version = match versions.as_slice() {
-        [] => {
-            return Err(PluginError::new(
-                PluginErrorKind::Invalid,
-                format!(
-                    "not a Pitstop plugin: it exports no {ABI_MARKER_PREFIX}N marker (this host speaks ABI {ABI_VERSION})"
-                ),
-            )
-            .with_detail("missing", format!("{ABI_MARKER_PREFIX}{ABI_VERSION}")));
-        }
-        [one] if one == &ABI_VERSION.to_string() => ABI_VERSION,
+    match versions.as_slice() {
+        [] => Err(PluginError::new(
+            PluginErrorKind::Invalid,
+            format!(
+                "not a Pitstop plugin: it exports no {ABI_MARKER_PREFIX}N marker (this host speaks ABI {ABI_VERSION})"
+            ),
+        )
+        .with_detail("missing", format!("{ABI_MARKER_PREFIX}{ABI_VERSION}"))),
+        [one] if one == &ABI_VERSION.to_string() => Ok(ABI_VERSION),
         _ => {
-            return Err(PluginError::new(
+            Err(PluginError::new(
                 PluginErrorKind::AbiMismatch,
                 format!(
                     "the module is built for plugin ABI {}; this host speaks ABI {ABI_VERSION}",
@@ -412,9 +423,14 @@ fn inspect(module: &Module) -> Result<(u32, Vec<Hook>), PluginError> {
                 ),
             )
             .with_detail("found", versions.join(","))
-            .with_detail("supported", ABI_VERSION.to_string()));
+            .with_detail("supported", ABI_VERSION.to_string()))
         }
-    };
+    }
+}
+
+/// The exports a plugin needs (its memory, the allocator, at least one hook, each of the
+/// right type); returns the hooks it has.
+fn check_exports(module: &Module, version: u32) -> Result<Vec<Hook>, PluginError> {
     let mut missing = Vec::new();
     let mut hooks = Vec::new();
     let func_sig = |name: &str, params: &[ValType], results: &[ValType]| -> Option<bool> {
@@ -468,7 +484,7 @@ fn inspect(module: &Module) -> Result<(u32, Vec<Hook>), PluginError> {
         )
         .with_detail("missing", missing.join("; ")));
     }
-    Ok((version, hooks))
+    Ok(hooks)
 }
 
 fn marker_has_params(module: &Module, version: u32) -> bool {
@@ -549,48 +565,19 @@ impl PluginModule {
                 format!("the plugin does not export {}", hook.export()),
             ));
         };
-        let mut store = Store::new(
-            &runtime.engine,
-            CallState {
-                limiter: Limiter {
-                    memory_bytes_max: limits.memory_bytes.min(MEMORY_BYTES_HARD_MAX) as usize,
-                    memory_denied: false,
-                },
-                log: Vec::new(),
-                log_dropped: 0,
-            },
-        );
-        store.limiter(|state| &mut state.limiter);
-        let classify = |store: &Store<CallState>, err: wasmtime::Error| classify(store, err);
-        store
-            .set_fuel(limits.fuel)
-            .map_err(|err| PluginError::new(PluginErrorKind::Internal, err.to_string()))?;
-        store.set_epoch_deadline(u64::from(limits.time_ms).div_ceil(TICK_MS) + 1);
+        let mut store = new_store(runtime, limits)?;
         let instance = match self.pre.instantiate(&mut store) {
             Ok(instance) => instance,
             Err(err) => return Err(classify(&store, err)),
         };
-        let memory = instance
-            .get_module_export(&mut store, &self.memory)
-            .and_then(|e| e.into_memory())
-            .ok_or_else(|| PluginError::new(PluginErrorKind::Invalid, "no memory export"))?;
-        let alloc = instance
-            .get_module_export(&mut store, &self.alloc)
-            .and_then(|e| e.into_func())
-            .and_then(|f| f.typed::<i32, i32>(&store).ok())
-            .ok_or_else(|| PluginError::new(PluginErrorKind::Invalid, "no allocator export"))?;
-        let run = instance
-            .get_module_export(&mut store, entry)
-            .and_then(|e| e.into_func())
-            .and_then(|f| f.typed::<(i32, i32), i64>(&store).ok())
-            .ok_or_else(|| PluginError::new(PluginErrorKind::Invalid, "no hook export"))?;
+        let bound = self.bind(&mut store, &instance, entry)?;
         let len = input.len() as i32;
-        let ptr = match alloc.call(&mut store, len) {
+        let ptr = match bound.alloc.call(&mut store, len) {
             Ok(ptr) => ptr,
             Err(err) => return Err(classify(&store, err)),
         };
         let start = ptr as u32 as usize;
-        if start == 0 || memory.write(&mut store, start, input).is_err() {
+        if start == 0 || bound.memory.write(&mut store, start, input).is_err() {
             return Err(PluginError::new(
                 PluginErrorKind::BadOutput,
                 format!(
@@ -598,35 +585,11 @@ impl PluginModule {
                 ),
             ));
         }
-        let packed = match run.call(&mut store, (ptr, len)) {
+        let packed = match bound.run.call(&mut store, (ptr, len)) {
             Ok(packed) => packed as u64,
             Err(err) => return Err(classify(&store, err)),
         };
-        let out_ptr = (packed >> 32) as usize;
-        let out_len = (packed & 0xffff_ffff) as usize;
-        if out_len > limits.output_bytes as usize {
-            return Err(PluginError::new(
-                PluginErrorKind::OutputTooLarge,
-                format!(
-                    "the output has {out_len} bytes; the plugin's limit is {}",
-                    limits.output_bytes
-                ),
-            ));
-        }
-        let data = memory.data(&store);
-        let Some(output) = out_ptr
-            .checked_add(out_len)
-            .and_then(|end| data.get(out_ptr..end))
-        else {
-            return Err(PluginError::new(
-                PluginErrorKind::BadOutput,
-                format!(
-                    "the output block {out_ptr}+{out_len} lies outside the plugin's memory of {} bytes",
-                    data.len()
-                ),
-            ));
-        };
-        let output = output.to_vec();
+        let output = read_output(&store, bound.memory, packed, limits)?;
         let fuel_used = limits.fuel.saturating_sub(store.get_fuel().unwrap_or(0));
         let state = store.into_data();
         let mut log = state.log;
@@ -639,6 +602,93 @@ impl PluginModule {
             fuel_used,
         })
     }
+
+    /// The instance's memory, allocator and the hook's entry point, typed.
+    fn bind(
+        &self,
+        store: &mut Store<CallState>,
+        instance: &wasmtime::Instance,
+        entry: &ModuleExport,
+    ) -> Result<Bound, PluginError> {
+        let memory = instance
+            .get_module_export(&mut *store, &self.memory)
+            .and_then(|e| e.into_memory())
+            .ok_or_else(|| PluginError::new(PluginErrorKind::Invalid, "no memory export"))?;
+        let alloc = instance
+            .get_module_export(&mut *store, &self.alloc)
+            .and_then(|e| e.into_func())
+            .and_then(|f| f.typed::<i32, i32>(&*store).ok())
+            .ok_or_else(|| PluginError::new(PluginErrorKind::Invalid, "no allocator export"))?;
+        let run = instance
+            .get_module_export(&mut *store, entry)
+            .and_then(|e| e.into_func())
+            .and_then(|f| f.typed::<(i32, i32), i64>(&*store).ok())
+            .ok_or_else(|| PluginError::new(PluginErrorKind::Invalid, "no hook export"))?;
+        Ok(Bound { memory, alloc, run })
+    }
+}
+
+/// What a call uses of an instance.
+struct Bound {
+    memory: wasmtime::Memory,
+    alloc: wasmtime::TypedFunc<i32, i32>,
+    run: wasmtime::TypedFunc<(i32, i32), i64>,
+}
+
+/// A store for one call: the memory limiter, the fuel and the time deadline.
+fn new_store(runtime: &PluginRuntime, limits: &Limits) -> Result<Store<CallState>, PluginError> {
+    let mut store = Store::new(
+        &runtime.engine,
+        CallState {
+            limiter: Limiter {
+                memory_bytes_max: limits.memory_bytes.min(MEMORY_BYTES_HARD_MAX) as usize,
+                memory_denied: false,
+            },
+            log: Vec::new(),
+            log_dropped: 0,
+        },
+    );
+    store.limiter(|state| &mut state.limiter);
+    store
+        .set_fuel(limits.fuel)
+        .map_err(|err| PluginError::new(PluginErrorKind::Internal, err.to_string()))?;
+    store.set_epoch_deadline(u64::from(limits.time_ms).div_ceil(TICK_MS) + 1);
+    Ok(store)
+}
+
+/// The output block a hook returned (pointer in the high half, length in the low half),
+/// copied out of the plugin's memory after checking its size and bounds.
+fn read_output(
+    store: &Store<CallState>,
+    memory: wasmtime::Memory,
+    packed: u64,
+    limits: &Limits,
+) -> Result<Vec<u8>, PluginError> {
+    let out_ptr = (packed >> 32) as usize;
+    let out_len = (packed & 0xffff_ffff) as usize;
+    if out_len > limits.output_bytes as usize {
+        return Err(PluginError::new(
+            PluginErrorKind::OutputTooLarge,
+            format!(
+                "the output has {out_len} bytes; the plugin's limit is {}",
+                limits.output_bytes
+            ),
+        ));
+    }
+    let data = memory.data(store);
+    let Some(output) = out_ptr
+        .checked_add(out_len)
+        .and_then(|end| data.get(out_ptr..end))
+    else {
+        return Err(PluginError::new(
+            PluginErrorKind::BadOutput,
+            format!(
+                "the output block {out_ptr}+{out_len} lies outside the plugin's memory of {} bytes",
+                data.len()
+            ),
+        ));
+    };
+    Ok(output.to_vec())
 }
 
 fn classify(store: &Store<CallState>, err: wasmtime::Error) -> PluginError {
