@@ -23,75 +23,9 @@ pub(super) fn messages(
 ) -> Vec<Message> {
     // The notes are Russian texts; numbers in them follow the programme's locale.
     let language = Language::of_tag(&program.locale);
-    let mut out = Vec::new();
-    let tier_name = customer
-        .tier
-        .as_deref()
-        .and_then(|code| program.tier(code))
-        .map(|t| {
-            if t.name.is_empty() {
-                t.code.clone()
-            } else {
-                t.name.clone()
-            }
-        });
-    let mut greeting = format!("Клиент: {}", customer.full_name);
-    if let Some(name) = &tier_name {
-        greeting.push_str(&format!(", уровень {name}"));
-    }
-    if customer.vip {
-        greeting.push_str(", VIP");
-    }
-    out.push(Message {
-        kind: "customer".into(),
-        text: greeting,
-    });
-    if let Some(birthday) = customer.birthday {
-        let until = days_until_birthday(birthday, ctx.today);
-        let since = days_since_birthday(birthday, ctx.today);
-        let text = if until == 0 {
-            Some("Сегодня день рождения клиента!".to_string())
-        } else if until <= 7 {
-            Some(format!(
-                "День рождения через {until} дн. ({:02}.{:02})",
-                birthday.day(),
-                birthday.month()
-            ))
-        } else if since <= 7 {
-            Some(format!("День рождения был {since} дн. назад"))
-        } else {
-            None
-        };
-        if let Some(text) = text {
-            out.push(Message {
-                kind: "birthday".into(),
-                text,
-            });
-        }
-    }
-    let horizon = ctx.today + Duration::days(i64::from(program.expiring_notice_days));
-    let mut expiring = Decimal::ZERO;
-    let mut first_date: Option<NaiveDate> = None;
-    for lot in book.lots() {
-        if let Some(date) = lot.expires_on
-            && date <= horizon
-            && lot.pending_until.is_none()
-            && lot.remaining > Decimal::ZERO
-        {
-            expiring += lot.remaining;
-            first_date = Some(first_date.map_or(date, |d: NaiveDate| d.min(date)));
-        }
-    }
-    if let Some(date) = first_date {
-        out.push(Message {
-            kind: "points_expiring".into(),
-            text: format!(
-                "Сгорят баллы: {}, ближайшие — {}",
-                language.number(&expiring.to_string()),
-                format_date(date)
-            ),
-        });
-    }
+    let mut out = vec![greeting(program, customer)];
+    out.extend(birthday_note(customer, ctx.today));
+    out.extend(expiring_note(program, ctx.today, book, language));
     if book.account.pending > Decimal::ZERO {
         out.push(Message {
             kind: "points_pending".into(),
@@ -111,6 +45,86 @@ pub(super) fn messages(
     }
     out.extend(tier_progress(program, customer, stats, language));
     out
+}
+
+/// «Клиент: Иванов Иван, уровень Золото, VIP».
+fn greeting(program: &Program, customer: &Customer) -> Message {
+    let tier_name = customer
+        .tier
+        .as_deref()
+        .and_then(|code| program.tier(code))
+        .map(|t| {
+            if t.name.is_empty() {
+                t.code.clone()
+            } else {
+                t.name.clone()
+            }
+        });
+    let mut greeting = format!("Клиент: {}", customer.full_name);
+    if let Some(name) = &tier_name {
+        greeting.push_str(&format!(", уровень {name}"));
+    }
+    if customer.vip {
+        greeting.push_str(", VIP");
+    }
+    Message {
+        kind: "customer".into(),
+        text: greeting,
+    }
+}
+
+/// A birthday today, within the coming week or the past one.
+fn birthday_note(customer: &Customer, today: NaiveDate) -> Option<Message> {
+    let birthday = customer.birthday?;
+    let until = days_until_birthday(birthday, today);
+    let since = days_since_birthday(birthday, today);
+    let text = if until == 0 {
+        "Сегодня день рождения клиента!".to_string()
+    } else if until <= 7 {
+        format!(
+            "День рождения через {until} дн. ({:02}.{:02})",
+            birthday.day(),
+            birthday.month()
+        )
+    } else if since <= 7 {
+        format!("День рождения был {since} дн. назад")
+    } else {
+        return None;
+    };
+    Some(Message {
+        kind: "birthday".into(),
+        text,
+    })
+}
+
+/// Points that burn within the programme's notice period, and the first date they do.
+fn expiring_note(
+    program: &Program,
+    today: NaiveDate,
+    book: &Book,
+    language: Language,
+) -> Option<Message> {
+    let horizon = today + Duration::days(i64::from(program.expiring_notice_days));
+    let mut expiring = Decimal::ZERO;
+    let mut first_date: Option<NaiveDate> = None;
+    for lot in book.lots() {
+        if let Some(date) = lot.expires_on
+            && date <= horizon
+            && lot.pending_until.is_none()
+            && lot.remaining > Decimal::ZERO
+        {
+            expiring += lot.remaining;
+            first_date = Some(first_date.map_or(date, |d: NaiveDate| d.min(date)));
+        }
+    }
+    Some(Message {
+        kind: "points_expiring".into(),
+        text: format!(
+            "Сгорят баллы: {}, ближайшие — {}",
+            language.number(&expiring.to_string()),
+            format_date(first_date?)
+        ),
+    })
 }
 
 /// What the customer still needs for the next tier: «До уровня Золото осталось:

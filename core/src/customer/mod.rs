@@ -363,6 +363,18 @@ fn opt_text(field: &str, value: &Option<String>, max: usize) -> Result<Option<St
     }
 }
 
+/// The company a new driver drives for: a corporate customer.
+fn corporate(txn: &WriteTxn<'_>, ctx: &Ctx, reference: &CustomerRef) -> Result<u64> {
+    let company = resolve(txn, ctx, reference)?;
+    if company.kind != CustomerKind::Corporate {
+        return Err(Error::invalid(
+            "company",
+            format!("customer {} is not corporate", company.id),
+        ));
+    }
+    Ok(company.id)
+}
+
 /// Register a customer; unique values are checked and indexed in the same batch.
 pub fn register(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: RegisterArgs) -> Result<Customer> {
     let full_name = normalize::text("full_name", &args.full_name, TEXT_CHARS_MAX)?;
@@ -382,16 +394,7 @@ pub fn register(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: RegisterArgs) -> Result
         .map(|e| normalize::identifier("external_id", e))
         .transpose()?;
     let company = match &args.company {
-        Some(reference) => {
-            let company = resolve(txn, ctx, reference)?;
-            if company.kind != CustomerKind::Corporate {
-                return Err(Error::invalid(
-                    "company",
-                    format!("customer {} is not corporate", company.id),
-                ));
-            }
-            Some(company.id)
-        }
+        Some(reference) => Some(corporate(txn, ctx, reference)?),
         None => None,
     };
     let agreement = check_agreement(ctx, &args.agreement)?;
@@ -585,6 +588,29 @@ pub struct UpdateArgs {
 pub fn update(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: UpdateArgs) -> Result<Customer> {
     let old = resolve(txn, ctx, &args.customer)?;
     let mut new = old.clone();
+    update_identity(ctx, &args, &mut new)?;
+    update_membership(txn, ctx, &args, &mut new)?;
+    new.consents = consents_from(
+        &args.consents,
+        consents_instant(ctx, args.consents_at)?,
+        &old.consents,
+    );
+    let consent_source = opt_text("consent_source", &args.consent_source, TEXT_CHARS_MAX)?;
+    record_consents(
+        txn,
+        new.id,
+        &old.consents,
+        &new.consents,
+        consent_source.as_deref(),
+    )?;
+    update_marketing(&args, &old, &mut new)?;
+    index(txn, Some(&old), &new)?;
+    save(txn, &new)?;
+    Ok(new)
+}
+
+/// Who the customer is and how to reach them: name, phone, email, birthday, gender.
+fn update_identity(ctx: &Ctx, args: &UpdateArgs, new: &mut Customer) -> Result<()> {
     if let Some(name) = &args.full_name {
         new.full_name = normalize::text("full_name", name, TEXT_CHARS_MAX)?;
     }
@@ -610,6 +636,16 @@ pub fn update(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: UpdateArgs) -> Result<Cus
     if let Some(gender) = args.gender {
         new.gender = gender;
     }
+    Ok(())
+}
+
+/// Private or corporate, the company a driver drives for, the agreement, the source.
+fn update_membership(
+    txn: &WriteTxn<'_>,
+    ctx: &Ctx,
+    args: &UpdateArgs,
+    new: &mut Customer,
+) -> Result<()> {
     if let Some(kind) = args.kind {
         new.kind = kind;
     }
@@ -634,19 +670,11 @@ pub fn update(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: UpdateArgs) -> Result<Cus
     if let Some(source) = &args.source {
         new.source = opt_text("source", source, TEXT_CHARS_MAX)?;
     }
-    new.consents = consents_from(
-        &args.consents,
-        consents_instant(ctx, args.consents_at)?,
-        &old.consents,
-    );
-    let consent_source = opt_text("consent_source", &args.consent_source, TEXT_CHARS_MAX)?;
-    record_consents(
-        txn,
-        new.id,
-        &old.consents,
-        &new.consents,
-        consent_source.as_deref(),
-    )?;
+    Ok(())
+}
+
+/// The blacklist, status, tags, the host's id and notes.
+fn update_marketing(args: &UpdateArgs, old: &Customer, new: &mut Customer) -> Result<()> {
     if let Some(blacklisted) = args.blacklisted {
         new.blacklisted = blacklisted;
         if !blacklisted {
@@ -677,7 +705,5 @@ pub fn update(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: UpdateArgs) -> Result<Cus
     if let Some(notes) = &args.notes {
         new.notes = opt_text("notes", notes, NOTES_CHARS_MAX)?;
     }
-    index(txn, Some(&old), &new)?;
-    save(txn, &new)?;
-    Ok(new)
+    Ok(())
 }
