@@ -16,6 +16,7 @@ use crate::customer::{self, Channel, CustomerRef};
 use crate::error::{Error, ErrorCode, Result};
 use crate::ledger::{Book, Credit, EntryKind, check_points};
 use crate::normalize::{self, TEXT_CHARS_MAX};
+use crate::program::Program;
 use crate::segment::{self, Filter};
 use crate::store::keys::{self, KeyBuilder, tag};
 use crate::store::{Reader, WriteTxn};
@@ -238,19 +239,7 @@ pub struct CreateArgs {
 pub fn create(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: CreateArgs) -> Result<Campaign> {
     let program = ctx.program()?;
     let name = normalize::text("name", &args.name, TEXT_CHARS_MAX)?;
-    if let Some(existing) = find_by_name(txn, &name)? {
-        let other = load(txn, existing)?;
-        return Err(Error::new(
-            ErrorCode::AlreadyExists,
-            format!(
-                "campaign name «{name}» is taken by campaign {existing} «{}» (names are compared ignoring case)",
-                other.name
-            ),
-        )
-        .with_details(
-            json!({ "field": "name", "value": name, "campaign": existing, "name": other.name }),
-        ));
-    }
+    name_free(txn, &name)?;
     let period = args.period;
     if period.to < period.from || (period.to - period.from).num_days() > PERIOD_DAYS_MAX {
         return Err(Error::invalid(
@@ -278,18 +267,7 @@ pub fn create(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: CreateArgs) -> Result<Cam
         None => None,
     };
     let customers = resolve_customers(txn, ctx, args.customers.as_deref().unwrap_or(&[]))?;
-    let text = normalize::text("offer.text", &args.offer.text, 1000)?;
-    let points = args
-        .offer
-        .points
-        .map(|p| check_points("offer.points", p, program.points.scale))
-        .transpose()?;
-    let discount_code = args
-        .offer
-        .discount_code
-        .as_deref()
-        .map(|c| normalize::identifier("offer.discount_code", c))
-        .transpose()?;
+    let offer = checked_offer(&args.offer, program)?;
     let id = next_id(txn, "next_campaign")?;
     let campaign = Campaign {
         id,
@@ -299,11 +277,7 @@ pub fn create(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: CreateArgs) -> Result<Cam
         budget: normalize::money(args.budget),
         segment,
         customers,
-        offer: Offer {
-            text,
-            points,
-            discount_code,
-        },
+        offer,
         created_at: ctx.at,
         notified: 0,
         points_granted: normalize::exact_scale(Decimal::ZERO, program.points.scale),
@@ -379,27 +353,7 @@ pub fn notify(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: NotifyArgs) -> Result<Not
             format!("must be 1..={NOTIFY_LIMIT_MAX}"),
         ));
     }
-    let segment_name = match (&args.segment, &args.customers) {
-        (Some(_), Some(_)) => {
-            return Err(Error::invalid(
-                "segment",
-                "give a segment or customers, not both",
-            ));
-        }
-        (Some(name), None) => Some(name.clone()),
-        (None, Some(_)) => None,
-        (None, None) => campaign.segment.clone(),
-    };
-    let (candidates, next) = match (&segment_name, &args.customers) {
-        (Some(name), _) => {
-            let filter: Filter = segment::load(txn, name)?.filter;
-            let (found, _, next) = segment::matching(txn, ctx.today, &filter, args.after, limit)?;
-            (found.iter().map(|c| c.id).collect::<Vec<u64>>(), next)
-        }
-        (None, Some(refs)) => (resolve_customers(txn, ctx, refs)?, None),
-        (None, None) => (campaign.customers.clone(), None),
-    };
-    let expires_on = Some(campaign.period.to);
+    let (candidates, next) = candidates(txn, ctx, &campaign, &args, limit)?;
     let mut notified = Vec::new();
     let mut skipped = Vec::new();
     for id in candidates {
@@ -416,27 +370,7 @@ pub fn notify(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: NotifyArgs) -> Result<Not
             });
             continue;
         }
-        let points = campaign.offer.points.unwrap_or(Decimal::ZERO);
-        if points > Decimal::ZERO {
-            let mut book = Book::load(txn, id)?;
-            book.settle(ctx)?;
-            book.credit(
-                ctx,
-                Credit::new(EntryKind::Bonus, points)
-                    .expiring(expires_on)
-                    .because(format!("campaign {}: {}", campaign.id, campaign.name)),
-            )?;
-            book.save(txn)?;
-        }
-        let notification = Notification {
-            campaign: campaign.id,
-            customer: id,
-            at: ctx.at,
-            channel: campaign.channel,
-            points: normalize::exact_scale(points, program.points.scale),
-        };
-        txn.put(notified_key(campaign.id, id), &notification)?;
-        txn.put(touch_key(id, campaign.id), &notification)?;
+        let notification = notify_one(txn, ctx, program, &campaign, id)?;
         campaign.notified += 1;
         campaign.points_granted += notification.points;
         notified.push(id);
@@ -488,6 +422,104 @@ pub struct Report {
     pub points_redeemed: Decimal,
 }
 
+/// A campaign name is free when no campaign has it, ignoring case.
+fn name_free(txn: &WriteTxn<'_>, name: &str) -> Result<()> {
+    let Some(existing) = find_by_name(txn, name)? else {
+        return Ok(());
+    };
+    let other = load(txn, existing)?;
+    Err(Error::new(
+        ErrorCode::AlreadyExists,
+        format!(
+            "campaign name «{name}» is taken by campaign {existing} «{}» (names are compared ignoring case)",
+            other.name
+        ),
+    )
+    .with_details(
+        json!({ "field": "name", "value": name, "campaign": existing, "name": other.name }),
+    ))
+}
+
+/// The offer as stored: its text, points at the programme's scale, a discount code.
+fn checked_offer(offer: &Offer, program: &Program) -> Result<Offer> {
+    Ok(Offer {
+        text: normalize::text("offer.text", &offer.text, 1000)?,
+        points: offer
+            .points
+            .map(|p| check_points("offer.points", p, program.points.scale))
+            .transpose()?,
+        discount_code: offer
+            .discount_code
+            .as_deref()
+            .map(|c| normalize::identifier("offer.discount_code", c))
+            .transpose()?,
+    })
+}
+
+/// Who a call notifies: a segment's page (the call's or the campaign's), the customers
+/// listed in the call, or the campaign's own list; with the cursor of the next page.
+fn candidates(
+    txn: &WriteTxn<'_>,
+    ctx: &Ctx,
+    campaign: &Campaign,
+    args: &NotifyArgs,
+    limit: usize,
+) -> Result<(Vec<u64>, Option<u64>)> {
+    let segment_name = match (&args.segment, &args.customers) {
+        (Some(_), Some(_)) => {
+            return Err(Error::invalid(
+                "segment",
+                "give a segment or customers, not both",
+            ));
+        }
+        (Some(name), None) => Some(name.clone()),
+        (None, Some(_)) => None,
+        (None, None) => campaign.segment.clone(),
+    };
+    Ok(match (&segment_name, &args.customers) {
+        (Some(name), _) => {
+            let filter: Filter = segment::load(txn, name)?.filter;
+            let (found, _, next) = segment::matching(txn, ctx.today, &filter, args.after, limit)?;
+            (found.iter().map(|c| c.id).collect::<Vec<u64>>(), next)
+        }
+        (None, Some(refs)) => (resolve_customers(txn, ctx, refs)?, None),
+        (None, None) => (campaign.customers.clone(), None),
+    })
+}
+
+/// Notify one customer: the offer's points (burning when the campaign ends) and the
+/// records that attribute their next visits to the campaign.
+fn notify_one(
+    txn: &mut WriteTxn<'_>,
+    ctx: &Ctx,
+    program: &Program,
+    campaign: &Campaign,
+    id: u64,
+) -> Result<Notification> {
+    let points = campaign.offer.points.unwrap_or(Decimal::ZERO);
+    if points > Decimal::ZERO {
+        let mut book = Book::load(txn, id)?;
+        book.settle(ctx)?;
+        book.credit(
+            ctx,
+            Credit::new(EntryKind::Bonus, points)
+                .expiring(Some(campaign.period.to))
+                .because(format!("campaign {}: {}", campaign.id, campaign.name)),
+        )?;
+        book.save(txn)?;
+    }
+    let notification = Notification {
+        campaign: campaign.id,
+        customer: id,
+        at: ctx.at,
+        channel: campaign.channel,
+        points: normalize::exact_scale(points, program.points.scale),
+    };
+    txn.put(notified_key(campaign.id, id), &notification)?;
+    txn.put(touch_key(id, campaign.id), &notification)?;
+    Ok(notification)
+}
+
 fn window_end(campaign: &Campaign, ctx: &Ctx) -> DateTime<Utc> {
     // The end of the last local day, in the programme's timezone.
     let next_day = campaign.period.to + Duration::days(1);
@@ -506,14 +538,19 @@ fn window_end(campaign: &Campaign, ctx: &Ctx) -> DateTime<Utc> {
 /// `campaign.report`: notified, came, conversion, revenue, cost per customer brought.
 pub fn report<R: Reader>(reader: &R, ctx: &Ctx, args: &ReportArgs) -> Result<Report> {
     let campaign = named(reader, args.campaign, args.name.as_deref())?;
-    let end = window_end(&campaign, ctx);
-    let mut others: HashMap<u64, DateTime<Utc>> = HashMap::new();
-    let mut notified = 0u64;
-    let mut came: BTreeSet<u64> = BTreeSet::new();
-    let mut visits = 0u64;
-    let mut revenue = Decimal::ZERO;
-    let mut points_redeemed = Decimal::ZERO;
-    let mut points_spent = Decimal::ZERO;
+    let mut tally = Attribution {
+        reader,
+        ctx,
+        end: window_end(&campaign, ctx),
+        campaign: &campaign,
+        others: HashMap::new(),
+        notified: 0,
+        came: BTreeSet::new(),
+        visits: 0,
+        revenue: Decimal::ZERO,
+        points_redeemed: Decimal::ZERO,
+        points_spent: Decimal::ZERO,
+    };
     let prefix = KeyBuilder::new(tag::CAMPAIGN_NOTIFIED)
         .u64(campaign.id)
         .build();
@@ -525,81 +562,117 @@ pub fn report<R: Reader>(reader: &R, ctx: &Ctx, args: &ReportArgs) -> Result<Rep
         start = last.clone();
         start.push(0);
         for (_, notification) in chunk {
-            notified += 1;
-            points_spent += notification.points;
-            // Later touches by other campaigns take the visits after them.
-            let mut later: Vec<(DateTime<Utc>, DateTime<Utc>)> = Vec::new();
-            for touch in notifications_of(reader, notification.customer)? {
-                if touch.campaign == campaign.id || touch.at <= notification.at {
-                    continue;
-                }
-                let other_end = match others.get(&touch.campaign) {
-                    Some(end) => *end,
-                    None => {
-                        let end = window_end(&load(reader, touch.campaign)?, ctx);
-                        others.insert(touch.campaign, end);
-                        end
-                    }
-                };
-                later.push((touch.at, other_end));
-            }
-            let from = ctx
-                .program
-                .as_deref()
-                .map(|p| p.local_date(notification.at))
-                .unwrap_or(notification.at.date_naive());
-            for (_, summary) in visit::summaries(
-                reader,
-                notification.customer,
-                from,
-                campaign.period.to,
-                VISITS_MAX,
-            )? {
-                let visit = visit::load(reader, summary.visit)?;
-                if visit.at < notification.at || visit.at >= end || !summary.counted {
-                    continue;
-                }
-                if later
-                    .iter()
-                    .any(|(at, other_end)| visit.at >= *at && visit.at < *other_end)
-                {
-                    continue;
-                }
-                visits += 1;
-                came.insert(notification.customer);
-                revenue += visit.net_kept();
-                points_redeemed += visit
-                    .lines
-                    .iter()
-                    .map(|l| l.points - l.refunded_points)
-                    .sum::<Decimal>();
-            }
+            tally.add(&notification)?;
         }
     }
-    let came_count = came.len() as u64;
-    let conversion = if notified == 0 {
+    let came_count = tally.came.len() as u64;
+    let conversion = if tally.notified == 0 {
         Decimal::new(0, 1)
     } else {
         normalize::exact_scale(
-            (Decimal::from(came_count) * Decimal::ONE_HUNDRED / Decimal::from(notified))
+            (Decimal::from(came_count) * Decimal::ONE_HUNDRED / Decimal::from(tally.notified))
                 .round_dp(1),
             1,
         )
     };
     let scale = ctx.program()?.points.scale;
     Ok(Report {
-        notified,
+        notified: tally.notified,
         came: came_count,
         conversion,
-        visits,
-        revenue: normalize::money(revenue),
+        visits: tally.visits,
+        revenue: normalize::money(tally.revenue),
         budget: campaign.budget,
         cost_per_customer: (came_count > 0)
             .then(|| normalize::money(campaign.budget / Decimal::from(came_count))),
-        points_spent: normalize::exact_scale(points_spent, scale),
-        points_redeemed: normalize::exact_scale(points_redeemed, scale),
+        points_spent: normalize::exact_scale(tally.points_spent, scale),
+        points_redeemed: normalize::exact_scale(tally.points_redeemed, scale),
         campaign,
     })
+}
+
+/// The visits a campaign's notifications brought, counted one notification at a time.
+struct Attribution<'a, R: Reader> {
+    reader: &'a R,
+    ctx: &'a Ctx,
+    campaign: &'a Campaign,
+    /// End of the campaign's attribution window.
+    end: DateTime<Utc>,
+    /// Window ends of other campaigns met on the way.
+    others: HashMap<u64, DateTime<Utc>>,
+    notified: u64,
+    came: BTreeSet<u64>,
+    visits: u64,
+    revenue: Decimal,
+    points_redeemed: Decimal,
+    points_spent: Decimal,
+}
+
+impl<R: Reader> Attribution<'_, R> {
+    /// Count one notification and the counted visits it brought: after it, inside the
+    /// window, and not inside a later touch of another campaign (which takes them).
+    fn add(&mut self, notification: &Notification) -> Result<()> {
+        self.notified += 1;
+        self.points_spent += notification.points;
+        let later = self.later_touches(notification)?;
+        let from = self
+            .ctx
+            .program
+            .as_deref()
+            .map(|p| p.local_date(notification.at))
+            .unwrap_or(notification.at.date_naive());
+        for (_, summary) in visit::summaries(
+            self.reader,
+            notification.customer,
+            from,
+            self.campaign.period.to,
+            VISITS_MAX,
+        )? {
+            let visit = visit::load(self.reader, summary.visit)?;
+            if visit.at < notification.at || visit.at >= self.end || !summary.counted {
+                continue;
+            }
+            if later
+                .iter()
+                .any(|(at, other_end)| visit.at >= *at && visit.at < *other_end)
+            {
+                continue;
+            }
+            self.visits += 1;
+            self.came.insert(notification.customer);
+            self.revenue += visit.net_kept();
+            self.points_redeemed += visit
+                .lines
+                .iter()
+                .map(|l| l.points - l.refunded_points)
+                .sum::<Decimal>();
+        }
+        Ok(())
+    }
+
+    /// Touches of the same customer by other campaigns after this notification, each with
+    /// the end of its window.
+    fn later_touches(
+        &mut self,
+        notification: &Notification,
+    ) -> Result<Vec<(DateTime<Utc>, DateTime<Utc>)>> {
+        let mut later = Vec::new();
+        for touch in notifications_of(self.reader, notification.customer)? {
+            if touch.campaign == self.campaign.id || touch.at <= notification.at {
+                continue;
+            }
+            let other_end = match self.others.get(&touch.campaign) {
+                Some(end) => *end,
+                None => {
+                    let end = window_end(&load(self.reader, touch.campaign)?, self.ctx);
+                    self.others.insert(touch.campaign, end);
+                    end
+                }
+            };
+            later.push((touch.at, other_end));
+        }
+        Ok(later)
+    }
 }
 
 /// Arguments of `campaign.list`.
