@@ -159,51 +159,66 @@ impl Filter {
         {
             return Ok(false);
         }
-        if self.needs_window() {
-            let (spend, visits) = match self.window_days {
-                None => (customer.total_spend, customer.visits),
-                Some(days) => {
-                    let from = today - Duration::days(i64::from(days) - 1);
-                    let mut spend = Decimal::ZERO;
-                    let mut visits = 0u32;
-                    for (_, summary) in
-                        visit::summaries(reader, customer.id, from, today, WINDOW_VISITS_MAX)?
-                    {
-                        if summary.counted {
-                            spend += summary.net;
-                            visits += 1;
-                        }
-                    }
-                    (spend, visits)
-                }
-            };
-            if self.spend_min.is_some_and(|m| spend < m)
-                || self.spend_max.is_some_and(|m| spend > m)
-                || self.visits_min.is_some_and(|m| visits < m)
-                || self.visits_max.is_some_and(|m| visits > m)
-            {
-                return Ok(false);
-            }
+        if self.needs_window() && !self.spend_and_visits_fit(reader, customer, today)? {
+            return Ok(false);
         }
-        if self.needs_cars() {
-            let cars = vehicle::of_customer(reader, customer.id)?;
-            let year = today.year();
-            let fits = cars.iter().any(|car| {
-                let make_ok =
-                    self.makes.is_empty() || self.makes.contains(&car.make.trim().to_lowercase());
-                let age = car.year.map(|y| (year - i32::from(y)).max(0) as u32);
-                let age_ok = match (self.car_age_min, self.car_age_max) {
-                    (None, None) => true,
-                    (min, max) => age
-                        .is_some_and(|a| min.is_none_or(|m| a >= m) && max.is_none_or(|m| a <= m)),
-                };
-                make_ok && age_ok
-            });
-            if !fits {
-                return Ok(false);
-            }
+        if self.needs_cars() && !self.cars_fit(reader, customer, today)? {
+            return Ok(false);
         }
         Ok(true)
+    }
+
+    /// Spend and counted visits within the filter's window (or over the whole history).
+    fn spend_and_visits_fit<R: Reader>(
+        &self,
+        reader: &R,
+        customer: &Customer,
+        today: NaiveDate,
+    ) -> Result<bool> {
+        let (spend, visits) = match self.window_days {
+            None => (customer.total_spend, customer.visits),
+            Some(days) => {
+                let from = today - Duration::days(i64::from(days) - 1);
+                let mut spend = Decimal::ZERO;
+                let mut visits = 0u32;
+                for (_, summary) in
+                    visit::summaries(reader, customer.id, from, today, WINDOW_VISITS_MAX)?
+                {
+                    if summary.counted {
+                        spend += summary.net;
+                        visits += 1;
+                    }
+                }
+                (spend, visits)
+            }
+        };
+        Ok(!(self.spend_min.is_some_and(|m| spend < m)
+            || self.spend_max.is_some_and(|m| spend > m)
+            || self.visits_min.is_some_and(|m| visits < m)
+            || self.visits_max.is_some_and(|m| visits > m)))
+    }
+
+    /// One of the customer's cars is of a listed make and within the age bounds.
+    fn cars_fit<R: Reader>(
+        &self,
+        reader: &R,
+        customer: &Customer,
+        today: NaiveDate,
+    ) -> Result<bool> {
+        let cars = vehicle::of_customer(reader, customer.id)?;
+        let year = today.year();
+        Ok(cars.iter().any(|car| {
+            let make_ok =
+                self.makes.is_empty() || self.makes.contains(&car.make.trim().to_lowercase());
+            let age = car.year.map(|y| (year - i32::from(y)).max(0) as u32);
+            let age_ok = match (self.car_age_min, self.car_age_max) {
+                (None, None) => true,
+                (min, max) => {
+                    age.is_some_and(|a| min.is_none_or(|m| a >= m) && max.is_none_or(|m| a <= m))
+                }
+            };
+            make_ok && age_ok
+        }))
     }
 }
 

@@ -233,21 +233,7 @@ fn check_year(year: Option<u16>, today: NaiveDate) -> Result<Option<u16>> {
 /// Add a vehicle to customer `owner` (the caller resolved `args.customer` to it), or
 /// transfer an existing one when asked.
 pub fn add(txn: &mut WriteTxn<'_>, ctx: &Ctx, owner: u64, args: AddArgs) -> Result<Vehicle> {
-    let vin = args
-        .vin
-        .as_deref()
-        .filter(|v| !v.trim().is_empty())
-        .map(|v| normalize::vin("vin", v))
-        .transpose()?;
-    let plate = args
-        .plate
-        .as_deref()
-        .filter(|p| !p.trim().is_empty())
-        .map(|p| normalize::plate("plate", p))
-        .transpose()?;
-    if vin.is_none() && plate.is_none() {
-        return Err(Error::invalid("vehicle", "give a VIN or a plate"));
-    }
+    let (vin, plate) = identifiers(&args)?;
     let make = normalize::text("make", &args.make, TEXT_CHARS_MAX)?;
     let model = normalize::text("model", &args.model, TEXT_CHARS_MAX)?;
     let year = check_year(args.year, ctx.today)?;
@@ -318,6 +304,26 @@ pub fn add(txn: &mut WriteTxn<'_>, ctx: &Ctx, owner: u64, args: AddArgs) -> Resu
     }
     txn.put(vehicle_key(vehicle.id), &vehicle)?;
     Ok(vehicle)
+}
+
+/// A new car's VIN and plate, normalised; at least one of them.
+fn identifiers(args: &AddArgs) -> Result<(Option<String>, Option<String>)> {
+    let vin = args
+        .vin
+        .as_deref()
+        .filter(|v| !v.trim().is_empty())
+        .map(|v| normalize::vin("vin", v))
+        .transpose()?;
+    let plate = args
+        .plate
+        .as_deref()
+        .filter(|p| !p.trim().is_empty())
+        .map(|p| normalize::plate("plate", p))
+        .transpose()?;
+    if vin.is_none() && plate.is_none() {
+        return Err(Error::invalid("vehicle", "give a VIN or a plate"));
+    }
+    Ok((vin, plate))
 }
 
 /// What a request says about a car besides its identifiers.

@@ -132,6 +132,22 @@ pub(super) fn to_units(value: Decimal, unit: Decimal) -> i64 {
     i64::try_from(units.mantissa() / 10i128.pow(units.scale())).unwrap_or(i64::MAX)
 }
 
+/// A priced basket's totals: the sums of its lines, the net before redemption, the
+/// points applied and the plugins' bonus.
+fn totals_of(lines: &[VisitLine], net: Decimal, points: Decimal, bonus: Decimal) -> Totals {
+    Totals {
+        gross: lines.iter().map(|l| l.gross).sum(),
+        host_discount: lines.iter().map(|l| l.host_discount).sum(),
+        discount: lines.iter().map(|l| l.discount).sum(),
+        net,
+        points,
+        points_money: lines.iter().map(|l| l.points_money).sum(),
+        money: lines.iter().map(|l| l.money).sum(),
+        accrual: lines.iter().map(|l| l.accrual).sum(),
+        bonus,
+    }
+}
+
 /// Price a basket. Pure: reads the customer's state, writes nothing.
 pub(super) fn price<R: Reader>(
     reader: &R,
@@ -168,17 +184,8 @@ pub(super) fn price<R: Reader>(
         applied,
         &mut lines,
     );
-    let totals = Totals {
-        gross: lines.iter().map(|l| l.gross).sum(),
-        host_discount: lines.iter().map(|l| l.host_discount).sum(),
-        discount: lines.iter().map(|l| l.discount).sum(),
-        net: net_total,
-        points: applied,
-        points_money: lines.iter().map(|l| l.points_money).sum(),
-        money: lines.iter().map(|l| l.money).sum(),
-        accrual: lines.iter().map(|l| l.accrual).sum(),
-        bonus: normalize::exact_scale(plugin_effects.bonus, program.points.scale),
-    };
+    let bonus = normalize::exact_scale(plugin_effects.bonus, program.points.scale);
+    let totals = totals_of(&lines, net_total, applied, bonus);
     assert_totals(&lines, &totals)?;
     let stats = tier::window_stats(reader, program, customer.id, ctx.today)?;
     let mut messages = messages(program, ctx, customer, book, &stats);
@@ -253,6 +260,42 @@ fn discounted_lines(
     lines
 }
 
+/// The point units a request redeems: none, the most the basket allows, or the points
+/// asked for, which must be available and within what the basket allows.
+fn requested_units(
+    request: &Request,
+    available: Decimal,
+    (max_units, max_points): (i64, Decimal),
+    limited_by: &Option<String>,
+    unit: Decimal,
+) -> Result<i64> {
+    let points = match request.redeem {
+        Redeem::None => return Ok(0),
+        Redeem::Max => return Ok(max_units),
+        Redeem::Points(points) => points,
+    };
+    if points > available {
+        return Err(Error::new(
+            ErrorCode::InsufficientPoints,
+            format!("{} has {available} points available, {points} requested", request.who),
+        )
+        .with_details(json!({ "customer": request.customer.id, "requested": points.to_string(), "available": available.to_string() })));
+    }
+    if points > max_points {
+        return Err(Error::invalid(
+            "redeem",
+            format!(
+                "{points} points exceed the {max_points} this basket allows ({})",
+                limited_by.clone().unwrap_or_else(|| "cap".into())
+            ),
+        )
+        .with_details(
+            json!({ "field": "redeem", "max": max_points.to_string(), "limited_by": limited_by }),
+        ));
+    }
+    Ok(to_units(points, unit))
+}
+
 /// Redemption: the most points this basket may take and why, the points applied as
 /// the request asks, spread over the eligible lines in whole point units.
 fn redeem(
@@ -262,7 +305,6 @@ fn redeem(
     agreement_rules: Option<&Agreement>,
     lines: &mut [VisitLine],
 ) -> Result<RedemptionInfo> {
-    let customer = &request.customer;
     let net_total: Decimal = lines.iter().map(|l| l.net).sum();
     let available = book.available();
     let unit = program.point_unit();
@@ -296,30 +338,13 @@ fn redeem(
         available,
     );
     let max_points = normalize::exact_scale(Decimal::from(max_units) * unit, program.points.scale);
-    let applied_units = match request.redeem {
-        Redeem::None => 0,
-        Redeem::Max => max_units,
-        Redeem::Points(points) => {
-            if points > available {
-                return Err(Error::new(
-                    ErrorCode::InsufficientPoints,
-                    format!("{} has {available} points available, {points} requested", request.who),
-                )
-                .with_details(json!({ "customer": customer.id, "requested": points.to_string(), "available": available.to_string() })));
-            }
-            if points > max_points {
-                return Err(Error::invalid(
-                    "redeem",
-                    format!(
-                        "{points} points exceed the {max_points} this basket allows ({})",
-                        limited_by.clone().unwrap_or_else(|| "cap".into())
-                    ),
-                )
-                .with_details(json!({ "field": "redeem", "max": max_points.to_string(), "limited_by": limited_by })));
-            }
-            to_units(points, unit)
-        }
-    };
+    let applied_units = requested_units(
+        request,
+        available,
+        (max_units, max_points),
+        &limited_by,
+        unit,
+    )?;
     let weights: Vec<Decimal> = lines
         .iter()
         .zip(&eligible)
