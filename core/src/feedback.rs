@@ -121,11 +121,7 @@ pub fn add(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: AddArgs) -> Result<Added> {
         Some(e) => Some(normalize::text("employee", e, TEXT_CHARS_MAX)?),
         None => None,
     };
-    let source = args
-        .source
-        .as_deref()
-        .map(|s| normalize::identifier("source", s))
-        .transpose()?;
+    let source = optional_identifier("source", args.source.as_deref())?;
     let visit = visit_of(txn, &args)?;
     let customer = match (&visit, &args.customer) {
         (Some(visit), _) => customer::load(txn, visit.customer)?,
@@ -172,6 +168,10 @@ pub fn add(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: AddArgs) -> Result<Added> {
         feedback: record,
         bonus,
     })
+}
+
+fn optional_identifier(field: &str, value: Option<&str>) -> Result<Option<String>> {
+    value.map(|v| normalize::identifier(field, v)).transpose()
 }
 
 /// The visit the feedback is about: by id or by order; none when given a customer.

@@ -363,6 +363,23 @@ fn opt_text(field: &str, value: &Option<String>, max: usize) -> Result<Option<St
     }
 }
 
+/// A phone and an email as given (blank is none), normalised.
+fn contacts(
+    ctx: &Ctx,
+    phone: Option<&str>,
+    email: Option<&str>,
+) -> Result<(Option<String>, Option<String>)> {
+    let phone = phone
+        .filter(|p| !p.trim().is_empty())
+        .map(|p| normalize::phone("phone", p, ctx.default_country()))
+        .transpose()?;
+    let email = email
+        .filter(|e| !e.trim().is_empty())
+        .map(|e| normalize::email("email", e))
+        .transpose()?;
+    Ok((phone, email))
+}
+
 /// The company a new driver drives for: a corporate customer.
 fn corporate(txn: &WriteTxn<'_>, ctx: &Ctx, reference: &CustomerRef) -> Result<u64> {
     let company = resolve(txn, ctx, reference)?;
@@ -378,12 +395,7 @@ fn corporate(txn: &WriteTxn<'_>, ctx: &Ctx, reference: &CustomerRef) -> Result<u
 /// Register a customer; unique values are checked and indexed in the same batch.
 pub fn register(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: RegisterArgs) -> Result<Customer> {
     let full_name = normalize::text("full_name", &args.full_name, TEXT_CHARS_MAX)?;
-    let phone = args.phone.as_deref().filter(|p| !p.trim().is_empty());
-    let phone = phone
-        .map(|p| normalize::phone("phone", p, ctx.default_country()))
-        .transpose()?;
-    let email = args.email.as_deref().filter(|e| !e.trim().is_empty());
-    let email = email.map(|e| normalize::email("email", e)).transpose()?;
+    let (phone, email) = contacts(ctx, args.phone.as_deref(), args.email.as_deref())?;
     let birthday = args
         .birthday
         .map(|b| normalize::birthday("birthday", b, ctx.today))

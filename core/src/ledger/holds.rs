@@ -50,6 +50,30 @@ impl Book {
         Ok(hold)
     }
 
+    /// Take a hold off its lots, capturing `capture` points from them in allocation
+    /// order; returns the lots' captured and released parts.
+    fn unhold_lots(&mut self, hold: &Hold, capture: Decimal) -> Result<(LotParts, LotParts)> {
+        let mut to_capture = capture;
+        let mut captured_lots = Vec::new();
+        let mut released_lots = Vec::new();
+        for part in &hold.allocation {
+            let lot = self.lots.get_mut(&part.lot).ok_or_else(|| {
+                broken(hold.customer, format!("held lot {} is missing", part.lot))
+            })?;
+            let take = part.points.min(to_capture);
+            lot.held -= part.points;
+            lot.remaining -= take;
+            to_capture -= take;
+            if take > Decimal::ZERO {
+                captured_lots.push((part.lot, -take));
+            }
+            if part.points > take {
+                released_lots.push((part.lot, part.points - take));
+            }
+        }
+        Ok((captured_lots, released_lots))
+    }
+
     /// Resolve an active hold exactly once: capture `capture` points of it (0 for a
     /// release or expiry) and free the rest.
     pub fn resolve_hold(
@@ -70,24 +94,7 @@ impl Book {
                 format!("capture must be 0..={} for hold {id}", hold.points),
             ));
         }
-        let mut to_capture = capture;
-        let mut captured_lots = Vec::new();
-        let mut released_lots = Vec::new();
-        for part in &hold.allocation {
-            let lot = self.lots.get_mut(&part.lot).ok_or_else(|| {
-                broken(hold.customer, format!("held lot {} is missing", part.lot))
-            })?;
-            let take = part.points.min(to_capture);
-            lot.held -= part.points;
-            lot.remaining -= take;
-            to_capture -= take;
-            if take > Decimal::ZERO {
-                captured_lots.push((part.lot, -take));
-            }
-            if part.points > take {
-                released_lots.push((part.lot, part.points - take));
-            }
-        }
+        let (captured_lots, released_lots) = self.unhold_lots(&hold, capture)?;
         let released = hold.points - capture;
         if capture > Decimal::ZERO {
             self.account.redeemed += capture;
@@ -124,3 +131,6 @@ impl Book {
         Ok(hold)
     }
 }
+
+/// Points per lot, as a ledger entry lists them.
+type LotParts = Vec<(u64, Decimal)>;

@@ -331,9 +331,13 @@ impl Program {
                 format!("{at}.min_tier '{}' is not a tier", rule.min_tier),
             );
         }
-        let Some(referral) = &self.referral else {
-            return;
-        };
+        if let Some(referral) = &self.referral {
+            self.validate_referral(referral, check);
+        }
+    }
+
+    /// The referral rules: thresholds, points, expiry and the cashback levels.
+    fn validate_referral(&self, referral: &ReferralRules, check: &mut impl FnMut(bool, String)) {
         let points_ok = |p: Decimal| {
             p >= Decimal::ZERO
                 && p <= Decimal::from(BONUS_POINTS_MAX)

@@ -261,7 +261,59 @@ fn pay(
     Ok(grants)
 }
 
+/// What is left of a refunded visit, which decides what its grants still deserve.
+struct Kept {
+    net: Decimal,
+    money: Decimal,
+    fully_refunded: bool,
+    /// The signup rewards' threshold when they were paid.
+    min_first_visit: Decimal,
+    /// The money the cashback was paid on.
+    paid_money: Decimal,
+}
+
+impl Kept {
+    /// Signup rewards stay whole while the kept bill still meets the threshold;
+    /// cashback shrinks in proportion to the money kept.
+    fn deserved(&self, grant: &Grant, scale: u32) -> Decimal {
+        match grant.role {
+            Role::Referrer | Role::Referee => {
+                if self.net >= self.min_first_visit && !self.fully_refunded {
+                    grant.points
+                } else {
+                    Decimal::ZERO
+                }
+            }
+            Role::Cashback1 | Role::Cashback2 => {
+                if self.paid_money.is_zero() {
+                    Decimal::ZERO
+                } else {
+                    normalize::points_floor(grant.points * self.money / self.paid_money, scale)
+                }
+            }
+        }
+    }
+}
+
 impl Referral {
+    /// Take points reversed in a role off the record's totals; a reversed signup reward
+    /// marks the signup reversed.
+    fn take_back(&mut self, role: Role, points: Decimal) {
+        match role {
+            Role::Referrer => self.rewarded_referrer -= points,
+            Role::Referee => self.rewarded_referee -= points,
+            Role::Cashback1 | Role::Cashback2 => {
+                let level = usize::from(role == Role::Cashback2);
+                if let Some(paid) = self.cashback.get_mut(level) {
+                    *paid -= points;
+                }
+            }
+        }
+        if matches!(role, Role::Referrer | Role::Referee) {
+            self.signup = SignupStatus::Reversed;
+        }
+    }
+
     /// Count points paid in a role toward the record's totals.
     fn add_paid(&mut self, role: Role, points: Decimal) {
         match role {
@@ -331,31 +383,19 @@ pub fn on_refund(
     let Some(mut grants) = visit_grants(txn, visit.id)? else {
         return Ok(Vec::new());
     };
-    let program = ctx.program()?;
-    let scale = program.points.scale;
-    let kept_net = visit.net_kept();
-    let kept_money: Decimal = visit.lines.iter().map(|l| l.money - l.refunded_money).sum();
+    let scale = ctx.program()?.points.scale;
+    let kept = Kept {
+        net: visit.net_kept(),
+        money: visit.lines.iter().map(|l| l.money - l.refunded_money).sum(),
+        fully_refunded: visit.fully_refunded(),
+        min_first_visit: grants.min_first_visit,
+        paid_money: grants.money,
+    };
     let mut record = load(txn, grants.referee)?;
     let mut books: BTreeMap<u64, Book> = BTreeMap::new();
     let mut out = Vec::new();
     for grant in &mut grants.grants {
-        let deserved = match grant.role {
-            Role::Referrer | Role::Referee => {
-                if kept_net >= grants.min_first_visit && !visit.fully_refunded() {
-                    grant.points
-                } else {
-                    Decimal::ZERO
-                }
-            }
-            Role::Cashback1 | Role::Cashback2 => {
-                if grants.money.is_zero() {
-                    Decimal::ZERO
-                } else {
-                    normalize::points_floor(grant.points * kept_money / grants.money, scale)
-                }
-            }
-        };
-        let reverse = grant.points - grant.reversed - deserved;
+        let reverse = grant.points - grant.reversed - kept.deserved(grant, scale);
         if reverse <= Decimal::ZERO {
             continue;
         }
@@ -375,19 +415,7 @@ pub fn on_refund(
         grant.reversed += reverse;
         grant.not_taken_back += missed;
         record.not_taken_back += missed;
-        match grant.role {
-            Role::Referrer => record.rewarded_referrer -= reverse,
-            Role::Referee => record.rewarded_referee -= reverse,
-            Role::Cashback1 | Role::Cashback2 => {
-                let level = usize::from(grant.role == Role::Cashback2);
-                if let Some(paid) = record.cashback.get_mut(level) {
-                    *paid -= reverse;
-                }
-            }
-        }
-        if matches!(grant.role, Role::Referrer | Role::Referee) {
-            record.signup = SignupStatus::Reversed;
-        }
+        record.take_back(grant.role, reverse);
         out.push(Reversal {
             customer: grant.customer,
             role: grant.role,

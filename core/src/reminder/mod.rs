@@ -120,6 +120,32 @@ pub const DUE_LIMIT_MAX: usize = 500;
 const BUDGET_PER_ITEM: usize = 20;
 const SCAN_CHUNK: usize = 256;
 
+/// Birthday index ranges (month-day keys) for the days `first..=last`, split at the
+/// year's end.
+fn birthday_ranges(first: NaiveDate, last: NaiveDate) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let md = |d: NaiveDate| (d.month() * 100 + d.day()) as u16;
+    // In a common year 29 February birthdays are kept on the 28th: a window ending on the
+    // 28th takes them in.
+    let md_last = |d: NaiveDate| {
+        if d.month() == 2 && d.day() == 28 && !d.leap_year() {
+            229
+        } else {
+            md(d)
+        }
+    };
+    let range = |a: u16, b: u16| {
+        (
+            KeyBuilder::new(tag::BIRTHDAY).u16(a).build(),
+            KeyBuilder::new(tag::BIRTHDAY).u16(b + 1).build(),
+        )
+    };
+    if first.year() == last.year() {
+        vec![range(md(first), md_last(last))]
+    } else {
+        vec![range(md(first), 1231), range(101, md_last(last))]
+    }
+}
+
 /// Key ranges a kind scans for a date.
 fn ranges(rules: &ReminderRules, kind: ReminderKind, date: NaiveDate) -> Vec<(Vec<u8>, Vec<u8>)> {
     let window = Duration::days(i64::from(rules.window_days));
@@ -144,31 +170,7 @@ fn ranges(rules: &ReminderRules, kind: ReminderKind, date: NaiveDate) -> Vec<(Ve
             None => Vec::new(),
         },
         ReminderKind::Birthday => match rules.birthday_days_before {
-            Some(before) => {
-                let first = date;
-                let last = date + Duration::days(i64::from(before));
-                let md = |d: NaiveDate| (d.month() * 100 + d.day()) as u16;
-                // In a common year 29 February birthdays are kept on the 28th: a window
-                // ending on the 28th takes them in.
-                let md_last = |d: NaiveDate| {
-                    if d.month() == 2 && d.day() == 28 && !d.leap_year() {
-                        229
-                    } else {
-                        md(d)
-                    }
-                };
-                let range = |a: u16, b: u16| {
-                    (
-                        KeyBuilder::new(tag::BIRTHDAY).u16(a).build(),
-                        KeyBuilder::new(tag::BIRTHDAY).u16(b + 1).build(),
-                    )
-                };
-                if first.year() == last.year() {
-                    vec![range(md(first), md_last(last))]
-                } else {
-                    vec![range(md(first), 1231), range(101, md_last(last))]
-                }
-            }
+            Some(before) => birthday_ranges(date, date + Duration::days(i64::from(before))),
             None => Vec::new(),
         },
         ReminderKind::Recommendation => match rules.recommendation_after_days {
@@ -541,15 +543,7 @@ pub fn due<R: Reader>(reader: &R, ctx: &Ctx, args: &DueArgs) -> Result<DuePage> 
     {
         return Err(Error::invalid("after", "the cursor belongs to other kinds"));
     }
-    let owner = args
-        .customer
-        .as_ref()
-        .map(|reference| customer::resolve(reader, ctx, reference))
-        .transpose()?;
-    let cars = match &owner {
-        Some(owner) => vehicle::of_customer(reader, owner.id)?,
-        None => Vec::new(),
-    };
+    let (owner, cars) = owner_and_cars(reader, ctx, args.customer.as_ref())?;
     let mut page = DueScan {
         reader,
         day: &day,
@@ -593,6 +587,20 @@ pub fn due<R: Reader>(reader: &R, ctx: &Ctx, args: &DueArgs) -> Result<DuePage> 
         }
     }
     Ok(page.finish(date, None))
+}
+
+/// The one customer asked about, if any, and the cars they own now.
+fn owner_and_cars<R: Reader>(
+    reader: &R,
+    ctx: &Ctx,
+    reference: Option<&CustomerRef>,
+) -> Result<(Option<Customer>, Vec<Vehicle>)> {
+    let Some(reference) = reference else {
+        return Ok((None, Vec::new()));
+    };
+    let owner = customer::resolve(reader, ctx, reference)?;
+    let cars = vehicle::of_customer(reader, owner.id)?;
+    Ok((Some(owner), cars))
 }
 
 /// The kinds asked for, in the fixed order of [`ReminderKind::ALL`].
