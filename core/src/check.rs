@@ -5,7 +5,8 @@
 use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::ledger::{self, Account, Book};
-use crate::store::keys::{self, tag};
+use crate::store::keys::KeyReader;
+use crate::store::keys::tag;
 use crate::store::{Reader, Store, verify_sealed};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -64,7 +65,7 @@ pub fn check<R: Reader>(reader: &R, _ctx: &Ctx) -> Result<CheckReport> {
         if let Err(err) = verify_sealed(key, value) {
             note(&mut report, err.message);
         } else if key.first() == Some(&tag::ACCOUNT)
-            && let Some(id) = keys::read_u64(key, 1)
+            && let Ok(id) = KeyReader::of(key, tag::ACCOUNT, "account").and_then(|mut k| k.u64())
         {
             accounts.push(id);
         }

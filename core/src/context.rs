@@ -4,6 +4,7 @@
 
 use crate::error::{Error, Result};
 use crate::program::Program;
+use crate::store::keys::KeyReader;
 use crate::store::{Reader, WriteTxn, keys};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Deserializer};
@@ -136,9 +137,8 @@ pub fn ids_under<R: Reader>(
     let rows = reader.scan_raw(prefix, &end, limit, reverse)?;
     let mut out = Vec::with_capacity(rows.len());
     for (key, _) in rows {
-        let id = keys::read_u64(&key, key.len().saturating_sub(8)).ok_or_else(|| {
-            Error::corrupted(format!("index key {} too short", keys::display(&key)))
-        })?;
+        let table = prefix.first().copied().unwrap_or_default();
+        let id = KeyReader::of(&key, table, "index")?.last_u64()?;
         out.push(id);
     }
     Ok(out)

@@ -9,7 +9,8 @@ use crate::error::{Error, Result};
 use crate::ledger::{Book, Credit, EntryKind};
 use crate::normalize::{self, NOTES_CHARS_MAX, TEXT_CHARS_MAX};
 pub use crate::program::feedback_rules::{FeedbackKind, FeedbackRules};
-use crate::store::keys::{self, KeyBuilder, tag};
+use crate::store::keys::KeyReader;
+use crate::store::keys::{KeyBuilder, tag};
 use crate::store::{Reader, WriteTxn};
 use crate::visit::{self, Visit};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
@@ -390,8 +391,9 @@ pub fn complaints<R: Reader>(reader: &R, args: &ComplaintsArgs) -> Result<Compla
         let mut next = last.clone();
         next.push(0);
         for (key, _) in &rows {
-            let id =
-                keys::read_u64(key, 5).ok_or_else(|| Error::corrupted("feedback key too short"))?;
+            let mut fields = KeyReader::of(key, tag::FEEDBACK_BY_DATE, "feedback date index")?;
+            fields.date()?;
+            let id = fields.u64()?;
             let f = load(reader, id)?;
             if let Some(branch) = branch
                 && !about_branch(reader, &f, branch)?

@@ -19,6 +19,7 @@ use crate::error::{Error, Result};
 use crate::ledger::{self, Entry};
 use crate::normalize::{self, TEXT_CHARS_MAX};
 use crate::reminder;
+use crate::store::keys::KeyReader;
 use crate::store::keys::{self, KeyBuilder, tag};
 use crate::store::{Reader, WriteTxn};
 use crate::tier;
@@ -755,8 +756,7 @@ pub fn ledger_page<R: Reader>(reader: &R, args: &LedgerPageArgs) -> Result<Ledge
     let end = keys::prefix_end(&[tag::ENTRY]);
     let mut items = Vec::new();
     for (key, entry) in reader.scan_range::<Entry>(&start, &end, limit, false)? {
-        let customer = keys::read_u64(&key, 1)
-            .ok_or_else(|| Error::corrupted("ledger entry key too short"))?;
+        let customer = KeyReader::of(&key, tag::ENTRY, "ledger entry")?.u64()?;
         items.push(LedgerRow { customer, entry });
     }
     let next_after = (items.len() == limit)

@@ -7,7 +7,8 @@ use crate::context::{Ctx, days_until_birthday};
 use crate::customer::{self, CustomerStatus};
 use crate::error::{Error, Result};
 use crate::ledger::{Book, Credit, EntryKind};
-use crate::store::keys::{self, KeyBuilder, read_u64, tag};
+use crate::store::keys::KeyReader;
+use crate::store::keys::{self, KeyBuilder, tag};
 use crate::store::{Reader, Store, WriteTxn};
 use crate::tier;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
@@ -112,14 +113,16 @@ pub fn daily(store: &Store, ctx: &Ctx, args: &DailyArgs) -> Result<(DailyReport,
             std::collections::BTreeMap::new();
         for (table, upto) in [(tag::EXPIRY, &expiry_upto), (tag::RELEASE, &release_upto)] {
             for (key, _) in txn.scan_raw(&[table], upto, SCAN_CHUNK, false)? {
-                let customer = read_u64(&key, 5)
-                    .ok_or_else(|| Error::corrupted("date index key too short"))?;
+                let mut fields = KeyReader::of(&key, table, "lot date index")?;
+                fields.date()?;
+                let customer = fields.u64()?;
                 due.entry(customer).or_default().push(key);
             }
         }
         for (key, _) in txn.scan_raw(&[tag::HOLD_EXPIRY], &hold_upto, SCAN_CHUNK, false)? {
-            let hold_id =
-                read_u64(&key, 9).ok_or_else(|| Error::corrupted("hold expiry key too short"))?;
+            let mut fields = KeyReader::of(&key, tag::HOLD_EXPIRY, "hold expiry index")?;
+            fields.i64()?;
+            let hold_id = fields.u64()?;
             let customer = crate::ledger::load_hold(&txn, hold_id)?.customer;
             due.entry(customer).or_default().push(key);
         }
@@ -183,8 +186,12 @@ pub fn daily(store: &Store, ctx: &Ctx, args: &DailyArgs) -> Result<(DailyReport,
         }
         let mut seen = BTreeSet::new();
         for (key, _) in rows {
-            let customer_id =
-                read_u64(&key, 5).ok_or_else(|| Error::corrupted("tier review key too short"))?;
+            let customer_id = KeyReader::of(&key, tag::TIER_REVIEW, "tier review index").and_then(
+                |mut fields| {
+                    fields.date()?;
+                    fields.u64()
+                },
+            )?;
             txn.delete(key);
             if !seen.insert(customer_id) {
                 continue;
@@ -248,7 +255,9 @@ fn birthdays_on_md(store: &Store, month: u32, day: u32) -> Result<Vec<u64>> {
         let mut next = last.clone();
         next.push(0);
         for (key, _) in &chunk {
-            out.push(read_u64(key, 3).ok_or_else(|| Error::corrupted("birthday key too short"))?);
+            let mut fields = KeyReader::of(key, tag::BIRTHDAY, "birthday index")?;
+            fields.u16()?;
+            out.push(fields.u64()?);
         }
         start = next;
     }

@@ -5,6 +5,7 @@ use crate::context::{Ctx, ids_under, must, next_id};
 use crate::customer::{self, CustomerRef};
 use crate::error::{Error, Result};
 use crate::normalize::{self, NOTES_CHARS_MAX, TEXT_CHARS_MAX};
+use crate::store::keys::KeyReader;
 use crate::store::keys::{self, KeyBuilder, tag};
 use crate::store::{Reader, WriteTxn};
 use crate::vehicle::{self, VehicleRef};
@@ -243,7 +244,7 @@ pub fn active_after<R: Reader>(
     let rows = reader.scan_raw(&start, &end, limit, false)?;
     let mut items = Vec::with_capacity(rows.len());
     for (key, _) in &rows {
-        let id = keys::read_u64(key, 1).ok_or_else(|| Error::corrupted("storage key too short"))?;
+        let id = KeyReader::of(key, tag::TYRE_STORAGE_ACTIVE, "active tyre storage")?.u64()?;
         items.push(load(reader, id)?);
     }
     Ok(items)

@@ -7,7 +7,8 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::normalize::{self, TEXT_CHARS_MAX};
 use crate::reference::CustomerRef;
 pub use crate::reference::VehicleRef;
-use crate::store::keys::{KeyBuilder, read_u64, tag};
+use crate::store::keys::KeyReader;
+use crate::store::keys::{KeyBuilder, tag};
 use crate::store::{Reader, WriteTxn};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use rust_decimal::Decimal;
@@ -180,8 +181,9 @@ pub fn of_customer<R: Reader>(reader: &R, customer: u64) -> Result<Vec<Vehicle>>
     let keys = reader.scan_keys(&prefix, 1000)?;
     let mut out = Vec::with_capacity(keys.len());
     for key in keys {
-        let id =
-            read_u64(&key, 9).ok_or_else(|| Error::corrupted("vehicle index key too short"))?;
+        let mut fields = KeyReader::of(&key, tag::CUSTOMER_VEHICLE, "customer's vehicles")?;
+        fields.u64()?;
+        let id = fields.u64()?;
         out.push(load(reader, id)?);
     }
     Ok(out)

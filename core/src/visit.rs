@@ -6,6 +6,7 @@ use crate::error::{Error, Result};
 use crate::ledger::Allocation;
 use crate::normalize;
 use crate::program::LineKind;
+use crate::store::keys::KeyReader;
 use crate::store::keys::{KeyBuilder, tag};
 use crate::store::{Reader, WriteTxn};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
@@ -397,12 +398,17 @@ pub fn dated_visits<R: Reader>(
         None => dated_key(branch, from, 0),
     };
     let end = dated_key(branch, to + chrono::Duration::days(1), 0);
-    // The date follows the tag, and the branch code with its terminator when there is one.
-    let date_at = 1 + branch.map_or(0, |b| b.len() + 1);
     let mut out = Vec::new();
     for (key, visit) in reader.scan_range::<DatedVisit>(&start, &end, chunk, false)? {
-        let date = crate::store::keys::read_date(&key, date_at)
-            .ok_or_else(|| Error::corrupted("visit date key too short"))?;
+        let date = match branch {
+            Some(_) => {
+                let mut fields =
+                    KeyReader::of(&key, tag::VISIT_BY_BRANCH_DATE, "visit branch date index")?;
+                fields.str_sep()?;
+                fields.date()?
+            }
+            None => KeyReader::of(&key, tag::VISIT_BY_DATE, "visit date index")?.date()?,
+        };
         out.push((key, date, visit));
     }
     Ok(out)
@@ -485,8 +491,9 @@ pub fn summaries<R: Reader>(
     let rows = reader.scan_range::<VisitSummary>(&start, &end, limit, false)?;
     let mut out = Vec::with_capacity(rows.len());
     for (key, summary) in rows {
-        let date = crate::store::keys::read_date(&key, 9)
-            .ok_or_else(|| Error::corrupted("visit index key too short"))?;
+        let mut fields = KeyReader::of(&key, tag::CUSTOMER_VISIT, "customer's visits")?;
+        fields.u64()?;
+        let date = fields.date()?;
         out.push((date, summary));
     }
     Ok(out)

@@ -4,7 +4,8 @@
 use super::*;
 use crate::context::Ctx;
 use crate::error::{Error, Result};
-use crate::store::keys::{KeyBuilder, read_u64, tag};
+use crate::store::keys::KeyReader;
+use crate::store::keys::{KeyBuilder, tag};
 use crate::store::{Reader, WriteTxn, keys};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -63,7 +64,9 @@ pub fn record_consents(
     let last = txn.scan_raw(&prefix, &end, 1, true)?;
     let mut seq = match last.first() {
         Some((key, _)) => {
-            read_u64(key, 9).ok_or_else(|| Error::corrupted("consent key too short"))?
+            let mut fields = KeyReader::of(key, tag::CONSENT_HISTORY, "consent history")?;
+            fields.u64()?;
+            fields.u64()?
         }
         None => 0,
     };

@@ -4,7 +4,7 @@ use super::*;
 use crate::context::Ctx;
 use crate::error::{Error, ErrorCode, Result};
 use crate::normalize::{self, TEXT_CHARS_MAX};
-use crate::store::keys::{KeyBuilder, read_u64, tag, unique};
+use crate::store::keys::{KeyBuilder, KeyReader, tag, unique};
 use crate::store::{Reader, keys};
 use serde::{Deserialize, Serialize};
 
@@ -175,8 +175,7 @@ impl Search {
         if self.words.is_empty() {
             crate::store::decode::<u64>(key, value)
         } else {
-            read_u64(key, key.len().saturating_sub(8))
-                .ok_or_else(|| Error::corrupted("name index key too short"))
+            KeyReader::of(key, tag::NAME, "name index")?.last_u64()
         }
     }
 

@@ -31,7 +31,7 @@ pub use rewards::{Reversal, on_commit, on_refund};
 use crate::context::{Ctx, next_id};
 use crate::customer::{self, Customer, CustomerRef, CustomerStatus};
 use crate::error::{Error, ErrorCode, Result};
-use crate::store::keys::{self, KeyBuilder, tag, unique};
+use crate::store::keys::{KeyBuilder, tag, unique};
 use crate::store::{Reader, WriteTxn};
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
@@ -181,9 +181,7 @@ pub fn referees<R: Reader>(reader: &R, referrer: u64, limit: usize) -> Result<Ve
     reader
         .scan_keys(&prefix, limit)?
         .iter()
-        .map(|key| {
-            keys::read_u64(key, 9).ok_or_else(|| Error::corrupted("referral link key too short"))
-        })
+        .map(|key| report::link_ids(key).map(|(_, referee)| referee))
         .collect()
 }
 

@@ -7,6 +7,7 @@ use crate::customer::{self, CustomerRef};
 use crate::error::{Error, Result};
 use crate::normalize;
 use crate::store::Reader;
+use crate::store::keys::KeyReader;
 use crate::store::keys::{self, KeyBuilder, tag};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -157,10 +158,8 @@ pub fn report<R: Reader>(reader: &R, ctx: &Ctx, args: &ReportArgs) -> Result<Rep
 
 /// Referrer and referee of a link key.
 pub(super) fn link_ids(key: &[u8]) -> Result<(u64, u64)> {
-    match (keys::read_u64(key, 1), keys::read_u64(key, 9)) {
-        (Some(referrer), Some(referee)) => Ok((referrer, referee)),
-        _ => Err(Error::corrupted("referral link key too short")),
-    }
+    let mut fields = KeyReader::of(key, tag::REFERRAL_LINK, "referral link")?;
+    Ok((fields.u64()?, fields.u64()?))
 }
 
 /// Links read per scan while totalling: the report's totals cover every link under

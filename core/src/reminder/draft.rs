@@ -14,7 +14,7 @@ use crate::program::Program;
 use crate::program::reminder_rules::ReminderKind;
 use crate::recommendation::{self, RecommendationStatus};
 use crate::store::Reader;
-use crate::store::keys::{self, read_date, read_u64};
+use crate::store::keys::{self, KeyReader, tag};
 use crate::tyre_storage::{self, Season};
 use crate::vehicle::{self, Vehicle};
 use crate::visit::{self, DatedVisit};
@@ -56,19 +56,10 @@ fn car_of<R: Reader>(reader: &R, vehicle: Option<u64>) -> Result<Option<Vehicle>
 }
 
 impl<R> IndexEntry<'_, R> {
-    /// The `u64` at `offset` of the key; a key too short is `corrupted`.
-    fn u64_at(&self, offset: usize) -> Result<u64> {
-        read_u64(self.key, offset).ok_or_else(|| too_short(self.key))
+    /// The entry's key, to read back field by field; it must be a key of `table`.
+    fn fields(&self, table: u8, index: &'static str) -> Result<KeyReader<'_>> {
+        KeyReader::of(self.key, table, index)
     }
-
-    /// The date at `offset` of the key; a key too short is `corrupted`.
-    fn date_at(&self, offset: usize) -> Result<NaiveDate> {
-        read_date(self.key, offset).ok_or_else(|| too_short(self.key))
-    }
-}
-
-fn too_short(key: &[u8]) -> Error {
-    Error::corrupted(format!("index key {} too short", keys::display(key)))
 }
 
 /// Turn one index entry into a draft reminder, if it is due.
@@ -106,14 +97,14 @@ fn service_due<R: Reader>(entry: &IndexEntry<'_, R>) -> Result<Option<Draft>> {
         reader,
         day,
         program,
-        key,
         ..
     } = *entry;
     let rules = &program.reminders;
     let date = day.today;
-    let vehicle_id = entry.u64_at(5)?;
-    let service = std::str::from_utf8(key.get(13..).ok_or_else(|| too_short(key))?)
-        .map_err(|_| too_short(key))?;
+    let mut fields = entry.fields(tag::SERVICE_DUE, "service due index")?;
+    fields.date()?;
+    let vehicle_id = fields.u64()?;
+    let service = fields.rest_str()?;
     let Some(rule) = rules.service(service) else {
         return Ok(None);
     };
@@ -156,9 +147,10 @@ fn points_expiring<R: Reader>(entry: &IndexEntry<'_, R>) -> Result<Option<Draft>
     } = *entry;
     let rules = &program.reminders;
     let date = day.today;
-    let burn = entry.date_at(1)?;
-    let customer_id = entry.u64_at(5)?;
-    let lot_id = entry.u64_at(13)?;
+    let mut fields = entry.fields(tag::EXPIRY, "expiry index")?;
+    let burn = fields.date()?;
+    let customer_id = fields.u64()?;
+    let lot_id = fields.u64()?;
     let days = i64::from(rules.points_expiring_days.unwrap_or(0));
     let horizon = date + Duration::days(days);
     let mut book = Book::load(reader, customer_id)?;
@@ -205,7 +197,9 @@ fn birthday<R: Reader>(entry: &IndexEntry<'_, R>) -> Result<Option<Draft>> {
     } = *entry;
     let rules = &program.reminders;
     let date = day.today;
-    let customer_id = entry.u64_at(3)?;
+    let mut fields = entry.fields(tag::BIRTHDAY, "birthday index")?;
+    fields.u16()?;
+    let customer_id = fields.u64()?;
     let customer = customer::load(reader, customer_id)?;
     let Some(birthday) = customer.birthday else {
         return Ok(None);
@@ -232,7 +226,9 @@ fn recommendation<R: Reader>(entry: &IndexEntry<'_, R>) -> Result<Option<Draft>>
         reader, program, ..
     } = *entry;
     let rules = &program.reminders;
-    let id = entry.u64_at(5)?;
+    let mut fields = entry.fields(tag::RECOMMENDATION_BY_DATE, "recommendation date index")?;
+    fields.date()?;
+    let id = fields.u64()?;
     let record = recommendation::load(reader, id)?;
     if record.status != RecommendationStatus::Open {
         return Ok(None);
@@ -268,7 +264,9 @@ fn tyre_season<R: Reader>(entry: &IndexEntry<'_, R>) -> Result<Option<Draft>> {
     } = *entry;
     let rules = &program.reminders;
     let date = day.today;
-    let id = entry.u64_at(1)?;
+    let id = entry
+        .fields(tag::TYRE_STORAGE_ACTIVE, "active tyre storage")?
+        .u64()?;
     let Some((due, name, start)) = season_now(rules, date) else {
         return Ok(None);
     };
@@ -301,7 +299,9 @@ fn tyre_season<R: Reader>(entry: &IndexEntry<'_, R>) -> Result<Option<Draft>> {
 fn order_arrived<R: Reader>(entry: &IndexEntry<'_, R>) -> Result<Option<Draft>> {
     let IndexEntry { reader, day, .. } = *entry;
     let date = day.today;
-    let id = entry.u64_at(5)?;
+    let mut fields = entry.fields(tag::SPECIAL_ORDER_ARRIVED, "arrived orders index")?;
+    fields.date()?;
+    let id = fields.u64()?;
     let order = order::load(reader, id)?;
     if order.status != OrderStatus::Arrived {
         return Ok(None);
@@ -331,7 +331,9 @@ fn quality_call<R: Reader>(entry: &IndexEntry<'_, R>) -> Result<Option<Draft>> {
         ..
     } = *entry;
     let rules = &program.reminders;
-    let visit_id = entry.u64_at(5)?;
+    let mut fields = entry.fields(tag::VISIT_BY_DATE, "visit date index")?;
+    fields.date()?;
+    let visit_id = fields.u64()?;
     let dated: DatedVisit = crate::store::decode(key, value)?;
     if !dated.counted || reader.contains(&feedback::visit_key(visit_id))? {
         return Ok(None);
@@ -363,7 +365,9 @@ fn lapsed<R: Reader>(entry: &IndexEntry<'_, R>) -> Result<Option<Draft>> {
     } = *entry;
     let rules = &program.reminders;
     let date = day.today;
-    let vehicle_id = entry.u64_at(5)?;
+    let mut fields = entry.fields(tag::LAPSE_DUE, "lapse index")?;
+    fields.date()?;
+    let vehicle_id = fields.u64()?;
     let Some(lapsed) = &rules.lapsed else {
         return Ok(None);
     };
@@ -406,8 +410,10 @@ fn lapsed<R: Reader>(entry: &IndexEntry<'_, R>) -> Result<Option<Draft>> {
 /// A reminder a plugin asked for at checkout, unless the visit was refunded.
 fn promotion<R: Reader>(entry: &IndexEntry<'_, R>) -> Result<Option<Draft>> {
     let IndexEntry { reader, key, .. } = *entry;
-    let visit_id = entry.u64_at(5)?;
-    let position = entry.u64_at(13)?;
+    let mut fields = entry.fields(tag::PLUGIN_REMINDER, "plugin reminder index")?;
+    fields.date()?;
+    let visit_id = fields.u64()?;
+    let position = fields.u64()?;
     let visit = visit::load(reader, visit_id)?;
     // A refunded visit takes back what its promotions promised.
     if visit.fully_refunded() {

@@ -67,6 +67,7 @@
 //! | 6   | due date, visit id, effect position   | () (reminders promotion plugins asked for) |
 //! | r   | reminder reason key                   | ReminderMark (sent, failed, declined) |
 
+use crate::error::{Error, Result};
 use chrono::{Datelike, NaiveDate};
 
 /// Meta key: format version.
@@ -271,6 +272,97 @@ impl KeyBuilder {
     }
 }
 
+/// Reads a key back component by component, in the order [`KeyBuilder`] wrote it, so
+/// no caller counts byte offsets. A key of another table, or too short for what is read,
+/// is `corrupted`, naming the index it was found in.
+#[derive(Debug, Clone)]
+pub struct KeyReader<'k> {
+    key: &'k [u8],
+    at: usize,
+    index: &'static str,
+}
+
+impl<'k> KeyReader<'k> {
+    /// Start reading a key of `table` (called `index` in errors), after its tag.
+    pub fn of(key: &'k [u8], table: u8, index: &'static str) -> Result<KeyReader<'k>> {
+        let reader = KeyReader { key, at: 1, index };
+        if key.first() != Some(&table) {
+            return Err(reader.malformed());
+        }
+        Ok(reader)
+    }
+
+    fn malformed(&self) -> Error {
+        Error::corrupted(format!(
+            "{} key {} is malformed",
+            self.index,
+            display(self.key)
+        ))
+    }
+
+    fn take<const N: usize>(&mut self) -> Result<[u8; N]> {
+        let bytes = self
+            .key
+            .get(self.at..self.at + N)
+            .ok_or_else(|| self.malformed())?;
+        self.at += N;
+        let mut array = [0u8; N];
+        array.copy_from_slice(bytes);
+        Ok(array)
+    }
+
+    /// A big-endian u64.
+    pub fn u64(&mut self) -> Result<u64> {
+        Ok(u64::from_be_bytes(self.take()?))
+    }
+
+    /// A signed i64 written by [`KeyBuilder::i64`].
+    pub fn i64(&mut self) -> Result<i64> {
+        Ok((u64::from_be_bytes(self.take()?) ^ (1 << 63)) as i64)
+    }
+
+    /// A date written by [`KeyBuilder::date`].
+    pub fn date(&mut self) -> Result<NaiveDate> {
+        let days = (u32::from_be_bytes(self.take()?) ^ (1 << 31)) as i32;
+        NaiveDate::from_num_days_from_ce_opt(days).ok_or_else(|| self.malformed())
+    }
+
+    /// A u16.
+    pub fn u16(&mut self) -> Result<u16> {
+        Ok(u16::from_be_bytes(self.take()?))
+    }
+
+    /// A string written by [`KeyBuilder::str_sep`], without its separator.
+    pub fn str_sep(&mut self) -> Result<&'k str> {
+        let rest = self.key.get(self.at..).unwrap_or_default();
+        let end = rest
+            .iter()
+            .position(|b| *b == 0)
+            .ok_or_else(|| self.malformed())?;
+        let text = std::str::from_utf8(&rest[..end]).map_err(|_| self.malformed())?;
+        self.at += end + 1;
+        Ok(text)
+    }
+
+    /// The rest of the key as a string written by [`KeyBuilder::str`].
+    pub fn rest_str(&mut self) -> Result<&'k str> {
+        let rest = self.key.get(self.at..).unwrap_or_default();
+        let text = std::str::from_utf8(rest).map_err(|_| self.malformed())?;
+        self.at = self.key.len();
+        Ok(text)
+    }
+
+    /// The id kept as the last 8 bytes of an index key whose other parts are not read.
+    pub fn last_u64(mut self) -> Result<u64> {
+        self.at = self
+            .key
+            .len()
+            .checked_sub(8)
+            .ok_or_else(|| self.malformed())?;
+        self.u64()
+    }
+}
+
 /// Meta key by name.
 pub fn meta(name: &str) -> Vec<u8> {
     KeyBuilder::new(tag::META).str(name).build()
@@ -295,15 +387,6 @@ pub fn read_u64(key: &[u8], offset: usize) -> Option<u64> {
     let mut array = [0u8; 8];
     array.copy_from_slice(bytes);
     Some(u64::from_be_bytes(array))
-}
-
-/// Read an order-preserving date at `offset` of a key.
-pub fn read_date(key: &[u8], offset: usize) -> Option<NaiveDate> {
-    let bytes = key.get(offset..offset + 4)?;
-    let mut array = [0u8; 4];
-    array.copy_from_slice(bytes);
-    let days = (u32::from_be_bytes(array) ^ (1 << 31)) as i32;
-    NaiveDate::from_num_days_from_ce_opt(days)
 }
 
 /// Printable form of a key for error messages.
@@ -356,7 +439,59 @@ mod tests {
         let negative = KeyBuilder::new(b'Y').i64(-5).build();
         let positive = KeyBuilder::new(b'Y').i64(3).build();
         assert!(negative < positive);
-        assert_eq!(read_date(&late, 1), NaiveDate::from_ymd_opt(2000, 1, 1));
+    }
+
+    /// What the builder writes, the reader reads back in the same order; a key of
+    /// another table or cut short is `corrupted`, naming the index.
+    #[test]
+    fn a_key_reads_back_as_it_was_built() {
+        let date = NaiveDate::from_ymd_opt(2024, 2, 29).unwrap();
+        let key = KeyBuilder::new(b'X')
+            .str_sep("Химки")
+            .date(date)
+            .i64(-42)
+            .u16(229)
+            .u64(7)
+            .str("замена масла")
+            .build();
+        let mut fields = KeyReader::of(&key, b'X', "test index").unwrap();
+        assert_eq!(fields.str_sep().unwrap(), "Химки");
+        assert_eq!(fields.date().unwrap(), date);
+        assert_eq!(fields.i64().unwrap(), -42);
+        assert_eq!(fields.u16().unwrap(), 229);
+        assert_eq!(fields.u64().unwrap(), 7);
+        assert_eq!(fields.rest_str().unwrap(), "замена масла");
+        let id_last = KeyBuilder::new(b'N').str("иванов").u64(99).build();
+        assert_eq!(
+            KeyReader::of(&id_last, b'N', "names")
+                .unwrap()
+                .last_u64()
+                .unwrap(),
+            99
+        );
+
+        let err = KeyReader::of(&key, b'Y', "other index").unwrap_err();
+        assert_eq!(err.code, crate::error::ErrorCode::Corrupted);
+        assert!(err.message.contains("other index"), "{}", err.message);
+        let short = &key[..20]; // the tag, "Химки" and its separator, the date, half the i64
+        let mut fields = KeyReader::of(short, b'X', "test index").unwrap();
+        fields.str_sep().unwrap();
+        fields.date().unwrap();
+        let err = fields.u64().unwrap_err();
+        assert!(err.message.contains("test index"), "{}", err.message);
+        let unterminated = KeyBuilder::new(b'X').str("нет конца").build();
+        assert!(
+            KeyReader::of(&unterminated, b'X', "t")
+                .unwrap()
+                .str_sep()
+                .is_err()
+        );
+        assert!(
+            KeyReader::of(&[b'X', 1], b'X', "t")
+                .unwrap()
+                .last_u64()
+                .is_err()
+        );
     }
 
     /// Two record families under one tag would read each other's records: the tags in
