@@ -604,7 +604,13 @@ fn save_customers(
         visit::save_visit_days(txn, id, &touched.days)?;
         customer::save(txn, &touched.customer)?;
         if let Some(program) = ctx.program.as_deref() {
-            let (before, after) = tier::reevaluate(txn, program, &mut touched.customer, ctx.today)?;
+            let (before, after) = tier::reevaluate(
+                txn,
+                program,
+                &mut touched.customer,
+                ctx.today,
+                tier::MoveReason::Import,
+            )?;
             if before != after {
                 tiers_changed += 1;
             }
