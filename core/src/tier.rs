@@ -5,6 +5,7 @@
 use crate::customer::{self, Customer};
 use crate::error::Result;
 use crate::program::{Program, Tier, TierCondition};
+use crate::store::keys::KeyReader;
 use crate::store::keys::{KeyBuilder, tag};
 use crate::store::{Reader, WriteTxn};
 use crate::visit;
@@ -183,10 +184,9 @@ pub fn recorded_moves<R: Reader>(
     let end = move_key(to + Duration::days(1), 0);
     let mut out = Vec::new();
     for (key, moves) in reader.scan_range::<Vec<TierMove>>(&start, &end, chunk, false)? {
-        let date = crate::store::keys::read_date(&key, 1)
-            .ok_or_else(|| crate::error::Error::corrupted("tier move key too short"))?;
-        let customer = crate::store::keys::read_u64(&key, key.len().saturating_sub(8))
-            .ok_or_else(|| crate::error::Error::corrupted("tier move key too short"))?;
+        let mut fields = KeyReader::of(&key, tag::TIER_MOVE, "tier moves")?;
+        let date = fields.date()?;
+        let customer = fields.u64()?;
         out.push((key, date, customer, moves));
     }
     Ok(out)

@@ -13,6 +13,7 @@ use crate::context::Ctx;
 use crate::customer::{self, Channel, Customer, CustomerStatus};
 use crate::error::{Error, Result};
 use crate::store::Reader;
+use crate::store::keys::KeyReader;
 use crate::store::keys::{self, KeyBuilder, tag};
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
@@ -167,8 +168,9 @@ pub fn birthdays<R: Reader>(
             let mut next = last_key.clone();
             next.push(0);
             for (key, _) in &chunk {
-                let id = keys::read_u64(key, 3)
-                    .ok_or_else(|| Error::corrupted("birthday key too short"))?;
+                let mut fields = KeyReader::of(key, tag::BIRTHDAY, "birthday index")?;
+                fields.u16()?;
+                let id = fields.u64()?;
                 let customer: Customer = customer::load(reader, id)?;
                 let Some(birthday) = customer.birthday else {
                     continue;

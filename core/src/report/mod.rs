@@ -53,7 +53,8 @@ use crate::error::{Error, Result};
 use crate::normalize;
 use crate::segment::{self, Filter};
 use crate::store::Reader;
-use crate::store::keys;
+use crate::store::keys::KeyReader;
+use crate::store::keys::tag;
 use crate::visit::{self, DatedVisit};
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
@@ -243,8 +244,11 @@ impl Scope {
             };
             after = Some(last.clone());
             for (key, date, dated) in &chunk {
-                let id = keys::read_u64(key, key.len().saturating_sub(8))
-                    .ok_or_else(|| Error::corrupted("visit date key too short"))?;
+                let table = match self.branch {
+                    Some(_) => tag::VISIT_BY_BRANCH_DATE,
+                    None => tag::VISIT_BY_DATE,
+                };
+                let id = KeyReader::of(key, table, "visit date index")?.last_u64()?;
                 each(*date, id, dated)?;
             }
         }

@@ -2,10 +2,11 @@
 
 use super::{CHUNK, group_wide};
 use crate::context::Ctx;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::ledger;
 use crate::normalize;
 use crate::store::Reader;
+use crate::store::keys::KeyReader;
 use crate::store::keys::{self, KeyBuilder, tag};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -61,8 +62,7 @@ pub fn points<R: Reader>(reader: &R, ctx: &Ctx, args: &PointsArgs) -> Result<Poi
         let mut next = last.clone();
         next.push(0);
         for (key, _) in &chunk {
-            let customer =
-                keys::read_u64(key, 1).ok_or_else(|| Error::corrupted("account key too short"))?;
+            let customer = KeyReader::of(key, tag::ACCOUNT, "accounts")?.u64()?;
             let account = ledger::load_account(reader, customer)?;
             report.accounts += 1;
             if account.balance > Decimal::ZERO {

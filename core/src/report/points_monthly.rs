@@ -28,10 +28,11 @@
 use super::{CHUNK, Scope, Takes, month_label, next_month};
 use crate::context::Ctx;
 use crate::customer::{self, Customer};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::ledger::{self, Entry, EntryKind};
 use crate::normalize;
 use crate::store::Reader;
+use crate::store::keys::KeyReader;
 use crate::store::keys::{self, KeyBuilder, tag};
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
@@ -163,8 +164,7 @@ fn ledger_by_month<R: Reader>(
             if entry.date > scope.to {
                 continue;
             }
-            let customer =
-                keys::read_u64(key, 1).ok_or_else(|| Error::corrupted("entry key too short"))?;
+            let customer = KeyReader::of(key, tag::ENTRY, "ledger entries")?.u64()?;
             if !admit.takes(reader, scope, customer)? {
                 continue;
             }
@@ -256,8 +256,7 @@ fn expiring_soon<R: Reader>(reader: &R, scope: &Scope, admit: &mut Admit) -> Res
         let mut next = last.clone();
         next.push(0);
         for (key, _) in &chunk {
-            let customer =
-                keys::read_u64(key, 1).ok_or_else(|| Error::corrupted("account key too short"))?;
+            let customer = KeyReader::of(key, tag::ACCOUNT, "accounts")?.u64()?;
             if !admit.takes(reader, scope, customer)? {
                 continue;
             }

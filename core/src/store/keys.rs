@@ -384,14 +384,6 @@ pub fn prefix_end(prefix: &[u8]) -> Vec<u8> {
     vec![0xff; 1024]
 }
 
-/// Read a big-endian u64 at `offset` of a key.
-pub fn read_u64(key: &[u8], offset: usize) -> Option<u64> {
-    let bytes = key.get(offset..offset + 8)?;
-    let mut array = [0u8; 8];
-    array.copy_from_slice(bytes);
-    Some(u64::from_be_bytes(array))
-}
-
 /// Printable form of a key for error messages.
 pub fn display(key: &[u8]) -> String {
     let mut out = String::new();
