@@ -52,7 +52,9 @@ pub fn kind(parent: Option<&str>, name: &str) -> Kind {
         // A refund's share of the promotion bonus.
         | "bonus_back" | "bonus_expired" | "bonus_taken"
         // Bringing customers back: recommendations, orders, feedback, reminders.
-        | "average_rating" | "bonus_points" | "factor" | "price" => Kind::Decimal,
+        | "average_rating" | "bonus_points" | "factor" | "price"
+        // What-if: program.simulate.
+        | "adjusted" | "change" | "discounts" | "liability_end" | "liability_start" => Kind::Decimal,
         // `to` is also a plugin message's audience (`"cashier"`): it does not parse, stays str.
         "accrual_expires_on" | "birthday" | "complete_from" | "created" | "date" | "due_on"
         | "expires_on" | "first_visit" | "from" | "last_visit" | "mileage_date"

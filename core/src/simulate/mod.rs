@@ -1,0 +1,362 @@
+//! What-if: `program.simulate` replays the visits of a past period under a proposed
+//! programme (rates, caps, tiers, expiry, plugins) and sets the outcome beside the
+//! programme in force, without touching the shop's store.
+//!
+//! Nothing here re-implements a rule. The shop's store is only read (stepwise, like a
+//! report); each side of the comparison runs in its own scratch store in memory
+//! ([`Store::scratch`]) where the real `checkout.commit` records every visit of the
+//! period in order and the real `jobs.daily` runs every day before them (expiry,
+//! releases, birthday bonuses, tier reviews). Both sides start from the same state at
+//! `from`, rebuilt from the shop's ledger and visits ([`scope`], [`replay`]).
+//!
+//! Three columns come back: `actual` (the period as the ledger records it), `in_force`
+//! (the replay under the programme in force now) and `proposed`. The replay of the
+//! programme in force equals the ledger when the period holds only what the replay
+//! replays (visits and the daily job, with the same programme all along; see
+//! docs/operations.md); the difference between `actual` and `in_force` shows what the
+//! replay leaves out.
+
+mod replay;
+mod scope;
+
+use crate::context::Ctx;
+use crate::error::{Error, Result};
+use crate::ledger::{Entry, EntryKind};
+use crate::program::Program;
+use crate::store::Reader;
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Longest period one simulation replays, in days.
+pub const PERIOD_DAYS_MAX: i64 = 1830;
+/// Most visits one simulation replays.
+pub const VISITS_MAX: usize = 200_000;
+/// Most customers one simulation carries (each side holds them in memory).
+pub const CUSTOMERS_MAX: usize = 200_000;
+/// Most proposed plugins.
+pub const PROPOSED_PLUGINS_MAX: usize = 8;
+/// How many customers whose outcome changes most are listed.
+pub const CHANGES_LISTED: usize = 10;
+/// How many skipped visits are described (all are counted).
+pub const SKIPPED_LISTED: usize = 20;
+
+/// The assumption every figure of the replay rests on (returned in the result).
+pub const ASSUMPTION: &str = "The same visits happen on the same days with the same baskets (lines, quantities, prices, host discounts); each customer redeems the points they redeemed, capped by what the rules allow them at that visit; the daily job runs every day before the day's visits. Welcome, referral and feedback bonuses, manual adjustments, holds and refunds are not replayed.";
+
+/// How the state at `from` is obtained (returned in the result).
+pub const STARTING_STATE: &str = "Each customer starts `from` with the points the ledger shows at the end of the day before, in the lots they were in (with their expiry dates); lifetime spend and visit counts as of that day; tier and VIP evaluated under each side's rules from the visits in the tier window before `from`.";
+
+/// Arguments of `program.simulate`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimulateArgs {
+    /// The proposed programme document, as `program.set` takes it.
+    pub program: Value,
+    /// First local date replayed.
+    pub from: NaiveDate,
+    /// Last local date replayed (not after today).
+    pub to: NaiveDate,
+    /// Proposed plugins, each as `plugin.install` takes it (`wasm` base64 or `path`);
+    /// one named like an installed plugin replaces it in the proposed side.
+    #[serde(default)]
+    pub plugins: Vec<Map<String, Value>>,
+}
+
+/// Limits of one call (the defaults are the constants above; tests lower them).
+#[derive(Debug, Clone)]
+pub(crate) struct SimulateLimits {
+    pub visits: usize,
+    pub customers: usize,
+}
+
+impl Default for SimulateLimits {
+    fn default() -> Self {
+        SimulateLimits {
+            visits: VISITS_MAX,
+            customers: CUSTOMERS_MAX,
+        }
+    }
+}
+
+/// Points moved in the period, by why.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Movement {
+    /// Earned on visits, welcome, birthday and promotion bonuses, net of what refunds
+    /// took back.
+    pub issued: Decimal,
+    /// Paid with at checkout (and captured holds), net of what refunds gave back.
+    pub redeemed: Decimal,
+    /// Burned at expiry.
+    pub expired: Decimal,
+    /// Manual corrections (signed).
+    pub adjusted: Decimal,
+}
+
+impl Movement {
+    pub(crate) fn add(&mut self, entry: &Entry) {
+        match entry.kind {
+            EntryKind::Accrual
+            | EntryKind::Welcome
+            | EntryKind::Birthday
+            | EntryKind::Bonus
+            | EntryKind::AccrualReversal
+            | EntryKind::BonusReversal => self.issued += entry.amount,
+            EntryKind::Redemption | EntryKind::Capture | EntryKind::RedemptionReturn => {
+                self.redeemed -= entry.amount
+            }
+            EntryKind::Expiry => self.expired -= entry.amount,
+            EntryKind::Adjustment => self.adjusted += entry.amount,
+            EntryKind::Release
+            | EntryKind::Hold
+            | EntryKind::HoldRelease
+            | EntryKind::HoldExpiry => {}
+        }
+    }
+
+    fn merge(&mut self, other: &Movement) {
+        self.issued += other.issued;
+        self.redeemed += other.redeemed;
+        self.expired += other.expired;
+        self.adjusted += other.adjusted;
+    }
+}
+
+/// Customers in one tier at the end of the period.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TierCount {
+    /// Tier code; `null` for customers in no tier.
+    pub tier: Option<String>,
+    /// Tier name as the programme calls it.
+    pub name: Option<String>,
+    /// Customers.
+    pub customers: u64,
+}
+
+/// One column of the comparison.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Figures {
+    /// Points moved in the period.
+    #[serde(flatten)]
+    pub points: Movement,
+    /// Points outstanding at the start of `from`.
+    pub liability_start: Decimal,
+    /// Points outstanding at the end of `to`.
+    pub liability_end: Decimal,
+    /// Loyalty discounts given on the period's visits (money).
+    pub discounts: Decimal,
+    /// Visits recorded (actual) or replayed.
+    pub visits: u64,
+    /// Customers by tier at the end; `null` for `actual` (the ledger keeps no tier
+    /// history: see `in_force`).
+    pub tiers: Option<Vec<TierCount>>,
+}
+
+/// One customer's outcome on one side.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Outcome {
+    /// Points moved in the period.
+    #[serde(flatten)]
+    pub points: Movement,
+    /// Points at the end of `to`.
+    pub balance: Decimal,
+    /// Loyalty discounts received (money).
+    pub discounts: Decimal,
+    /// Tier at the end.
+    pub tier: Option<String>,
+}
+
+/// A customer whose outcome the proposal changes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomerChange {
+    /// Customer id.
+    pub customer: u64,
+    /// Full name.
+    pub name: String,
+    /// Under the programme in force (replayed).
+    pub in_force: Outcome,
+    /// Under the proposal.
+    pub proposed: Outcome,
+    /// |Δ issued| + |Δ redeemed| + |Δ expired| + |Δ discounts| (points at face value),
+    /// what the list is ordered by.
+    pub change: Decimal,
+}
+
+/// A visit the real checkout refused in the replay (counted, the first few described).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SkippedVisit {
+    /// Which side refused it: `in_force` or `proposed`.
+    pub side: String,
+    /// Visit id in the shop's store.
+    pub visit: u64,
+    /// Host's order id.
+    pub order_id: String,
+    /// Error code checkout gave.
+    pub code: String,
+    /// Its message.
+    pub message: String,
+}
+
+/// The result of `program.simulate`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Simulation {
+    /// First local date replayed.
+    pub from: NaiveDate,
+    /// Last local date replayed.
+    pub to: NaiveDate,
+    /// What the replay assumes.
+    pub assumption: String,
+    /// How the state at `from` was obtained.
+    pub starting_state: String,
+    /// Version of the programme in force (replayed as `in_force`).
+    pub program_in_force: u32,
+    /// Customers the period touches (a visit, a ledger movement, or points at `from`).
+    pub customers: u64,
+    /// The period as the ledger and the visits record it.
+    pub actual: Figures,
+    /// The replay under the programme in force.
+    pub in_force: Figures,
+    /// The replay under the proposal.
+    pub proposed: Figures,
+    /// The customers whose outcome changes most, most first (ties by id).
+    pub changes: Vec<CustomerChange>,
+    /// Visits checkout refused in the replay, per side.
+    pub skipped_in_force: u64,
+    /// See `skipped_in_force`.
+    pub skipped_proposed: u64,
+    /// The first refused visits, with why.
+    pub skipped: Vec<SkippedVisit>,
+}
+
+/// `program.simulate`.
+pub(crate) fn simulate<R: Reader>(
+    reader: &R,
+    ctx: &Ctx,
+    plugin_cache: Option<PathBuf>,
+    args: SimulateArgs,
+) -> Result<Simulation> {
+    simulate_within(reader, ctx, plugin_cache, args, &SimulateLimits::default())
+}
+
+pub(crate) fn simulate_within<R: Reader>(
+    reader: &R,
+    ctx: &Ctx,
+    plugin_cache: Option<PathBuf>,
+    args: SimulateArgs,
+    limits: &SimulateLimits,
+) -> Result<Simulation> {
+    let in_force = Arc::new(ctx.program()?.clone());
+    let mut proposed = Program::from_json(args.program)?;
+    proposed.version = in_force.version + 1;
+    let proposed = Arc::new(proposed);
+    check_period(args.from, args.to, ctx.today)?;
+    if args.plugins.len() > PROPOSED_PLUGINS_MAX {
+        return Err(Error::too_large("plugins", PROPOSED_PLUGINS_MAX));
+    }
+    let period = (args.from, args.to);
+    let scope = scope::read(reader, period, limits)?;
+    let replay_in_force = replay::Side {
+        name: "in_force",
+        program: in_force.clone(),
+        plugins: &[],
+    };
+    let replay_proposed = replay::Side {
+        name: "proposed",
+        program: proposed.clone(),
+        plugins: &args.plugins,
+    };
+    let window = in_force
+        .tiers
+        .window_days
+        .max(proposed.tiers.window_days);
+    let setting = replay::Setting {
+        reader,
+        scope: &scope,
+        period,
+        window_days: window,
+        plugin_cache,
+    };
+    let current = replay::run(&setting, &replay_in_force)?;
+    let next = replay::run(&setting, &replay_proposed)?;
+    let mut skipped = current.skipped_examples.clone();
+    skipped.extend(next.skipped_examples.iter().cloned());
+    skipped.truncate(SKIPPED_LISTED);
+    Ok(Simulation {
+        from: args.from,
+        to: args.to,
+        assumption: ASSUMPTION.to_string(),
+        starting_state: STARTING_STATE.to_string(),
+        program_in_force: in_force.version,
+        customers: scope.customers.len() as u64,
+        actual: actual_figures(&scope),
+        in_force: current.figures(&in_force),
+        proposed: next.figures(&proposed),
+        changes: changes(&current, &next),
+        skipped_in_force: current.skipped,
+        skipped_proposed: next.skipped,
+        skipped,
+    })
+}
+
+fn check_period(from: NaiveDate, to: NaiveDate, today: NaiveDate) -> Result<()> {
+    if to < from {
+        return Err(Error::invalid("to", format!("{to} is before {from}")));
+    }
+    if to > today {
+        return Err(Error::invalid(
+            "to",
+            format!("{to} is after today ({today}): only a past period can be replayed"),
+        ));
+    }
+    if (to - from).num_days() >= PERIOD_DAYS_MAX {
+        return Err(Error::invalid(
+            "to",
+            format!("a simulation covers at most {PERIOD_DAYS_MAX} days"),
+        ));
+    }
+    Ok(())
+}
+
+fn actual_figures(scope: &scope::Scope) -> Figures {
+    let mut figures = Figures::default();
+    for touched in scope.customers.values() {
+        figures.points.merge(&touched.actual);
+        figures.liability_start += touched.balance_from;
+        figures.liability_end += touched.balance_to;
+        figures.discounts += touched.discounts;
+    }
+    figures.visits = scope.visits.len() as u64;
+    figures
+}
+
+/// The customers whose outcome differs most between the two replays.
+fn changes(current: &replay::Replayed, next: &replay::Replayed) -> Vec<CustomerChange> {
+    let mut rows: Vec<CustomerChange> = Vec::new();
+    for (id, before) in &current.outcomes {
+        let after = next.outcomes.get(id).cloned().unwrap_or_default();
+        let change = (after.points.issued - before.points.issued).abs()
+            + (after.points.redeemed - before.points.redeemed).abs()
+            + (after.points.expired - before.points.expired).abs()
+            + (after.discounts - before.discounts).abs();
+        if change.is_zero() && after.tier == before.tier {
+            continue;
+        }
+        rows.push(CustomerChange {
+            customer: *id,
+            name: current.names.get(id).cloned().unwrap_or_default(),
+            in_force: before.clone(),
+            proposed: after,
+            change,
+        });
+    }
+    rows.sort_by(|a, b| {
+        b.change
+            .cmp(&a.change)
+            .then_with(|| a.customer.cmp(&b.customer))
+    });
+    rows.truncate(CHANGES_LISTED);
+    rows
+}
