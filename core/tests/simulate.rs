@@ -164,6 +164,20 @@ fn replaying_the_programme_in_force_gives_the_ledger_s_figures() {
             .contains("same visits")
     );
     assert_eq!(result["customers"], json!(3));
+
+    // A period ending on the day Петрова's lot burned (2025-03-21, the day after its
+    // last day): the replay, which knows the lot only from the entry that burned it
+    // (it is gone from her account today), burns it that same day.
+    let in_force = shop.ok("program.get", json!({}));
+    let short = simulate(&shop, in_force, "2025-02-01", "2025-03-21");
+    assert_eq!(figure(&short, "actual", "expired"), Decimal::from(1350));
+    for name in MONEY_FIGURES {
+        assert_eq!(
+            figure(&short, "in_force", name),
+            figure(&short, "actual", name),
+            "in_force.{name}: {short:#}"
+        );
+    }
 }
 
 #[test]
