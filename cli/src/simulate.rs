@@ -72,7 +72,11 @@ pub fn text_of(result: &Value, locale: &Locale) -> String {
     );
     out.push_str(&format!(
         "{} {period}\n\n",
-        say(locale, "Моделирование программы за период", "Programme simulation for")
+        say(
+            locale,
+            "Моделирование программы за период",
+            "Programme simulation for"
+        )
     ));
     let headers = [
         "",
@@ -86,7 +90,12 @@ pub fn text_of(result: &Value, locale: &Locale) -> String {
         ("redeemed", "списано баллов", "points redeemed", false),
         ("expired", "сгорело баллов", "points expired", false),
         ("adjusted", "корректировки", "adjustments", false),
-        ("liability_start", "баллов на начало", "points at start", false),
+        (
+            "liability_start",
+            "баллов на начало",
+            "points at start",
+            false,
+        ),
         ("liability_end", "баллов на конец", "points at end", false),
         ("discounts", "скидки", "discounts", true),
         ("visits", "визитов", "visits", false),
@@ -121,7 +130,11 @@ pub fn text_of(result: &Value, locale: &Locale) -> String {
     if skipped > 0 {
         out.push_str(&format!(
             "\n{}: {}\n",
-            say(locale, "Визиты, которые касса не приняла при повторе", "Visits checkout refused in the replay"),
+            say(
+                locale,
+                "Визиты, которые касса не приняла при повторе",
+                "Visits checkout refused in the replay"
+            ),
             locale.integer(skipped)
         ));
         for row in result["skipped"].as_array().into_iter().flatten() {
@@ -214,7 +227,11 @@ fn changes_table(result: &Value, locale: &Locale) -> String {
     if rows.is_empty() {
         return format!(
             "{}\n",
-            say(locale, "Ни у одного клиента результат не меняется.", "No customer's outcome changes.")
+            say(
+                locale,
+                "Ни у одного клиента результат не меняется.",
+                "No customer's outcome changes."
+            )
         );
     }
     let headers = [
@@ -264,7 +281,11 @@ fn changes_table(result: &Value, locale: &Locale) -> String {
         .collect();
     format!(
         "{}\n{}",
-        say(locale, "Клиенты, у которых результат меняется сильнее всего:", "Customers whose outcome changes most:"),
+        say(
+            locale,
+            "Клиенты, у которых результат меняется сильнее всего:",
+            "Customers whose outcome changes most:"
+        ),
         table(&headers, &cells)
     )
 }

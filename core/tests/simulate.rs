@@ -6,9 +6,9 @@
 
 mod common;
 
+use chrono::NaiveDate;
 use common::plugin_fixtures::{b64, effects};
 use common::{Shop, dec, simple_program};
-use chrono::NaiveDate;
 use pitstop_core::ErrorCode;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
@@ -27,7 +27,14 @@ fn register(shop: &Shop, name: &str, phone: &str, date: &str) -> u64 {
 }
 
 /// One visit: a labour line at `price`, paying `redeem` points when given.
-fn visit(shop: &Shop, customer: u64, order: &str, date: &str, price: &str, redeem: Option<&str>) -> Value {
+fn visit(
+    shop: &Shop,
+    customer: u64,
+    order: &str,
+    date: &str,
+    price: &str,
+    redeem: Option<&str>,
+) -> Value {
     let mut args = json!({
         "customer": { "id": customer },
         "order_id": order,
@@ -98,19 +105,45 @@ fn busy_shop(name: &str) -> (Shop, Vec<Value>) {
     let program = program_with(|p| p["expiry_months"] = json!(3));
     let shop = Shop::with_program(name, program);
     let ivanov = register(&shop, "Иванов Иван Петрович", "+79161234567", "2024-11-01");
-    let petrova = register(&shop, "Петрова Анна Сергеевна", "+79031112233", "2024-11-15");
+    let petrova = register(
+        &shop,
+        "Петрова Анна Сергеевна",
+        "+79031112233",
+        "2024-11-15",
+    );
     let sidorov = register(&shop, "Сидоров Олег", "+79260001122", "2025-03-01");
     daily_through(&shop, "2024-11-01", "2024-11-30");
     let mut receipts = Vec::new();
     receipts.push(visit(&shop, ivanov, "ЗН-0001", "2024-12-02", "4500", None));
-    receipts.push(visit(&shop, petrova, "ЗН-0002", "2024-12-20", "12000", None));
+    receipts.push(visit(
+        &shop,
+        petrova,
+        "ЗН-0002",
+        "2024-12-20",
+        "12000",
+        None,
+    ));
     daily_through(&shop, "2024-12-01", "2025-01-31");
     // In the period: Иванов spends part of December's lot, Петрова lets hers burn
     // (it expires on 2025-03-20), Сидоров comes twice and redeems.
-    receipts.push(visit(&shop, ivanov, "ЗН-0003", "2025-02-10", "3000", Some("300")));
+    receipts.push(visit(
+        &shop,
+        ivanov,
+        "ЗН-0003",
+        "2025-02-10",
+        "3000",
+        Some("300"),
+    ));
     daily_through(&shop, "2025-02-01", "2025-03-31");
     receipts.push(visit(&shop, sidorov, "ЗН-0004", "2025-04-02", "8000", None));
-    receipts.push(visit(&shop, sidorov, "ЗН-0005", "2025-05-15", "2000", Some("max")));
+    receipts.push(visit(
+        &shop,
+        sidorov,
+        "ЗН-0005",
+        "2025-05-15",
+        "2000",
+        Some("max"),
+    ));
     receipts.push(visit(&shop, ivanov, "ЗН-0006", "2025-06-30", "1500", None));
     daily_through(&shop, "2025-04-01", "2025-06-30");
     // After the period: more activity the replay must not see.
@@ -150,7 +183,10 @@ fn replaying_the_programme_in_force_gives_the_ledger_s_figures() {
     assert_eq!(figure(&result, "actual", "issued"), earned);
     assert_eq!(figure(&result, "actual", "redeemed"), spent);
     // Carried in: Иванов 450 and Петрова 1200 (10% of December's 4500 and 12000).
-    assert_eq!(figure(&result, "actual", "liability_start"), Decimal::from(1650));
+    assert_eq!(
+        figure(&result, "actual", "liability_start"),
+        Decimal::from(1650)
+    );
     // Петрова's 1200 expire on 2025-03-20; Иванов's December lot (450 − 300 spent =
     // 150) on 2025-03-02; what he earned on 2025-02-10 on 2025-05-10.
     let expired = Decimal::from(1350) + dec(&receipts[2]["totals"]["accrual"]);
@@ -196,8 +232,14 @@ fn a_doubled_rate_doubles_the_points_issued() {
     assert_eq!(figure(&result, "actual", "issued"), Decimal::from(1730));
     assert_eq!(figure(&result, "in_force", "issued"), Decimal::from(1730));
     assert_eq!(figure(&result, "proposed", "issued"), Decimal::from(3460));
-    assert_eq!(figure(&result, "proposed", "liability_end"), Decimal::from(3460));
-    assert_eq!(figure(&result, "proposed", "liability_start"), Decimal::ZERO);
+    assert_eq!(
+        figure(&result, "proposed", "liability_end"),
+        Decimal::from(3460)
+    );
+    assert_eq!(
+        figure(&result, "proposed", "liability_start"),
+        Decimal::ZERO
+    );
 
     // Both customers changed; Смирнова more (1200 more points against 530).
     let changes = result["changes"].as_array().unwrap();
@@ -225,8 +267,14 @@ fn a_shorter_expiry_burns_the_lots_it_should() {
     assert_eq!(figure(&result, "actual", "expired"), Decimal::ZERO);
     assert_eq!(figure(&result, "proposed", "expired"), Decimal::from(650));
     assert_eq!(figure(&result, "proposed", "issued"), Decimal::from(750));
-    assert_eq!(figure(&result, "proposed", "liability_end"), Decimal::from(100));
-    assert_eq!(figure(&result, "in_force", "liability_end"), Decimal::from(750));
+    assert_eq!(
+        figure(&result, "proposed", "liability_end"),
+        Decimal::from(100)
+    );
+    assert_eq!(
+        figure(&result, "in_force", "liability_end"),
+        Decimal::from(750)
+    );
     // Волков loses 450, Морозова 200.
     let changes = result["changes"].as_array().unwrap();
     assert_eq!(changes.len(), 2, "{changes:?}");
@@ -326,7 +374,10 @@ fn a_proposed_plugin_changes_the_discounts() {
     // 20% of 4000 and 2500 = 1300 of discount; points 10% of what is left (5200).
     assert_eq!(figure(&result, "actual", "discounts"), Decimal::ZERO);
     assert_eq!(figure(&result, "in_force", "discounts"), Decimal::ZERO);
-    assert_eq!(figure(&result, "proposed", "discounts"), Decimal::from(1300));
+    assert_eq!(
+        figure(&result, "proposed", "discounts"),
+        Decimal::from(1300)
+    );
     assert_eq!(figure(&result, "proposed", "issued"), Decimal::from(520));
     assert_eq!(figure(&result, "in_force", "issued"), Decimal::from(650));
     // 130 fewer points, 1300 more discount.
@@ -381,7 +432,11 @@ fn periods_are_bounded_and_must_be_past() {
         json!({ "program": program.clone(), "from": "2020-01-01", "to": "2025-12-31" }),
         ErrorCode::InvalidArgument,
     );
-    assert!(err.message.starts_with("to: a simulation covers at most"), "{}", err.message);
+    assert!(
+        err.message.starts_with("to: a simulation covers at most"),
+        "{}",
+        err.message
+    );
     let err = shop.err(
         "program.simulate",
         json!({ "program": program.clone(), "from": "2025-03-01", "to": "2025-02-01" }),
@@ -393,7 +448,11 @@ fn periods_are_bounded_and_must_be_past() {
         json!({ "program": program.clone(), "from": "2025-03-01", "to": "2999-01-01" }),
         ErrorCode::InvalidArgument,
     );
-    assert!(err.message.contains("only a past period"), "{}", err.message);
+    assert!(
+        err.message.contains("only a past period"),
+        "{}",
+        err.message
+    );
     let nine: Vec<Value> = (0..9)
         .map(|i| json!({ "name": format!("p{i}"), "wasm": "AA==" }))
         .collect();
@@ -445,8 +504,16 @@ fn an_empty_period_and_a_customer_without_visits() {
     // Nothing happens in June; the 300 points are carried through on every side.
     for side in ["actual", "in_force", "proposed"] {
         assert_eq!(figure(&result, side, "issued"), Decimal::ZERO, "{side}");
-        assert_eq!(figure(&result, side, "liability_start"), Decimal::from(300), "{side}");
-        assert_eq!(figure(&result, side, "liability_end"), Decimal::from(300), "{side}");
+        assert_eq!(
+            figure(&result, side, "liability_start"),
+            Decimal::from(300),
+            "{side}"
+        );
+        assert_eq!(
+            figure(&result, side, "liability_end"),
+            Decimal::from(300),
+            "{side}"
+        );
         assert_eq!(result[side]["visits"], json!(0));
     }
     assert_eq!(result["customers"], json!(1));

@@ -268,10 +268,7 @@ pub(crate) fn simulate_within<R: Reader>(
         program: proposed.clone(),
         plugins: &args.plugins,
     };
-    let window = in_force
-        .tiers
-        .window_days
-        .max(proposed.tiers.window_days);
+    let window = in_force.tiers.window_days.max(proposed.tiers.window_days);
     let setting = replay::Setting {
         reader,
         scope: &scope,

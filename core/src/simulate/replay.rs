@@ -226,7 +226,13 @@ fn rewind<R: Reader>(setting: &Setting<'_, R>, real: &Customer) -> Result<(Custo
         }
     }
     let window_from = from - Duration::days(i64::from(setting.window_days));
-    let earlier = visit::summaries(setting.reader, real.id, window_from, eve, CUSTOMER_VISITS_MAX)?;
+    let earlier = visit::summaries(
+        setting.reader,
+        real.id,
+        window_from,
+        eve,
+        CUSTOMER_VISITS_MAX,
+    )?;
     let mut per_day: BTreeMap<i32, (Decimal, u32)> = BTreeMap::new();
     for (date, summary) in &earlier {
         let day = per_day.entry(date.num_days_from_ce()).or_default();
@@ -244,9 +250,11 @@ fn rewind<R: Reader>(setting: &Setting<'_, R>, real: &Customer) -> Result<(Custo
     let last_before = match earlier.last() {
         Some((date, _)) => Some(*date),
         None => match real.first_visit.filter(|first| *first < from) {
-            Some(first) => visit::summaries(setting.reader, real.id, first, eve, CUSTOMER_VISITS_MAX)?
-                .last()
-                .map(|(date, _)| *date),
+            Some(first) => {
+                visit::summaries(setting.reader, real.id, first, eve, CUSTOMER_VISITS_MAX)?
+                    .last()
+                    .map(|(date, _)| *date)
+            }
             None => None,
         },
     };

@@ -61,11 +61,14 @@ pub(super) fn read<R: Reader>(
             let id = keys::read_u64(key, key.len().saturating_sub(8))
                 .ok_or_else(|| Error::corrupted("visit date key too short"))?;
             if scope.visits.len() >= limits.visits {
-                return Err(Error::too_large("visits in the period", limits.visits)
-                    .with_details(serde_json::json!({
-                        "field": "to", "limit": limits.visits,
-                        "hint": "simulate a shorter period"
-                    })));
+                return Err(
+                    Error::too_large("visits in the period", limits.visits).with_details(
+                        serde_json::json!({
+                            "field": "to", "limit": limits.visits,
+                            "hint": "simulate a shorter period"
+                        }),
+                    ),
+                );
             }
             scope.visits.push((*date, id));
             let discount = visit::load(reader, id)?.totals.discount;
@@ -109,8 +112,8 @@ fn read_accounts<R: Reader>(
         start = last.clone();
         start.push(0);
         for (key, _) in &rows {
-            let customer = keys::read_u64(key, 1)
-                .ok_or_else(|| Error::corrupted("account key too short"))?;
+            let customer =
+                keys::read_u64(key, 1).ok_or_else(|| Error::corrupted("account key too short"))?;
             let visited = scope.customers.contains_key(&customer);
             if let Some(touched) = read_account(reader, customer, period, visited)? {
                 let entry = scope.customers.entry(customer).or_default();
