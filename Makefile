@@ -95,6 +95,7 @@ bench: setup plugins
 	$(CARGO) run $(PROFILE_FLAGS) -p pitstop-core --example plugin_bench
 	$(CARGO) run $(PROFILE_FLAGS) -p pitstop-cli --example import_bench
 	$(CARGO) run $(PROFILE_FLAGS) -p pitstop-cli --example report_bench
+	$(CARGO) run $(PROFILE_FLAGS) -p pitstop-cli --example simulate_bench
 	tests/pg/with-cluster.sh $(TARGET_DIR)/pg-cluster-bench $(CARGO) run $(PROFILE_FLAGS) -p pitstop-core --example pg_bench
 
 # The C ABI as a host sees it: libpitstop built by cargo, the committed header, C programs
