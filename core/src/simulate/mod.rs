@@ -357,3 +357,126 @@ fn changes(current: &replay::Replayed, next: &replay::Replayed) -> Vec<CustomerC
     rows.truncate(CHANGES_LISTED);
     rows
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checkout::{self, CheckoutArgs, LineInput};
+    use crate::customer::{self, CustomerRef, RegisterArgs};
+    use crate::plugin::{PluginHost, hook::Plugins};
+    use crate::program::LineKind;
+    use crate::store::Store;
+    use chrono::{DateTime, Utc};
+    use serde_json::json;
+
+    fn at(text: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(text)
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    /// A scratch shop with two customers and three visits in March 2025.
+    fn shop() -> (Store, Arc<Program>) {
+        let store = Store::scratch().unwrap();
+        let mut program = Program::from_json(json!({
+            "name": "Лимиты", "timezone": "Europe/Moscow",
+            "accrual": { "rate_percent": "10" }, "expiry_months": 12, "pending_days": 0
+        }))
+        .unwrap();
+        program.version = 1;
+        let program = Arc::new(program);
+        let host = PluginHost::open(&store, None).unwrap();
+        let plugins = Plugins {
+            host: &host,
+            active: host.active(),
+        };
+        let ctx = Ctx::new(at("2025-03-01T09:00:00Z"), Some(program.clone()));
+        let mut txn = store.write().unwrap();
+        for (name, phone) in [
+            ("Иванов Иван", "+79161234567"),
+            ("Петрова Анна", "+79031112233"),
+        ] {
+            let args = RegisterArgs {
+                full_name: name.to_string(),
+                phone: Some(phone.to_string()),
+                ..RegisterArgs::default()
+            };
+            customer::register(&mut txn, &ctx, args).unwrap();
+        }
+        for (n, (customer, day)) in [(1, "03"), (2, "10"), (1, "20")].into_iter().enumerate() {
+            let ctx = Ctx::new(
+                at(&format!("2025-03-{day}T09:00:00Z")),
+                Some(program.clone()),
+            );
+            let args = CheckoutArgs {
+                customer: CustomerRef {
+                    id: Some(customer),
+                    ..CustomerRef::default()
+                },
+                vehicle: None,
+                mileage: None,
+                lines: vec![LineInput {
+                    sku: "TO-1".into(),
+                    name: "ТО-1".into(),
+                    kind: LineKind::Labor,
+                    category: None,
+                    qty: Decimal::ONE,
+                    unit_price: Decimal::from(1000),
+                    discount: None,
+                    promo: false,
+                }],
+                redeem: None,
+                order_id: Some(format!("ЗН-{n}")),
+                branch: None,
+                advisor: None,
+            };
+            checkout::commit(&mut txn, &ctx, &plugins, &args).unwrap();
+        }
+        txn.commit().unwrap();
+        (store, program)
+    }
+
+    fn run(store: &Store, program: &Arc<Program>, limits: &SimulateLimits) -> Result<Simulation> {
+        let ctx = Ctx::new(at("2026-01-10T09:00:00Z"), Some(program.clone()));
+        let args = SimulateArgs {
+            program: serde_json::to_value(program.as_ref()).unwrap(),
+            from: NaiveDate::from_ymd_opt(2025, 3, 1).unwrap(),
+            to: NaiveDate::from_ymd_opt(2025, 3, 31).unwrap(),
+            plugins: Vec::new(),
+        };
+        simulate_within(&store.read().unwrap(), &ctx, None, args, limits)
+    }
+
+    #[test]
+    fn the_visit_and_customer_limits_are_named_when_reached() {
+        let (store, program) = shop();
+        let fits = SimulateLimits {
+            visits: 3,
+            customers: 2,
+        };
+        let done = run(&store, &program, &fits).unwrap();
+        assert_eq!(done.proposed.visits, 3);
+        assert_eq!(done.proposed.points.issued, Decimal::from(300));
+
+        let visits = SimulateLimits {
+            visits: 2,
+            customers: 2,
+        };
+        let err = run(&store, &program, &visits).unwrap_err();
+        assert_eq!(err.code, crate::ErrorCode::TooLarge);
+        assert_eq!(err.message, "visits in the period exceeds the limit of 2");
+        assert_eq!(err.details["field"], json!("to"));
+
+        let customers = SimulateLimits {
+            visits: 3,
+            customers: 1,
+        };
+        let err = run(&store, &program, &customers).unwrap_err();
+        assert_eq!(
+            err.message,
+            "customers touched by the period exceeds the limit of 1"
+        );
+        // The shop's store was only read.
+        assert_eq!(store.current_seq().unwrap(), 1);
+    }
+}
