@@ -45,10 +45,10 @@ pub const CHANGES_LISTED: usize = 10;
 pub const SKIPPED_LISTED: usize = 20;
 
 /// The assumption every figure of the replay rests on (returned in the result).
-pub const ASSUMPTION: &str = "The same visits happen on the same days with the same baskets (lines, quantities, prices, host discounts); each customer redeems the points they redeemed, capped by what the rules allow them at that visit; the daily job runs every day before the day's visits. Welcome, referral and feedback bonuses, manual adjustments, holds and refunds are not replayed.";
+pub const ASSUMPTION: &str = "The same visits happen on the same days with the same baskets (lines, quantities, prices, host discounts); each customer redeems the points they redeemed, capped by what the rules allow them at that visit; the daily job runs every day before the day's visits; both sides run the plugins installed and enabled now, the proposal's own plugins added to (or replacing) them on its side. Welcome, referral and feedback bonuses, manual adjustments, holds and refunds are not replayed.";
 
 /// How the state at `from` is obtained (returned in the result).
-pub const STARTING_STATE: &str = "Each customer starts `from` with the points the ledger shows at the end of the day before, in the lots they were in (with their expiry dates); lifetime spend and visit counts as of that day; tier and VIP evaluated under each side's rules from the visits in the tier window before `from`.";
+pub const STARTING_STATE: &str = "Each customer starts `from` with the points the ledger shows at the end of the day before, in the lots they were in (with their expiry dates); lifetime spend and visit counts as of that day; tier and VIP evaluated under each side's rules from the visits in the tier window before `from`. Customers the period does not touch (no visit, no ledger entry in it, no points at `from`) are left out of both replays.";
 
 /// Arguments of `program.simulate`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
