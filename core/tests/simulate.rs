@@ -99,9 +99,10 @@ fn everything(shop: &Shop) -> Vec<Value> {
     ]
 }
 
-/// A shop whose period 2025-02-01..2025-06-30 holds redemptions, lots that expire
-/// inside it and lots carried in from before it (expiry three months).
-fn busy_shop(name: &str) -> (Shop, Vec<Value>) {
+/// A shop whose period 2025-02-01..2025-06-30 holds redemptions, a refund, lots that
+/// expire inside it and lots carried in from before it (expiry three months). Returns
+/// the receipts of the visits and the refund.
+fn busy_shop(name: &str) -> (Shop, Vec<Value>, Value) {
     let program = program_with(|p| p["expiry_months"] = json!(3));
     let shop = Shop::with_program(name, program);
     let ivanov = register(&shop, "Иванов Иван Петрович", "+79161234567", "2024-11-01");
@@ -144,17 +145,35 @@ fn busy_shop(name: &str) -> (Shop, Vec<Value>) {
         "2000",
         Some("max"),
     ));
+    // Петрова buys work and a part, and brings the part back five days later.
+    receipts.push(shop.ok(
+        "checkout.commit",
+        json!({ "customer": { "id": petrova }, "order_id": "ЗН-0008", "at": at("2025-05-20"),
+                "lines": [
+                    { "sku": "TO-2", "name": "Замена колодок", "kind": "labor", "qty": "1", "unit_price": "6000" },
+                    { "sku": "BRK-1", "name": "Колодки тормозные", "kind": "part", "qty": "2", "unit_price": "1000" }
+                ] }),
+    ));
+    let refund = shop.ok(
+        "checkout.refund",
+        json!({ "order_id": "ЗН-0008", "lines": [{ "line": 1, "qty": "2" }], "at": at("2025-05-25") }),
+    );
     receipts.push(visit(&shop, ivanov, "ЗН-0006", "2025-06-30", "1500", None));
     daily_through(&shop, "2025-04-01", "2025-06-30");
-    // After the period: more activity the replay must not see.
+    // After the period: more activity the replay must not see, a refund of a visit of
+    // the period among it.
     visit(&shop, petrova, "ЗН-0007", "2025-07-05", "5000", None);
+    shop.ok(
+        "checkout.refund",
+        json!({ "order_id": "ЗН-0006", "at": at("2025-07-06") }),
+    );
     daily_through(&shop, "2025-07-01", "2025-07-10");
-    (shop, receipts)
+    (shop, receipts, refund)
 }
 
 #[test]
 fn replaying_the_programme_in_force_gives_the_ledger_s_figures() {
-    let (shop, receipts) = busy_shop("sim-in-force");
+    let (shop, receipts, refund) = busy_shop("sim-in-force");
     let in_force = shop.ok("program.get", json!({}));
     let result = simulate(&shop, in_force, "2025-02-01", "2025-06-30");
 
@@ -169,16 +188,24 @@ fn replaying_the_programme_in_force_gives_the_ledger_s_figures() {
                 "{side}.{name}: {result:#}"
             );
         }
-        assert_eq!(result[side]["visits"], json!(4));
+        assert_eq!(result[side]["visits"], json!(5));
+        assert_eq!(result[side]["refunds"], json!(1));
     }
+    assert_eq!(result["actual"]["refunds"], json!(1));
     assert_eq!(result["skipped_in_force"], json!(0));
     assert_eq!(result["skipped_proposed"], json!(0));
     assert_eq!(result["changes"], json!([]), "the same rules change nobody");
 
     // And the ledger's figures are the ones the receipts show: the period's receipts
     // earned 10% of what was paid in money and spent what they redeemed.
+    // The refund took back the 200 the parts had earned (10% of 2000).
+    assert_eq!(dec(&refund["refund"]["accrual_taken"]), Decimal::from(200));
     let period = &receipts[2..];
-    let earned: Decimal = period.iter().map(|r| dec(&r["totals"]["accrual"])).sum();
+    let earned: Decimal = period
+        .iter()
+        .map(|r| dec(&r["totals"]["accrual"]))
+        .sum::<Decimal>()
+        - Decimal::from(200);
     let spent: Decimal = period.iter().map(|r| dec(&r["totals"]["points"])).sum();
     assert_eq!(figure(&result, "actual", "issued"), earned);
     assert_eq!(figure(&result, "actual", "redeemed"), spent);
@@ -465,7 +492,7 @@ fn periods_are_bounded_and_must_be_past() {
 
 #[test]
 fn a_simulation_writes_nothing_whether_it_succeeds_or_fails() {
-    let (shop, _) = busy_shop("sim-nothing");
+    let (shop, _, _) = busy_shop("sim-nothing");
     let before = everything(&shop);
     let doubled = program_with(|p| {
         p["expiry_months"] = json!(1);

@@ -45,7 +45,7 @@ pub const CHANGES_LISTED: usize = 10;
 pub const SKIPPED_LISTED: usize = 20;
 
 /// The assumption every figure of the replay rests on (returned in the result).
-pub const ASSUMPTION: &str = "The same visits happen on the same days with the same baskets (lines, quantities, prices, host discounts); each customer redeems the points they redeemed, capped by what the rules allow them at that visit; the daily job runs every day before the day's visits; both sides run the plugins installed and enabled now, the proposal's own plugins added to (or replacing) them on its side. Welcome, referral and feedback bonuses, manual adjustments, holds and refunds are not replayed.";
+pub const ASSUMPTION: &str = "The same visits happen on the same days with the same baskets (lines, quantities, prices, host discounts); each customer redeems the points they redeemed, capped by what the rules allow them at that visit; the daily job runs every day before the day's visits; both sides run the plugins installed and enabled now, the proposal's own plugins added to (or replacing) them on its side. a refund of a visit of the period made within it is replayed at its instant with the same lines and quantities. Welcome, referral and feedback bonuses, manual adjustments, holds and refunds of visits before `from` are not replayed.";
 
 /// How the state at `from` is obtained (returned in the result).
 pub const STARTING_STATE: &str = "Each customer starts `from` with the points the ledger shows at the end of the day before, in the lots they were in (with their expiry dates); lifetime spend and visit counts as of that day; tier and VIP evaluated under each side's rules from the visits in the tier window before `from`. Customers the period does not touch (no visit, no ledger entry in it, no points at `from`) are left out of both replays.";
@@ -150,6 +150,8 @@ pub struct Figures {
     pub discounts: Decimal,
     /// Visits recorded (actual) or replayed.
     pub visits: u64,
+    /// Refunds of the period's visits made in the period, recorded (actual) or replayed.
+    pub refunds: u64,
     /// Customers by tier at the end; `null` for `actual` (the ledger keeps no tier
     /// history: see `in_force`).
     pub tiers: Option<Vec<TierCount>>,
@@ -185,7 +187,8 @@ pub struct CustomerChange {
     pub change: Decimal,
 }
 
-/// A visit the real checkout refused in the replay (counted, the first few described).
+/// A visit (or a refund of it) the real checkout refused in the replay (counted, the
+/// first few described).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SkippedVisit {
     /// Which side refused it: `in_force` or `proposed`.
@@ -257,7 +260,7 @@ pub(crate) fn simulate_within<R: Reader>(
         return Err(Error::too_large("plugins", PROPOSED_PLUGINS_MAX));
     }
     let period = (args.from, args.to);
-    let scope = scope::read(reader, period, limits)?;
+    let scope = scope::read(reader, period, limits, &in_force)?;
     let replay_in_force = replay::Side {
         name: "in_force",
         program: in_force.clone(),
@@ -326,6 +329,7 @@ fn actual_figures(scope: &scope::Scope) -> Figures {
         figures.discounts += touched.discounts;
     }
     figures.visits = scope.visits.len() as u64;
+    figures.refunds = scope.refunds;
     figures
 }
 

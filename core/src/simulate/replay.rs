@@ -12,11 +12,12 @@ use crate::ledger::{self, Book, Credit};
 use crate::plugin::{self, PluginHost, hook::Plugins};
 use crate::program::Program;
 use crate::reference::VehicleRef;
+use crate::refund::{RefundArgs, RefundLine};
 use crate::store::keys::{self};
 use crate::store::{Reader, Store, WriteTxn};
 use crate::tier;
 use crate::vehicle;
-use crate::visit::{self, Visit, VisitDays};
+use crate::visit::{self, Refund, Visit, VisitDays};
 use chrono::{Datelike, Duration, NaiveDate};
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde_json::{Map, Value};
@@ -54,6 +55,7 @@ pub(super) struct Replayed {
     pub names: HashMap<u64, String>,
     pub liability_start: Decimal,
     pub visits: u64,
+    pub refunds: u64,
     pub skipped: u64,
     pub skipped_examples: Vec<SkippedVisit>,
 }
@@ -64,6 +66,7 @@ impl Replayed {
         let mut figures = Figures {
             liability_start: self.liability_start,
             visits: self.visits,
+            refunds: self.refunds,
             ..Figures::default()
         };
         let mut by_tier: HashMap<Option<String>, u64> = HashMap::new();
@@ -134,13 +137,40 @@ pub(super) fn run<R: Reader>(setting: &Setting<'_, R>, side: &Side<'_>) -> Resul
     };
     let mut copied_vehicles = HashSet::new();
     let mut visits = setting.scope.visits.iter().peekable();
+    // Refunds of replayed visits still to come, by local date.
+    let mut refunds: BTreeMap<NaiveDate, Vec<Event>> = BTreeMap::new();
     let mut day = from;
     while day <= to {
         jobs::daily(&scratch, &eve_ctx, &DailyArgs { date: Some(day) })?;
+        let mut events = refunds.remove(&day).unwrap_or_default();
         while let Some((_, id)) = visits.next_if(|(date, _)| *date == day) {
             let visit = visit::load(setting.reader, *id)?;
-            copy_vehicle(setting.reader, &scratch, &visit, &mut copied_vehicles)?;
-            replay_visit(&scratch, side, &plugins, &visit, &mut replayed)?;
+            events.push(Event::Visit(Box::new(visit)));
+        }
+        events.sort_by_key(Event::order);
+        for event in events {
+            match event {
+                Event::Visit(visit) => {
+                    copy_vehicle(setting.reader, &scratch, &visit, &mut copied_vehicles)?;
+                    if replay_visit(&scratch, side, &plugins, &visit, &mut replayed)? {
+                        for refund in &visit.refunds {
+                            let date = side.program.local_date(refund.at);
+                            if date <= to {
+                                refunds.entry(date).or_default().push(Event::Refund {
+                                    order_id: visit.order_id.clone(),
+                                    visit: visit.id,
+                                    refund: refund.clone(),
+                                });
+                            }
+                        }
+                    }
+                }
+                Event::Refund {
+                    order_id,
+                    visit,
+                    refund,
+                } => replay_refund(&scratch, side, (visit, &order_id), &refund, &mut replayed)?,
+            }
         }
         day = day
             .succ_opt()
@@ -286,14 +316,34 @@ fn copy_vehicle<R: Reader>(
     Ok(())
 }
 
+/// What happens on a day of the replay, in the order it happened.
+enum Event {
+    Visit(Box<Visit>),
+    Refund {
+        order_id: String,
+        visit: u64,
+        refund: Refund,
+    },
+}
+
+impl Event {
+    fn order(&self) -> (chrono::DateTime<chrono::Utc>, u64, u32) {
+        match self {
+            Event::Visit(visit) => (visit.at, visit.id, 0),
+            Event::Refund { visit, refund, .. } => (refund.at, *visit, refund.seq),
+        }
+    }
+}
+
 /// Record one visit through the real checkout; a refusal is counted, not fatal.
+/// Returns whether it was recorded.
 fn replay_visit(
     scratch: &Store,
     side: &Side<'_>,
     plugins: &Plugins<'_>,
     visit: &Visit,
     replayed: &mut Replayed,
-) -> Result<()> {
+) -> Result<bool> {
     let ctx = Ctx::new(visit.at, Some(side.program.clone()));
     let mut txn = scratch.write()?;
     match checkout_visit(&mut txn, &ctx, plugins, visit) {
@@ -305,22 +355,65 @@ fn replay_visit(
                 .entry(visit.customer)
                 .or_default()
                 .discounts += receipt.priced.totals.discount;
+            Ok(true)
+        }
+        Err(err) if fatal(err.code) => Err(err),
+        Err(err) => {
+            skip(side, (visit.id, &visit.order_id), err, replayed);
+            Ok(false)
+        }
+    }
+}
+
+/// A refund of a replayed visit through the real `checkout.refund`: the same lines and
+/// quantities at the same instant.
+fn replay_refund(
+    scratch: &Store,
+    side: &Side<'_>,
+    (visit, order_id): (u64, &str),
+    refund: &Refund,
+    replayed: &mut Replayed,
+) -> Result<()> {
+    let ctx = Ctx::new(refund.at, Some(side.program.clone()));
+    let args = RefundArgs {
+        order_id: order_id.to_string(),
+        lines: Some(
+            refund
+                .lines
+                .iter()
+                .map(|(line, qty)| RefundLine {
+                    line: *line,
+                    qty: Some(*qty),
+                })
+                .collect(),
+        ),
+        reason: refund.reason.clone(),
+    };
+    let mut txn = scratch.write()?;
+    match crate::refund::refund(&mut txn, &ctx, &args) {
+        Ok(_) => {
+            txn.commit()?;
+            replayed.refunds += 1;
             Ok(())
         }
         Err(err) if fatal(err.code) => Err(err),
         Err(err) => {
-            replayed.skipped += 1;
-            if replayed.skipped_examples.len() < SKIPPED_LISTED {
-                replayed.skipped_examples.push(SkippedVisit {
-                    side: side.name.to_string(),
-                    visit: visit.id,
-                    order_id: visit.order_id.clone(),
-                    code: err.code.as_str().to_string(),
-                    message: err.message,
-                });
-            }
+            skip(side, (visit, order_id), err, replayed);
             Ok(())
         }
+    }
+}
+
+fn skip(side: &Side<'_>, (visit, order_id): (u64, &str), err: Error, replayed: &mut Replayed) {
+    replayed.skipped += 1;
+    if replayed.skipped_examples.len() < SKIPPED_LISTED {
+        replayed.skipped_examples.push(SkippedVisit {
+            side: side.name.to_string(),
+            visit,
+            order_id: order_id.to_string(),
+            code: err.code.as_str().to_string(),
+            message: err.message,
+        });
     }
 }
 

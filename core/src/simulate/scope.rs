@@ -5,6 +5,7 @@
 use super::{Movement, SimulateLimits};
 use crate::error::{Error, Result};
 use crate::ledger::{self, Book, Entry, EntryKind};
+use crate::program::Program;
 use crate::store::Reader;
 use crate::store::keys::{self, KeyBuilder, tag};
 use crate::visit;
@@ -38,6 +39,8 @@ pub(super) struct Scope {
     /// (date, visit id) in date order, then id (the order they were recorded in).
     pub visits: Vec<(NaiveDate, u64)>,
     pub customers: BTreeMap<u64, Touched>,
+    /// Refunds of these visits made by the end of `to`.
+    pub refunds: u64,
 }
 
 /// Read the period: its visits, then every account (stepwise, like a report).
@@ -45,10 +48,12 @@ pub(super) fn read<R: Reader>(
     reader: &R,
     (from, to): (NaiveDate, NaiveDate),
     limits: &SimulateLimits,
+    program: &Program,
 ) -> Result<Scope> {
     let mut scope = Scope {
         visits: Vec::new(),
         customers: BTreeMap::new(),
+        refunds: 0,
     };
     let mut after: Option<Vec<u8>> = None;
     loop {
@@ -71,9 +76,14 @@ pub(super) fn read<R: Reader>(
                 );
             }
             scope.visits.push((*date, id));
-            let discount = visit::load(reader, id)?.totals.discount;
+            let recorded = visit::load(reader, id)?;
+            scope.refunds += recorded
+                .refunds
+                .iter()
+                .filter(|refund| program.local_date(refund.at) <= to)
+                .count() as u64;
             let touched = scope.customers.entry(dated.customer).or_default();
-            touched.discounts += discount;
+            touched.discounts += recorded.totals.discount;
         }
         check_customers(&scope, limits)?;
     }
