@@ -661,7 +661,7 @@ class Engine:
         programme in force; the store is only read. The result has ``actual`` (the
         ledger), ``in_force`` and ``proposed`` (the replays), each with ``issued``,
         ``redeemed``, ``expired``, ``adjusted``, ``liability_start``, ``liability_end``,
-        ``discounts``, ``visits`` and ``tiers``; ``changes`` (the ten customers whose
+        ``discounts``, ``visits``, ``refunds`` and ``tiers``; ``changes`` (the ten customers whose
         outcome changes most), ``assumption`` and ``starting_state``."""
         proposed: List[Dict[str, Any]] = []
         for name, wasm in (plugins or {}).items():
