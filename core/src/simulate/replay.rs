@@ -159,7 +159,7 @@ pub(super) fn run<R: Reader>(setting: &Setting<'_, R>, side: &Side<'_>) -> Resul
                                 refunds.entry(date).or_default().push(Event::Refund {
                                     order_id: visit.order_id.clone(),
                                     visit: visit.id,
-                                    refund: refund.clone(),
+                                    refund: Box::new(refund.clone()),
                                 });
                             }
                         }
@@ -322,7 +322,7 @@ enum Event {
     Refund {
         order_id: String,
         visit: u64,
-        refund: Refund,
+        refund: Box<Refund>,
     },
 }
 
