@@ -78,6 +78,50 @@ pub fn text_of(result: &Value, locale: &Locale) -> String {
             "Programme simulation for"
         )
     ));
+    out.push_str(&figures_table(result, locale));
+    out.push('\n');
+    out.push_str(&tiers_table(result, locale));
+    out.push('\n');
+    out.push_str(&changes_table(result, locale));
+    let skipped = result["skipped_in_force"].as_u64().unwrap_or(0)
+        + result["skipped_proposed"].as_u64().unwrap_or(0);
+    if skipped > 0 {
+        out.push_str(&format!(
+            "\n{}: {}\n",
+            say(
+                locale,
+                "Визиты, которые касса не приняла при повторе",
+                "Visits checkout refused in the replay"
+            ),
+            locale.integer(skipped)
+        ));
+        for row in result["skipped"].as_array().into_iter().flatten() {
+            out.push_str(&format!(
+                "  {} [{}] {}\n",
+                crate::output::cell(&row["order_id"]),
+                crate::output::cell(&row["code"]),
+                crate::output::cell(&row["message"])
+            ));
+        }
+    }
+    out.push('\n');
+    out.push_str(say(
+        locale,
+        "Допущение: те же визиты в те же дни с теми же корзинами (строки, количества, цены, скидки учётной системы); каждый клиент списывает столько баллов, сколько списал, но не больше, чем позволяют правила в этом визите; ежедневное задание выполняется каждый день до визитов; возврат по визиту периода, сделанный в периоде, повторяется в тот же момент с теми же строками и количествами; обе стороны вызывают плагины, установленные и включённые сейчас, а предложенные плагины добавляются (или заменяют одноимённые) только в предложенной. Приветственные, реферальные бонусы и бонусы за отзыв, ручные корректировки, блокировки и возвраты по визитам до начала периода не повторяются.\nНачальное состояние: баллы клиента на конец дня перед началом периода по журналу, в тех же партиях со сроками сгорания; сумма покупок и число визитов на тот день; уровень и VIP по правилам каждой стороны из визитов окна уровня до начала периода. Клиенты, которых период не касается (нет визитов, движений баллов и баллов на начало), не повторяются.\n«Действующая» — повтор периода по действующей программе; «факт» — как записано в журнале.\n",
+        "",
+    ));
+    if locale.lang() == Lang::English {
+        out.push_str(&format!(
+            "Assumption: {}\nStarting state: {}\n\"In force\" is the period replayed under the programme in force; \"actual\" is what the ledger records.\n",
+            crate::output::cell(&result["assumption"]),
+            crate::output::cell(&result["starting_state"])
+        ));
+    }
+    out
+}
+
+/// The three columns and the difference the proposal makes, figure by figure.
+fn figures_table(result: &Value, locale: &Locale) -> String {
     let headers = [
         "",
         say(locale, "факт", "actual"),
@@ -121,46 +165,7 @@ pub fn text_of(result: &Value, locale: &Locale) -> String {
             ]
         })
         .collect();
-    out.push_str(&table(&headers, &cells));
-    out.push('\n');
-    out.push_str(&tiers_table(result, locale));
-    out.push('\n');
-    out.push_str(&changes_table(result, locale));
-    let skipped = result["skipped_in_force"].as_u64().unwrap_or(0)
-        + result["skipped_proposed"].as_u64().unwrap_or(0);
-    if skipped > 0 {
-        out.push_str(&format!(
-            "\n{}: {}\n",
-            say(
-                locale,
-                "Визиты, которые касса не приняла при повторе",
-                "Visits checkout refused in the replay"
-            ),
-            locale.integer(skipped)
-        ));
-        for row in result["skipped"].as_array().into_iter().flatten() {
-            out.push_str(&format!(
-                "  {} [{}] {}\n",
-                crate::output::cell(&row["order_id"]),
-                crate::output::cell(&row["code"]),
-                crate::output::cell(&row["message"])
-            ));
-        }
-    }
-    out.push('\n');
-    out.push_str(say(
-        locale,
-        "Допущение: те же визиты в те же дни с теми же корзинами (строки, количества, цены, скидки учётной системы); каждый клиент списывает столько баллов, сколько списал, но не больше, чем позволяют правила в этом визите; ежедневное задание выполняется каждый день до визитов; возврат по визиту периода, сделанный в периоде, повторяется в тот же момент с теми же строками и количествами; обе стороны вызывают плагины, установленные и включённые сейчас, а предложенные плагины добавляются (или заменяют одноимённые) только в предложенной. Приветственные, реферальные бонусы и бонусы за отзыв, ручные корректировки, блокировки и возвраты по визитам до начала периода не повторяются.\nНачальное состояние: баллы клиента на конец дня перед началом периода по журналу, в тех же партиях со сроками сгорания; сумма покупок и число визитов на тот день; уровень и VIP по правилам каждой стороны из визитов окна уровня до начала периода. Клиенты, которых период не касается (нет визитов, движений баллов и баллов на начало), не повторяются.\n«Действующая» — повтор периода по действующей программе; «факт» — как записано в журнале.\n",
-        "",
-    ));
-    if locale.lang() == Lang::English {
-        out.push_str(&format!(
-            "Assumption: {}\nStarting state: {}\n\"In force\" is the period replayed under the programme in force; \"actual\" is what the ledger records.\n",
-            crate::output::cell(&result["assumption"]),
-            crate::output::cell(&result["starting_state"])
-        ));
-    }
-    out
+    table(&headers, &cells)
 }
 
 fn difference(before: &Value, after: &Value, locale: &Locale) -> String {

@@ -108,7 +108,7 @@ impl Replayed {
 pub(super) fn run<R: Reader>(setting: &Setting<'_, R>, side: &Side<'_>) -> Result<Replayed> {
     let scratch = Store::scratch()?;
     let program = &side.program;
-    let (from, to) = setting.period;
+    let (from, _) = setting.period;
     let eve = from - Duration::days(1);
     let eve_ctx = day_ctx(program, eve)?;
     {
@@ -135,13 +135,29 @@ pub(super) fn run<R: Reader>(setting: &Setting<'_, R>, side: &Side<'_>) -> Resul
         host: &host,
         active: host.active(),
     };
+    replay_days(setting, side, &scratch, &plugins, &mut replayed)?;
+    collect_outcomes(&scratch, setting, &mut replayed)?;
+    Ok(replayed)
+}
+
+/// Every day of the period in order: the daily job, then the day's visits and the
+/// refunds of replayed visits, in the order they happened.
+fn replay_days<R: Reader>(
+    setting: &Setting<'_, R>,
+    side: &Side<'_>,
+    scratch: &Store,
+    plugins: &Plugins<'_>,
+    replayed: &mut Replayed,
+) -> Result<()> {
+    let (from, to) = setting.period;
+    let eve_ctx = day_ctx(&side.program, from - Duration::days(1))?;
     let mut copied_vehicles = HashSet::new();
     let mut visits = setting.scope.visits.iter().peekable();
     // Refunds of replayed visits still to come, by local date.
     let mut refunds: BTreeMap<NaiveDate, Vec<Event>> = BTreeMap::new();
     let mut day = from;
     while day <= to {
-        jobs::daily(&scratch, &eve_ctx, &DailyArgs { date: Some(day) })?;
+        jobs::daily(scratch, &eve_ctx, &DailyArgs { date: Some(day) })?;
         let mut events = refunds.remove(&day).unwrap_or_default();
         while let Some((_, id)) = visits.next_if(|(date, _)| *date == day) {
             let visit = visit::load(setting.reader, *id)?;
@@ -151,8 +167,8 @@ pub(super) fn run<R: Reader>(setting: &Setting<'_, R>, side: &Side<'_>) -> Resul
         for event in events {
             match event {
                 Event::Visit(visit) => {
-                    copy_vehicle(setting.reader, &scratch, &visit, &mut copied_vehicles)?;
-                    if replay_visit(&scratch, side, &plugins, &visit, &mut replayed)? {
+                    copy_vehicle(setting.reader, scratch, &visit, &mut copied_vehicles)?;
+                    if replay_visit(scratch, side, plugins, &visit, replayed)? {
                         for refund in &visit.refunds {
                             let date = side.program.local_date(refund.at);
                             if date <= to {
@@ -169,15 +185,14 @@ pub(super) fn run<R: Reader>(setting: &Setting<'_, R>, side: &Side<'_>) -> Resul
                     order_id,
                     visit,
                     refund,
-                } => replay_refund(&scratch, side, (visit, &order_id), &refund, &mut replayed)?,
+                } => replay_refund(scratch, side, (visit, &order_id), &refund, replayed)?,
             }
         }
         day = day
             .succ_opt()
             .ok_or_else(|| Error::invalid("to", "is the last date there is"))?;
     }
-    collect_outcomes(&scratch, setting, &mut replayed)?;
-    Ok(replayed)
+    Ok(())
 }
 
 /// A context for `date` in the programme's zone (noon, clear of any DST gap).
