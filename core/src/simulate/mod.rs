@@ -152,8 +152,8 @@ pub struct Figures {
     pub visits: u64,
     /// Refunds of the period's visits made in the period, recorded (actual) or replayed.
     pub refunds: u64,
-    /// Customers by tier at the end; `null` for `actual` (the ledger keeps no tier
-    /// history: see `in_force`).
+    /// The customers the period touches, by tier at the end; `null` for `actual` (the
+    /// ledger keeps no tier history: see `in_force`).
     pub tiers: Option<Vec<TierCount>>,
 }
 
