@@ -146,10 +146,14 @@ fn read_account<R: Reader>(
     (from, to): (NaiveDate, NaiveDate),
     visited: bool,
 ) -> Result<Option<Touched>> {
+    // The account's lots as one record read, then its entries up to that record's
+    // sequence only: a checkout committed meanwhile (this read is stepwise, like a
+    // report's) adds entries after it and changes nothing here.
+    let book = Book::load(reader, customer)?;
     // Entries newest first, down to the last one before `from`.
     let mut since_from: Vec<Entry> = Vec::new();
     let mut balance_from = Decimal::ZERO;
-    let mut before = None;
+    let mut before = Some(book.account.seq + 1);
     'scan: loop {
         let page = ledger::entries(reader, customer, before, CHUNK)?;
         let Some(last) = page.last() else { break };
@@ -180,7 +184,7 @@ fn read_account<R: Reader>(
         return Ok(None);
     }
     if !balance_from.is_zero() {
-        touched.opening = opening_lots(reader, customer, &since_from)?;
+        touched.opening = opening_lots(reader, &book, &since_from)?;
     }
     Ok(Some(touched))
 }
@@ -192,10 +196,9 @@ fn read_account<R: Reader>(
 /// describes keeps no expiry.
 fn opening_lots<R: Reader>(
     reader: &R,
-    customer: u64,
+    book: &Book,
     since_from: &[Entry],
 ) -> Result<Vec<OpeningLot>> {
-    let book = Book::load(reader, customer)?;
     let mut remaining: BTreeMap<u64, Decimal> = BTreeMap::new();
     let mut described: HashMap<u64, OpeningLot> = HashMap::new();
     for lot in book.lots() {
