@@ -7,7 +7,7 @@
 mod common;
 
 use chrono::NaiveDate;
-use common::plugin_fixtures::{b64, effects};
+use common::plugin_fixtures::{b64, checkout_body, effects};
 use common::{Shop, dec, simple_program};
 use pitstop_core::ErrorCode;
 use rust_decimal::Decimal;
@@ -545,4 +545,39 @@ fn an_empty_period_and_a_customer_without_visits() {
     }
     assert_eq!(result["customers"], json!(1));
     assert_eq!(result["changes"], json!([]));
+}
+
+#[test]
+fn visits_a_proposed_plugin_makes_fail_are_counted_and_named() {
+    let shop = Shop::with_program("sim-skipped", simple_program());
+    let a = register(&shop, "Фёдоров Глеб", "+79161230051", "2025-01-05");
+    visit(&shop, a, "Е-1", "2025-02-03", "4000", None);
+    visit(&shop, a, "Е-2", "2025-02-17", "2500", None);
+    let trap = checkout_body("unreachable");
+    let result = shop.ok(
+        "program.simulate",
+        json!({
+            "program": simple_program(),
+            "from": "2025-02-01",
+            "to": "2025-02-28",
+            "plugins": [{ "name": "broken-promo", "wasm": b64(&trap), "on_error": "fail" }]
+        }),
+    );
+    // The programme in force replays both visits; the proposal, whose plugin traps and
+    // must not be skipped, records neither.
+    assert_eq!(result["in_force"]["visits"], json!(2));
+    assert_eq!(result["skipped_in_force"], json!(0));
+    assert_eq!(result["proposed"]["visits"], json!(0));
+    assert_eq!(result["skipped_proposed"], json!(2));
+    assert_eq!(figure(&result, "proposed", "issued"), Decimal::ZERO);
+    let skipped = result["skipped"].as_array().unwrap();
+    assert_eq!(
+        skipped
+            .iter()
+            .map(|s| s["order_id"].clone())
+            .collect::<Vec<_>>(),
+        [json!("Е-1"), json!("Е-2")]
+    );
+    assert!(skipped.iter().all(|s| s["side"] == "proposed"));
+    assert_eq!(skipped[0]["code"], json!("plugin_trap"), "{skipped:?}");
 }
