@@ -480,6 +480,16 @@ fn periods_are_bounded_and_must_be_past() {
         "{}",
         err.message
     );
+    let err = shop.err(
+        "program.simulate",
+        json!({ "program": program.clone(), "from": "1200-01-01", "to": "1200-01-31" }),
+        ErrorCode::InvalidArgument,
+    );
+    assert!(
+        err.message.starts_with("from: must be 1900-01-01"),
+        "{}",
+        err.message
+    );
     let nine: Vec<Value> = (0..9)
         .map(|i| json!({ "name": format!("p{i}"), "wasm": "AA==" }))
         .collect();

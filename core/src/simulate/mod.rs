@@ -301,7 +301,20 @@ pub(crate) fn simulate_within<R: Reader>(
     })
 }
 
+/// The earliest date a period may start on (the date arithmetic of a replay stays far
+/// from the calendar's ends).
+const FROM_MIN: NaiveDate = match NaiveDate::from_ymd_opt(1900, 1, 1) {
+    Some(date) => date,
+    None => panic!("1900-01-01 is a date"),
+};
+
 fn check_period(from: NaiveDate, to: NaiveDate, today: NaiveDate) -> Result<()> {
+    if from < FROM_MIN {
+        return Err(Error::invalid(
+            "from",
+            format!("must be {FROM_MIN} or later"),
+        ));
+    }
     if to < from {
         return Err(Error::invalid("to", format!("{to} is before {from}")));
     }
