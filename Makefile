@@ -79,7 +79,7 @@ test:
 # processes, kill -9, a server restart, connection errors).
 PG_CLUSTER_DIR := $(TARGET_DIR)/pg-cluster
 PG_SUITES := --lib --test scenarios --test model --test docs --test engagement --test growth \
-	--test history --test regressions --test request_contract --test import_reminders --test branches --test analytics --test analytics_more --test postgres --test postgres_failures
+	--test history --test regressions --test request_contract --test import_reminders --test branches --test analytics --test analytics_more --test simulate --test postgres --test postgres_failures
 
 postgres-test:
 	tests/pg/with-cluster.sh $(PG_CLUSTER_DIR) $(CARGO) test $(PROFILE_FLAGS) -p pitstop-core $(PG_SUITES)
@@ -95,6 +95,7 @@ bench: setup plugins
 	$(CARGO) run $(PROFILE_FLAGS) -p pitstop-core --example plugin_bench
 	$(CARGO) run $(PROFILE_FLAGS) -p pitstop-cli --example import_bench
 	$(CARGO) run $(PROFILE_FLAGS) -p pitstop-cli --example report_bench
+	$(CARGO) run $(PROFILE_FLAGS) -p pitstop-cli --example simulate_bench
 	tests/pg/with-cluster.sh $(TARGET_DIR)/pg-cluster-bench $(CARGO) run $(PROFILE_FLAGS) -p pitstop-core --example pg_bench
 
 # The C ABI as a host sees it: libpitstop built by cargo, the committed header, C programs

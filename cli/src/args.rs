@@ -106,6 +106,23 @@ pub enum Command {
         #[command(subcommand)]
         report: ReportCommand,
     },
+    /// What-if: replay a past period under a proposed programme (and plugins) beside the
+    /// programme in force; the store is only read.
+    Simulate {
+        /// Store: a directory, or a postgresql:// connection string.
+        path: PathBuf,
+        /// The proposed programme document (JSON, as for `init --program`).
+        program: PathBuf,
+        /// First day, YYYY-MM-DD.
+        #[arg(long, value_parser = day)]
+        from: String,
+        /// Last day, YYYY-MM-DD (not after today).
+        #[arg(long, value_parser = day)]
+        to: String,
+        /// A proposed plugin module (.wasm), named after its file; may be repeated.
+        #[arg(long = "plugin")]
+        plugins: Vec<PathBuf>,
+    },
     /// Manage promotion plugins.
     Plugin {
         /// Store: a directory, or a postgresql:// connection string.

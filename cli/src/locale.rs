@@ -76,7 +76,7 @@ impl Locale {
         }
     }
 
-    #[cfg(test)]
+    /// The language (for output that picks its own wording, like `simulate`).
     pub fn lang(&self) -> Lang {
         self.lang
     }

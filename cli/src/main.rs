@@ -15,6 +15,7 @@ mod locale;
 mod output;
 mod plugin;
 mod report;
+mod simulate;
 
 use args::{Cli, Command, RemindersCommand, StoreCommand};
 use clap::Parser;
@@ -121,6 +122,22 @@ fn run(cli: Cli) -> Outcome {
         } => copy(&source, &dest, json),
         Command::Report { path, report } => report::run(&path, report, json),
         Command::Plugin { path, action } => plugin::run(&path, action, json),
+        Command::Simulate {
+            path,
+            program,
+            from,
+            to,
+            plugins,
+        } => simulate::run(
+            simulate::Request {
+                path: &path,
+                program: &program,
+                from: &from,
+                to: &to,
+                plugins: &plugins,
+            },
+            json,
+        ),
         Command::Demo {
             dir,
             customers,

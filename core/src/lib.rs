@@ -31,7 +31,7 @@
 //! | 1 | values and rules | `error` `amount` `normalize` `json` `wording` `program` `reference` |
 //! | 2 | storage | `store` |
 //! | 3 | records | `context` `customer` `vehicle` `naming` `visit` `ledger` `order` `tyre_storage` `segment` `recommendation` `feedback` `plugin::outcome` |
-//! | 4 | domain operations | `tier` `points` `plugin` `checkout` `refund` `referral` `reminder` `history` `report` `campaign` `jobs` `personal_data` `check` `membership` `views` |
+//! | 4 | domain operations | `tier` `points` `plugin` `checkout` `refund` `referral` `reminder` `history` `report` `simulate` `campaign` `jobs` `personal_data` `check` `membership` `views` |
 //! | 5 | the operation table | `session` `ops` |
 //! | 6 | the engine | `engine` |
 
@@ -65,6 +65,7 @@ mod reminder;
 mod report;
 mod segment;
 mod session;
+mod simulate;
 mod store;
 mod tier;
 mod tyre_storage;
@@ -99,6 +100,10 @@ pub use report::{
     CustomerRow, CustomersReport, ExpiringSoon, LapsedReport, LapsedRow, MonthBest, ParetoReport,
     ParetoRow, PointsMonth, PointsMonthly, PointsReport, ReportArgs, ServiceRow, ServicesReport,
     SourceRow, SourcesReport, TierCount, TierMoveRow, TiersReport,
+};
+pub use simulate::{
+    CustomerChange, Figures, Movement, Outcome, SimulateArgs, Simulation, SkippedVisit,
+    TierHeadcount,
 };
 pub use store::backup::BackupSummary;
 pub use tier::{MoveReason, TierMove};

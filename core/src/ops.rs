@@ -213,6 +213,18 @@ pub static OPS: &[OpSpec] = &[
         |e, op, a| e.set_program(op, a)
     ),
     op!(
+        "program.simulate",
+        false,
+        crate::simulate::SimulateArgs,
+        "replay a past period under a proposed programme beside the one in force; changes nothing",
+        |e, _, a| {
+            let cache = e.plugins().cache_dir();
+            e.report_op(a, |r, ctx, args: Args| {
+                crate::simulate::simulate(r, ctx, cache, args)
+            })
+        }
+    ),
+    op!(
         "checkout.quote",
         false,
         checkout::CheckoutArgs,

@@ -658,6 +658,33 @@ class Engine:
             ),
         )
 
+    def simulate_program(
+        self,
+        program: Mapping[str, Any],
+        from_: date,
+        to: date,
+        *,
+        plugins: Optional[Mapping[str, Union[bytes, str, "os.PathLike[str]"]]] = None,
+    ) -> Result:
+        """``program.simulate``: replay the visits of ``from_``..``to`` under ``program``
+        (and the proposed ``plugins``, name → module bytes or ``.wasm`` path) beside the
+        programme in force; the store is only read. The result has ``actual`` (the
+        ledger), ``in_force`` and ``proposed`` (the replays), each with ``issued``,
+        ``redeemed``, ``expired``, ``adjusted``, ``liability_start``, ``liability_end``,
+        ``discounts``, ``visits``, ``refunds`` and ``tiers``; ``changes`` (the ten customers whose
+        outcome changes most), ``assumption`` and ``starting_state``."""
+        proposed: List[Dict[str, Any]] = []
+        for name, wasm in (plugins or {}).items():
+            proposed.append(
+                {"name": name, "wasm": bytes(wasm)}
+                if isinstance(wasm, (bytes, bytearray))
+                else {"name": name, "path": os.fspath(wasm)}
+            )
+        return self._call(
+            "program.simulate",
+            _args({"program": program, "from": from_, "to": to, "plugins": proposed}, {}),
+        )
+
     def plugins(self) -> List[Result]:
         """``plugin.list``: the installed plugins."""
         return cast(List[Result], self._native.execute("plugin.list", {}))

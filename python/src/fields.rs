@@ -56,7 +56,9 @@ pub fn kind(parent: Option<&str>, name: &str) -> Kind {
         // The owner's reports (report.customers … report.services).
         | "adjusted" | "core_customer_share" | "core_revenue" | "cumulative_share"
         | "days_30" | "days_60" | "days_90" | "lapsed_revenue" | "liability_90"
-        | "opening" | "point_value" | "revenue_per_customer" | "target_share" => Kind::Decimal,
+        | "opening" | "point_value" | "revenue_per_customer" | "target_share"
+        // What-if: program.simulate.
+        | "change" | "discounts" | "liability_end" | "liability_start" => Kind::Decimal,
         // `to` is also a plugin message's audience (`"cashier"`): it does not parse, stays str.
         "accrual_expires_on" | "birthday" | "complete_from" | "created" | "date" | "due_on"
         | "expires_on" | "first_visit" | "from" | "last_visit" | "mileage_date"

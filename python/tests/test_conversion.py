@@ -295,6 +295,8 @@ def comeback() -> List[Dict[str, Any]]:
         {"op": "order.list", "args": {"customer": who}},
         {"op": "feedback.add", "args": {"order_id": "R-ЗН-4", "rating": 5, "kind": "praise", "at": day("2024-10-18")}},
         {"op": "report.complaints", "args": {"from": "2024-01-01", "to": "2025-12-31"}},
+        {"op": "program.simulate", "args": {"program": {**json.loads(PROGRAM_EXAMPLE.read_text(encoding="utf-8")),
+         "expiry_months": 3}, "from": "2024-01-01", "to": "2024-12-31"}},
         {"op": "segment.preview", "args": {"filter": {"spend_min": "1000", "visits_min": 2, "window_days": 3650},
          "at": day("2025-01-01")}},
         {"op": "customer.export", "args": {"customer": who}},

@@ -229,6 +229,28 @@ def test_reports(engine: pitstop.Engine, customer: int) -> None:
     assert engine.execute("report.points", {}) == row
 
 
+def test_simulate_program(engine: pitstop.Engine, customer: int) -> None:
+    labour = [{"sku": "TO-1", "name": "ТО-1", "kind": "labor", "qty": 1, "unit_price": Decimal("4000")}]
+    engine.commit(customer, labour, order_id="S-1", at=at("2025-03-10 10:05"))
+    engine.commit(customer, labour, order_id="S-2", at=at("2025-04-10 10:05"))
+    proposed = {**PROGRAM, "accrual": {**PROGRAM["accrual"], "rate_by_kind": {"labor": "14", "part": "3"}}}
+    result = engine.simulate_program(proposed, date(2025, 3, 2), date(2025, 4, 30))
+    # 7% of 4000 twice against 14%; the welcome bonus of 2025-03-01 is carried in.
+    assert result["in_force"]["issued"] == Decimal("560")
+    assert result["proposed"]["issued"] == Decimal("1120")
+    assert result["actual"]["issued"] == Decimal("560")
+    assert result["proposed"]["liability_start"] == Decimal("300")
+    assert result["from"] == date(2025, 3, 2)
+    (change,) = result["changes"]
+    assert change["customer"] == customer and change["change"] == Decimal("560")
+    assert "same visits" in result["assumption"]
+    # Nothing was written.
+    assert engine.balance(customer, at=at("2025-04-30 12:00"))["total"] == Decimal("860")
+    assert len(engine.statement(customer)["entries"]) == 3
+    with pytest.raises(pitstop.InvalidProgram):
+        engine.simulate_program({"name": "x", "accrual": {"rate_percent": "-5"}}, date(2025, 3, 2), date(2025, 4, 30))
+
+
 def test_to_pandas_when_installed(engine: pitstop.Engine, customer: int) -> None:
     pandas = pytest.importorskip("pandas")
     engine.commit(customer, basket(), order_id="A-1", at=at("2025-03-10 10:05"))
@@ -272,6 +294,7 @@ def _args(
     return {
         "program.set": lambda: {"program": GROWTH_PROGRAM},
         "program.get": lambda: {},
+        "program.simulate": lambda: {"program": PROGRAM, "from": date(2025, 3, 1), "to": date(2025, 3, 31)},
         "referral.code": lambda: {"customer": {"id": customer}},
         "customer.register": lambda: {
             "full_name": "Петров Пётр",

@@ -467,6 +467,11 @@ impl PluginHost {
         Ok(())
     }
 
+    /// Where compiled modules are cached on disk, if anywhere.
+    pub(crate) fn cache_dir(&self) -> Option<PathBuf> {
+        self.cache_dir.clone()
+    }
+
     /// The plugin-set epoch the enabled set was loaded at.
     pub(crate) fn epoch(&self) -> u64 {
         self.epoch.load(Ordering::Acquire)
@@ -693,6 +698,38 @@ pub(crate) fn store_plugin(
     {
         drop_module_if_unused(txn, &old.sha256, &record.name)?;
     }
+    Ok(record)
+}
+
+/// Copy every installed plugin (record and module bytes) from `reader` into `txn`: a
+/// scratch store for a what-if replay gets the shop's plugins as they are installed.
+pub(crate) fn copy_installed<R: Reader>(reader: &R, txn: &mut WriteTxn<'_>) -> Result<()> {
+    for record in records(reader)? {
+        let wasm = load_module_bytes(reader, &record)?;
+        let sha = parse_sha(&record.sha256)?;
+        if !txn.contains(&chunk_key(&sha, 0))? {
+            put_module(txn, &sha, &wasm)?;
+        }
+        txn.put_json(record_key(&record.name), &record)?;
+    }
+    bump_epoch(txn)
+}
+
+/// Install a proposed plugin into a scratch store exactly as `plugin.install` would
+/// (same checks, same errors), replacing an installed one of the same name.
+pub(crate) fn install_proposed(
+    host: &PluginHost,
+    store: &Store,
+    ctx: &Ctx,
+    args: &Map<String, Value>,
+) -> Result<PluginRecord> {
+    let (wasm, module) = prepare_install(host, args)?;
+    let mut typed: InstallArgs = decode_args(Value::Object(args.clone()))?;
+    typed.replace = true;
+    let mut txn = store.write()?;
+    let record = store_plugin(&mut txn, ctx, typed, &wasm, &module)?;
+    txn.commit()?;
+    host.reload(store)?;
     Ok(record)
 }
 

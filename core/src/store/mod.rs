@@ -26,6 +26,7 @@ pub(crate) mod fsync;
 pub mod keys;
 pub mod local;
 pub mod postgres_backend;
+pub mod scratch;
 pub mod sled_backend;
 
 use crate::error::{Error, ErrorCode, Result};
