@@ -5,8 +5,7 @@
 use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::ledger::{self, Account, Book};
-use crate::store::keys::KeyReader;
-use crate::store::keys::tag;
+use crate::store::keys::{KeyReader, tag};
 use crate::store::{Reader, Store, verify_sealed};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};

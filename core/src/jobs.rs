@@ -7,8 +7,8 @@ use crate::context::{Ctx, days_until_birthday};
 use crate::customer::{self, CustomerStatus};
 use crate::error::{Error, Result};
 use crate::ledger::{Book, Credit, EntryKind};
-use crate::store::keys::KeyReader;
-use crate::store::keys::{self, KeyBuilder, tag};
+use crate::program::Program;
+use crate::store::keys::{self, KeyBuilder, KeyReader, tag};
 use crate::store::{Reader, Store, WriteTxn};
 use crate::tier;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
@@ -84,9 +84,8 @@ pub fn start_of_day(ctx: &Ctx, date: NaiveDate) -> Result<DateTime<Utc>> {
 pub fn daily(store: &Store, ctx: &Ctx, args: &DailyArgs) -> Result<(DailyReport, u64)> {
     let program = ctx.program()?;
     let date = args.date.unwrap_or(ctx.today);
-    let at = start_of_day(ctx, date)?;
     let day_ctx = Ctx {
-        at,
+        at: start_of_day(ctx, date)?,
         today: date,
         program: ctx.program.clone(),
         branch: ctx.branch.clone(),
@@ -95,8 +94,25 @@ pub fn daily(store: &Store, ctx: &Ctx, args: &DailyArgs) -> Result<(DailyReport,
         date: Some(date),
         ..DailyReport::default()
     };
+    settle_due_accounts(store, &day_ctx, &mut report)?;
+    if let Some(bonus) = &program.birthday_bonus {
+        grant_birthdays(store, &day_ctx, bonus.days_before, &mut report)?;
+    }
+    review_tiers(store, program, date, &mut report)?;
+    let mut txn = store.write()?;
+    let last: Option<NaiveDate> = txn.get(&last_run_key())?;
+    if last.is_none_or(|d| d < date) {
+        txn.put(last_run_key(), &date)?;
+    }
+    txn.put(KeyBuilder::new(tag::DAILY).date(date).build(), &report)?;
+    let last_seq = txn.commit()?;
+    Ok((report, last_seq))
+}
 
-    // 1. Settle accounts with lots to burn, points to release or holds to lapse.
+/// Step 1: settle the accounts with lots to burn, points to release or holds to lapse by
+/// the end of the day, in batches of customers.
+fn settle_due_accounts(store: &Store, day_ctx: &Ctx, report: &mut DailyReport) -> Result<()> {
+    let date = day_ctx.today;
     let expiry_upto = KeyBuilder::new(tag::EXPIRY)
         .date(date + Duration::days(1))
         .build();
@@ -104,7 +120,7 @@ pub fn daily(store: &Store, ctx: &Ctx, args: &DailyArgs) -> Result<(DailyReport,
         .date(date + Duration::days(1))
         .build();
     let hold_upto = KeyBuilder::new(tag::HOLD_EXPIRY)
-        .i64(at.timestamp_micros() + 1)
+        .i64(day_ctx.at.timestamp_micros() + 1)
         .build();
     loop {
         let mut txn = store.write()?;
@@ -127,49 +143,64 @@ pub fn daily(store: &Store, ctx: &Ctx, args: &DailyArgs) -> Result<(DailyReport,
             due.entry(customer).or_default().push(key);
         }
         if due.is_empty() {
-            break;
+            return Ok(());
         }
         for (customer, index_keys) in due.into_iter().take(CUSTOMERS_PER_BATCH) {
-            settle_customer(&mut txn, &day_ctx, customer, &mut report)?;
+            settle_customer(&mut txn, day_ctx, customer, report)?;
             for key in index_keys {
                 txn.delete(key);
             }
         }
         txn.commit()?;
     }
+}
 
-    // 2. Birthday bonuses, catching up missed days.
-    if let Some(bonus) = &program.birthday_bonus {
-        let last: Option<NaiveDate> = store.read()?.get(&last_run_key())?;
-        let first_day = match last {
-            Some(last) if last < date => {
-                (last + Duration::days(1)).max(date - Duration::days(CATCH_UP_DAYS_MAX))
-            }
-            Some(_) => date,
-            None => date,
-        };
-        let mut day = first_day;
-        while day <= date {
-            let birthday_day = day + Duration::days(i64::from(bonus.days_before));
-            let mut candidates = birthdays_on(store, birthday_day)?;
-            if birthday_day.month() == 2
-                && birthday_day.day() == 28
-                && NaiveDate::from_ymd_opt(birthday_day.year(), 2, 29).is_none()
-            {
-                candidates.extend(birthdays_on_md(store, 2, 29)?);
-            }
-            for chunk in candidates.chunks(CUSTOMERS_PER_BATCH) {
-                let mut txn = store.write()?;
-                for customer in chunk {
-                    grant_birthday(&mut txn, &day_ctx, *customer, birthday_day, &mut report)?;
-                }
-                txn.commit()?;
-            }
-            day += Duration::days(1);
+/// Step 2: birthday bonuses `days_before` the birthday, catching up the days missed since
+/// the last run (at most [`CATCH_UP_DAYS_MAX`]).
+fn grant_birthdays(
+    store: &Store,
+    day_ctx: &Ctx,
+    days_before: u32,
+    report: &mut DailyReport,
+) -> Result<()> {
+    let date = day_ctx.today;
+    let last: Option<NaiveDate> = store.read()?.get(&last_run_key())?;
+    let first_day = match last {
+        Some(last) if last < date => {
+            (last + Duration::days(1)).max(date - Duration::days(CATCH_UP_DAYS_MAX))
         }
+        Some(_) => date,
+        None => date,
+    };
+    let mut day = first_day;
+    while day <= date {
+        let birthday_day = day + Duration::days(i64::from(days_before));
+        let mut candidates = birthdays_on(store, birthday_day)?;
+        if birthday_day.month() == 2
+            && birthday_day.day() == 28
+            && NaiveDate::from_ymd_opt(birthday_day.year(), 2, 29).is_none()
+        {
+            candidates.extend(birthdays_on_md(store, 2, 29)?);
+        }
+        for chunk in candidates.chunks(CUSTOMERS_PER_BATCH) {
+            let mut txn = store.write()?;
+            for customer in chunk {
+                grant_birthday(&mut txn, day_ctx, *customer, birthday_day, report)?;
+            }
+            txn.commit()?;
+        }
+        day += Duration::days(1);
     }
+    Ok(())
+}
 
-    // 3. Tier reviews for visits leaving the window.
+/// Step 3: tier reviews for visits leaving the window by `date`.
+fn review_tiers(
+    store: &Store,
+    program: &Program,
+    date: NaiveDate,
+    report: &mut DailyReport,
+) -> Result<()> {
     let review_upto = KeyBuilder::new(tag::TIER_REVIEW)
         .date(date + Duration::days(1))
         .build();
@@ -182,16 +213,13 @@ pub fn daily(store: &Store, ctx: &Ctx, args: &DailyArgs) -> Result<(DailyReport,
             false,
         )?;
         if rows.is_empty() {
-            break;
+            return Ok(());
         }
         let mut seen = BTreeSet::new();
         for (key, _) in rows {
-            let customer_id = KeyReader::of(&key, tag::TIER_REVIEW, "tier review index").and_then(
-                |mut fields| {
-                    fields.date()?;
-                    fields.u64()
-                },
-            )?;
+            let mut fields = KeyReader::of(&key, tag::TIER_REVIEW, "tier review index")?;
+            fields.date()?;
+            let customer_id = fields.u64()?;
             txn.delete(key);
             if !seen.insert(customer_id) {
                 continue;
@@ -210,17 +238,6 @@ pub fn daily(store: &Store, ctx: &Ctx, args: &DailyArgs) -> Result<(DailyReport,
             }
         }
         txn.commit()?;
-    }
-
-    {
-        let mut txn = store.write()?;
-        let last: Option<NaiveDate> = txn.get(&last_run_key())?;
-        if last.is_none_or(|d| d < date) {
-            txn.put(last_run_key(), &date)?;
-        }
-        txn.put(KeyBuilder::new(tag::DAILY).date(date).build(), &report)?;
-        let last_seq = txn.commit()?;
-        Ok((report, last_seq))
     }
 }
 

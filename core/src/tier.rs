@@ -5,8 +5,7 @@
 use crate::customer::{self, Customer};
 use crate::error::Result;
 use crate::program::{Program, Tier, TierCondition};
-use crate::store::keys::KeyReader;
-use crate::store::keys::{KeyBuilder, tag};
+use crate::store::keys::{KeyBuilder, KeyReader, tag};
 use crate::store::{Reader, WriteTxn};
 use crate::visit;
 use chrono::{Datelike, Duration, NaiveDate};

@@ -42,6 +42,64 @@ pub struct Receipt {
     pub referral: Vec<crate::referral::Grant>,
 }
 
+/// The host's order id of a new visit: given, and not recorded yet.
+fn new_order(txn: &WriteTxn<'_>, order_id: Option<&str>) -> Result<String> {
+    let Some(order_id) = order_id else {
+        return Err(Error::invalid(
+            "order_id",
+            "commit needs the host's order id",
+        ));
+    };
+    let order_id = normalize::identifier("order_id", order_id)?;
+    if let Some(existing) = visit::by_order(txn, &order_id)? {
+        return Err(Error::new(
+            ErrorCode::AlreadyExists,
+            format!("order {order_id} is already recorded"),
+        )
+        .with_details(json!({ "field": "order_id", "value": order_id, "visit": existing })));
+    }
+    Ok(order_id)
+}
+
+/// Credit the visit's accrual (pending for the programme's pending days); the lot, if any.
+fn accrue(ctx: &Ctx, book: &mut Book, accrual: Decimal, visit_id: u64) -> Result<Option<u64>> {
+    if accrual <= Decimal::ZERO {
+        return Ok(None);
+    }
+    let program = ctx.program()?;
+    let pending_until = (program.pending_days > 0)
+        .then(|| ctx.today + Duration::days(i64::from(program.pending_days)));
+    let lot = book.credit(
+        ctx,
+        Credit::new(EntryKind::Accrual, accrual)
+            .expiring(program.expiry_date(ctx.today))
+            .pending_until(pending_until)
+            .for_visit(visit_id),
+    )?;
+    Ok(Some(lot))
+}
+
+/// Count a visit on its customer: spend, visits, first and last dates.
+fn count_visit(customer: &mut crate::customer::Customer, net: Decimal, today: chrono::NaiveDate) {
+    customer.total_spend += net;
+    customer.visits += 1;
+    customer.first_visit = Some(customer.first_visit.map_or(today, |d| d.min(today)));
+    customer.last_visit = Some(customer.last_visit.map_or(today, |d| d.max(today)));
+}
+
+/// Plugin outcomes as the visit keeps them: the effects, without the log lines (those go
+/// back to the caller in the receipt).
+fn without_logs(outcomes: &[crate::plugin::PluginOutcome]) -> Vec<crate::plugin::PluginOutcome> {
+    outcomes
+        .iter()
+        .cloned()
+        .map(|mut outcome| {
+            outcome.log.clear();
+            outcome
+        })
+        .collect()
+}
+
 /// `checkout.commit`: price and record the visit atomically.
 pub fn commit(
     txn: &mut WriteTxn<'_>,
@@ -50,22 +108,7 @@ pub fn commit(
     args: &CheckoutArgs,
 ) -> Result<Receipt> {
     let program = ctx.program()?;
-    let order_id = match &args.order_id {
-        Some(order_id) => normalize::identifier("order_id", order_id)?,
-        None => {
-            return Err(Error::invalid(
-                "order_id",
-                "commit needs the host's order id",
-            ));
-        }
-    };
-    if let Some(existing) = visit::by_order(txn, &order_id)? {
-        return Err(Error::new(
-            ErrorCode::AlreadyExists,
-            format!("order {order_id} is already recorded"),
-        )
-        .with_details(json!({ "field": "order_id", "value": order_id, "visit": existing })));
-    }
+    let order_id = new_order(txn, args.order_id.as_deref())?;
     let request = load_request(txn, ctx, args)?;
     let mut book = Book::load(txn, request.customer.id)?;
     book.settle(ctx)?;
@@ -84,22 +127,7 @@ pub fn commit(
         Vec::new()
     };
     let accrual_expires_on = program.expiry_date(ctx.today);
-    let accrual_lot = if priced.totals.accrual > Decimal::ZERO {
-        let expires_on = accrual_expires_on;
-        let pending_until = (program.pending_days > 0)
-            .then(|| ctx.today + Duration::days(i64::from(program.pending_days)));
-        Some(
-            book.credit(
-                ctx,
-                Credit::new(EntryKind::Accrual, priced.totals.accrual)
-                    .expiring(expires_on)
-                    .pending_until(pending_until)
-                    .for_visit(visit_id),
-            )?,
-        )
-    } else {
-        None
-    };
+    let accrual_lot = accrue(ctx, &mut book, priced.totals.accrual, visit_id)?;
     let mut customer = request.customer.clone();
     let bonus_lot = plugin_hook::commit_effects(
         ctx,
@@ -108,10 +136,7 @@ pub fn commit(
         Some(visit_id),
         &mut priced.plugins,
     )?;
-    customer.total_spend += priced.totals.net;
-    customer.visits += 1;
-    customer.first_visit = Some(customer.first_visit.map_or(ctx.today, |d| d.min(ctx.today)));
-    customer.last_visit = Some(customer.last_visit.map_or(ctx.today, |d| d.max(ctx.today)));
+    count_visit(&mut customer, priced.totals.net, ctx.today);
     customer::save(txn, &customer)?;
     let mut vehicle_id = None;
     if let Some(mut vehicle) = request.vehicle.clone() {
@@ -142,15 +167,7 @@ pub fn commit(
         tier_after: None,
         refunds: Vec::new(),
         // Log lines go back to the caller in the receipt; the visit keeps the effects.
-        plugins: priced
-            .plugins
-            .iter()
-            .cloned()
-            .map(|mut outcome| {
-                outcome.log.clear();
-                outcome
-            })
-            .collect(),
+        plugins: without_logs(&priced.plugins),
     };
     visit::save(txn, &visit)?;
     let (tier_before, tier_after) = tier::reevaluate(

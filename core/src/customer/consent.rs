@@ -4,8 +4,7 @@
 use super::*;
 use crate::context::Ctx;
 use crate::error::{Error, Result};
-use crate::store::keys::KeyReader;
-use crate::store::keys::{KeyBuilder, tag};
+use crate::store::keys::{KeyBuilder, KeyReader, tag};
 use crate::store::{Reader, WriteTxn, keys};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

@@ -13,8 +13,7 @@ use crate::context::Ctx;
 use crate::customer::{self, Channel, Customer, CustomerStatus};
 use crate::error::{Error, Result};
 use crate::store::Reader;
-use crate::store::keys::KeyReader;
-use crate::store::keys::{self, KeyBuilder, tag};
+use crate::store::keys::{self, KeyBuilder, KeyReader, tag};
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 

@@ -6,8 +6,7 @@ use crate::error::Result;
 use crate::ledger;
 use crate::normalize;
 use crate::store::Reader;
-use crate::store::keys::KeyReader;
-use crate::store::keys::{self, KeyBuilder, tag};
+use crate::store::keys::{self, KeyBuilder, KeyReader, tag};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
