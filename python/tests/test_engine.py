@@ -228,6 +228,11 @@ def test_reports(engine: pitstop.Engine, customer: int) -> None:
     # The same operation through execute().
     assert engine.execute("report.points", {}) == row
 
+    page = engine.dashboard(from_=date(2025, 3, 1), to=date(2025, 4, 30))
+    assert page.startswith("<!DOCTYPE html>") and page.endswith("</html>\n")
+    assert 'data-chart="revenue"' in page and "мар\u00a02025" in page
+    assert f"<td>13\u00a0655,00\u00a0₽</td>" in page  # the total revenue, Russian style
+
 
 def test_to_pandas_when_installed(engine: pitstop.Engine, customer: int) -> None:
     pandas = pytest.importorskip("pandas")
@@ -397,6 +402,7 @@ def _args(
         "jobs.daily": lambda: {"date": date(2030, 1, 1)},
         "report.activity": lambda: {"from": date(2025, 1, 1), "to": date(2034, 12, 31)},
         "report.points": lambda: {},
+        "report.dashboard": lambda: {"from": date(2025, 1, 1), "to": date(2025, 12, 31)},
         "store.backup": lambda: {"path": tmp / "backup.bin"},
         "store.check": lambda: {},
         "store.stats": lambda: {},
@@ -420,6 +426,8 @@ def test_execute_reaches_every_operation(engine: pitstop.Engine, customer: int, 
     assert results["points.capture"]["hold"]["captured"] == Decimal("15")
     assert results["card.block"]["new_card"]["number"] != CARD
     assert results["store.backup"]["records"] > 0
+    assert results["report.dashboard"]["from"] == date(2025, 1, 1)
+    assert results["report.dashboard"]["html"].startswith("<!DOCTYPE html>")
     mutating = {name for name, mutates, _ in pitstop.operations() if mutates}
     assert {"checkout.commit", "points.adjust", "plugin.install", "customer.erase", "reminders.mark"} <= mutating
     assert not {"report.points", "reminders.due", "customer.export", "campaign.report"} & mutating
