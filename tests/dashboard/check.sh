@@ -33,6 +33,7 @@ fi
 
 rm -rf "$out"
 mkdir -p "$out"
+out=$(cd "$out" && pwd)
 
 # Headless, offline (every host name fails to resolve), console messages on stderr.
 chrome() {

@@ -181,7 +181,10 @@ fn head(page: &mut Page, speech: &Speech, figures: &Figures) {
         ),
         (words.visits, speech.count(total.visits)),
         (words.customers, speech.count(total.customers)),
-        (words.returning_share, speech.percent(total.returning_share)),
+        (
+            words.average_check,
+            speech.money(total.average_check, &figures.currency),
+        ),
         (
             words.liability,
             speech.money(figures.points.liability, &figures.currency),

@@ -2,7 +2,7 @@
 //! the first at the top, with the series side by side in each row (complaints beside
 //! all feedback, customers who came beside those notified).
 
-use super::{Series, WIDTH, failed, grid, label_font, left_label_font, short, top_of};
+use super::{Series, WIDTH, failed, grid, label_font, left_label_font, short, slots, top_of};
 use crate::error::{Error, Result};
 use plotters::prelude::*;
 
@@ -44,11 +44,14 @@ pub(in crate::dashboard) fn draw(bars: &Bars<'_>) -> Result<String> {
         .max(HEIGHT_MIN);
     let values = bars.series.iter().flat_map(|s| s.values.iter().copied());
     let right = top_of(values);
-    // Row i is drawn in segment n - 1 - i, so that the first row is at the top.
+    // Row i is drawn in segment top - i, so that the first row is at the top (a single
+    // row has an empty slot below it).
+    let top = slots(n) - 1;
     let label = |value: &SegmentValue<usize>| match value {
-        SegmentValue::CenterOf(segment) if *segment < n => {
-            Some(short(&bars.categories[n - 1 - segment]))
-        }
+        SegmentValue::CenterOf(segment) => bars
+            .categories
+            .get(top.checked_sub(*segment)?)
+            .map(|c| short(c)),
         _ => None,
     };
     let mut svg = String::new();
@@ -59,12 +62,12 @@ pub(in crate::dashboard) fn draw(bars: &Bars<'_>) -> Result<String> {
             .margin(MARGIN)
             .x_label_area_size(X_AXIS)
             .y_label_area_size(Y_AXIS)
-            .build_cartesian_2d(0f64..right, (0..n - 1).into_segmented())
+            .build_cartesian_2d(0f64..right, (0..top).into_segmented())
             .map_err(failed)?;
         chart
             .configure_mesh()
             .disable_y_mesh()
-            .y_labels(n)
+            .y_labels(top + 1)
             .y_label_formatter(&|v| label(v).unwrap_or_default())
             .y_label_style(left_label_font())
             .x_label_formatter(&|v| (bars.value)(*v))
@@ -73,7 +76,8 @@ pub(in crate::dashboard) fn draw(bars: &Bars<'_>) -> Result<String> {
             .bold_line_style(grid())
             .draw()
             .map_err(failed)?;
-        let slot = chart.plotting_area().dim_in_pixel().1 / rows.max(1);
+        let segments = u32::try_from(top + 1).unwrap_or(u32::MAX);
+        let slot = chart.plotting_area().dim_in_pixel().1 / segments;
         let thickness = slot.saturating_sub(ROW_GAP) / per_series.max(1);
         let pad = slot.saturating_sub(thickness * per_series) / 2;
         for (k, series) in (0u32..).zip(bars.series) {
@@ -85,7 +89,7 @@ pub(in crate::dashboard) fn draw(bars: &Bars<'_>) -> Result<String> {
                 if value <= 0.0 {
                     continue;
                 }
-                let segment = n - 1 - i;
+                let segment = top - i;
                 let corners = [
                     (0.0, SegmentValue::Exact(segment)),
                     (value, SegmentValue::Exact(segment + 1)),
@@ -99,4 +103,52 @@ pub(in crate::dashboard) fn draw(bars: &Bars<'_>) -> Result<String> {
         root.present().map_err(failed)?;
     }
     Ok(svg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dashboard::chart::palette;
+
+    fn draw_rows(categories: &[&str], values: &[f64]) -> String {
+        let categories: Vec<String> = categories.iter().map(|c| c.to_string()).collect();
+        let series = [Series {
+            name: "a".into(),
+            color: palette::RED,
+            values: values.to_vec(),
+        }];
+        draw(&Bars {
+            categories: &categories,
+            series: &series,
+            value: &|v| format!("{v}"),
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn one_row_is_drawn_with_a_real_height_and_its_label() {
+        let svg = draw_rows(&["Кравцов Д."], &[3.0]);
+        assert!(!svg.contains("height=\"-"), "{svg}");
+        assert_eq!(svg.matches("fill=\"#C83E3E\"").count(), 1);
+        assert!(svg.contains("Кравцов Д."));
+    }
+
+    #[test]
+    fn rows_run_top_down_and_zero_draws_no_bar() {
+        let svg = draw_rows(&["первый", "второй", "третий"], &[1.0, 0.0, 2.0]);
+        assert_eq!(svg.matches("fill=\"#C83E3E\"").count(), 2);
+        let y = |label: &str| {
+            let at = svg.find(label).unwrap();
+            let tag = svg[..at].rfind("<text").unwrap();
+            let y = &svg[tag..at];
+            let start = y.find(" y=\"").unwrap() + 4;
+            y[start..]
+                .split('"')
+                .next()
+                .unwrap()
+                .parse::<i32>()
+                .unwrap()
+        };
+        assert!(y("первый") < y("второй") && y("второй") < y("третий"));
+    }
 }

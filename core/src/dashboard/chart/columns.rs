@@ -3,7 +3,7 @@
 //! columns, visits as a line).
 
 use super::{
-    HEIGHT, LINE_WIDTH, Series, WIDTH, X_LABELS_MAX, failed, grid, label_font, short, top_of,
+    HEIGHT, LINE_WIDTH, Series, WIDTH, X_LABELS_MAX, failed, grid, label_font, short, slots, top_of,
 };
 use crate::error::{Error, Result};
 use plotters::prelude::*;
@@ -46,6 +46,7 @@ pub(in crate::dashboard) fn draw(columns: &Columns<'_>) -> Result<String> {
         SegmentValue::CenterOf(i) => columns.categories.get(*i).map(|c| short(c)),
         _ => None,
     };
+    let axis = || (0..slots(n) - 1).into_segmented();
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
@@ -56,9 +57,9 @@ pub(in crate::dashboard) fn draw(columns: &Columns<'_>) -> Result<String> {
             .x_label_area_size(X_AXIS)
             .y_label_area_size(Y_AXIS)
             .right_y_label_area_size(right_axis)
-            .build_cartesian_2d((0..n - 1).into_segmented(), 0f64..left_top)
+            .build_cartesian_2d(axis(), 0f64..left_top)
             .map_err(failed)?
-            .set_secondary_coord((0..n - 1).into_segmented(), 0f64..right_top);
+            .set_secondary_coord(axis(), 0f64..right_top);
         chart
             .configure_mesh()
             .disable_x_mesh()
@@ -114,4 +115,66 @@ pub(in crate::dashboard) fn draw(columns: &Columns<'_>) -> Result<String> {
         root.present().map_err(failed)?;
     }
     Ok(svg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dashboard::chart::palette;
+
+    #[test]
+    fn one_month_stacks_its_series_and_draws_its_line_point() {
+        let months = ["янв 2025".to_string()];
+        let stacks = [
+            Series {
+                name: "a".into(),
+                color: palette::BLUE,
+                values: vec![10.0],
+            },
+            Series {
+                name: "b".into(),
+                color: palette::GREEN,
+                values: vec![5.0],
+            },
+        ];
+        let line = Series {
+            name: "c".into(),
+            color: palette::ORANGE,
+            values: vec![7.0],
+        };
+        let svg = draw(&Columns {
+            categories: &months,
+            stacks: &stacks,
+            line: Some(&line),
+            left: &|v| format!("{v}"),
+            right: &|v| format!("{v}"),
+        })
+        .unwrap();
+        assert!(!svg.contains("height=\"-"), "{svg}");
+        let rect = |fill: &str| {
+            let at = svg.find(&format!("fill=\"{fill}\"")).unwrap();
+            let tag = &svg[svg[..at].rfind("<rect").unwrap()..at];
+            let attr = |name: &str| {
+                let start = tag.find(&format!(" {name}=\"")).unwrap() + name.len() + 3;
+                tag[start..]
+                    .split('"')
+                    .next()
+                    .unwrap()
+                    .parse::<i32>()
+                    .unwrap()
+            };
+            (attr("y"), attr("height"))
+        };
+        let (blue_y, blue_height) = rect("#2E6DB4");
+        let (green_y, green_height) = rect("#2F9E6E");
+        // 10 below, 5 stacked on it: the green one ends where the blue one starts, and
+        // is half as tall (to a pixel of rounding).
+        assert!((green_y + green_height - blue_y).abs() <= 1);
+        assert!(
+            (blue_height - 2 * green_height).abs() <= 2,
+            "{blue_height} {green_height}"
+        );
+        assert_eq!(svg.matches("<circle").count(), 1);
+        assert!(svg.contains("янв 2025"));
+    }
 }

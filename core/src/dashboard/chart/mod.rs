@@ -69,6 +69,12 @@ impl Series {
     }
 }
 
+/// Slots on a category axis for `n` categories: plotters cannot map a range of one value
+/// (every position comes out wrong), so one category gets an empty slot beside it.
+pub(super) fn slots(n: usize) -> usize {
+    n.max(2)
+}
+
 /// A decimal as a chart coordinate (the figures in the page's text stay exact).
 pub(in crate::dashboard) fn coordinate(value: Decimal) -> f64 {
     value.to_f64().unwrap_or(0.0)
