@@ -558,7 +558,13 @@ pub fn import(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: ImportArgs) -> Result<Imp
         visit::save_visit_days(txn, id, &touched.days)?;
         customer::save(txn, &touched.customer)?;
         if let Some(program) = ctx.program.as_deref() {
-            let (before, after) = tier::reevaluate(txn, program, &mut touched.customer, ctx.today)?;
+            let (before, after) = tier::reevaluate(
+                txn,
+                program,
+                &mut touched.customer,
+                ctx.today,
+                tier::MoveReason::Import,
+            )?;
             if before != after {
                 result.tiers_changed += 1;
             }

@@ -190,7 +190,13 @@ pub fn daily(store: &Store, ctx: &Ctx, args: &DailyArgs) -> Result<(DailyReport,
                 continue;
             }
             let mut customer = customer::load(&txn, customer_id)?;
-            let (before, after) = tier::reevaluate(&mut txn, program, &mut customer, date)?;
+            let (before, after) = tier::reevaluate(
+                &mut txn,
+                program,
+                &mut customer,
+                date,
+                tier::MoveReason::Review,
+            )?;
             report.tiers_reviewed += 1;
             if before != after {
                 report.tiers_changed += 1;

@@ -95,8 +95,14 @@ pub use program::{LineKind, Program};
 pub use recommendation::{Recommendation, RecommendationStatus, Urgency};
 pub use refund::{RefundArgs, RefundLine, RefundResult};
 pub use reminder::{DuePage, MarkStatus, Reminder, ReminderKind, ReminderMark, ReminderRules};
-pub use report::{Activity, ActivityRow, PointsReport};
+pub use report::{
+    Activity, ActivityRow, BirthdayRow, BirthdaysReport, CohortRow, CohortsReport, Consents,
+    CustomerRow, CustomersReport, ExpiringSoon, LapsedReport, LapsedRow, MonthBest, ParetoReport,
+    ParetoRow, PointsMonth, PointsMonthly, PointsReport, ReportArgs, ServiceRow, ServicesReport,
+    SourceRow, SourcesReport, TierCount, TierMoveRow, TiersReport,
+};
 pub use store::backup::BackupSummary;
+pub use tier::{MoveReason, TierMove};
 pub use tyre_storage::{Season, TyreStorage};
 pub use vehicle::{Usage, Vehicle, VehicleRef};
 pub use visit::{Visit, VisitLine};

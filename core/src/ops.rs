@@ -373,6 +373,81 @@ pub static OPS: &[OpSpec] = &[
         })
     ),
     op!(
+        "report.customers",
+        false,
+        crate::report::ReportArgs,
+        "the most active customer of each month, top N by spend and by visits",
+        |e, _, a| e.report_op(a, |r, ctx, args: Args| crate::report::customers(
+            r, ctx, &args
+        ))
+    ),
+    op!(
+        "report.pareto",
+        false,
+        crate::report::ReportArgs,
+        "the share of customers who bring 80% of revenue, and who they are",
+        |e, _, a| e.report_op(a, |r, ctx, args: Args| crate::report::pareto(r, ctx, &args))
+    ),
+    op!(
+        "report.lapsed",
+        false,
+        crate::report::ReportArgs,
+        "valuable customers who stopped coming: RFM scores, usual interval, last visit",
+        |e, _, a| e.report_op(a, |r, ctx, args: Args| crate::report::lapsed(r, ctx, &args))
+    ),
+    op!(
+        "report.tiers",
+        false,
+        crate::report::ReportArgs,
+        "customers per tier now, moves between tiers by month, direction and reason",
+        |e, _, a| e.report_op(a, |r, ctx, args: Args| crate::report::tiers(r, ctx, &args))
+    ),
+    op!(
+        "report.cohorts",
+        false,
+        crate::report::ReportArgs,
+        "retention by month of first visit (the cohort triangle), counts and percent",
+        |e, _, a| e.report_op(a, |r, ctx, args: Args| crate::report::cohorts(
+            r, ctx, &args
+        ))
+    ),
+    op!(
+        "report.birthdays",
+        false,
+        crate::report::ReportArgs,
+        "customers with a birthday in a date range, with consent per channel",
+        |e, _, a| e.report_op(a, |r, ctx, args: Args| crate::report::birthdays(
+            r, ctx, &args
+        ))
+    ),
+    op!(
+        "report.sources",
+        false,
+        crate::report::ReportArgs,
+        "new customers and their revenue by acquisition source",
+        |e, _, a| e.report_op(a, |r, ctx, args: Args| crate::report::sources(
+            r, ctx, &args
+        ))
+    ),
+    op!(
+        "report.points_monthly",
+        false,
+        crate::report::ReportArgs,
+        "points issued, redeemed, expired, adjusted by month, liability at each month's end, what expires in 30/60/90 days",
+        |e, _, a| e.report_op(a, |r, ctx, args: Args| crate::report::points_monthly(
+            r, ctx, &args
+        ))
+    ),
+    op!(
+        "report.services",
+        false,
+        crate::report::ReportArgs,
+        "works and parts sold, repeat purchases and the real interval next to the reminder rule's",
+        |e, _, a| e.report_op(a, |r, ctx, args: Args| crate::report::services(
+            r, ctx, &args
+        ))
+    ),
+    op!(
         "referral.code",
         true,
         crate::referral::CodeArgs,

@@ -389,7 +389,13 @@ pub fn refund(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: &RefundArgs) -> Result<Re
     }
     customer::save(txn, &customer)?;
     visit::save(txn, &visit)?;
-    let (tier_before, tier_after) = tier::reevaluate(txn, program, &mut customer, ctx.today)?;
+    let (tier_before, tier_after) = tier::reevaluate(
+        txn,
+        program,
+        &mut customer,
+        ctx.today,
+        tier::MoveReason::Refund,
+    )?;
     let referral = crate::referral::on_refund(txn, ctx, &visit, &mut book)?;
     let account = book.save(txn)?;
     Ok(RefundResult {

@@ -129,13 +129,76 @@ pub fn schedule_review(
     txn.put(review_key(leaves, customer), &())
 }
 
-/// Re-evaluate tier and VIP; saves the customer when something changed.
+/// What made a tier change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MoveReason {
+    /// A checkout (the visit records `tier_before` and `tier_after`).
+    Visit,
+    /// A refund took spend or a visit back.
+    Refund,
+    /// The daily review: old visits left the window.
+    Review,
+    /// Imported history.
+    Import,
+}
+
+/// A tier change that no visit record shows, kept under its date and customer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TierMove {
+    /// Tier before (`None`: no tier).
+    pub from: Option<String>,
+    /// Tier after.
+    pub to: Option<String>,
+    /// Why.
+    pub reason: MoveReason,
+}
+
+fn move_key(date: NaiveDate, customer: u64) -> Vec<u8> {
+    KeyBuilder::new(tag::TIER_MOVE)
+        .date(date)
+        .u64(customer)
+        .build()
+}
+
+/// Tier moves recorded (not by visits) dated `from..=to`, `chunk` keys at a time after
+/// `after`: (key, date, customer, moves of that day).
+pub fn recorded_moves<R: Reader>(
+    reader: &R,
+    (from, to): (NaiveDate, NaiveDate),
+    after: Option<&[u8]>,
+    chunk: usize,
+) -> Result<Vec<(Vec<u8>, NaiveDate, u64, Vec<TierMove>)>> {
+    let start = match after {
+        Some(key) => {
+            let mut next = key.to_vec();
+            next.push(0);
+            next
+        }
+        None => move_key(from, 0),
+    };
+    let end = move_key(to + Duration::days(1), 0);
+    let mut out = Vec::new();
+    for (key, moves) in reader.scan_range::<Vec<TierMove>>(&start, &end, chunk, false)? {
+        let date = crate::store::keys::read_date(&key, 1)
+            .ok_or_else(|| crate::error::Error::corrupted("tier move key too short"))?;
+        let customer = crate::store::keys::read_u64(&key, key.len().saturating_sub(8))
+            .ok_or_else(|| crate::error::Error::corrupted("tier move key too short"))?;
+        out.push((key, date, customer, moves));
+    }
+    Ok(out)
+}
+
+/// Re-evaluate tier and VIP; saves the customer when something changed, and, when the
+/// tier changed for a `reason` other than a visit (whose record keeps both tiers), the
+/// move under today's date in the same write.
 /// Returns the tier before and after.
 pub fn reevaluate(
     txn: &mut WriteTxn<'_>,
     program: &Program,
     customer: &mut Customer,
     today: NaiveDate,
+    reason: MoveReason,
 ) -> Result<(Option<String>, Option<String>)> {
     let before = customer.tier.clone();
     prune_days(txn, program, customer.id, today)?;
@@ -155,6 +218,16 @@ pub fn reevaluate(
     if after != before || vip != customer.vip {
         if after != before {
             customer.tier_since = Some(today);
+            if reason != MoveReason::Visit {
+                let key = move_key(today, customer.id);
+                let mut moves: Vec<TierMove> = txn.get(&key)?.unwrap_or_default();
+                moves.push(TierMove {
+                    from: before.clone(),
+                    to: after.clone(),
+                    reason,
+                });
+                txn.put(key, &moves)?;
+            }
         }
         customer.tier = after.clone();
         customer.vip = vip;

@@ -153,7 +153,13 @@ pub fn commit(
             .collect(),
     };
     visit::save(txn, &visit)?;
-    let (tier_before, tier_after) = tier::reevaluate(txn, program, &mut customer, ctx.today)?;
+    let (tier_before, tier_after) = tier::reevaluate(
+        txn,
+        program,
+        &mut customer,
+        ctx.today,
+        tier::MoveReason::Visit,
+    )?;
     tier::schedule_review(txn, program, customer.id, ctx.today)?;
     visit.tier_after = tier_after.clone();
     visit::save(txn, &visit)?;

@@ -66,6 +66,7 @@
 //! | J   | predicted lapse date, vehicle id      | () (valuable car overdue for its usual visit) |
 //! | 6   | due date, visit id, effect position   | () (reminders promotion plugins asked for) |
 //! | r   | reminder reason key                   | ReminderMark (sent, failed, declined) |
+//! | 8   | local date, customer id               | Vec<TierMove> (tier changes not made by a visit: refunds, reviews, imports) |
 
 use chrono::{Datelike, NaiveDate};
 
@@ -141,6 +142,8 @@ pub mod tag {
     pub const VISIT_BY_DATE: u8 = b'Z';
     /// Visits of one branch by date (the same records as `VISIT_BY_DATE`).
     pub const VISIT_BY_BRANCH_DATE: u8 = b'7';
+    /// Tier changes by date that a visit record does not show (refund, review, import).
+    pub const TIER_MOVE: u8 = b'8';
     /// Referral record of a customer.
     pub const REFERRAL: u8 = b'f';
     /// Referrer → referee links.

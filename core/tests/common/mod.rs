@@ -1,6 +1,7 @@
 //! Shared test harness: a store in a fresh temporary directory with a programme.
 #![allow(dead_code)]
 
+pub mod analytics_history;
 pub mod plugin_fixtures;
 pub mod shared;
 

@@ -1,54 +1,16 @@
-//! Reports for owners: activity by month and the points liability. They read through
-//! bounded chunks of the date index and the accounts, so memory stays proportional to
-//! the number of distinct customers, not to the history.
+//! `report.activity`: visits, customers, new and returning, revenue and points by month.
 
+use super::{CHUNK, PeriodArgs, percent};
 use crate::context::Ctx;
 use crate::customer::{self, Customer};
 use crate::error::{Error, Result};
-use crate::ledger;
 use crate::normalize;
 use crate::store::Reader;
-use crate::store::keys::{self, KeyBuilder, tag};
 use crate::visit;
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
-
-const CHUNK: usize = 4096;
-/// Longest period of one report, in days.
-pub const PERIOD_DAYS_MAX: i64 = 3660;
-
-/// A period; both ends included.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PeriodArgs {
-    /// First local date.
-    pub from: NaiveDate,
-    /// Last local date.
-    pub to: NaiveDate,
-    /// Only the visits recorded at this branch (the group's other sites left out).
-    #[serde(default)]
-    pub branch: Option<String>,
-}
-
-impl PeriodArgs {
-    fn check(&self) -> Result<()> {
-        if self.to < self.from {
-            return Err(Error::invalid(
-                "to",
-                format!("{} is before {}", self.to, self.from),
-            ));
-        }
-        if (self.to - self.from).num_days() > PERIOD_DAYS_MAX {
-            return Err(Error::invalid(
-                "to",
-                format!("a report covers at most {PERIOD_DAYS_MAX} days"),
-            ));
-        }
-        Ok(())
-    }
-}
 
 /// One month of activity.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -238,112 +200,4 @@ pub fn activity<R: Reader>(reader: &R, _ctx: &Ctx, args: &PeriodArgs) -> Result<
         rows,
         total,
     })
-}
-
-fn percent(part: u64, whole: u64) -> Decimal {
-    if whole == 0 {
-        return Decimal::new(0, 1);
-    }
-    normalize::exact_scale(
-        (Decimal::from(part) * Decimal::ONE_HUNDRED / Decimal::from(whole)).round_dp(1),
-        1,
-    )
-}
-
-/// `report.points` result: the programme's liability.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct PointsReport {
-    /// Accounts with any history.
-    pub accounts: u64,
-    /// Accounts with points on them.
-    pub accounts_with_balance: u64,
-    /// Points ever credited (net of earned points taken back by refunds).
-    pub issued: Decimal,
-    /// Points ever spent (net of points refunds gave back).
-    pub redeemed: Decimal,
-    /// Points burned at expiry.
-    pub expired: Decimal,
-    /// Points on accounts now (as stored; the daily job settles expiries).
-    pub outstanding: Decimal,
-    /// Of them, pending (return window).
-    pub pending: Decimal,
-    /// Of them, held by holds.
-    pub held: Decimal,
-    /// Money value of the outstanding points.
-    pub liability: Decimal,
-    /// Currency of the money value.
-    pub currency: String,
-}
-
-/// Arguments of `report.points`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PointsArgs {
-    /// Refused with a reason: see [`group_wide`].
-    #[serde(default)]
-    pub branch: Option<String>,
-}
-
-/// A report whose figures belong to the whole group refuses a `branch` filter and says
-/// why: a customer has one balance across the group's branches, so points on accounts
-/// (and the referrals that paid them) are not any one branch's.
-pub fn group_wide(op: &str, branch: Option<&str>) -> Result<()> {
-    match branch {
-        None => Ok(()),
-        Some(_) => Err(Error::invalid(
-            "branch",
-            format!(
-                "{op} covers the whole group: a customer has one balance shared by every branch; \
-                 report.activity gives one branch's points accrued and redeemed"
-            ),
-        )),
-    }
-}
-
-/// Points issued, redeemed, expired and outstanding, with the money liability.
-pub fn points<R: Reader>(reader: &R, ctx: &Ctx, args: &PointsArgs) -> Result<PointsReport> {
-    group_wide("report.points", args.branch.as_deref())?;
-    let program = ctx.program()?;
-    let mut report = PointsReport {
-        currency: program.currency.clone(),
-        ..PointsReport::default()
-    };
-    let prefix = KeyBuilder::new(tag::ACCOUNT).build();
-    let end = keys::prefix_end(&prefix);
-    let mut start = prefix.clone();
-    loop {
-        let chunk = reader.scan_raw(&start, &end, CHUNK, false)?;
-        let Some((last, _)) = chunk.last() else { break };
-        let mut next = last.clone();
-        next.push(0);
-        for (key, _) in &chunk {
-            let customer =
-                keys::read_u64(key, 1).ok_or_else(|| Error::corrupted("account key too short"))?;
-            let account = ledger::load_account(reader, customer)?;
-            report.accounts += 1;
-            if account.balance > Decimal::ZERO {
-                report.accounts_with_balance += 1;
-            }
-            report.issued += account.credited;
-            report.redeemed += account.redeemed;
-            report.expired += account.expired;
-            report.outstanding += account.balance;
-            report.pending += account.pending;
-            report.held += account.held;
-        }
-        start = next;
-    }
-    let scale = program.points.scale;
-    for value in [
-        &mut report.issued,
-        &mut report.redeemed,
-        &mut report.expired,
-        &mut report.outstanding,
-        &mut report.pending,
-        &mut report.held,
-    ] {
-        *value = normalize::exact_scale(*value, scale);
-    }
-    report.liability = normalize::money(report.outstanding * program.points.value);
-    Ok(report)
 }

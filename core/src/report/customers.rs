@@ -1,0 +1,196 @@
+//! `report.customers`: the most active customer of each month, and the top N of the
+//! period by spend and by visits.
+//!
+//! "Most active" is the most counted visits in the month; a tie goes to the larger
+//! revenue, then to the smaller customer id. Top by spend orders by revenue, then
+//! visits, then id; top by visits by visits, then revenue, then id. Revenue is the net
+//! kept after discounts and refunds; a fully refunded visit counts no visit.
+
+use super::{Briefs, Takes, month_label, top_n};
+use crate::context::Ctx;
+use crate::error::Result;
+use crate::normalize;
+use crate::store::Reader;
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::cmp::Reverse;
+use std::collections::HashMap;
+
+/// One customer's figures in the period (or the month).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomerRow {
+    /// Customer id.
+    pub customer: u64,
+    /// Full name.
+    pub name: String,
+    /// Phone.
+    pub phone: Option<String>,
+    /// Counted visits.
+    pub visits: u64,
+    /// Net revenue.
+    pub revenue: Decimal,
+    /// Last visit in the period (or the month).
+    pub last_visit: NaiveDate,
+}
+
+/// The most active customer of a month.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MonthBest {
+    /// `YYYY-MM`.
+    pub month: String,
+    /// Their figures in that month.
+    #[serde(flatten)]
+    pub best: CustomerRow,
+}
+
+/// `report.customers` result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomersReport {
+    /// First date.
+    pub from: NaiveDate,
+    /// Last date.
+    pub to: NaiveDate,
+    /// The most active customer of each month that had a counted visit.
+    pub rows: Vec<MonthBest>,
+    /// Top N by revenue.
+    pub by_spend: Vec<CustomerRow>,
+    /// Top N by counted visits.
+    pub by_visits: Vec<CustomerRow>,
+    /// Customers with a visit in the period (within the filters).
+    pub customers: u64,
+}
+
+#[derive(Clone, Copy)]
+struct Tally {
+    visits: u64,
+    revenue: Decimal,
+    last: NaiveDate,
+}
+
+impl Tally {
+    fn add(&mut self, date: NaiveDate, counted: bool, net: Decimal) {
+        self.visits += u64::from(counted);
+        self.revenue += net;
+        self.last = self.last.max(date);
+    }
+}
+
+type Key = (Decimal, Decimal, Reverse<u64>);
+
+fn spend_key(id: u64, t: &Tally) -> Key {
+    (t.revenue, Decimal::from(t.visits), Reverse(id))
+}
+
+fn visits_key(id: u64, t: &Tally) -> Key {
+    (Decimal::from(t.visits), t.revenue, Reverse(id))
+}
+
+/// The month's most active customer, most visits first.
+fn best_of_month(month: &HashMap<u64, Tally>) -> Option<(u64, Tally)> {
+    month
+        .iter()
+        .filter(|(_, t)| t.visits > 0)
+        .max_by_key(|(id, t)| visits_key(**id, t))
+        .map(|(id, t)| (*id, *t))
+}
+
+/// The most active customer of each month and the top N by spend and by visits.
+pub fn customers<R: Reader>(
+    reader: &R,
+    ctx: &Ctx,
+    args: &super::ReportArgs,
+) -> Result<CustomersReport> {
+    let scope = args.scope(
+        reader,
+        ctx,
+        Takes {
+            op: "report.customers",
+            branch: None,
+            top: Some(10),
+        },
+    )?;
+    let mut briefs = Briefs::default();
+    let mut period: HashMap<u64, Tally> = HashMap::new();
+    let mut month: HashMap<u64, Tally> = HashMap::new();
+    let mut current: Option<String> = None;
+    let mut bests: Vec<(String, u64, Tally)> = Vec::new();
+    scope.visits(reader, |date, _, dated| {
+        if !briefs.get(reader, &scope, dated.customer)?.admitted {
+            return Ok(());
+        }
+        let label = month_label(date);
+        if current.as_deref() != Some(label.as_str()) {
+            if let (Some(done), Some((id, t))) = (current.take(), best_of_month(&month)) {
+                bests.push((done, id, t));
+            }
+            month.clear();
+            current = Some(label);
+        }
+        let fresh = Tally {
+            visits: 0,
+            revenue: Decimal::ZERO,
+            last: date,
+        };
+        month
+            .entry(dated.customer)
+            .or_insert(fresh)
+            .add(date, dated.counted, dated.net);
+        period
+            .entry(dated.customer)
+            .or_insert(fresh)
+            .add(date, dated.counted, dated.net);
+        Ok(())
+    })?;
+    if let (Some(done), Some((id, t))) = (current.take(), best_of_month(&month)) {
+        bests.push((done, id, t));
+    }
+    let mut row = |id: u64, t: &Tally| -> Result<CustomerRow> {
+        let brief = briefs.get(reader, &scope, id)?;
+        Ok(CustomerRow {
+            customer: id,
+            name: brief.name.clone(),
+            phone: brief.phone.clone(),
+            visits: t.visits,
+            revenue: normalize::money(t.revenue),
+            last_visit: t.last,
+        })
+    };
+    let mut rows = Vec::with_capacity(bests.len());
+    for (label, id, t) in &bests {
+        rows.push(MonthBest {
+            month: label.clone(),
+            best: row(*id, t)?,
+        });
+    }
+    let spenders = top_n(
+        period
+            .iter()
+            .filter(|(_, t)| t.revenue > Decimal::ZERO)
+            .map(|(id, t)| (spend_key(*id, t), *id)),
+        scope.top,
+    );
+    let visitors = top_n(
+        period
+            .iter()
+            .filter(|(_, t)| t.visits > 0)
+            .map(|(id, t)| (visits_key(*id, t), *id)),
+        scope.top,
+    );
+    let mut by_spend = Vec::new();
+    for (_, id) in spenders {
+        by_spend.push(row(id, &period[&id])?);
+    }
+    let mut by_visits = Vec::new();
+    for (_, id) in visitors {
+        by_visits.push(row(id, &period[&id])?);
+    }
+    Ok(CustomersReport {
+        from: scope.from,
+        to: scope.to,
+        rows,
+        by_spend,
+        by_visits,
+        customers: period.len() as u64,
+    })
+}

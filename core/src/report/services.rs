@@ -1,0 +1,258 @@
+//! `report.services`: which works and parts sell, how often customers come back for the
+//! same one, and the real interval between repeats next to the reminder rule's.
+//!
+//! A line belongs to the programme's first periodic service rule
+//! (`reminders.services`) whose patterns match its SKU or name, as reminders match
+//! them; otherwise to its SKU. Per service: lines, quantity and net revenue kept after
+//! refunds (a line refunded in full is left out), distinct customers, and repeats: a
+//! later visit day on which the same car (the customer, for a visit without a car)
+//! bought the service again within the period. `median_interval_days` is the median of
+//! the days between those consecutive purchases (mean of the two middle ones rounded
+//! down), exact: intervals are kept as a count per number of days, at most one entry
+//! per day of the period. `reminder_months` is the matching rule's interval.
+
+use super::{Briefs, Scope, Takes, top_n};
+use crate::context::Ctx;
+use crate::error::Result;
+use crate::normalize;
+use crate::program::LineKind;
+use crate::program::reminder_rules::glob_match_lowered;
+use crate::store::Reader;
+use crate::visit;
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// One service (a reminder rule's, or one SKU).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServiceRow {
+    /// The rule's kind (`oil_change`) or the SKU.
+    pub service: String,
+    /// The rule's name, or the line's name as last sold.
+    pub name: String,
+    /// Labour, part or goods (of the first line met).
+    pub kind: LineKind,
+    /// Whether `service` is a reminder rule's kind.
+    pub rule: bool,
+    /// Lines sold.
+    pub lines: u64,
+    /// Quantity sold (net of refunds).
+    pub qty: Decimal,
+    /// Net revenue kept.
+    pub revenue: Decimal,
+    /// Distinct customers.
+    pub customers: u64,
+    /// Repeat purchases (by the same car or customer on a later day).
+    pub repeats: u64,
+    /// Customers with at least one repeat.
+    pub repeat_customers: u64,
+    /// Median days between a purchase and its repeat.
+    pub median_interval_days: Option<i64>,
+    /// The reminder rule's interval in months, when a rule matches.
+    pub reminder_months: Option<u32>,
+    /// The reminder rule's interval in km.
+    pub reminder_km: Option<u32>,
+}
+
+/// `report.services` result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServicesReport {
+    /// First date.
+    pub from: NaiveDate,
+    /// Last date.
+    pub to: NaiveDate,
+    /// Distinct services sold.
+    pub services: u64,
+    /// Lines sold.
+    pub lines: u64,
+    /// Net revenue of the lines.
+    pub revenue: Decimal,
+    /// The top N services by revenue (then lines, then service).
+    pub rows: Vec<ServiceRow>,
+}
+
+struct Group {
+    service: String,
+    name: String,
+    kind: LineKind,
+    rule: Option<usize>,
+    lines: u64,
+    qty: Decimal,
+    revenue: Decimal,
+    customers: HashSet<u64>,
+    repeat_customers: HashSet<u64>,
+    /// days → repeats with that interval.
+    intervals: BTreeMap<i64, u64>,
+}
+
+impl Group {
+    fn median(&self) -> Option<i64> {
+        let n: u64 = self.intervals.values().sum();
+        if n == 0 {
+            return None;
+        }
+        let nth = |k: u64| {
+            let mut seen = 0;
+            for (days, count) in &self.intervals {
+                seen += count;
+                if seen > k {
+                    return *days;
+                }
+            }
+            0
+        };
+        Some(if n % 2 == 1 {
+            nth(n / 2)
+        } else {
+            (nth(n / 2 - 1) + nth(n / 2)).div_euclid(2)
+        })
+    }
+}
+
+/// Who a repeat is counted for: a car, or a customer without one.
+#[derive(PartialEq, Eq, Hash, Clone, Copy)]
+enum Holder {
+    Car(u64),
+    Customer(u64),
+}
+
+/// Services sold, their repeats and real intervals.
+pub fn services<R: Reader>(
+    reader: &R,
+    ctx: &Ctx,
+    args: &super::ReportArgs,
+) -> Result<ServicesReport> {
+    let scope: Scope = args.scope(
+        reader,
+        ctx,
+        Takes {
+            op: "report.services",
+            branch: None,
+            top: Some(50),
+        },
+    )?;
+    let rules = ctx
+        .program
+        .as_deref()
+        .map(|p| p.reminders.services.clone())
+        .unwrap_or_default();
+    let patterns: Vec<Vec<String>> = rules
+        .iter()
+        .map(|r| r.patterns.iter().map(|p| p.to_lowercase()).collect())
+        .collect();
+    let mut briefs = Briefs::default();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut groups: Vec<Group> = Vec::new();
+    let mut last_bought: HashMap<(usize, Holder), NaiveDate> = HashMap::new();
+    let mut total_lines = 0u64;
+    let mut total_revenue = Decimal::ZERO;
+    scope.visits(reader, |date, id, dated| {
+        if !briefs.get(reader, &scope, dated.customer)?.admitted {
+            return Ok(());
+        }
+        let visit = visit::load(reader, id)?;
+        let holder = match visit.vehicle {
+            Some(car) => Holder::Car(car),
+            None => Holder::Customer(visit.customer),
+        };
+        let mut bought: Vec<usize> = Vec::new();
+        for line in visit.lines.iter().filter(|l| l.refunded_qty < l.qty) {
+            let (sku, name) = (line.sku.to_lowercase(), line.name.to_lowercase());
+            let rule = patterns.iter().position(|ps| {
+                ps.iter()
+                    .any(|p| glob_match_lowered(p, &sku) || glob_match_lowered(p, &name))
+            });
+            let key = match rule {
+                Some(r) => format!("rule:{}", rules[r].kind),
+                None => format!("sku:{}", line.sku),
+            };
+            let at = match index.get(&key) {
+                Some(at) => *at,
+                None => {
+                    index.insert(key, groups.len());
+                    groups.push(Group {
+                        service: rule.map_or_else(|| line.sku.clone(), |r| rules[r].kind.clone()),
+                        name: rule.map_or_else(|| line.name.clone(), |r| rules[r].name.clone()),
+                        kind: line.kind,
+                        rule,
+                        lines: 0,
+                        qty: Decimal::ZERO,
+                        revenue: Decimal::ZERO,
+                        customers: HashSet::new(),
+                        repeat_customers: HashSet::new(),
+                        intervals: BTreeMap::new(),
+                    });
+                    groups.len() - 1
+                }
+            };
+            let group = &mut groups[at];
+            if rule.is_none() {
+                group.name = line.name.clone();
+            }
+            let revenue = line.net - line.refunded_net;
+            group.lines += 1;
+            group.qty += line.qty - line.refunded_qty;
+            group.revenue += revenue;
+            group.customers.insert(visit.customer);
+            total_lines += 1;
+            total_revenue += revenue;
+            if !bought.contains(&at) {
+                bought.push(at);
+            }
+        }
+        for at in bought {
+            if let Some(before) = last_bought.insert((at, holder), date)
+                && before < date
+            {
+                let group = &mut groups[at];
+                *group
+                    .intervals
+                    .entry((date - before).num_days())
+                    .or_default() += 1;
+                group.repeat_customers.insert(visit.customer);
+            }
+        }
+        Ok(())
+    })?;
+    drop(last_bought);
+    let services = groups.len() as u64;
+    let best = top_n(
+        groups
+            .iter()
+            .enumerate()
+            .map(|(i, g)| ((g.revenue, g.lines, Reverse(g.service.clone())), i)),
+        scope.top,
+    );
+    let rows = best
+        .into_iter()
+        .map(|(_, i)| {
+            let g = &groups[i];
+            let rule = g.rule.map(|r| &rules[r]);
+            ServiceRow {
+                service: g.service.clone(),
+                name: g.name.clone(),
+                kind: g.kind,
+                rule: rule.is_some(),
+                lines: g.lines,
+                qty: g.qty.normalize(),
+                revenue: normalize::money(g.revenue),
+                customers: g.customers.len() as u64,
+                repeats: g.intervals.values().sum(),
+                repeat_customers: g.repeat_customers.len() as u64,
+                median_interval_days: g.median(),
+                reminder_months: rule.and_then(|r| r.months),
+                reminder_km: rule.and_then(|r| r.km),
+            }
+        })
+        .collect();
+    Ok(ServicesReport {
+        from: scope.from,
+        to: scope.to,
+        services,
+        lines: total_lines,
+        revenue: normalize::money(total_revenue),
+        rows,
+    })
+}
