@@ -1,9 +1,10 @@
 //! `report.dashboard`: the owner's page from a hand-built history whose figures are
 //! worked out here by hand, checked in the HTML: every section with its chart, one bar per
-//! month with revenue, Russian numbers and money (no-break spaces between thousands, a
-//! decimal comma), English ones under an English programme, names from the store
-//! (a customer, an employee, a campaign, the shop itself) escaped, an empty period, and
-//! the argument errors. Runs on PostgreSQL too (`make postgres-test`).
+//! month with revenue, the cohort triangle, the tier moves, the liability month by month
+//! and what expires soon, the top customers in order, Russian numbers and money (no-break
+//! spaces between thousands, a decimal comma), English ones under an English programme,
+//! names from the store (a customer, an employee, a campaign, the shop itself) escaped,
+//! an empty period, and the argument errors. Runs on PostgreSQL too (`make postgres-test`).
 
 mod common;
 
@@ -23,7 +24,11 @@ fn program(locale: &str) -> Value {
         "accrual": { "rate_percent": "10" },
         "redemption": { "cap_percent": "50" },
         "expiry_months": 12,
-        "pending_days": 0
+        "pending_days": 0,
+        "tiers": { "levels": [
+            { "code": "base", "name": "Базовый" },
+            { "code": "gold", "name": "Золото", "min_spend": "50000" }
+        ] }
     })
 }
 
@@ -57,7 +62,10 @@ fn complaint(shop: &Shop, order: &str, kind: &str, employee: &str, at: &str) {
 ///
 /// By hand: January 45 000 + 12 345,50 = 57 345,50 (two new customers); February 8 000
 /// (Иванов returns); April 100 000 (the third customer, new). Total 165 345,50 over four
-/// visits; average check 41 336,375 → 41 336,38.
+/// visits; average check 41 336,375 → 41 336,38. Gold takes 50 000 of spend: Иванов
+/// reaches it in February (53 000), the third customer in April; Смирнова stays base.
+/// Points (10 % a line, floored): 4 500 and 1 234 in January, 800 in February, 10 000 in
+/// April, each for twelve months.
 fn history(locale: &str) -> Shop {
     let shop = Shop::with_program("dashboard", program(locale));
     let ivanov = register(&shop, "Иванов Иван Сергеевич", "+79161110001");
@@ -171,13 +179,41 @@ fn every_section_is_drawn_with_russian_figures() {
     let html = dashboard(&shop, json!({ "from": "2025-01-01", "to": "2025-04-30" }));
     assert!(html.starts_with("<!DOCTYPE html>"));
     assert!(html.contains(r#"<html lang="ru">"#));
-    for section in ["revenue", "customers", "points", "campaigns", "complaints"] {
+    let sections = [
+        "revenue",
+        "customers",
+        "cohorts",
+        "tiers",
+        "points",
+        "campaigns",
+        "complaints",
+        "top-customers",
+    ];
+    for section in sections {
         assert!(
             html.contains(&format!(r#"data-section="{section}""#)),
             "section {section}"
         );
-        assert!(chart(&html, section).contains("<svg"), "chart {section}");
     }
+    for chart_name in [
+        "revenue",
+        "customers",
+        "cohorts",
+        "tiers",
+        "liability",
+        "campaigns",
+    ] {
+        assert!(
+            chart(&html, chart_name).contains("<svg"),
+            "chart {chart_name}"
+        );
+    }
+    // In order, as the issue lists them.
+    let places: Vec<usize> = sections
+        .iter()
+        .map(|s| html.find(&format!(r#"data-section="{s}""#)).unwrap())
+        .collect();
+    assert!(places.windows(2).all(|w| w[0] < w[1]), "{places:?}");
     // One revenue bar per month that had revenue: January, February, April.
     assert_eq!(chart(&html, "revenue").matches(REVENUE_FILL).count(), 3);
     // The axis and the table speak Russian months.
@@ -259,16 +295,23 @@ fn an_english_programme_gets_english_labels_and_numbers() {
 fn an_empty_period_says_so_instead_of_drawing() {
     let shop = history("ru");
     let html = dashboard(&shop, json!({ "from": "2023-01-01", "to": "2023-12-31" }));
-    for section in ["revenue", "customers", "campaigns", "complaints"] {
+    for section in [
+        "revenue",
+        "customers",
+        "cohorts",
+        "campaigns",
+        "complaints",
+        "top-customers",
+    ] {
         assert!(html.contains(&format!(r#"data-section="{section}""#)));
         assert!(
             !html.contains(&format!(r#"data-chart="{section}""#)),
             "{section} drawn without data"
         );
     }
-    assert!(html.matches("Нет данных за период").count() >= 4);
-    // The points are the group's now, whatever the period.
-    assert!(html.contains(r#"data-chart="points""#));
+    assert!(html.matches("Нет данных за период").count() >= 6);
+    // The tiers are the group's now, whatever the period.
+    assert!(html.contains(r#"data-chart="tiers""#));
 }
 
 #[test]
@@ -301,4 +344,147 @@ fn bad_arguments_are_refused() {
         json!({ "from": "2025-01-01", "html": true }),
         ErrorCode::InvalidArgument,
     );
+}
+
+/// The page as of 1 December 2025, over January to April.
+fn december_page(shop: &Shop) -> String {
+    dashboard(
+        shop,
+        json!({ "from": "2025-01-01", "to": "2025-04-30", "at": "2025-12-01T09:00:00Z" }),
+    )
+}
+
+/// `<tr><td>a</td><td>b</td>...` for a row that starts with these cells.
+fn row_start(cells: &[&str]) -> String {
+    let mut row = "<tr>".to_string();
+    for cell in cells {
+        row.push_str(&format!("<td>{cell}</td>"));
+    }
+    row
+}
+
+#[test]
+fn cohorts_tiers_liability_and_top_customers() {
+    let shop = history("ru");
+    let html = december_page(&shop);
+    for section in [
+        "cohorts",
+        "tiers",
+        "tier-moves",
+        "liability",
+        "expiring",
+        "top-customers",
+    ] {
+        assert!(chart(&html, section).contains("<svg"), "chart {section}");
+    }
+    let pct = |p: &str| format!("{p}{NBSP}%");
+    // January's cohort: two customers, one of them back in February (50 %), nobody in
+    // March or April; April's cohort is its only customer.
+    let (hundred, half, none) = (pct("100,0"), pct("50,0"), pct("0,0"));
+    let january = row_start(&[
+        &format!("янв{NBSP}2025"),
+        "2",
+        &hundred,
+        &half,
+        &none,
+        &none,
+    ]);
+    assert!(html.contains(&format!("{january}</tr>")), "{january}");
+    let april = row_start(&[&format!("апр{NBSP}2025"), "1", &hundred]);
+    assert!(html.contains(&format!("{april}</tr>")), "{april}");
+    // Tiers now: two in gold, one in base. A customer has no tier until the first visit,
+    // so the moves are: January, two from none to base; February, Иванов from base to
+    // gold; April, the third customer from none straight to gold. All up, all by visits.
+    assert!(html.contains(&format!("{}</tr>", row_start(&["Золото", "2"]))));
+    assert!(html.contains(&format!("{}</tr>", row_start(&["Базовый", "1"]))));
+    let moves = chart(&html, "tier-moves");
+    assert_eq!(
+        moves.matches(r##"fill="#2F9E6E""##).count(),
+        3,
+        "three months with moves up"
+    );
+    assert_eq!(
+        moves.matches(r##"fill="#C83E3E""##).count(),
+        0,
+        "no move down"
+    );
+    let expected = [
+        ("янв", "Без уровня", "Базовый", "2"),
+        ("фев", "Базовый", "Золото", "1"),
+        ("апр", "Без уровня", "Золото", "1"),
+    ];
+    for (month, from, to, count) in expected {
+        let up = row_start(&[
+            &format!("{month}{NBSP}2025"),
+            from,
+            to,
+            "Вверх",
+            "визит",
+            count,
+        ]);
+        assert!(html.contains(&format!("{up}</tr>")), "{up}");
+    }
+    // The liability at each month's end, at 1 ₽ a point: March keeps February's.
+    let liability: Vec<u64> = vec![4_500 + 1_234, 4_500 + 1_234 + 800, 6_534, 16_534];
+    let mut at = html
+        .find(r#"data-chart="liability""#)
+        .expect("the liability chart");
+    for (month, points) in ["янв", "фев", "мар", "апр"].iter().zip(&liability) {
+        let row = format!("<tr><td>{month}{NBSP}2025</td>");
+        let found = html[at..].find(&row).unwrap_or_else(|| panic!("{row}")) + at;
+        let end = html[found..].find("</tr>").unwrap() + found;
+        assert!(
+            html[found..end].ends_with(&format!("<td>{}</td>", russian(*points, 0))),
+            "{month}"
+        );
+        at = end;
+    }
+    assert_eq!(chart(&html, "liability").matches(REVENUE_FILL).count(), 4);
+    // On 1 December 2025 nothing expires within 30 days; January's lots (5 734) within
+    // 60, February's (800) too within 90; two customers hold them.
+    for (within, points) in [("30", "0"), ("60", "5734"), ("90", "6534")] {
+        let row = row_start(&[&format!("Сгорит за {within} дней"), points]);
+        assert!(html.contains(&format!("{row}</tr>")), "{row}");
+    }
+    assert!(html.contains(&row_start(&[
+        "Клиентов, у которых баллы сгорят за 90 дней",
+        "2"
+    ])));
+    // The top customers by revenue, in order, the script-named one first and escaped.
+    let script = "&lt;script&gt;alert(1)&lt;/script&gt;";
+    let top = [
+        row_start(&[script, "1", &russian(100_000, 0), "10.04.2025"]),
+        row_start(&[
+            "Иванов Иван Сергеевич",
+            "2",
+            &russian(53_000, 0),
+            "03.02.2025",
+        ]),
+        row_start(&["Смирнова Ольга", "1", &russian(12_345, 50), "20.01.2025"]),
+    ];
+    let places: Vec<usize> = top
+        .iter()
+        .map(|row| html.find(row.as_str()).unwrap_or_else(|| panic!("{row}")))
+        .collect();
+    assert!(
+        places.windows(2).all(|w| w[0] < w[1]),
+        "by revenue: {places:?}"
+    );
+    assert!(chart(&html, "top-customers").contains(script));
+}
+
+#[test]
+fn a_branch_filter_keeps_the_group_figures_and_says_so() {
+    let shop = history("ru");
+    let html = dashboard(
+        &shop,
+        json!({ "from": "2025-01-01", "to": "2025-04-30", "branch": "Химки" }),
+    );
+    // No visit was recorded at that branch: its own sections are empty, the group's are not.
+    assert!(!html.contains(r#"data-chart="revenue""#));
+    assert!(!html.contains(r#"data-chart="top-customers""#));
+    assert!(html.contains(r#"data-chart="tiers""#));
+    assert!(html.contains(r#"data-chart="liability""#));
+    assert!(html.contains("Уровни, баллы и кампании — по всей сети"));
+    assert!(html.contains("Филиал: Химки"));
 }

@@ -14,7 +14,10 @@ from html.parser import HTMLParser
 import re
 import sys
 
-CHARTS = ["revenue", "customers", "points", "campaigns", "complaints"]
+CHARTS = [
+    "revenue", "customers", "cohorts", "tiers", "tier-moves", "liability", "expiring",
+    "campaigns", "complaints", "top-customers",
+]
 ALLOWED_URL = "http://www.w3.org/2000/svg"
 
 

@@ -1,7 +1,9 @@
 //! `report.dashboard`: the owner's view of the programme as one self-contained HTML page
 //! (inline CSS and SVG, no script, no font or file fetched), built from the typed results
 //! of the report functions: revenue and visits by month, new against returning customers,
-//! the points liability, the campaigns of the period and complaints by employee.
+//! the cohorts' retention, the tier mix and its moves, the points liability by month and
+//! what expires soon, the campaigns of the period, complaints by employee and the top
+//! customers.
 //!
 //! The charts are drawn by `plotters` with only its SVG backend (see [`chart`]); the page
 //! around them is written by [`page`], which escapes every text that comes from the store.
@@ -15,7 +17,10 @@ use crate::campaign::{self, ListArgs};
 use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::feedback::{self, Complaints, ComplaintsArgs};
-use crate::report::{self, Activity, PeriodArgs, PointsArgs, PointsReport};
+use crate::report::{
+    self, Activity, CohortsReport, CustomersReport, PeriodArgs, PointsArgs, PointsMonthly,
+    PointsReport, ReportArgs, TiersReport,
+};
 use crate::store::Reader;
 use crate::wording::Language;
 use chrono::{Datelike, Months, NaiveDate};
@@ -29,6 +34,8 @@ const CAMPAIGNS_SCANNED_MAX: usize = 1000;
 const CAMPAIGN_PAGE: usize = 100;
 /// Employees on the complaints chart, most complaints first.
 pub const EMPLOYEES_MAX: usize = 15;
+/// Customers in the top list.
+pub const TOP_CUSTOMERS: usize = 10;
 /// Months the default period covers, this one included.
 const DEFAULT_MONTHS: u32 = 12;
 
@@ -80,6 +87,14 @@ pub(crate) struct Figures {
     pub complaints: Complaints,
     /// `campaign.report` of the newest campaigns meeting the period, newest first.
     pub campaigns: Vec<campaign::Report>,
+    /// `report.cohorts` over the period.
+    pub cohorts: CohortsReport,
+    /// `report.tiers` over the period (the group's).
+    pub tiers: TiersReport,
+    /// `report.points_monthly` over the period (the group's).
+    pub points_monthly: PointsMonthly,
+    /// `report.customers` over the period, the top [`TOP_CUSTOMERS`].
+    pub customers: CustomersReport,
 }
 
 /// The dashboard of the period `args` names.
@@ -112,15 +127,12 @@ fn gather<R: Reader>(reader: &R, ctx: &Ctx, args: &DashboardArgs) -> Result<Figu
     let program = ctx.program()?;
     let (from, to) = period(ctx, args)?;
     let branch = args.branch.clone();
-    let activity = report::activity(
-        reader,
-        ctx,
-        &PeriodArgs {
-            from,
-            to,
-            branch: branch.clone(),
-        },
-    )?;
+    let period = PeriodArgs {
+        from,
+        to,
+        branch: branch.clone(),
+    };
+    let activity = report::activity(reader, ctx, &period)?;
     let complaints = feedback::complaints(
         reader,
         &ComplaintsArgs {
@@ -129,18 +141,32 @@ fn gather<R: Reader>(reader: &R, ctx: &Ctx, args: &DashboardArgs) -> Result<Figu
             branch: branch.clone(),
         },
     )?;
-    let points = report::points(reader, ctx, &PointsArgs::default())?;
-    let campaigns = campaigns_of(reader, ctx, (from, to))?;
+    // The branch's own figures where a report takes a branch, the group's elsewhere.
+    let of_branch = |top: Option<usize>| ReportArgs {
+        from,
+        to,
+        branch: branch.clone(),
+        segment: None,
+        top,
+    };
+    let of_group = ReportArgs {
+        branch: None,
+        ..of_branch(None)
+    };
     Ok(Figures {
         language: Language::of_tag(&program.locale),
         shop: program.name.clone(),
         currency: program.currency.clone(),
-        branch,
+        branch: branch.clone(),
         today: ctx.today,
         activity,
-        points,
+        points: report::points(reader, ctx, &PointsArgs::default())?,
         complaints,
-        campaigns,
+        campaigns: campaigns_of(reader, ctx, (from, to))?,
+        cohorts: report::cohorts(reader, ctx, &of_branch(None))?,
+        tiers: report::tiers(reader, ctx, &of_group)?,
+        points_monthly: report::points_monthly(reader, ctx, &of_group)?,
+        customers: report::customers(reader, ctx, &of_branch(Some(TOP_CUSTOMERS)))?,
     })
 }
 

@@ -8,6 +8,7 @@
 
 pub(super) mod bars;
 pub(super) mod columns;
+pub(super) mod heatmap;
 
 use crate::error::Error;
 use plotters::prelude::*;
