@@ -230,6 +230,10 @@ pub enum ReportCommand {
         /// Only this branch's visits and complaints.
         #[arg(long)]
         branch: Option<String>,
+        /// The day the page is made for, YYYY-MM-DD (default: today): the default period
+        /// ends on it and what expires soon counts from it.
+        #[arg(long, value_parser = day)]
+        date: Option<String>,
     },
     /// A campaign's outcome: notified, came, conversion, revenue, cost per customer.
     Campaign {

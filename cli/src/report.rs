@@ -85,8 +85,11 @@ pub fn run(path: &Path, report: ReportCommand, json: bool) -> Outcome {
             from,
             to,
             branch,
+            date,
         } => {
-            let args = json!({ "from": from, "to": to, "branch": branch });
+            // Noon UTC is the same local day from UTC−12 to UTC+11.
+            let at = date.map(|d| format!("{d}T12:00:00Z"));
+            let args = json!({ "from": from, "to": to, "branch": branch, "at": at });
             let written = write_dashboard(&engine, args, &html)?;
             if json {
                 println!("{}", json!({ "file": html, "bytes": written }));

@@ -165,7 +165,7 @@ fn russian(whole: u64, cents: u64) -> String {
     let digits = whole.to_string();
     let mut grouped = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if digits.len() > 4 && i > 0 && (digits.len() - i) % 3 == 0 {
+        if digits.len() > 4 && i > 0 && (digits.len() - i).is_multiple_of(3) {
             grouped.push(NBSP);
         }
         grouped.push(c);

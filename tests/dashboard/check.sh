@@ -62,7 +62,7 @@ fi
 
 # A small shop: two years of history, the demo writes its dashboard beside the store.
 "$pitstop" demo "$out/store" --customers 300 --years 2 --json >"$out/demo.json"
-"$pitstop" report "$out/store" dashboard --html "$out/year.html" --from 2024-12-01 --to 2025-12-01
+"$pitstop" report "$out/store" dashboard --html "$out/year.html" --from 2024-12-01 --to 2025-12-01 --date 2025-12-01
 
 status=0
 for page in "$out/store-dashboard.html" "$out/year.html"; do

@@ -26,14 +26,16 @@ class Charts(HTMLParser):
         super().__init__()
         self.marks: dict[str, int] = {}
         self.texts: dict[str, int] = {}
-        self.sections: list[str] = []
+        self.sections: dict[str, list[str]] = {}
+        self.section: str | None = None
         self.current: str | None = None
         self.depth = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = {k: v or "" for k, v in attrs}
         if tag == "section" and "data-section" in a:
-            self.sections.append(a["data-section"])
+            self.section = a["data-section"]
+            self.sections[self.section] = []
         if tag == "figure" and "data-chart" in a:
             name = a["data-chart"]
             if name in self.marks:
@@ -42,6 +44,8 @@ class Charts(HTMLParser):
                 self.marks[name] = 0
                 self.texts[name] = 0
             self.current, self.depth = name, 0
+            if self.section is not None:
+                self.sections[self.section].append(name)
         if self.current is None:
             return
         if tag == "figure":
@@ -97,8 +101,8 @@ def main() -> int:
             problems.append(f"chart {name!r} has no text")
         else:
             print(f"{page_path}: {name}: {marks} marks, {parsed.texts[name]} texts")
-    for section in parsed.sections:
-        if section not in parsed.marks:
+    for section, charts in parsed.sections.items():
+        if not charts:
             problems.append(f"section {section!r} has no chart")
     for problem in problems:
         print(f"{page_path}: {problem}", file=sys.stderr)

@@ -41,7 +41,8 @@ pub(super) fn file_for(store: &Path) -> PathBuf {
     store.with_file_name(format!("{name}{SUFFIX}"))
 }
 
-/// Write the dashboard of `from..=to`.
+/// Write the dashboard of `from..=to`, made at the end of the demo's day `to` (what
+/// expires soon counts from it).
 pub(super) fn write(
     engine: &Engine,
     store: &Path,
@@ -49,7 +50,8 @@ pub(super) fn write(
 ) -> Result<Written, Failure> {
     let started = Instant::now();
     let file = file_for(store);
-    let bytes = write_dashboard(engine, json!({ "from": from, "to": to }), &file)?;
+    let args = json!({ "from": from, "to": to, "at": super::moscow(to, 21, 0) });
+    let bytes = write_dashboard(engine, args, &file)?;
     Ok(Written {
         file,
         bytes,

@@ -23,7 +23,7 @@ pub(super) const WIDTH: u32 = 880;
 /// Height of a chart over months.
 pub(super) const HEIGHT: u32 = 320;
 /// Most labels under a month axis; more months share them.
-pub(super) const X_LABELS_MAX: usize = 12;
+pub(super) const X_LABELS_MAX: usize = 10;
 /// Longest category label, in characters, before it is cut with an ellipsis.
 pub(super) const LABEL_CHARS_MAX: usize = 26;
 /// Width of a series' line, in pixels. Wider than the grid's lines (1 px), which is
