@@ -212,14 +212,16 @@ onec-bsl-check: python-venv
 # The Python binding installed the way a user installs it: a virtualenv (.venv) with maturin,
 # pytest and mypy from pip, the extension built by maturin as an abi3 wheel and installed
 # into it; then the stubs checked against the module (stubtest), the package, tests and
-# examples type-checked (mypy --strict) and pytest. pandas and matplotlib are optional.
+# examples type-checked (mypy --strict) and pytest. pandas is optional for users (the package
+# does not depend on it); the test venv has it so that Report.to_dataframe and to_pandas are
+# tested (and their ImportError without it, by hiding the module). matplotlib is optional.
 VENV := $(CURDIR)/.venv
 VENV_PY := $(VENV)/bin/python
 WHEELS := $(TARGET_DIR)/python-wheels
 
 python-venv:
 	@test -x $(VENV_PY) || $(PYTHON) -m venv $(VENV)
-	$(VENV_PY) -m pip install --quiet --disable-pip-version-check maturin pytest mypy
+	$(VENV_PY) -m pip install --quiet --disable-pip-version-check maturin pytest mypy pandas
 
 python-wheel: setup python-venv
 	rm -f $(WHEELS)/pitstop-*.whl

@@ -2,7 +2,7 @@
 //! them. `main` dispatches on these; nothing here runs a command.
 
 use crate::{engage, export, import};
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 #[derive(Parser)]
@@ -240,6 +240,45 @@ pub enum ReportCommand {
         /// Campaign id or name (any case; `pitstop exec PATH campaign.list '{}'` lists them).
         campaign: String,
     },
+    /// The most active customer of each month, top N by spend and by visits.
+    Customers(Filters),
+    /// How few customers bring 80% of revenue, and who they are.
+    Pareto(Filters),
+    /// Valuable customers who stopped coming: RFM scores, usual interval, last visit.
+    Lapsed(Filters),
+    /// Customers per tier now and the moves between tiers by month and reason.
+    Tiers(Filters),
+    /// Retention by month of first visit (the cohort triangle), in percent.
+    Cohorts(Filters),
+    /// Customers with a birthday between --from and --to, with consent per channel.
+    Birthdays(Filters),
+    /// New customers and their revenue by acquisition source.
+    Sources(Filters),
+    /// Points by month, the liability at each month's end, what expires soon.
+    PointsMonthly(Filters),
+    /// Works and parts sold, repeats and the real interval between them.
+    Services(Filters),
+}
+
+/// The period and filters of the owner's reports (a report refuses, with the reason,
+/// a filter that does not apply to it).
+#[derive(Args, Clone, Debug)]
+pub struct Filters {
+    /// First day, YYYY-MM-DD.
+    #[arg(long, value_parser = day)]
+    pub from: String,
+    /// Last day, YYYY-MM-DD.
+    #[arg(long, value_parser = day)]
+    pub to: String,
+    /// Only the visits of this branch.
+    #[arg(long)]
+    pub branch: Option<String>,
+    /// Only the customers of this saved segment.
+    #[arg(long)]
+    pub segment: Option<String>,
+    /// Rows of a ranked list (1..=1000).
+    #[arg(long)]
+    pub top: Option<usize>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]

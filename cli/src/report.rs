@@ -1,10 +1,10 @@
 //! `pitstop report`: the owner's reports (activity, points, complaints, referrals, a
 //! campaign) as tables in the shop's language, or JSON.
 
-use crate::args::ReportCommand;
+use crate::args::{Filters, ReportCommand};
 use crate::card::find_customer;
 use crate::locale::{Locale, Msg};
-use crate::output::table;
+use crate::output::{pairs, table};
 use crate::{Failure, Outcome, engage, human_cell, open_existing, print_value};
 use pitstop_core::{Engine, ErrorCode};
 use serde_json::{Value, json};
@@ -100,6 +100,17 @@ pub fn run(path: &Path, report: ReportCommand, json: bool) -> Outcome {
                 println!("{}", locale.fill(Msg::DashboardWritten, &args));
             }
         }
+        ReportCommand::Customers(f) => owner(&engine, "report.customers", &f, json, &locale)?,
+        ReportCommand::Pareto(f) => owner(&engine, "report.pareto", &f, json, &locale)?,
+        ReportCommand::Lapsed(f) => owner(&engine, "report.lapsed", &f, json, &locale)?,
+        ReportCommand::Tiers(f) => owner(&engine, "report.tiers", &f, json, &locale)?,
+        ReportCommand::Cohorts(f) => owner(&engine, "report.cohorts", &f, json, &locale)?,
+        ReportCommand::Birthdays(f) => owner(&engine, "report.birthdays", &f, json, &locale)?,
+        ReportCommand::Sources(f) => owner(&engine, "report.sources", &f, json, &locale)?,
+        ReportCommand::PointsMonthly(f) => {
+            owner(&engine, "report.points_monthly", &f, json, &locale)?
+        }
+        ReportCommand::Services(f) => owner(&engine, "report.services", &f, json, &locale)?,
         ReportCommand::Campaign { campaign } => {
             let result = campaign_report(&engine, &campaign)?;
             if json {
@@ -161,5 +172,230 @@ fn campaign_report(engine: &Engine, campaign: &str) -> Result<Value, Failure> {
             other => other.map_err(Failure::from),
         },
         Err(_) => by_name().map_err(Failure::from),
+    }
+}
+
+/// One of the owner's reports (`report.customers` … `report.services`): JSON, or its
+/// summary figures as a key/value block followed by each list as a table.
+fn owner(
+    engine: &Engine,
+    op: &str,
+    filters: &Filters,
+    json: bool,
+    locale: &Locale,
+) -> Result<(), Failure> {
+    let mut args = json!({ "from": filters.from, "to": filters.to });
+    for (key, value) in [
+        ("branch", filters.branch.clone().map(Value::from)),
+        ("segment", filters.segment.clone().map(Value::from)),
+        ("top", filters.top.map(Value::from)),
+    ] {
+        if let Some(value) = value {
+            args[key] = value;
+        }
+    }
+    let result = engine.execute(op, args)?;
+    if json {
+        println!("{result}");
+    } else {
+        print!("{}", owner_text(&result, locale));
+    }
+    Ok(())
+}
+
+/// A report result for a person: scalars first, then objects and lists, each titled.
+pub fn owner_text(result: &Value, locale: &Locale) -> String {
+    let Some(map) = result.as_object() else {
+        return format!("{result}\n");
+    };
+    let mut scalars: Vec<(&str, String)> = ordered(map)
+        .into_iter()
+        .filter(|(_, v)| !v.is_array() && !v.is_object())
+        .map(|(k, v)| (locale.field(k), owner_cell(k, v, locale)))
+        .collect();
+    // The lapsed rule in the shop's language, with the factor the core used.
+    if let (Some(factor), Some(rule)) = (
+        map.get("factor"),
+        scalars.iter_mut().find(|(k, _)| *k == locale.field("rule")),
+    ) {
+        rule.1 = locale.fill(Msg::LapsedRule, &[("factor", &locale.num(factor))]);
+    }
+    let mut out = pairs(&scalars);
+    for (key, value) in ordered(map) {
+        if let Some(object) = value.as_object() {
+            let items: Vec<(&str, String)> = ordered(object)
+                .into_iter()
+                .map(|(k, v)| (locale.field(k), owner_cell(k, v, locale)))
+                .collect();
+            out.push_str(&format!("\n{}\n{}", locale.field(key), pairs(&items)));
+        } else if let Some(rows) = value.as_array() {
+            out.push_str(&format!("\n{}\n", locale.field(key)));
+            out.push_str(&rows_table(rows, locale));
+        }
+    }
+    out
+}
+
+/// The order of fields in the owner's tables and blocks (JSON objects come sorted by
+/// name): who or what first, then counts, money, dates; anything else after.
+const COLUMNS: &[&str] = &[
+    "from",
+    "to",
+    "month",
+    "cohort",
+    "rank",
+    "date",
+    "customer",
+    "name",
+    "service",
+    "source",
+    "phone",
+    "email",
+    "birthday",
+    "age",
+    "tier",
+    "from_tier",
+    "to_tier",
+    "direction",
+    "reason",
+    "moves",
+    "kind",
+    "rule",
+    "size",
+    "new_customers",
+    "customers",
+    "visits",
+    "lines",
+    "qty",
+    "valuable",
+    "lapsed",
+    "core_customers",
+    "core_customer_share",
+    "target_share",
+    "revenue",
+    "core_revenue",
+    "lapsed_revenue",
+    "revenue_per_customer",
+    "cumulative_share",
+    "opening",
+    "issued",
+    "redeemed",
+    "expired",
+    "adjusted",
+    "outstanding",
+    "liability",
+    "recency",
+    "frequency",
+    "money",
+    "rfm",
+    "last_visit",
+    "days_since",
+    "usual_interval_days",
+    "repeats",
+    "repeat_customers",
+    "median_interval_days",
+    "reminder_months",
+    "reminder_km",
+    "consents",
+    "blacklisted",
+    "reachable",
+    "up",
+    "down",
+];
+
+/// A JSON object's fields in [`COLUMNS`] order.
+fn ordered(map: &serde_json::Map<String, Value>) -> Vec<(&String, &Value)> {
+    let mut fields: Vec<(&String, &Value)> = map.iter().collect();
+    fields.sort_by_key(|(k, _)| COLUMNS.iter().position(|c| c == k).unwrap_or(COLUMNS.len()));
+    fields
+}
+
+/// Rows of objects as a table; a list of numbers in a row (a cohort's percentages)
+/// becomes one column per position, `retained` (the same as counts) is left to JSON.
+fn rows_table(rows: &[Value], locale: &Locale) -> String {
+    let mut headers: Vec<String> = Vec::new();
+    let mut spread = 0usize;
+    let rank = |key: &str| {
+        COLUMNS
+            .iter()
+            .position(|c| *c == key)
+            .unwrap_or(COLUMNS.len())
+    };
+    for row in rows.iter().filter_map(Value::as_object) {
+        for (key, value) in row {
+            if key == "retained" {
+                continue;
+            }
+            if let Some(items) = value.as_array() {
+                spread = spread.max(items.len());
+            } else if !headers.contains(key) {
+                headers.push(key.clone());
+            }
+        }
+    }
+    headers.sort_by_key(|h| rank(h));
+    // A tier's name is shown in its `tier` column already; a service's `name` is the
+    // service's, not a customer's.
+    if headers.iter().any(|h| h == "tier") {
+        headers.retain(|h| h != "name");
+    }
+    let thing = headers.iter().any(|h| h == "service");
+    let mut labels: Vec<String> = headers
+        .iter()
+        .map(|h| match h.as_str() {
+            "name" if thing => locale.field("title").to_string(),
+            other => locale.field(other).to_string(),
+        })
+        .collect();
+    labels.extend((0..spread).map(|k| format!("+{k}")));
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|row| {
+            let mut line: Vec<String> = headers
+                .iter()
+                .map(|h| owner_cell(h, &row[h], locale))
+                .collect();
+            let spread_values = row
+                .as_object()
+                .and_then(|o| o.iter().find(|(k, v)| *k != "retained" && v.is_array()))
+                .and_then(|(_, v)| v.as_array().cloned())
+                .unwrap_or_default();
+            line.extend((0..spread).map(|k| {
+                spread_values
+                    .get(k)
+                    .map_or_else(String::new, |v| locale.num(v))
+            }));
+            line
+        })
+        .collect();
+    let label_refs: Vec<&str> = labels.iter().map(String::as_str).collect();
+    table(&label_refs, &cells)
+}
+
+/// One value of a report for a person: tiers by name, codes by their names, consent
+/// as the channels that may be used, yes/no, dates and numbers in the shop's format.
+fn owner_cell(key: &str, value: &Value, locale: &Locale) -> String {
+    match value {
+        Value::Bool(yes) => locale.yes_no(*yes).to_string(),
+        Value::Null if key == "source" => locale.field("no_source").to_string(),
+        Value::Null if key.ends_with("tier") => locale.field("no_tier").to_string(),
+        Value::Object(channels) => locale.value(&Value::Array(
+            channels
+                .iter()
+                .filter(|(_, v)| v.as_bool() == Some(true))
+                .map(|(k, _)| Value::from(k.as_str()))
+                .collect(),
+        )),
+        _ if matches!(key, "tier" | "from_tier" | "to_tier") => locale.tier(value),
+        _ if matches!(key, "direction" | "reason" | "kind") => locale.value(value),
+        _ if matches!(
+            key,
+            "customer" | "phone" | "rfm" | "service" | "name" | "note" | "rule" | "source"
+        ) =>
+        {
+            crate::output::cell(value)
+        }
+        _ if matches!(key, "birthday" | "last_visit" | "cohort") => locale.date_of(value),
+        _ => human_cell(key, value, locale),
     }
 }

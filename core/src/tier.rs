@@ -161,6 +161,9 @@ fn move_key(date: NaiveDate, customer: u64) -> Vec<u8> {
         .build()
 }
 
+/// One customer's recorded moves of one day: (key, date, customer, moves).
+pub type DayMoves = (Vec<u8>, NaiveDate, u64, Vec<TierMove>);
+
 /// Tier moves recorded (not by visits) dated `from..=to`, `chunk` keys at a time after
 /// `after`: (key, date, customer, moves of that day).
 pub fn recorded_moves<R: Reader>(
@@ -168,7 +171,7 @@ pub fn recorded_moves<R: Reader>(
     (from, to): (NaiveDate, NaiveDate),
     after: Option<&[u8]>,
     chunk: usize,
-) -> Result<Vec<(Vec<u8>, NaiveDate, u64, Vec<TierMove>)>> {
+) -> Result<Vec<DayMoves>> {
     let start = match after {
         Some(key) => {
             let mut next = key.to_vec();

@@ -15,6 +15,9 @@ use std::collections::{BTreeMap, BTreeSet};
 const FROM: &str = "2024-07-01";
 const TO: &str = "2025-12-31";
 
+/// Tier moves by (month, tier before, tier after, reason).
+type Moves<'a> = BTreeMap<(String, Option<&'a str>, Option<&'a str>, &'a str), u64>;
+
 /// The tier a spend earns: base, silver from 20 000, gold from 60 000.
 fn tier_of(spend: Decimal) -> &'static str {
     if spend >= money("60000") {
@@ -59,7 +62,7 @@ fn tiers_now_and_moves_by_reason() {
     events.sort();
     let mut tier: Vec<Option<&str>> = vec![None; h.people.len()];
     // (month, from, to, reason) → moves
-    let mut moves: BTreeMap<(String, Option<&str>, Option<&str>, &str), u64> = BTreeMap::new();
+    let mut moves: Moves<'_> = BTreeMap::new();
     let mut step =
         |who: usize, day: NaiveDate, reason: &'static str, tier: &mut Vec<Option<&'static str>>| {
             let after = Some(tier_of(window_spend(&h, who, day)));
@@ -85,7 +88,7 @@ fn tiers_now_and_moves_by_reason() {
         }
     }
     let r = h.report("report.tiers", json!({ "from": FROM, "to": TO }));
-    let got: BTreeMap<(String, Option<&str>, Option<&str>, &str), u64> = r["rows"]
+    let got: Moves<'_> = r["rows"]
         .as_array()
         .unwrap()
         .iter()

@@ -169,6 +169,16 @@ class Report(List[Dict[str, Any]]):
     def __repr__(self) -> str:
         return f"Report({self.name!r}, {list.__repr__(self)}, summary={self.summary!r})"
 
+    def to_dataframe(self) -> "pandas.DataFrame":
+        """The rows as a ``pandas.DataFrame`` (one column per field; money and points stay
+        ``Decimal``, dates ``datetime.date``); ``summary`` and the report's name go to
+        ``DataFrame.attrs``. pandas is optional: without it this raises ``ImportError``
+        saying how to install it (``pip install pandas``)."""
+        frame = to_pandas(self)
+        frame.attrs["report"] = self.name
+        frame.attrs["summary"] = dict(self.summary)
+        return frame
+
 
 class Engine:
     """An open Pitstop store. Use it as a context manager, or call :meth:`close`.
@@ -680,6 +690,79 @@ class Engine:
         return self._call("plugin.remove", {"name": name})
 
     # -- reports ------------------------------------------------------------------------
+
+    def _owner_report(
+        self,
+        name: str,
+        from_: date,
+        to: date,
+        branch: Optional[str],
+        segment: Optional[str],
+        top: Optional[int],
+    ) -> Report:
+        args = _args({"from": from_, "to": to, "branch": branch, "segment": segment, "top": top}, {})
+        return self.report(name, **args)
+
+    def report_customers(
+        self, from_: date, to: date, *, branch: Optional[str] = None,
+        segment: Optional[str] = None, top: Optional[int] = None,
+    ) -> Report:
+        """``report.customers``: rows are the most active customer of each month;
+        ``summary["by_spend"]`` and ``summary["by_visits"]`` the top ``top`` (default 10)."""
+        return self._owner_report("customers", from_, to, branch, segment, top)
+
+    def report_pareto(
+        self, from_: date, to: date, *, branch: Optional[str] = None,
+        segment: Optional[str] = None, top: Optional[int] = None,
+    ) -> Report:
+        """``report.pareto``: the customers who bring 80% of revenue, best first;
+        ``summary`` has their number and share."""
+        return self._owner_report("pareto", from_, to, branch, segment, top)
+
+    def report_lapsed(
+        self, from_: date, to: date, *, segment: Optional[str] = None, top: Optional[int] = None,
+    ) -> Report:
+        """``report.lapsed``: valuable customers gone quiet with RFM scores, usual
+        interval and last visit; ``summary["rule"]`` states the rule."""
+        return self._owner_report("lapsed", from_, to, None, segment, top)
+
+    def report_tiers(self, from_: date, to: date, *, segment: Optional[str] = None) -> Report:
+        """``report.tiers``: rows are the moves between tiers by month and reason;
+        ``summary["tiers"]`` the customers per tier now."""
+        return self._owner_report("tiers", from_, to, None, segment, None)
+
+    def report_cohorts(
+        self, from_: date, to: date, *, branch: Optional[str] = None, segment: Optional[str] = None,
+    ) -> Report:
+        """``report.cohorts``: one row per cohort (month of first visit) with
+        ``retained`` counts and ``percent`` by month after it."""
+        return self._owner_report("cohorts", from_, to, branch, segment, None)
+
+    def report_birthdays(
+        self, from_: date, to: date, *, segment: Optional[str] = None, top: Optional[int] = None,
+    ) -> Report:
+        """``report.birthdays``: customers with a birthday in the range (it may cross
+        the year end) with ``consents`` per channel."""
+        return self._owner_report("birthdays", from_, to, None, segment, top)
+
+    def report_sources(
+        self, from_: date, to: date, *, branch: Optional[str] = None, segment: Optional[str] = None,
+    ) -> Report:
+        """``report.sources``: new customers and their revenue by acquisition source."""
+        return self._owner_report("sources", from_, to, branch, segment, None)
+
+    def report_points_monthly(self, from_: date, to: date, *, segment: Optional[str] = None) -> Report:
+        """``report.points_monthly``: points by month with the liability at each month's
+        end; ``summary["expiring"]`` what expires in 30/60/90 days."""
+        return self._owner_report("points_monthly", from_, to, None, segment, None)
+
+    def report_services(
+        self, from_: date, to: date, *, branch: Optional[str] = None,
+        segment: Optional[str] = None, top: Optional[int] = None,
+    ) -> Report:
+        """``report.services``: works and parts sold, repeats and the real median
+        interval next to the reminder rule's."""
+        return self._owner_report("services", from_, to, branch, segment, top)
 
     def report(self, name: str, **params: Any) -> Report:
         """Run the core's ``report.<name>`` and return its rows.

@@ -52,7 +52,11 @@ pub fn kind(parent: Option<&str>, name: &str) -> Kind {
         // A refund's share of the promotion bonus.
         | "bonus_back" | "bonus_expired" | "bonus_taken"
         // Bringing customers back: recommendations, orders, feedback, reminders.
-        | "average_rating" | "bonus_points" | "factor" | "price" => Kind::Decimal,
+        | "average_rating" | "bonus_points" | "factor" | "price"
+        // The owner's reports (report.customers … report.services).
+        | "adjusted" | "core_customer_share" | "core_revenue" | "cumulative_share"
+        | "days_30" | "days_60" | "days_90" | "lapsed_revenue" | "liability_90"
+        | "opening" | "point_value" | "revenue_per_customer" | "target_share" => Kind::Decimal,
         // `to` is also a plugin message's audience (`"cashier"`): it does not parse, stays str.
         "accrual_expires_on" | "birthday" | "complete_from" | "created" | "date" | "due_on"
         | "expires_on" | "first_visit" | "from" | "last_visit" | "mileage_date"

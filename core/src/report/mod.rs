@@ -279,20 +279,19 @@ pub(crate) struct Briefs {
 
 impl Briefs {
     pub fn get<R: Reader>(&mut self, reader: &R, scope: &Scope, id: u64) -> Result<&Brief> {
-        if !self.known.contains_key(&id) {
-            let customer: Customer = customer::load(reader, id)?;
-            let brief = Brief {
-                admitted: scope.admits(reader, &customer)?,
-                name: customer.full_name,
-                phone: customer.phone,
-                first_visit: customer.first_visit,
-                source: customer.source,
-            };
-            self.known.insert(id, brief);
+        match self.known.entry(id) {
+            std::collections::hash_map::Entry::Occupied(known) => Ok(known.into_mut()),
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                let customer: Customer = customer::load(reader, id)?;
+                Ok(slot.insert(Brief {
+                    admitted: scope.admits(reader, &customer)?,
+                    name: customer.full_name,
+                    phone: customer.phone,
+                    first_visit: customer.first_visit,
+                    source: customer.source,
+                }))
+            }
         }
-        self.known
-            .get(&id)
-            .ok_or_else(|| Error::internal("customer brief lost"))
     }
 }
 

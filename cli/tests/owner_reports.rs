@@ -1,0 +1,150 @@
+//! `pitstop report STORE <name>` for the owner's reports: tables in the shop's language,
+//! JSON equal to the operation's result, refusals with the reason.
+
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn pitstop(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pitstop"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run pitstop")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8(bytes.to_vec()).unwrap()
+}
+
+fn s(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+fn exec(store: &Path, op: &str, args: Value) -> Value {
+    let out = pitstop(&["exec", s(store), op, &args.to_string()]);
+    assert!(out.status.success(), "{op}: {}", text(&out.stderr));
+    serde_json::from_slice::<Value>(&out.stdout).unwrap()["result"].clone()
+}
+
+/// A store (a Russian programme without discounts) with two customers: Орлов three
+/// times, Зайцева once, and a birthday on New Year's Eve.
+fn shop(dir: &Path) -> PathBuf {
+    let store = dir.join("store");
+    assert!(pitstop(&["init", s(&store)]).status.success());
+    exec(
+        &store,
+        "program.set",
+        json!({ "program": { "name": "Сервис", "locale": "ru-RU", "timezone": "Europe/Moscow",
+                             "accrual": { "rate_percent": "5" } } }),
+    );
+    for (name, phone, birthday) in [
+        ("Орлов Игорь Петрович", "+79161110001", "1984-12-31"),
+        ("Зайцева Ольга Ивановна", "+79161110002", "1990-06-03"),
+    ] {
+        exec(
+            &store,
+            "customer.register",
+            json!({ "full_name": name, "phone": phone, "birthday": birthday,
+                    "consents": { "sms": true }, "at": "2025-01-01T09:00:00Z" }),
+        );
+    }
+    for (n, (who, day)) in [
+        (1, "2025-01-10"),
+        (2, "2025-01-20"),
+        (1, "2025-02-10"),
+        (1, "2025-03-10"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        exec(
+            &store,
+            "checkout.commit",
+            json!({ "customer": { "id": who }, "order_id": format!("ЗН-{n}"),
+                    "lines": [{ "sku": "OIL-1", "name": "Замена масла", "kind": "labor", "qty": "1", "unit_price": "4000" }],
+                    "at": format!("{day}T10:00:00Z") }),
+        );
+    }
+    store
+}
+
+#[test]
+fn owner_reports_print_tables_in_russian_and_json_as_the_operation() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = shop(dir.path());
+    let period = ["--from", "2025-01-01", "--to", "2025-03-31"];
+    let run = |name: &str, extra: &[&str]| {
+        let mut args = vec!["report", s(&store), name];
+        args.extend(period);
+        args.extend(extra);
+        pitstop(&args)
+    };
+    let out = run("customers", &["--top", "1"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let printed = text(&out.stdout);
+    assert!(printed.contains("лучшие по выручке"), "{printed}");
+    assert!(printed.contains("Орлов Игорь Петрович"), "{printed}");
+    // 12 000,00 with the shop's thousands separator.
+    let orlov = printed.lines().find(|l| l.contains("Орлов")).unwrap();
+    assert!(
+        orlov.contains("12") && orlov.contains("000,00") && !orlov.contains("12000"),
+        "Russian number format: {printed}"
+    );
+    assert!(
+        !printed.contains("Зайцева"),
+        "--top 1 lists one customer per list: {printed}"
+    );
+
+    // --json prints exactly what the operation returns.
+    let mut args = vec!["--json", "report", s(&store), "pareto"];
+    args.extend(period);
+    let out = pitstop(&args);
+    let printed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let direct = exec(
+        &store,
+        "report.pareto",
+        json!({ "from": "2025-01-01", "to": "2025-03-31" }),
+    );
+    assert_eq!(printed, direct);
+    // Орлов brings 12 000 of 16 000: 75%, short of 80%, so the core is both.
+    assert_eq!(direct["core_customers"], 2);
+
+    // The cohort triangle: one column per month after the cohort's.
+    let printed = text(&run("cohorts", &[]).stdout);
+    let header = printed
+        .lines()
+        .find(|l| l.starts_with("когорта"))
+        .expect(&printed);
+    assert!(header.contains("+0") && header.contains("+2"), "{printed}");
+    assert!(printed.contains("01.2025"), "{printed}");
+
+    // The points by month and the rest run too.
+    for name in ["lapsed", "tiers", "sources", "points-monthly", "services"] {
+        let out = run(name, &[]);
+        assert!(out.status.success(), "{name}: {}", text(&out.stderr));
+    }
+    let out = pitstop(&[
+        "report",
+        s(&store),
+        "birthdays",
+        "--from",
+        "2025-12-25",
+        "--to",
+        "2026-01-05",
+    ]);
+    let printed = text(&out.stdout);
+    assert!(
+        printed.contains("31.12.2025") && printed.contains("SMS"),
+        "{printed}"
+    );
+
+    // A filter a report does not take: refused, naming it and why.
+    let out = run("tiers", &["--branch", "north"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("branch") && err.contains("one tier across"),
+        "{err}"
+    );
+}
