@@ -29,6 +29,30 @@ pub(in crate::dashboard) struct Bars<'a> {
     pub value: &'a dyn Fn(f64) -> String,
 }
 
+/// One series' bars, row i in segment `top - i`, inset by `(top, bottom)` pixels within
+/// its row (none for a zero).
+fn row_bars(
+    series: &Series,
+    top: usize,
+    (top_margin, bottom_margin): (u32, u32),
+) -> Vec<Rectangle<(f64, SegmentValue<usize>)>> {
+    let mut rectangles = Vec::with_capacity(series.values.len());
+    for (i, value) in series.values.iter().enumerate().take(top + 1) {
+        if *value <= 0.0 {
+            continue;
+        }
+        let segment = top - i;
+        let corners = [
+            (0.0, SegmentValue::Exact(segment)),
+            (*value, SegmentValue::Exact(segment + 1)),
+        ];
+        let mut rectangle = Rectangle::new(corners, series.color.rgb().filled());
+        rectangle.set_margin(top_margin, bottom_margin, 0, 0);
+        rectangles.push(rectangle);
+    }
+    rectangles
+}
+
 /// The chart as one `<svg>` element.
 pub(in crate::dashboard) fn draw(bars: &Bars<'_>) -> Result<String> {
     let n = bars.categories.len();
@@ -83,21 +107,7 @@ pub(in crate::dashboard) fn draw(bars: &Bars<'_>) -> Result<String> {
         for (k, series) in (0u32..).zip(bars.series) {
             let top_margin = pad + k * thickness;
             let bottom_margin = slot.saturating_sub(top_margin + thickness);
-            let mut rectangles = Vec::with_capacity(n);
-            for i in 0..n {
-                let value = series.value(i);
-                if value <= 0.0 {
-                    continue;
-                }
-                let segment = top - i;
-                let corners = [
-                    (0.0, SegmentValue::Exact(segment)),
-                    (value, SegmentValue::Exact(segment + 1)),
-                ];
-                let mut rectangle = Rectangle::new(corners, series.color.rgb().filled());
-                rectangle.set_margin(top_margin, bottom_margin, 0, 0);
-                rectangles.push(rectangle);
-            }
+            let rectangles = row_bars(series, top, (top_margin, bottom_margin));
             chart.draw_series(rectangles).map_err(failed)?;
         }
         root.present().map_err(failed)?;

@@ -33,6 +33,34 @@ pub(in crate::dashboard) struct Columns<'a> {
     pub right: &'a dyn Fn(f64) -> String,
 }
 
+/// A column's rectangle in month coordinates.
+type Column = Rectangle<(SegmentValue<usize>, f64)>;
+
+/// Each series' rectangles, stacked on the ones before it (none for a zero).
+fn stacked(stacks: &[Series], n: usize) -> Vec<Vec<Column>> {
+    let mut base = vec![0.0; n];
+    let mut all = Vec::with_capacity(stacks.len());
+    for series in stacks {
+        let mut rectangles = Vec::with_capacity(n);
+        for (i, bottom) in base.iter_mut().enumerate() {
+            let top = *bottom + series.value(i);
+            if top <= *bottom {
+                continue;
+            }
+            let corners = [
+                (SegmentValue::Exact(i), *bottom),
+                (SegmentValue::Exact(i + 1), top),
+            ];
+            let mut rectangle = Rectangle::new(corners, series.color.rgb().filled());
+            rectangle.set_margin(0, 0, GAP, GAP);
+            rectangles.push(rectangle);
+            *bottom = top;
+        }
+        all.push(rectangles);
+    }
+    all
+}
+
 /// The chart as one `<svg>` element.
 pub(in crate::dashboard) fn draw(columns: &Columns<'_>) -> Result<String> {
     let n = columns.categories.len();
@@ -71,23 +99,7 @@ pub(in crate::dashboard) fn draw(columns: &Columns<'_>) -> Result<String> {
             .bold_line_style(grid())
             .draw()
             .map_err(failed)?;
-        let mut base = vec![0.0; n];
-        for series in columns.stacks {
-            let mut rectangles = Vec::with_capacity(n);
-            for (i, bottom) in base.iter_mut().enumerate() {
-                let top = *bottom + series.value(i);
-                if top <= *bottom {
-                    continue;
-                }
-                let corners = [
-                    (SegmentValue::Exact(i), *bottom),
-                    (SegmentValue::Exact(i + 1), top),
-                ];
-                let mut rectangle = Rectangle::new(corners, series.color.rgb().filled());
-                rectangle.set_margin(0, 0, GAP, GAP);
-                rectangles.push(rectangle);
-                *bottom = top;
-            }
+        for rectangles in stacked(columns.stacks, n) {
             chart.draw_series(rectangles).map_err(failed)?;
         }
         if let Some(line) = columns.line {

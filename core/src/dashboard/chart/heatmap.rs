@@ -52,6 +52,44 @@ fn shade(share: f64) -> Color {
     )
 }
 
+/// A cell's place: (month after the cohort's, row segment).
+type Place = (SegmentValue<usize>, SegmentValue<usize>);
+
+/// One row's cells, shaded.
+fn cells(row: &[f64], segment: usize) -> Vec<Rectangle<Place>> {
+    row.iter()
+        .enumerate()
+        .map(|(c, share)| {
+            let corners = [
+                (SegmentValue::Exact(c), SegmentValue::Exact(segment)),
+                (SegmentValue::Exact(c + 1), SegmentValue::Exact(segment + 1)),
+            ];
+            let mut cell = Rectangle::new(corners, shade(*share).rgb().filled());
+            cell.set_margin(1, 1, 1, 1);
+            cell
+        })
+        .collect()
+}
+
+/// One row's shares as text in the middle of their cells, white on the dark ones.
+fn texts<'a>(
+    row: &[f64],
+    segment: usize,
+    cell: &dyn Fn(f64) -> String,
+) -> Vec<Text<'a, Place, String>> {
+    row.iter()
+        .enumerate()
+        .map(|(c, share)| {
+            let ink: &'static RGBColor = if *share > 40.0 { &WHITE } else { &BLACK };
+            let style = label_font()
+                .color(ink)
+                .pos(Pos::new(HPos::Center, VPos::Center));
+            let at = (SegmentValue::CenterOf(c), SegmentValue::CenterOf(segment));
+            Text::new(cell(*share), at, style)
+        })
+        .collect()
+}
+
 /// The chart as one `<svg>` element.
 pub(in crate::dashboard) fn draw(map: &HeatMap<'_>) -> Result<String> {
     let n = map.rows.len();
@@ -104,26 +142,11 @@ pub(in crate::dashboard) fn draw(map: &HeatMap<'_>) -> Result<String> {
         let with_text = width_px / columns_u32 >= TEXT_CELL_MIN;
         for (i, row) in map.cells.iter().enumerate().take(n) {
             let segment = top - i;
-            let cells = row.iter().enumerate().map(|(c, share)| {
-                let corners = [
-                    (SegmentValue::Exact(c), SegmentValue::Exact(segment)),
-                    (SegmentValue::Exact(c + 1), SegmentValue::Exact(segment + 1)),
-                ];
-                let mut cell = Rectangle::new(corners, shade(*share).rgb().filled());
-                cell.set_margin(1, 1, 1, 1);
-                cell
-            });
-            chart.draw_series(cells).map_err(failed)?;
+            chart.draw_series(cells(row, segment)).map_err(failed)?;
             if with_text {
-                let texts = row.iter().enumerate().map(|(c, share)| {
-                    let ink: &'static RGBColor = if *share > 40.0 { &WHITE } else { &BLACK };
-                    let style = label_font()
-                        .color(ink)
-                        .pos(Pos::new(HPos::Center, VPos::Center));
-                    let at = (SegmentValue::CenterOf(c), SegmentValue::CenterOf(segment));
-                    Text::new((map.cell)(*share), at, style)
-                });
-                chart.draw_series(texts).map_err(failed)?;
+                chart
+                    .draw_series(texts(row, segment, map.cell))
+                    .map_err(failed)?;
             }
         }
         root.present().map_err(failed)?;

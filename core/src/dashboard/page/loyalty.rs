@@ -92,6 +92,13 @@ fn moves(page: &mut Page, speech: &Speech, figures: &Figures) -> Result<()> {
     })?;
     let legend: Vec<(&str, Color)> = stacks.iter().map(|s| (s.name.as_str(), s.color)).collect();
     page.figure("tier-moves", &legend, &svg);
+    moves_table(page, speech, figures);
+    Ok(())
+}
+
+/// Every kind of move by month, with the tiers by name.
+fn moves_table(page: &mut Page, speech: &Speech, figures: &Figures) {
+    let words = speech.words;
     let names: BTreeMap<&str, &str> = figures
         .tiers
         .tiers
@@ -106,7 +113,9 @@ fn moves(page: &mut Page, speech: &Speech, figures: &Figures) -> Result<()> {
             .unwrap_or("");
         tier_name(speech, code, known)
     };
-    let table: Vec<Vec<String>> = rows
+    let table: Vec<Vec<String>> = figures
+        .tiers
+        .rows
         .iter()
         .map(|r: &TierMoveRow| {
             vec![
@@ -128,7 +137,6 @@ fn moves(page: &mut Page, speech: &Speech, figures: &Figures) -> Result<()> {
         words.moves,
     ];
     page.folded_table(words.moves, &header, &table, None);
-    Ok(())
 }
 
 fn direction(speech: &Speech, direction: &str) -> &'static str {
