@@ -96,7 +96,7 @@ pub(in crate::dashboard) fn draw(bars: &Bars<'_>) -> Result<String> {
             .y_label_style(left_label_font())
             .x_label_formatter(&|v| (bars.value)(*v))
             .x_label_style(label_font())
-            .light_line_style(grid())
+            .light_line_style(TRANSPARENT)
             .bold_line_style(grid())
             .draw()
             .map_err(failed)?;

@@ -95,7 +95,7 @@ pub(in crate::dashboard) fn draw(columns: &Columns<'_>) -> Result<String> {
             .x_label_formatter(&|v| label(v).unwrap_or_default())
             .y_label_formatter(&|v| (columns.left)(*v))
             .label_style(label_font())
-            .light_line_style(grid())
+            .light_line_style(TRANSPARENT)
             .bold_line_style(grid())
             .draw()
             .map_err(failed)?;
