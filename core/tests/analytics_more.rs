@@ -470,3 +470,43 @@ fn services_sold_repeats_and_real_interval_against_the_rule() {
     assert_eq!(top1["rows"].as_array().unwrap().len(), 1);
     assert_eq!(top1["rows"][0]["service"], r["rows"][0]["service"]);
 }
+
+#[test]
+fn tier_moves_of_an_import_are_recorded_with_its_date_once() {
+    let shop = common::Shop::with_program("an-tier-import", common::analytics_history::program());
+    let id = shop.ok(
+        "customer.register",
+        json!({ "full_name": "Лебедев Олег Иванович", "phone": "+79160000099", "external_id": "1C-42",
+                "import": true, "at": "2025-05-01T09:00:00Z" }),
+    )["customer"]["id"]
+        .as_u64()
+        .unwrap();
+    // 25 000 over the last year makes silver (from 20 000); imported visits carry no
+    // tier of their own, so the move is the import's.
+    let visits = json!([
+        { "order_id": "1С-1", "customer": { "external_id": "1C-42" }, "date": "2025-01-15",
+          "lines": [{ "sku": "BRK-PAD", "name": "Колодки", "kind": "part", "qty": "1", "unit_price": "15000" }] },
+        { "order_id": "1С-2", "customer": { "external_id": "1C-42" }, "date": "2025-04-20",
+          "lines": [{ "sku": "DIAG", "name": "Диагностика", "kind": "labor", "qty": "1", "unit_price": "10000" }] },
+    ]);
+    let import = |visits: &serde_json::Value| {
+        shop.ok(
+            "visit.import",
+            json!({ "visits": visits, "at": "2025-06-01T09:00:00Z" }),
+        )
+    };
+    assert_eq!(import(&visits)["tiers_changed"], 1);
+    let args = json!({ "from": "2025-01-01", "to": "2025-12-31", "at": "2025-06-01T09:00:00Z" });
+    let r = shop.ok("report.tiers", args.clone());
+    assert_eq!(
+        r["rows"],
+        json!([{ "month": "2025-06", "from_tier": null, "to_tier": "silver", "direction": "up",
+                 "reason": "import", "moves": 1 }]),
+        "dated the import's day, not the visits'"
+    );
+    // Running the same file again imports nothing and records no second move.
+    assert_eq!(import(&visits)["imported"], 0);
+    assert_eq!(shop.ok("report.tiers", args)["rows"], r["rows"]);
+    let card = shop.ok("customer.get", json!({ "customer": { "id": id } }));
+    assert_eq!(card["customer"]["tier"], "silver");
+}

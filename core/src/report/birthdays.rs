@@ -76,6 +76,42 @@ pub struct BirthdaysReport {
     pub rows: Vec<BirthdayRow>,
 }
 
+impl Consents {
+    fn of(customer: &Customer) -> Consents {
+        Consents {
+            sms: customer.may_contact(Channel::Sms),
+            email: customer.may_contact(Channel::Email),
+            call: customer.may_contact(Channel::Call),
+            messenger: customer.may_contact(Channel::Messenger),
+            push: customer.may_contact(Channel::Push),
+        }
+    }
+
+    fn any(&self) -> bool {
+        self.sms || self.email || self.call || self.messenger || self.push
+    }
+}
+
+/// A customer's row for the birthday that falls in `year` (29 February on the 28th in
+/// a year without it).
+fn birthday_row(customer: Customer, birthday: NaiveDate, year: i32) -> BirthdayRow {
+    let date = NaiveDate::from_ymd_opt(year, birthday.month(), birthday.day())
+        .or_else(|| NaiveDate::from_ymd_opt(year, 2, 28))
+        .unwrap_or(birthday);
+    BirthdayRow {
+        date,
+        customer: customer.id,
+        age: year - birthday.year(),
+        consents: Consents::of(&customer),
+        name: customer.full_name,
+        birthday,
+        phone: customer.phone,
+        email: customer.email,
+        tier: customer.tier,
+        blacklisted: customer.blacklisted,
+    }
+}
+
 fn mmdd(date: NaiveDate) -> u16 {
     (date.month() * 100 + date.day()) as u16
 }
@@ -140,38 +176,11 @@ pub fn birthdays<R: Reader>(
                 if customer.status != CustomerStatus::Active || !scope.admits(reader, &customer)? {
                     continue;
                 }
-                let date = NaiveDate::from_ymd_opt(year, birthday.month(), birthday.day())
-                    .or_else(|| NaiveDate::from_ymd_opt(year, 2, 28))
-                    .unwrap_or(first);
-                let consents = Consents {
-                    sms: customer.may_contact(Channel::Sms),
-                    email: customer.may_contact(Channel::Email),
-                    call: customer.may_contact(Channel::Call),
-                    messenger: customer.may_contact(Channel::Messenger),
-                    push: customer.may_contact(Channel::Push),
-                };
+                let row = birthday_row(customer, birthday, year);
                 report.customers += 1;
-                if consents.sms
-                    || consents.email
-                    || consents.call
-                    || consents.messenger
-                    || consents.push
-                {
-                    report.reachable += 1;
-                }
+                report.reachable += u64::from(row.consents.any());
                 if report.rows.len() < scope.top {
-                    report.rows.push(BirthdayRow {
-                        date,
-                        customer: id,
-                        age: year - birthday.year(),
-                        name: customer.full_name,
-                        birthday,
-                        phone: customer.phone,
-                        email: customer.email,
-                        tier: customer.tier,
-                        consents,
-                        blacklisted: customer.blacklisted,
-                    });
+                    report.rows.push(row);
                 }
             }
             from_key = next;

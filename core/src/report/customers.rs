@@ -69,6 +69,14 @@ struct Tally {
 }
 
 impl Tally {
+    fn new(date: NaiveDate) -> Tally {
+        Tally {
+            visits: 0,
+            revenue: Decimal::ZERO,
+            last: date,
+        }
+    }
+
     fn add(&mut self, date: NaiveDate, counted: bool, net: Decimal) {
         self.visits += u64::from(counted);
         self.revenue += net;
@@ -84,6 +92,41 @@ fn spend_key(id: u64, t: &Tally) -> Key {
 
 fn visits_key(id: u64, t: &Tally) -> Key {
     (Decimal::from(t.visits), t.revenue, Reverse(id))
+}
+
+/// The most active customer of each month, found as the visits go by in date order:
+/// only the current month's customers are held.
+#[derive(Default)]
+struct Months {
+    current: Option<String>,
+    month: HashMap<u64, Tally>,
+    bests: Vec<(String, u64, Tally)>,
+}
+
+impl Months {
+    fn add(&mut self, date: NaiveDate, customer: u64, counted: bool, net: Decimal) {
+        let label = month_label(date);
+        if self.current.as_deref() != Some(label.as_str()) {
+            self.close();
+            self.current = Some(label);
+        }
+        self.month
+            .entry(customer)
+            .or_insert(Tally::new(date))
+            .add(date, counted, net);
+    }
+
+    fn close(&mut self) {
+        if let (Some(done), Some((id, t))) = (self.current.take(), best_of_month(&self.month)) {
+            self.bests.push((done, id, t));
+        }
+        self.month.clear();
+    }
+
+    fn finish(mut self) -> Vec<(String, u64, Tally)> {
+        self.close();
+        self.bests
+    }
 }
 
 /// The month's most active customer, most visits first.
@@ -112,39 +155,19 @@ pub fn customers<R: Reader>(
     )?;
     let mut briefs = Briefs::default();
     let mut period: HashMap<u64, Tally> = HashMap::new();
-    let mut month: HashMap<u64, Tally> = HashMap::new();
-    let mut current: Option<String> = None;
-    let mut bests: Vec<(String, u64, Tally)> = Vec::new();
+    let mut months = Months::default();
     scope.visits(reader, |date, _, dated| {
         if !briefs.get(reader, &scope, dated.customer)?.admitted {
             return Ok(());
         }
-        let label = month_label(date);
-        if current.as_deref() != Some(label.as_str()) {
-            if let (Some(done), Some((id, t))) = (current.take(), best_of_month(&month)) {
-                bests.push((done, id, t));
-            }
-            month.clear();
-            current = Some(label);
-        }
-        let fresh = Tally {
-            visits: 0,
-            revenue: Decimal::ZERO,
-            last: date,
-        };
-        month
-            .entry(dated.customer)
-            .or_insert(fresh)
-            .add(date, dated.counted, dated.net);
+        months.add(date, dated.customer, dated.counted, dated.net);
         period
             .entry(dated.customer)
-            .or_insert(fresh)
+            .or_insert(Tally::new(date))
             .add(date, dated.counted, dated.net);
         Ok(())
     })?;
-    if let (Some(done), Some((id, t))) = (current.take(), best_of_month(&month)) {
-        bests.push((done, id, t));
-    }
+    let bests = months.finish();
     let mut row = |id: u64, t: &Tally| -> Result<CustomerRow> {
         let brief = briefs.get(reader, &scope, id)?;
         Ok(CustomerRow {

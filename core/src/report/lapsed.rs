@@ -102,6 +102,32 @@ pub(crate) fn quintile_scores<K: Ord + Copy>(values: &[K]) -> Vec<u8> {
         .collect()
 }
 
+/// Counted visits, revenue and last visit of each customer with a counted visit in
+/// the period (within the segment), by id.
+fn tallies<R: Reader>(reader: &R, scope: &Scope, briefs: &mut Briefs) -> Result<Vec<(u64, Tally)>> {
+    let mut tallies: HashMap<u64, Tally> = HashMap::new();
+    scope.visits(reader, |date, _, dated| {
+        if !briefs.get(reader, scope, dated.customer)?.admitted {
+            return Ok(());
+        }
+        let t = tallies.entry(dated.customer).or_insert(Tally {
+            visits: 0,
+            revenue: Decimal::ZERO,
+            last: date,
+        });
+        if dated.counted {
+            t.visits += 1;
+            t.last = t.last.max(date);
+        }
+        t.revenue += dated.net;
+        Ok(())
+    })?;
+    // Customers whose every visit of the period was refunded have not come.
+    let mut people: Vec<(u64, Tally)> = tallies.into_iter().filter(|(_, t)| t.visits > 0).collect();
+    people.sort_by_key(|(id, _)| *id);
+    Ok(people)
+}
+
 /// Valuable customers gone quiet, with RFM scores and usual intervals.
 pub fn lapsed<R: Reader>(reader: &R, ctx: &Ctx, args: &super::ReportArgs) -> Result<LapsedReport> {
     let scope: Scope = args.scope(
@@ -122,26 +148,7 @@ pub fn lapsed<R: Reader>(reader: &R, ctx: &Ctx, args: &super::ReportArgs) -> Res
         .and_then(|p| p.reminders.lapsed.as_ref())
         .map_or(Decimal::new(15, 1), |l| l.factor);
     let mut briefs = Briefs::default();
-    let mut tallies: HashMap<u64, Tally> = HashMap::new();
-    scope.visits(reader, |date, _, dated| {
-        if !briefs.get(reader, &scope, dated.customer)?.admitted {
-            return Ok(());
-        }
-        let t = tallies.entry(dated.customer).or_insert(Tally {
-            visits: 0,
-            revenue: Decimal::ZERO,
-            last: date,
-        });
-        if dated.counted {
-            t.visits += 1;
-            t.last = t.last.max(date);
-        }
-        t.revenue += dated.net;
-        Ok(())
-    })?;
-    // Customers whose every visit of the period was refunded have not come.
-    let mut people: Vec<(u64, Tally)> = tallies.into_iter().filter(|(_, t)| t.visits > 0).collect();
-    people.sort_by_key(|(id, _)| *id);
+    let people = tallies(reader, &scope, &mut briefs)?;
     let recency = quintile_scores(
         &people
             .iter()

@@ -142,6 +142,44 @@ impl Admit {
     }
 }
 
+/// The balance before the period and each month's sums, from every ledger entry (by
+/// customer, a chunk at a time).
+fn ledger_by_month<R: Reader>(
+    reader: &R,
+    scope: &Scope,
+    admit: &mut Admit,
+) -> Result<(Decimal, BTreeMap<NaiveDate, Sums>)> {
+    let mut opening = Decimal::ZERO;
+    let mut months: BTreeMap<NaiveDate, Sums> = BTreeMap::new();
+    let prefix = KeyBuilder::new(tag::ENTRY).build();
+    let end = keys::prefix_end(&prefix);
+    let mut start = prefix;
+    loop {
+        let chunk = reader.scan_range::<Entry>(&start, &end, CHUNK, false)?;
+        let Some((last, _)) = chunk.last() else { break };
+        let mut next = last.clone();
+        next.push(0);
+        for (key, entry) in &chunk {
+            if entry.date > scope.to {
+                continue;
+            }
+            let customer =
+                keys::read_u64(key, 1).ok_or_else(|| Error::corrupted("entry key too short"))?;
+            if !admit.takes(reader, scope, customer)? {
+                continue;
+            }
+            if entry.date < scope.from {
+                opening += entry.amount;
+            } else {
+                let month = entry.date.with_day(1).unwrap_or(entry.date);
+                add(months.entry(month).or_default(), entry);
+            }
+        }
+        start = next;
+    }
+    Ok((opening, months))
+}
+
 /// Points by month with the liability at each month's end and what expires soon.
 pub fn points_monthly<R: Reader>(
     reader: &R,
@@ -162,35 +200,8 @@ pub fn points_monthly<R: Reader>(
     )?;
     let program = ctx.program()?;
     let scale = program.points.scale;
-    let mut opening = Decimal::ZERO;
-    let mut months: BTreeMap<NaiveDate, Sums> = BTreeMap::new();
     let mut admit = Admit { last: None };
-    let prefix = KeyBuilder::new(tag::ENTRY).build();
-    let end = keys::prefix_end(&prefix);
-    let mut start = prefix;
-    loop {
-        let chunk = reader.scan_range::<Entry>(&start, &end, CHUNK, false)?;
-        let Some((last, _)) = chunk.last() else { break };
-        let mut next = last.clone();
-        next.push(0);
-        for (key, entry) in &chunk {
-            if entry.date > scope.to {
-                continue;
-            }
-            let customer =
-                keys::read_u64(key, 1).ok_or_else(|| Error::corrupted("entry key too short"))?;
-            if !admit.takes(reader, &scope, customer)? {
-                continue;
-            }
-            if entry.date < scope.from {
-                opening += entry.amount;
-            } else {
-                let month = entry.date.with_day(1).unwrap_or(entry.date);
-                add(months.entry(month).or_default(), entry);
-            }
-        }
-        start = next;
-    }
+    let (opening, months) = ledger_by_month(reader, &scope, &mut admit)?;
     let points = |v: Decimal| normalize::exact_scale(v, scale);
     let mut rows = Vec::new();
     let mut outstanding = opening;

@@ -16,9 +16,9 @@ use crate::context::Ctx;
 use crate::error::Result;
 use crate::normalize;
 use crate::program::LineKind;
-use crate::program::reminder_rules::glob_match_lowered;
+use crate::program::reminder_rules::{ServiceRule, glob_match_lowered};
 use crate::store::Reader;
-use crate::visit;
+use crate::visit::{self, Visit, VisitLine};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -118,6 +118,132 @@ enum Holder {
     Customer(u64),
 }
 
+/// Which group a line belongs to: the first reminder rule whose patterns match it,
+/// else its SKU.
+struct Rules {
+    rules: Vec<ServiceRule>,
+    /// Each rule's patterns, lower-cased once.
+    patterns: Vec<Vec<String>>,
+}
+
+impl Rules {
+    fn of(ctx: &Ctx) -> Rules {
+        let rules = ctx
+            .program
+            .as_deref()
+            .map(|p| p.reminders.services.clone())
+            .unwrap_or_default();
+        let patterns = rules
+            .iter()
+            .map(|r| r.patterns.iter().map(|p| p.to_lowercase()).collect())
+            .collect();
+        Rules { rules, patterns }
+    }
+
+    fn rule_of(&self, line: &VisitLine) -> Option<usize> {
+        let (sku, name) = (line.sku.to_lowercase(), line.name.to_lowercase());
+        self.patterns.iter().position(|ps| {
+            ps.iter()
+                .any(|p| glob_match_lowered(p, &sku) || glob_match_lowered(p, &name))
+        })
+    }
+}
+
+/// The groups met so far, with what repeats need: each holder's last purchase of each.
+#[derive(Default)]
+struct Tally {
+    index: HashMap<String, usize>,
+    groups: Vec<Group>,
+    last_bought: HashMap<(usize, Holder), NaiveDate>,
+    lines: u64,
+    revenue: Decimal,
+}
+
+impl Tally {
+    /// The group of a line, created on first sight.
+    fn group(&mut self, rules: &Rules, line: &VisitLine) -> usize {
+        let rule = rules.rule_of(line);
+        let key = match rule {
+            Some(r) => format!("rule:{}", rules.rules[r].kind),
+            None => format!("sku:{}", line.sku),
+        };
+        if let Some(at) = self.index.get(&key) {
+            return *at;
+        }
+        self.index.insert(key, self.groups.len());
+        self.groups.push(Group {
+            service: rule.map_or_else(|| line.sku.clone(), |r| rules.rules[r].kind.clone()),
+            name: rule.map_or_else(|| line.name.clone(), |r| rules.rules[r].name.clone()),
+            kind: line.kind,
+            rule,
+            lines: 0,
+            qty: Decimal::ZERO,
+            revenue: Decimal::ZERO,
+            customers: HashSet::new(),
+            repeat_customers: HashSet::new(),
+            intervals: BTreeMap::new(),
+        });
+        self.groups.len() - 1
+    }
+
+    /// A visit's lines kept after refunds, and the repeats they make.
+    fn add(&mut self, rules: &Rules, visit: &Visit) {
+        let holder = match visit.vehicle {
+            Some(car) => Holder::Car(car),
+            None => Holder::Customer(visit.customer),
+        };
+        let mut bought: Vec<usize> = Vec::new();
+        for line in visit.lines.iter().filter(|l| l.refunded_qty < l.qty) {
+            let at = self.group(rules, line);
+            let group = &mut self.groups[at];
+            if group.rule.is_none() {
+                group.name = line.name.clone();
+            }
+            let revenue = line.net - line.refunded_net;
+            group.lines += 1;
+            group.qty += line.qty - line.refunded_qty;
+            group.revenue += revenue;
+            group.customers.insert(visit.customer);
+            self.lines += 1;
+            self.revenue += revenue;
+            if !bought.contains(&at) {
+                bought.push(at);
+            }
+        }
+        for at in bought {
+            if let Some(before) = self.last_bought.insert((at, holder), visit.date)
+                && before < visit.date
+            {
+                let group = &mut self.groups[at];
+                *group
+                    .intervals
+                    .entry((visit.date - before).num_days())
+                    .or_default() += 1;
+                group.repeat_customers.insert(visit.customer);
+            }
+        }
+    }
+}
+
+fn row(group: &Group, rules: &Rules) -> ServiceRow {
+    let rule = group.rule.map(|r| &rules.rules[r]);
+    ServiceRow {
+        service: group.service.clone(),
+        name: group.name.clone(),
+        kind: group.kind,
+        rule: rule.is_some(),
+        lines: group.lines,
+        qty: group.qty.normalize(),
+        revenue: normalize::money(group.revenue),
+        customers: group.customers.len() as u64,
+        repeats: group.intervals.values().sum(),
+        repeat_customers: group.repeat_customers.len() as u64,
+        median_interval_days: group.median(),
+        reminder_months: rule.and_then(|r| r.months),
+        reminder_km: rule.and_then(|r| r.km),
+    }
+}
+
 /// Services sold, their repeats and real intervals.
 pub fn services<R: Reader>(
     reader: &R,
@@ -133,126 +259,32 @@ pub fn services<R: Reader>(
             top: Some(50),
         },
     )?;
-    let rules = ctx
-        .program
-        .as_deref()
-        .map(|p| p.reminders.services.clone())
-        .unwrap_or_default();
-    let patterns: Vec<Vec<String>> = rules
-        .iter()
-        .map(|r| r.patterns.iter().map(|p| p.to_lowercase()).collect())
-        .collect();
+    let rules = Rules::of(ctx);
     let mut briefs = Briefs::default();
-    let mut index: HashMap<String, usize> = HashMap::new();
-    let mut groups: Vec<Group> = Vec::new();
-    let mut last_bought: HashMap<(usize, Holder), NaiveDate> = HashMap::new();
-    let mut total_lines = 0u64;
-    let mut total_revenue = Decimal::ZERO;
-    scope.visits(reader, |date, id, dated| {
-        if !briefs.get(reader, &scope, dated.customer)?.admitted {
-            return Ok(());
-        }
-        let visit = visit::load(reader, id)?;
-        let holder = match visit.vehicle {
-            Some(car) => Holder::Car(car),
-            None => Holder::Customer(visit.customer),
-        };
-        let mut bought: Vec<usize> = Vec::new();
-        for line in visit.lines.iter().filter(|l| l.refunded_qty < l.qty) {
-            let (sku, name) = (line.sku.to_lowercase(), line.name.to_lowercase());
-            let rule = patterns.iter().position(|ps| {
-                ps.iter()
-                    .any(|p| glob_match_lowered(p, &sku) || glob_match_lowered(p, &name))
-            });
-            let key = match rule {
-                Some(r) => format!("rule:{}", rules[r].kind),
-                None => format!("sku:{}", line.sku),
-            };
-            let at = match index.get(&key) {
-                Some(at) => *at,
-                None => {
-                    index.insert(key, groups.len());
-                    groups.push(Group {
-                        service: rule.map_or_else(|| line.sku.clone(), |r| rules[r].kind.clone()),
-                        name: rule.map_or_else(|| line.name.clone(), |r| rules[r].name.clone()),
-                        kind: line.kind,
-                        rule,
-                        lines: 0,
-                        qty: Decimal::ZERO,
-                        revenue: Decimal::ZERO,
-                        customers: HashSet::new(),
-                        repeat_customers: HashSet::new(),
-                        intervals: BTreeMap::new(),
-                    });
-                    groups.len() - 1
-                }
-            };
-            let group = &mut groups[at];
-            if rule.is_none() {
-                group.name = line.name.clone();
-            }
-            let revenue = line.net - line.refunded_net;
-            group.lines += 1;
-            group.qty += line.qty - line.refunded_qty;
-            group.revenue += revenue;
-            group.customers.insert(visit.customer);
-            total_lines += 1;
-            total_revenue += revenue;
-            if !bought.contains(&at) {
-                bought.push(at);
-            }
-        }
-        for at in bought {
-            if let Some(before) = last_bought.insert((at, holder), date)
-                && before < date
-            {
-                let group = &mut groups[at];
-                *group
-                    .intervals
-                    .entry((date - before).num_days())
-                    .or_default() += 1;
-                group.repeat_customers.insert(visit.customer);
-            }
+    let mut tally = Tally::default();
+    scope.visits(reader, |_, id, dated| {
+        if briefs.get(reader, &scope, dated.customer)?.admitted {
+            tally.add(&rules, &visit::load(reader, id)?);
         }
         Ok(())
     })?;
-    drop(last_bought);
-    let services = groups.len() as u64;
     let best = top_n(
-        groups
+        tally
+            .groups
             .iter()
             .enumerate()
             .map(|(i, g)| ((g.revenue, g.lines, Reverse(g.service.clone())), i)),
         scope.top,
     );
-    let rows = best
-        .into_iter()
-        .map(|(_, i)| {
-            let g = &groups[i];
-            let rule = g.rule.map(|r| &rules[r]);
-            ServiceRow {
-                service: g.service.clone(),
-                name: g.name.clone(),
-                kind: g.kind,
-                rule: rule.is_some(),
-                lines: g.lines,
-                qty: g.qty.normalize(),
-                revenue: normalize::money(g.revenue),
-                customers: g.customers.len() as u64,
-                repeats: g.intervals.values().sum(),
-                repeat_customers: g.repeat_customers.len() as u64,
-                median_interval_days: g.median(),
-                reminder_months: rule.and_then(|r| r.months),
-                reminder_km: rule.and_then(|r| r.km),
-            }
-        })
-        .collect();
     Ok(ServicesReport {
         from: scope.from,
         to: scope.to,
-        services,
-        lines: total_lines,
-        revenue: normalize::money(total_revenue),
-        rows,
+        services: tally.groups.len() as u64,
+        lines: tally.lines,
+        revenue: normalize::money(tally.revenue),
+        rows: best
+            .into_iter()
+            .map(|(_, i)| row(&tally.groups[i], &rules))
+            .collect(),
     })
 }

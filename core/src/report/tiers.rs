@@ -98,18 +98,14 @@ fn direction(
     }
 }
 
-/// Customers per tier now and the moves of the period.
-pub fn tiers<R: Reader>(reader: &R, ctx: &Ctx, args: &super::ReportArgs) -> Result<TiersReport> {
-    let scope: Scope = args.scope(
-        reader,
-        ctx,
-        Takes {
-            op: "report.tiers",
-            branch: Some("a customer has one tier across the group's branches"),
-            top: None,
-        },
-    )?;
-    let program = ctx.program.as_deref();
+/// Active customers per tier now (within the segment), in the programme's order with
+/// no tier first and codes the programme no longer has last; and, with a segment, who
+/// it takes (for the moves).
+fn counts_now<R: Reader>(
+    reader: &R,
+    scope: &Scope,
+    program: Option<&Program>,
+) -> Result<(Vec<TierCount>, HashMap<u64, bool>)> {
     let mut admitted: HashMap<u64, bool> = HashMap::new();
     let mut counts: BTreeMap<Option<String>, u64> = BTreeMap::new();
     let prefix = KeyBuilder::new(tag::CUSTOMER).build();
@@ -131,22 +127,46 @@ pub fn tiers<R: Reader>(reader: &R, ctx: &Ctx, args: &super::ReportArgs) -> Resu
         }
         start = next;
     }
+    let mut tiers = vec![TierCount {
+        tier: None,
+        name: String::new(),
+        customers: counts.remove(&None).unwrap_or(0),
+    }];
+    for t in program.map_or(&[][..], |p| &p.tiers.levels[..]) {
+        tiers.push(TierCount {
+            tier: Some(t.code.clone()),
+            name: t.name.clone(),
+            customers: counts.remove(&Some(t.code.clone())).unwrap_or(0),
+        });
+    }
+    tiers.extend(counts.into_iter().map(|(code, n)| TierCount {
+        tier: code,
+        name: String::new(),
+        customers: n,
+    }));
+    Ok((tiers, admitted))
+}
+
+/// The moves of the period: checkouts' from the visits, the others as recorded.
+fn moves<R: Reader>(
+    reader: &R,
+    scope: &Scope,
+    takes: impl Fn(u64) -> bool,
+) -> Result<BTreeMap<MoveKey, u64>> {
     let mut moves: BTreeMap<MoveKey, u64> = BTreeMap::new();
-    let takes = |id: u64| scope.segment.is_none() || admitted.get(&id).copied().unwrap_or(false);
     scope.visits(reader, |date, id, dated| {
         if !takes(dated.customer) {
             return Ok(());
         }
         let visit = visit::load(reader, id)?;
         if visit.tier_before != visit.tier_after {
-            *moves
-                .entry((
-                    month_label(date),
-                    visit.tier_before,
-                    visit.tier_after,
-                    MoveReason::Visit,
-                ))
-                .or_default() += 1;
+            let key = (
+                month_label(date),
+                visit.tier_before,
+                visit.tier_after,
+                MoveReason::Visit,
+            );
+            *moves.entry(key).or_default() += 1;
         }
         Ok(())
     })?;
@@ -168,8 +188,25 @@ pub fn tiers<R: Reader>(reader: &R, ctx: &Ctx, args: &super::ReportArgs) -> Resu
             }
         }
     }
+    Ok(moves)
+}
+
+/// Customers per tier now and the moves of the period.
+pub fn tiers<R: Reader>(reader: &R, ctx: &Ctx, args: &super::ReportArgs) -> Result<TiersReport> {
+    let scope: Scope = args.scope(
+        reader,
+        ctx,
+        Takes {
+            op: "report.tiers",
+            branch: Some("a customer has one tier across the group's branches"),
+            top: None,
+        },
+    )?;
+    let program = ctx.program.as_deref();
+    let (tiers, admitted) = counts_now(reader, &scope, program)?;
+    let takes = |id: u64| scope.segment.is_none() || admitted.get(&id).copied().unwrap_or(false);
     let (mut up, mut down) = (0, 0);
-    let rows: Vec<TierMoveRow> = moves
+    let rows: Vec<TierMoveRow> = moves(reader, &scope, takes)?
         .into_iter()
         .map(|((month, from, to, reason), n)| {
             let direction = direction(program, &from, &to);
@@ -188,27 +225,6 @@ pub fn tiers<R: Reader>(reader: &R, ctx: &Ctx, args: &super::ReportArgs) -> Resu
             }
         })
         .collect();
-    let mut tiers = vec![TierCount {
-        tier: None,
-        name: String::new(),
-        customers: counts.remove(&None).unwrap_or(0),
-    }];
-    if let Some(program) = program {
-        for t in &program.tiers.levels {
-            tiers.push(TierCount {
-                tier: Some(t.code.clone()),
-                name: t.name.clone(),
-                customers: counts.remove(&Some(t.code.clone())).unwrap_or(0),
-            });
-        }
-    }
-    for (code, n) in counts {
-        tiers.push(TierCount {
-            tier: code,
-            name: String::new(),
-            customers: n,
-        });
-    }
     Ok(TiersReport {
         from: scope.from,
         to: scope.to,
@@ -217,8 +233,8 @@ pub fn tiers<R: Reader>(reader: &R, ctx: &Ctx, args: &super::ReportArgs) -> Resu
         up,
         down,
         note: "moves at checkout come from the visits' records for all history; moves by \
-               refunds, the daily review and imports are recorded since report.tiers exists (issue 16), \
-               earlier ones are not in the store"
+               refunds, the daily review and imports are recorded since report.tiers exists \
+               (issue 16), earlier ones are not in the store"
             .to_string(),
     })
 }
