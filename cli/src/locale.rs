@@ -419,6 +419,7 @@ const FIELDS: &[(&str, &str, &str)] = &[
     ("no_source", "не указано", "not given"),
     ("no_tier", "без уровня", "no tier"),
     ("title", "название", "name"),
+    ("no_rows", "(нет строк)", "(no rows)"),
     (
         "revenue_per_customer",
         "выручка на клиента",
@@ -537,6 +538,7 @@ macro_rules! catalogue {
 
 catalogue! {
     Yes => "да", "yes";
+    TiersNote => "переходы при оплате взяты из визитов за всю историю; переходы после возвратов, ежедневного пересмотра и импорта записываются с появлением этого отчёта, более ранние не сохранялись", "moves at checkout come from the visits for all history; moves by refunds, the daily review and imports are recorded since this report exists, earlier ones were not kept";
     LapsedRule => "ценные (деньги M ≥ 4), не меньше двух дней визитов за период, и дней без визитов больше, чем обычный интервал × {factor}", "valuable (money M ≥ 4), at least two visit days in the period, and more days without a visit than the usual interval × {factor}";
     No => "нет", "no";
     None_ => "нет", "none";

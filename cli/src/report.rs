@@ -213,6 +213,9 @@ pub fn owner_text(result: &Value, locale: &Locale) -> String {
         .filter(|(_, v)| !v.is_array() && !v.is_object())
         .map(|(k, v)| (locale.field(k), owner_cell(k, v, locale)))
         .collect();
+    if let Some(note) = scalars.iter_mut().find(|(k, _)| *k == locale.field("note")) {
+        note.1 = locale.t(Msg::TiersNote).to_string();
+    }
     // The lapsed rule in the shop's language, with the factor the core used.
     if let (Some(factor), Some(rule)) = (
         map.get("factor"),
@@ -230,7 +233,11 @@ pub fn owner_text(result: &Value, locale: &Locale) -> String {
             out.push_str(&format!("\n{}\n{}", locale.field(key), pairs(&items)));
         } else if let Some(rows) = value.as_array() {
             out.push_str(&format!("\n{}\n", locale.field(key)));
-            out.push_str(&rows_table(rows, locale));
+            if rows.is_empty() {
+                out.push_str(&format!("{}\n", locale.field("no_rows")));
+            } else {
+                out.push_str(&rows_table(rows, locale));
+            }
         }
     }
     out
