@@ -5,7 +5,7 @@
 CARGO ?= cargo
 PROFILE_FLAGS := --release
 
-.PHONY: all build test demo bench fmt clippy setup clean c-lib c-test plugins plugin-tests wasm-target zig postgres-test \
+.PHONY: all build test demo bench fmt clippy setup clean c-lib c-test plugins plugin-tests wasm-target zig postgres-test dashboard-test \
 	python-venv python-wheel python-test onec-lib onec-test onec-windows onec onec-wine-check \
 	onec-bsl-check
 
@@ -59,6 +59,8 @@ test:
 	$(CARGO) clippy $(PROFILE_FLAGS) --workspace --all-targets -- -D warnings
 	$(call STAGE,cargo test)
 	$(CARGO) test $(PROFILE_FLAGS) --workspace
+	$(call STAGE,dashboard in Chromium)
+	$(MAKE) --no-print-directory dashboard-test
 	$(call STAGE,PostgreSQL)
 	$(MAKE) --no-print-directory postgres-test
 	$(call STAGE,C ABI)
@@ -79,10 +81,21 @@ test:
 # processes, kill -9, a server restart, connection errors).
 PG_CLUSTER_DIR := $(TARGET_DIR)/pg-cluster
 PG_SUITES := --lib --test scenarios --test model --test docs --test engagement --test growth \
-	--test history --test regressions --test request_contract --test import_reminders --test branches --test analytics --test analytics_more --test simulate --test postgres --test postgres_failures
+	--test history --test regressions --test request_contract --test import_reminders --test branches --test analytics --test analytics_more --test simulate --test dashboard --test postgres --test postgres_failures
 
 postgres-test:
 	tests/pg/with-cluster.sh $(PG_CLUSTER_DIR) $(CARGO) test $(PROFILE_FLAGS) -p pitstop-core $(PG_SUITES)
+
+# The owner's dashboard as a person sees it: tests/dashboard/check.sh builds a small demo
+# shop with the built `pitstop`, writes its dashboard, loads it in Debian's headless
+# Chromium (installed when missing) with every host name unresolvable, fails on a missing
+# or empty chart or any console message, and keeps the screenshots in target/dashboard.
+# No compile of its own: the binary is the one `make build` made.
+DASHBOARD_OUT := $(TARGET_DIR)/dashboard
+
+dashboard-test: setup
+	$(CARGO) build $(PROFILE_FLAGS) -p pitstop-cli
+	tests/dashboard/check.sh $(TARGET_DIR)/release/pitstop $(DASHBOARD_OUT)
 
 # The showcase: builds the `pitstop` binary, then `pitstop demo` generates a shop with three
 # years of history in ./pitstop-demo and runs its first day. The example plugins are
@@ -223,4 +236,4 @@ python-test: python-wheel
 
 clean:
 	$(CARGO) clean
-	rm -rf ./pitstop-demo
+	rm -rf ./pitstop-demo ./pitstop-demo-dashboard.html

@@ -220,6 +220,17 @@ fn main() {
             maintenance: false,
         },
         Report {
+            name: "dashboard: every chart, 3 years",
+            op: "report.dashboard",
+            args: json!({ "from": "2022-12-01", "to": "2025-11-30", "at": "2025-11-30T12:00:00Z" }),
+            count: |r| {
+                r["html"]
+                    .as_str()
+                    .map_or(0, |h| h.matches("data-chart=").count() as u64)
+            },
+            maintenance: false,
+        },
+        Report {
             name: "segment: spent ≥ 10,000 in a year",
             op: "segment.preview",
             args: json!({ "filter": { "spend_min": "10000", "window_days": 365 },

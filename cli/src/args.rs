@@ -232,6 +232,26 @@ pub enum ReportCommand {
         #[arg(long)]
         referrer: Option<String>,
     },
+    /// The owner's dashboard: one self-contained HTML page (charts of revenue and visits,
+    /// new and returning customers, points, campaigns, complaints) written to a file.
+    Dashboard {
+        /// The HTML file to write.
+        #[arg(long, value_name = "FILE")]
+        html: PathBuf,
+        /// First day, YYYY-MM-DD (default: the first day of the month eleven months before --to).
+        #[arg(long, value_parser = day)]
+        from: Option<String>,
+        /// Last day, YYYY-MM-DD (default: today).
+        #[arg(long, value_parser = day)]
+        to: Option<String>,
+        /// Only this branch's visits and complaints.
+        #[arg(long)]
+        branch: Option<String>,
+        /// The day the page is made for, YYYY-MM-DD (default: today): the default period
+        /// ends on it and what expires soon counts from it.
+        #[arg(long, value_parser = day)]
+        date: Option<String>,
+    },
     /// A campaign's outcome: notified, came, conversion, revenue, cost per customer.
     Campaign {
         /// Campaign id or name (any case; `pitstop exec PATH campaign.list '{}'` lists them).

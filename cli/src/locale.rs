@@ -663,6 +663,7 @@ catalogue! {
     CostPerCustomer => "стоимость клиента", "cost per customer";
     PointsGranted => "баллов выдано", "points granted";
     PointsRedeemed => "баллов списано", "points redeemed";
+    DashboardWritten => "Панель владельца записана: {file} ({kib} КиБ)", "The owner's dashboard is written: {file} ({kib} KiB)";
     // The demo's story.
     DemoTitle => "Демо Pitstop — «{shop}», {dir} — {date}", "Pitstop demo — «{shop}», {dir} — {date}";
     DemoMigration => "Переход со старой системы (режим импорта)", "Migration from the old system (import mode)";
@@ -712,6 +713,8 @@ catalogue! {
     DemoSpend => "сумма покупок", "spend";
     DemoStore => "Хранилище: {records}, {mib} МиБ на диске, store.check: {check}; всего {seconds} с. Попробуйте: pitstop customer {dir} {phone}",
         "Store: {records}, {mib} MiB on disk, store.check: {check}; {seconds} s in all. Try: pitstop customer {dir} {phone}";
+    DemoDashboard => "Панель владельца за всю историю (pitstop report … dashboard --html): {file}, {kib} КиБ, {seconds} с — откройте в браузере",
+        "The owner's dashboard of the whole history (pitstop report … dashboard --html): {file}, {kib} KiB, {seconds} s — open it in a browser";
     DemoSound => "всё в порядке", "sound";
     // pitstop import: the summary of one file.
     ImportKind => "что загружено", "kind";

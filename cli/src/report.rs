@@ -80,6 +80,26 @@ pub fn run(path: &Path, report: ReportCommand, json: bool) -> Outcome {
                 print!("{}", engage::referrals_text(&result, &locale));
             }
         }
+        ReportCommand::Dashboard {
+            html,
+            from,
+            to,
+            branch,
+            date,
+        } => {
+            // Noon UTC is the same local day from UTC−12 to UTC+11.
+            let at = date.map(|d| format!("{d}T12:00:00Z"));
+            let args = json!({ "from": from, "to": to, "branch": branch, "at": at });
+            let written = write_dashboard(&engine, args, &html)?;
+            if json {
+                println!("{}", json!({ "file": html, "bytes": written }));
+            } else {
+                let file = html.display().to_string();
+                let kib = written.div_ceil(1024).to_string();
+                let args = [("file", file.as_str()), ("kib", kib.as_str())];
+                println!("{}", locale.fill(Msg::DashboardWritten, &args));
+            }
+        }
         ReportCommand::Customers(f) => owner(&engine, "report.customers", &f, json, &locale)?,
         ReportCommand::Pareto(f) => owner(&engine, "report.pareto", &f, json, &locale)?,
         ReportCommand::Lapsed(f) => owner(&engine, "report.lapsed", &f, json, &locale)?,
@@ -101,6 +121,26 @@ pub fn run(path: &Path, report: ReportCommand, json: bool) -> Outcome {
         }
     }
     Ok(0)
+}
+
+/// `report.dashboard` with `args` (nulls left out) written to `file`; returns its size
+/// in bytes.
+pub fn write_dashboard(engine: &Engine, args: Value, file: &Path) -> Result<u64, Failure> {
+    let args: serde_json::Map<String, Value> = match args {
+        Value::Object(map) => map.into_iter().filter(|(_, v)| !v.is_null()).collect(),
+        _ => serde_json::Map::new(),
+    };
+    let result = engine.execute("report.dashboard", Value::Object(args))?;
+    let html = result["html"]
+        .as_str()
+        .ok_or_else(|| Failure::new(ErrorCode::Internal, "report.dashboard returned no HTML"))?;
+    std::fs::write(file, html).map_err(|err| {
+        Failure::new(
+            ErrorCode::Io,
+            format!("cannot write {}: {err}", file.display()),
+        )
+    })?;
+    Ok(html.len() as u64)
 }
 
 /// The one customer `query` names, as a reference (`{"id": ...}`): none or several is a

@@ -1070,6 +1070,30 @@ fn demo_runs_small_and_deterministic() {
             assert_eq!(a, b, "{key}");
         }
     }
+    // The owner's dashboard beside each store: every section drawn, the same page for the
+    // same shop.
+    let page = |name: &str| {
+        std::fs::read_to_string(dir.path().join(format!("{name}-dashboard.html"))).unwrap()
+    };
+    assert_eq!(
+        first["dashboard"]["file"],
+        s(&dir.path().join("a-dashboard.html"))
+    );
+    let (a, b) = (page("a"), page("b"));
+    assert!(a.starts_with("<!DOCTYPE html>"));
+    for chart in [
+        "revenue",
+        "customers",
+        "cohorts",
+        "tiers",
+        "liability",
+        "campaigns",
+        "complaints",
+        "top-customers",
+    ] {
+        assert!(a.contains(&format!("data-chart=\"{chart}\"")), "{chart}");
+    }
+    assert_eq!(a, b);
     // What a person reads: the cashier's recommendation messages, the card's sections,
     // the owner's reminders, campaign, complaints and referrals.
     let out = pitstop(&[

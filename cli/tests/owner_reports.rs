@@ -148,3 +148,83 @@ fn owner_reports_print_tables_in_russian_and_json_as_the_operation() {
         "{err}"
     );
 }
+
+#[test]
+fn the_dashboard_is_written_to_the_file_as_the_operation_returns_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = shop(dir.path());
+    let file = dir.path().join("owner.html");
+    let out = pitstop(&[
+        "report",
+        s(&store),
+        "dashboard",
+        "--html",
+        s(&file),
+        "--from",
+        "2025-01-01",
+        "--to",
+        "2025-03-31",
+        "--date",
+        "2025-04-01",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let printed = text(&out.stdout);
+    assert!(
+        printed.contains("Панель владельца записана") && printed.contains(s(&file)),
+        "{printed}"
+    );
+    let written = std::fs::read_to_string(&file).unwrap();
+    let direct = exec(
+        &store,
+        "report.dashboard",
+        json!({ "from": "2025-01-01", "to": "2025-03-31", "at": "2025-04-01T12:00:00Z" }),
+    );
+    assert_eq!(written, direct["html"].as_str().unwrap());
+    // Орлов's 12 000 in Russian figures, the header dated by --date.
+    assert!(
+        written.contains("<td>12\u{a0}000,00\u{a0}₽</td>"),
+        "{written}"
+    );
+    assert!(written.contains("Сформировано: 01.04.2025"));
+
+    // --json says where and how much; the default period ends on --date.
+    let out = pitstop(&[
+        "--json",
+        "report",
+        s(&store),
+        "dashboard",
+        "--html",
+        s(&file),
+        "--date",
+        "2025-03-15",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let printed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let written = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(printed["bytes"], written.len());
+    assert!(
+        written.contains("01.04.2024 — 15.03.2025"),
+        "default period"
+    );
+
+    // A period that runs backwards writes nothing and says why.
+    let bad = dir.path().join("bad.html");
+    let out = pitstop(&[
+        "report",
+        s(&store),
+        "dashboard",
+        "--html",
+        s(&bad),
+        "--from",
+        "2025-03-01",
+        "--to",
+        "2025-01-01",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("invalid_argument"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!bad.exists());
+}

@@ -31,7 +31,7 @@
 //! | 1 | values and rules | `error` `amount` `normalize` `json` `wording` `program` `reference` |
 //! | 2 | storage | `store` |
 //! | 3 | records | `context` `customer` `vehicle` `naming` `visit` `ledger` `order` `tyre_storage` `segment` `recommendation` `feedback` `plugin::outcome` |
-//! | 4 | domain operations | `tier` `points` `plugin` `checkout` `refund` `referral` `reminder` `history` `report` `simulate` `campaign` `jobs` `personal_data` `check` `membership` `views` |
+//! | 4 | domain operations | `tier` `points` `plugin` `checkout` `refund` `referral` `reminder` `history` `report` `simulate` `campaign` `dashboard` `jobs` `personal_data` `check` `membership` `views` |
 //! | 5 | the operation table | `session` `ops` |
 //! | 6 | the engine | `engine` |
 
@@ -41,6 +41,7 @@ mod check;
 mod checkout;
 mod context;
 mod customer;
+mod dashboard;
 mod engine;
 mod error;
 mod feedback;

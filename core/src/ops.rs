@@ -376,6 +376,15 @@ pub static OPS: &[OpSpec] = &[
         |e, _, a| e.report_op(a, |r, ctx, args: Args| crate::report::points(r, ctx, &args))
     ),
     op!(
+        "report.dashboard",
+        false,
+        crate::dashboard::DashboardArgs,
+        "the owner's dashboard: one self-contained HTML page with charts of the reports",
+        |e, _, a| e.report_op(a, |r, ctx, args: Args| {
+            crate::dashboard::dashboard(r, ctx, &args)
+        })
+    ),
+    op!(
         "report.customers",
         false,
         crate::report::ReportArgs,

@@ -565,6 +565,21 @@ class Engine:
         named = {"name": campaign} if isinstance(campaign, str) else {"campaign": campaign}
         return self._call("campaign.report", _args({**named, "at": at}, {}))
 
+    def dashboard(
+        self,
+        *,
+        from_: Optional[date] = None,
+        to: Optional[date] = None,
+        branch: Optional[str] = None,
+        at: Optional[datetime] = None,
+    ) -> str:
+        """``report.dashboard``: the owner's dashboard as one self-contained HTML page
+        (inline CSS and SVG charts, nothing fetched) for ``from_``..``to`` (default: the
+        twelve months up to today), in the programme's language. Write it to a file and
+        open it in a browser."""
+        result = self._call("report.dashboard", _args({"from": from_, "to": to, "branch": branch, "at": at}, {}))
+        return cast(str, result["html"])
+
     def export_customer(self, customer: CustomerRef, *, at: Optional[datetime] = None) -> Result:
         """``customer.export``: everything known about one customer (a personal-data
         request): profile, consent history, every card, vehicles, visits, the account and

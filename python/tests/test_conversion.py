@@ -231,6 +231,7 @@ def requests(tmp: Path) -> List[Dict[str, Any]]:
         {"op": "jobs.daily", "args": {"date": "2027-01-01"}},
         {"op": "report.activity", "args": {"from": "2025-01-01", "to": "2025-12-31"}},
         {"op": "report.points", "args": {}},
+        {"op": "report.dashboard", "args": {"from": "2025-01-01", "to": "2025-12-31"}},
         {"op": "store.stats", "args": {}},
         {"op": "store.backup", "args": {"path": str(tmp / "backup.bin")}},
         {"op": "store.check", "args": {}},

@@ -228,6 +228,11 @@ def test_reports(engine: pitstop.Engine, customer: int) -> None:
     # The same operation through execute().
     assert engine.execute("report.points", {}) == row
 
+    page = engine.dashboard(from_=date(2025, 3, 1), to=date(2025, 4, 30))
+    assert page.startswith("<!DOCTYPE html>") and page.endswith("</html>\n")
+    assert 'data-chart="revenue"' in page and "мар\u00a02025" in page
+    assert f"<td>13\u00a0655,00\u00a0₽</td>" in page  # the total revenue, Russian style
+
 
 def test_simulate_program(engine: pitstop.Engine, customer: int) -> None:
     labour = [{"sku": "TO-1", "name": "ТО-1", "kind": "labor", "qty": 1, "unit_price": Decimal("4000")}]
@@ -420,6 +425,7 @@ def _args(
         "jobs.daily": lambda: {"date": date(2030, 1, 1)},
         "report.activity": lambda: {"from": date(2025, 1, 1), "to": date(2034, 12, 31)},
         "report.points": lambda: {},
+        "report.dashboard": lambda: {"from": date(2025, 1, 1), "to": date(2025, 12, 31)},
         "report.customers": lambda: {"from": date(2025, 1, 1), "to": date(2025, 12, 31)},
         "report.pareto": lambda: {"from": date(2025, 1, 1), "to": date(2025, 12, 31)},
         "report.lapsed": lambda: {"from": date(2025, 1, 1), "to": date(2025, 12, 31)},
@@ -452,6 +458,8 @@ def test_execute_reaches_every_operation(engine: pitstop.Engine, customer: int, 
     assert results["points.capture"]["hold"]["captured"] == Decimal("15")
     assert results["card.block"]["new_card"]["number"] != CARD
     assert results["store.backup"]["records"] > 0
+    assert results["report.dashboard"]["from"] == date(2025, 1, 1)
+    assert results["report.dashboard"]["html"].startswith("<!DOCTYPE html>")
     mutating = {name for name, mutates, _ in pitstop.operations() if mutates}
     assert {"checkout.commit", "points.adjust", "plugin.install", "customer.erase", "reminders.mark"} <= mutating
     assert not {"report.points", "reminders.due", "customer.export", "campaign.report"} & mutating

@@ -13,6 +13,7 @@
 //! same seed and sizes give the same shop and the same figures.
 
 mod care;
+mod dashboard;
 mod data;
 mod first_day;
 mod migration;
@@ -256,6 +257,7 @@ pub fn run(dir: &Path, options: &Options, json: bool) -> Outcome {
     let day = first_day::run(&engine, &mut shop, today)?;
     let branch_day = second_branch::run(dir, &mut shop, today)?;
     let owner = owner::read(&engine, today, day.campaign_id)?;
+    let dashboard = dashboard::write(&engine, dir, (start, today))?;
     let demo = Demo {
         dir,
         today,
@@ -266,6 +268,7 @@ pub fn run(dir: &Path, options: &Options, json: bool) -> Outcome {
         day,
         branch_day,
         owner,
+        dashboard,
         started,
     };
     if json {
@@ -297,6 +300,8 @@ struct Demo<'a> {
     /// The second branch's day (PostgreSQL stores only).
     branch_day: Option<second_branch::BranchDay>,
     owner: owner::OwnerView,
+    /// The owner's dashboard, written beside the store.
+    dashboard: dashboard::Written,
     started: Instant,
 }
 
@@ -348,7 +353,7 @@ fn summary_json(d: &Demo) -> Value {
             "examples": owner.due_examples },
         "campaign": owner.campaign, "complaints": owner.complaints,
         "referrals": owner.referrals, "tiers": owner.tiers, "activity": owner.activity,
-        "points": owner.points, "check": { "problems": owner.problems }, "stats": owner.stats,
+        "points": owner.points, "dashboard": d.dashboard.to_json(), "check": { "problems": owner.problems }, "stats": owner.stats,
         "seconds": d.started.elapsed().as_secs_f64(),
     })
 }
@@ -393,6 +398,7 @@ fn print_summary(d: &Demo) {
         people: &owner.people,
         stats: &owner.stats,
         problems: owner.problems,
+        dashboard: (&d.dashboard.file, d.dashboard.bytes, d.dashboard.seconds),
         seconds: d.started.elapsed().as_secs_f64(),
     };
     print!("{}", summary::text(&report, &locale));

@@ -55,6 +55,8 @@ pub(super) struct Report<'a> {
     pub people: &'a [(f64, Value)],
     pub stats: &'a Value,
     pub problems: usize,
+    /// The dashboard's file, its size in bytes and the seconds it took.
+    pub dashboard: (&'a std::path::Path, u64, f64),
     pub seconds: f64,
 }
 
@@ -358,7 +360,16 @@ fn owner(r: &Report, l: &Locale, heading: &dyn Fn(&str) -> String) -> String {
             ("phone", &cell(&r.card["customer"]["phone"])),
         ],
     );
-    let _ = write!(out, "\n{store}\n");
+    let (file, bytes, seconds) = r.dashboard;
+    let dashboard = l.fill(
+        Msg::DemoDashboard,
+        &[
+            ("file", &file.display().to_string()),
+            ("kib", &bytes.div_ceil(1024).to_string()),
+            ("seconds", &l.float(seconds, 1)),
+        ],
+    );
+    let _ = write!(out, "\n{store}\n{dashboard}\n");
     out
 }
 
