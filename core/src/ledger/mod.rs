@@ -21,7 +21,7 @@ pub use movements::Credit;
 use crate::context::{Ctx, must};
 use crate::error::{Error, ErrorCode, Result};
 use crate::normalize::exact_scale;
-use crate::store::keys::{KeyBuilder, tag};
+use crate::store::keys::{self, KeyBuilder, KeyReader, tag};
 use crate::store::{Reader, WriteTxn};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use rust_decimal::Decimal;
@@ -66,6 +66,45 @@ pub enum EntryKind {
     Capture,
     /// Promotion bonus points a refund took back.
     BonusReversal,
+}
+
+/// What an entry does to the points the shop owes, as the owner's figures count it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    /// Points given (earned, bonuses), or taken back from what was given (a reversal
+    /// counts negative here, by its signed amount).
+    Issued,
+    /// Points spent as payment, or given back by a refund (negative spending).
+    Redeemed,
+    /// Points burned at expiry.
+    Expired,
+    /// Manual corrections, either sign.
+    Adjusted,
+    /// Points only moved inside the account (released, held, unheld).
+    Internal,
+}
+
+impl EntryKind {
+    /// Which of the owner's figures an entry of this kind moves.
+    pub fn flow(self) -> Flow {
+        match self {
+            EntryKind::Accrual
+            | EntryKind::Welcome
+            | EntryKind::Birthday
+            | EntryKind::Bonus
+            | EntryKind::AccrualReversal
+            | EntryKind::BonusReversal => Flow::Issued,
+            EntryKind::Redemption | EntryKind::RedemptionReturn | EntryKind::Capture => {
+                Flow::Redeemed
+            }
+            EntryKind::Expiry => Flow::Expired,
+            EntryKind::Adjustment => Flow::Adjusted,
+            EntryKind::Release
+            | EntryKind::Hold
+            | EntryKind::HoldRelease
+            | EntryKind::HoldExpiry => Flow::Internal,
+        }
+    }
 }
 
 /// A customer's points account.
@@ -611,6 +650,28 @@ fn load_record<R: Reader>(reader: &R, customer: u64) -> Result<AccountRecord> {
 }
 
 /// A customer's account as stored (without settling).
+/// Call `each` with every customer that has a points account, in id order, reading the
+/// accounts index in bounded chunks.
+pub fn for_each_account<R: Reader>(
+    reader: &R,
+    mut each: impl FnMut(u64) -> Result<()>,
+) -> Result<()> {
+    const CHUNK: usize = 1024;
+    let end = keys::prefix_end(&[tag::ACCOUNT]);
+    let mut start = vec![tag::ACCOUNT];
+    loop {
+        let chunk = reader.scan_raw(&start, &end, CHUNK, false)?;
+        let Some((last, _)) = chunk.last() else {
+            return Ok(());
+        };
+        start = last.clone();
+        start.push(0);
+        for (key, _) in &chunk {
+            each(KeyReader::of(key, tag::ACCOUNT, "accounts")?.u64()?)?;
+        }
+    }
+}
+
 pub fn load_account<R: Reader>(reader: &R, customer: u64) -> Result<Account> {
     Ok(load_record(reader, customer)?.account)
 }

@@ -1,12 +1,11 @@
 //! `report.points`: the programme's liability now.
 
-use super::{CHUNK, group_wide};
+use super::group_wide;
 use crate::context::Ctx;
 use crate::error::Result;
 use crate::ledger;
 use crate::normalize;
 use crate::store::Reader;
-use crate::store::keys::{self, KeyBuilder, KeyReader, tag};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -52,30 +51,20 @@ pub fn points<R: Reader>(reader: &R, ctx: &Ctx, args: &PointsArgs) -> Result<Poi
         currency: program.currency.clone(),
         ..PointsReport::default()
     };
-    let prefix = KeyBuilder::new(tag::ACCOUNT).build();
-    let end = keys::prefix_end(&prefix);
-    let mut start = prefix.clone();
-    loop {
-        let chunk = reader.scan_raw(&start, &end, CHUNK, false)?;
-        let Some((last, _)) = chunk.last() else { break };
-        let mut next = last.clone();
-        next.push(0);
-        for (key, _) in &chunk {
-            let customer = KeyReader::of(key, tag::ACCOUNT, "accounts")?.u64()?;
-            let account = ledger::load_account(reader, customer)?;
-            report.accounts += 1;
-            if account.balance > Decimal::ZERO {
-                report.accounts_with_balance += 1;
-            }
-            report.issued += account.credited;
-            report.redeemed += account.redeemed;
-            report.expired += account.expired;
-            report.outstanding += account.balance;
-            report.pending += account.pending;
-            report.held += account.held;
+    ledger::for_each_account(reader, |customer| {
+        let account = ledger::load_account(reader, customer)?;
+        report.accounts += 1;
+        if account.balance > Decimal::ZERO {
+            report.accounts_with_balance += 1;
         }
-        start = next;
-    }
+        report.issued += account.credited;
+        report.redeemed += account.redeemed;
+        report.expired += account.expired;
+        report.outstanding += account.balance;
+        report.pending += account.pending;
+        report.held += account.held;
+        Ok(())
+    })?;
     let scale = program.points.scale;
     for value in [
         &mut report.issued,

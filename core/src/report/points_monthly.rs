@@ -29,7 +29,7 @@ use super::{CHUNK, Scope, Takes, month_label, next_month};
 use crate::context::Ctx;
 use crate::customer::{self, Customer};
 use crate::error::Result;
-use crate::ledger::{self, Entry, EntryKind};
+use crate::ledger::{self, Entry, Flow};
 use crate::normalize;
 use crate::store::Reader;
 use crate::store::keys::{self, KeyBuilder, KeyReader, tag};
@@ -103,19 +103,12 @@ struct Sums {
 }
 
 fn add(sums: &mut Sums, entry: &Entry) {
-    match entry.kind {
-        EntryKind::Accrual
-        | EntryKind::Welcome
-        | EntryKind::Birthday
-        | EntryKind::Bonus
-        | EntryKind::AccrualReversal
-        | EntryKind::BonusReversal => sums.issued += entry.amount,
-        EntryKind::Redemption | EntryKind::RedemptionReturn | EntryKind::Capture => {
-            sums.redeemed -= entry.amount
-        }
-        EntryKind::Expiry => sums.expired -= entry.amount,
-        EntryKind::Adjustment => sums.adjusted += entry.amount,
-        EntryKind::Release | EntryKind::Hold | EntryKind::HoldRelease | EntryKind::HoldExpiry => {}
+    match entry.kind.flow() {
+        Flow::Issued => sums.issued += entry.amount,
+        Flow::Redeemed => sums.redeemed -= entry.amount,
+        Flow::Expired => sums.expired -= entry.amount,
+        Flow::Adjusted => sums.adjusted += entry.amount,
+        Flow::Internal => {}
     }
     sums.change += entry.amount;
 }
@@ -246,43 +239,33 @@ fn expiring_soon<R: Reader>(reader: &R, scope: &Scope, admit: &mut Admit) -> Res
         from: today,
         ..ExpiringSoon::default()
     };
-    let prefix = KeyBuilder::new(tag::ACCOUNT).build();
-    let end = keys::prefix_end(&prefix);
-    let mut start = prefix;
-    loop {
-        let chunk = reader.scan_raw(&start, &end, CHUNK, false)?;
-        let Some((last, _)) = chunk.last() else { break };
-        let mut next = last.clone();
-        next.push(0);
-        for (key, _) in &chunk {
-            let customer = KeyReader::of(key, tag::ACCOUNT, "accounts")?.u64()?;
-            if !admit.takes(reader, scope, customer)? {
+    ledger::for_each_account(reader, |customer| {
+        if !admit.takes(reader, scope, customer)? {
+            return Ok(());
+        }
+        let book = ledger::Book::load(reader, customer)?;
+        let mut any = false;
+        for lot in book.lots() {
+            let Some(last_day) = lot.expires_on else {
+                continue;
+            };
+            if last_day < today || lot.remaining <= Decimal::ZERO {
                 continue;
             }
-            let book = ledger::Book::load(reader, customer)?;
-            let mut any = false;
-            for lot in book.lots() {
-                let Some(last_day) = lot.expires_on else {
-                    continue;
-                };
-                if last_day < today || lot.remaining <= Decimal::ZERO {
-                    continue;
-                }
-                let days = (last_day - today).num_days();
-                if days < 30 {
-                    soon.days_30 += lot.remaining;
-                }
-                if days < 60 {
-                    soon.days_60 += lot.remaining;
-                }
-                if days < 90 {
-                    soon.days_90 += lot.remaining;
-                    any = true;
-                }
+            let days = (last_day - today).num_days();
+            if days < 30 {
+                soon.days_30 += lot.remaining;
             }
-            soon.customers_90 += u64::from(any);
+            if days < 60 {
+                soon.days_60 += lot.remaining;
+            }
+            if days < 90 {
+                soon.days_90 += lot.remaining;
+                any = true;
+            }
         }
-        start = next;
-    }
+        soon.customers_90 += u64::from(any);
+        Ok(())
+    })?;
     Ok(soon)
 }

@@ -21,7 +21,7 @@ mod scope;
 
 use crate::context::Ctx;
 use crate::error::{Error, Result};
-use crate::ledger::{Entry, EntryKind};
+use crate::ledger::{Entry, Flow};
 use crate::program::Program;
 use crate::store::Reader;
 use chrono::NaiveDate;
@@ -98,22 +98,12 @@ pub struct Movement {
 
 impl Movement {
     pub(crate) fn add(&mut self, entry: &Entry) {
-        match entry.kind {
-            EntryKind::Accrual
-            | EntryKind::Welcome
-            | EntryKind::Birthday
-            | EntryKind::Bonus
-            | EntryKind::AccrualReversal
-            | EntryKind::BonusReversal => self.issued += entry.amount,
-            EntryKind::Redemption | EntryKind::Capture | EntryKind::RedemptionReturn => {
-                self.redeemed -= entry.amount
-            }
-            EntryKind::Expiry => self.expired -= entry.amount,
-            EntryKind::Adjustment => self.adjusted += entry.amount,
-            EntryKind::Release
-            | EntryKind::Hold
-            | EntryKind::HoldRelease
-            | EntryKind::HoldExpiry => {}
+        match entry.kind.flow() {
+            Flow::Issued => self.issued += entry.amount,
+            Flow::Redeemed => self.redeemed -= entry.amount,
+            Flow::Expired => self.expired -= entry.amount,
+            Flow::Adjusted => self.adjusted += entry.amount,
+            Flow::Internal => {}
         }
     }
 

@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 use crate::ledger::{self, Book, Entry, EntryKind};
 use crate::program::Program;
 use crate::store::Reader;
-use crate::store::keys::{self, KeyBuilder, KeyReader, tag};
+use crate::store::keys::{KeyBuilder, KeyReader, tag};
 use crate::visit;
 use chrono::{Duration, NaiveDate};
 use rust_decimal::Decimal;
@@ -110,29 +110,17 @@ fn read_accounts<R: Reader>(
     limits: &SimulateLimits,
     scope: &mut Scope,
 ) -> Result<()> {
-    let prefix = [tag::ACCOUNT];
-    let end = keys::prefix_end(&prefix);
-    let mut start = prefix.to_vec();
-    loop {
-        let rows = reader.scan_raw(&start, &end, CHUNK, false)?;
-        let Some((last, _)) = rows.last() else {
-            break;
-        };
-        start = last.clone();
-        start.push(0);
-        for (key, _) in &rows {
-            let customer = KeyReader::of(key, tag::ACCOUNT, "accounts")?.u64()?;
-            let visited = scope.customers.contains_key(&customer);
-            if let Some(touched) = read_account(reader, customer, period, visited)? {
-                let entry = scope.customers.entry(customer).or_default();
-                entry.actual = touched.actual;
-                entry.balance_from = touched.balance_from;
-                entry.balance_to = touched.balance_to;
-                entry.opening = touched.opening;
-            }
+    ledger::for_each_account(reader, |customer| {
+        let visited = scope.customers.contains_key(&customer);
+        if let Some(touched) = read_account(reader, customer, period, visited)? {
+            let entry = scope.customers.entry(customer).or_default();
+            entry.actual = touched.actual;
+            entry.balance_from = touched.balance_from;
+            entry.balance_to = touched.balance_to;
+            entry.opening = touched.opening;
         }
-        check_customers(scope, limits)?;
-    }
+        check_customers(scope, limits)
+    })?;
     Ok(())
 }
 
