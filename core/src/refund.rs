@@ -157,6 +157,27 @@ fn reverse_bonus<R: Reader>(
     Ok((back, out))
 }
 
+/// The visit of an order and the quantities to refund of its lines; refused when
+/// nothing is left to refund.
+fn refundable(
+    txn: &WriteTxn<'_>,
+    order_id: &str,
+    lines: Option<&[RefundLine]>,
+) -> Result<(Visit, Vec<(u32, Decimal)>)> {
+    let visit_id =
+        visit::by_order(txn, order_id)?.ok_or_else(|| Error::not_found("order", order_id))?;
+    let visit = visit::load(txn, visit_id)?;
+    let requested = requested_lines(&visit, order_id, lines)?;
+    if requested.is_empty() {
+        return Err(Error::new(
+            ErrorCode::RefundExceedsVisit,
+            format!("order {order_id} is already fully refunded"),
+        )
+        .with_details(json!({ "order_id": order_id })));
+    }
+    Ok((visit, requested))
+}
+
 /// The lines and quantities a refund asks for, checked against what is left, in the
 /// caller's terms (the order id and the line numbers of the receipt).
 fn requested_lines(
@@ -333,17 +354,8 @@ pub fn refund(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: &RefundArgs) -> Result<Re
         .as_deref()
         .map(|r| normalize::optional_text("reason", r, TEXT_CHARS_MAX))
         .transpose()?;
-    let visit_id =
-        visit::by_order(txn, &order_id)?.ok_or_else(|| Error::not_found("order", &order_id))?;
-    let mut visit = visit::load(txn, visit_id)?;
-    let requested = requested_lines(&visit, &order_id, args.lines.as_deref())?;
-    if requested.is_empty() {
-        return Err(Error::new(
-            ErrorCode::RefundExceedsVisit,
-            format!("order {order_id} is already fully refunded"),
-        )
-        .with_details(json!({ "order_id": order_id })));
-    }
+    let (mut visit, requested) = refundable(txn, &order_id, args.lines.as_deref())?;
+    let visit_id = visit.id;
     let shares = take_shares(&mut visit, &order_id, &requested, scale)?;
     let mut book = Book::load(txn, visit.customer)?;
     book.settle(ctx)?;

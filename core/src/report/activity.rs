@@ -87,17 +87,53 @@ impl Accumulator {
 pub fn activity<R: Reader>(reader: &R, _ctx: &Ctx, args: &PeriodArgs) -> Result<Activity> {
     args.check()?;
     let branch = crate::visit::branch_filter(args.branch.as_deref())?;
-    let mut months: BTreeMap<(i32, u32), Accumulator> = BTreeMap::new();
+    let (months, total) = tally_months(reader, branch, (args.from, args.to))?;
+    let mut first_visits: HashMap<u64, Option<NaiveDate>> = HashMap::new();
+    for id in &total.customers {
+        let customer: Customer = customer::load(reader, *id)?;
+        first_visits.insert(*id, customer.first_visit);
+    }
+    let mut rows = Vec::new();
+    for ((year, month), acc) in &months {
+        let start = NaiveDate::from_ymd_opt(*year, *month, 1)
+            .ok_or_else(|| Error::internal("bad month"))?;
+        let next = if *month == 12 {
+            NaiveDate::from_ymd_opt(year + 1, 1, 1)
+        } else {
+            NaiveDate::from_ymd_opt(*year, month + 1, 1)
+        };
+        let end = next
+            .ok_or_else(|| Error::internal("bad month"))?
+            .pred_opt()
+            .unwrap_or(start);
+        let label = format!("{year:04}-{month:02}");
+        let span = (start.max(args.from), end.min(args.to));
+        rows.push(activity_row(label, span, acc, &first_visits));
+    }
+    let label = format!("{}..{}", args.from, args.to);
+    let total = activity_row(label, (args.from, args.to), &total, &first_visits);
+    Ok(Activity {
+        from: args.from,
+        to: args.to,
+        rows,
+        total,
+    })
+}
+
+/// Accumulated visits by (year, month).
+type Months = BTreeMap<(i32, u32), Accumulator>;
+
+/// The period's counted visits by month and in total, each with its distinct customers.
+fn tally_months<R: Reader>(
+    reader: &R,
+    branch: Option<&str>,
+    period: (NaiveDate, NaiveDate),
+) -> Result<(Months, Accumulator)> {
+    let mut months = Months::new();
     let mut total = Accumulator::default();
     let mut after: Option<Vec<u8>> = None;
     loop {
-        let chunk = visit::dated_visits(
-            reader,
-            branch,
-            (args.from, args.to),
-            after.as_deref(),
-            CHUNK,
-        )?;
+        let chunk = visit::dated_visits(reader, branch, period, after.as_deref(), CHUNK)?;
         let Some((last, _, _)) = chunk.last() else {
             break;
         };
@@ -122,82 +158,43 @@ pub fn activity<R: Reader>(reader: &R, _ctx: &Ctx, args: &PeriodArgs) -> Result<
         bucket.distinct();
     }
     total.distinct();
-    let mut first_visits: HashMap<u64, Option<NaiveDate>> = HashMap::new();
-    for id in &total.customers {
-        let customer: Customer = customer::load(reader, *id)?;
-        first_visits.insert(*id, customer.first_visit);
-    }
-    let row = |label: String, start: NaiveDate, end: NaiveDate, acc: &Accumulator| {
-        let returning = acc
-            .customers
-            .iter()
-            .filter(|id| {
-                first_visits
-                    .get(id)
-                    .copied()
-                    .flatten()
-                    .is_some_and(|d| d < start)
-            })
-            .count() as u64;
-        let new = acc
-            .customers
-            .iter()
-            .filter(|id| {
-                first_visits
-                    .get(id)
-                    .copied()
-                    .flatten()
-                    .is_some_and(|d| d >= start && d <= end)
-            })
-            .count() as u64;
-        let customers = acc.customers.len() as u64;
-        ActivityRow {
-            month: label,
-            visits: acc.visits,
-            customers,
-            returning_customers: returning,
-            returning_share: percent(returning, customers),
-            new_customers: new,
-            revenue: normalize::money(acc.revenue),
-            average_check: if acc.visits == 0 {
-                normalize::money(Decimal::ZERO)
-            } else {
-                normalize::money(acc.revenue / Decimal::from(acc.visits))
-            },
-            points_redeemed: acc.points,
-            points_accrued: acc.accrual,
-        }
-    };
-    let mut rows = Vec::new();
-    for ((year, month), acc) in &months {
-        let start = NaiveDate::from_ymd_opt(*year, *month, 1)
-            .ok_or_else(|| Error::internal("bad month"))?;
-        let next = if *month == 12 {
-            NaiveDate::from_ymd_opt(year + 1, 1, 1)
+    Ok((months, total))
+}
+
+/// One row: a month's (or the period's) figures, its customers split into returning
+/// (first visit before `start`) and new (first visit within `start..=end`).
+fn activity_row(
+    label: String,
+    (start, end): (NaiveDate, NaiveDate),
+    acc: &Accumulator,
+    first_visits: &HashMap<u64, Option<NaiveDate>>,
+) -> ActivityRow {
+    let first = |id: &u64| first_visits.get(id).copied().flatten();
+    let returning = acc
+        .customers
+        .iter()
+        .filter(|id| first(id).is_some_and(|d| d < start))
+        .count() as u64;
+    let new = acc
+        .customers
+        .iter()
+        .filter(|id| first(id).is_some_and(|d| d >= start && d <= end))
+        .count() as u64;
+    let customers = acc.customers.len() as u64;
+    ActivityRow {
+        month: label,
+        visits: acc.visits,
+        customers,
+        returning_customers: returning,
+        returning_share: percent(returning, customers),
+        new_customers: new,
+        revenue: normalize::money(acc.revenue),
+        average_check: if acc.visits == 0 {
+            normalize::money(Decimal::ZERO)
         } else {
-            NaiveDate::from_ymd_opt(*year, month + 1, 1)
-        };
-        let end = next
-            .ok_or_else(|| Error::internal("bad month"))?
-            .pred_opt()
-            .unwrap_or(start);
-        rows.push(row(
-            format!("{year:04}-{month:02}"),
-            start.max(args.from),
-            end.min(args.to),
-            acc,
-        ));
+            normalize::money(acc.revenue / Decimal::from(acc.visits))
+        },
+        points_redeemed: acc.points,
+        points_accrued: acc.accrual,
     }
-    let total = row(
-        format!("{}..{}", args.from, args.to),
-        args.from,
-        args.to,
-        &total,
-    );
-    Ok(Activity {
-        from: args.from,
-        to: args.to,
-        rows,
-        total,
-    })
 }
