@@ -79,6 +79,24 @@ fn accrue(ctx: &Ctx, book: &mut Book, accrual: Decimal, visit_id: u64) -> Result
     Ok(Some(lot))
 }
 
+/// Write the visit with the tier it leaves the customer in (re-evaluated now, reviewed
+/// again when the visit leaves the window); the tier before and after.
+fn record_visit(
+    txn: &mut WriteTxn<'_>,
+    ctx: &Ctx,
+    customer: &mut crate::customer::Customer,
+    visit: &mut Visit,
+) -> Result<(Option<String>, Option<String>)> {
+    let program = ctx.program()?;
+    visit::save(txn, visit)?;
+    let (tier_before, tier_after) =
+        tier::reevaluate(txn, program, customer, ctx.today, tier::MoveReason::Visit)?;
+    tier::schedule_review(txn, program, customer.id, ctx.today)?;
+    visit.tier_after = tier_after.clone();
+    visit::save(txn, visit)?;
+    Ok((tier_before, tier_after))
+}
+
 /// Count a visit on its customer: spend, visits, first and last dates.
 fn count_visit(customer: &mut crate::customer::Customer, net: Decimal, today: chrono::NaiveDate) {
     customer.total_spend += net;
@@ -138,13 +156,11 @@ pub fn commit(
     )?;
     count_visit(&mut customer, priced.totals.net, ctx.today);
     customer::save(txn, &customer)?;
-    let mut vehicle_id = None;
-    if let Some(mut vehicle) = request.vehicle.clone() {
-        vehicle_id = Some(vehicle.id);
-        if let Some(km) = args.mileage {
-            vehicle::record_mileage(txn, ctx, &mut vehicle, km, Some(visit_id), false)?;
-            vehicle::save(txn, &vehicle)?;
-        }
+    let vehicle_id = request.vehicle.as_ref().map(|v| v.id);
+    if let (Some(vehicle), Some(km)) = (&request.vehicle, args.mileage) {
+        let mut vehicle = vehicle.clone();
+        vehicle::record_mileage(txn, ctx, &mut vehicle, km, Some(visit_id), false)?;
+        vehicle::save(txn, &vehicle)?;
     }
     let mut visit = Visit {
         id: visit_id,
@@ -169,17 +185,7 @@ pub fn commit(
         // Log lines go back to the caller in the receipt; the visit keeps the effects.
         plugins: without_logs(&priced.plugins),
     };
-    visit::save(txn, &visit)?;
-    let (tier_before, tier_after) = tier::reevaluate(
-        txn,
-        program,
-        &mut customer,
-        ctx.today,
-        tier::MoveReason::Visit,
-    )?;
-    tier::schedule_review(txn, program, customer.id, ctx.today)?;
-    visit.tier_after = tier_after.clone();
-    visit::save(txn, &visit)?;
+    let (tier_before, tier_after) = record_visit(txn, ctx, &mut customer, &mut visit)?;
     let referral = crate::referral::on_commit(txn, ctx, &customer, &visit, &mut book)?;
     crate::reminder::on_visit(txn, program, &visit)?;
     let account = book.save(txn)?;
