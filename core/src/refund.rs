@@ -7,7 +7,7 @@
 //! checkout requests.
 
 use crate::context::Ctx;
-use crate::customer;
+use crate::customer::{self, Customer};
 use crate::error::{Error, ErrorCode, Result};
 use crate::ledger::{Allocation, Book, EntryKind};
 use crate::normalize::{self, TEXT_CHARS_MAX};
@@ -155,6 +155,15 @@ fn reverse_bonus<R: Reader>(
     }
     debug_assert_eq!(out.taken + out.expired + out.shortfall, back);
     Ok((back, out))
+}
+
+/// Take a refund off the customer's counters: the spend refunded, and the visit itself
+/// once nothing of it is left.
+fn uncount(customer: &mut Customer, net: Decimal, fully_refunded: bool) {
+    customer.total_spend -= net;
+    if fully_refunded {
+        customer.visits = customer.visits.saturating_sub(1);
+    }
 }
 
 /// The visit of an order and the quantities to refund of its lines; refused when
@@ -395,10 +404,7 @@ pub fn refund(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: &RefundArgs) -> Result<Re
     };
     visit.refunds.push(refund.clone());
     let mut customer = customer::load(txn, visit.customer)?;
-    customer.total_spend -= shares.net;
-    if visit.fully_refunded() {
-        customer.visits = customer.visits.saturating_sub(1);
-    }
+    uncount(&mut customer, shares.net, visit.fully_refunded());
     customer::save(txn, &customer)?;
     visit::save(txn, &visit)?;
     let (tier_before, tier_after) = tier::reevaluate(

@@ -61,6 +61,40 @@ fn new_order(txn: &WriteTxn<'_>, order_id: Option<&str>) -> Result<String> {
     Ok(order_id)
 }
 
+/// Pay with points: debit what the priced basket redeems, first to expire first; the
+/// lots it took.
+fn redeem(
+    ctx: &Ctx,
+    book: &mut Book,
+    points: Decimal,
+    visit_id: u64,
+) -> Result<Vec<crate::ledger::Allocation>> {
+    if points <= Decimal::ZERO {
+        return Ok(Vec::new());
+    }
+    book.debit(
+        ctx,
+        EntryKind::Redemption,
+        points,
+        Some(visit_id),
+        None,
+        None,
+    )
+}
+
+/// The car's mileage as read at this visit.
+fn record_reading(
+    txn: &mut WriteTxn<'_>,
+    ctx: &Ctx,
+    vehicle: &crate::vehicle::Vehicle,
+    km: u32,
+    visit_id: u64,
+) -> Result<()> {
+    let mut vehicle = vehicle.clone();
+    vehicle::record_mileage(txn, ctx, &mut vehicle, km, Some(visit_id), false)?;
+    vehicle::save(txn, &vehicle)
+}
+
 /// Credit the visit's accrual (pending for the programme's pending days); the lot, if any.
 fn accrue(ctx: &Ctx, book: &mut Book, accrual: Decimal, visit_id: u64) -> Result<Option<u64>> {
     if accrual <= Decimal::ZERO {
@@ -132,18 +166,7 @@ pub fn commit(
     book.settle(ctx)?;
     let (mut priced, _) = price(txn, ctx, plugins, &request, &book)?;
     let visit_id = next_id(txn, "next_visit")?;
-    let redemption = if priced.totals.points > Decimal::ZERO {
-        book.debit(
-            ctx,
-            EntryKind::Redemption,
-            priced.totals.points,
-            Some(visit_id),
-            None,
-            None,
-        )?
-    } else {
-        Vec::new()
-    };
+    let redemption = redeem(ctx, &mut book, priced.totals.points, visit_id)?;
     let accrual_expires_on = program.expiry_date(ctx.today);
     let accrual_lot = accrue(ctx, &mut book, priced.totals.accrual, visit_id)?;
     let mut customer = request.customer.clone();
@@ -158,9 +181,7 @@ pub fn commit(
     customer::save(txn, &customer)?;
     let vehicle_id = request.vehicle.as_ref().map(|v| v.id);
     if let (Some(vehicle), Some(km)) = (&request.vehicle, args.mileage) {
-        let mut vehicle = vehicle.clone();
-        vehicle::record_mileage(txn, ctx, &mut vehicle, km, Some(visit_id), false)?;
-        vehicle::save(txn, &vehicle)?;
+        record_reading(txn, ctx, vehicle, km, visit_id)?;
     }
     let mut visit = Visit {
         id: visit_id,

@@ -128,6 +128,20 @@ fn tallies<R: Reader>(reader: &R, scope: &Scope, briefs: &mut Briefs) -> Result<
     Ok(people)
 }
 
+/// Each customer's recency, frequency and money scores (1–5, by rank among the period's
+/// customers), in the order of `people`.
+fn rfm_scores(people: &[(u64, Tally)], to: NaiveDate) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
+    let recency = quintile_scores(
+        &people
+            .iter()
+            .map(|(_, t)| -(to - t.last).num_days())
+            .collect::<Vec<_>>(),
+    );
+    let frequency = quintile_scores(&people.iter().map(|(_, t)| t.visits).collect::<Vec<_>>());
+    let money = quintile_scores(&people.iter().map(|(_, t)| t.revenue).collect::<Vec<_>>());
+    (recency, frequency, money)
+}
+
 /// Valuable customers gone quiet, with RFM scores and usual intervals.
 pub fn lapsed<R: Reader>(reader: &R, ctx: &Ctx, args: &super::ReportArgs) -> Result<LapsedReport> {
     let scope: Scope = args.scope(
@@ -149,14 +163,7 @@ pub fn lapsed<R: Reader>(reader: &R, ctx: &Ctx, args: &super::ReportArgs) -> Res
         .map_or(Decimal::new(15, 1), |l| l.factor);
     let mut briefs = Briefs::default();
     let people = tallies(reader, &scope, &mut briefs)?;
-    let recency = quintile_scores(
-        &people
-            .iter()
-            .map(|(_, t)| -(scope.to - t.last).num_days())
-            .collect::<Vec<_>>(),
-    );
-    let frequency = quintile_scores(&people.iter().map(|(_, t)| t.visits).collect::<Vec<_>>());
-    let money = quintile_scores(&people.iter().map(|(_, t)| t.revenue).collect::<Vec<_>>());
+    let (recency, frequency, money) = rfm_scores(&people, scope.to);
     let mut valuable = 0u64;
     let mut found: Vec<LapsedRow> = Vec::new();
     for (i, (id, t)) in people.iter().enumerate() {
