@@ -1,31 +1,11 @@
 //! `pitstop report STORE <name>` for the owner's reports: tables in the shop's language,
 //! JSON equal to the operation's result, refusals with the reason.
 
+mod common;
+
+use common::{exec, pitstop, s, text};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn pitstop(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pitstop"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run pitstop")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8(bytes.to_vec()).unwrap()
-}
-
-fn s(path: &Path) -> &str {
-    path.to_str().unwrap()
-}
-
-fn exec(store: &Path, op: &str, args: Value) -> Value {
-    let out = pitstop(&["exec", s(store), op, &args.to_string()]);
-    assert!(out.status.success(), "{op}: {}", text(&out.stderr));
-    serde_json::from_slice::<Value>(&out.stdout).unwrap()["result"].clone()
-}
 
 /// A store (a Russian programme without discounts) with two customers: Орлов three
 /// times, Зайцева once, and a birthday on New Year's Eve.

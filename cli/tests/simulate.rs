@@ -1,31 +1,11 @@
 //! `pitstop simulate` as a process: the comparison as a table in the shop's language,
 //! the same figures in `--json`, and an invalid programme refused like `init` refuses it.
 
+mod common;
+
+use common::{exec, pitstop, s, text};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn pitstop(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pitstop"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run pitstop")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8(bytes.to_vec()).unwrap()
-}
-
-fn s(path: &Path) -> &str {
-    path.to_str().unwrap()
-}
-
-fn exec(store: &Path, op: &str, args: Value) -> Value {
-    let out = pitstop(&["exec", s(store), op, &args.to_string()]);
-    assert!(out.status.success(), "{op}: {}", text(&out.stderr));
-    serde_json::from_slice::<Value>(&out.stdout).unwrap()["result"].clone()
-}
 
 fn example() -> Value {
     let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/program.example.json");
