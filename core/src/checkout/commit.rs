@@ -95,8 +95,14 @@ fn record_reading(
     vehicle::save(txn, &vehicle)
 }
 
-/// Credit the visit's accrual (pending for the programme's pending days); the lot, if any.
-fn accrue(ctx: &Ctx, book: &mut Book, accrual: Decimal, visit_id: u64) -> Result<Option<u64>> {
+/// Credit the visit's accrual, burning on `expires_on` (the date the visit records) and
+/// pending for the programme's pending days; the lot, if any.
+fn accrue(
+    ctx: &Ctx,
+    book: &mut Book,
+    (accrual, expires_on): (Decimal, Option<chrono::NaiveDate>),
+    visit_id: u64,
+) -> Result<Option<u64>> {
     if accrual <= Decimal::ZERO {
         return Ok(None);
     }
@@ -106,7 +112,7 @@ fn accrue(ctx: &Ctx, book: &mut Book, accrual: Decimal, visit_id: u64) -> Result
     let lot = book.credit(
         ctx,
         Credit::new(EntryKind::Accrual, accrual)
-            .expiring(program.expiry_date(ctx.today))
+            .expiring(expires_on)
             .pending_until(pending_until)
             .for_visit(visit_id),
     )?;
@@ -168,7 +174,12 @@ pub fn commit(
     let visit_id = next_id(txn, "next_visit")?;
     let redemption = redeem(ctx, &mut book, priced.totals.points, visit_id)?;
     let accrual_expires_on = program.expiry_date(ctx.today);
-    let accrual_lot = accrue(ctx, &mut book, priced.totals.accrual, visit_id)?;
+    let accrual_lot = accrue(
+        ctx,
+        &mut book,
+        (priced.totals.accrual, accrual_expires_on),
+        visit_id,
+    )?;
     let mut customer = request.customer.clone();
     let bonus_lot = plugin_hook::commit_effects(
         ctx,
