@@ -28,7 +28,7 @@
 //!
 //! | layer | what | modules |
 //! |---|---|---|
-//! | 1 | values and rules | `error` `amount` `normalize` `json` `wording` `program` `reference` |
+//! | 1 | values and rules | `error` `amount` `normalize` `json` `wording` `paging` `program` `reference` |
 //! | 2 | storage | `store` |
 //! | 3 | records | `context` `customer` `vehicle` `naming` `visit` `ledger` `order` `tyre_storage` `segment` `recommendation` `feedback` `plugin::outcome` |
 //! | 4 | domain operations | `tier` `points` `plugin` `checkout` `refund` `referral` `reminder` `history` `report` `simulate` `campaign` `dashboard` `jobs` `personal_data` `check` `membership` `views` |
@@ -54,6 +54,7 @@ mod naming;
 mod normalize;
 mod ops;
 mod order;
+mod paging;
 mod personal_data;
 mod plugin;
 mod points;

@@ -6,6 +6,7 @@ use crate::customer::{self, CustomerRef};
 use crate::error::{Error, Result};
 use crate::ledger::{self, Book, Credit, Entry, EntryKind, Hold, HoldStatus};
 use crate::normalize::{self, TEXT_CHARS_MAX};
+use crate::paging::PageSize;
 use crate::store::{Reader, WriteTxn};
 use chrono::{Duration, NaiveDate};
 use rust_decimal::Decimal;
@@ -133,12 +134,12 @@ pub struct Statement {
     pub balance: Decimal,
 }
 
+/// Pages of `points.statement`.
+pub const STATEMENT_PAGE: PageSize = PageSize::new(50, 500);
+
 /// Paged statement, newest first.
 pub fn statement<R: Reader>(reader: &R, ctx: &Ctx, args: &StatementArgs) -> Result<Statement> {
-    let limit = args.limit.unwrap_or(50);
-    if limit == 0 || limit > 500 {
-        return Err(Error::invalid("limit", "must be 1..=500"));
-    }
+    let limit = STATEMENT_PAGE.of(args.limit)?;
     let customer = customer::resolve(reader, ctx, &args.customer)?;
     let entries = ledger::entries(reader, customer.id, args.before, limit)?;
     let next_before = if entries.len() == limit {
