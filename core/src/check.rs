@@ -16,6 +16,7 @@ const SCAN_CHUNK: usize = 4096;
 
 /// What `store.check` found.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CheckReport {
     /// Records read.
     pub records: u64,
@@ -120,6 +121,7 @@ fn check_account<R: Reader>(reader: &R, customer: u64, report: &mut CheckReport)
 
 /// What `store.stats` reports.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct StoreStats {
     /// Sequence of the last applied batch.
     pub seq: u64,

@@ -17,6 +17,7 @@ use serde_json::json;
 /// Where an order stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum OrderStatus {
     /// Ordered from the supplier.
     Ordered,
@@ -28,6 +29,7 @@ pub enum OrderStatus {
 
 /// A special order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct SpecialOrder {
     /// Id.
     pub id: u64,

@@ -31,6 +31,7 @@ pub struct Expiring {
 
 /// `points.balance` result.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Balance {
     /// Customer id.
     pub customer: u64,
@@ -123,6 +124,7 @@ pub struct StatementArgs {
 
 /// `points.statement` result.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Statement {
     /// Customer id.
     pub customer: u64,

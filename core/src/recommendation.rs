@@ -22,6 +22,7 @@ use serde_json::json;
 /// How soon the work should be done.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Urgency {
     /// Safety: do it now (brakes, steering).
     Critical,
@@ -35,6 +36,7 @@ pub enum Urgency {
 /// Where a recommendation stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum RecommendationStatus {
     /// Declined or put off; still to do.
     Open,
@@ -60,6 +62,7 @@ pub enum Outcome {
 
 /// A recommended work.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Recommendation {
     /// Id.
     pub id: u64,

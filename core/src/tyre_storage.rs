@@ -16,6 +16,7 @@ use serde_json::json;
 /// The season a stored set is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Season {
     /// Summer tyres (picked up in spring).
     Summer,
@@ -27,6 +28,7 @@ pub enum Season {
 
 /// A stored set.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct TyreStorage {
     /// Id.
     pub id: u64,

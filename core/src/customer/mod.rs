@@ -30,6 +30,7 @@ use serde_json::json;
 /// Gender as recorded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Gender {
     /// Not stated.
     #[default]
@@ -43,6 +44,7 @@ pub enum Gender {
 /// Private person or company.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum CustomerKind {
     /// A private person.
     #[default]
@@ -54,6 +56,7 @@ pub enum CustomerKind {
 /// Loyalty status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum CustomerStatus {
     /// Takes part in the programme.
     #[default]
@@ -67,6 +70,7 @@ pub enum CustomerStatus {
 /// Marketing channels with separate consent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Channel {
     /// Text messages.
     Sms,
@@ -112,6 +116,7 @@ pub fn erase_fields(txn: &mut WriteTxn<'_>, ctx: &Ctx, old: &Customer) -> Result
 
 /// A customer record.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Customer {
     /// Id.
     pub id: u64,

@@ -35,6 +35,7 @@ pub const POINTS_MAX: Decimal = Decimal::from_parts(1_000_000_000, 0, 0, false, 
 /// Why points moved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum EntryKind {
     /// Earned on a visit.
     Accrual,
@@ -109,6 +110,7 @@ impl EntryKind {
 
 /// A customer's points account.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Account {
     /// Owner.
     pub customer: u64,
@@ -142,6 +144,7 @@ impl Account {
 
 /// One immutable ledger entry.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Entry {
     /// Sequence within the account, from 1.
     pub seq: u64,
@@ -175,6 +178,7 @@ pub struct Entry {
 
 /// A lot of points with one expiry.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Lot {
     /// Id within the account.
     pub id: u64,
@@ -208,6 +212,7 @@ impl Lot {
 
 /// Where spent points came from, kept so a refund can put them back.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Allocation {
     /// Lot id.
     pub lot: u64,
@@ -224,6 +229,7 @@ pub struct Allocation {
 /// Status of a hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum HoldStatus {
     /// Reserving points.
     Active,
@@ -237,6 +243,7 @@ pub enum HoldStatus {
 
 /// A reservation of points for a two-step payment.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Hold {
     /// Id.
     pub id: u64,

@@ -75,6 +75,7 @@ pub struct DueArgs {
 
 /// One customer to contact and why.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Reminder {
     /// Stable reason key: pass it to `reminders.mark`.
     pub id: String,
@@ -106,6 +107,7 @@ pub struct Reminder {
 
 /// A page of due reminders.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DuePage {
     /// Date computed for.
     pub date: NaiveDate,
