@@ -12,9 +12,9 @@
 //! Inputs: `Decimal`, `int` and `str` are accepted for money and points; `float` is
 //! refused everywhere (a `TypeError` naming the field), as are naive datetimes.
 
-use crate::fields::{self, Kind};
 use base64::Engine as _;
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use pitstop_core::json::{FieldKind as Kind, field_kind as kind_of};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -266,7 +266,7 @@ fn field_kind(path: &[OwnedStep]) -> Kind {
         OwnedStep::Index(_) => None,
     });
     match names.next() {
-        Some(name) => fields::kind(names.next(), name),
+        Some(name) => kind_of(names.next(), name),
         None => Kind::Text,
     }
 }
@@ -288,7 +288,7 @@ fn out<'py>(
         Value::Bool(flag) => PyBool::new(py, *flag).to_owned().into_any(),
         Value::Number(number) => number_out(py, number)?,
         Value::String(text) => {
-            let kind = key.map_or(Kind::Text, |key| fields::kind(parent, key));
+            let kind = key.map_or(Kind::Text, |key| kind_of(parent, key));
             string_out(py, text, kind)?
         }
         Value::Array(items) => {
