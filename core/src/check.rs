@@ -104,7 +104,10 @@ fn check_redirects<R: Reader>(reader: &R, report: &mut CheckReport) -> Result<()
         after = Some(last.merged);
         for redirect in &chunk {
             if let Err(err) = check_redirect(reader, redirect) {
-                note(report, format!("merged customer {}: {}", redirect.merged, err.message));
+                note(
+                    report,
+                    format!("merged customer {}: {}", redirect.merged, err.message),
+                );
             }
         }
     }
@@ -114,19 +117,26 @@ fn check_redirect<R: Reader>(reader: &R, redirect: &crate::customer::Redirect) -
     let merged = redirect.merged;
     let kept = crate::customer::follow(reader, merged)?;
     if kept == merged || !reader.contains(&KeyBuilder::new(tag::CUSTOMER).u64(kept).build())? {
-        return Err(Error::corrupted(format!("leads to customer {kept}, who does not exist")));
+        return Err(Error::corrupted(format!(
+            "leads to customer {kept}, who does not exist"
+        )));
     }
     if reader.contains(&KeyBuilder::new(tag::CUSTOMER).u64(merged).build())? {
         return Err(Error::corrupted("still has a customer record".to_string()));
     }
     let account = ledger::load_account(reader, merged)?;
     if !account.balance.is_zero() {
-        return Err(Error::corrupted(format!("still has {} points", account.balance)));
+        return Err(Error::corrupted(format!(
+            "still has {} points",
+            account.balance
+        )));
     }
     for (table, what) in MERGED_TABLES {
         let prefix = KeyBuilder::new(table).u64(merged).build();
         if !reader.scan_keys(&prefix, 1)?.is_empty() {
-            return Err(Error::corrupted(format!("still has {what} filed under its id")));
+            return Err(Error::corrupted(format!(
+                "still has {what} filed under its id"
+            )));
         }
     }
     Ok(())

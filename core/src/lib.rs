@@ -86,7 +86,8 @@ pub use feedback::{Feedback, FeedbackKind, FeedbackRules};
 pub use jobs::DailyReport;
 pub use ledger::{Account, Allocation, Entry, EntryKind, Hold, HoldStatus, Lot};
 pub use merge::{
-    Candidate as DuplicateCandidate, Distinct, DuplicatesPage, MergeResult, Reason as DuplicateReason,
+    Candidate as DuplicateCandidate, Distinct, DuplicatesPage, MergeResult,
+    Reason as DuplicateReason,
 };
 pub use ops::{OPS, OpSpec, names as operation_names};
 pub use order::{OrderStatus, SpecialOrder};

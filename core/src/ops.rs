@@ -660,7 +660,9 @@ pub static OPS: &[OpSpec] = &[
         false,
         crate::merge::DuplicatesArgs,
         "pairs of customers that look like one person, with a score and the reasons",
-        |e, _, a| e.read_op(a, |r, ctx, args: Args| crate::merge::duplicates(r, ctx, &args))
+        |e, _, a| e.read_op(a, |r, ctx, args: Args| crate::merge::duplicates(
+            r, ctx, &args
+        ))
     ),
     op!(
         "customer.merge",

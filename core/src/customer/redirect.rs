@@ -64,11 +64,7 @@ pub fn put_redirect(txn: &mut WriteTxn<'_>, redirect: &Redirect) -> Result<()> {
 }
 
 /// Every redirect, in id order, `chunk` at a time after `after` (for `store.check`).
-pub fn redirects<R: Reader>(
-    reader: &R,
-    after: Option<u64>,
-    chunk: usize,
-) -> Result<Vec<Redirect>> {
+pub fn redirects<R: Reader>(reader: &R, after: Option<u64>, chunk: usize) -> Result<Vec<Redirect>> {
     let start = match after {
         Some(id) => redirect_key(id.saturating_add(1)),
         None => vec![tag::REDIRECT],

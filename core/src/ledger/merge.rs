@@ -78,12 +78,16 @@ pub fn merge_accounts(
         if let Some(expires_on) = lot.expires_on {
             from.index_deletes
                 .push(expiry_key(expires_on + Duration::days(1), merged, lot.id));
-            into.index_puts
-                .push(expiry_key(expires_on + Duration::days(1), keep, lot.id + offset));
+            into.index_puts.push(expiry_key(
+                expires_on + Duration::days(1),
+                keep,
+                lot.id + offset,
+            ));
         }
         if let Some(date) = lot.pending_until {
             from.index_deletes.push(release_key(date, merged, lot.id));
-            into.index_puts.push(release_key(date, keep, lot.id + offset));
+            into.index_puts
+                .push(release_key(date, keep, lot.id + offset));
         }
     }
     let out = Change {

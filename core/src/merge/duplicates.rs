@@ -128,7 +128,11 @@ impl Pairs {
 }
 
 /// `customer.duplicates`.
-pub fn duplicates<R: Reader>(reader: &R, ctx: &Ctx, args: &DuplicatesArgs) -> Result<DuplicatesPage> {
+pub fn duplicates<R: Reader>(
+    reader: &R,
+    ctx: &Ctx,
+    args: &DuplicatesArgs,
+) -> Result<DuplicatesPage> {
     let limit = args.limit.unwrap_or(LIMIT_DEFAULT);
     if limit == 0 || limit > LIMIT_MAX {
         return Err(Error::invalid("limit", format!("must be 1 to {LIMIT_MAX}")));
@@ -281,7 +285,10 @@ fn from_notes<R: Reader>(
                 person.id,
                 owner,
                 code,
-                format!("{shown} belongs to customer {owner} and is in customer {}'s notes", person.id),
+                format!(
+                    "{shown} belongs to customer {owner} and is in customer {}'s notes",
+                    person.id
+                ),
             );
         }
         let key = format!("{code}:{shown}");
@@ -290,7 +297,10 @@ fn from_notes<R: Reader>(
                 person.id,
                 *other,
                 code,
-                format!("{shown} is in the notes of customers {other} and {}", person.id),
+                format!(
+                    "{shown} is in the notes of customers {other} and {}",
+                    person.id
+                ),
             ),
             None if seen.len() < NOTE_KEYS_MAX => {
                 seen.insert(key, person.id);
@@ -607,11 +617,19 @@ pub fn similar_names(a: &str, b: &str) -> bool {
         return true;
     }
     let (wa, wb): (Vec<&str>, Vec<&str>) = (ka.split(' ').collect(), kb.split(' ').collect());
-    let (short, long) = if wa.len() <= wb.len() { (&wa, &wb) } else { (&wb, &wa) };
+    let (short, long) = if wa.len() <= wb.len() {
+        (&wa, &wb)
+    } else {
+        (&wb, &wa)
+    };
     if short.len() >= 2 && short.iter().all(|w| long.contains(w)) {
         return true;
     }
-    let allowed = if ka.chars().count().min(kb.chars().count()) >= 10 { 2 } else { 1 };
+    let allowed = if ka.chars().count().min(kb.chars().count()) >= 10 {
+        2
+    } else {
+        1
+    };
     edit_distance(&ka, &kb, allowed) <= allowed
 }
 
@@ -675,7 +693,10 @@ mod tests {
 
     #[test]
     fn mailboxes() {
-        assert_eq!(mailbox("ivan.petrov+auto@gmail.com"), "ivanpetrov@gmail.com");
+        assert_eq!(
+            mailbox("ivan.petrov+auto@gmail.com"),
+            "ivanpetrov@gmail.com"
+        );
         assert_eq!(mailbox("ivan@ya.ru"), "ivan@yandex.ru");
         assert_eq!(mailbox("ivan.petrov@mail.ru"), "ivan.petrov@mail.ru");
     }

@@ -270,7 +270,10 @@ pub fn distinct(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: DistinctArgs) -> Result
     let a = customer::resolve(txn, ctx, &args.a)?.id;
     let b = customer::resolve(txn, ctx, &args.b)?.id;
     if a == b {
-        return Err(Error::invalid("b", format!("names customer {a}, the same as a")));
+        return Err(Error::invalid(
+            "b",
+            format!("names customer {a}, the same as a"),
+        ));
     }
     customer::set_distinct(txn, a, b, args.distinct)?;
     Ok(Distinct {

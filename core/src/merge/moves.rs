@@ -27,7 +27,12 @@ fn prefix(table: u8, customer: u64) -> Vec<u8> {
 }
 
 /// Keys filed under `customer` in `table` (at most [`MOVE_MAX`], else `too_large`).
-pub fn keys_of<R: Reader>(reader: &R, table: u8, customer: u64, what: &str) -> Result<Vec<Vec<u8>>> {
+pub fn keys_of<R: Reader>(
+    reader: &R,
+    table: u8,
+    customer: u64,
+    what: &str,
+) -> Result<Vec<Vec<u8>>> {
     let start = prefix(table, customer);
     let end = keys::prefix_end(&start);
     let mut out = Vec::new();
@@ -57,7 +62,13 @@ fn refiled(key: &[u8], to: u64) -> Vec<u8> {
 
 /// Re-file every key of `table` under `from` to `to`. Where `to` already has the same
 /// key (both customers got the same birthday bonus year), the kept one's stays.
-pub fn refile(txn: &mut WriteTxn<'_>, table: u8, from: u64, to: u64, what: &str) -> Result<Vec<Vec<u8>>> {
+pub fn refile(
+    txn: &mut WriteTxn<'_>,
+    table: u8,
+    from: u64,
+    to: u64,
+    what: &str,
+) -> Result<Vec<Vec<u8>>> {
     let keys = keys_of(txn, table, from, what)?;
     let mut moved = Vec::with_capacity(keys.len());
     for key in keys {
@@ -131,8 +142,12 @@ pub fn owned_records(txn: &mut WriteTxn<'_>, from: u64, to: u64) -> Result<[usiz
 pub fn cards(txn: &mut WriteTxn<'_>, from: u64, to: u64) -> Result<usize> {
     let moved = refile(txn, tag::CUSTOMER_CARD, from, to, "cards")?;
     for key in &moved {
-        let number = std::str::from_utf8(key.get(9..).unwrap_or_default())
-            .map_err(|_| Error::corrupted(format!("card index key {} is malformed", keys::display(key))))?;
+        let number = std::str::from_utf8(key.get(9..).unwrap_or_default()).map_err(|_| {
+            Error::corrupted(format!(
+                "card index key {} is malformed",
+                keys::display(key)
+            ))
+        })?;
         let card_key = KeyBuilder::new(tag::CARD).str(number).build();
         let mut card: Card = crate::context::must(txn.get(&card_key)?, "card", number)?;
         card.customer = to;
@@ -175,7 +190,10 @@ pub fn visits(txn: &mut WriteTxn<'_>, from: u64, to: u64, lot_offset: u64) -> Re
 }
 
 fn shift_lots(record: &mut Visit, offset: u64) {
-    for lot in [&mut record.accrual_lot, &mut record.bonus_lot].into_iter().flatten() {
+    for lot in [&mut record.accrual_lot, &mut record.bonus_lot]
+        .into_iter()
+        .flatten()
+    {
         *lot += offset;
     }
     for allocation in &mut record.redemption_left {
@@ -220,7 +238,8 @@ pub fn notifications(txn: &mut WriteTxn<'_>, from: u64, to: u64) -> Result<usize
     let keys = keys_of(txn, tag::CUSTOMER_CAMPAIGN, from, "campaign notifications")?;
     let mut moved = 0;
     for key in keys {
-        let campaign = KeyReader::of(&key, tag::CUSTOMER_CAMPAIGN, "customer's campaigns")?.last_u64()?;
+        let campaign =
+            KeyReader::of(&key, tag::CUSTOMER_CAMPAIGN, "customer's campaigns")?.last_u64()?;
         let by_campaign = |customer: u64| {
             KeyBuilder::new(tag::CAMPAIGN_NOTIFIED)
                 .u64(campaign)
@@ -255,7 +274,9 @@ pub fn reminder_marks(txn: &mut WriteTxn<'_>, from: u64, to: u64) -> Result<usiz
         let end = keys::prefix_end(&old);
         let pairs = txn.scan_raw(&old, &end, MOVE_MAX, false)?;
         for (key, _) in pairs {
-            let rest = std::str::from_utf8(&key[old.len()..]).unwrap_or_default().to_string();
+            let rest = std::str::from_utf8(&key[old.len()..])
+                .unwrap_or_default()
+                .to_string();
             let target = KeyBuilder::new(tag::REMINDER_MARK)
                 .str(&format!("{kind}:{to}:{rest}"))
                 .build();

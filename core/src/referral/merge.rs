@@ -115,7 +115,10 @@ fn rewrite_grants(
         )?;
         seen += visits.len();
         if seen > GRANT_VISITS_MAX {
-            return Err(Error::too_large("customer.merge: visits with referral grants", GRANT_VISITS_MAX));
+            return Err(Error::too_large(
+                "customer.merge: visits with referral grants",
+                GRANT_VISITS_MAX,
+            ));
         }
         for (_, summary) in visits {
             let Some(mut grants) = visit_grants(txn, summary.visit)? else {
