@@ -499,14 +499,19 @@ fn identifiers_in(text: &str, country: &str) -> Vec<Found> {
     let chars: Vec<char> = text.chars().collect();
     let mut i = 0;
     while i < chars.len() {
-        if chars[i].is_ascii_digit() || chars[i] == '+' {
+        let boundary = i == 0 || !chars[i - 1].is_alphanumeric();
+        if boundary && (chars[i].is_ascii_digit() || chars[i] == '+') {
             let start = i;
             while i < chars.len() && (chars[i].is_ascii_digit() || "+-() ".contains(chars[i])) {
                 i += 1;
             }
             let run: String = chars[start..i].iter().collect();
             let digits = run.chars().filter(char::is_ascii_digit).count();
-            if (10..=15).contains(&digits)
+            // Digits running straight into letters are part of a word (a VIN, an article).
+            let glued =
+                chars.get(i).is_some_and(|c| c.is_alphanumeric()) && chars[i - 1].is_ascii_digit();
+            if !glued
+                && (10..=15).contains(&digits)
                 && let Ok(phone) = normalize::phone("notes", run.trim(), country)
             {
                 out.push(Found::Phone(phone));
@@ -589,12 +594,6 @@ fn transliterate(word: &str) -> String {
             'ъ' | 'ь' => "",
             'ю' => "yu",
             'я' => "ya",
-            // Latin spellings of the same sounds, folded the same way.
-            'y' => "i",
-            'h' => "kh",
-            'x' => "ks",
-            'j' => "i",
-            'w' => "v",
             c if c.is_alphanumeric() => {
                 out.push(c);
                 continue;
@@ -603,7 +602,35 @@ fn transliterate(word: &str) -> String {
         };
         out.push_str(latin);
     }
-    out.replace("khkh", "kh").replace("kkh", "kh")
+    fold_spelling(&out)
+}
+
+/// Latin spellings of one Russian name agree after this (`Yuriy`/`Iurii`, `Khokhlov`/
+/// `Hohlov`, `Semyonov`/`Semenov` differ by one letter at most): digraphs to one letter,
+/// `y` and `j` as `i`, doubled `i` once.
+fn fold_spelling(latin: &str) -> String {
+    let mut text = latin.to_string();
+    for (from, to) in [
+        ("shch", "s"),
+        ("sch", "s"),
+        ("kh", "h"),
+        ("zh", "z"),
+        ("ch", "c"),
+        ("sh", "s"),
+        ("ts", "c"),
+        ("yu", "u"),
+        ("ya", "a"),
+        ("yo", "o"),
+        ("ye", "e"),
+        ("y", "i"),
+        ("j", "i"),
+        ("w", "v"),
+        ("x", "ks"),
+        ("ii", "i"),
+    ] {
+        text = text.replace(from, to);
+    }
+    text
 }
 
 /// Names of one person: equal after [`name_key`], one's words all among the other's
@@ -669,6 +696,8 @@ mod tests {
         assert!(similar_names("Иванов Иван Петрович", "Иванов Иван"));
         assert!(similar_names("Кузнецова Мария", "Кузнецова Мраия"));
         assert!(similar_names("Юрий Хохлов", "Yuriy Khokhlov"));
+        assert!(similar_names("Семёнов Сергей", "Semyonov Sergey"));
+        assert!(similar_names("Щукин Жорж", "Shchukin Zhorzh"));
         assert!(!similar_names("Иванов Иван", "Иванова Мария"));
         assert!(!similar_names("Петров Пётр", "Сидоров Пётр"));
         assert!(!similar_names("Иванов Иван", "Иванов Олег"));
@@ -685,6 +714,10 @@ mod tests {
             ]
         );
         assert!(identifiers_in("ТО-2 в 2023 году, пробег 123456 км", "RU").is_empty());
+        assert_eq!(
+            identifiers_in("+7 916 123 45 67 жена", "RU"),
+            vec![Found::Phone("+79161234567".into())]
+        );
         assert_eq!(
             identifiers_in("VIN XTA21099012345678", "RU"),
             vec![Found::Vin("XTA21099012345678".into())]
