@@ -58,7 +58,9 @@ pub fn kind(parent: Option<&str>, name: &str) -> Kind {
         | "days_30" | "days_60" | "days_90" | "lapsed_revenue" | "liability_90"
         | "opening" | "point_value" | "revenue_per_customer" | "target_share"
         // What-if: program.simulate.
-        | "change" | "discounts" | "liability_end" | "liability_start" => Kind::Decimal,
+        | "change" | "discounts" | "liability_end" | "liability_start"
+        // Duplicate customers: a candidate pair's score.
+        | "score" | "min_score" => Kind::Decimal,
         // `to` is also a plugin message's audience (`"cashier"`): it does not parse, stays str.
         "accrual_expires_on" | "birthday" | "complete_from" | "created" | "date" | "due_on"
         | "expires_on" | "first_visit" | "from" | "last_visit" | "mileage_date"
