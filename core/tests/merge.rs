@@ -433,6 +433,29 @@ fn a_merge_waits_for_active_holds_and_a_refused_merge_changes_nothing() {
     );
     assert_eq!(into_old["keep"], keep);
     shop.assert_sound();
+    // Erasing the kept customer's personal data takes the merged customers' phones with
+    // it: they lead nowhere, and a new customer may have them.
+    shop.ok(
+        "customer.erase",
+        json!({ "customer": { "id": keep }, "reason": "заявление № 7", "at": AT }),
+    );
+    for phone in ["+79160000001", "+79160000002", "+79160000003"] {
+        shop.err(
+            "customer.get",
+            json!({ "customer": { "phone": phone } }),
+            ErrorCode::NotFound,
+        );
+    }
+    shop.err(
+        "customer.get",
+        json!({ "customer": { "id": gone } }),
+        ErrorCode::NotFound,
+    );
+    register(
+        &shop,
+        json!({ "full_name": "Новый Клиент", "phone": "+79160000002" }),
+    );
+    shop.assert_sound();
 }
 
 /// Referrals: the merged customer's referee becomes the kept customer's; a link between

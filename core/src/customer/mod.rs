@@ -16,7 +16,8 @@ use consent::*;
 pub use consent::{Consent, ConsentEvent, consent_history, move_consent_history, record_consents};
 pub use find::{CustomerSummary, FindArgs, find};
 pub use redirect::{
-    Redirect, follow, is_distinct, put_redirect, redirect_of, redirects, set_distinct,
+    Redirect, follow, forget_merges, is_distinct, put_redirect, redirect_of, redirects,
+    set_distinct,
 };
 pub use resolve::{resolve, resolve_active};
 

@@ -19,8 +19,12 @@ pub struct Redirect {
     pub into: u64,
     /// When.
     pub at: DateTime<Utc>,
-    /// The merge's result as first returned (a repeated merge returns it again).
+    /// The merge's result as first returned (a repeated merge returns it again); emptied
+    /// when the kept customer's personal data are erased.
     pub result: String,
+    /// The merged customer's unique values (kind under `u`, value) that now lead to the
+    /// kept customer; removed with the kept customer's personal data.
+    pub aliases: Vec<(u8, String)>,
 }
 
 const PAIR_MERGED: u8 = b'm';
@@ -61,6 +65,34 @@ pub fn follow<R: Reader>(reader: &R, id: u64) -> Result<u64> {
 pub fn put_redirect(txn: &mut WriteTxn<'_>, redirect: &Redirect) -> Result<()> {
     txn.put(redirect_key(redirect.merged), redirect)?;
     txn.put(pair_key(PAIR_MERGED, redirect.into, redirect.merged), &())
+}
+
+/// Erasing `into`'s personal data: the merged customers' phones, emails, external ids
+/// and referral codes that led to it are removed, and so is what the merges recorded of
+/// it (their results held its record).
+pub fn forget_merges(txn: &mut WriteTxn<'_>, into: u64) -> Result<usize> {
+    let prefix = KeyBuilder::new(tag::CUSTOMER_PAIR)
+        .byte(PAIR_MERGED)
+        .u64(into)
+        .build();
+    let mut forgotten = 0;
+    for key in txn.scan_keys(&prefix, 100_000)? {
+        let merged = crate::store::keys::KeyReader::of(&key, tag::CUSTOMER_PAIR, "customer pairs")?
+            .last_u64()?;
+        let Some(mut redirect) = redirect_of(txn, merged)? else {
+            continue;
+        };
+        for (kind, value) in std::mem::take(&mut redirect.aliases) {
+            let unique = KeyBuilder::new(tag::UNIQUE).byte(kind).str(&value).build();
+            if txn.get::<u64>(&unique)? == Some(into) {
+                txn.delete(unique);
+            }
+        }
+        redirect.result = String::new();
+        txn.put(redirect_key(merged), &redirect)?;
+        forgotten += 1;
+    }
+    Ok(forgotten)
 }
 
 /// Every redirect, in id order, `chunk` at a time after `after` (for `store.check`).

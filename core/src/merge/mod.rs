@@ -33,7 +33,34 @@ pub struct MergeArgs {
     pub dry_run: bool,
 }
 
-/// What a merge moved (or, with `dry_run`, would move).
+/// Records a merge moved (or, with `dry_run`, would move), by kind.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Moved {
+    /// Cards (they stay valid, for the kept customer).
+    pub cards: usize,
+    /// Vehicles.
+    pub vehicles: usize,
+    /// Visits.
+    pub visits: usize,
+    /// Consent history events.
+    pub consent_events: usize,
+    /// Campaign notifications.
+    pub notifications: usize,
+    /// Recommendations (defect sheet).
+    pub recommendations: usize,
+    /// Tyre sets in storage.
+    pub tyre_storage: usize,
+    /// Special orders.
+    pub special_orders: usize,
+    /// Feedback.
+    pub feedback: usize,
+    /// Reminder outcomes (points expiring, birthday).
+    pub reminder_marks: usize,
+    /// Birthday bonus years (a year both got stays once).
+    pub birthday_grants: usize,
+}
+
+/// What a merge did (or, with `dry_run`, would do).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MergeResult {
     /// The customer who stays.
@@ -45,30 +72,11 @@ pub struct MergeResult {
     /// The merged customer's fields the kept one took because it had none
     /// (`phone`, `email`, `birthday`, ...).
     pub adopted: Vec<String>,
-    /// Cards moved (they stay valid, for the kept customer).
-    pub cards: usize,
-    /// Vehicles moved.
-    pub vehicles: usize,
-    /// Visits moved.
-    pub visits: usize,
+    /// Records moved, by kind.
+    #[serde(flatten)]
+    pub moved: Moved,
     /// Points moved with their lots (expiry dates kept).
     pub points: MovedPoints,
-    /// Consent history events moved.
-    pub consent_events: usize,
-    /// Campaign notifications moved.
-    pub notifications: usize,
-    /// Recommendations (defect sheet) moved.
-    pub recommendations: usize,
-    /// Tyre sets in storage moved.
-    pub tyre_storage: usize,
-    /// Special orders moved.
-    pub special_orders: usize,
-    /// Feedback moved.
-    pub feedback: usize,
-    /// Reminder outcomes moved (points expiring, birthday).
-    pub reminder_marks: usize,
-    /// Birthday bonus years moved (a year both got stays once).
-    pub birthday_grants: usize,
     /// Referrals.
     pub referrals: ReferralsMoved,
     /// The kept customer's tier before and after (re-evaluated on the combined history).
@@ -135,22 +143,24 @@ pub fn preview<R: Reader>(reader: &R, ctx: &Ctx, args: MergeArgs) -> Result<Merg
         merged: gone.id,
         dry_run: true,
         adopted,
-        cards: count(tag::CUSTOMER_CARD, "cards")?,
-        vehicles: count(tag::CUSTOMER_VEHICLE, "vehicles")?,
-        visits: count(tag::CUSTOMER_VISIT, "visits")?,
+        moved: Moved {
+            cards: count(tag::CUSTOMER_CARD, "cards")?,
+            vehicles: count(tag::CUSTOMER_VEHICLE, "vehicles")?,
+            visits: count(tag::CUSTOMER_VISIT, "visits")?,
+            consent_events: count(tag::CONSENT_HISTORY, "consent history")?,
+            notifications: count(tag::CUSTOMER_CAMPAIGN, "campaign notifications")?,
+            recommendations: count(tag::CUSTOMER_RECOMMENDATION, "recommendations")?,
+            tyre_storage: count(tag::CUSTOMER_TYRE_STORAGE, "tyre storage")?,
+            special_orders: count(tag::CUSTOMER_SPECIAL_ORDER, "special orders")?,
+            feedback: count(tag::CUSTOMER_FEEDBACK, "feedback")?,
+            reminder_marks: 0,
+            birthday_grants: count(tag::BIRTHDAY_GRANT, "birthday grants")?,
+        },
         points: MovedPoints {
             points: account.balance,
             pending: account.pending,
             ..MovedPoints::default()
         },
-        consent_events: count(tag::CONSENT_HISTORY, "consent history")?,
-        notifications: count(tag::CUSTOMER_CAMPAIGN, "campaign notifications")?,
-        recommendations: count(tag::CUSTOMER_RECOMMENDATION, "recommendations")?,
-        tyre_storage: count(tag::CUSTOMER_TYRE_STORAGE, "tyre storage")?,
-        special_orders: count(tag::CUSTOMER_SPECIAL_ORDER, "special orders")?,
-        feedback: count(tag::CUSTOMER_FEEDBACK, "feedback")?,
-        reminder_marks: 0,
-        birthday_grants: count(tag::BIRTHDAY_GRANT, "birthday grants")?,
         referrals: ReferralsMoved {
             referees: referral::referees(reader, gone.id, moves::MOVE_MAX)?.len(),
             ..ReferralsMoved::default()
@@ -173,19 +183,12 @@ pub fn merge(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: MergeArgs) -> Result<Merge
     let (keep, gone) = pair(txn, ctx, &args)?;
     let (from, to) = (gone.id, keep.id);
     let points = ledger::merge_accounts(txn, ctx, to, from)?;
-    let [recommendations, tyre_storage, special_orders, feedback] =
-        moves::owned_records(txn, from, to)?;
-    let cards = moves::cards(txn, from, to)?;
-    let vehicles = moves::vehicles(txn, from, to)?;
-    let visits = moves::visits(txn, from, to, points.lot_offset)?;
-    let consent_events = customer::move_consent_history(txn, from, to)?;
-    let notifications = moves::notifications(txn, from, to)?;
-    let reminder_marks = moves::reminder_marks(txn, from, to)?;
-    let birthday_grants =
-        moves::refile(txn, tag::BIRTHDAY_GRANT, from, to, "birthday grants")?.len();
+    let moved = moves::all(txn, from, to, points.lot_offset)?;
+    let gone_code = referral::load(txn, from)?.code;
     let referrals = referral::merge_referrals(txn, to, from, points.lot_offset)?;
     let (mut combined, adopted) = combine::customers(&keep, &gone, ctx.at);
     // The merged customer's unique values lead to the kept customer from now on.
+    let mut aliases = Vec::new();
     for (kind, value) in [
         (unique::PHONE, &gone.phone),
         (unique::EMAIL, &gone.email),
@@ -193,8 +196,10 @@ pub fn merge(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: MergeArgs) -> Result<Merge
     ] {
         if let Some(value) = value {
             customer::repoint_unique(txn, kind, value, to)?;
+            aliases.push((kind, value.clone()));
         }
     }
+    aliases.extend(gone_code.map(|code| (unique::REFERRAL_CODE, code)));
     customer::record_consents(txn, to, &keep.consents, &combined.consents, Some("merge"))?;
     customer::remove_merged(txn, &gone);
     customer::save_indexed(txn, &keep, &combined)?;
@@ -205,18 +210,8 @@ pub fn merge(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: MergeArgs) -> Result<Merge
         merged: from,
         dry_run: false,
         adopted,
-        cards,
-        vehicles,
-        visits,
+        moved,
         points,
-        consent_events,
-        notifications,
-        recommendations,
-        tyre_storage,
-        special_orders,
-        feedback,
-        reminder_marks,
-        birthday_grants,
         referrals,
         tier_before: keep.tier.clone(),
         tier_after,
@@ -231,6 +226,7 @@ pub fn merge(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: MergeArgs) -> Result<Merge
             into: to,
             at: ctx.at,
             result: text,
+            aliases,
         },
     )?;
     Ok(result)

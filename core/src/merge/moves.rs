@@ -17,6 +17,24 @@ use chrono::Datelike;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+/// Every per-customer table but the ledger, the referrals and the customer record.
+pub fn all(txn: &mut WriteTxn<'_>, from: u64, to: u64, lot_offset: u64) -> Result<super::Moved> {
+    let [recommendations, tyre_storage, special_orders, feedback] = owned_records(txn, from, to)?;
+    Ok(super::Moved {
+        cards: cards(txn, from, to)?,
+        vehicles: vehicles(txn, from, to)?,
+        visits: visits(txn, from, to, lot_offset)?,
+        consent_events: crate::customer::move_consent_history(txn, from, to)?,
+        notifications: notifications(txn, from, to)?,
+        recommendations,
+        tyre_storage,
+        special_orders,
+        feedback,
+        reminder_marks: reminder_marks(txn, from, to)?,
+        birthday_grants: refile(txn, tag::BIRTHDAY_GRANT, from, to, "birthday grants")?.len(),
+    })
+}
+
 /// Most records of one table one merge moves (a customer with more is refused, naming
 /// the table, rather than made one enormous batch).
 pub const MOVE_MAX: usize = 100_000;
