@@ -663,6 +663,8 @@ mod property {
             let expiries = |id: u64| shop.balance_at(id, &at)["next_expiries"].as_array().unwrap().clone();
             let (exp_a, exp_b) = (expiries(a), expiries(b));
             let points_before = shop.ok("report.points", json!({}));
+            let period = json!({ "from": "2024-01-01", "to": merge_day.to_string() });
+            let activity_before = shop.ok("report.activity", period.clone())["total"].clone();
             let from = merge_day - Duration::days(364);
             let (spend_a, visits_a) = window(&shop, a, from, merge_day);
             let (spend_b, visits_b) = window(&shop, b, from, merge_day);
@@ -681,6 +683,11 @@ mod property {
                 prop_assert_eq!(dec(&e["points"]), on(&exp_a) + on(&exp_b), "expiring on {}", e["date"]);
             }
             let points_after = shop.ok("report.points", json!({}));
+            // The shop's activity is the same visits, revenue and points.
+            let activity_after = shop.ok("report.activity", period)["total"].clone();
+            for figure in ["visits", "revenue", "points_redeemed", "points_accrued"] {
+                prop_assert_eq!(&activity_after[figure], &activity_before[figure], "activity {}", figure);
+            }
             for figure in ["issued", "redeemed"] {
                 prop_assert_eq!(&points_after[figure], &points_before[figure], "{}", figure);
             }
