@@ -710,3 +710,59 @@ mod property {
         }
     }
 }
+
+/// Campaign history: a campaign that told both customers counts the kept one once, one
+/// that told only the merged customer now names the kept one and counts their visit, and
+/// the offers' points keep their campaign expiry.
+#[test]
+fn campaign_history_moves_and_a_campaign_that_told_both_counts_one() {
+    let shop = Shop::with_program("merge-campaign", simple_program());
+    let keep = register(
+        &shop,
+        json!({ "full_name": "Лебедева Анна", "phone": "+79160007001", "consents": { "sms": true } }),
+    );
+    let gone = register(
+        &shop,
+        json!({ "full_name": "Лебедева Анна Сергеевна", "phone": "+79160007002", "consents": { "sms": true } }),
+    );
+    let campaign = |name: &str, customers: Value| {
+        let id = shop.ok(
+            "campaign.create",
+            json!({ "name": name, "period": { "from": "2025-04-01", "to": "2025-04-30" }, "channel": "sms",
+                    "customers": customers, "offer": { "text": "Скидка", "points": "100" }, "at": "2025-03-25T10:00:00Z" }),
+        )["id"]
+            .as_u64()
+            .unwrap();
+        shop.ok(
+            "campaign.notify",
+            json!({ "campaign": id, "at": "2025-04-01T07:00:00Z" }),
+        );
+        id
+    };
+    let both = campaign("Весна: шины", json!([{ "id": keep }, { "id": gone }]));
+    let only_gone = campaign("Весна: масло", json!([{ "id": gone }]));
+    assert_eq!(
+        shop.ok("campaign.report", json!({ "campaign": both }))["notified"],
+        2
+    );
+    let merged = shop.ok(
+        "customer.merge",
+        json!({ "keep": { "id": keep }, "merge": { "id": gone }, "at": "2025-04-02T10:00:00Z" }),
+    );
+    assert_eq!(merged["notifications"], 1, "{merged}");
+    assert_eq!(
+        shop.ok("campaign.report", json!({ "campaign": both }))["notified"],
+        1
+    );
+    shop.ok(
+        "checkout.commit",
+        json!({ "customer": { "id": keep }, "order_id": "M-1", "lines": [labor("3000")], "at": "2025-04-10T10:00:00Z" }),
+    );
+    let report = shop.ok("campaign.report", json!({ "campaign": only_gone }));
+    assert_eq!(report["notified"], 1);
+    assert_eq!(report["came"], 1, "{report}");
+    let balance = shop.balance_at(keep, "2025-04-02T10:00:00Z");
+    assert_eq!(balance["next_expiries"][0]["date"], "2025-04-30");
+    assert_eq!(balance["next_expiries"][0]["points"], "300", "{balance}");
+    shop.assert_sound();
+}
