@@ -349,12 +349,26 @@ fn merge_moves_everything_and_the_old_identifiers_lead_to_the_kept_customer() {
         dec(&refund["refund"]["accrual_taken"]) > Decimal::ZERO,
         "{refund}"
     );
+    // G-2 paid 200 points from the merged account's lots: a refund puts them back into
+    // the kept account (the visit names the lots by their new ids).
+    let before_g2 = dec(&shop.balance_at(keep, "2025-03-22T11:00:00Z")["total"]);
+    let refund_g2 = shop.ok(
+        "checkout.refund",
+        json!({ "order_id": "G-2", "at": "2025-03-22T11:00:00Z" }),
+    );
+    assert_eq!(refund_g2["refund"]["points_returned"], "200", "{refund_g2}");
+    let after_g2 = dec(&shop.balance_at(keep, "2025-03-22T11:00:00Z")["total"]);
+    assert_eq!(
+        after_g2,
+        before_g2 + Decimal::from(200) - dec(&refund_g2["refund"]["accrual_taken"])
+    );
     shop.assert_sound();
     let stats_after = shop.ok("report.points", json!({}));
     assert_eq!(stats_after["issued"], {
         // Issued grows by what C-1 earned and shrinks by the refund's take-back only.
         let issued = dec(&stats_before["issued"]) + dec(&receipt["totals"]["accrual"])
-            - dec(&refund["refund"]["accrual_taken"]);
+            - dec(&refund["refund"]["accrual_taken"])
+            - dec(&refund_g2["refund"]["accrual_taken"]);
         json!(issued.to_string())
     });
 
