@@ -31,7 +31,7 @@
 //! | 1 | values and rules | `error` `amount` `normalize` `json` `wording` `paging` `program` `reference` |
 //! | 2 | storage | `store` |
 //! | 3 | records | `context` `customer` `vehicle` `naming` `visit` `ledger` `order` `tyre_storage` `segment` `recommendation` `feedback` `plugin::outcome` |
-//! | 4 | domain operations | `tier` `points` `plugin` `checkout` `refund` `referral` `reminder` `history` `report` `simulate` `campaign` `dashboard` `jobs` `personal_data` `check` `membership` `views` |
+//! | 4 | domain operations | `tier` `points` `plugin` `checkout` `refund` `referral` `reminder` `history` `report` `simulate` `campaign` `dashboard` `jobs` `personal_data` `check` `membership` `views` `merge` |
 //! | 5 | the operation table | `session` `ops` |
 //! | 6 | the engine | `engine` |
 
@@ -50,6 +50,7 @@ mod jobs;
 pub mod json;
 mod ledger;
 mod membership;
+mod merge;
 mod naming;
 mod normalize;
 mod ops;
@@ -101,6 +102,10 @@ pub mod types {
     pub use crate::feedback::{Feedback, FeedbackKind, FeedbackRules};
     pub use crate::jobs::DailyReport;
     pub use crate::ledger::{Account, Allocation, Entry, EntryKind, Hold, HoldStatus, Lot};
+    pub use crate::merge::{
+        Candidate as DuplicateCandidate, Distinct, DuplicatesPage, MergeResult,
+        Reason as DuplicateReason,
+    };
     pub use crate::order::{OrderStatus, SpecialOrder};
     pub use crate::plugin::{
         ABI_VERSION as PLUGIN_ABI_VERSION, AppliedEffect, Audience, OnError, OutcomeError,

@@ -14,7 +14,10 @@
 //! `available = balance − held − pending ≥ 0`.
 
 mod holds;
+mod merge;
 mod movements;
+
+pub use merge::{MovedPoints, merge_accounts, refuse_active_holds};
 
 pub use movements::Credit;
 
@@ -67,6 +70,9 @@ pub enum EntryKind {
     Capture,
     /// Promotion bonus points a refund took back.
     BonusReversal,
+    /// Points moved between two accounts by `customer.merge` (out of the merged
+    /// customer's, into the kept one's; the two entries sum to zero).
+    Merge,
 }
 
 /// What an entry does to the points the shop owes, as the owner's figures count it.
@@ -103,7 +109,8 @@ impl EntryKind {
             EntryKind::Release
             | EntryKind::Hold
             | EntryKind::HoldRelease
-            | EntryKind::HoldExpiry => Flow::Internal,
+            | EntryKind::HoldExpiry
+            | EntryKind::Merge => Flow::Internal,
         }
     }
 }
