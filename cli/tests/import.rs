@@ -68,6 +68,23 @@ fn import_both_encodings_with_exact_errors_and_a_second_run_changing_nothing() {
     assert_eq!(found["items"][0]["full_name"], "Смирнова Ольга");
 
     let vehicles = fx.join("vehicles-cp1251.csv");
+    // A mapping that names one target twice is refused before a row is read.
+    let twice = dir.path().join("twice-map.json");
+    std::fs::write(&twice, r#"{"plate": "Госномер", "plate": "VIN"}"#).unwrap();
+    let out = pitstop(&[
+        "import",
+        s(&store),
+        "vehicles",
+        s(&vehicles),
+        "--map",
+        s(&twice),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("invalid_argument") && stderr(&out).contains("plate"),
+        "{}",
+        stderr(&out)
+    );
     let map = fx.join("vehicles-map.json");
     let out = pitstop(&[
         "--json",

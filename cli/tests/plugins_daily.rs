@@ -88,6 +88,18 @@ fn plugin_lifecycle() {
         "--on-error",
         "fail",
     ];
+    // A config with a key given twice is refused like any request, and installs nothing.
+    let mut twice = args.to_vec();
+    twice[8] = r#"{"x": 1, "x": 2}"#;
+    let out = pitstop(&twice);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("invalid_argument") && stderr(&out).contains("x"),
+        "{}",
+        stderr(&out)
+    );
+    let listed = stdout(&pitstop(&["plugin", s(&store), "list"]));
+    assert!(!listed.contains("noop"), "{listed}");
     let out = pitstop(&args);
     assert!(out.status.success(), "{}", stderr(&out));
     // A second install of the same name needs --replace.
