@@ -655,6 +655,15 @@ pub static OPS: &[OpSpec] = &[
         "size on disk against the raw size of the data",
         |e, _, a| e.read_op(a, |r, _, _: Args| check::stats(r, e.store()))
     ),
+    op!(
+        "report.changes",
+        false,
+        crate::audit_log::ChangesArgs,
+        "who created or changed customer cards, cards, balances and the programme, with before and after, paged",
+        |e, _, a| e.report_op(a, |r, ctx, args: Args| {
+            crate::audit_log::changes(r, ctx, &args)
+        })
+    ),
 ];
 
 /// Find an operation by name.

@@ -67,6 +67,9 @@
 //! | 6   | due date, visit id, effect position   | () (reminders promotion plugins asked for) |
 //! | r   | reminder reason key                   | ReminderMark (sent, failed, declined) |
 //! | 8   | local date, customer id               | Vec<TierMove> (tier changes not made by a visit: refunds, reviews, imports) |
+//! | @   | instant (µs), audit seq               | AuditRecord (who changed what, one operation's changes to one customer) |
+//! | %   | operator, 00, instant (µs), audit seq | () (audit records by operator) |
+//! | $   | customer id, instant (µs), audit seq  | () (audit records by customer) |
 
 use crate::error::{Error, Result};
 use chrono::{Datelike, NaiveDate};
@@ -205,6 +208,12 @@ pub mod tag {
     pub const PLUGIN_REMINDER: u8 = b'6';
     /// Reminder outcomes by reason key.
     pub const REMINDER_MARK: u8 = b'r';
+    /// Audit records by instant.
+    pub const AUDIT: u8 = b'@';
+    /// Audit records by operator.
+    pub const AUDIT_BY_OPERATOR: u8 = b'%';
+    /// Audit records by customer.
+    pub const AUDIT_BY_CUSTOMER: u8 = b'$';
 }
 
 /// Unique index kinds under [`tag::UNIQUE`].

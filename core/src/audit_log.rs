@@ -1,0 +1,486 @@
+//! The audit log: who changed what. The changes an operation noted in its write
+//! transaction ([`crate::audit::Change`]) are written here by [`flush`], in the same
+//! batch, as one record per customer touched (and one for changes of no customer),
+//! with the operation's name, instant and operator.
+//!
+//! Records are keyed by instant, so a period is one range scan; two indexes, by
+//! operator and by customer, make a filtered `report.changes` read only what it
+//! returns. `customer.erase` scrubs a customer's personal values ([`scrub_customer`]);
+//! `store.check` verifies that every index entry names a record and every record has
+//! its index entries ([`check`]).
+
+use crate::audit::{Change, Entity, OPERATOR_CHARS_MAX};
+use crate::context::{Ctx, next_id};
+use crate::error::{Error, Result};
+use crate::normalize;
+use crate::store::keys::{self, KeyBuilder, KeyReader, tag};
+use crate::store::{Reader, WriteTxn};
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Meta counter of audit records.
+const AUDIT_SEQ: &str = "audit_seq";
+/// Records per page of `report.changes` unless `limit` says otherwise.
+pub const CHANGES_LIMIT_DEFAULT: usize = 100;
+/// Most records per page of `report.changes`.
+pub const CHANGES_LIMIT_MAX: usize = 1000;
+/// Longest period of `report.changes`, in days.
+pub const CHANGES_PERIOD_DAYS_MAX: i64 = 3660;
+/// Index entries read per step while filtering.
+const SCAN_STEP: usize = 256;
+
+/// One operation's changes to one customer (or to nothing of a customer's).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditRecord {
+    /// Order of writing (the store's audit counter).
+    pub seq: u64,
+    /// The operation's instant.
+    pub at: DateTime<Utc>,
+    /// The operation (`customer.update`, `checkout.commit`, ...).
+    pub op: String,
+    /// Who did it at the host, if the request said.
+    pub operator: Option<String>,
+    /// Whose data changed.
+    pub customer: Option<u64>,
+    /// What changed.
+    pub changes: Vec<Change>,
+}
+
+/// Check a request's `operator`: 1..=64 visible characters, no control characters.
+pub fn check_operator(text: &str) -> Result<String> {
+    let operator = normalize::text("operator", text, OPERATOR_CHARS_MAX)?;
+    if operator.chars().any(char::is_control) {
+        return Err(Error::invalid("operator", "contains control characters"));
+    }
+    Ok(operator)
+}
+
+fn micros(at: DateTime<Utc>) -> i64 {
+    at.timestamp_micros()
+}
+
+fn record_key(at: DateTime<Utc>, seq: u64) -> Vec<u8> {
+    KeyBuilder::new(tag::AUDIT).i64(micros(at)).u64(seq).build()
+}
+
+fn operator_key(operator: &str, at: DateTime<Utc>, seq: u64) -> Vec<u8> {
+    KeyBuilder::new(tag::AUDIT_BY_OPERATOR)
+        .str_sep(operator)
+        .i64(micros(at))
+        .u64(seq)
+        .build()
+}
+
+fn customer_key(customer: u64, at: DateTime<Utc>, seq: u64) -> Vec<u8> {
+    KeyBuilder::new(tag::AUDIT_BY_CUSTOMER)
+        .u64(customer)
+        .i64(micros(at))
+        .u64(seq)
+        .build()
+}
+
+/// Write the changes noted in `txn` as audit records of `op`, done at `ctx.at` by
+/// `ctx.operator`. Nothing is written when nothing was noted.
+pub fn flush(txn: &mut WriteTxn<'_>, ctx: &Ctx, op: &str) -> Result<()> {
+    let changes = txn.take_changes();
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let mut by_customer: BTreeMap<Option<u64>, Vec<Change>> = BTreeMap::new();
+    for change in changes {
+        by_customer.entry(change.customer).or_default().push(change);
+    }
+    for (customer, changes) in by_customer {
+        let seq = next_id(txn, AUDIT_SEQ)?;
+        let record = AuditRecord {
+            seq,
+            at: ctx.at,
+            op: op.to_string(),
+            operator: ctx.operator.as_deref().map(str::to_string),
+            customer,
+            changes,
+        };
+        put(txn, &record)?;
+    }
+    Ok(())
+}
+
+fn put(txn: &mut WriteTxn<'_>, record: &AuditRecord) -> Result<()> {
+    if let Some(operator) = &record.operator {
+        txn.put(operator_key(operator, record.at, record.seq), &())?;
+    }
+    if let Some(customer) = record.customer {
+        txn.put(customer_key(customer, record.at, record.seq), &())?;
+    }
+    txn.put(record_key(record.at, record.seq), record)
+}
+
+/// Replace the personal values in every record of `customer` by the erasure marker
+/// (the fact of each change, its operator and instant stay). Returns how many records
+/// were rewritten.
+pub fn scrub_customer(txn: &mut WriteTxn<'_>, customer: u64) -> Result<u64> {
+    let prefix = KeyBuilder::new(tag::AUDIT_BY_CUSTOMER).u64(customer).build();
+    let end = keys::prefix_end(&prefix);
+    let mut start = prefix;
+    let mut rewritten = 0;
+    loop {
+        let entries = txn.scan_raw(&start, &end, SCAN_STEP, false)?;
+        let Some((last, _)) = entries.last() else {
+            break;
+        };
+        start = after(last);
+        for (key, _) in &entries {
+            let (at, seq) = index_position(key, tag::AUDIT_BY_CUSTOMER, 9)?;
+            let record = load(txn, at, seq)?;
+            let scrubbed = AuditRecord {
+                changes: record
+                    .changes
+                    .iter()
+                    .cloned()
+                    .map(Change::scrubbed)
+                    .collect(),
+                ..record.clone()
+            };
+            if scrubbed != record {
+                txn.put(record_key(at, seq), &scrubbed)?;
+                rewritten += 1;
+            }
+        }
+        if entries.len() < SCAN_STEP {
+            break;
+        }
+    }
+    Ok(rewritten)
+}
+
+/// The first key after `key` in key order.
+fn after(key: &[u8]) -> Vec<u8> {
+    let mut next = key.to_vec();
+    next.push(0);
+    next
+}
+
+/// The instant and sequence at the end of an index key; `skip` is the length of the
+/// key's own part after the tag (the customer id's 8 bytes, or the operator and its
+/// separator).
+fn index_position(key: &[u8], table: u8, skip: usize) -> Result<(DateTime<Utc>, u64)> {
+    let index = match table {
+        tag::AUDIT_BY_CUSTOMER => "audit by customer",
+        tag::AUDIT_BY_OPERATOR => "audit by operator",
+        _ => "audit",
+    };
+    let bad = || Error::corrupted(format!("{index} key {} is malformed", keys::display(key)));
+    let tail = key.get(skip..).ok_or_else(bad)?;
+    let mut rebuilt = vec![table];
+    rebuilt.extend_from_slice(tail);
+    let mut reader = KeyReader::of(&rebuilt, table, index)?;
+    let at = reader.i64()?;
+    let seq = reader.last_u64()?;
+    let at = DateTime::from_timestamp_micros(at).ok_or_else(bad)?;
+    Ok((at, seq))
+}
+
+fn load<R: Reader>(reader: &R, at: DateTime<Utc>, seq: u64) -> Result<AuditRecord> {
+    reader.get(&record_key(at, seq))?.ok_or_else(|| {
+        Error::corrupted(format!(
+            "the audit index names a record that is missing ({at}, {seq})"
+        ))
+    })
+}
+
+/// Arguments of `report.changes`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChangesArgs {
+    /// First local date.
+    pub from: NaiveDate,
+    /// Last local date.
+    pub to: NaiveDate,
+    /// Only what this operator did.
+    #[serde(default)]
+    pub operator: Option<String>,
+    /// Only changes of this customer (by id: an erased customer is found by nothing else).
+    #[serde(default)]
+    pub customer: Option<u64>,
+    /// Records per page (1..=1000, default 100).
+    #[serde(default)]
+    pub limit: Option<usize>,
+    /// The `next_after` of the previous page.
+    #[serde(default)]
+    pub after: Option<String>,
+}
+
+/// One page of `report.changes`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ChangesPage {
+    /// Records in the order they happened (by instant, then as written).
+    pub records: Vec<AuditRecordView>,
+    /// Cursor of the next page (`after`), absent on the last.
+    pub next_after: Option<String>,
+}
+
+/// A record as `report.changes` shows it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AuditRecordView {
+    /// Order of writing.
+    pub seq: u64,
+    /// The operation's instant.
+    pub at: DateTime<Utc>,
+    /// The operation.
+    pub op: String,
+    /// Who did it.
+    pub operator: Option<String>,
+    /// Whose data changed.
+    pub customer: Option<u64>,
+    /// What changed.
+    pub changes: Vec<ChangeView>,
+}
+
+/// One change as `report.changes` shows it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ChangeView {
+    /// customer, card, balance, program or plugin.
+    pub entity: Entity,
+    /// Which one.
+    pub id: String,
+    /// Which field (for a balance, the ledger movement).
+    pub field: String,
+    /// Before (absent: not set).
+    pub before: Option<String>,
+    /// After (absent: not set).
+    pub after: Option<String>,
+}
+
+/// The UTC instant a local date starts at in the programme's timezone (UTC without one).
+fn local_midnight(ctx: &Ctx, date: NaiveDate, field: &str) -> Result<DateTime<Utc>> {
+    let naive = date
+        .and_hms_opt(0, 0, 0)
+        .ok_or_else(|| Error::internal("midnight does not exist"))?;
+    match ctx.program.as_deref() {
+        None => Ok(Utc.from_utc_datetime(&naive)),
+        Some(program) => program
+            .tz()
+            .from_local_datetime(&naive)
+            .earliest()
+            .map(|local| local.with_timezone(&Utc))
+            .ok_or_else(|| Error::invalid(field, format!("{date} has no midnight"))),
+    }
+}
+
+/// `report.changes`: who changed customer cards, cards, balances and the programme
+/// in `[from, to]`, oldest first, one page at a time. With `customer` or `operator`
+/// it walks that index only; with both, the customer's (the narrower) and filters.
+pub fn changes<R: Reader>(reader: &R, ctx: &Ctx, args: &ChangesArgs) -> Result<ChangesPage> {
+    if args.to < args.from {
+        return Err(Error::invalid(
+            "to",
+            format!("{} is before {}", args.to, args.from),
+        ));
+    }
+    if (args.to - args.from).num_days() > CHANGES_PERIOD_DAYS_MAX {
+        return Err(Error::invalid(
+            "to",
+            format!("the period is longer than {CHANGES_PERIOD_DAYS_MAX} days"),
+        ));
+    }
+    let limit = args.limit.unwrap_or(CHANGES_LIMIT_DEFAULT);
+    if limit == 0 || limit > CHANGES_LIMIT_MAX {
+        return Err(Error::invalid(
+            "limit",
+            format!("must be 1..={CHANGES_LIMIT_MAX}"),
+        ));
+    }
+    let operator = args
+        .operator
+        .as_deref()
+        .map(check_operator)
+        .transpose()?;
+    let from = local_midnight(ctx, args.from, "from")?;
+    let to = local_midnight(ctx, args.to + Duration::days(1), "to")?;
+    let (table, head): (u8, Vec<u8>) = match (args.customer, &operator) {
+        (Some(customer), _) => (
+            tag::AUDIT_BY_CUSTOMER,
+            KeyBuilder::new(tag::AUDIT_BY_CUSTOMER)
+                .u64(customer)
+                .build(),
+        ),
+        (None, Some(operator)) => (
+            tag::AUDIT_BY_OPERATOR,
+            KeyBuilder::new(tag::AUDIT_BY_OPERATOR)
+                .str_sep(operator)
+                .build(),
+        ),
+        (None, None) => (tag::AUDIT, vec![tag::AUDIT]),
+    };
+    let bound = |at: DateTime<Utc>| {
+        let mut key = head.clone();
+        key.extend_from_slice(&KeyBuilder::new(0).i64(micros(at)).build()[1..]);
+        key
+    };
+    let end = bound(to);
+    let mut start = match &args.after {
+        Some(text) => {
+            let cursor = keys::cursor_key(text, "report.changes")?;
+            if !cursor.starts_with(&head) || cursor < bound(from) || cursor >= end {
+                return Err(Error::invalid(
+                    "after",
+                    "the cursor belongs to another query",
+                ));
+            }
+            after(&cursor)
+        }
+        None => bound(from),
+    };
+    let mut records = Vec::new();
+    let mut last_key: Option<Vec<u8>>;
+    'pages: loop {
+        let step = if table == tag::AUDIT { limit } else { SCAN_STEP };
+        let pairs = reader.scan_raw(&start, &end, step, false)?;
+        for (key, raw) in &pairs {
+            let record: AuditRecord = if table == tag::AUDIT {
+                crate::store::decode(key, raw)?
+            } else {
+                let (at, seq) = index_position(key, table, head.len())?;
+                load(reader, at, seq)?
+            };
+            last_key = Some(key.clone());
+            if operator.is_some() && record.operator != operator {
+                continue;
+            }
+            records.push(view(record));
+            if records.len() == limit {
+                break 'pages;
+            }
+        }
+        match pairs.last() {
+            Some((key, _)) if pairs.len() == step => start = after(key),
+            _ => {
+                last_key = None;
+                break;
+            }
+        }
+    }
+    Ok(ChangesPage {
+        records,
+        next_after: last_key.map(|key| keys::cursor_text(&key)),
+    })
+}
+
+fn view(record: AuditRecord) -> AuditRecordView {
+    AuditRecordView {
+        seq: record.seq,
+        at: record.at,
+        op: record.op,
+        operator: record.operator,
+        customer: record.customer,
+        changes: record
+            .changes
+            .into_iter()
+            .map(|change| ChangeView {
+                entity: change.entity,
+                id: change.id,
+                field: change.field,
+                before: change.before,
+                after: change.after,
+            })
+            .collect(),
+    }
+}
+
+/// What `store.check` found in the audit log.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AuditCheck {
+    /// Records read.
+    pub records: u64,
+    /// Index entries read.
+    pub index_entries: u64,
+}
+
+/// Verify the audit log: every record decodes and has its operator and customer index
+/// entries; every index entry names a record that has that operator or customer.
+pub fn check<R: Reader>(reader: &R) -> Result<AuditCheck> {
+    let mut found = AuditCheck::default();
+    let mut expected: u64 = 0;
+    let mut start = vec![tag::AUDIT];
+    let end = keys::prefix_end(&[tag::AUDIT]);
+    loop {
+        let pairs = reader.scan_raw(&start, &end, SCAN_STEP, false)?;
+        for (key, raw) in &pairs {
+            let record: AuditRecord = crate::store::decode(key, raw)?;
+            if *key != record_key(record.at, record.seq) {
+                return Err(Error::corrupted(format!(
+                    "audit record {} is stored under another key",
+                    record.seq
+                )));
+            }
+            found.records += 1;
+            if let Some(operator) = &record.operator
+                && reader
+                    .get_raw(&operator_key(operator, record.at, record.seq))?
+                    .is_none()
+            {
+                return Err(missing_index("operator", record.seq));
+            }
+            if let Some(customer) = record.customer
+                && reader
+                    .get_raw(&customer_key(customer, record.at, record.seq))?
+                    .is_none()
+            {
+                return Err(missing_index("customer", record.seq));
+            }
+            expected += u64::from(record.operator.is_some()) + u64::from(record.customer.is_some());
+        }
+        match pairs.last() {
+            Some((key, _)) if pairs.len() == SCAN_STEP => start = after(key),
+            _ => break,
+        }
+    }
+    for table in [tag::AUDIT_BY_OPERATOR, tag::AUDIT_BY_CUSTOMER] {
+        let mut start = vec![table];
+        let end = keys::prefix_end(&[table]);
+        loop {
+            let pairs = reader.scan_raw(&start, &end, SCAN_STEP, false)?;
+            for (key, _) in &pairs {
+                found.index_entries += 1;
+                let own = if table == tag::AUDIT_BY_CUSTOMER {
+                    9
+                } else {
+                    1 + key[1..].iter().position(|b| *b == 0).map_or(key.len(), |p| p + 1)
+                };
+                let (at, seq) = index_position(key, table, own)?;
+                let record = load(reader, at, seq)?;
+                let agrees = if table == tag::AUDIT_BY_CUSTOMER {
+                    record.customer.map(|c| customer_key(c, at, seq)) == Some(key.clone())
+                } else {
+                    record
+                        .operator
+                        .as_deref()
+                        .map(|o| operator_key(o, at, seq))
+                        == Some(key.clone())
+                };
+                if !agrees {
+                    return Err(Error::corrupted(format!(
+                        "audit index entry {} does not match record {seq}",
+                        keys::display(key)
+                    )));
+                }
+            }
+            match pairs.last() {
+                Some((key, _)) if pairs.len() == SCAN_STEP => start = after(key),
+                _ => break,
+            }
+        }
+    }
+    if found.index_entries != expected {
+        return Err(Error::corrupted(format!(
+            "the audit indexes hold {} entries, the records call for {expected}",
+            found.index_entries
+        )));
+    }
+    Ok(found)
+}
+
+fn missing_index(which: &str, seq: u64) -> Error {
+    Error::corrupted(format!("audit record {seq} has no {which} index entry"))
+}
