@@ -16,6 +16,7 @@ pub use consent::{Consent, ConsentEvent, consent_history, record_consents};
 pub use find::{CustomerSummary, FindArgs, find};
 pub use resolve::{resolve, resolve_active};
 
+use crate::audit::{Change, Entity};
 use crate::context::{Ctx, must, next_id, patch};
 use crate::error::{Error, ErrorCode, Result};
 use crate::normalize::{self, NOTES_CHARS_MAX, TAGS_MAX, TEXT_CHARS_MAX};
@@ -107,7 +108,54 @@ pub fn erase_fields(txn: &mut WriteTxn<'_>, ctx: &Ctx, old: &Customer) -> Result
     record_consents(txn, old.id, &old.consents, &new.consents, Some("erasure"))?;
     index(txn, Some(old), &new)?;
     save(txn, &new)?;
+    // The erasure's own record shows which fields it cleared, not their values.
+    let changes = card_changes(Some(old), &new)?;
+    txn.record_all(changes.into_iter().map(Change::scrubbed));
     Ok(new)
+}
+
+/// Fields of a customer record that are figures kept by visits, tiers and the ledger,
+/// not the card a person fills in: the audit log leaves them out.
+const FIGURES: &[&str] = &[
+    "id",
+    "total_spend",
+    "visits",
+    "first_visit",
+    "last_visit",
+    "tier",
+    "tier_since",
+    "vip",
+    "registered_at",
+];
+
+/// Fields of the card that are not personal data (kept in the log after erasure).
+const NOT_PERSONAL: &[&str] = &["kind", "company", "agreement", "status", "blacklisted"];
+
+/// The changes of a customer's card between two states (`old` absent: registration).
+fn card_changes(old: Option<&Customer>, new: &Customer) -> Result<Vec<Change>> {
+    let encode = |customer: &Customer| {
+        serde_json::to_value(customer)
+            .map_err(|err| Error::internal(format!("cannot encode a customer: {err}")))
+    };
+    let before = old.map(encode).transpose()?;
+    let after = encode(new)?;
+    Ok(
+        Change::diff(Entity::Customer, new.id, before.as_ref(), &after, FIGURES)
+            .into_iter()
+            .map(|change| {
+                let personal = !NOT_PERSONAL.contains(&change.field.as_str());
+                let change = change.of_customer(new.id);
+                if personal { change.personal() } else { change }
+            })
+            .collect(),
+    )
+}
+
+/// Note for the audit log what changed on a customer's card (`old` absent: created).
+pub fn record_changes(txn: &mut WriteTxn<'_>, old: Option<&Customer>, new: &Customer) -> Result<()> {
+    let changes = card_changes(old, new)?;
+    txn.record_all(changes);
+    Ok(())
 }
 
 /// A customer record.
@@ -453,6 +501,7 @@ pub fn register(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: RegisterArgs) -> Result
     )?;
     index(txn, None, &customer)?;
     save(txn, &customer)?;
+    record_changes(txn, None, &customer)?;
     let customer = if args.card.is_some() || args.issue_card {
         issue_card(txn, ctx, customer, args.card.as_deref(), false)?.0
     } else {
@@ -618,6 +667,7 @@ pub fn update(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: UpdateArgs) -> Result<Cus
     update_marketing(&args, &old, &mut new)?;
     index(txn, Some(&old), &new)?;
     save(txn, &new)?;
+    record_changes(txn, Some(&old), &new)?;
     Ok(new)
 }
 
