@@ -175,11 +175,23 @@ mod tests {
         assert_eq!(scrubbed.before.as_deref(), Some(ERASED));
         assert_eq!(scrubbed.after, None);
         assert_eq!(scrubbed.id, "7");
-        let card = Change::new(Entity::Card, "2000000000015", "status", None, Some("active".into()))
-            .personal()
-            .scrubbed();
+        let card = Change::new(
+            Entity::Card,
+            "2000000000015",
+            "status",
+            None,
+            Some("active".into()),
+        )
+        .personal()
+        .scrubbed();
         assert_eq!(card.id, ERASED);
-        let balance = Change::new(Entity::Balance, 7, "accrual", Some("0".into()), Some("10".into()));
+        let balance = Change::new(
+            Entity::Balance,
+            7,
+            "accrual",
+            Some("0".into()),
+            Some("10".into()),
+        );
         assert_eq!(balance.clone().scrubbed(), balance);
     }
 }

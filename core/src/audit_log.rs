@@ -120,7 +120,9 @@ fn put(txn: &mut WriteTxn<'_>, record: &AuditRecord) -> Result<()> {
 /// (the fact of each change, its operator and instant stay). Returns how many records
 /// were rewritten.
 pub fn scrub_customer(txn: &mut WriteTxn<'_>, customer: u64) -> Result<u64> {
-    let prefix = KeyBuilder::new(tag::AUDIT_BY_CUSTOMER).u64(customer).build();
+    let prefix = KeyBuilder::new(tag::AUDIT_BY_CUSTOMER)
+        .u64(customer)
+        .build();
     let end = keys::prefix_end(&prefix);
     let mut start = prefix;
     let mut rewritten = 0;
@@ -291,11 +293,7 @@ pub fn changes<R: Reader>(reader: &R, ctx: &Ctx, args: &ChangesArgs) -> Result<C
             format!("must be 1..={CHANGES_LIMIT_MAX}"),
         ));
     }
-    let operator = args
-        .operator
-        .as_deref()
-        .map(check_operator)
-        .transpose()?;
+    let operator = args.operator.as_deref().map(check_operator).transpose()?;
     let from = local_midnight(ctx, args.from, "from")?;
     let to = local_midnight(ctx, args.to + Duration::days(1), "to")?;
     let (table, head): (u8, Vec<u8>) = match (args.customer, &operator) {
@@ -335,7 +333,11 @@ pub fn changes<R: Reader>(reader: &R, ctx: &Ctx, args: &ChangesArgs) -> Result<C
     let mut records = Vec::new();
     let mut last_key: Option<Vec<u8>>;
     'pages: loop {
-        let step = if table == tag::AUDIT { limit } else { SCAN_STEP };
+        let step = if table == tag::AUDIT {
+            limit
+        } else {
+            SCAN_STEP
+        };
         let pairs = reader.scan_raw(&start, &end, step, false)?;
         for (key, raw) in &pairs {
             let record: AuditRecord = if table == tag::AUDIT {
@@ -446,17 +448,17 @@ pub fn check<R: Reader>(reader: &R) -> Result<AuditCheck> {
                 let own = if table == tag::AUDIT_BY_CUSTOMER {
                     9
                 } else {
-                    1 + key[1..].iter().position(|b| *b == 0).map_or(key.len(), |p| p + 1)
+                    1 + key[1..]
+                        .iter()
+                        .position(|b| *b == 0)
+                        .map_or(key.len(), |p| p + 1)
                 };
                 let (at, seq) = index_position(key, table, own)?;
                 let record = load(reader, at, seq)?;
                 let agrees = if table == tag::AUDIT_BY_CUSTOMER {
                     record.customer.map(|c| customer_key(c, at, seq)) == Some(key.clone())
                 } else {
-                    record
-                        .operator
-                        .as_deref()
-                        .map(|o| operator_key(o, at, seq))
+                    record.operator.as_deref().map(|o| operator_key(o, at, seq))
                         == Some(key.clone())
                 };
                 if !agrees {

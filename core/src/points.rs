@@ -186,11 +186,9 @@ pub fn adjust(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: &AdjustArgs) -> Result<Po
     let reason = normalize::text("reason", &args.reason, TEXT_CHARS_MAX)?;
     // `operator` is a common request field (checked by the session); an adjustment
     // must name one, and its ledger entry keeps it.
-    let operator = ctx
-        .operator
-        .as_deref()
-        .map(str::to_string)
-        .ok_or_else(|| Error::invalid("operator", "points.adjust needs the operator who made it"))?;
+    let operator = ctx.operator.as_deref().map(str::to_string).ok_or_else(|| {
+        Error::invalid("operator", "points.adjust needs the operator who made it")
+    })?;
     let magnitude = ledger::check_points("points", args.points.abs(), program.points.scale)?;
     let customer = customer::resolve(txn, ctx, &args.customer)?;
     let mut book = Book::load(txn, customer.id)?;

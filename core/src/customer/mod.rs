@@ -152,7 +152,11 @@ fn card_changes(old: Option<&Customer>, new: &Customer) -> Result<Vec<Change>> {
 }
 
 /// Note for the audit log what changed on a customer's card (`old` absent: created).
-pub fn record_changes(txn: &mut WriteTxn<'_>, old: Option<&Customer>, new: &Customer) -> Result<()> {
+pub fn record_changes(
+    txn: &mut WriteTxn<'_>,
+    old: Option<&Customer>,
+    new: &Customer,
+) -> Result<()> {
     let changes = card_changes(old, new)?;
     txn.record_all(changes);
     Ok(())

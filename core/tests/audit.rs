@@ -1,0 +1,692 @@
+//! Who changed what: the `operator` of every state-changing operation, the audit
+//! records written with each change, `report.changes` and its filters and pages, and
+//! erasure scrubbing the log. Every expected value is computed here from the requests
+//! the test made (or read back through other operations), never copied from a run.
+
+mod common;
+
+use common::{Shop, dec, labor, part, simple_program};
+use pitstop_core::ErrorCode;
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+
+const PETROVA: &str = "Кассир Петрова";
+const SOKOLOV: &str = "Управляющий Соколов";
+const KIM: &str = "Администратор Ким";
+
+/// Every record of `report.changes` for `args`, following the pages.
+fn all_changes(shop: &Shop, mut args: Value, limit: usize) -> Vec<Value> {
+    args["limit"] = json!(limit);
+    let mut records = Vec::new();
+    loop {
+        let page = shop.ok("report.changes", args.clone());
+        let got = page["records"].as_array().expect("records").clone();
+        assert!(got.len() <= limit, "a page longer than its limit: {page}");
+        records.extend(got);
+        match page["next_after"].as_str() {
+            Some(cursor) => args["after"] = json!(cursor),
+            None => return records,
+        }
+    }
+}
+
+fn year(shop: &Shop) -> Vec<Value> {
+    all_changes(
+        shop,
+        json!({ "from": "2025-01-01", "to": "2025-12-31" }),
+        1000,
+    )
+}
+
+/// The changes of one record with `entity` as (id, field, before, after).
+fn fields(record: &Value, entity: &str) -> Vec<(String, String, Option<String>, Option<String>)> {
+    record["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .filter(|c| c["entity"] == entity)
+        .map(|c| {
+            (
+                c["id"].as_str().unwrap().to_string(),
+                c["field"].as_str().unwrap().to_string(),
+                c["before"].as_str().map(str::to_string),
+                c["after"].as_str().map(str::to_string),
+            )
+        })
+        .collect()
+}
+
+/// A customer's balance at an instant (the test's dates are long past: as of now the
+/// points would have expired).
+fn total(shop: &Shop, customer: u64, at: &str) -> Decimal {
+    dec(&shop.ok(
+        "points.balance",
+        json!({ "customer": { "id": customer }, "at": at }),
+    )["total"])
+}
+
+#[test]
+fn a_day_at_the_till_records_who_registered_edited_adjusted_and_sold() {
+    let shop = Shop::with_program("audit-day", simple_program());
+    let reply = shop.ok(
+        "customer.register",
+        json!({ "full_name": "Смирнов Алексей Петрович", "phone": "8 916 123-45-67",
+                "card": "2000000000015", "at": "2025-03-01T09:00:00Z", "operator": PETROVA }),
+    );
+    let id = reply["customer"]["id"].as_u64().unwrap();
+    shop.ok(
+        "customer.update",
+        json!({ "customer": { "id": id }, "email": "smirnov@mail.ru", "phone": null,
+                "at": "2025-03-01T09:10:00Z", "operator": KIM }),
+    );
+    shop.ok(
+        "points.adjust",
+        json!({ "customer": { "id": id }, "points": "250", "reason": "перенос с бумажной карты",
+                "operator": SOKOLOV, "at": "2025-03-02T10:00:00Z" }),
+    );
+    let before_sale = total(&shop, id, "2025-03-03T10:59:00Z");
+    let receipt = shop.ok(
+        "checkout.commit",
+        json!({ "customer": { "card": "2000000000015" }, "order_id": "ЗН-0001",
+                "lines": [labor("3000"), part("1500")], "redeem": "100",
+                "at": "2025-03-03T11:00:00Z", "operator": PETROVA }),
+    );
+    let after_sale = total(&shop, id, "2025-03-03T11:01:00Z");
+
+    let records = year(&shop);
+    // The programme was set by the harness without an operator, before 2025: not here.
+    let ops: Vec<(&str, Option<&str>)> = records
+        .iter()
+        .map(|r| (r["op"].as_str().unwrap(), r["operator"].as_str()))
+        .collect();
+    assert_eq!(
+        ops,
+        vec![
+            ("customer.register", Some(PETROVA)),
+            ("customer.update", Some(KIM)),
+            ("points.adjust", Some(SOKOLOV)),
+            ("checkout.commit", Some(PETROVA)),
+        ]
+    );
+    assert!(records.iter().all(|r| r["customer"] == id));
+    let seqs: Vec<u64> = records.iter().map(|r| r["seq"].as_u64().unwrap()).collect();
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
+
+    // Registration: the card as filled in, the card issued, and nothing before.
+    let register = fields(&records[0], "customer");
+    let get = |name: &str| register.iter().find(|c| c.1 == name).cloned();
+    assert_eq!(
+        get("full_name"),
+        Some((
+            id.to_string(),
+            "full_name".into(),
+            None,
+            Some("Смирнов Алексей Петрович".into())
+        ))
+    );
+    assert_eq!(get("phone").unwrap().3.as_deref(), Some("+79161234567"));
+    assert_eq!(get("card").unwrap().3.as_deref(), Some("2000000000015"));
+    assert!(register.iter().all(|c| c.2.is_none()), "{register:?}");
+    assert!(get("visits").is_none() && get("total_spend").is_none());
+    let card = fields(&records[0], "card");
+    assert!(card.contains(&(
+        "2000000000015".into(),
+        "active".into(),
+        None,
+        Some("true".into())
+    )));
+
+    // The update: exactly the two fields the administrator changed.
+    let update = fields(&records[1], "customer");
+    assert_eq!(
+        update,
+        vec![
+            (
+                id.to_string(),
+                "email".into(),
+                None,
+                Some("smirnov@mail.ru".into())
+            ),
+            (
+                id.to_string(),
+                "phone".into(),
+                Some("+79161234567".into()),
+                None
+            ),
+        ]
+    );
+
+    // The adjustment: 0 → 250, and its ledger entry names the same operator.
+    assert_eq!(
+        fields(&records[2], "balance"),
+        vec![(
+            id.to_string(),
+            "adjustment".into(),
+            Some("0".into()),
+            Some("250".into())
+        )]
+    );
+    let statement = shop.ok("points.statement", json!({ "customer": { "id": id } }));
+    let adjustment = statement["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "adjustment")
+        .expect("adjustment entry");
+    assert_eq!(adjustment["operator"], SOKOLOV);
+
+    // The checkout: its movements chain from the balance before the sale to the one after.
+    let sale = fields(&records[3], "balance");
+    assert_eq!(sale.first().unwrap().2, Some(before_sale.to_string()));
+    assert_eq!(
+        dec(&json!(sale.last().unwrap().3.clone().unwrap())),
+        after_sale
+    );
+    for pair in sale.windows(2) {
+        assert_eq!(pair[0].3, pair[1].2, "movements chain: {sale:?}");
+    }
+    let kinds: Vec<&str> = sale.iter().map(|c| c.1.as_str()).collect();
+    assert!(
+        kinds.contains(&"redemption") && kinds.contains(&"accrual"),
+        "{kinds:?}"
+    );
+    let totals = &receipt["totals"];
+    assert_eq!(dec(&totals["points"]), Decimal::from(100));
+    assert_eq!(
+        before_sale - dec(&totals["points"]) + dec(&totals["accrual"]) + dec(&totals["bonus"]),
+        after_sale
+    );
+    assert_eq!(dec(&receipt["balance"]), after_sale);
+}
+
+#[test]
+fn program_set_records_the_version_and_only_the_fields_that_changed() {
+    let shop = Shop::with_program("audit-program", simple_program());
+    let mut program = simple_program();
+    program["accrual"] = json!({ "rate_percent": "7" });
+    program["expiry_months"] = json!(24);
+    shop.ok(
+        "program.set",
+        json!({ "program": program, "operator": SOKOLOV, "at": "2025-05-05T07:00:00Z" }),
+    );
+    let v1 = shop.ok("program.get", json!({ "version": 1 }));
+    let v2 = shop.ok("program.get", json!({ "version": 2 }));
+    // An independent model: every top-level key whose value differs between versions.
+    let mut expected: Vec<String> = v1
+        .as_object()
+        .unwrap()
+        .keys()
+        .chain(v2.as_object().unwrap().keys())
+        .filter(|k| v1.get(*k) != v2.get(*k))
+        .cloned()
+        .collect();
+    expected.sort();
+    expected.dedup();
+    assert!(expected.contains(&"accrual".to_string()) && expected.contains(&"version".to_string()));
+
+    let records = all_changes(
+        &shop,
+        json!({ "from": "2025-05-01", "to": "2025-05-31", "operator": SOKOLOV }),
+        10,
+    );
+    assert_eq!(records.len(), 1, "{records:?}");
+    assert_eq!(records[0]["op"], "program.set");
+    assert_eq!(records[0]["customer"], Value::Null);
+    let changes = fields(&records[0], "program");
+    let names: Vec<String> = changes.iter().map(|c| c.1.clone()).collect();
+    assert_eq!(names, expected);
+    let version = changes.iter().find(|c| c.1 == "version").unwrap();
+    assert_eq!(
+        (version.2.as_deref(), version.3.as_deref()),
+        (Some("1"), Some("2"))
+    );
+    let months = changes.iter().find(|c| c.1 == "expiry_months").unwrap();
+    assert_eq!(
+        (months.2.as_deref(), months.3.as_deref()),
+        (Some("12"), Some("24"))
+    );
+    let accrual = changes.iter().find(|c| c.1 == "accrual").unwrap();
+    let after: Value = serde_json::from_str(accrual.3.as_deref().unwrap()).unwrap();
+    assert_eq!(after, v2["accrual"]);
+}
+
+#[test]
+fn filters_use_operator_and_customer_and_pages_join_up_to_the_whole_list() {
+    let shop = Shop::with_program("audit-filters", simple_program());
+    let operators = [PETROVA, KIM, PETROVA, SOKOLOV, PETROVA, KIM, PETROVA];
+    let mut customers = Vec::new();
+    for (i, operator) in operators.iter().enumerate() {
+        let reply = shop.ok(
+            "customer.register",
+            json!({ "full_name": format!("Клиентов Клиент {i}"), "phone": format!("+7916000{i:04}"),
+                    "at": format!("2025-06-{:02}T10:00:00Z", 10 + i), "operator": operator }),
+        );
+        customers.push(reply["customer"]["id"].as_u64().unwrap());
+    }
+    // Ties: two adjustments of one customer at the same instant, by two operators.
+    for operator in [PETROVA, KIM] {
+        shop.ok(
+            "points.adjust",
+            json!({ "customer": { "id": customers[1] }, "points": "10", "reason": "акция",
+                    "operator": operator, "at": "2025-06-20T12:00:00Z" }),
+        );
+    }
+    let june = json!({ "from": "2025-06-01", "to": "2025-06-30" });
+    let whole = all_changes(&shop, june.clone(), 1000);
+    assert_eq!(whole.len(), operators.len() + 2);
+    for limit in [1, 2, 3, 4, 9, 10] {
+        assert_eq!(
+            all_changes(&shop, june.clone(), limit),
+            whole,
+            "limit {limit}"
+        );
+    }
+    // By operator: the model is the whole list filtered here.
+    for operator in [PETROVA, KIM, SOKOLOV, "Никто"] {
+        let mut args = june.clone();
+        args["operator"] = json!(operator);
+        let expected: Vec<Value> = whole
+            .iter()
+            .filter(|r| r["operator"] == operator)
+            .cloned()
+            .collect();
+        for limit in [1, 2, 100] {
+            assert_eq!(
+                all_changes(&shop, args.clone(), limit),
+                expected,
+                "{operator} by {limit}"
+            );
+        }
+    }
+    // By customer, and by customer and operator together.
+    let mut args = june.clone();
+    args["customer"] = json!(customers[1]);
+    let expected: Vec<Value> = whole
+        .iter()
+        .filter(|r| r["customer"] == customers[1])
+        .cloned()
+        .collect();
+    assert_eq!(expected.len(), 3);
+    assert_eq!(all_changes(&shop, args.clone(), 1), expected);
+    args["operator"] = json!(PETROVA);
+    let both: Vec<Value> = expected
+        .iter()
+        .filter(|r| r["operator"] == PETROVA)
+        .cloned()
+        .collect();
+    assert_eq!(both.len(), 1);
+    assert_eq!(all_changes(&shop, args, 1), both);
+    // A period boundary: the last day is included, the day after is not.
+    let one_day = all_changes(
+        &shop,
+        json!({ "from": "2025-06-12", "to": "2025-06-12" }),
+        10,
+    );
+    assert_eq!(one_day.len(), 1);
+    assert_eq!(one_day[0]["customer"], customers[2]);
+    // An empty period, and a cursor from another query.
+    assert!(
+        all_changes(
+            &shop,
+            json!({ "from": "2024-01-01", "to": "2024-12-31" }),
+            5
+        )
+        .is_empty()
+    );
+    let page = shop.ok(
+        "report.changes",
+        json!({ "from": "2025-06-01", "to": "2025-06-30", "limit": 1 }),
+    );
+    let cursor = page["next_after"].as_str().unwrap();
+    let err = shop.err(
+        "report.changes",
+        json!({ "from": "2025-06-01", "to": "2025-06-30", "operator": KIM, "after": cursor }),
+        ErrorCode::InvalidArgument,
+    );
+    assert_eq!(err.details["field"], "after");
+}
+
+#[test]
+fn limits_and_the_operator_field_are_checked() {
+    let shop = Shop::with_program("audit-limits", simple_program());
+    let id = shop.customer("Лимитов Лев", "+79160002000");
+    for (args, field) in [
+        (
+            json!({ "from": "2025-01-01", "to": "2025-01-01", "limit": 0 }),
+            "limit",
+        ),
+        (
+            json!({ "from": "2025-01-01", "to": "2025-01-01", "limit": 1001 }),
+            "limit",
+        ),
+        (json!({ "from": "2025-02-01", "to": "2025-01-01" }), "to"),
+        (json!({ "from": "2010-01-01", "to": "2025-01-01" }), "to"),
+        (
+            json!({ "from": "2025-01-01", "to": "2025-01-02", "operator": " " }),
+            "operator",
+        ),
+    ] {
+        let err = shop.err("report.changes", args.clone(), ErrorCode::InvalidArgument);
+        assert_eq!(err.details["field"], field, "{args}");
+    }
+    let long = "Ж".repeat(65);
+    for operator in [
+        json!(""),
+        json!("   "),
+        json!("Пет\u{7}рова"),
+        json!(42),
+        json!(long),
+        json!("\u{200b}"),
+    ] {
+        let args =
+            json!({ "customer": { "id": id }, "notes": "звонить вечером", "operator": operator });
+        let err = shop
+            .engine()
+            .execute("customer.update", args)
+            .expect_err("refused");
+        assert!(
+            matches!(err.code, ErrorCode::InvalidArgument | ErrorCode::TooLarge),
+            "{operator}: {err:?}"
+        );
+        assert_eq!(err.details["field"], "operator", "{operator}");
+    }
+    // Sixty-four Cyrillic letters are fine; trimmed like any name.
+    let longest = "Ж".repeat(64);
+    shop.ok(
+        "customer.update",
+        json!({ "customer": { "id": id }, "notes": "звонить вечером", "operator": format!(" {longest} "),
+                "at": "2025-01-11T10:00:00Z" }),
+    );
+    let records = all_changes(
+        &shop,
+        json!({ "from": "2025-01-11", "to": "2025-01-11" }),
+        10,
+    );
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0]["operator"], longest);
+    // A read refuses it; points.adjust cannot do without it.
+    let err = shop.err(
+        "points.balance",
+        json!({ "customer": { "id": id }, "operator": PETROVA }),
+        ErrorCode::InvalidArgument,
+    );
+    assert!(err.message.contains("operator"), "{}", err.message);
+    let err = shop.err(
+        "points.adjust",
+        json!({ "customer": { "id": id }, "points": "5", "reason": "без оператора" }),
+        ErrorCode::InvalidArgument,
+    );
+    assert_eq!(err.details["field"], "operator");
+}
+
+#[test]
+fn a_retry_is_recorded_once_and_a_failed_operation_records_nothing() {
+    let shop = Shop::with_program("audit-retry", simple_program());
+    let id = shop.customer("Повторов Пётр", "+79160003000");
+    let adjust = json!({ "customer": { "id": id }, "points": "40", "reason": "бонус",
+        "operator": PETROVA, "idempotency_key": "adj-1", "at": "2025-02-01T10:00:00Z" });
+    let first = shop.ok("points.adjust", adjust.clone());
+    assert_eq!(shop.ok("points.adjust", adjust.clone()), first);
+    let mut other = adjust.clone();
+    other["operator"] = json!(KIM);
+    shop.err("points.adjust", other, ErrorCode::IdempotencyConflict);
+    // More than the balance: refused, and no record of it.
+    shop.err(
+        "points.adjust",
+        json!({ "customer": { "id": id }, "points": "-41", "reason": "списание",
+                "operator": KIM, "at": "2025-02-01T11:00:00Z" }),
+        ErrorCode::InsufficientPoints,
+    );
+    let records = all_changes(
+        &shop,
+        json!({ "from": "2025-02-01", "to": "2025-02-01" }),
+        10,
+    );
+    assert_eq!(records.len(), 1, "{records:?}");
+    assert_eq!(
+        fields(&records[0], "balance"),
+        vec![(
+            id.to_string(),
+            "adjustment".into(),
+            Some("0".into()),
+            Some("40".into())
+        )]
+    );
+    assert_eq!(shop.ok("store.check", json!({}))["problems"], json!([]));
+}
+
+#[test]
+fn a_refund_and_the_daily_expiry_are_recorded_per_customer() {
+    let shop = Shop::with_program("audit-refund", simple_program());
+    let id = shop.customer("Возвратов Роман", "+79160004000");
+    let other = shop.customer("Другой Дмитрий", "+79160004001");
+    for (customer, order) in [(id, "ЗН-1"), (other, "ЗН-2")] {
+        shop.ok(
+            "checkout.commit",
+            json!({ "customer": { "id": customer }, "order_id": order, "lines": [labor("2000")],
+                    "at": "2025-02-10T10:00:00Z", "operator": PETROVA }),
+        );
+    }
+    let before = total(&shop, id, "2025-02-11T09:00:00Z");
+    shop.ok(
+        "checkout.refund",
+        json!({ "order_id": "ЗН-1", "at": "2025-02-11T10:00:00Z", "operator": KIM }),
+    );
+    let after = total(&shop, id, "2025-02-11T11:00:00Z");
+    let refund = all_changes(
+        &shop,
+        json!({ "from": "2025-02-11", "to": "2025-02-11" }),
+        10,
+    );
+    assert_eq!(refund.len(), 1);
+    assert_eq!(refund[0]["op"], "checkout.refund");
+    let moves = fields(&refund[0], "balance");
+    assert_eq!(moves.first().unwrap().2, Some(before.to_string()));
+    assert_eq!(moves.last().unwrap().3, Some(after.to_string()));
+    // Twelve months on, the other customer's 200 points burn: one record for them alone.
+    let left = total(&shop, other, "2026-02-10T12:00:00Z");
+    assert!(left > Decimal::ZERO);
+    shop.ok(
+        "jobs.daily",
+        json!({ "date": "2026-02-11", "at": "2026-02-11T01:00:00Z", "operator": "Планировщик" }),
+    );
+    let expiry = all_changes(
+        &shop,
+        json!({ "from": "2026-01-01", "to": "2026-03-01", "operator": "Планировщик" }),
+        10,
+    );
+    assert_eq!(expiry.len(), 1, "{expiry:?}");
+    assert_eq!(expiry[0]["customer"], other);
+    assert_eq!(
+        fields(&expiry[0], "balance"),
+        vec![(
+            other.to_string(),
+            "expiry".into(),
+            Some(left.to_string()),
+            Some(total(&shop, other, "2026-02-11T12:00:00Z").to_string())
+        )]
+    );
+}
+
+#[test]
+fn erasure_leaves_no_personal_value_in_the_log_but_keeps_who_and_when() {
+    let shop = Shop::with_program("audit-erase", simple_program());
+    let reply = shop.ok(
+        "customer.register",
+        json!({ "full_name": "Кузнецова Марина Игоревна", "phone": "+7 (903) 555-01-02",
+                "email": "Marina.K@yandex.ru", "birthday": "1988-02-29", "gender": "female",
+                "external_id": "1С-000731", "notes": "ездит на Ладе Весте А123ВС77",
+                "source": "Авито", "card": "2000000000022",
+                "at": "2025-04-01T09:00:00Z", "operator": PETROVA }),
+    );
+    let id = reply["customer"]["id"].as_u64().unwrap();
+    shop.ok(
+        "customer.update",
+        json!({ "customer": { "id": id }, "full_name": "Кузнецова-Орлова Марина Игоревна",
+                "tags": ["такси"], "at": "2025-04-02T09:00:00Z", "operator": KIM }),
+    );
+    shop.ok(
+        "card.block",
+        json!({ "card": "2000000000022", "reason": "потеряна", "reissue": true, "new_number": "2000000000039",
+                "at": "2025-04-03T09:00:00Z", "operator": PETROVA }),
+    );
+    shop.ok(
+        "checkout.commit",
+        json!({ "customer": { "id": id }, "order_id": "ЗН-77", "lines": [labor("1000")],
+                "at": "2025-04-04T09:00:00Z", "operator": PETROVA }),
+    );
+    let bystander = shop.customer("Свидетелев Семён", "+79160005000");
+    let balance = total(&shop, id, "2025-04-30T09:00:00Z");
+    let before = year(&shop);
+    let text = serde_json::to_string(&before).unwrap();
+    // The values are there before the erasure (else the test below proves nothing).
+    for value in [
+        "Кузнецова Марина Игоревна",
+        "+79035550102",
+        "marina.k@yandex.ru",
+        "2000000000022",
+    ] {
+        assert!(
+            text.contains(value),
+            "{value} not in the log before erasure"
+        );
+    }
+    shop.ok(
+        "customer.erase",
+        json!({ "customer": { "id": id }, "reason": "заявление №15", "at": "2025-05-01T09:00:00Z", "operator": SOKOLOV }),
+    );
+    let after = year(&shop);
+    assert_eq!(after.len(), before.len() + 1);
+    let text = serde_json::to_string(&after).unwrap();
+    for value in [
+        "Кузнецова",
+        "Марина",
+        "+79035550102",
+        "9035550102",
+        "marina.k@yandex.ru",
+        "Marina.K",
+        "1988-02-29",
+        "1С-000731",
+        "А123ВС77",
+        "Авито",
+        "такси",
+        "2000000000022",
+        "2000000000039",
+        "female",
+    ] {
+        assert!(!text.contains(value), "{value} is still in the log: {text}");
+    }
+    // Who did what, and when, stays; so do the balance figures and the bystander's card.
+    let facts: Vec<(&str, &str, Option<&str>)> = after
+        .iter()
+        .filter(|r| r["customer"] == id)
+        .map(|r| {
+            (
+                r["op"].as_str().unwrap(),
+                r["at"].as_str().unwrap(),
+                r["operator"].as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        facts,
+        vec![
+            ("customer.register", "2025-04-01T09:00:00Z", Some(PETROVA)),
+            ("customer.update", "2025-04-02T09:00:00Z", Some(KIM)),
+            ("card.block", "2025-04-03T09:00:00Z", Some(PETROVA)),
+            ("checkout.commit", "2025-04-04T09:00:00Z", Some(PETROVA)),
+            ("customer.erase", "2025-05-01T09:00:00Z", Some(SOKOLOV)),
+        ]
+    );
+    let update = after.iter().find(|r| r["op"] == "customer.update").unwrap();
+    let changed: Vec<(String, Option<String>)> = fields(update, "customer")
+        .into_iter()
+        .map(|c| (c.1, c.2))
+        .collect();
+    assert!(
+        changed.contains(&("full_name".into(), Some("[erased]".into()))),
+        "{changed:?}"
+    );
+    let sale = after.iter().find(|r| r["op"] == "checkout.commit").unwrap();
+    assert_eq!(
+        fields(sale, "balance").last().unwrap().3,
+        Some(balance.to_string())
+    );
+    let erase = after.iter().find(|r| r["op"] == "customer.erase").unwrap();
+    let erased_status = fields(erase, "customer")
+        .into_iter()
+        .find(|c| c.1 == "status")
+        .unwrap();
+    assert_eq!(
+        (erased_status.2.as_deref(), erased_status.3.as_deref()),
+        (Some("active"), Some("erased"))
+    );
+    let bystander_record = after.iter().find(|r| r["customer"] == bystander).unwrap();
+    assert!(
+        serde_json::to_string(bystander_record)
+            .unwrap()
+            .contains("Свидетелев Семён")
+    );
+    // Filtering by the erased customer's id still finds the facts.
+    let by_id = all_changes(
+        &shop,
+        json!({ "from": "2025-01-01", "to": "2025-12-31", "customer": id }),
+        2,
+    );
+    assert_eq!(by_id.len(), 5);
+    let check = shop.ok("store.check", json!({}));
+    assert_eq!(check["problems"], json!([]));
+    assert_eq!(
+        check["audit_records"].as_u64().unwrap() as usize,
+        after.len() + 1
+    );
+}
+
+#[test]
+fn a_replaced_card_is_recorded_on_both_cards_and_on_the_customer() {
+    let shop = Shop::with_program("audit-cards", simple_program());
+    let id = shop.customer("Карточкин Карп", "+79160006000");
+    shop.ok(
+        "card.issue",
+        json!({ "customer": { "id": id }, "number": "2000000000046", "at": "2025-07-01T10:00:00Z", "operator": PETROVA }),
+    );
+    shop.ok(
+        "card.issue",
+        json!({ "customer": { "id": id }, "number": "2000000000053", "replace": true,
+                "at": "2025-07-02T10:00:00Z", "operator": KIM }),
+    );
+    let records = all_changes(
+        &shop,
+        json!({ "from": "2025-07-01", "to": "2025-07-31" }),
+        10,
+    );
+    assert_eq!(records.len(), 2);
+    let replaced = fields(&records[1], "card");
+    assert!(replaced.contains(&(
+        "2000000000046".into(),
+        "active".into(),
+        Some("true".into()),
+        Some("false".into())
+    )));
+    assert!(replaced.contains(&(
+        "2000000000046".into(),
+        "replaced_by".into(),
+        None,
+        Some("2000000000053".into())
+    )));
+    assert!(replaced.contains(&(
+        "2000000000053".into(),
+        "active".into(),
+        None,
+        Some("true".into())
+    )));
+    assert_eq!(
+        fields(&records[1], "customer"),
+        vec![(
+            id.to_string(),
+            "card".into(),
+            Some("2000000000046".into()),
+            Some("2000000000053".into())
+        )]
+    );
+}
