@@ -286,7 +286,13 @@ fn init(path: &Path, program: Option<&Path>, json: bool) -> Outcome {
     Ok(0)
 }
 
-fn exec(path: &Path, op: &str, args: Option<String>, operator: Option<String>, json: bool) -> Outcome {
+fn exec(
+    path: &Path,
+    op: &str,
+    args: Option<String>,
+    operator: Option<String>,
+    json: bool,
+) -> Outcome {
     let text = match args {
         Some(text) => text,
         None => {

@@ -117,7 +117,8 @@ pub fn run(path: &Path, report: ReportCommand, json: bool) -> Outcome {
             operator,
             customer,
         } => {
-            let args = json!({ "from": from, "to": to, "operator": operator, "customer": customer });
+            let args =
+                json!({ "from": from, "to": to, "operator": operator, "customer": customer });
             let records = changes_all(&engine, args)?;
             if json {
                 println!("{}", json!({ "records": records }));
@@ -461,7 +462,12 @@ pub fn changes_table(records: &[Value], locale: &Locale) -> String {
             text(&record["operator"]),
             text(&record["customer"]),
         ];
-        for (i, change) in record["changes"].as_array().into_iter().flatten().enumerate() {
+        for (i, change) in record["changes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
             let mut row: Vec<String> = if i == 0 {
                 head.to_vec()
             } else {

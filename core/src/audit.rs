@@ -132,10 +132,13 @@ impl Change {
     }
 }
 
-/// A JSON value as the log shows it: strings bare, `null` as absent, others compact.
+/// A JSON value as the log shows it: strings bare, `null` and an empty list or object
+/// as absent (a new customer without tags has no `tags` change), others compact.
 pub fn text_of(value: &serde_json::Value) -> Option<String> {
     match value {
         serde_json::Value::Null => None,
+        serde_json::Value::Array(items) if items.is_empty() => None,
+        serde_json::Value::Object(fields) if fields.is_empty() => None,
         serde_json::Value::String(text) => Some(text.clone()),
         other => Some(other.to_string()),
     }

@@ -170,7 +170,11 @@ pub(super) const FIELDS: &[(&str, &str, &str)] = &[
     ("field", "поле", "field"),
     ("before", "было", "before"),
     ("after", "стало", "after"),
-    ("audit_records", "записей журнала изменений", "audit records"),
+    (
+        "audit_records",
+        "записей журнала изменений",
+        "audit records",
+    ),
 ];
 
 /// Names of the codes operations return for a value (kinds, statuses, seasons):
