@@ -10,7 +10,7 @@ from typing import Any, Dict, List
 import pytest
 
 import pitstop
-from conftest import at
+from conftest import PROGRAM, at
 
 PETROVA = "Кассир Петрова"
 SOKOLOV = "Управляющий Соколов"
@@ -26,7 +26,7 @@ def test_writers_pass_the_operator_and_the_report_reads_every_page(engine: pitst
     engine.adjust(who, 120, reason="перенос баланса", operator=SOKOLOV, at=at("2025-03-02 09:00"))
     receipt = engine.commit(who, [line(3000)], order_id="ЗН-1", at=at("2025-03-03 10:00"), operator=PETROVA)
     engine.refund("ЗН-1", at=at("2025-03-04 10:00"), operator=SOKOLOV)
-    engine.set_program({**engine.execute("program.get"), "expiry_months": 6}, operator=SOKOLOV)
+    engine.set_program({**PROGRAM, "expiry_months": 6}, operator=SOKOLOV)
 
     march = engine.report_changes(date(2025, 3, 1), date(2025, 3, 31), page_size=1)
     assert isinstance(march, pitstop.Report) and march.name == "changes"
