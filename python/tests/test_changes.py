@@ -30,30 +30,30 @@ def test_writers_pass_the_operator_and_the_report_reads_every_page(engine: pitst
 
     march = engine.report_changes(date(2025, 3, 1), date(2025, 3, 31), page_size=1)
     assert isinstance(march, pitstop.Report) and march.name == "changes"
-    assert [(r["op"], r["operator"]) for r in march.rows] == [
+    assert [(r["op"], r["operator"]) for r in march] == [
         ("customer.register", PETROVA),
         ("points.adjust", SOKOLOV),
         ("checkout.commit", PETROVA),
         ("checkout.refund", SOKOLOV),
     ]
-    assert all(isinstance(r["at"], datetime) and r["customer"] == who for r in march.rows)
+    assert all(isinstance(r["at"], datetime) and r["customer"] == who for r in march)
     # Values stay text (a balance, a name, a card number alike); the chain of balances
     # ends where the receipt says the sale left it.
-    sale = [c for c in march.rows[2]["changes"] if c["entity"] == "balance"]
+    sale = [c for c in march[2]["changes"] if c["entity"] == "balance"]
     assert all(isinstance(c["after"], str) for c in sale)
     assert Decimal(sale[-1]["after"]) == receipt["balance"]
-    adjust = march.rows[1]["changes"]
+    adjust = march[1]["changes"]
     assert [(c["field"], Decimal(c["after"]) - Decimal(c["before"])) for c in adjust] == [("adjustment", Decimal(120))]
 
     by_sokolov = engine.report_changes(date(2025, 3, 1), date(2025, 3, 31), operator=SOKOLOV)
-    assert by_sokolov.rows == [r for r in march.rows if r["operator"] == SOKOLOV]
-    assert engine.report_changes(date(2025, 3, 1), date(2025, 3, 31), customer=who + 1).rows == []
+    assert by_sokolov == [r for r in march if r["operator"] == SOKOLOV]
+    assert engine.report_changes(date(2025, 3, 1), date(2025, 3, 31), customer=who + 1) == []
     # The programme change was made now: found under today's date, with no customer.
     today = date.today()
     now = engine.report_changes(today.replace(day=1), today, operator=SOKOLOV)
-    assert [r["op"] for r in now.rows] == ["program.set"]
-    assert now.rows[0]["customer"] is None
-    assert {"version", "expiry_months"} <= {c["field"] for c in now.rows[0]["changes"]}
+    assert [r["op"] for r in now] == ["program.set"]
+    assert now[0]["customer"] is None
+    assert {"version", "expiry_months"} <= {c["field"] for c in now[0]["changes"]}
 
 
 def test_a_read_refuses_the_operator_and_an_erasure_scrubs_the_log(engine: pitstop.Engine) -> None:
@@ -64,7 +64,7 @@ def test_a_read_refuses_the_operator_and_an_erasure_scrubs_the_log(engine: pitst
     assert raised.value.code == "invalid_argument"
     engine.execute("customer.erase", {"customer": {"id": who}, "reason": "заявление", "operator": SOKOLOV,
                                       "at": "2025-04-02T09:00:00Z"})  # fmt: skip
-    rows: List[Dict[str, Any]] = engine.report_changes(date(2025, 4, 1), date(2025, 4, 30)).rows
+    rows: List[Dict[str, Any]] = engine.report_changes(date(2025, 4, 1), date(2025, 4, 30))
     assert [(r["op"], r["operator"]) for r in rows] == [("customer.register", PETROVA), ("customer.erase", SOKOLOV)]
     text = repr(rows)
     for value in ["Кузнецова", "Марина", "+79035550102", "marina@yandex.ru", "1988-02-29"]:
