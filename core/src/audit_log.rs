@@ -486,3 +486,106 @@ pub fn check<R: Reader>(reader: &R) -> Result<AuditCheck> {
 fn missing_index(which: &str, seq: u64) -> Error {
     Error::corrupted(format!("audit record {seq} has no {which} index entry"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::Entity;
+    use crate::store::Store;
+    use std::sync::Arc;
+
+    fn ctx(at: &str, operator: Option<&str>) -> Ctx {
+        let at = DateTime::parse_from_rfc3339(at)
+            .unwrap()
+            .with_timezone(&Utc);
+        Ctx::new(at, None).with_operator(operator.map(Arc::from))
+    }
+
+    fn balance(customer: u64, before: &str, after: &str) -> Change {
+        Change::new(
+            Entity::Balance,
+            customer,
+            "adjustment",
+            Some(before.into()),
+            Some(after.into()),
+        )
+        .of_customer(customer)
+    }
+
+    /// Two customers' changes in one operation: two records, each indexed.
+    fn store_with_log() -> Store {
+        let store = Store::scratch().unwrap();
+        let mut txn = store.write().unwrap();
+        txn.record(balance(7, "0", "100"));
+        txn.record(balance(9, "5", "0"));
+        txn.record(balance(7, "100", "150"));
+        flush(
+            &mut txn,
+            &ctx("2025-03-01T10:00:00Z", Some("Кассир Петрова")),
+            "campaign.notify",
+        )
+        .unwrap();
+        assert!(txn.take_changes().is_empty(), "flush takes every change");
+        txn.commit().unwrap();
+        store
+    }
+
+    #[test]
+    fn one_record_per_customer_and_check_finds_them_sound() {
+        let store = store_with_log();
+        let view = store.read().unwrap();
+        let found = check(&view).unwrap();
+        assert_eq!(
+            found,
+            AuditCheck {
+                records: 2,
+                index_entries: 4
+            }
+        );
+        let ctx = ctx("2025-03-02T00:00:00Z", None);
+        let args = ChangesArgs {
+            from: NaiveDate::from_ymd_opt(2025, 3, 1).unwrap(),
+            to: NaiveDate::from_ymd_opt(2025, 3, 1).unwrap(),
+            operator: None,
+            customer: Some(7),
+            limit: None,
+            after: None,
+        };
+        let page = changes(&view, &ctx, &args).unwrap();
+        assert_eq!(page.records.len(), 1);
+        assert_eq!(
+            page.records[0].changes.len(),
+            2,
+            "both of customer 7's changes"
+        );
+        assert_eq!(page.records[0].operator.as_deref(), Some("Кассир Петрова"));
+    }
+
+    #[test]
+    fn check_names_a_missing_or_stray_index_entry() {
+        let at = DateTime::parse_from_rfc3339("2025-03-01T10:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        for damage in ["missing", "stray"] {
+            let store = store_with_log();
+            let mut txn = store.write().unwrap();
+            match damage {
+                "missing" => txn.delete(customer_key(9, at, 2)),
+                _ => txn
+                    .put(operator_key("Кассир Петрова", at, 99), &())
+                    .unwrap(),
+            }
+            txn.commit().unwrap();
+            let err = check(&store.read().unwrap()).unwrap_err();
+            assert_eq!(err.code, crate::ErrorCode::Corrupted, "{damage}: {err:?}");
+        }
+    }
+
+    #[test]
+    fn nothing_noted_writes_nothing() {
+        let store = Store::scratch().unwrap();
+        let mut txn = store.write().unwrap();
+        flush(&mut txn, &ctx("2025-03-01T10:00:00Z", None), "store.stats").unwrap();
+        assert_eq!(txn.get_raw(&keys::meta(AUDIT_SEQ)).unwrap(), None);
+    }
+}

@@ -690,3 +690,48 @@ fn a_replaced_card_is_recorded_on_both_cards_and_on_the_customer() {
         )]
     );
 }
+
+#[test]
+fn a_backup_restores_the_log_with_its_indexes() {
+    let shop = Shop::with_program("audit-backup", simple_program());
+    let id = shop.customer("Резервов Роман", "+79160007000");
+    shop.ok(
+        "points.adjust",
+        json!({ "customer": { "id": id }, "points": "30", "reason": "акция",
+                "operator": PETROVA, "at": "2025-08-01T10:00:00Z" }),
+    );
+    let before = year(&shop);
+    let dir = common::temp_path("audit-backup-files");
+    std::fs::create_dir_all(&dir).unwrap();
+    let backup = dir.join("backup.bin");
+    shop.ok("store.backup", json!({ "path": backup.to_str().unwrap() }));
+    let restored_path = dir.join("restored");
+    pitstop_core::Engine::restore(
+        &backup,
+        &restored_path,
+        &pitstop_core::EngineOptions::default(),
+    )
+    .expect("restore");
+    let restored = Shop {
+        engine: Some(
+            pitstop_core::Engine::open(&restored_path, pitstop_core::EngineOptions::default())
+                .unwrap(),
+        ),
+        path: restored_path,
+    };
+    assert_eq!(year(&restored), before);
+    let by_operator = all_changes(
+        &restored,
+        json!({ "from": "2025-08-01", "to": "2025-08-01", "operator": PETROVA }),
+        10,
+    );
+    assert_eq!(by_operator.len(), 1);
+    let check = restored.ok("store.check", json!({}));
+    assert_eq!(check["problems"], json!([]));
+    assert_eq!(
+        check["audit_records"],
+        shop.ok("store.check", json!({}))["audit_records"]
+    );
+    drop(restored);
+    let _ = std::fs::remove_dir_all(&dir);
+}
