@@ -5,6 +5,7 @@
 
 mod common;
 
+use common::plugin_fixtures::{effects, install};
 use common::{Shop, dec, labor, part, simple_program};
 use pitstop_core::ErrorCode;
 use rust_decimal::Decimal;
@@ -734,4 +735,76 @@ fn a_backup_restores_the_log_with_its_indexes() {
     );
     drop(restored);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn plugin_install_disable_and_remove_are_recorded_with_what_changed() {
+    let shop = Shop::with_program("audit-plugins", simple_program());
+    let wasm = effects(json!([{ "type": "accrual", "multiplier": "2" }]));
+    let installed = install(
+        &shop,
+        "double-points",
+        &wasm,
+        json!({ "priority": 5, "operator": SOKOLOV, "at": "2025-09-01T10:00:00Z" }),
+    );
+    shop.ok(
+        "plugin.disable",
+        json!({ "name": "double-points", "operator": KIM, "at": "2025-09-02T10:00:00Z" }),
+    );
+    shop.ok(
+        "plugin.remove",
+        json!({ "name": "double-points", "operator": SOKOLOV, "at": "2025-09-03T10:00:00Z" }),
+    );
+    let records = all_changes(
+        &shop,
+        json!({ "from": "2025-09-01", "to": "2025-09-30" }),
+        10,
+    );
+    let ops: Vec<(&str, &str)> = records
+        .iter()
+        .map(|r| (r["op"].as_str().unwrap(), r["operator"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        ops,
+        vec![
+            ("plugin.install", SOKOLOV),
+            ("plugin.disable", KIM),
+            ("plugin.remove", SOKOLOV)
+        ]
+    );
+    assert!(records.iter().all(|r| r["customer"].is_null()));
+    let install_fields = fields(&records[0], "plugin");
+    let value = |name: &str| {
+        install_fields
+            .iter()
+            .find(|c| c.1 == name)
+            .map(|c| c.3.clone())
+    };
+    assert_eq!(
+        value("sha256"),
+        Some(installed["sha256"].as_str().map(str::to_string))
+    );
+    assert_eq!(value("priority"), Some(Some("5".to_string())));
+    assert!(
+        install_fields
+            .iter()
+            .all(|c| c.0 == "double-points" && c.2.is_none())
+    );
+    assert_eq!(
+        fields(&records[1], "plugin"),
+        vec![(
+            "double-points".into(),
+            "enabled".into(),
+            Some("true".into()),
+            Some("false".into())
+        )]
+    );
+    let removed = fields(&records[2], "plugin");
+    assert!(removed.iter().all(|c| c.3.is_none()), "{removed:?}");
+    assert!(removed.contains(&(
+        "double-points".into(),
+        "sha256".into(),
+        installed["sha256"].as_str().map(str::to_string),
+        None
+    )));
 }

@@ -634,9 +634,11 @@ pub(crate) fn prepare_install(
     host: &PluginHost,
     args: &Map<String, Value>,
 ) -> Result<(Vec<u8>, Arc<PluginModule>)> {
+    // The common request fields are the session's (checked there, when the write runs).
     let mut plain = args.clone();
     plain.remove("at");
     plain.remove("idempotency_key");
+    plain.remove("operator");
     let typed: InstallArgs = decode_args(Value::Object(plain))?;
     check_name(&typed.name)?;
     if !typed.config.is_object() {
