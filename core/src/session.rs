@@ -509,3 +509,45 @@ fn to_value<T: Serialize>(value: &T) -> Result<Value> {
     serde_json::to_value(value)
         .map_err(|err| Error::internal(format!("cannot encode the result: {err}")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn object(value: Value) -> Map<String, Value> {
+        match value {
+            Value::Object(map) => map,
+            _ => unreachable!("an object literal"),
+        }
+    }
+
+    #[test]
+    fn the_operator_is_part_of_the_idempotency_hash_as_it_was_an_argument() {
+        let sent = json!({ "customer": { "id": 7 }, "points": "10", "reason": "акция",
+                           "operator": "Кассир Петрова" });
+        // The hash points.adjust computed when `operator` was one of its arguments.
+        let mut old = Sha256::new();
+        old.update(b"points.adjust\0");
+        old.update(sent.to_string().as_bytes());
+        let old: [u8; 32] = old.finalize().into();
+
+        let mut args = object(sent.clone());
+        let common = take_common(&mut args, true).unwrap();
+        assert!(!args.contains_key("operator"));
+        assert_eq!(common.operator.as_deref(), Some("Кассир Петрова"));
+        assert_eq!(request_hash("points.adjust", &args, &common), old);
+
+        let mut other = object(sent);
+        other.insert("operator".into(), json!("Администратор Ким"));
+        let common = take_common(&mut other, true).unwrap();
+        assert_ne!(request_hash("points.adjust", &other, &common), old);
+    }
+
+    #[test]
+    fn a_read_leaves_the_operator_to_its_own_arguments() {
+        let mut args = object(json!({ "from": "2025-01-01", "operator": "Кассир Петрова" }));
+        let common = take_common(&mut args, false).unwrap();
+        assert!(common.operator.is_none());
+        assert_eq!(args["operator"], "Кассир Петрова");
+    }
+}
