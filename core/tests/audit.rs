@@ -808,3 +808,46 @@ fn plugin_install_disable_and_remove_are_recorded_with_what_changed() {
         None
     )));
 }
+
+#[test]
+fn tags_a_plugin_adds_at_a_checkout_are_recorded() {
+    let shop = Shop::with_program("audit-plugin-tags", simple_program());
+    let id = shop.customer("Тегов Тимур", "+79160008000");
+    let wasm = effects(json!([{ "type": "add_tags", "tags": ["масло-акция"] }]));
+    install(
+        &shop,
+        "oil-tag",
+        &wasm,
+        json!({ "at": "2025-10-01T09:00:00Z" }),
+    );
+    shop.ok(
+        "checkout.commit",
+        json!({ "customer": { "id": id }, "order_id": "ЗН-Т1", "lines": [labor("2000")],
+                "at": "2025-10-02T10:00:00Z", "operator": PETROVA }),
+    );
+    let tags =
+        shop.ok("customer.get", json!({ "customer": { "id": id } }))["customer"]["tags"].clone();
+    assert_eq!(tags, json!(["масло-акция"]));
+    let records = all_changes(
+        &shop,
+        json!({ "from": "2025-10-02", "to": "2025-10-02" }),
+        10,
+    );
+    assert_eq!(records.len(), 1);
+    assert_eq!(
+        fields(&records[0], "customer"),
+        vec![(id.to_string(), "tags".into(), None, Some(tags.to_string()))]
+    );
+    // A second checkout adds nothing new: no tag change recorded.
+    shop.ok(
+        "checkout.commit",
+        json!({ "customer": { "id": id }, "order_id": "ЗН-Т2", "lines": [labor("2000")],
+                "at": "2025-10-03T10:00:00Z", "operator": PETROVA }),
+    );
+    let records = all_changes(
+        &shop,
+        json!({ "from": "2025-10-03", "to": "2025-10-03" }),
+        10,
+    );
+    assert!(fields(&records[0], "customer").is_empty(), "{records:?}");
+}

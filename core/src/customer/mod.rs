@@ -151,6 +151,20 @@ fn card_changes(old: Option<&Customer>, new: &Customer) -> Result<Vec<Change>> {
     )
 }
 
+/// Note for the audit log the tags a promotion plugin added (at registration or a
+/// checkout, where the rest of the card does not change): nothing when they are equal.
+pub fn record_tags(txn: &mut WriteTxn<'_>, id: u64, before: &[String], after: &[String]) {
+    if before == after {
+        return;
+    }
+    let text = |tags: &[String]| crate::audit::text_of(&json!(tags));
+    txn.record(
+        Change::new(Entity::Customer, id, "tags", text(before), text(after))
+            .of_customer(id)
+            .personal(),
+    );
+}
+
 /// Note for the audit log what changed on a customer's card (`old` absent: created).
 pub fn record_changes(
     txn: &mut WriteTxn<'_>,
