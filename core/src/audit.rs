@@ -26,6 +26,8 @@ pub enum Entity {
     Customer,
     /// A loyalty card, by number.
     Card,
+    /// A customer's car, by vehicle id: added, its VIN or plate, moved to a new owner.
+    Vehicle,
     /// A customer's points balance (one change per ledger movement).
     Balance,
     /// The loyalty programme.

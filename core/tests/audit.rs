@@ -536,6 +536,13 @@ fn erasure_leaves_no_personal_value_in_the_log_but_keeps_who_and_when() {
         json!({ "customer": { "id": id }, "order_id": "ЗН-77", "lines": [labor("1000")],
                 "at": "2025-04-04T09:00:00Z", "operator": PETROVA }),
     );
+    let car = shop.ok(
+        "vehicle.add",
+        json!({ "customer": { "id": id }, "plate": "К456МР199", "vin": "XTA21990012345678", "make": "Lada",
+                "model": "Vesta", "year": 2019, "at": "2025-04-05T09:00:00Z", "operator": KIM }),
+    );
+    // The plate as stored (normalised), which is what the log would hold.
+    let plate = car["plate"].as_str().unwrap().to_string();
     let bystander = shop.customer("Свидетелев Семён", "+79160005000");
     let balance = total(&shop, id, "2025-04-30T09:00:00Z");
     let before = year(&shop);
@@ -546,6 +553,8 @@ fn erasure_leaves_no_personal_value_in_the_log_but_keeps_who_and_when() {
         "+79035550102",
         "marina.k@yandex.ru",
         "2000000000022",
+        &plate,
+        "XTA21990012345678",
     ] {
         assert!(
             text.contains(value),
@@ -574,6 +583,9 @@ fn erasure_leaves_no_personal_value_in_the_log_but_keeps_who_and_when() {
         "2000000000022",
         "2000000000039",
         "female",
+        "К456МР199",
+        &plate,
+        "XTA21990012345678",
     ] {
         assert!(!text.contains(value), "{value} is still in the log: {text}");
     }
@@ -596,6 +608,7 @@ fn erasure_leaves_no_personal_value_in_the_log_but_keeps_who_and_when() {
             ("customer.update", "2025-04-02T09:00:00Z", Some(KIM)),
             ("card.block", "2025-04-03T09:00:00Z", Some(PETROVA)),
             ("checkout.commit", "2025-04-04T09:00:00Z", Some(PETROVA)),
+            ("vehicle.add", "2025-04-05T09:00:00Z", Some(KIM)),
             ("customer.erase", "2025-05-01T09:00:00Z", Some(SOKOLOV)),
         ]
     );
@@ -634,7 +647,7 @@ fn erasure_leaves_no_personal_value_in_the_log_but_keeps_who_and_when() {
         json!({ "from": "2025-01-01", "to": "2025-12-31", "customer": id }),
         2,
     );
-    assert_eq!(by_id.len(), 5);
+    assert_eq!(by_id.len(), 6);
     let check = shop.ok("store.check", json!({}));
     assert_eq!(check["problems"], json!([]));
     assert_eq!(
@@ -850,4 +863,53 @@ fn tags_a_plugin_adds_at_a_checkout_are_recorded() {
         10,
     );
     assert!(fields(&records[0], "customer").is_empty(), "{records:?}");
+}
+
+#[test]
+fn a_car_added_and_moved_to_a_new_owner_is_recorded_under_the_new_owner() {
+    let shop = Shop::with_program("audit-vehicle", simple_program());
+    let seller = shop.customer("Продавцов Павел", "+79160009000");
+    let buyer = shop.customer("Покупателев Борис", "+79160009001");
+    let car = shop.ok(
+        "vehicle.add",
+        json!({ "customer": { "id": seller }, "plate": "А123ВС77", "vin": "XTA21990098765432", "make": "Lada",
+                "model": "Granta", "at": "2025-11-01T09:00:00Z", "operator": PETROVA }),
+    );
+    let car_id = car["id"].as_u64().unwrap();
+    shop.ok(
+        "vehicle.add",
+        json!({ "customer": { "id": buyer }, "vin": "XTA21990098765432", "make": "Lada", "model": "Granta",
+                "transfer": true, "at": "2025-11-02T09:00:00Z", "operator": KIM }),
+    );
+    let records = all_changes(
+        &shop,
+        json!({ "from": "2025-11-01", "to": "2025-11-30" }),
+        10,
+    );
+    assert_eq!(records.len(), 2);
+    assert_eq!(records[0]["customer"], seller);
+    let added = fields(&records[0], "vehicle");
+    let plate = car["plate"].as_str().map(str::to_string);
+    assert!(plate.is_some());
+    assert!(
+        added.contains(&(car_id.to_string(), "plate".into(), None, plate)),
+        "{added:?}"
+    );
+    assert!(added.contains(&(
+        car_id.to_string(),
+        "customer".into(),
+        None,
+        Some(seller.to_string())
+    )));
+    assert_eq!(records[1]["customer"], buyer);
+    let moved = fields(&records[1], "vehicle");
+    assert!(
+        moved.contains(&(
+            car_id.to_string(),
+            "customer".into(),
+            Some(seller.to_string()),
+            Some(buyer.to_string())
+        )),
+        "{moved:?}"
+    );
 }
