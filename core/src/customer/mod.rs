@@ -3,6 +3,7 @@
 //! blocked and reissued with the balance kept.
 
 mod cards;
+mod changes;
 mod consent;
 mod find;
 mod resolve;
@@ -11,6 +12,8 @@ use cards::*;
 pub use cards::{
     BlockCardArgs, Card, IssueCardArgs, block_card, cards_of, forget_card, issue_card,
 };
+use changes::card_changes;
+pub use changes::{record_changes, record_tags};
 use consent::*;
 pub use consent::{Consent, ConsentEvent, consent_history, record_consents};
 pub use find::{CustomerSummary, FindArgs, find};
@@ -112,68 +115,6 @@ pub fn erase_fields(txn: &mut WriteTxn<'_>, ctx: &Ctx, old: &Customer) -> Result
     let changes = card_changes(Some(old), &new)?;
     txn.record_all(changes.into_iter().map(Change::scrubbed));
     Ok(new)
-}
-
-/// Fields of a customer record that are figures kept by visits, tiers and the ledger,
-/// not the card a person fills in: the audit log leaves them out.
-const FIGURES: &[&str] = &[
-    "id",
-    "total_spend",
-    "visits",
-    "first_visit",
-    "last_visit",
-    "tier",
-    "tier_since",
-    "vip",
-    "registered_at",
-];
-
-/// Fields of the card that are not personal data (kept in the log after erasure).
-const NOT_PERSONAL: &[&str] = &["kind", "company", "agreement", "status", "blacklisted"];
-
-/// The changes of a customer's card between two states (`old` absent: registration).
-fn card_changes(old: Option<&Customer>, new: &Customer) -> Result<Vec<Change>> {
-    let encode = |customer: &Customer| {
-        serde_json::to_value(customer)
-            .map_err(|err| Error::internal(format!("cannot encode a customer: {err}")))
-    };
-    let before = old.map(encode).transpose()?;
-    let after = encode(new)?;
-    Ok(
-        Change::diff(Entity::Customer, new.id, before.as_ref(), &after, FIGURES)
-            .into_iter()
-            .map(|change| {
-                let personal = !NOT_PERSONAL.contains(&change.field.as_str());
-                let change = change.of_customer(new.id);
-                if personal { change.personal() } else { change }
-            })
-            .collect(),
-    )
-}
-
-/// Note for the audit log the tags a promotion plugin added (at registration or a
-/// checkout, where the rest of the card does not change): nothing when they are equal.
-pub fn record_tags(txn: &mut WriteTxn<'_>, id: u64, before: &[String], after: &[String]) {
-    if before == after {
-        return;
-    }
-    let text = |tags: &[String]| crate::audit::text_of(&json!(tags));
-    txn.record(
-        Change::new(Entity::Customer, id, "tags", text(before), text(after))
-            .of_customer(id)
-            .personal(),
-    );
-}
-
-/// Note for the audit log what changed on a customer's card (`old` absent: created).
-pub fn record_changes(
-    txn: &mut WriteTxn<'_>,
-    old: Option<&Customer>,
-    new: &Customer,
-) -> Result<()> {
-    let changes = card_changes(old, new)?;
-    txn.record_all(changes);
-    Ok(())
 }
 
 /// A customer record.

@@ -9,11 +9,11 @@
 //!
 //! The contract a plugin implements is `plugins/ABI.md`.
 
+mod changes;
 pub(crate) mod hook;
 pub mod outcome;
 pub mod runtime;
 
-use crate::audit::{Change, Entity};
 use crate::context::Ctx;
 use crate::error::{Error, ErrorCode, Result};
 use crate::json::decode_args;
@@ -696,7 +696,7 @@ pub(crate) fn store_plugin(
     };
     txn.put_json(record_key(&record.name), &record)?;
     bump_epoch(txn)?;
-    note_change(txn, existing.as_ref(), Some(&record))?;
+    changes::note_change(txn, existing.as_ref(), Some(&record))?;
     if let Some(old) = existing
         && old.sha256 != sha_hex
     {
@@ -755,34 +755,8 @@ pub(crate) fn set_enabled(
     record.updated_at = ctx.at;
     txn.put_json(record_key(&record.name), &record)?;
     bump_epoch(txn)?;
-    note_change(txn, Some(&before), Some(&record))?;
+    changes::note_change(txn, Some(&before), Some(&record))?;
     Ok(record)
-}
-
-/// Note for the audit log what an install, enable, disable or removal changed on a
-/// plugin's record (the module is shown by its sha256).
-fn note_change(
-    txn: &mut WriteTxn<'_>,
-    before: Option<&PluginRecord>,
-    after: Option<&PluginRecord>,
-) -> Result<()> {
-    let encode = |record: &PluginRecord| {
-        serde_json::to_value(record)
-            .map_err(|err| Error::internal(format!("cannot encode a plugin record: {err}")))
-    };
-    let Some(name) = after.or(before).map(|record| record.name.clone()) else {
-        return Ok(());
-    };
-    let old = before.map(encode).transpose()?;
-    let new = after.map(encode).transpose()?.unwrap_or(Value::Null);
-    txn.record_all(Change::diff(
-        Entity::Plugin,
-        name,
-        old.as_ref(),
-        &new,
-        &["name", "installed_at", "updated_at"],
-    ));
-    Ok(())
 }
 
 /// Count a change of the plugin set (see [`keys::META_PLUGINS`]).
@@ -797,7 +771,7 @@ pub(crate) fn remove(txn: &mut WriteTxn<'_>, args: NameArgs) -> Result<Value> {
     let record = load_record(txn, &args.name)?;
     txn.delete(record_key(&record.name));
     bump_epoch(txn)?;
-    note_change(txn, Some(&record), None)?;
+    changes::note_change(txn, Some(&record), None)?;
     drop_module_if_unused(txn, &record.sha256, &record.name)?;
     Ok(json!({ "removed": record.name, "sha256": record.sha256 }))
 }
