@@ -270,10 +270,8 @@ fn local_midnight(ctx: &Ctx, date: NaiveDate, field: &str) -> Result<DateTime<Ut
     }
 }
 
-/// `report.changes`: who changed customer cards, cards, balances and the programme
-/// in `[from, to]`, oldest first, one page at a time. With `customer` or `operator`
-/// it walks that index only; with both, the customer's (the narrower) and filters.
-pub fn changes<R: Reader>(reader: &R, ctx: &Ctx, args: &ChangesArgs) -> Result<ChangesPage> {
+/// The checked limits of a `report.changes` request: page size and operator filter.
+fn checked(args: &ChangesArgs) -> Result<(usize, Option<String>)> {
     if args.to < args.from {
         return Err(Error::invalid(
             "to",
@@ -294,9 +292,13 @@ pub fn changes<R: Reader>(reader: &R, ctx: &Ctx, args: &ChangesArgs) -> Result<C
         ));
     }
     let operator = args.operator.as_deref().map(check_operator).transpose()?;
-    let from = local_midnight(ctx, args.from, "from")?;
-    let to = local_midnight(ctx, args.to + Duration::days(1), "to")?;
-    let (table, head): (u8, Vec<u8>) = match (args.customer, &operator) {
+    Ok((limit, operator))
+}
+
+/// Where a `report.changes` query reads: the table, and the key prefix within it that
+/// comes before the instant (the customer's or operator's part of an index key).
+fn source(customer: Option<u64>, operator: Option<&str>) -> (u8, Vec<u8>) {
+    match (customer, operator) {
         (Some(customer), _) => (
             tag::AUDIT_BY_CUSTOMER,
             KeyBuilder::new(tag::AUDIT_BY_CUSTOMER)
@@ -310,14 +312,25 @@ pub fn changes<R: Reader>(reader: &R, ctx: &Ctx, args: &ChangesArgs) -> Result<C
                 .build(),
         ),
         (None, None) => (tag::AUDIT, vec![tag::AUDIT]),
-    };
+    }
+}
+
+/// `report.changes`: who changed customer cards, cards, vehicles, balances, the
+/// programme and plugins in `[from, to]`, oldest first, one page at a time. With
+/// `customer` or `operator` it walks that index only; with both, the customer's (the
+/// narrower) and filters.
+pub fn changes<R: Reader>(reader: &R, ctx: &Ctx, args: &ChangesArgs) -> Result<ChangesPage> {
+    let (limit, operator) = checked(args)?;
+    let from = local_midnight(ctx, args.from, "from")?;
+    let to = local_midnight(ctx, args.to + Duration::days(1), "to")?;
+    let (table, head) = source(args.customer, operator.as_deref());
     let bound = |at: DateTime<Utc>| {
         let mut key = head.clone();
         key.extend_from_slice(&KeyBuilder::new(0).i64(micros(at)).build()[1..]);
         key
     };
     let end = bound(to);
-    let mut start = match &args.after {
+    let start = match &args.after {
         Some(text) => {
             let cursor = keys::cursor_key(text, "report.changes")?;
             if !cursor.starts_with(&head) || cursor < bound(from) || cursor >= end {
@@ -330,43 +343,65 @@ pub fn changes<R: Reader>(reader: &R, ctx: &Ctx, args: &ChangesArgs) -> Result<C
         }
         None => bound(from),
     };
-    let mut records = Vec::new();
-    let mut last_key: Option<Vec<u8>>;
-    'pages: loop {
-        let step = if table == tag::AUDIT {
-            limit
+    let walk = Walk {
+        table,
+        head_len: head.len(),
+        end,
+        limit,
+        operator,
+    };
+    walk.page(reader, start)
+}
+
+/// One page's walk over a table of the audit log.
+struct Walk {
+    table: u8,
+    head_len: usize,
+    end: Vec<u8>,
+    limit: usize,
+    operator: Option<String>,
+}
+
+impl Walk {
+    /// Up to `limit` records from `start`, reading the index in bounded steps.
+    fn page<R: Reader>(&self, reader: &R, mut start: Vec<u8>) -> Result<ChangesPage> {
+        let step = if self.table == tag::AUDIT {
+            self.limit
         } else {
             SCAN_STEP
         };
-        let pairs = reader.scan_raw(&start, &end, step, false)?;
-        for (key, raw) in &pairs {
-            let record: AuditRecord = if table == tag::AUDIT {
-                crate::store::decode(key, raw)?
-            } else {
-                let (at, seq) = index_position(key, table, head.len())?;
-                load(reader, at, seq)?
-            };
-            last_key = Some(key.clone());
-            if operator.is_some() && record.operator != operator {
-                continue;
+        let mut records = Vec::new();
+        loop {
+            let pairs = reader.scan_raw(&start, &self.end, step, false)?;
+            for (key, raw) in &pairs {
+                let record: AuditRecord = if self.table == tag::AUDIT {
+                    crate::store::decode(key, raw)?
+                } else {
+                    let (at, seq) = index_position(key, self.table, self.head_len)?;
+                    load(reader, at, seq)?
+                };
+                if self.operator.is_some() && record.operator != self.operator {
+                    continue;
+                }
+                records.push(view(record));
+                if records.len() == self.limit {
+                    return Ok(ChangesPage {
+                        records,
+                        next_after: Some(keys::cursor_text(key)),
+                    });
+                }
             }
-            records.push(view(record));
-            if records.len() == limit {
-                break 'pages;
-            }
-        }
-        match pairs.last() {
-            Some((key, _)) if pairs.len() == step => start = after(key),
-            _ => {
-                last_key = None;
-                break;
+            match pairs.last() {
+                Some((key, _)) if pairs.len() == step => start = after(key),
+                _ => {
+                    return Ok(ChangesPage {
+                        records,
+                        next_after: None,
+                    });
+                }
             }
         }
     }
-    Ok(ChangesPage {
-        records,
-        next_after: last_key.map(|key| keys::cursor_text(&key)),
-    })
 }
 
 fn view(record: AuditRecord) -> AuditRecordView {
@@ -404,75 +439,16 @@ pub struct AuditCheck {
 pub fn check<R: Reader>(reader: &R) -> Result<AuditCheck> {
     let mut found = AuditCheck::default();
     let mut expected: u64 = 0;
-    let mut start = vec![tag::AUDIT];
-    let end = keys::prefix_end(&[tag::AUDIT]);
-    loop {
-        let pairs = reader.scan_raw(&start, &end, SCAN_STEP, false)?;
-        for (key, raw) in &pairs {
-            let record: AuditRecord = crate::store::decode(key, raw)?;
-            if *key != record_key(record.at, record.seq) {
-                return Err(Error::corrupted(format!(
-                    "audit record {} is stored under another key",
-                    record.seq
-                )));
-            }
-            found.records += 1;
-            if let Some(operator) = &record.operator
-                && reader
-                    .get_raw(&operator_key(operator, record.at, record.seq))?
-                    .is_none()
-            {
-                return Err(missing_index("operator", record.seq));
-            }
-            if let Some(customer) = record.customer
-                && reader
-                    .get_raw(&customer_key(customer, record.at, record.seq))?
-                    .is_none()
-            {
-                return Err(missing_index("customer", record.seq));
-            }
-            expected += u64::from(record.operator.is_some()) + u64::from(record.customer.is_some());
-        }
-        match pairs.last() {
-            Some((key, _)) if pairs.len() == SCAN_STEP => start = after(key),
-            _ => break,
-        }
-    }
+    each_pair(reader, tag::AUDIT, |key, raw| {
+        expected += check_record(reader, key, raw)?;
+        found.records += 1;
+        Ok(())
+    })?;
     for table in [tag::AUDIT_BY_OPERATOR, tag::AUDIT_BY_CUSTOMER] {
-        let mut start = vec![table];
-        let end = keys::prefix_end(&[table]);
-        loop {
-            let pairs = reader.scan_raw(&start, &end, SCAN_STEP, false)?;
-            for (key, _) in &pairs {
-                found.index_entries += 1;
-                let own = if table == tag::AUDIT_BY_CUSTOMER {
-                    9
-                } else {
-                    1 + key[1..]
-                        .iter()
-                        .position(|b| *b == 0)
-                        .map_or(key.len(), |p| p + 1)
-                };
-                let (at, seq) = index_position(key, table, own)?;
-                let record = load(reader, at, seq)?;
-                let agrees = if table == tag::AUDIT_BY_CUSTOMER {
-                    record.customer.map(|c| customer_key(c, at, seq)) == Some(key.clone())
-                } else {
-                    record.operator.as_deref().map(|o| operator_key(o, at, seq))
-                        == Some(key.clone())
-                };
-                if !agrees {
-                    return Err(Error::corrupted(format!(
-                        "audit index entry {} does not match record {seq}",
-                        keys::display(key)
-                    )));
-                }
-            }
-            match pairs.last() {
-                Some((key, _)) if pairs.len() == SCAN_STEP => start = after(key),
-                _ => break,
-            }
-        }
+        each_pair(reader, table, |key, _| {
+            found.index_entries += 1;
+            check_index_entry(reader, table, key)
+        })?;
     }
     if found.index_entries != expected {
         return Err(Error::corrupted(format!(
@@ -481,6 +457,79 @@ pub fn check<R: Reader>(reader: &R) -> Result<AuditCheck> {
         )));
     }
     Ok(found)
+}
+
+/// Every pair of a table, read in bounded steps.
+fn each_pair<R: Reader>(
+    reader: &R,
+    table: u8,
+    mut visit: impl FnMut(&[u8], &[u8]) -> Result<()>,
+) -> Result<()> {
+    let mut start = vec![table];
+    let end = keys::prefix_end(&[table]);
+    loop {
+        let pairs = reader.scan_raw(&start, &end, SCAN_STEP, false)?;
+        for (key, raw) in &pairs {
+            visit(key, raw)?;
+        }
+        match pairs.last() {
+            Some((key, _)) if pairs.len() == SCAN_STEP => start = after(key),
+            _ => return Ok(()),
+        }
+    }
+}
+
+/// A record decodes, sits under its own key and has its index entries; returns how
+/// many index entries it calls for.
+fn check_record<R: Reader>(reader: &R, key: &[u8], raw: &[u8]) -> Result<u64> {
+    let record: AuditRecord = crate::store::decode(key, raw)?;
+    if key != record_key(record.at, record.seq) {
+        return Err(Error::corrupted(format!(
+            "audit record {} is stored under another key",
+            record.seq
+        )));
+    }
+    if let Some(operator) = &record.operator
+        && reader
+            .get_raw(&operator_key(operator, record.at, record.seq))?
+            .is_none()
+    {
+        return Err(missing_index("operator", record.seq));
+    }
+    if let Some(customer) = record.customer
+        && reader
+            .get_raw(&customer_key(customer, record.at, record.seq))?
+            .is_none()
+    {
+        return Err(missing_index("customer", record.seq));
+    }
+    Ok(u64::from(record.operator.is_some()) + u64::from(record.customer.is_some()))
+}
+
+/// An index entry names a record that has that operator or customer.
+fn check_index_entry<R: Reader>(reader: &R, table: u8, key: &[u8]) -> Result<()> {
+    let own = if table == tag::AUDIT_BY_CUSTOMER {
+        9
+    } else {
+        1 + key[1..]
+            .iter()
+            .position(|b| *b == 0)
+            .map_or(key.len(), |p| p + 1)
+    };
+    let (at, seq) = index_position(key, table, own)?;
+    let record = load(reader, at, seq)?;
+    let rebuilt = if table == tag::AUDIT_BY_CUSTOMER {
+        record.customer.map(|c| customer_key(c, at, seq))
+    } else {
+        record.operator.as_deref().map(|o| operator_key(o, at, seq))
+    };
+    if rebuilt.as_deref() != Some(key) {
+        return Err(Error::corrupted(format!(
+            "audit index entry {} does not match record {seq}",
+            keys::display(key)
+        )));
+    }
+    Ok(())
 }
 
 fn missing_index(which: &str, seq: u64) -> Error {
