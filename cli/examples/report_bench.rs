@@ -246,6 +246,27 @@ fn main() {
             maintenance: false,
         },
         Report {
+            name: "changes: a month, every page of 1000",
+            op: "report.changes",
+            args: json!({ "from": "2025-11-01", "to": "2025-11-30", "limit": 1000 }),
+            count: |r| r["records"].as_array().map_or(0, |a| a.len() as u64),
+            maintenance: false,
+        },
+        Report {
+            name: "changes: one operator, every page of 1000",
+            op: "report.changes",
+            args: json!({ "from": "2022-12-01", "to": "2025-11-30", "operator": "bench", "limit": 1000 }),
+            count: |r| r["records"].as_array().map_or(0, |a| a.len() as u64),
+            maintenance: false,
+        },
+        Report {
+            name: "changes: one customer since 2020",
+            op: "report.changes",
+            args: json!({ "from": "2020-01-01", "to": "2025-11-30", "customer": 1 }),
+            count: |r| r["records"].as_array().map_or(0, |a| a.len() as u64),
+            maintenance: false,
+        },
+        Report {
             name: "customer list, every page",
             op: "customer.list",
             args: json!({ "limit": 1000 }),

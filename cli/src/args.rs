@@ -37,6 +37,10 @@ pub enum Command {
         op: String,
         /// Arguments as a JSON object (read from stdin when absent).
         args: Option<String>,
+        /// Who does it (recorded in the audit log): added to the arguments as `operator`
+        /// unless they name one (a read refuses it).
+        #[arg(long)]
+        operator: Option<String>,
     },
     /// A customer's card: profile, cars, tier, balance with next expiries, last visits,
     /// open recommendations, tyres in storage, special orders, reminders due today.
@@ -53,6 +57,9 @@ pub enum Command {
         /// Local date YYYY-MM-DD (default: today in the programme's timezone).
         #[arg(long, value_parser = day)]
         date: Option<String>,
+        /// Who runs it (recorded in the audit log with the expiries and bonuses).
+        #[arg(long)]
+        operator: Option<String>,
     },
     /// Who to contact today and why (`reminders.due`, every page): a table, CSV for an SMS
     /// gateway, or JSON; `mark` records what was done about them.
@@ -296,6 +303,22 @@ pub enum ReportCommand {
     PointsMonthly(Filters),
     /// Works and parts sold, repeats and the real interval between them.
     Services(Filters),
+    /// Who created or changed customer cards, cards, balances, the programme and plugins,
+    /// with the values before and after (every page of `report.changes`).
+    Changes {
+        /// First day, YYYY-MM-DD.
+        #[arg(long, value_parser = day)]
+        from: String,
+        /// Last day, YYYY-MM-DD.
+        #[arg(long, value_parser = day)]
+        to: String,
+        /// Only what this operator did.
+        #[arg(long)]
+        operator: Option<String>,
+        /// Only the changes of this customer (id).
+        #[arg(long)]
+        customer: Option<u64>,
+    },
 }
 
 /// The period and filters of the owner's reports (a report refuses, with the reason,

@@ -96,9 +96,18 @@ fn run(cli: Cli) -> Outcome {
     let json = cli.json;
     match cli.command {
         Command::Init { path, program } => init(&path, program.as_deref(), json),
-        Command::Exec { path, op, args } => exec(&path, &op, args, json),
+        Command::Exec {
+            path,
+            op,
+            args,
+            operator,
+        } => exec(&path, &op, args, operator, json),
         Command::Customer { path, query } => card::customer(&path, &query, json),
-        Command::Daily { path, date } => daily(&path, date, json),
+        Command::Daily {
+            path,
+            date,
+            operator,
+        } => daily(&path, date, operator, json),
         Command::Reminders {
             path,
             date,
@@ -287,7 +296,13 @@ fn init(path: &Path, program: Option<&Path>, json: bool) -> Outcome {
     Ok(0)
 }
 
-fn exec(path: &Path, op: &str, args: Option<String>, json: bool) -> Outcome {
+fn exec(
+    path: &Path,
+    op: &str,
+    args: Option<String>,
+    operator: Option<String>,
+    json: bool,
+) -> Outcome {
     let text = match args {
         Some(text) => text,
         None => {
@@ -298,12 +313,15 @@ fn exec(path: &Path, op: &str, args: Option<String>, json: bool) -> Outcome {
             text
         }
     };
-    let args: Value = if text.trim().is_empty() {
+    let mut args: Value = if text.trim().is_empty() {
         json!({})
     } else {
         pitstop_core::json::from_str(&text)
             .map_err(|err| Failure::new(ErrorCode::InvalidRequest, format!("arguments: {err}")))?
     };
+    if let (Some(operator), Some(fields)) = (operator, args.as_object_mut()) {
+        fields.entry("operator").or_insert(json!(operator));
+    }
     let engine = open_existing(path)?;
     let outcome = engine.execute(op, args);
     let response = pitstop_core::response(outcome.clone());
@@ -323,11 +341,14 @@ fn exec(path: &Path, op: &str, args: Option<String>, json: bool) -> Outcome {
     }
 }
 
-fn daily(path: &Path, date: Option<String>, json: bool) -> Outcome {
+fn daily(path: &Path, date: Option<String>, operator: Option<String>, json: bool) -> Outcome {
     let engine = open_existing(path)?;
     let mut args = json!({});
     if let Some(date) = date {
         args["date"] = json!(date);
+    }
+    if let Some(operator) = operator {
+        args["operator"] = json!(operator);
     }
     let result = engine.execute("jobs.daily", args)?;
     print_value(&result, json, &Locale::of(&engine));

@@ -111,6 +111,21 @@ pub fn run(path: &Path, report: ReportCommand, json: bool) -> Outcome {
             owner(&engine, "report.points_monthly", &f, json, &locale)?
         }
         ReportCommand::Services(f) => owner(&engine, "report.services", &f, json, &locale)?,
+        ReportCommand::Changes {
+            from,
+            to,
+            operator,
+            customer,
+        } => {
+            let args =
+                json!({ "from": from, "to": to, "operator": operator, "customer": customer });
+            let records = changes_all(&engine, args)?;
+            if json {
+                println!("{}", json!({ "records": records }));
+            } else {
+                print!("{}", changes_table(&records, &locale));
+            }
+        }
         ReportCommand::Campaign { campaign } => {
             let result = campaign_report(&engine, &campaign)?;
             if json {
@@ -405,4 +420,64 @@ fn owner_cell(key: &str, value: &Value, locale: &Locale) -> String {
         _ if matches!(key, "birthday" | "last_visit" | "cohort") => locale.date_of(value),
         _ => human_cell(key, value, locale),
     }
+}
+
+/// Every record of `report.changes` for `args` (nulls left out), following the pages.
+fn changes_all(engine: &Engine, args: Value) -> Result<Vec<Value>, Failure> {
+    let mut args: serde_json::Map<String, Value> = match args {
+        Value::Object(map) => map.into_iter().filter(|(_, v)| !v.is_null()).collect(),
+        _ => serde_json::Map::new(),
+    };
+    args.insert("limit".into(), json!(1000));
+    let mut records = Vec::new();
+    loop {
+        let page = engine.execute("report.changes", Value::Object(args.clone()))?;
+        records.extend(page["records"].as_array().cloned().unwrap_or_default());
+        match page["next_after"].as_str() {
+            Some(cursor) => {
+                args.insert("after".into(), json!(cursor));
+            }
+            None => return Ok(records),
+        }
+    }
+}
+
+/// The audit records as a table: one row per changed field, the record's instant,
+/// operation, operator and customer on its first row only.
+pub fn changes_table(records: &[Value], locale: &Locale) -> String {
+    let headers = [
+        "at", "op", "operator", "customer", "entity", "id", "field", "before", "after",
+    ];
+    let header_refs: Vec<&str> = headers.iter().map(|h| locale.field(h)).collect();
+    let text = |value: &Value| match value {
+        Value::Null => "—".to_string(),
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
+    };
+    let mut cells = Vec::new();
+    for record in records {
+        let head = [
+            text(&record["at"]),
+            text(&record["op"]),
+            text(&record["operator"]),
+            text(&record["customer"]),
+        ];
+        for (i, change) in record["changes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            let mut row: Vec<String> = if i == 0 {
+                head.to_vec()
+            } else {
+                vec![String::new(); head.len()]
+            };
+            for field in ["entity", "id", "field", "before", "after"] {
+                row.push(text(&change[field]));
+            }
+            cells.push(row);
+        }
+    }
+    table(&header_refs, &cells)
 }

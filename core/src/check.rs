@@ -2,6 +2,7 @@
 //! invariants (lots against the account, entries chained and summing to the balance),
 //! and the size on disk against the raw size of the data.
 
+use crate::audit_log;
 use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::ledger::{self, Account, Book};
@@ -24,6 +25,9 @@ pub struct CheckReport {
     pub accounts: u64,
     /// Ledger entries verified.
     pub entries: u64,
+    /// Audit records verified with their operator and customer index entries.
+    #[serde(default)]
+    pub audit_records: u64,
     /// Problems (at most 100); empty when the store is sound.
     pub problems: Vec<String>,
 }
@@ -78,6 +82,10 @@ pub fn check<R: Reader>(reader: &R, _ctx: &Ctx) -> Result<CheckReport> {
         }
     }
     check_redirects(reader, &mut report)?;
+    match audit_log::check(reader) {
+        Ok(found) => report.audit_records = found.records,
+        Err(err) => note(&mut report, format!("audit log: {}", err.message)),
+    }
     Ok(report)
 }
 

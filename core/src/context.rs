@@ -22,6 +22,8 @@ pub struct Ctx {
     /// The branch the engine was opened for (a dealer group's site): visits recorded
     /// without a `branch` of their own get it.
     pub branch: Option<Arc<str>>,
+    /// Who did it at the host (the request's `operator`), for the audit log.
+    pub operator: Option<Arc<str>>,
 }
 
 impl Ctx {
@@ -36,12 +38,19 @@ impl Ctx {
             today,
             program,
             branch: None,
+            operator: None,
         }
     }
 
     /// The same context for an engine opened for `branch`.
     pub fn with_branch(mut self, branch: Option<Arc<str>>) -> Ctx {
         self.branch = branch;
+        self
+    }
+
+    /// The same context for an operation done by `operator`.
+    pub fn with_operator(mut self, operator: Option<Arc<str>>) -> Ctx {
+        self.operator = operator;
         self
     }
 

@@ -3,6 +3,7 @@
 //! through date indexes, so a day costs what is due that day, not the size of the base.
 //! Running it twice for the same date changes nothing; a missed day is caught up.
 
+use crate::audit_log;
 use crate::context::{Ctx, days_until_birthday};
 use crate::customer::{self, CustomerStatus};
 use crate::error::{Error, Result};
@@ -80,6 +81,9 @@ pub fn start_of_day(ctx: &Ctx, date: NaiveDate) -> Result<DateTime<Utc>> {
     Ok(local.with_timezone(&Utc))
 }
 
+/// The operation's name in the audit log.
+const JOB: &str = "jobs.daily";
+
 /// Run the daily job. Commits in bounded batches; each batch is atomic and the whole
 /// job is idempotent, so a crash in the middle is repaired by running it again.
 pub fn daily(store: &Store, ctx: &Ctx, args: &DailyArgs) -> Result<(DailyReport, u64)> {
@@ -90,6 +94,7 @@ pub fn daily(store: &Store, ctx: &Ctx, args: &DailyArgs) -> Result<(DailyReport,
         today: date,
         program: ctx.program.clone(),
         branch: ctx.branch.clone(),
+        operator: ctx.operator.clone(),
     };
     let mut report = DailyReport {
         date: Some(date),
@@ -152,6 +157,7 @@ fn settle_due_accounts(store: &Store, day_ctx: &Ctx, report: &mut DailyReport) -
                 txn.delete(key);
             }
         }
+        audit_log::flush(&mut txn, day_ctx, JOB)?;
         txn.commit()?;
     }
 }
@@ -188,6 +194,7 @@ fn grant_birthdays(
             for customer in chunk {
                 grant_birthday(&mut txn, day_ctx, *customer, birthday_day, report)?;
             }
+            audit_log::flush(&mut txn, day_ctx, JOB)?;
             txn.commit()?;
         }
         day += Duration::days(1);

@@ -28,14 +28,16 @@
 //!
 //! | layer | what | modules |
 //! |---|---|---|
-//! | 1 | values and rules | `error` `amount` `normalize` `json` `wording` `paging` `program` `reference` |
+//! | 1 | values and rules | `error` `amount` `normalize` `json` `wording` `paging` `program` `reference` `audit` |
 //! | 2 | storage | `store` |
-//! | 3 | records | `context` `customer` `vehicle` `naming` `visit` `ledger` `order` `tyre_storage` `segment` `recommendation` `feedback` `plugin::outcome` |
+//! | 3 | records | `context` `customer` `vehicle` `naming` `visit` `ledger` `order` `tyre_storage` `segment` `recommendation` `feedback` `plugin::outcome` `audit_log` |
 //! | 4 | domain operations | `tier` `points` `plugin` `checkout` `refund` `referral` `reminder` `history` `report` `simulate` `campaign` `dashboard` `jobs` `personal_data` `check` `membership` `views` `merge` |
 //! | 5 | the operation table | `session` `ops` |
 //! | 6 | the engine | `engine` |
 
 mod amount;
+mod audit;
+mod audit_log;
 mod campaign;
 mod check;
 mod checkout;
@@ -94,6 +96,7 @@ pub use wording::{Language, Message, PluralForm};
 /// `SimulateArgs`, and the references `CustomerRef`, `VehicleRef`) stay open to struct
 /// literals, since that is how a Rust host writes them.
 pub mod types {
+    pub use crate::audit_log::{AuditRecordView, ChangeView, ChangesArgs, ChangesPage};
     pub use crate::check::{CheckReport, StoreStats};
     pub use crate::checkout::{CheckoutArgs, LineInput, Priced, Receipt};
     pub use crate::customer::{

@@ -85,6 +85,7 @@ pub(crate) fn register(
     plugin_hook::commit_effects(ctx, &mut customer, &mut book, None, &mut effects.outcomes)?;
     if customer.tags != tags_before {
         customer::save(txn, &customer)?;
+        customer::record_tags(txn, customer.id, &tags_before, &customer.tags);
     }
     let balance = points::balance_of(&book, program.points.value, ctx.today);
     book.save(txn)?;

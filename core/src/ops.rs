@@ -678,6 +678,15 @@ pub static OPS: &[OpSpec] = &[
         "mark two customers as different people, so they are not proposed as duplicates",
         |e, op, a| e.write_op(op, a, crate::merge::distinct)
     ),
+    op!(
+        "report.changes",
+        false,
+        crate::audit_log::ChangesArgs,
+        "who created or changed customer cards, cards, balances and the programme, with before and after, paged",
+        |e, _, a| e.report_op(a, |r, ctx, args: Args| {
+            crate::audit_log::changes(r, ctx, &args)
+        })
+    ),
 ];
 
 /// Find an operation by name.

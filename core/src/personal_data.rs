@@ -9,6 +9,7 @@
 //! anonymous record by id. Points left on the account stay there (a liability the
 //! shop may write off with `points.adjust` before erasing).
 
+use crate::audit_log;
 use crate::campaign::{self, Notification};
 use crate::context::Ctx;
 use crate::customer::{self, Card, ConsentEvent, Customer, CustomerRef, CustomerStatus};
@@ -130,6 +131,7 @@ pub fn erase(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: EraseArgs) -> Result<Erasu
     }
     referral::forget_code(txn, old.id)?;
     customer::forget_merges(txn, old.id)?;
+    audit_log::scrub_customer(txn, old.id)?;
     let erased = customer::erase_fields(txn, ctx, &old)?;
     if erased.phone.is_some() || erased.email.is_some() || !erased.full_name.is_empty() {
         return Err(Error::internal("erasure left personal fields"));

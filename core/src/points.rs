@@ -169,8 +169,6 @@ pub struct AdjustArgs {
     pub points: Decimal,
     /// Why (required).
     pub reason: String,
-    /// Who did it (required).
-    pub operator: String,
     /// Days the credited points live (default: the programme's expiry).
     #[serde(default)]
     pub expiry_days: Option<u32>,
@@ -189,7 +187,11 @@ pub struct PointsChange {
 pub fn adjust(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: &AdjustArgs) -> Result<PointsChange> {
     let program = ctx.program()?;
     let reason = normalize::text("reason", &args.reason, TEXT_CHARS_MAX)?;
-    let operator = normalize::text("operator", &args.operator, 64)?;
+    // `operator` is a common request field (checked by the session); an adjustment
+    // must name one, and its ledger entry keeps it.
+    let operator = ctx.operator.as_deref().map(str::to_string).ok_or_else(|| {
+        Error::invalid("operator", "points.adjust needs the operator who made it")
+    })?;
     let magnitude = ledger::check_points("points", args.points.abs(), program.points.scale)?;
     let customer = customer::resolve(txn, ctx, &args.customer)?;
     let mut book = Book::load(txn, customer.id)?;

@@ -11,6 +11,8 @@
 //! plugins this process keeps in memory are checked against the store at the start of
 //! every operation and reloaded when another process changed them.
 
+use crate::audit::{Change, Entity};
+use crate::audit_log;
 use crate::context::Ctx;
 use crate::error::{Error, ErrorCode, Result};
 use crate::jobs;
@@ -227,7 +229,7 @@ impl Session {
         let hash = common
             .idempotency_key
             .as_ref()
-            .map(|_| request_hash(op, &args))
+            .map(|_| request_hash(op, &args, &common))
             .unwrap_or_default();
         let typed: A = decode_args(Value::Object(args))?;
         let mut txn = self.store.write()?;
@@ -244,9 +246,10 @@ impl Session {
             self.store.wait_durable(self.store.applied_seq())?;
             return Ok(first);
         }
-        let ctx = self.context(common.at);
+        let ctx = self.context(common.at).with_operator(common.operator);
         let result = f(&mut txn, &ctx, typed)?;
         let value = to_value(&result)?;
+        audit_log::flush(&mut txn, &ctx, op)?;
         if let Some(key) = idempotency_key {
             remember(&mut txn, key, op, hash, &value, &ctx)?;
         }
@@ -271,6 +274,7 @@ impl Session {
                     &program,
                 )?;
                 txn.put(keys::meta(keys::META_PROGRAM), &program.version)?;
+                record_program_change(txn, current, &program)?;
                 Ok(program)
             },
         )?;
@@ -285,7 +289,7 @@ impl Session {
     pub(crate) fn run_daily(&self, op: &str, args: Map<String, Value>) -> Result<Value> {
         let mut args = args;
         let common = take_common(&mut args, true)?;
-        let hash = request_hash(op, &args);
+        let hash = request_hash(op, &args, &common);
         let typed: jobs::DailyArgs = decode_args(Value::Object(args))?;
         let idempotency_key = common
             .idempotency_key
@@ -299,7 +303,7 @@ impl Session {
                 return Ok(first);
             }
         }
-        let ctx = self.context(common.at);
+        let ctx = self.context(common.at).with_operator(common.operator);
         let (report, mut seq) = jobs::daily(&self.store, &ctx, &typed)?;
         let mut value = to_value(&report)?;
         if let Some(key) = idempotency_key {
@@ -316,6 +320,28 @@ impl Session {
         self.store.wait_durable(seq.max(self.store.applied_seq()))?;
         Ok(value)
     }
+}
+
+/// The audit log's view of `program.set`: the version and every top-level field that
+/// differs from the version in force before, with both values.
+fn record_program_change(txn: &mut WriteTxn<'_>, current: u32, program: &Program) -> Result<()> {
+    let before = match current {
+        0 => None,
+        version => txn.get_json::<Value>(
+            &KeyBuilder::new(tag::PROGRAM)
+                .u64(u64::from(version))
+                .build(),
+        )?,
+    };
+    let after = to_value(program)?;
+    txn.record_all(Change::diff(
+        Entity::Program,
+        "programme",
+        before.as_ref(),
+        &after,
+        &[],
+    ));
+    Ok(())
 }
 
 fn idempotency_record_key(key: &str) -> Vec<u8> {
@@ -390,6 +416,10 @@ pub(crate) fn load_program<R: Reader>(reader: &R, version: u32) -> Result<Progra
 pub(crate) struct Common {
     at: Option<DateTime<Utc>>,
     idempotency_key: Option<String>,
+    /// Who did it at the host, checked (state-changing operations only).
+    operator: Option<Arc<str>>,
+    /// The request's `operator` as sent, for the idempotency hash.
+    operator_sent: Option<Value>,
 }
 
 pub(crate) fn take_common(args: &mut Map<String, Value>, mutates: bool) -> Result<Common> {
@@ -416,9 +446,25 @@ pub(crate) fn take_common(args: &mut Map<String, Value>, mutates: bool) -> Resul
         }
         Some(_) => return Err(Error::invalid("idempotency_key", "must be a string")),
     };
+    // A read leaves `operator` in its arguments: `report.changes` filters by it, and
+    // any other read refuses it as an unknown field (a read records nothing).
+    let (operator, operator_sent) = if mutates {
+        match args.remove("operator") {
+            None | Some(Value::Null) => (None, None),
+            Some(Value::String(text)) => {
+                let checked = audit_log::check_operator(&text)?;
+                (Some(Arc::from(checked)), Some(Value::String(text)))
+            }
+            Some(_) => return Err(Error::invalid("operator", "must be a string")),
+        }
+    } else {
+        (None, None)
+    };
     Ok(Common {
         at,
         idempotency_key,
+        operator,
+        operator_sent,
     })
 }
 
@@ -442,16 +488,66 @@ fn check_idempotency_key(key: &str) -> Result<()> {
     crate::normalize::refuse_unseen(field, key)
 }
 
-fn request_hash(op: &str, args: &Map<String, Value>) -> [u8; 32] {
+/// The hash of a request as the idempotency record remembers it: the operation and its
+/// arguments with `operator` back in them, so a retry by the same operator is the same
+/// request, another operator's is not, and a key recorded before `operator` became a
+/// common field (when `points.adjust` had it as an argument) still matches.
+fn request_hash(op: &str, args: &Map<String, Value>, common: &Common) -> [u8; 32] {
     let mut hasher = Sha256::new();
     hasher.update(op.as_bytes());
     hasher.update([0]);
+    let mut args = args.clone();
+    if let Some(operator) = &common.operator_sent {
+        args.insert("operator".to_string(), operator.clone());
+    }
     // serde_json's Map is ordered, so the text is canonical.
-    hasher.update(Value::Object(args.clone()).to_string().as_bytes());
+    hasher.update(Value::Object(args).to_string().as_bytes());
     hasher.finalize().into()
 }
 
 fn to_value<T: Serialize>(value: &T) -> Result<Value> {
     serde_json::to_value(value)
         .map_err(|err| Error::internal(format!("cannot encode the result: {err}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn object(value: Value) -> Map<String, Value> {
+        match value {
+            Value::Object(map) => map,
+            _ => unreachable!("an object literal"),
+        }
+    }
+
+    #[test]
+    fn the_operator_is_part_of_the_idempotency_hash_as_it_was_an_argument() {
+        let sent = json!({ "customer": { "id": 7 }, "points": "10", "reason": "акция",
+                           "operator": "Кассир Петрова" });
+        // The hash points.adjust computed when `operator` was one of its arguments.
+        let mut old = Sha256::new();
+        old.update(b"points.adjust\0");
+        old.update(sent.to_string().as_bytes());
+        let old: [u8; 32] = old.finalize().into();
+
+        let mut args = object(sent.clone());
+        let common = take_common(&mut args, true).unwrap();
+        assert!(!args.contains_key("operator"));
+        assert_eq!(common.operator.as_deref(), Some("Кассир Петрова"));
+        assert_eq!(request_hash("points.adjust", &args, &common), old);
+
+        let mut other = object(sent);
+        other.insert("operator".into(), json!("Администратор Ким"));
+        let common = take_common(&mut other, true).unwrap();
+        assert_ne!(request_hash("points.adjust", &other, &common), old);
+    }
+
+    #[test]
+    fn a_read_leaves_the_operator_to_its_own_arguments() {
+        let mut args = object(json!({ "from": "2025-01-01", "operator": "Кассир Петрова" }));
+        let common = take_common(&mut args, false).unwrap();
+        assert!(common.operator.is_none());
+        assert_eq!(args["operator"], "Кассир Петрова");
+    }
 }

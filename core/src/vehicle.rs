@@ -2,6 +2,7 @@
 //! usage, mileage readings over time with the daily mileage they imply, and the
 //! history of owners.
 
+use crate::audit::{Change, Entity};
 use crate::context::{Ctx, must, next_id};
 use crate::error::{Error, ErrorCode, Result};
 use crate::normalize::{self, TEXT_CHARS_MAX};
@@ -255,9 +256,11 @@ pub fn add(txn: &mut WriteTxn<'_>, ctx: &Ctx, owner: u64, args: AddArgs) -> Resu
         && let Some(mut car) = without_vin(txn, plate, owner)?
     {
         // The owner's car known by its plate alone: the same car, now with its VIN.
+        let before = car.clone();
         attach_vin(txn, &mut car, vin)?;
         car.year = car.year.or(year);
         txn.put(vehicle_key(car.id), &car)?;
+        note_change(txn, Some(&before), &car)?;
         return Ok(car);
     }
     let described = Described {
@@ -266,6 +269,7 @@ pub fn add(txn: &mut WriteTxn<'_>, ctx: &Ctx, owner: u64, args: AddArgs) -> Resu
         year,
         usage: args.usage,
     };
+    let before = existing.map(|id| load(txn, id)).transpose()?;
     let mut vehicle = match existing {
         Some(id) => transfer(
             txn,
@@ -306,7 +310,27 @@ pub fn add(txn: &mut WriteTxn<'_>, ctx: &Ctx, owner: u64, args: AddArgs) -> Resu
         record_mileage(txn, ctx, &mut vehicle, km, None, false)?;
     }
     txn.put(vehicle_key(vehicle.id), &vehicle)?;
+    note_change(txn, before.as_ref(), &vehicle)?;
     Ok(vehicle)
+}
+
+/// Note for the audit log what `vehicle.add` changed on a car (`before` absent: new):
+/// its owner, VIN, plate and description; the VIN and plate are personal data.
+fn note_change(txn: &mut WriteTxn<'_>, before: Option<&Vehicle>, after: &Vehicle) -> Result<()> {
+    let encode = |vehicle: &Vehicle| {
+        serde_json::to_value(vehicle)
+            .map_err(|err| Error::internal(format!("cannot encode a vehicle: {err}")))
+    };
+    let old = before.map(encode).transpose()?;
+    let new = encode(after)?;
+    let skip = ["id", "mileage_km", "mileage_date", "owners", "added_at"];
+    let changes = Change::diff(Entity::Vehicle, after.id, old.as_ref(), &new, &skip);
+    txn.record_all(changes.into_iter().map(|change| {
+        let personal = matches!(change.field.as_str(), "vin" | "plate");
+        let change = change.of_customer(after.customer);
+        if personal { change.personal() } else { change }
+    }));
+    Ok(())
 }
 
 /// A new car's VIN and plate, normalised; at least one of them.

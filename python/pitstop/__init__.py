@@ -353,6 +353,7 @@ class Engine:
         transfer: Optional[bool] = None,
         at: Optional[datetime] = None,
         idempotency_key: Optional[str] = None,
+        operator: Optional[str] = None,
     ) -> Result:
         """``vehicle.add``: the vehicle."""
         return self._call(
@@ -370,6 +371,7 @@ class Engine:
                     "transfer": transfer,
                     "at": at,
                     "idempotency_key": idempotency_key,
+                    "operator": operator,
                 },
                 {},
             ),
@@ -452,6 +454,7 @@ class Engine:
         reason: Optional[str] = None,
         at: Optional[datetime] = None,
         idempotency_key: Optional[str] = None,
+        operator: Optional[str] = None,
     ) -> Result:
         """``checkout.refund``: the whole visit, or ``lines`` (``{"line": i, "qty": q}``)."""
         return self._call(
@@ -463,6 +466,7 @@ class Engine:
                     "reason": reason,
                     "at": at,
                     "idempotency_key": idempotency_key,
+                    "operator": operator,
                 },
                 {},
             ),
@@ -511,11 +515,14 @@ class Engine:
             ),
         )
 
-    def daily(self, day: Optional[date] = None, *, at: Optional[datetime] = None) -> Result:
-        """``jobs.daily`` for ``day`` (default: today in the programme's timezone)."""
+    def daily(
+        self, day: Optional[date] = None, *, at: Optional[datetime] = None, operator: Optional[str] = None
+    ) -> Result:
+        """``jobs.daily`` for ``day`` (default: today in the programme's timezone);
+        ``operator`` is recorded in the audit log with the expiries and bonuses."""
         if isinstance(day, datetime):
             raise TypeError("daily() takes a date; pass datetime.date(), not a datetime")
-        return self._call("jobs.daily", _args({"date": day, "at": at}, {}))
+        return self._call("jobs.daily", _args({"date": day, "at": at, "operator": operator}, {}))
 
     # -- bringing customers back ------------------------------------------------------------
 
@@ -580,6 +587,7 @@ class Engine:
         *,
         at: Optional[datetime] = None,
         idempotency_key: Optional[str] = None,
+        operator: Optional[str] = None,
     ) -> Result:
         """``reminders.mark``: what was done about reminder ``id`` (from
         :meth:`reminders_due`): ``status`` is ``sent``, ``failed`` or ``declined``,
@@ -589,7 +597,8 @@ class Engine:
         return self._call(
             "reminders.mark",
             _args(
-                {"id": id, "status": status, "channel": channel, "at": at, "idempotency_key": idempotency_key},
+                {"id": id, "status": status, "channel": channel, "at": at, "idempotency_key": idempotency_key,
+                 "operator": operator},
                 {},
             ),
         )
@@ -673,10 +682,14 @@ class Engine:
 
     # -- programme and plugins ------------------------------------------------------------
 
-    def set_program(self, program: Mapping[str, Any], *, idempotency_key: Optional[str] = None) -> Result:
-        """``program.set``: validate and store a new programme version."""
+    def set_program(
+        self, program: Mapping[str, Any], *, idempotency_key: Optional[str] = None, operator: Optional[str] = None
+    ) -> Result:
+        """``program.set``: validate and store a new programme version; ``operator``
+        is recorded in the audit log with the fields that changed."""
         return self._call(
-            "program.set", _args({"program": program, "idempotency_key": idempotency_key}, {})
+            "program.set",
+            _args({"program": program, "idempotency_key": idempotency_key, "operator": operator}, {}),
         )
 
     def install_plugin(
@@ -691,6 +704,7 @@ class Engine:
         enabled: Optional[bool] = None,
         replace: Optional[bool] = None,
         idempotency_key: Optional[str] = None,
+        operator: Optional[str] = None,
     ) -> Result:
         """``plugin.install``: ``wasm`` is the module's bytes or a path to a ``.wasm`` file."""
         source: Dict[str, Any] = (
@@ -708,6 +722,7 @@ class Engine:
                     "enabled": enabled,
                     "replace": replace,
                     "idempotency_key": idempotency_key,
+                    "operator": operator,
                 },
                 source,
             ),
@@ -744,17 +759,17 @@ class Engine:
         """``plugin.list``: the installed plugins."""
         return cast(List[Result], self._native.execute("plugin.list", {}))
 
-    def enable_plugin(self, name: str) -> Result:
+    def enable_plugin(self, name: str, *, operator: Optional[str] = None) -> Result:
         """``plugin.enable``."""
-        return self._call("plugin.enable", {"name": name})
+        return self._call("plugin.enable", _args({"name": name, "operator": operator}, {}))
 
-    def disable_plugin(self, name: str) -> Result:
+    def disable_plugin(self, name: str, *, operator: Optional[str] = None) -> Result:
         """``plugin.disable``: stop calling it; it stays installed."""
-        return self._call("plugin.disable", {"name": name})
+        return self._call("plugin.disable", _args({"name": name, "operator": operator}, {}))
 
-    def remove_plugin(self, name: str) -> Result:
+    def remove_plugin(self, name: str, *, operator: Optional[str] = None) -> Result:
         """``plugin.remove``."""
-        return self._call("plugin.remove", {"name": name})
+        return self._call("plugin.remove", _args({"name": name, "operator": operator}, {}))
 
     # -- reports ------------------------------------------------------------------------
 
@@ -830,6 +845,26 @@ class Engine:
         """``report.services``: works and parts sold, repeats and the real median
         interval next to the reminder rule's."""
         return self._owner_report("services", from_, to, branch, segment, top)
+
+    def report_changes(
+        self, from_: date, to: date, *, operator: Optional[str] = None, customer: Optional[int] = None,
+        page_size: int = 1000,
+    ) -> Report:
+        """``report.changes``, every page: who created or changed customer cards, cards,
+        balances, the programme and plugins from ``from_`` to ``to``, oldest first. Each
+        row is one record (``seq``, ``at``, ``op``, ``operator``, ``customer``,
+        ``changes``: ``entity``, ``id``, ``field``, ``before``, ``after``, the values as
+        text). ``operator`` and ``customer`` (an id) filter."""
+        args = _args(
+            {"from": from_, "to": to, "operator": operator, "customer": customer, "limit": page_size}, {}
+        )
+        records: List[Result] = []
+        while True:
+            page = self._call("report.changes", args)
+            records.extend(page["records"])
+            if page.get("next_after") is None:
+                return Report("changes", records, {})
+            args = {**args, "after": page["next_after"]}
 
     def report(self, name: str, **params: Any) -> Report:
         """Run the core's ``report.<name>`` and return its rows.

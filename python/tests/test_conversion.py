@@ -175,7 +175,10 @@ INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 # Fields that are text even when they look like numbers.
 IDENTIFIERS = {"card", "number", "new_number", "replaced_by", "key", "value", "order_id", "reference", "sku", "external_id",
                # The owner's reports: RFM digits ("444") and a service (a rule's kind or an SKU) are codes.
-               "rfm", "service"}
+               "rfm", "service",
+               # The audit log (report.changes): a changed thing's id and its values before and
+               # after are text of any kind (a balance, a date, a card number, a name).
+               "id", "before", "after"}
 
 
 JSON_NUMBER_AMOUNT = re.compile(r'"(qty|unit_price|points|amount|redeem)": -?\d')

@@ -453,6 +453,7 @@ def _args(
         "report.lapsed": lambda: {"from": date(2025, 1, 1), "to": date(2025, 12, 31)},
         "report.tiers": lambda: {"from": date(2025, 1, 1), "to": date(2025, 12, 31)},
         "report.cohorts": lambda: {"from": date(2025, 1, 1), "to": date(2025, 12, 31)},
+        "report.changes": lambda: {"from": date(2025, 1, 1), "to": date(2025, 12, 31)},
         "report.sources": lambda: {"from": date(2025, 1, 1), "to": date(2025, 12, 31)},
         "report.points_monthly": lambda: {"from": date(2025, 1, 1), "to": date(2025, 12, 31)},
         "report.services": lambda: {"from": date(2025, 1, 1), "to": date(2025, 12, 31)},

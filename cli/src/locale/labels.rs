@@ -162,6 +162,19 @@ pub(super) const FIELDS: &[(&str, &str, &str)] = &[
         "reminder interval, km",
     ),
     ("services", "услуг", "services"),
+    ("at", "когда", "when"),
+    ("op", "операция", "operation"),
+    ("operator", "кто", "operator"),
+    ("entity", "что", "what"),
+    ("id", "№", "id"),
+    ("field", "поле", "field"),
+    ("before", "было", "before"),
+    ("after", "стало", "after"),
+    (
+        "audit_records",
+        "записей журнала изменений",
+        "audit records",
+    ),
 ];
 
 /// Names of the codes operations return for a value (kinds, statuses, seasons):

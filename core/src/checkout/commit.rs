@@ -191,6 +191,7 @@ pub fn commit(
     )?;
     count_visit(&mut customer, priced.totals.net, ctx.today);
     customer::save(txn, &customer)?;
+    customer::record_tags(txn, customer.id, &request.customer.tags, &customer.tags);
     let vehicle_id = request.vehicle.as_ref().map(|v| v.id);
     if let (Some(vehicle), Some(km)) = (&request.vehicle, args.mileage) {
         record_reading(txn, ctx, vehicle, km, visit_id)?;

@@ -125,11 +125,12 @@ pub fn issue_card(
             .with_details(json!({ "field": "card", "value": current, "customer": customer.id })));
         }
         let mut old: Card = must(txn.get(&card_key(&current))?, "card", &current)?;
+        let before = old.clone();
         old.active = false;
         old.blocked_at = Some(ctx.at);
         old.block_reason = Some("replaced".into());
         old.replaced_by = Some(number.clone());
-        txn.put(card_key(&current), &old)?;
+        put_card(txn, Some(&before), &old)?;
     }
     let card = Card {
         number: number.clone(),
@@ -140,10 +141,11 @@ pub fn issue_card(
         block_reason: None,
         replaced_by: None,
     };
-    txn.put(card_key(&number), &card)?;
+    put_card(txn, None, &card)?;
     txn.put(customer_card_key(customer.id, &number), &())?;
-    customer.card = Some(number);
+    let before = customer.card.replace(number);
     save(txn, &customer)?;
+    note_current_card(txn, customer.id, before, customer.card.clone());
     Ok((customer, card))
 }
 
@@ -193,18 +195,61 @@ pub fn block_card(
         )
         .with_details(json!({ "card": number, "customer": card.customer })));
     }
+    let unblocked = card.clone();
     card.active = false;
     card.blocked_at = Some(ctx.at);
     card.block_reason = Some(reason);
-    txn.put(card_key(&number), &card)?;
     let mut customer = load(txn, card.customer)?;
-    customer.card = None;
+    let before = customer.card.take();
     save(txn, &customer)?;
+    note_current_card(txn, customer.id, before, None);
     if !args.reissue {
+        put_card(txn, Some(&unblocked), &card)?;
         return Ok((card, None));
     }
     let (_, new_card) = issue_card(txn, ctx, customer, args.new_number.as_deref(), false)?;
     card.replaced_by = Some(new_card.number.clone());
-    txn.put(card_key(&number), &card)?;
+    put_card(txn, Some(&unblocked), &card)?;
     Ok((card, Some(new_card)))
+}
+
+/// Store a card and note for the audit log what changed on it (`before` absent: issued).
+/// Card numbers are personal data: erasure scrubs them from the log.
+fn put_card(txn: &mut WriteTxn<'_>, before: Option<&Card>, card: &Card) -> Result<()> {
+    txn.put(card_key(&card.number), card)?;
+    let encode = |card: &Card| {
+        serde_json::to_value(card)
+            .map_err(|err| Error::internal(format!("cannot encode a card: {err}")))
+    };
+    let old = before.map(encode).transpose()?;
+    let new = encode(card)?;
+    let changes = Change::diff(
+        Entity::Card,
+        &card.number,
+        old.as_ref(),
+        &new,
+        &["number", "customer"],
+    );
+    txn.record_all(
+        changes
+            .into_iter()
+            .map(|change| change.of_customer(card.customer).personal()),
+    );
+    Ok(())
+}
+
+/// Note the change of a customer's current card number.
+fn note_current_card(
+    txn: &mut WriteTxn<'_>,
+    customer: u64,
+    before: Option<String>,
+    after: Option<String>,
+) {
+    if before != after {
+        txn.record(
+            Change::new(Entity::Customer, customer, "card", before, after)
+                .of_customer(customer)
+                .personal(),
+        );
+    }
 }

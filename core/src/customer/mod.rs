@@ -3,6 +3,7 @@
 //! blocked and reissued with the balance kept.
 
 mod cards;
+mod changes;
 mod consent;
 mod find;
 mod redirect;
@@ -12,6 +13,8 @@ use cards::*;
 pub use cards::{
     BlockCardArgs, Card, IssueCardArgs, block_card, cards_of, forget_card, issue_card,
 };
+use changes::card_changes;
+pub use changes::{record_changes, record_tags};
 use consent::*;
 pub use consent::{Consent, ConsentEvent, consent_history, move_consent_history, record_consents};
 pub use find::{CustomerSummary, FindArgs, find};
@@ -21,6 +24,7 @@ pub use redirect::{
 };
 pub use resolve::{resolve, resolve_active};
 
+use crate::audit::{Change, Entity};
 use crate::context::{Ctx, must, next_id, patch};
 use crate::error::{Error, ErrorCode, Result};
 use crate::normalize::{self, NOTES_CHARS_MAX, TAGS_MAX, TEXT_CHARS_MAX};
@@ -116,6 +120,9 @@ pub fn erase_fields(txn: &mut WriteTxn<'_>, ctx: &Ctx, old: &Customer) -> Result
     record_consents(txn, old.id, &old.consents, &new.consents, Some("erasure"))?;
     index(txn, Some(old), &new)?;
     save(txn, &new)?;
+    // The erasure's own record shows which fields it cleared, not their values.
+    let changes = card_changes(Some(old), &new)?;
+    txn.record_all(changes.into_iter().map(Change::scrubbed));
     Ok(new)
 }
 
@@ -500,6 +507,7 @@ pub fn register(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: RegisterArgs) -> Result
     )?;
     index(txn, None, &customer)?;
     save(txn, &customer)?;
+    record_changes(txn, None, &customer)?;
     let customer = if args.card.is_some() || args.issue_card {
         issue_card(txn, ctx, customer, args.card.as_deref(), false)?.0
     } else {
@@ -665,6 +673,7 @@ pub fn update(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: UpdateArgs) -> Result<Cus
     update_marketing(&args, &old, &mut new)?;
     index(txn, Some(&old), &new)?;
     save(txn, &new)?;
+    record_changes(txn, Some(&old), &new)?;
     Ok(new)
 }
 

@@ -21,6 +21,7 @@ pub use merge::{MovedPoints, merge_accounts, refuse_active_holds};
 
 pub use movements::Credit;
 
+use crate::audit::{self, Entity};
 use crate::context::{Ctx, must};
 use crate::error::{Error, ErrorCode, Result};
 use crate::normalize::exact_scale;
@@ -92,6 +93,28 @@ pub enum Flow {
 }
 
 impl EntryKind {
+    /// The kind as the contract spells it (`accrual`, `redemption_return`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            EntryKind::Accrual => "accrual",
+            EntryKind::Welcome => "welcome",
+            EntryKind::Birthday => "birthday",
+            EntryKind::Bonus => "bonus",
+            EntryKind::Adjustment => "adjustment",
+            EntryKind::Redemption => "redemption",
+            EntryKind::RedemptionReturn => "redemption_return",
+            EntryKind::AccrualReversal => "accrual_reversal",
+            EntryKind::Expiry => "expiry",
+            EntryKind::Release => "release",
+            EntryKind::Hold => "hold",
+            EntryKind::HoldRelease => "hold_release",
+            EntryKind::HoldExpiry => "hold_expiry",
+            EntryKind::Capture => "capture",
+            EntryKind::BonusReversal => "bonus_reversal",
+            EntryKind::Merge => "merge",
+        }
+    }
+
     /// Which of the owner's figures an entry of this kind moves.
     pub fn flow(self) -> Flow {
         match self {
@@ -573,6 +596,16 @@ impl Book {
         }
         for entry in &self.entries {
             txn.put(entry_key(customer, entry.seq), entry)?;
+            txn.record(
+                audit::Change::new(
+                    Entity::Balance,
+                    customer,
+                    entry.kind.name(),
+                    Some((entry.balance_after - entry.amount).to_string()),
+                    Some(entry.balance_after.to_string()),
+                )
+                .of_customer(customer),
+            );
         }
         if !self.entries.is_empty() {
             let record = AccountRecord {

@@ -8,6 +8,7 @@ mod combine;
 pub mod duplicates;
 mod moves;
 
+use crate::audit::{Change, Entity};
 use crate::context::Ctx;
 use crate::customer::{self, Customer, CustomerRef, Redirect};
 use crate::error::{Error, Result};
@@ -204,6 +205,7 @@ pub fn merge(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: MergeArgs) -> Result<Merge
     customer::record_consents(txn, to, &keep.consents, &combined.consents, Some("merge"))?;
     customer::remove_merged(txn, &gone);
     customer::save_indexed(txn, &keep, &combined)?;
+    record_merge(txn, &keep, &combined, from)?;
     let (_, tier_after) =
         tier::reevaluate(txn, program, &mut combined, ctx.today, MoveReason::Review)?;
     let result = MergeResult {
@@ -231,6 +233,27 @@ pub fn merge(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: MergeArgs) -> Result<Merge
         },
     )?;
     Ok(result)
+}
+
+/// The audit log's view of a merge: the kept customer's card as it changed (fields it
+/// adopted, consents), and on both customers which one went into which. Points moved
+/// are recorded by the ledger itself, one balance change per entry.
+fn record_merge(
+    txn: &mut WriteTxn<'_>,
+    keep: &Customer,
+    combined: &Customer,
+    merged: u64,
+) -> Result<()> {
+    customer::record_changes(txn, Some(keep), combined)?;
+    let (into, from) = (keep.id.to_string(), merged.to_string());
+    txn.record(
+        Change::new(Entity::Customer, merged, "merged_into", None, Some(into)).of_customer(merged),
+    );
+    txn.record(
+        Change::new(Entity::Customer, keep.id, "merged_from", None, Some(from))
+            .of_customer(keep.id),
+    );
+    Ok(())
 }
 
 /// Arguments of `customer.distinct`.

@@ -9,6 +9,7 @@
 //!
 //! The contract a plugin implements is `plugins/ABI.md`.
 
+mod changes;
 pub(crate) mod hook;
 pub mod outcome;
 pub mod runtime;
@@ -636,9 +637,11 @@ pub(crate) fn prepare_install(
     host: &PluginHost,
     args: &Map<String, Value>,
 ) -> Result<(Vec<u8>, Arc<PluginModule>)> {
+    // The common request fields are the session's (checked there, when the write runs).
     let mut plain = args.clone();
     plain.remove("at");
     plain.remove("idempotency_key");
+    plain.remove("operator");
     let typed: InstallArgs = decode_args(Value::Object(plain))?;
     check_name(&typed.name)?;
     if !typed.config.is_object() {
@@ -696,6 +699,7 @@ pub(crate) fn store_plugin(
     };
     txn.put_json(record_key(&record.name), &record)?;
     bump_epoch(txn)?;
+    changes::note_change(txn, existing.as_ref(), Some(&record))?;
     if let Some(old) = existing
         && old.sha256 != sha_hex
     {
@@ -749,10 +753,12 @@ pub(crate) fn set_enabled(
     enabled: bool,
 ) -> Result<PluginRecord> {
     let mut record = load_record(txn, &args.name)?;
+    let before = record.clone();
     record.enabled = enabled;
     record.updated_at = ctx.at;
     txn.put_json(record_key(&record.name), &record)?;
     bump_epoch(txn)?;
+    changes::note_change(txn, Some(&before), Some(&record))?;
     Ok(record)
 }
 
@@ -768,6 +774,7 @@ pub(crate) fn remove(txn: &mut WriteTxn<'_>, args: NameArgs) -> Result<Value> {
     let record = load_record(txn, &args.name)?;
     txn.delete(record_key(&record.name));
     bump_epoch(txn)?;
+    changes::note_change(txn, Some(&record), None)?;
     drop_module_if_unused(txn, &record.sha256, &record.name)?;
     Ok(json!({ "removed": record.name, "sha256": record.sha256 }))
 }

@@ -533,6 +533,7 @@ pub fn due<R: Reader>(reader: &R, ctx: &Ctx, args: &DueArgs) -> Result<DuePage> 
         today: date,
         program: ctx.program.clone(),
         branch: ctx.branch.clone(),
+        operator: ctx.operator.clone(),
     };
     let cursor = args.after.as_deref().map(decode_cursor).transpose()?;
     if let Some((kind, _, _)) = &cursor

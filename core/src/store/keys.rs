@@ -69,6 +69,9 @@
 //! | 8   | local date, customer id               | Vec<TierMove> (tier changes not made by a visit: refunds, reviews, imports) |
 //! | 9   | merged customer id                    | Redirect (customer.merge: where the merged customer's id leads) |
 //! | :   | kind (m, d), customer id, customer id | () (m: kept id, merged id; d: a pair marked distinct, lower id first) |
+//! | @   | instant (µs), audit seq               | AuditRecord (who changed what, one operation's changes to one customer) |
+//! | %   | operator, 00, instant (µs), audit seq | () (audit records by operator) |
+//! | $   | customer id, instant (µs), audit seq  | () (audit records by customer) |
 
 use crate::error::{Error, Result};
 use chrono::{Datelike, NaiveDate};
@@ -211,6 +214,12 @@ pub mod tag {
     pub const REDIRECT: u8 = b'9';
     /// Pairs of customers: merged into (kind `m`), marked distinct (kind `d`).
     pub const CUSTOMER_PAIR: u8 = b':';
+    /// Audit records by instant.
+    pub const AUDIT: u8 = b'@';
+    /// Audit records by operator.
+    pub const AUDIT_BY_OPERATOR: u8 = b'%';
+    /// Audit records by customer.
+    pub const AUDIT_BY_CUSTOMER: u8 = b'$';
 }
 
 /// Unique index kinds under [`tag::UNIQUE`].

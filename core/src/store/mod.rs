@@ -29,6 +29,7 @@ pub mod postgres_backend;
 pub mod scratch;
 pub mod sled_backend;
 
+use crate::audit::Change;
 use crate::error::{Error, ErrorCode, Result};
 use bincode::Options as _;
 use serde::Serialize;
@@ -323,6 +324,7 @@ impl Store {
             store: self,
             view: self.backend.begin_write()?,
             writes: BTreeMap::new(),
+            changes: Vec::new(),
         })
     }
 
@@ -473,6 +475,9 @@ pub struct WriteTxn<'a> {
     store: &'a Store,
     view: Box<dyn WriteView + 'a>,
     writes: WriteBatch,
+    /// Who-changed-what values the operation recorded, written to the audit log by
+    /// whoever commits (the session) in this same batch.
+    changes: Vec<Change>,
 }
 
 impl WriteTxn<'_> {
@@ -509,6 +514,21 @@ impl WriteTxn<'_> {
     /// Buffer a deletion.
     pub fn delete(&mut self, key: Vec<u8>) {
         self.writes.insert(key, None);
+    }
+
+    /// Note a change for the audit log (written with the batch by the session).
+    pub fn record(&mut self, change: Change) {
+        self.changes.push(change);
+    }
+
+    /// Note several changes for the audit log.
+    pub fn record_all(&mut self, changes: impl IntoIterator<Item = Change>) {
+        self.changes.extend(changes);
+    }
+
+    /// The changes noted so far, taken out to be written.
+    pub fn take_changes(&mut self) -> Vec<Change> {
+        std::mem::take(&mut self.changes)
     }
 
     /// Apply the batch atomically; returns its sequence number (for [`Store::wait_durable`]).

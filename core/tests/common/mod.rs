@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod analytics_history;
+pub mod audit;
 pub mod plugin_fixtures;
 pub mod shared;
 
