@@ -28,15 +28,16 @@
 //!
 //! | layer | what | modules |
 //! |---|---|---|
-//! | 1 | values and rules | `error` `amount` `normalize` `json` `wording` `program` `reference` |
+//! | 1 | values and rules | `error` `amount` `normalize` `json` `wording` `program` `reference` `service_name` `person_name` |
 //! | 2 | storage | `store` |
-//! | 3 | records | `context` `customer` `vehicle` `naming` `visit` `ledger` `order` `tyre_storage` `segment` `recommendation` `feedback` `plugin::outcome` |
+//! | 3 | records | `context` `customer` `vehicle` `naming` `visit` `ledger` `order` `tyre_storage` `segment` `recommendation` `feedback` `plugin::outcome` `catalog` |
 //! | 4 | domain operations | `tier` `points` `plugin` `checkout` `refund` `referral` `reminder` `history` `report` `simulate` `campaign` `dashboard` `jobs` `personal_data` `check` `membership` `views` |
 //! | 5 | the operation table | `session` `ops` |
 //! | 6 | the engine | `engine` |
 
 mod amount;
 mod campaign;
+mod catalog;
 mod check;
 mod checkout;
 mod context;
@@ -54,6 +55,7 @@ mod naming;
 mod normalize;
 mod ops;
 mod order;
+mod person_name;
 mod personal_data;
 mod plugin;
 mod points;
@@ -65,6 +67,7 @@ mod refund;
 mod reminder;
 mod report;
 mod segment;
+mod service_name;
 mod session;
 mod simulate;
 mod store;
@@ -75,6 +78,7 @@ mod views;
 mod visit;
 mod wording;
 
+pub use catalog::{AliasGroup, AliasList, DuplicateGroup, DuplicateName, Duplicates, Unaliased};
 pub use check::{CheckReport, StoreStats};
 pub use checkout::{CheckoutArgs, LineInput, Priced, Receipt};
 pub use context::Ctx;
@@ -102,6 +106,7 @@ pub use report::{
     ParetoRow, PointsMonth, PointsMonthly, PointsReport, ReportArgs, ServiceRow, ServicesReport,
     SourceRow, SourcesReport, TierCount, TierMoveRow, TiersReport,
 };
+pub use report::{CompletenessReport, FixRow, GenderRow, NameFixRow, RegistrarRow};
 pub use simulate::{
     CustomerChange, Figures, Movement, Outcome, SimulateArgs, Simulation, SkippedVisit,
     TierHeadcount,

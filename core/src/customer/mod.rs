@@ -5,6 +5,7 @@
 mod cards;
 mod consent;
 mod find;
+mod registration;
 mod resolve;
 
 use cards::*;
@@ -14,6 +15,7 @@ pub use cards::{
 use consent::*;
 pub use consent::{Consent, ConsentEvent, consent_history, record_consents};
 pub use find::{CustomerSummary, FindArgs, find};
+pub use registration::{REGISTERED_BY_CHARS_MAX, registered_by};
 pub use resolve::{resolve, resolve_active};
 
 use crate::context::{Ctx, must, next_id, patch};
@@ -303,6 +305,10 @@ pub struct RegisterArgs {
     /// tiers as the visits' spend does.
     #[serde(default, deserialize_with = "crate::amount::optional")]
     pub opening_spend: Option<Decimal>,
+    /// The employee who registered the customer (1..=100 characters; kept for
+    /// `report.completeness`).
+    #[serde(default)]
+    pub registered_by: Option<String>,
 }
 
 /// The lifetime spend a migrated customer starts with.
@@ -410,6 +416,7 @@ pub fn register(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: RegisterArgs) -> Result
         None => None,
     };
     let agreement = check_agreement(ctx, &args.agreement)?;
+    let registered_by = registration::checked(args.registered_by.as_deref())?;
     let id = next_id(txn, "next_customer")?;
     let customer = Customer {
         id,
@@ -453,6 +460,9 @@ pub fn register(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: RegisterArgs) -> Result
     )?;
     index(txn, None, &customer)?;
     save(txn, &customer)?;
+    if let Some(by) = &registered_by {
+        registration::save(txn, customer.id, by)?;
+    }
     let customer = if args.card.is_some() || args.issue_card {
         issue_card(txn, ctx, customer, args.card.as_deref(), false)?.0
     } else {

@@ -67,6 +67,9 @@
 //! | 6   | due date, visit id, effect position   | () (reminders promotion plugins asked for) |
 //! | r   | reminder reason key                   | ReminderMark (sent, failed, declined) |
 //! | 8   | local date, customer id               | Vec<TierMove> (tier changes not made by a visit: refunds, reviews, imports) |
+//! | #   | n, folded service name                | folded name of its service (every name of a confirmed alias group) |
+//! | #   | g, folded service name                | AliasGroup (a service's name and its aliases) |
+//! | ;   | customer id                           | Registration (who registered the customer) |
 
 use crate::error::{Error, Result};
 use chrono::{Datelike, NaiveDate};
@@ -205,6 +208,10 @@ pub mod tag {
     pub const PLUGIN_REMINDER: u8 = b'6';
     /// Reminder outcomes by reason key.
     pub const REMINDER_MARK: u8 = b'r';
+    /// Service names confirmed as one (`catalog.alias`): name index and groups.
+    pub const CATALOG: u8 = b'#';
+    /// Who registered a customer.
+    pub const REGISTRATION: u8 = b';';
 }
 
 /// Unique index kinds under [`tag::UNIQUE`].
