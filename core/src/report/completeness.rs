@@ -202,12 +202,15 @@ fn lacks(customer: &Customer) -> [bool; 6] {
     ]
 }
 
+/// How a customer to fix ranks: fields missing, spend, then the smaller id.
+type Rank = (usize, Decimal, Reverse<u64>);
+
 /// What the scan keeps: the tallies and each list's best `top`.
 struct Scan {
     top: usize,
     total: Tally,
     registrars: HashMap<Option<String>, Tally>,
-    incomplete: Vec<((usize, Decimal, Reverse<u64>), FixRow)>,
+    incomplete: Vec<(Rank, FixRow)>,
     incomplete_count: u64,
     names: Vec<NameFixRow>,
     name_count: u64,
