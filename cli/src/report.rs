@@ -111,6 +111,9 @@ pub fn run(path: &Path, report: ReportCommand, json: bool) -> Outcome {
             owner(&engine, "report.points_monthly", &f, json, &locale)?
         }
         ReportCommand::Services(f) => owner(&engine, "report.services", &f, json, &locale)?,
+        ReportCommand::Completeness { top, registered_by } => {
+            crate::catalog::completeness(&engine, top, registered_by, json, &locale)?
+        }
         ReportCommand::Campaign { campaign } => {
             let result = campaign_report(&engine, &campaign)?;
             if json {

@@ -241,9 +241,17 @@ fn duplicates_find_every_known_group_and_nothing_else() {
         assert!(total <= previous, "the most used groups first");
         previous = total;
         // The proposal: the most used name; on a tie the one without abbreviation dots,
-        // then the first in order.
+        // not in capitals only, the longest, then the first in order.
         let mut ranked = names.clone();
-        ranked.sort_by_key(|n| (std::cmp::Reverse(counts[n]), n.contains('.'), n.to_string()));
+        ranked.sort_by_key(|n| {
+            (
+                std::cmp::Reverse(counts[n]),
+                n.contains('.'),
+                n.to_uppercase() == *n,
+                std::cmp::Reverse(n.chars().count()),
+                n.to_string(),
+            )
+        });
         assert_eq!(row["proposed"], ranked[0], "{row}");
     }
     // A period with none of the visits proposes nothing; limit bounds the rows.

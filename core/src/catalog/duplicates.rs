@@ -12,6 +12,7 @@ use crate::store::keys::{KeyReader, tag};
 use crate::visit;
 use chrono::{Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
+use std::cmp::Reverse;
 use std::collections::{BTreeMap, HashMap};
 
 /// Longest period, in days (as the reports').
@@ -52,8 +53,8 @@ pub struct DuplicateName {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DuplicateGroup {
     /// The name proposed for the service: the confirmed service's name when one of the
-    /// names has one, else the most used name (the one without abbreviation dots on a
-    /// tie, then the first in order).
+    /// names has one, else the most used name (on a tie: without abbreviation dots, not
+    /// in capitals only, the longest, then the first in order).
     pub proposed: String,
     /// Visit lines of all the names.
     pub lines: u64,
@@ -181,16 +182,25 @@ fn group_names(counts: HashMap<String, u64>) -> Vec<Vec<(String, u64)>> {
     groups.into_values().collect()
 }
 
+/// Whether a name is written in capitals only (`ЗАМЕНА МАСЛА ДВС`).
+fn shouting(name: &str) -> bool {
+    name.chars().any(char::is_alphabetic) && !name.chars().any(char::is_lowercase)
+}
+
 /// A group as proposed, or `None` when its names are already one service.
 fn proposal<R: Reader>(
     reader: &R,
     aliases: &mut Aliases,
     mut names: Vec<(String, u64)>,
 ) -> Result<Option<DuplicateGroup>> {
-    names.sort_by(|a, b| {
-        b.1.cmp(&a.1)
-            .then_with(|| a.0.contains('.').cmp(&b.0.contains('.')))
-            .then_with(|| a.0.cmp(&b.0))
+    names.sort_by_key(|(name, lines)| {
+        (
+            Reverse(*lines),
+            name.contains('.'),
+            shouting(name),
+            Reverse(name.chars().count()),
+            name.clone(),
+        )
     });
     let mut rows = Vec::with_capacity(names.len());
     let mut identities: Vec<String> = Vec::new();
