@@ -439,7 +439,7 @@ fn completeness_text(result: &Value, locale: &Locale) -> String {
                 text(&r["customer"]),
                 text(&r["full_name"]),
                 gender(locale, &r["gender"]),
-                text(&r["from"]),
+                text(&r["told_by"]),
             ]
         },
     ));

@@ -380,5 +380,5 @@ fn an_empty_base_and_registered_by_limits() {
     let one = shop.ok("report.completeness", json!({}));
     assert_eq!(one["by_registrar"][0]["registered_by"], Value::Null);
     assert_eq!(one["gender_rows"][0]["gender"], "male");
-    assert_eq!(one["gender_rows"][0]["from"], "Олегович");
+    assert_eq!(one["gender_rows"][0]["told_by"], "Олегович");
 }

@@ -71,7 +71,9 @@ pub fn kind(parent: Option<&str>, name: &str) -> Kind {
         }
         "added_at" | "at" | "blocked_at" | "created_at" | "expires_at" | "installed_at"
         | "issued_at" | "registered_at" | "resolved_at" | "updated_at"
-        | "linked_at" | "saved_at" => Kind::Instant,
+        | "linked_at" | "saved_at"
+        // Service name groups (catalog.alias).
+        | "changed_at" => Kind::Instant,
         _ => Kind::Text,
     }
 }

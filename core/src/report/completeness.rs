@@ -116,8 +116,8 @@ pub struct GenderRow {
     pub full_name: String,
     /// The gender proposed.
     pub gender: Gender,
-    /// The word that tells it.
-    pub from: String,
+    /// The word that tells it (the patronymic, or оглы / кызы).
+    pub told_by: String,
 }
 
 /// `report.completeness` result.
@@ -275,7 +275,7 @@ impl Scan {
                         person_name::Gender::Male => Gender::Male,
                         person_name::Gender::Female => Gender::Female,
                     },
-                    from,
+                    told_by: from,
                 });
             }
         }
