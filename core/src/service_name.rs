@@ -353,6 +353,24 @@ mod tests {
     }
 
     #[test]
+    fn word_forms_and_order_meet() {
+        let key_of = |s: &str| key(s);
+        assert_eq!(key_of("замена масла"), key_of("масло замена"));
+        assert_eq!(key_of("замена масла"), key_of("Заменить масло"));
+        assert_eq!(
+            key_of("Масло моторное замена"),
+            key_of("Масло в двигателе — замена")
+        );
+        assert_eq!(key_of("ТО"), key_of("т.о."));
+        assert_ne!(key_of("ТО-1"), key_of("ТО-2"));
+        assert_ne!(
+            key_of("Замена масла в АКПП"),
+            key_of("Замена масла в двигателе")
+        );
+        assert_eq!(key_of("— , ."), "");
+    }
+
+    #[test]
     fn distance_counts_edits_and_swaps() {
         assert_eq!(distance("балансировк", "балансировк"), 0);
         assert_eq!(distance("балансировк", "балансирвк"), 1);

@@ -543,15 +543,45 @@ fn reminders_and_report_services_treat_aliases_as_one_service() {
         vec![format!("service_due:{rio}:oil_change:2024-03-01")]
     );
     assert_eq!(service_due(&shop, "2025-02-26").len(), 2);
-    // report.services: the three names (three SKUs) of the visits after the alias are
-    // the rule's; the first visit's too, since the report reads names as they are now.
+    // History imported from the old system goes the same way: an alias in a batch is
+    // the oil change, a name in no group and matching no pattern is not.
+    let (_, lada) = driver(&shop, "Морозов Кирилл", "+79161230004", "К321МН777");
+    let (_, kia) = driver(&shop, "Павлова Ирина", "+79161230005", "М654ТТ77");
+    let imported = shop.ok(
+        "visit.import",
+        json!({ "visits": [
+            { "order_id": "OLD-1", "customer": { "plate": "К321МН777" },
+              "vehicle": { "plate": "К321МН777" }, "date": "2024-04-10",
+              "lines": [line("M-9", "ДВС масло", "2400")] },
+            { "order_id": "OLD-2", "customer": { "plate": "М654ТТ77" },
+              "vehicle": { "plate": "М654ТТ77" }, "date": "2024-04-10",
+              "lines": [line("M-9", "Масло ДВС", "2400")] }
+        ], "at": at("2024-11-06") }),
+    );
+    assert_eq!(imported["imported"], 2, "{imported}");
+    let due_after_import = service_due(&shop, "2025-04-03");
+    assert!(
+        due_after_import.contains(&format!("service_due:{lada}:oil_change:2024-04-10")),
+        "{due_after_import:?}"
+    );
+    assert!(
+        !due_after_import
+            .iter()
+            .any(|id| id.contains(&format!(":{kia}:"))),
+        "«Масло ДВС» is in no group: {due_after_import:?}"
+    );
+    // report.services: the names of the three checkouts (three SKUs) and the imported
+    // alias are the rule's, the first visit's too, since the report reads names as they
+    // are now; «Масло ДВС» (in no group) stays a row of its SKU.
     let report = shop.ok(
         "report.services",
         json!({ "from": "2024-01-01", "to": "2024-12-31" }),
     );
-    assert_eq!(report["services"], 1, "{report:#}");
+    assert_eq!(report["services"], 2, "{report:#}");
     assert_eq!(report["rows"][0]["service"], "oil_change");
-    assert_eq!(report["rows"][0]["lines"], 3);
+    assert_eq!(report["rows"][0]["lines"], 4);
+    assert_eq!(report["rows"][1]["service"], "M-9");
+    assert_eq!(report["rows"][1]["lines"], 1);
     // Without a rule, aliased names with different SKUs are one row named after the
     // service; others stay rows of their SKU.
     let plain = Shop::with_program("catalog-services", simple_program());
