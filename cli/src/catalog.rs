@@ -158,50 +158,56 @@ fn duplicates_text(result: &Value, locale: &Locale, path: &Path) -> String {
         ));
     }
     for (n, row) in rows.iter().enumerate() {
-        out.push_str(&format!(
-            "\n{}. {}: «{}» ({}: {})\n",
-            n + 1,
-            tr(locale, "Предлагаемое название", "Proposed name"),
-            text(&row["proposed"]),
-            tr(locale, "строк", "lines"),
-            locale.num(&row["lines"]),
-        ));
-        let names = row["names"].as_array().cloned().unwrap_or_default();
-        let cells: Vec<Vec<String>> = names
-            .iter()
-            .map(|name| {
-                vec![
-                    text(&name["name"]),
-                    locale.num(&name["lines"]),
-                    text(&name["service"]),
-                ]
-            })
-            .collect();
-        out.push_str(&table(
-            &[
-                tr(locale, "название", "name"),
-                tr(locale, "строк", "lines"),
-                tr(locale, "уже подтверждено как", "confirmed as"),
-            ],
-            &cells,
-        ));
-        let proposed = text(&row["proposed"]);
-        // Names already confirmed as the proposed service need no confirming again.
-        let others: Vec<String> = names
-            .iter()
-            .filter(|name| text(&name["service"]) != proposed)
-            .map(|name| text(&name["name"]))
-            .filter(|name| *name != proposed)
-            .map(|name| shell_quote(&name))
-            .collect();
-        out.push_str(&format!(
-            "{}: pitstop catalog {} alias {} {}\n",
-            tr(locale, "подтвердить", "confirm"),
-            shell_quote(&path.display().to_string()),
-            shell_quote(&proposed),
-            others.join(" ")
-        ));
+        out.push_str(&group_text(n + 1, row, locale, path));
     }
+    out
+}
+
+/// One proposed group: its names and the command that confirms it.
+fn group_text(n: usize, row: &Value, locale: &Locale, path: &Path) -> String {
+    let mut out = format!(
+        "\n{}. {}: «{}» ({}: {})\n",
+        n,
+        tr(locale, "Предлагаемое название", "Proposed name"),
+        text(&row["proposed"]),
+        tr(locale, "строк", "lines"),
+        locale.num(&row["lines"]),
+    );
+    let names = row["names"].as_array().cloned().unwrap_or_default();
+    let cells: Vec<Vec<String>> = names
+        .iter()
+        .map(|name| {
+            vec![
+                text(&name["name"]),
+                locale.num(&name["lines"]),
+                text(&name["service"]),
+            ]
+        })
+        .collect();
+    out.push_str(&table(
+        &[
+            tr(locale, "название", "name"),
+            tr(locale, "строк", "lines"),
+            tr(locale, "уже подтверждено как", "confirmed as"),
+        ],
+        &cells,
+    ));
+    let proposed = text(&row["proposed"]);
+    // Names already confirmed as the proposed service need no confirming again.
+    let others: Vec<String> = names
+        .iter()
+        .filter(|name| text(&name["service"]) != proposed)
+        .map(|name| text(&name["name"]))
+        .filter(|name| *name != proposed)
+        .map(|name| shell_quote(&name))
+        .collect();
+    out.push_str(&format!(
+        "{}: pitstop catalog {} alias {} {}\n",
+        tr(locale, "подтвердить", "confirm"),
+        shell_quote(&path.display().to_string()),
+        shell_quote(&proposed),
+        others.join(" ")
+    ));
     out
 }
 
@@ -335,6 +341,22 @@ fn completeness_text(result: &Value, locale: &Locale) -> String {
         ],
         &cells,
     ));
+    out.push_str(&registrars_text(result, locale));
+    out.push_str(&lists_text(result, locale));
+    out.push_str(&format!(
+        "\n{}\n",
+        tr(
+            locale,
+            "Это предложения: ничего не изменено. Исправления вносятся через customer.update.",
+            "These are proposals: nothing was changed. Apply them with customer.update."
+        )
+    ));
+    out
+}
+
+/// The shares of each registrar's customers.
+fn registrars_text(result: &Value, locale: &Locale) -> String {
+    let mut out = String::new();
     let registrars = result["by_registrar"]
         .as_array()
         .cloned()
@@ -371,7 +393,12 @@ fn completeness_text(result: &Value, locale: &Locale) -> String {
             table(&refs, &rows)
         ));
     }
-    out.push_str(&list(
+    out
+}
+
+/// The customers to complete, with what each lacks.
+fn incomplete_text(result: &Value, locale: &Locale) -> String {
+    list(
         locale,
         tr(
             locale,
@@ -398,7 +425,13 @@ fn completeness_text(result: &Value, locale: &Locale) -> String {
                 missing.join(", "),
             ]
         },
-    ));
+    )
+}
+
+/// The customers to complete, the names to correct and the genders proposed.
+fn lists_text(result: &Value, locale: &Locale) -> String {
+    let mut out = String::new();
+    out.push_str(&incomplete_text(result, locale));
     out.push_str(&list(
         locale,
         tr(locale, "Имена, которые стоит исправить", "Names to correct"),
@@ -442,14 +475,6 @@ fn completeness_text(result: &Value, locale: &Locale) -> String {
                 text(&r["told_by"]),
             ]
         },
-    ));
-    out.push_str(&format!(
-        "\n{}\n",
-        tr(
-            locale,
-            "Это предложения: ничего не изменено. Исправления вносятся через customer.update.",
-            "These are proposals: nothing was changed. Apply them with customer.update."
-        )
     ));
     out
 }

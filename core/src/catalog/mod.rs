@@ -212,33 +212,8 @@ pub fn alias(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: AliasArgs) -> Result<Alias
         });
     for (i, alias) in aliases.iter().enumerate() {
         let folded = service_name::fold(alias);
-        match txn.get::<String>(&index_key(&folded))? {
-            Some(owner) if owner == service => continue,
-            Some(owner) if owner == folded => {
-                return Err(Error::invalid(
-                    &format!("aliases[{i}]"),
-                    format!(
-                        "'{alias}' is a service with aliases of its own; undo them with \
-                         catalog.unalias first (no chains of aliases)"
-                    ),
-                ));
-            }
-            Some(owner) => {
-                let owner_group = load_group(txn, &owner)?;
-                return Err(Error::new(
-                    ErrorCode::AlreadyExists,
-                    format!(
-                        "aliases[{i}]: '{alias}' is already an alias of '{}'; a name belongs \
-                         to one service",
-                        owner_group.name
-                    ),
-                )
-                .with_details(json!({
-                    "field": format!("aliases[{i}]"),
-                    "service": owner_group.name,
-                })));
-            }
-            None => {}
+        if in_group(txn, &service, alias, i)? {
+            continue;
         }
         if group.aliases.len() + 2 > GROUP_NAMES_MAX {
             return Err(Error::too_large("aliases", GROUP_NAMES_MAX - 1));
@@ -250,6 +225,38 @@ pub fn alias(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: AliasArgs) -> Result<Alias
     txn.put(index_key(&service), &service)?;
     txn.put(group_key(&service), &group)?;
     Ok(group)
+}
+
+/// Whether an alias is already a name of the service; refused when it belongs to
+/// another service or has aliases of its own.
+fn in_group(txn: &WriteTxn<'_>, service: &str, alias: &str, i: usize) -> Result<bool> {
+    let folded = service_name::fold(alias);
+    match txn.get::<String>(&index_key(&folded))? {
+        None => Ok(false),
+        Some(owner) if owner == service => Ok(true),
+        Some(owner) if owner == folded => Err(Error::invalid(
+            &format!("aliases[{i}]"),
+            format!(
+                "'{alias}' is a service with aliases of its own; undo them with \
+                 catalog.unalias first (no chains of aliases)"
+            ),
+        )),
+        Some(owner) => {
+            let owner_group = load_group(txn, &owner)?;
+            Err(Error::new(
+                ErrorCode::AlreadyExists,
+                format!(
+                    "aliases[{i}]: '{alias}' is already an alias of '{}'; a name belongs \
+                     to one service",
+                    owner_group.name
+                ),
+            )
+            .with_details(json!({
+                "field": format!("aliases[{i}]"),
+                "service": owner_group.name,
+            })))
+        }
+    }
 }
 
 fn load_group<R: Reader>(reader: &R, service: &str) -> Result<AliasGroup> {

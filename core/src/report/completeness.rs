@@ -282,6 +282,35 @@ impl Scan {
     }
 }
 
+/// Every customer whose data were not erased (of one registrar, with a filter) into the
+/// scan, a chunk at a time.
+fn scan_customers<R: Reader>(reader: &R, filter: Option<&str>, scan: &mut Scan) -> Result<()> {
+    let prefix = KeyBuilder::new(tag::CUSTOMER).build();
+    let end = keys::prefix_end(&prefix);
+    let mut start = prefix;
+    loop {
+        let chunk = reader.scan_range::<Customer>(&start, &end, CHUNK, false)?;
+        let Some((last, _)) = chunk.last() else {
+            return Ok(());
+        };
+        let mut next = last.clone();
+        next.push(0);
+        for (_, customer) in &chunk {
+            if customer.status == CustomerStatus::Erased {
+                continue;
+            }
+            let by = customer::registered_by(reader, customer.id)?;
+            if let Some(wanted) = filter
+                && by.as_deref().map(normalize::fold_name).as_deref() != Some(wanted)
+            {
+                continue;
+            }
+            scan.add(customer, by);
+        }
+        start = next;
+    }
+}
+
 /// Missing data, by registrar, the customers to fix and the proposals.
 pub fn completeness<R: Reader>(
     reader: &R,
@@ -314,28 +343,7 @@ pub fn completeness<R: Reader>(
         genders: Vec::new(),
         gender_count: 0,
     };
-    let prefix = KeyBuilder::new(tag::CUSTOMER).build();
-    let end = keys::prefix_end(&prefix);
-    let mut start = prefix;
-    loop {
-        let chunk = reader.scan_range::<Customer>(&start, &end, CHUNK, false)?;
-        let Some((last, _)) = chunk.last() else { break };
-        let mut next = last.clone();
-        next.push(0);
-        for (_, customer) in &chunk {
-            if customer.status == CustomerStatus::Erased {
-                continue;
-            }
-            let by = customer::registered_by(reader, customer.id)?;
-            if let Some(wanted) = &filter
-                && by.as_deref().map(normalize::fold_name).as_ref() != Some(wanted)
-            {
-                continue;
-            }
-            scan.add(customer, by);
-        }
-        start = next;
-    }
+    scan_customers(reader, filter.as_deref(), &mut scan)?;
     let mut registrars: Vec<(Option<String>, Tally)> = scan.registrars.into_iter().collect();
     registrars.sort_by(|a, b| {
         b.1.customers
