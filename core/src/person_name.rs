@@ -191,6 +191,24 @@ mod tests {
     }
 
     #[test]
+    fn doubled_spaces_particles_and_apostrophes() {
+        assert_eq!(
+            correction("Иванов  Иван"),
+            Some(("Иванов Иван".to_string(), vec![NameProblem::Spaces]))
+        );
+        assert_eq!(
+            correction("ФОН БРАУН вернер").map(|c| c.0),
+            Some("фон Браун Вернер".to_string())
+        );
+        assert_eq!(
+            correction("д'артаньян шарль").map(|c| c.0),
+            Some("Д'Артаньян Шарль".to_string())
+        );
+        // A Latin word is its owner's business, even beside a Cyrillic one.
+        assert_eq!(correction("Smith Иван"), None);
+    }
+
+    #[test]
     fn latin_look_alikes_become_cyrillic() {
         let (fixed, problems) = correction("Cемёнов Пётр").expect("a Latin C");
         assert_eq!(fixed, "Семёнов Пётр");
