@@ -278,6 +278,7 @@ fn duplicates_find_every_known_group_and_nothing_else() {
             json!({ "from": "2000-01-01", "to": "2024-01-01" }),
             ErrorCode::InvalidArgument,
         ),
+        (json!({ "to": "0000-12-31" }), ErrorCode::InvalidArgument),
     ] {
         shop.err("catalog.duplicates", args, code);
     }

@@ -10,7 +10,7 @@ use crate::service_name;
 use crate::store::Reader;
 use crate::store::keys::{KeyReader, tag};
 use crate::visit;
-use chrono::{Duration, NaiveDate};
+use chrono::{Datelike, Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, HashMap};
@@ -82,10 +82,23 @@ pub struct Duplicates {
 }
 
 fn period(ctx: &Ctx, args: &DuplicatesArgs) -> Result<(NaiveDate, NaiveDate)> {
+    for (field, date) in [("from", args.from), ("to", args.to)] {
+        if let Some(date) = date
+            && !(1..=9999).contains(&date.year())
+        {
+            return Err(Error::invalid(
+                field,
+                format!("{date} is not a date of years 1..=9999"),
+            ));
+        }
+    }
     let to = args.to.unwrap_or(ctx.today);
-    let from = args
-        .from
-        .unwrap_or_else(|| to - Duration::days(PERIOD_DAYS_MAX));
+    let from = match args.from {
+        Some(from) => from,
+        None => to
+            .checked_sub_signed(Duration::days(PERIOD_DAYS_MAX))
+            .unwrap_or(NaiveDate::MIN),
+    };
     if to < from {
         return Err(Error::invalid("to", format!("{to} is before {from}")));
     }
