@@ -94,6 +94,27 @@ pub enum Command {
         #[command(subcommand)]
         action: StoreCommand,
     },
+    /// Customers that look like one person (`customer.duplicates`), best first, with the reasons.
+    Duplicates {
+        /// Store: a directory, or a postgresql:// connection string.
+        path: PathBuf,
+        /// Only pairs scoring at least this (0 to 1, e.g. 0.8).
+        #[arg(long)]
+        min_score: Option<String>,
+    },
+    /// Merge customer MERGE into KEEP (`customer.merge`): shows what will move and asks
+    /// for confirmation on stdin, unless --yes.
+    Merge {
+        /// Store: a directory, or a postgresql:// connection string.
+        path: PathBuf,
+        /// Id of the customer who stays.
+        keep: u64,
+        /// Id of the customer merged into KEEP (its id, cards and identifiers then lead to KEEP).
+        merge: u64,
+        /// Merge without asking.
+        #[arg(long)]
+        yes: bool,
+    },
     /// Verify every record's checksum and every account's invariants.
     Check {
         /// Store: a directory, or a postgresql:// connection string.

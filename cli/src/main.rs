@@ -13,6 +13,7 @@ mod engage;
 mod export;
 mod import;
 mod locale;
+mod merge;
 mod output;
 mod plugin;
 mod report;
@@ -118,6 +119,15 @@ fn run(cli: Cli) -> Outcome {
         Command::Backup { path, dest } => backup(&path, &dest, json),
         Command::Restore { backup, path } => restore(&backup, &path, json),
         Command::Check { path } => check(&path, json),
+        Command::Duplicates { path, min_score } => {
+            merge::duplicates(&path, min_score.as_deref(), json)
+        }
+        Command::Merge {
+            path,
+            keep,
+            merge,
+            yes,
+        } => merge::merge(&path, keep, merge, yes, json),
         Command::Store {
             action: StoreCommand::Copy { source, dest },
         } => copy(&source, &dest, json),

@@ -76,7 +76,8 @@ fn install_args(name: &str, wasm: &Path, options: InstallOptions) -> Result<Valu
     let mut args = json!({ "name": name, "path": module.to_string_lossy(),
     "enabled": !disabled, "replace": replace });
     if let Some(config) = config {
-        args["config"] = serde_json::from_str(&config).map_err(|err| {
+        // Read like every request: a key given twice is refused, not taken last-wins.
+        args["config"] = pitstop_core::json::from_str(&config).map_err(|err| {
             Failure::new(
                 ErrorCode::InvalidArgument,
                 format!("--config is not JSON: {err}"),

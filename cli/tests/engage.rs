@@ -2,54 +2,11 @@
 //! marking one id or a gateway's CSV), the customer card's engagement sections, and the
 //! complaints, referrals and campaign reports as tables.
 
+mod common;
+
+use common::*;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn pitstop(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pitstop"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run pitstop")
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8(out.stdout.clone()).unwrap()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8(out.stderr.clone()).unwrap()
-}
-
-fn json_out(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", stdout(out)))
-}
-
-fn s(path: &Path) -> &str {
-    path.to_str().unwrap()
-}
-
-fn new_store(dir: &Path) -> PathBuf {
-    let store = dir.join("store");
-    let out = pitstop(&["init", s(&store)]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    store
-}
-
-fn exec(store: &Path, op: &str, args: Value) -> Value {
-    let out = pitstop(&["exec", s(store), op, &args.to_string()]);
-    assert!(out.status.success(), "{op}: {}", stderr(&out));
-    json_out(&out)["result"].clone()
-}
-
-/// Run a command that must succeed; its stdout.
-fn ok(args: &[&str]) -> String {
-    let out = pitstop(args);
-    assert!(out.status.success(), "{args:?}: {}", stderr(&out));
-    stdout(&out)
-}
 
 /// Смирнов (SMS allowed) with a Skoda, and Петрова (no consent) with a Kia: both with
 /// a visit two days before 15.04.2025, an arrived order, and an old declined

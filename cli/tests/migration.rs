@@ -5,31 +5,11 @@
 //! a corrected file applied, and the migrated customers must get their reminders, with
 //! an SMS export that holds messages for customers only.
 
+mod common;
+
+use common::*;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn pitstop(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pitstop"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run pitstop")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn s(path: &Path) -> &str {
-    path.to_str().unwrap()
-}
-
-fn exec(store: &Path, op: &str, args: Value) -> Value {
-    let out = pitstop(&["exec", s(store), op, &args.to_string()]);
-    assert!(out.status.success(), "{op}: {}", text(&out.stderr));
-    serde_json::from_slice::<Value>(&out.stdout).unwrap()["result"].clone()
-}
 
 /// Write `lines` as 1C does: Windows-1251, CRLF.
 fn export_1c(dir: &Path, name: &str, lines: &[&str]) -> PathBuf {

@@ -15,7 +15,8 @@
 //! Rounds interleave the compared things so a noisy neighbour hits both alike; the
 //! median round is reported.
 
-use pitstop_core::{Engine, EngineOptions, Hook, PluginLimits, PluginRuntime};
+use pitstop_core::plugin_runtime::{Hook, Limits as PluginLimits, PluginRuntime};
+use pitstop_core::{Engine, EngineOptions};
 use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};

@@ -5,7 +5,7 @@
 use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::ledger::{self, Account, Book};
-use crate::store::keys::{KeyReader, tag};
+use crate::store::keys::{KeyBuilder, KeyReader, tag};
 use crate::store::{Reader, Store, verify_sealed};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -16,6 +16,7 @@ const SCAN_CHUNK: usize = 4096;
 
 /// What `store.check` found.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CheckReport {
     /// Records read.
     pub records: u64,
@@ -76,7 +77,70 @@ pub fn check<R: Reader>(reader: &R, _ctx: &Ctx) -> Result<CheckReport> {
             note(&mut report, format!("customer {customer}: {}", err.message));
         }
     }
+    check_redirects(reader, &mut report)?;
     Ok(report)
+}
+
+/// Tables a merge empties of the merged customer's keys.
+const MERGED_TABLES: [(u8, &str); 8] = [
+    (tag::CUSTOMER_CARD, "cards"),
+    (tag::CUSTOMER_VEHICLE, "vehicles"),
+    (tag::CUSTOMER_VISIT, "visits"),
+    (tag::CONSENT_HISTORY, "consent history"),
+    (tag::CUSTOMER_CAMPAIGN, "campaign notifications"),
+    (tag::CUSTOMER_RECOMMENDATION, "recommendations"),
+    (tag::CUSTOMER_TYRE_STORAGE, "tyre storage"),
+    (tag::CUSTOMER_FEEDBACK, "feedback"),
+];
+
+/// Every merged customer's redirect leads to a customer that exists, and nothing is
+/// left filed under the merged id: no customer record, no points, no cards, cars or visits.
+fn check_redirects<R: Reader>(reader: &R, report: &mut CheckReport) -> Result<()> {
+    let mut after = None;
+    loop {
+        let chunk = crate::customer::redirects(reader, after, SCAN_CHUNK)?;
+        let Some(last) = chunk.last() else {
+            return Ok(());
+        };
+        after = Some(last.merged);
+        for redirect in &chunk {
+            if let Err(err) = check_redirect(reader, redirect) {
+                note(
+                    report,
+                    format!("merged customer {}: {}", redirect.merged, err.message),
+                );
+            }
+        }
+    }
+}
+
+fn check_redirect<R: Reader>(reader: &R, redirect: &crate::customer::Redirect) -> Result<()> {
+    let merged = redirect.merged;
+    let kept = crate::customer::follow(reader, merged)?;
+    if kept == merged || !reader.contains(&KeyBuilder::new(tag::CUSTOMER).u64(kept).build())? {
+        return Err(Error::corrupted(format!(
+            "leads to customer {kept}, who does not exist"
+        )));
+    }
+    if reader.contains(&KeyBuilder::new(tag::CUSTOMER).u64(merged).build())? {
+        return Err(Error::corrupted("still has a customer record".to_string()));
+    }
+    let account = ledger::load_account(reader, merged)?;
+    if !account.balance.is_zero() {
+        return Err(Error::corrupted(format!(
+            "still has {} points",
+            account.balance
+        )));
+    }
+    for (table, what) in MERGED_TABLES {
+        let prefix = KeyBuilder::new(table).u64(merged).build();
+        if !reader.scan_keys(&prefix, 1)?.is_empty() {
+            return Err(Error::corrupted(format!(
+                "still has {what} filed under its id"
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn check_account<R: Reader>(reader: &R, customer: u64, report: &mut CheckReport) -> Result<()> {
@@ -120,6 +184,7 @@ fn check_account<R: Reader>(reader: &R, customer: u64, report: &mut CheckReport)
 
 /// What `store.stats` reports.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct StoreStats {
     /// Sequence of the last applied batch.
     pub seq: u64,

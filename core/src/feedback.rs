@@ -19,6 +19,7 @@ use std::collections::BTreeMap;
 
 /// A piece of feedback.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Feedback {
     /// Id.
     pub id: u64,

@@ -18,6 +18,7 @@ use crate::customer::{self, Customer, CustomerRef};
 use crate::error::{Error, Result};
 use crate::ledger::{self, Entry};
 use crate::normalize::{self, TEXT_CHARS_MAX};
+use crate::paging::PageSize;
 use crate::reminder;
 use crate::store::keys::{self, KeyBuilder, KeyReader, tag};
 use crate::store::{Reader, WriteTxn};
@@ -32,10 +33,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// Most visits in one `visit.import` call.
 pub const IMPORT_VISITS_MAX: usize = 2000;
-/// Largest page of an export.
-pub const EXPORT_PAGE_MAX: usize = 1000;
-/// Default page of an export.
-pub const EXPORT_PAGE_DEFAULT: usize = 100;
+/// Pages of the exports (`customer.list`, `visit.export`, `ledger.export`).
+pub const EXPORT_PAGE: PageSize = PageSize::new(100, 1000);
 
 /// One historical visit as the source system recorded it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -633,29 +632,20 @@ pub struct PageArgs {
     pub limit: Option<usize>,
 }
 
-fn page_limit(limit: Option<usize>) -> Result<usize> {
-    let limit = limit.unwrap_or(EXPORT_PAGE_DEFAULT);
-    if limit == 0 || limit > EXPORT_PAGE_MAX {
-        return Err(Error::invalid(
-            "limit",
-            format!("must be 1..={EXPORT_PAGE_MAX}"),
-        ));
-    }
-    Ok(limit)
-}
-
-/// A page of records in id order.
+/// A page of an export. Unlike the listings' `paging::Page`, its cursor is named
+/// `next_after` on the wire: the exports published it under that name first, and the
+/// doors' page walkers follow it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Page<T> {
-    /// Records.
+pub struct Page<T, C = u64> {
+    /// Records, in the export's order.
     pub items: Vec<T>,
     /// Pass as `after` for the next page; `null` at the end.
-    pub next_after: Option<u64>,
+    pub next_after: Option<C>,
 }
 
 /// `customer.list`: every customer in id order, paged.
 pub fn customers<R: Reader>(reader: &R, args: &PageArgs) -> Result<Page<Customer>> {
-    let limit = page_limit(args.limit)?;
+    let limit = EXPORT_PAGE.of(args.limit)?;
     let start = match args.after {
         Some(id) => match id.checked_add(1) {
             Some(next) => KeyBuilder::new(tag::CUSTOMER).u64(next).build(),
@@ -697,7 +687,7 @@ pub struct VisitPageArgs {
 
 /// `visit.export`: every visit (or every visit of one branch) in id order, paged.
 pub fn visits<R: Reader>(reader: &R, args: &VisitPageArgs) -> Result<Page<Visit>> {
-    let limit = page_limit(args.limit)?;
+    let limit = EXPORT_PAGE.of(args.limit)?;
     let branch = visit::branch_filter(args.branch.as_deref())?;
     let items = visit::page(reader, args.after, limit, branch)?;
     let next_after = (items.len() == limit)
@@ -738,18 +728,12 @@ pub struct LedgerRow {
     pub entry: Entry,
 }
 
-/// A page of the ledger.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct LedgerPage {
-    /// Entries by customer, then sequence.
-    pub items: Vec<LedgerRow>,
-    /// Pass as `after` for the next page; `null` at the end.
-    pub next_after: Option<LedgerCursor>,
-}
+/// A page of the ledger: entries by customer, then sequence.
+pub type LedgerPage = Page<LedgerRow, LedgerCursor>;
 
 /// `ledger.export`: every ledger entry by customer and sequence, paged.
 pub fn ledger_page<R: Reader>(reader: &R, args: &LedgerPageArgs) -> Result<LedgerPage> {
-    let limit = page_limit(args.limit)?;
+    let limit = EXPORT_PAGE.of(args.limit)?;
     let start = match args.after {
         Some(cursor) => {
             let mut key = ledger::entry_key(cursor.customer, cursor.seq);

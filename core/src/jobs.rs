@@ -27,6 +27,7 @@ pub struct DailyArgs {
 
 /// What a daily run did.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DailyReport {
     /// Date run for.
     pub date: Option<NaiveDate>,

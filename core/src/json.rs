@@ -198,6 +198,48 @@ pub(crate) fn decode_args<A: DeserializeOwned>(args: Value) -> Result<A> {
     })
 }
 
+/// What a string field of the contract holds: how a door that has native decimals and
+/// dates (Python) reads it. Money, points and quantities are decimal strings on the wire,
+/// dates `YYYY-MM-DD`, instants RFC 3339; identifiers (card numbers, phones, order ids)
+/// are text even when they look like numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldKind {
+    /// Money, points, quantities, percentages.
+    Decimal,
+    /// A local date, `YYYY-MM-DD`.
+    Date,
+    /// An instant, RFC 3339 in UTC.
+    Instant,
+    /// Anything else.
+    Text,
+}
+
+// `derived_kind`: what `core/build.rs` read off the serde types.
+include!(concat!(env!("OUT_DIR"), "/field_kinds.rs"));
+
+/// The kind of the field `name` inside the object held by the field `parent`.
+///
+/// Derived from the types the operations encode (`core/build.rs`). A door converts a
+/// string only under a name of a non-text kind and only when it parses exactly, so a
+/// text that shares a name with a decimal elsewhere stays text unless it looks like one.
+pub fn field_kind(parent: Option<&str>, name: &str) -> FieldKind {
+    match name {
+        // The programme's point value (`points.value`) is a decimal; elsewhere `value` is
+        // the offending value of an error (a card number, an order id): text.
+        "value" => {
+            if parent == Some("points") {
+                FieldKind::Decimal
+            } else {
+                FieldKind::Text
+            }
+        }
+        // Built without a type: error details, reminder details, the plugins' input.
+        "base" | "redeem" => FieldKind::Decimal,
+        "last_done" | "recommended_on" | "today" | "visit_date" => FieldKind::Date,
+        _ => derived_kind(name).unwrap_or(FieldKind::Text),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -206,6 +248,28 @@ mod tests {
         match from_str(text) {
             Err(JsonError::DuplicateKey { key, path }) => (key, path),
             other => panic!("{text}: expected a duplicate, got {other:?}"),
+        }
+    }
+
+    /// The kinds come from the types: a field the build script failed to read would
+    /// fall back to text and reach Python as `str`.
+    #[test]
+    fn field_kinds_follow_the_types_and_identifiers_stay_text() {
+        use FieldKind::*;
+        for (parent, name, kind) in [
+            (Some("lines"), "unit_price", Decimal), // VisitLine, Decimal
+            (None, "balance", Decimal),             // Balance, Decimal
+            (None, "lots", Decimal),                // Entry, Vec<(u64, Decimal)>
+            (None, "birthday", Date),               // Customer, Option<NaiveDate>
+            (None, "created_at", Instant),          // Campaign, DateTime<Utc>
+            (Some("points"), "value", Decimal),
+            (Some("details"), "value", Text),
+            (None, "card", Text),
+            (None, "phone", Text),
+            (None, "order_id", Text),
+            (None, "today", Date),
+        ] {
+            assert_eq!(field_kind(parent, name), kind, "{parent:?}.{name}");
         }
     }
 

@@ -28,10 +28,10 @@
 //!
 //! | layer | what | modules |
 //! |---|---|---|
-//! | 1 | values and rules | `error` `amount` `normalize` `json` `wording` `program` `reference` `service_name` `person_name` |
+//! | 1 | values and rules | `error` `amount` `normalize` `json` `wording` `paging` `program` `reference` `service_name` `person_name` |
 //! | 2 | storage | `store` |
 //! | 3 | records | `context` `customer` `vehicle` `naming` `visit` `ledger` `order` `tyre_storage` `segment` `recommendation` `feedback` `plugin::outcome` `catalog` |
-//! | 4 | domain operations | `tier` `points` `plugin` `checkout` `refund` `referral` `reminder` `history` `report` `simulate` `campaign` `dashboard` `jobs` `personal_data` `check` `membership` `views` |
+//! | 4 | domain operations | `tier` `points` `plugin` `checkout` `refund` `referral` `reminder` `history` `report` `simulate` `campaign` `dashboard` `jobs` `personal_data` `check` `membership` `views` `merge` |
 //! | 5 | the operation table | `session` `ops` |
 //! | 6 | the engine | `engine` |
 
@@ -51,10 +51,12 @@ mod jobs;
 pub mod json;
 mod ledger;
 mod membership;
+mod merge;
 mod naming;
 mod normalize;
 mod ops;
 mod order;
+mod paging;
 mod person_name;
 mod personal_data;
 mod plugin;
@@ -78,46 +80,74 @@ mod views;
 mod visit;
 mod wording;
 
-pub use catalog::{AliasGroup, AliasList, DuplicateGroup, DuplicateName, Duplicates, Unaliased};
-pub use check::{CheckReport, StoreStats};
-pub use checkout::{CheckoutArgs, LineInput, Priced, Receipt};
-pub use context::Ctx;
-pub use customer::{Card, Channel, Customer, CustomerKind, CustomerRef, CustomerStatus, Gender};
+// The host's API: open an engine, run operations by name, read their errors. A host
+// that wants typed arguments and results for `Engine::call` finds them in `types`.
 pub use engine::{DurabilityOption, Engine, EngineOptions, REQUEST_BYTES_MAX, response};
 pub use error::{Error, ErrorCode, Result, panic_text};
-pub use feedback::{Feedback, FeedbackKind, FeedbackRules};
-pub use jobs::DailyReport;
-pub use ledger::{Account, Allocation, Entry, EntryKind, Hold, HoldStatus, Lot};
 pub use ops::{OPS, OpSpec, names as operation_names};
-pub use order::{OrderStatus, SpecialOrder};
-pub use plugin::{
-    ABI_VERSION as PLUGIN_ABI_VERSION, AppliedEffect, Audience, CallOutput, Hook,
-    Limits as PluginLimits, OnError, OutcomeError, OutcomeStatus, PluginError, PluginErrorKind,
-    PluginModule, PluginOutcome, PluginRecord, PluginRuntime,
-};
-pub use points::{Balance, Statement};
-pub use program::{LineKind, Program};
-pub use recommendation::{Recommendation, RecommendationStatus, Urgency};
-pub use refund::{RefundArgs, RefundLine, RefundResult};
-pub use reminder::{DuePage, MarkStatus, Reminder, ReminderKind, ReminderMark, ReminderRules};
-pub use report::{
-    Activity, ActivityRow, BirthdayRow, BirthdaysReport, CohortRow, CohortsReport, Consents,
-    CustomerRow, CustomersReport, ExpiringSoon, LapsedReport, LapsedRow, MonthBest, ParetoReport,
-    ParetoRow, PointsMonth, PointsMonthly, PointsReport, ReportArgs, ServiceRow, ServicesReport,
-    SourceRow, SourcesReport, TierCount, TierMoveRow, TiersReport,
-};
-pub use report::{CompletenessReport, FixRow, GenderRow, NameFixRow, RegistrarRow};
-pub use simulate::{
-    CustomerChange, Figures, Movement, Outcome, SimulateArgs, Simulation, SkippedVisit,
-    TierHeadcount,
-};
+pub use program::Program;
 pub use store::backup::BackupSummary;
-pub use tier::{MoveReason, TierMove};
-pub use tyre_storage::{Season, TyreStorage};
-pub use vehicle::{Usage, Vehicle, VehicleRef};
-pub use visit::{Visit, VisitLine};
-pub use wording::Message;
-pub use wording::{Language, PluralForm};
+pub use wording::{Language, Message, PluralForm};
+
+/// The typed arguments and results of the operations, for [`Engine::call`].
+///
+/// Results are `#[non_exhaustive]`: a later version may add a field or a variant
+/// without breaking a host that reads them. Arguments a host builds itself
+/// (`CheckoutArgs`, `LineInput`, `RefundArgs`, `RefundLine`, `ReportArgs`,
+/// `SimulateArgs`, and the references `CustomerRef`, `VehicleRef`) stay open to struct
+/// literals, since that is how a Rust host writes them.
+pub mod types {
+    pub use crate::catalog::{
+        AliasGroup, AliasList, DuplicateGroup as ServiceNameGroup, DuplicateName as ServiceNameUse,
+        Duplicates as ServiceNameDuplicates, Unaliased,
+    };
+    pub use crate::check::{CheckReport, StoreStats};
+    pub use crate::checkout::{CheckoutArgs, LineInput, Priced, Receipt};
+    pub use crate::customer::{
+        Card, Channel, Customer, CustomerKind, CustomerRef, CustomerStatus, Gender,
+    };
+    pub use crate::feedback::{Feedback, FeedbackKind, FeedbackRules};
+    pub use crate::jobs::DailyReport;
+    pub use crate::ledger::{Account, Allocation, Entry, EntryKind, Hold, HoldStatus, Lot};
+    pub use crate::merge::{
+        Candidate as DuplicateCandidate, Distinct, DuplicatesPage, MergeResult,
+        Reason as DuplicateReason,
+    };
+    pub use crate::order::{OrderStatus, SpecialOrder};
+    pub use crate::plugin::{
+        ABI_VERSION as PLUGIN_ABI_VERSION, AppliedEffect, Audience, OnError, OutcomeError,
+        OutcomeStatus, PluginError, PluginErrorKind, PluginOutcome, PluginRecord,
+    };
+    pub use crate::points::{Balance, Statement};
+    pub use crate::program::LineKind;
+    pub use crate::recommendation::{Recommendation, RecommendationStatus, Urgency};
+    pub use crate::refund::{RefundArgs, RefundLine, RefundResult};
+    pub use crate::reminder::{
+        DuePage, MarkStatus, Reminder, ReminderKind, ReminderMark, ReminderRules,
+    };
+    pub use crate::report::{
+        Activity, ActivityRow, BirthdayRow, BirthdaysReport, CohortRow, CohortsReport, Consents,
+        CustomerRow, CustomersReport, ExpiringSoon, LapsedReport, LapsedRow, MonthBest,
+        ParetoReport, ParetoRow, PointsMonth, PointsMonthly, PointsReport, ReportArgs, ServiceRow,
+        ServicesReport, SourceRow, SourcesReport, TierCount, TierMoveRow, TiersReport,
+    };
+    pub use crate::report::{CompletenessReport, FixRow, GenderRow, NameFixRow, RegistrarRow};
+    pub use crate::simulate::{
+        CustomerChange, Figures, Movement, Outcome, SimulateArgs, Simulation, SkippedVisit,
+        TierHeadcount,
+    };
+    pub use crate::tier::{MoveReason, TierMove};
+    pub use crate::tyre_storage::{Season, TyreStorage};
+    pub use crate::vehicle::{Usage, Vehicle, VehicleRef};
+    pub use crate::visit::{Visit, VisitLine};
+}
+
+/// The plugin runtime on its own, outside an engine: for the plugin benchmark and the
+/// runtime's own tests. Not part of the host API; it may change in any release.
+#[doc(hidden)]
+pub mod plugin_runtime {
+    pub use crate::plugin::{CallOutput, Hook, Limits, PluginModule, PluginRuntime};
+}
 
 /// Version of this library.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

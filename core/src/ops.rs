@@ -656,6 +656,29 @@ pub static OPS: &[OpSpec] = &[
         |e, _, a| e.read_op(a, |r, _, _: Args| check::stats(r, e.store()))
     ),
     op!(
+        "customer.duplicates",
+        false,
+        crate::merge::DuplicatesArgs,
+        "pairs of customers that look like one person, with a score and the reasons",
+        |e, _, a| e.read_op(a, |r, ctx, args: Args| crate::merge::duplicates(
+            r, ctx, &args
+        ))
+    ),
+    op!(
+        "customer.merge",
+        true,
+        crate::merge::MergeArgs,
+        "move everything of one customer to another; the merged id, cards and identifiers lead to the kept one (dry_run: what would move)",
+        |e, op, a| e.write_op(op, a, crate::merge::merge)
+    ),
+    op!(
+        "customer.distinct",
+        true,
+        crate::merge::DistinctArgs,
+        "mark two customers as different people, so they are not proposed as duplicates",
+        |e, op, a| e.write_op(op, a, crate::merge::distinct)
+    ),
+    op!(
         "catalog.duplicates",
         false,
         crate::catalog::DuplicatesArgs,

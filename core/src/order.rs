@@ -5,6 +5,7 @@ use crate::context::{Ctx, ids_under, must, next_id};
 use crate::customer::{self, CustomerRef};
 use crate::error::{Error, Result};
 use crate::normalize::{self, NOTES_CHARS_MAX, TEXT_CHARS_MAX};
+use crate::paging::{Page, PageSize};
 use crate::store::keys::{self, KeyBuilder, tag};
 use crate::store::{Reader, WriteTxn};
 use crate::vehicle::{self, VehicleRef};
@@ -16,6 +17,7 @@ use serde_json::json;
 /// Where an order stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum OrderStatus {
     /// Ordered from the supplier.
     Ordered,
@@ -27,6 +29,7 @@ pub enum OrderStatus {
 
 /// A special order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct SpecialOrder {
     /// Id.
     pub id: u64,
@@ -56,8 +59,8 @@ pub struct SpecialOrder {
     pub handed_over_on: Option<NaiveDate>,
 }
 
-/// Largest page.
-pub const LIST_MAX: usize = 200;
+/// Pages of the listing.
+pub const LIST_PAGE: PageSize = PageSize::new(50, 200);
 
 fn key(id: u64) -> Vec<u8> {
     KeyBuilder::new(tag::SPECIAL_ORDER).u64(id).build()
@@ -226,21 +229,12 @@ pub struct ListArgs {
     pub after: Option<u64>,
 }
 
-/// A page of orders.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Page {
-    /// Orders.
-    pub items: Vec<SpecialOrder>,
-    /// `after` for the next page.
-    pub next: Option<u64>,
-}
+/// A page of orders; `next` is the `after` of the next page.
+pub type OrderPage = Page<SpecialOrder, u64>;
 
 /// `order.list`.
-pub fn list<R: Reader>(reader: &R, ctx: &Ctx, args: &ListArgs) -> Result<Page> {
-    let limit = args.limit.unwrap_or(50);
-    if limit == 0 || limit > LIST_MAX {
-        return Err(Error::invalid("limit", format!("must be 1..={LIST_MAX}")));
-    }
+pub fn list<R: Reader>(reader: &R, ctx: &Ctx, args: &ListArgs) -> Result<OrderPage> {
+    let limit = LIST_PAGE.of(args.limit)?;
     let wanted = |o: &SpecialOrder| args.status.is_none_or(|s| s == o.status);
     if let Some(reference) = &args.customer {
         if args.after.is_some() {
@@ -254,7 +248,7 @@ pub fn list<R: Reader>(reader: &R, ctx: &Ctx, args: &ListArgs) -> Result<Page> {
             .u64(owner.id)
             .build();
         let mut items = Vec::new();
-        for id in ids_under(reader, &prefix, LIST_MAX * 10, true)? {
+        for id in ids_under(reader, &prefix, LIST_PAGE.max * 10, true)? {
             let order = load(reader, id)?;
             if wanted(&order) {
                 items.push(order);
@@ -273,7 +267,7 @@ pub fn list<R: Reader>(reader: &R, ctx: &Ctx, args: &ListArgs) -> Result<Page> {
     let mut items = Vec::new();
     let mut last = None;
     // Bounded: at most this many orders are read per page.
-    let mut budget = LIST_MAX * 10;
+    let mut budget = LIST_PAGE.max * 10;
     while items.len() < limit && budget > 0 {
         let rows = reader.scan_range::<SpecialOrder>(&start, &end, limit.min(budget), false)?;
         if rows.is_empty() {
@@ -303,7 +297,7 @@ pub fn open_of_customer<R: Reader>(reader: &R, customer: u64) -> Result<Vec<Spec
         .u64(customer)
         .build();
     let mut out = Vec::new();
-    for id in ids_under(reader, &prefix, LIST_MAX, true)? {
+    for id in ids_under(reader, &prefix, LIST_PAGE.max, true)? {
         let order = load(reader, id)?;
         if order.status != OrderStatus::HandedOver {
             out.push(order);

@@ -129,6 +129,7 @@ pub fn erase(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: EraseArgs) -> Result<Erasu
         vehicles += 1;
     }
     referral::forget_code(txn, old.id)?;
+    customer::forget_merges(txn, old.id)?;
     let erased = customer::erase_fields(txn, ctx, &old)?;
     if erased.phone.is_some() || erased.email.is_some() || !erased.full_name.is_empty() {
         return Err(Error::internal("erasure left personal fields"));

@@ -6,6 +6,7 @@ use crate::customer::{self, CustomerRef};
 use crate::error::{Error, Result};
 use crate::ledger::{self, Book, Credit, Entry, EntryKind, Hold, HoldStatus};
 use crate::normalize::{self, TEXT_CHARS_MAX};
+use crate::paging::PageSize;
 use crate::store::{Reader, WriteTxn};
 use chrono::{Duration, NaiveDate};
 use rust_decimal::Decimal;
@@ -30,6 +31,7 @@ pub struct Expiring {
 
 /// `points.balance` result.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Balance {
     /// Customer id.
     pub customer: u64,
@@ -122,6 +124,7 @@ pub struct StatementArgs {
 
 /// `points.statement` result.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Statement {
     /// Customer id.
     pub customer: u64,
@@ -133,12 +136,12 @@ pub struct Statement {
     pub balance: Decimal,
 }
 
+/// Pages of `points.statement`.
+pub const STATEMENT_PAGE: PageSize = PageSize::new(50, 500);
+
 /// Paged statement, newest first.
 pub fn statement<R: Reader>(reader: &R, ctx: &Ctx, args: &StatementArgs) -> Result<Statement> {
-    let limit = args.limit.unwrap_or(50);
-    if limit == 0 || limit > 500 {
-        return Err(Error::invalid("limit", "must be 1..=500"));
-    }
+    let limit = STATEMENT_PAGE.of(args.limit)?;
     let customer = customer::resolve(reader, ctx, &args.customer)?;
     let entries = ledger::entries(reader, customer.id, args.before, limit)?;
     let next_before = if entries.len() == limit {

@@ -7,6 +7,7 @@ use crate::context::{Ctx, check_money, ids_under, must, next_id};
 use crate::customer::{self, CustomerRef};
 use crate::error::{Error, Result};
 use crate::normalize::{self, NOTES_CHARS_MAX, TEXT_CHARS_MAX};
+use crate::paging::PageSize;
 use crate::store::keys::{KeyBuilder, tag};
 use crate::store::{Reader, WriteTxn};
 use crate::vehicle::{self, VehicleRef};
@@ -21,6 +22,7 @@ use serde_json::json;
 /// How soon the work should be done.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Urgency {
     /// Safety: do it now (brakes, steering).
     Critical,
@@ -34,6 +36,7 @@ pub enum Urgency {
 /// Where a recommendation stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum RecommendationStatus {
     /// Declined or put off; still to do.
     Open,
@@ -59,6 +62,7 @@ pub enum Outcome {
 
 /// A recommended work.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Recommendation {
     /// Id.
     pub id: u64,
@@ -92,8 +96,8 @@ pub struct Recommendation {
     pub close_note: Option<String>,
 }
 
-/// Most recommendations listed at once.
-pub const LIST_MAX: usize = 200;
+/// Pages of the listing.
+pub const LIST_PAGE: PageSize = PageSize::new(50, 200);
 /// Most open recommendations shown to the cashier in one quote.
 pub const MESSAGES_MAX: usize = 10;
 
@@ -305,10 +309,7 @@ pub struct ListArgs {
 
 /// `recommendation.list`, newest first.
 pub fn list<R: Reader>(reader: &R, ctx: &Ctx, args: &ListArgs) -> Result<Vec<Recommendation>> {
-    let limit = args.limit.unwrap_or(50);
-    if limit == 0 || limit > LIST_MAX {
-        return Err(Error::invalid("limit", format!("must be 1..={LIST_MAX}")));
-    }
+    let limit = LIST_PAGE.of(args.limit)?;
     let prefix = match (&args.customer, &args.vehicle) {
         (Some(reference), None) => KeyBuilder::new(tag::CUSTOMER_RECOMMENDATION)
             .u64(customer::resolve(reader, ctx, reference)?.id)
@@ -333,7 +334,7 @@ fn collect<R: Reader>(
     open_only: bool,
 ) -> Result<Vec<Recommendation>> {
     // Bounded: a car's or customer's sheet is short; at most this many are examined.
-    let ids = ids_under(reader, prefix, LIST_MAX * 10, true)?;
+    let ids = ids_under(reader, prefix, LIST_PAGE.max * 10, true)?;
     let mut out = Vec::new();
     for id in ids {
         let record = load(reader, id)?;
@@ -353,7 +354,7 @@ pub fn open_of_customer<R: Reader>(reader: &R, customer: u64) -> Result<Vec<Reco
     let prefix = KeyBuilder::new(tag::CUSTOMER_RECOMMENDATION)
         .u64(customer)
         .build();
-    collect(reader, &prefix, LIST_MAX, true)
+    collect(reader, &prefix, LIST_PAGE.max, true)
 }
 
 /// Cashier messages for a quote: open works for the car being serviced (or, without a

@@ -455,6 +455,7 @@ pub struct RefundArgs {
 
 /// What a refund did.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RefundResult {
     /// Visit id.
     pub visit: u64,

@@ -7,6 +7,7 @@ use crate::context::Ctx;
 use crate::customer::{Channel, Customer, CustomerStatus, CustomerSummary};
 use crate::error::{Error, Result};
 use crate::normalize::{self, TAGS_MAX, TEXT_CHARS_MAX};
+use crate::paging::PageSize;
 use crate::store::keys::{self, KeyBuilder, tag};
 use crate::store::{Reader, WriteTxn};
 use crate::{vehicle, visit};
@@ -18,8 +19,8 @@ use serde::{Deserialize, Serialize};
 pub const FILTER_VALUES_MAX: usize = 32;
 /// Most saved segments.
 pub const SEGMENTS_MAX: usize = 1000;
-/// Largest page of `segment.preview`.
-pub const PREVIEW_LIMIT_MAX: usize = 1000;
+/// Pages of `segment.preview`.
+pub const PREVIEW_PAGE: PageSize = PageSize::new(100, 1000);
 /// Most customers examined by one call (the cursor carries on from there).
 pub const EXAMINE_MAX: usize = 50_000;
 /// Most visits looked at for one customer's spend window.
@@ -384,13 +385,7 @@ pub fn matching<R: Reader>(
 
 /// `segment.preview`: who a filter or a saved segment matches, a page at a time.
 pub fn preview<R: Reader>(reader: &R, ctx: &Ctx, args: &PreviewArgs) -> Result<Preview> {
-    let limit = args.limit.unwrap_or(100);
-    if limit == 0 || limit > PREVIEW_LIMIT_MAX {
-        return Err(Error::invalid(
-            "limit",
-            format!("must be 1..={PREVIEW_LIMIT_MAX}"),
-        ));
-    }
+    let limit = PREVIEW_PAGE.of(args.limit)?;
     let filter = resolve_filter(reader, &args.filter, &args.name)?;
     let (found, examined, next) = matching(reader, ctx.today, &filter, args.after, limit)?;
     Ok(Preview {

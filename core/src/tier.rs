@@ -132,6 +132,7 @@ pub fn schedule_review(
 /// What made a tier change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum MoveReason {
     /// A checkout (the visit records `tier_before` and `tier_after`).
     Visit,
@@ -145,6 +146,7 @@ pub enum MoveReason {
 
 /// A tier change that no visit record shows, kept under its date and customer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct TierMove {
     /// Tier before (`None`: no tier).
     pub from: Option<String>,

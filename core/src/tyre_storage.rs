@@ -5,6 +5,7 @@ use crate::context::{Ctx, ids_under, must, next_id};
 use crate::customer::{self, CustomerRef};
 use crate::error::{Error, Result};
 use crate::normalize::{self, NOTES_CHARS_MAX, TEXT_CHARS_MAX};
+use crate::paging::{Page, PageSize};
 use crate::store::keys::{self, KeyBuilder, KeyReader, tag};
 use crate::store::{Reader, WriteTxn};
 use crate::vehicle::{self, VehicleRef};
@@ -15,6 +16,7 @@ use serde_json::json;
 /// The season a stored set is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Season {
     /// Summer tyres (picked up in spring).
     Summer,
@@ -26,6 +28,7 @@ pub enum Season {
 
 /// A stored set.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct TyreStorage {
     /// Id.
     pub id: u64,
@@ -51,8 +54,8 @@ pub struct TyreStorage {
 
 /// Most items in one set.
 pub const ITEMS_MAX: usize = 16;
-/// Largest page.
-pub const LIST_MAX: usize = 200;
+/// Pages of the listing.
+pub const LIST_PAGE: PageSize = PageSize::new(50, 200);
 
 fn key(id: u64) -> Vec<u8> {
     KeyBuilder::new(tag::TYRE_STORAGE).u64(id).build()
@@ -173,21 +176,12 @@ pub struct ListArgs {
     pub after: Option<u64>,
 }
 
-/// A page of sets.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Page {
-    /// Sets.
-    pub items: Vec<TyreStorage>,
-    /// `after` for the next page.
-    pub next: Option<u64>,
-}
+/// A page of sets; `next` is the `after` of the next page.
+pub type StoragePage = Page<TyreStorage, u64>;
 
 /// `storage.list`.
-pub fn list<R: Reader>(reader: &R, ctx: &Ctx, args: &ListArgs) -> Result<Page> {
-    let limit = args.limit.unwrap_or(50);
-    if limit == 0 || limit > LIST_MAX {
-        return Err(Error::invalid("limit", format!("must be 1..={LIST_MAX}")));
-    }
+pub fn list<R: Reader>(reader: &R, ctx: &Ctx, args: &ListArgs) -> Result<StoragePage> {
+    let limit = LIST_PAGE.of(args.limit)?;
     if let Some(reference) = &args.customer {
         if args.after.is_some() {
             return Err(Error::invalid("after", "pages only the list of every set"));
@@ -214,7 +208,7 @@ pub fn of_customer<R: Reader>(
         .u64(customer)
         .build();
     let mut out = Vec::new();
-    for id in ids_under(reader, &prefix, LIST_MAX * 10, true)? {
+    for id in ids_under(reader, &prefix, LIST_PAGE.max * 10, true)? {
         let record = load(reader, id)?;
         if active_only && record.checked_out.is_some() {
             continue;

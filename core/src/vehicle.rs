@@ -17,6 +17,7 @@ use serde_json::json;
 /// Personal or commercial use (taxis and vans wear out faster).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Usage {
     /// Private car.
     #[default]
@@ -38,6 +39,7 @@ pub struct Ownership {
 
 /// A vehicle.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Vehicle {
     /// Id.
     pub id: u64,

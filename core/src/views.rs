@@ -6,6 +6,7 @@ use crate::context::Ctx;
 use crate::customer::{self, Customer, CustomerRef};
 use crate::error::{Error, Result};
 use crate::ledger::Book;
+use crate::paging::PageSize;
 use crate::points::{self, Balance};
 use crate::store::Reader;
 use crate::tier::{self, WindowStats};
@@ -172,7 +173,7 @@ pub(crate) fn customer_view<R: Reader>(
     };
     let open_recommendations = recommendation::open_of_customer(reader, customer.id)?;
     let tyre_storage =
-        tyre_storage::of_customer(reader, customer.id, true, tyre_storage::LIST_MAX)?;
+        tyre_storage::of_customer(reader, customer.id, true, tyre_storage::LIST_PAGE.max)?;
     let special_orders = order::open_of_customer(reader, customer.id)?;
     Ok(CustomerView {
         customer,
@@ -224,15 +225,15 @@ pub(crate) fn get_visit<R: Reader>(reader: &R, args: &GetVisitArgs) -> Result<Vi
     }
 }
 
+/// Pages of `visit.list`.
+pub const LIST_VISITS_PAGE: PageSize = PageSize::new(20, 200);
+
 pub(crate) fn list_visits<R: Reader>(
     reader: &R,
     ctx: &Ctx,
     args: &ListVisitsArgs,
 ) -> Result<Vec<VisitBrief>> {
-    let limit = args.limit.unwrap_or(20);
-    if limit == 0 || limit > 200 {
-        return Err(Error::invalid("limit", "must be 1..=200"));
-    }
+    let limit = LIST_VISITS_PAGE.of(args.limit)?;
     let customer = customer::resolve(reader, ctx, &args.customer)?;
     Ok(visit::latest(reader, customer.id, limit)?
         .iter()

@@ -17,6 +17,7 @@ pub const LINES_MAX: usize = 100;
 
 /// One priced line of a visit (also the line of a quote and a receipt).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct VisitLine {
     /// Position in the basket, from 0.
     pub index: u32,
@@ -158,6 +159,7 @@ pub struct Refund {
 
 /// A visit (work order).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Visit {
     /// Id.
     pub id: u64,

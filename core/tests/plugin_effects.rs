@@ -413,24 +413,25 @@ fn install_from_a_path() {
 #[test]
 fn compiled_code_cache_on_disk_is_used_and_damage_is_a_miss() {
     let dir = common::temp_path("plugin-cache");
-    let runtime = pitstop_core::PluginRuntime::with_cache(Some(dir.clone())).unwrap();
+    let runtime =
+        pitstop_core::plugin_runtime::PluginRuntime::with_cache(Some(dir.clone())).unwrap();
     let wasm = effects(json!([]));
     let module = runtime.compile(&wasm).unwrap();
     let files: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
     assert_eq!(files.len(), 1);
     let path = files[0].as_ref().unwrap().path();
     // A second runtime loads it; a damaged file is recompiled.
-    let again = pitstop_core::PluginRuntime::with_cache(Some(dir.clone())).unwrap();
+    let again = pitstop_core::plugin_runtime::PluginRuntime::with_cache(Some(dir.clone())).unwrap();
     assert_eq!(again.compile(&wasm).unwrap().sha256(), module.sha256());
     std::fs::write(&path, b"garbage").unwrap();
-    let third = pitstop_core::PluginRuntime::with_cache(Some(dir.clone())).unwrap();
+    let third = pitstop_core::plugin_runtime::PluginRuntime::with_cache(Some(dir.clone())).unwrap();
     let module = third.compile(&wasm).unwrap();
     let out = module
         .call(
             &third,
-            pitstop_core::Hook::Checkout,
+            pitstop_core::plugin_runtime::Hook::Checkout,
             b"{}",
-            &pitstop_core::PluginLimits::default(),
+            &pitstop_core::plugin_runtime::Limits::default(),
         )
         .unwrap();
     assert_eq!(out.output, br#"{"effects":[]}"#);

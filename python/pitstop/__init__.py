@@ -299,6 +299,46 @@ class Engine:
             "customer.find", _args({"query": query, "by": by, "limit": limit, "after": after}, {})
         )
 
+    def find_duplicates(
+        self,
+        *,
+        limit: Optional[int] = None,
+        after: Optional[str] = None,
+        min_score: Optional[Union[Decimal, int, str]] = None,
+    ) -> Result:
+        """``customer.duplicates``: ``{candidates, next, total, truncated}``; each candidate
+        ``{a, b, a_name, b_name, score, reasons}`` with reasons ``{code, evidence}``, best
+        first; pass ``next`` as ``after`` for the next page."""
+        return self._call(
+            "customer.duplicates", _args({"limit": limit, "after": after, "min_score": min_score}, {})
+        )
+
+    def merge_customers(
+        self,
+        keep: CustomerRef,
+        merge: CustomerRef,
+        *,
+        dry_run: Optional[bool] = None,
+        at: Optional[datetime] = None,
+        idempotency_key: Optional[str] = None,
+    ) -> Result:
+        """``customer.merge``: moves everything of ``merge`` to ``keep`` (``dry_run``: only
+        counts what would move); the merged customer's id, cards and identifiers then lead
+        to ``keep``. Refused while either has an active hold."""
+        return self._call(
+            "customer.merge",
+            _args(
+                {
+                    "keep": _ref(keep),
+                    "merge": _ref(merge),
+                    "dry_run": dry_run,
+                    "at": at,
+                    "idempotency_key": idempotency_key,
+                },
+                {},
+            ),
+        )
+
     def add_vehicle(
         self,
         customer: CustomerRef,

@@ -12,9 +12,9 @@
 //! Inputs: `Decimal`, `int` and `str` are accepted for money and points; `float` is
 //! refused everywhere (a `TypeError` naming the field), as are naive datetimes.
 
-use crate::fields::{self, Kind};
 use base64::Engine as _;
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use pitstop_core::json::{FieldKind as Kind, field_kind as kind_of};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -73,34 +73,30 @@ fn type_name(obj: &Bound<'_, PyAny>) -> String {
 
 /// The recursive worker: `path` holds owned steps so messages can name the field.
 fn to_json_at(obj: &Bound<'_, PyAny>, path: &mut Vec<OwnedStep>, depth: usize) -> PyResult<Value> {
-    let py = obj.py();
     if depth > DEPTH_MAX {
         return Err(PyValueError::new_err(format!(
             "{}: nested deeper than {DEPTH_MAX} levels",
             describe(path)
         )));
     }
+    match scalar_in(obj, path)? {
+        Some(value) => Ok(value),
+        None => container_in(obj, path, depth),
+    }
+}
+
+/// A value that holds no other: `None`, bool, int, Decimal, str, date, datetime, bytes;
+/// `None` (Rust's) when `obj` is none of them.
+fn scalar_in(obj: &Bound<'_, PyAny>, path: &[OwnedStep]) -> PyResult<Option<Value>> {
+    let py = obj.py();
     if obj.is_none() {
-        return Ok(Value::Null);
+        return Ok(Some(Value::Null));
     }
     if let Ok(flag) = obj.cast::<PyBool>() {
-        return Ok(Value::Bool(flag.is_true()));
+        return Ok(Some(Value::Bool(flag.is_true())));
     }
     if obj.is_instance_of::<PyInt>() {
-        if field_kind(path) == Kind::Decimal {
-            return Ok(Value::String(obj.str()?.to_cow()?.into_owned()));
-        }
-        if let Ok(number) = obj.extract::<i64>() {
-            return Ok(Value::Number(number.into()));
-        }
-        if let Ok(number) = obj.extract::<u64>() {
-            return Ok(Value::Number(number.into()));
-        }
-        return Err(PyValueError::new_err(format!(
-            "{}: integer {} is out of range",
-            describe(path),
-            obj.str()?
-        )));
+        return int_in(obj, path).map(Some);
     }
     if obj.is_instance_of::<PyFloat>() {
         return Err(PyTypeError::new_err(format!(
@@ -111,19 +107,55 @@ fn to_json_at(obj: &Bound<'_, PyAny>, path: &mut Vec<OwnedStep>, depth: usize) -
         )));
     }
     if obj.is_instance(decimal_type(py)?)? {
-        return decimal_in(obj, path).map(Value::String);
+        return decimal_in(obj, path).map(|text| Some(Value::String(text)));
     }
     if let Ok(text) = obj.cast::<PyString>() {
-        return Ok(Value::String(text.to_cow()?.into_owned()));
+        return Ok(Some(Value::String(text.to_cow()?.into_owned())));
     }
     // A datetime is also a date: look at it first.
     if obj.is_instance_of::<PyDateTime>() {
-        return instant_in(obj, path).map(Value::String);
+        return instant_in(obj, path).map(|text| Some(Value::String(text)));
     }
     if obj.is_instance_of::<PyDate>() {
         let date: NaiveDate = obj.extract()?;
-        return Ok(Value::String(date.format("%Y-%m-%d").to_string()));
+        return Ok(Some(Value::String(date.format("%Y-%m-%d").to_string())));
     }
+    if let Ok(bytes) = obj.cast::<PyBytes>() {
+        let text = base64::engine::general_purpose::STANDARD.encode(bytes.as_bytes());
+        return Ok(Some(Value::String(text)));
+    }
+    if let Ok(bytes) = obj.cast::<PyByteArray>() {
+        let text = base64::engine::general_purpose::STANDARD.encode(bytes.to_vec());
+        return Ok(Some(Value::String(text)));
+    }
+    Ok(None)
+}
+
+/// An int: a decimal string under a decimal field (`qty=3`), else a JSON number.
+fn int_in(obj: &Bound<'_, PyAny>, path: &[OwnedStep]) -> PyResult<Value> {
+    if field_kind(path) == Kind::Decimal {
+        return Ok(Value::String(obj.str()?.to_cow()?.into_owned()));
+    }
+    if let Ok(number) = obj.extract::<i64>() {
+        return Ok(Value::Number(number.into()));
+    }
+    if let Ok(number) = obj.extract::<u64>() {
+        return Ok(Value::Number(number.into()));
+    }
+    Err(PyValueError::new_err(format!(
+        "{}: integer {} is out of range",
+        describe(path),
+        obj.str()?
+    )))
+}
+
+/// A value that holds others (dict, list, tuple, any Mapping) or a path.
+fn container_in(
+    obj: &Bound<'_, PyAny>,
+    path: &mut Vec<OwnedStep>,
+    depth: usize,
+) -> PyResult<Value> {
+    let py = obj.py();
     if let Ok(dict) = obj.cast::<PyDict>() {
         return mapping_in(dict.items().iter(), path, depth);
     }
@@ -136,16 +168,6 @@ fn to_json_at(obj: &Bound<'_, PyAny>, path: &mut Vec<OwnedStep>, depth: usize) -
             items.push(value?);
         }
         return Ok(Value::Array(items));
-    }
-    if let Ok(bytes) = obj.cast::<PyBytes>() {
-        return Ok(Value::String(
-            base64::engine::general_purpose::STANDARD.encode(bytes.as_bytes()),
-        ));
-    }
-    if let Ok(bytes) = obj.cast::<PyByteArray>() {
-        return Ok(Value::String(
-            base64::engine::general_purpose::STANDARD.encode(bytes.to_vec()),
-        ));
     }
     let path_like = PATH_LIKE.import(py, "os", "PathLike")?;
     if obj.is_instance(path_like)? {
@@ -266,7 +288,7 @@ fn field_kind(path: &[OwnedStep]) -> Kind {
         OwnedStep::Index(_) => None,
     });
     match names.next() {
-        Some(name) => fields::kind(names.next(), name),
+        Some(name) => kind_of(names.next(), name),
         None => Kind::Text,
     }
 }
@@ -288,7 +310,7 @@ fn out<'py>(
         Value::Bool(flag) => PyBool::new(py, *flag).to_owned().into_any(),
         Value::Number(number) => number_out(py, number)?,
         Value::String(text) => {
-            let kind = key.map_or(Kind::Text, |key| fields::kind(parent, key));
+            let kind = key.map_or(Kind::Text, |key| kind_of(parent, key));
             string_out(py, text, kind)?
         }
         Value::Array(items) => {

@@ -8,7 +8,6 @@
 mod convert;
 mod engine;
 mod errors;
-mod fields;
 
 use pitstop_core::OPS;
 use pyo3::prelude::*;

@@ -340,7 +340,7 @@ def compare(raw: Any, typed: Any, path: str, field: str, exact: bool = True) -> 
             assert not exact or typed == raw, path
             if field not in IDENTIFIERS:
                 for pattern in (DECIMAL, DATE, INSTANT):
-                    assert not pattern.match(raw), f"{path} = {raw!r} stays str: add {field!r} to python/src/fields.rs"
+                    assert not pattern.match(raw), f"{path} = {raw!r} stays str: give {field!r} a typed field in core (core/build.rs derives the kinds) or add it to json::field_kind"
     else:
         assert type(raw) is type(typed), path
         assert not exact or raw == typed, path

@@ -99,6 +99,28 @@ def test_register_get_and_find(engine: pitstop.Engine) -> None:
     assert [item["id"] for item in by_card["items"]] == [ident]
 
 
+def test_find_duplicates_and_merge_customers(engine: pitstop.Engine) -> None:
+    keep = engine.register_customer("Семёнов Игорь", phone="+7 916 123-45-67", at=at("2025-03-01 09:00"))
+    gone = engine.register_customer(
+        "Семенов Игорь", notes="тел. 8(916)1234567", card=CARD, at=at("2025-03-01 09:00")
+    )
+    keep_id, gone_id = keep["customer"]["id"], gone["customer"]["id"]
+    found = engine.find_duplicates(min_score=Decimal("0.9"))
+    [pair] = found["candidates"]
+    assert (pair["a"], pair["b"]) == (min(keep_id, gone_id), max(keep_id, gone_id))
+    assert isinstance(pair["score"], Decimal) and pair["score"] >= Decimal("0.9")
+    assert {r["code"] for r in pair["reasons"]} == {"same_phone", "similar_name_shared_phone"}
+    preview = engine.merge_customers(keep_id, gone_id, dry_run=True, at=at("2025-03-02 10:00"))
+    assert preview["dry_run"] is True and preview["cards"] == 1
+    assert engine.get_customer(gone_id)["customer"]["id"] == gone_id
+    merged = engine.merge_customers(keep_id, {"id": gone_id}, at=at("2025-03-02 10:00"))
+    assert merged["points"]["points"] == Decimal("300")
+    for reference in (gone_id, {"card": CARD}):
+        assert engine.get_customer(reference)["customer"]["id"] == keep_id
+    assert engine.merge_customers(keep_id, gone_id) == merged
+    assert engine.find_duplicates()["candidates"] == []
+
+
 def test_vehicle_quote_commit_refund(engine: pitstop.Engine, customer: int) -> None:
     view = engine.get_customer({"plate": "O777OO77"})
     car = view["vehicles"][0]
@@ -443,6 +465,13 @@ def _args(
         "store.backup": lambda: {"path": tmp / "backup.bin"},
         "store.check": lambda: {},
         "store.stats": lambda: {},
+        # Duplicate customers: a second record of a new customer, dismissed, then previewed.
+        "customer.duplicates": lambda: {"min_score": "0.5"},
+        "customer.distinct": lambda: {
+            "a": {"id": customer},
+            "b": {"id": engine.execute("customer.register", {"full_name": "Сидоров Олег", "phone": "+79035550011"})["customer"]["id"]},
+        },
+        "customer.merge": lambda: {"keep": {"id": customer}, "merge": {"phone": "+79035550011"}, "dry_run": True},
     }
 
 

@@ -135,7 +135,9 @@ fn load_mapping(kind: Kind, map: Option<&Path>) -> Result<BTreeMap<String, Strin
             format!("cannot read {}: {err}", map.display()),
         )
     })?;
-    let value: BTreeMap<String, String> = serde_json::from_str(&text).map_err(|err| {
+    // A target given twice would map one field from two columns, the last silently
+    // winning: the strict reader refuses it.
+    let not_a_mapping = |err: &dyn std::fmt::Display| {
         Failure::new(
             ErrorCode::InvalidArgument,
             format!(
@@ -143,7 +145,10 @@ fn load_mapping(kind: Kind, map: Option<&Path>) -> Result<BTreeMap<String, Strin
                 map.display()
             ),
         )
-    })?;
+    };
+    let value = pitstop_core::json::from_str(&text).map_err(|err| not_a_mapping(&err))?;
+    let value: BTreeMap<String, String> =
+        serde_json::from_value(value).map_err(|err| not_a_mapping(&err))?;
     for target in value.keys() {
         if !kind.fields().iter().any(|(f, _)| f == target) {
             let known: Vec<&str> = kind.fields().iter().map(|(f, _)| *f).collect();

@@ -20,6 +20,7 @@ use crate::customer::{self, Channel, CustomerRef};
 use crate::error::{Error, ErrorCode, Result};
 use crate::ledger::{Book, Credit, EntryKind, check_points};
 use crate::normalize::{self, TEXT_CHARS_MAX};
+use crate::paging::{Page, PageSize};
 use crate::program::Program;
 use crate::segment::{self, Filter};
 use crate::store::keys::{self, KeyBuilder, tag};
@@ -31,8 +32,8 @@ use serde_json::json;
 
 /// Most customers listed in one request.
 pub const CUSTOMERS_MAX: usize = 1000;
-/// Most customers notified by one `campaign.notify` call from a segment.
-pub const NOTIFY_LIMIT_MAX: usize = 5000;
+/// Customers notified by one `campaign.notify` call from a segment.
+pub const NOTIFY_PAGE: PageSize = PageSize::new(1000, 5000);
 /// Longest campaign, in days.
 pub const PERIOD_DAYS_MAX: i64 = 3660;
 /// Largest budget.
@@ -348,13 +349,7 @@ pub fn notify(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: NotifyArgs) -> Result<Not
             format!("campaign {} ended on {}", campaign.name, campaign.period.to),
         ));
     }
-    let limit = args.limit.unwrap_or(1000);
-    if limit == 0 || limit > NOTIFY_LIMIT_MAX {
-        return Err(Error::invalid(
-            "limit",
-            format!("must be 1..={NOTIFY_LIMIT_MAX}"),
-        ));
-    }
+    let limit = NOTIFY_PAGE.of(args.limit)?;
     let (candidates, next) = candidates(txn, ctx, &campaign, &args, limit)?;
     let mut notified = Vec::new();
     let mut skipped = Vec::new();
@@ -524,27 +519,15 @@ pub struct Brief {
     pub points_granted: Decimal,
 }
 
-/// A page of `campaign.list`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ListPage {
-    /// Campaigns, newest first.
-    pub items: Vec<Brief>,
-    /// `after` for the next page; null on the last one.
-    pub next: Option<u64>,
-}
+/// A page of `campaign.list`: campaigns newest first; `next` is the `after` of the next.
+pub type ListPage = Page<Brief, u64>;
 
-/// Largest page of `campaign.list`.
-pub const LIST_LIMIT_MAX: usize = 1000;
+/// Pages of `campaign.list`.
+pub const LIST_PAGE: PageSize = PageSize::new(100, 1000);
 
 /// `campaign.list`: campaigns newest first (by id, which follows creation), paged.
 pub fn list<R: Reader>(reader: &R, args: &ListArgs) -> Result<ListPage> {
-    let limit = args.limit.unwrap_or(100);
-    if limit == 0 || limit > LIST_LIMIT_MAX {
-        return Err(Error::invalid(
-            "limit",
-            format!("must be 1..={LIST_LIMIT_MAX}"),
-        ));
-    }
+    let limit = LIST_PAGE.of(args.limit)?;
     let start = vec![tag::CAMPAIGN];
     let end = match args.after {
         Some(after) => campaign_key(after),

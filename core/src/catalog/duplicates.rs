@@ -6,6 +6,7 @@
 use super::Aliases;
 use crate::context::Ctx;
 use crate::error::{Error, Result};
+use crate::paging::PageSize;
 use crate::service_name;
 use crate::store::Reader;
 use crate::store::keys::{KeyReader, tag};
@@ -17,8 +18,8 @@ use std::collections::{BTreeMap, HashMap};
 
 /// Longest period, in days (as the reports').
 pub const PERIOD_DAYS_MAX: i64 = 3660;
-/// Most groups one answer lists.
-pub const LIMIT_MAX: usize = 1000;
+/// Groups one answer lists: 100 unless asked, at most 1000.
+const PAGE: PageSize = PageSize::new(100, 1000);
 /// Most distinct names read; names first seen after that are not counted.
 pub const NAMES_MAX: usize = 200_000;
 const CHUNK: usize = 4096;
@@ -40,6 +41,7 @@ pub struct DuplicatesArgs {
 
 /// One name of a proposed group.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DuplicateName {
     /// As written on the visit lines.
     pub name: String,
@@ -51,6 +53,7 @@ pub struct DuplicateName {
 
 /// Names that mean the same service.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DuplicateGroup {
     /// The name proposed for the service: the confirmed service's name when one of the
     /// names has one, else the most used name (on a tie: without abbreviation dots, not
@@ -66,6 +69,7 @@ pub struct DuplicateGroup {
 
 /// `catalog.duplicates` result.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Duplicates {
     /// First date.
     pub from: NaiveDate,
@@ -249,13 +253,7 @@ fn proposal<R: Reader>(
 
 /// Names on the period's visit lines that mean the same service.
 pub fn duplicates<R: Reader>(reader: &R, ctx: &Ctx, args: &DuplicatesArgs) -> Result<Duplicates> {
-    let limit = match args.limit {
-        None => 100,
-        Some(n) if n == 0 || n > LIMIT_MAX => {
-            return Err(Error::invalid("limit", format!("must be 1..={LIMIT_MAX}")));
-        }
-        Some(n) => n,
-    };
+    let limit = PAGE.of(args.limit)?;
     let (from, to) = period(ctx, args)?;
     let (counts, truncated) = count_names(reader, (from, to))?;
     let names = counts.len() as u64;

@@ -16,6 +16,7 @@ pub use duplicates::{DuplicateGroup, DuplicateName, Duplicates, DuplicatesArgs, 
 use crate::context::Ctx;
 use crate::error::{Error, ErrorCode, Result};
 use crate::normalize::{self, TEXT_CHARS_MAX};
+use crate::paging::PageSize;
 use crate::service_name;
 use crate::store::keys::{KeyBuilder, prefix_end, tag};
 use crate::store::{Reader, WriteTxn};
@@ -29,14 +30,15 @@ use std::rc::Rc;
 pub const ALIASES_PER_REQUEST_MAX: usize = 50;
 /// Most names (its own and its aliases) of one service.
 pub const GROUP_NAMES_MAX: usize = 100;
-/// Most groups one `catalog.aliases` page lists.
-pub const LIST_MAX: usize = 1000;
+/// Groups of one `catalog.aliases` page: 100 unless asked, at most 1000.
+const PAGE: PageSize = PageSize::new(100, 1000);
 
 const INDEX: u8 = b'n';
 const GROUP: u8 = b'g';
 
 /// A service and the names confirmed as it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct AliasGroup {
     /// The service's name (what reports show).
     pub name: String,
@@ -128,6 +130,7 @@ pub struct UnaliasArgs {
 
 /// Result of `catalog.unalias`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Unaliased {
     /// The names that no longer belong to a group.
     pub removed: Vec<String>,
@@ -152,6 +155,7 @@ pub struct ListArgs {
 
 /// Result of `catalog.aliases`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct AliasList {
     /// Groups in the order of their folded names.
     pub groups: Vec<AliasGroup>,
@@ -303,13 +307,7 @@ pub fn unalias(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: UnaliasArgs) -> Result<U
 
 /// `catalog.aliases`: the confirmed groups, a page at a time, or the group of one name.
 pub fn list<R: Reader>(reader: &R, args: &ListArgs) -> Result<AliasList> {
-    let limit = match args.limit {
-        None => 100,
-        Some(n) if n == 0 || n > LIST_MAX => {
-            return Err(Error::invalid("limit", format!("must be 1..={LIST_MAX}")));
-        }
-        Some(n) => n,
-    };
+    let limit = PAGE.of(args.limit)?;
     if let Some(name) = &args.name {
         let name = normalize::text("name", name, TEXT_CHARS_MAX)?;
         return Ok(AliasList {

@@ -19,6 +19,7 @@ use serde_json::json;
 
 /// The receipt of a committed visit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Receipt {
     /// Visit id.
     pub visit: u64,

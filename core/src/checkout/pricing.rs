@@ -34,6 +34,7 @@ pub struct RedemptionInfo {
 
 /// A priced basket: the quote, and the body of the receipt.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Priced {
     /// Customer id.
     pub customer: u64,

@@ -41,6 +41,7 @@ pub fn forget_card(txn: &mut WriteTxn<'_>, customer: u64, number: &str) {
 
 /// A loyalty card.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Card {
     /// Card number.
     pub number: String,

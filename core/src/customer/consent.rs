@@ -121,3 +121,26 @@ pub(super) fn consents_from(
     out.sort_by_key(|c| c.channel);
     out
 }
+
+/// Move a merged customer's consent history after the kept customer's (`customer.merge`):
+/// the events keep their dates and sources and follow the kept customer's last sequence.
+pub fn move_consent_history(txn: &mut WriteTxn<'_>, from: u64, to: u64) -> Result<usize> {
+    let from_prefix = KeyBuilder::new(tag::CONSENT_HISTORY).u64(from).build();
+    let moved = txn.scan_prefix::<ConsentEvent>(&from_prefix, 10_000)?;
+    let prefix = KeyBuilder::new(tag::CONSENT_HISTORY).u64(to).build();
+    let end = keys::prefix_end(&prefix);
+    let mut seq = match txn.scan_raw(&prefix, &end, 1, true)?.first() {
+        Some((key, _)) => {
+            let mut fields = KeyReader::of(key, tag::CONSENT_HISTORY, "consent history")?;
+            fields.u64()?;
+            fields.u64()?
+        }
+        None => 0,
+    };
+    for (key, event) in &moved {
+        txn.delete(key.clone());
+        seq += 1;
+        txn.put(consent_event_key(to, seq), event)?;
+    }
+    Ok(moved.len())
+}

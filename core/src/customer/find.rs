@@ -4,6 +4,7 @@ use super::*;
 use crate::context::Ctx;
 use crate::error::{Error, ErrorCode, Result};
 use crate::normalize::{self, TEXT_CHARS_MAX};
+use crate::paging::{Page, PageSize};
 use crate::store::keys::{KeyBuilder, KeyReader, tag, unique};
 use crate::store::{Reader, keys};
 use serde::{Deserialize, Serialize};
@@ -43,27 +44,16 @@ pub struct CustomerSummary {
     pub status: CustomerStatus,
 }
 
-/// A page of customers.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct FindPage {
-    /// Matches in order (name, then id; or phone).
-    pub items: Vec<CustomerSummary>,
-    /// Cursor for the next page, if there may be more.
-    pub next: Option<String>,
-}
+/// A page of customers: matches in order (name, then id; or phone), and the cursor for
+/// the next page if there may be more.
+pub type FindPage = Page<CustomerSummary, String>;
 
-/// Largest page of `customer.find`.
-pub const FIND_LIMIT_MAX: usize = 100;
+/// Pages of `customer.find`.
+pub const FIND_PAGE: PageSize = PageSize::new(20, 100);
 
 /// Search customers by exact identifier, phone prefix or name-word prefix.
 pub fn find<R: Reader>(reader: &R, ctx: &Ctx, args: &FindArgs) -> Result<FindPage> {
-    let limit = args.limit.unwrap_or(20);
-    if limit == 0 || limit > FIND_LIMIT_MAX {
-        return Err(Error::invalid(
-            "limit",
-            format!("must be 1..={FIND_LIMIT_MAX}"),
-        ));
-    }
+    let limit = FIND_PAGE.of(args.limit)?;
     if let Some(by) = &args.by {
         let items = match resolve(reader, ctx, by) {
             Ok(customer) => vec![CustomerSummary::from(&customer)],
@@ -140,7 +130,7 @@ impl Search {
         let end = keys::prefix_end(&self.prefix);
         let mut items: Vec<CustomerSummary> = Vec::new();
         let mut last_key: Option<Vec<u8>> = None;
-        let mut budget = 20 * FIND_LIMIT_MAX;
+        let mut budget = 20 * FIND_PAGE.max;
         while items.len() < limit && budget > 0 {
             let chunk = reader.scan_raw(&start, &end, (limit * 2).min(budget), false)?;
             if chunk.is_empty() {

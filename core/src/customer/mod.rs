@@ -5,6 +5,7 @@
 mod cards;
 mod consent;
 mod find;
+mod redirect;
 mod registration;
 mod resolve;
 
@@ -13,8 +14,12 @@ pub use cards::{
     BlockCardArgs, Card, IssueCardArgs, block_card, cards_of, forget_card, issue_card,
 };
 use consent::*;
-pub use consent::{Consent, ConsentEvent, consent_history, record_consents};
+pub use consent::{Consent, ConsentEvent, consent_history, move_consent_history, record_consents};
 pub use find::{CustomerSummary, FindArgs, find};
+pub use redirect::{
+    Redirect, follow, forget_merges, is_distinct, put_redirect, redirect_of, redirects,
+    set_distinct,
+};
 pub use registration::{REGISTERED_BY_CHARS_MAX, registered_by};
 pub use resolve::{resolve, resolve_active};
 
@@ -32,6 +37,7 @@ use serde_json::json;
 /// Gender as recorded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Gender {
     /// Not stated.
     #[default]
@@ -45,6 +51,7 @@ pub enum Gender {
 /// Private person or company.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum CustomerKind {
     /// A private person.
     #[default]
@@ -56,6 +63,7 @@ pub enum CustomerKind {
 /// Loyalty status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum CustomerStatus {
     /// Takes part in the programme.
     #[default]
@@ -69,6 +77,7 @@ pub enum CustomerStatus {
 /// Marketing channels with separate consent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Channel {
     /// Text messages.
     Sms,
@@ -114,6 +123,7 @@ pub fn erase_fields(txn: &mut WriteTxn<'_>, ctx: &Ctx, old: &Customer) -> Result
 
 /// A customer record.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Customer {
     /// Id.
     pub id: u64,
@@ -207,9 +217,46 @@ pub fn birthday_prefix(month: u32, day: u32) -> Vec<u8> {
         .build()
 }
 
-/// Load a customer by id.
+/// Load a customer by id. The id of a customer merged into another (`customer.merge`)
+/// leads to the kept customer.
 pub fn load<R: Reader>(reader: &R, id: u64) -> Result<Customer> {
-    must(reader.get(&customer_key(id))?, "customer", id)
+    if let Some(customer) = reader.get(&customer_key(id))? {
+        return Ok(customer);
+    }
+    let kept = follow(reader, id)?;
+    must(
+        if kept == id {
+            None
+        } else {
+            reader.get(&customer_key(kept))?
+        },
+        "customer",
+        id,
+    )
+}
+
+/// Delete a merged customer's record and free its name and birthday indexes (its
+/// unique values are the merge's to move first).
+pub fn remove_merged(txn: &mut WriteTxn<'_>, merged: &Customer) {
+    for word in name_words(&merged.full_name) {
+        txn.delete(name_key(&word, merged.id));
+    }
+    if let Some(birthday) = merged.birthday {
+        txn.delete(birthday_key(birthday, merged.id));
+    }
+    txn.delete(customer_key(merged.id));
+}
+
+/// Save a customer after a merge with its indexes in line with `old` (the kept
+/// customer as it was), unique values checked as `customer.update` does.
+pub fn save_indexed(txn: &mut WriteTxn<'_>, old: &Customer, new: &Customer) -> Result<()> {
+    index(txn, Some(old), new)?;
+    save(txn, new)
+}
+
+/// Point a unique value (phone, email, the host's id, a referral code) at another customer.
+pub fn repoint_unique(txn: &mut WriteTxn<'_>, kind: u8, value: &str, to: u64) -> Result<()> {
+    txn.put(unique_key(kind, value), &to)
 }
 
 /// Store a customer record (indexes are the caller's business).

@@ -14,7 +14,10 @@
 //! `available = balance − held − pending ≥ 0`.
 
 mod holds;
+mod merge;
 mod movements;
+
+pub use merge::{MovedPoints, merge_accounts, refuse_active_holds};
 
 pub use movements::Credit;
 
@@ -35,6 +38,7 @@ pub const POINTS_MAX: Decimal = Decimal::from_parts(1_000_000_000, 0, 0, false, 
 /// Why points moved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum EntryKind {
     /// Earned on a visit.
     Accrual,
@@ -66,6 +70,9 @@ pub enum EntryKind {
     Capture,
     /// Promotion bonus points a refund took back.
     BonusReversal,
+    /// Points moved between two accounts by `customer.merge` (out of the merged
+    /// customer's, into the kept one's; the two entries sum to zero).
+    Merge,
 }
 
 /// What an entry does to the points the shop owes, as the owner's figures count it.
@@ -102,13 +109,15 @@ impl EntryKind {
             EntryKind::Release
             | EntryKind::Hold
             | EntryKind::HoldRelease
-            | EntryKind::HoldExpiry => Flow::Internal,
+            | EntryKind::HoldExpiry
+            | EntryKind::Merge => Flow::Internal,
         }
     }
 }
 
 /// A customer's points account.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Account {
     /// Owner.
     pub customer: u64,
@@ -142,6 +151,7 @@ impl Account {
 
 /// One immutable ledger entry.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Entry {
     /// Sequence within the account, from 1.
     pub seq: u64,
@@ -175,6 +185,7 @@ pub struct Entry {
 
 /// A lot of points with one expiry.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Lot {
     /// Id within the account.
     pub id: u64,
@@ -208,6 +219,7 @@ impl Lot {
 
 /// Where spent points came from, kept so a refund can put them back.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Allocation {
     /// Lot id.
     pub lot: u64,
@@ -224,6 +236,7 @@ pub struct Allocation {
 /// Status of a hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum HoldStatus {
     /// Reserving points.
     Active,
@@ -237,6 +250,7 @@ pub enum HoldStatus {
 
 /// A reservation of points for a two-step payment.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Hold {
     /// Id.
     pub id: u64,

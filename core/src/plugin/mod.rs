@@ -72,6 +72,7 @@ impl Hook {
 /// What a failing plugin does to the operation that called it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum OnError {
     /// The operation goes on without the plugin; the result says it was skipped.
     #[default]
@@ -225,6 +226,7 @@ impl PluginErrorKind {
 
 /// A plugin failure: kind, message and details.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct PluginError {
     /// Why.
     pub kind: PluginErrorKind,
@@ -276,6 +278,7 @@ impl PluginError {
 /// An installed plugin as stored (a JSON document under tag `Q`; the module bytes are
 /// chunks under tag `q`, keyed by sha256, so a copy of the store carries its plugins).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct PluginRecord {
     /// Unique name (`combined-sale`).
     pub name: String,

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 /// Who a plugin's message is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Audience {
     /// Shown to the cashier or service advisor.
     Cashier,
@@ -19,6 +20,7 @@ pub enum Audience {
 /// An effect as applied (recorded on the visit and shown in the quote).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum AppliedEffect {
     /// A discount on one line.
     LineDiscount {
@@ -93,6 +95,7 @@ pub enum AppliedEffect {
 /// Whether a plugin's effects were applied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum OutcomeStatus {
     /// It ran and its effects were applied (possibly none).
     Applied,
@@ -102,6 +105,7 @@ pub enum OutcomeStatus {
 
 /// A failure recorded on an outcome.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct OutcomeError {
     /// Stable error code.
     pub code: String,
@@ -111,6 +115,7 @@ pub struct OutcomeError {
 
 /// What one plugin did in one operation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct PluginOutcome {
     /// Plugin name.
     pub plugin: String,

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 /// What kind of feedback.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum FeedbackKind {
     /// A review (any rating).
     Review,
@@ -19,6 +20,7 @@ pub enum FeedbackKind {
 /// Feedback rules of the programme.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct FeedbackRules {
     /// Points granted for feedback on a visit (once per visit); `null` = none.
     #[serde(default, deserialize_with = "crate::amount::optional")]

@@ -25,6 +25,7 @@ pub struct ProgramSetArgs {
 /// Kind of a basket line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum LineKind {
     /// Labour (works).
     Labor,
@@ -357,6 +358,7 @@ impl Default for DiscountRules {
 /// The loyalty programme document.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct Program {
     /// Version assigned by `program.set` (ignored on input).
     #[serde(default)]

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 /// Why a customer is due.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum ReminderKind {
     /// Periodic service by time and/or mileage.
     ServiceDue,
@@ -279,6 +280,7 @@ fn yes() -> bool {
 /// The programme's `reminders` section. A kind set to `null` is off.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct ReminderRules {
     /// Days a reminder stays due after its date (a skipped day loses nothing).
     #[serde(default = "fourteen")]

@@ -22,9 +22,11 @@
 //! - the signup rewards are paid once, on the first visit that reaches the minimum;
 //!   once reversed by a refund they are not paid again.
 
+mod merge;
 mod report;
 mod rewards;
 
+pub use merge::{ReferralsMoved, merge_referrals};
 pub use report::{ReportArgs, report};
 pub use rewards::{Reversal, on_commit, on_refund};
 

@@ -6,6 +6,7 @@ use crate::context::Ctx;
 use crate::customer::{self, CustomerRef};
 use crate::error::{Error, Result};
 use crate::normalize;
+use crate::paging::PageSize;
 use crate::store::Reader;
 use crate::store::keys::{self, KeyBuilder, KeyReader, tag};
 use chrono::NaiveDate;
@@ -81,19 +82,13 @@ pub struct Report {
     pub revenue: Decimal,
 }
 
-/// Largest page of `report.referrals`.
-pub const REPORT_LIMIT_MAX: usize = 1000;
+/// Pages of `report.referrals`.
+pub const REPORT_PAGE: PageSize = PageSize::new(100, 1000);
 
 /// `report.referrals`: who brought whom, rewards kept, revenue of the referees.
 pub fn report<R: Reader>(reader: &R, ctx: &Ctx, args: &ReportArgs) -> Result<Report> {
     crate::report::group_wide("report.referrals", args.branch.as_deref())?;
-    let limit = args.limit.unwrap_or(100);
-    if limit == 0 || limit > REPORT_LIMIT_MAX {
-        return Err(Error::invalid(
-            "limit",
-            format!("must be 1..={REPORT_LIMIT_MAX}"),
-        ));
-    }
+    let limit = REPORT_PAGE.of(args.limit)?;
     let prefix = match &args.referrer {
         Some(reference) => {
             let referrer = customer::resolve(reader, ctx, reference)?;

@@ -14,6 +14,7 @@ use serde_json::json;
 /// What the host reports about a reminder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum MarkStatus {
     /// Delivered: never due again.
     Sent,
@@ -25,6 +26,7 @@ pub enum MarkStatus {
 
 /// The stored outcome of a reminder.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ReminderMark {
     /// Reason key.
     pub id: String,

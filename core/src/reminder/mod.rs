@@ -26,6 +26,7 @@ use crate::error::{Error, Result};
 use crate::jobs;
 use crate::ledger::Book;
 use crate::order::{self, OrderStatus};
+use crate::paging::PageSize;
 use crate::program::Program;
 pub use crate::program::reminder_rules::{ReminderKind, ReminderRules};
 use crate::program::reminder_rules::{parse_month_day, render_with};
@@ -74,6 +75,7 @@ pub struct DueArgs {
 
 /// One customer to contact and why.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Reminder {
     /// Stable reason key: pass it to `reminders.mark`.
     pub id: String,
@@ -105,6 +107,7 @@ pub struct Reminder {
 
 /// A page of due reminders.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DuePage {
     /// Date computed for.
     pub date: NaiveDate,
@@ -114,8 +117,8 @@ pub struct DuePage {
     pub next: Option<String>,
 }
 
-/// Largest page.
-pub const DUE_LIMIT_MAX: usize = 500;
+/// Pages of `reminders.due`.
+pub const DUE_PAGE: PageSize = PageSize::new(100, 500);
 /// Index entries examined per page, per requested reminder.
 const BUDGET_PER_ITEM: usize = 20;
 const SCAN_CHUNK: usize = 256;
@@ -523,13 +526,7 @@ fn of_branch<R: Reader>(reader: &R, branch: Option<&str>, customer: u64) -> Resu
 pub fn due<R: Reader>(reader: &R, ctx: &Ctx, args: &DueArgs) -> Result<DuePage> {
     let program = ctx.program()?;
     let date = args.date.unwrap_or(ctx.today);
-    let limit = args.limit.unwrap_or(100);
-    if limit == 0 || limit > DUE_LIMIT_MAX {
-        return Err(Error::invalid(
-            "limit",
-            format!("must be 1..={DUE_LIMIT_MAX}"),
-        ));
-    }
+    let limit = DUE_PAGE.of(args.limit)?;
     let kinds = selected_kinds(args.kinds.as_deref())?;
     let day = Ctx {
         at: jobs::start_of_day(ctx, date)?,

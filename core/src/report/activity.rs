@@ -14,6 +14,7 @@ use std::collections::{BTreeMap, HashMap};
 
 /// One month of activity.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ActivityRow {
     /// `YYYY-MM`.
     pub month: String,
@@ -39,6 +40,7 @@ pub struct ActivityRow {
 
 /// `report.activity` result.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Activity {
     /// First date.
     pub from: NaiveDate,

@@ -23,6 +23,7 @@ pub const BIRTHDAY_RANGE_DAYS_MAX: i64 = 366;
 /// Whether a customer may be contacted through each channel (consent given and not
 /// blacklisted).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Consents {
     /// Text messages.
     pub sms: bool,
@@ -38,6 +39,7 @@ pub struct Consents {
 
 /// One customer with a birthday in the range.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct BirthdayRow {
     /// The day it falls on in the range.
     pub date: NaiveDate,
@@ -63,6 +65,7 @@ pub struct BirthdayRow {
 
 /// `report.birthdays` result.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct BirthdaysReport {
     /// First date.
     pub from: NaiveDate,

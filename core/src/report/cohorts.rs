@@ -20,6 +20,7 @@ use std::collections::{BTreeMap, HashSet};
 
 /// One cohort's row of the triangle.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CohortRow {
     /// `YYYY-MM` of the first visit.
     pub cohort: String,
@@ -33,6 +34,7 @@ pub struct CohortRow {
 
 /// `report.cohorts` result.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CohortsReport {
     /// First date.
     pub from: NaiveDate,

@@ -42,6 +42,7 @@ pub struct CompletenessArgs {
 
 /// Customers missing one field.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Missing {
     /// Customers without it.
     pub missing: u64,
@@ -53,6 +54,7 @@ pub struct Missing {
 
 /// The missing fields of a set of customers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Fields {
     /// Customers counted.
     pub customers: u64,
@@ -72,6 +74,7 @@ pub struct Fields {
 
 /// The fields of the customers one employee registered.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RegistrarRow {
     /// The employee (`null`: not recorded).
     pub registered_by: Option<String>,
@@ -81,6 +84,7 @@ pub struct RegistrarRow {
 
 /// A customer to complete.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct FixRow {
     /// Customer id.
     pub customer: u64,
@@ -96,6 +100,7 @@ pub struct FixRow {
 
 /// A name to correct.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct NameFixRow {
     /// Customer id.
     pub customer: u64,
@@ -109,6 +114,7 @@ pub struct NameFixRow {
 
 /// A gender the patronymic tells, for a customer whose gender is unknown.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct GenderRow {
     /// Customer id.
     pub customer: u64,
@@ -122,6 +128,7 @@ pub struct GenderRow {
 
 /// `report.completeness` result.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CompletenessReport {
     /// The filter applied, if any.
     pub registered_by: Option<String>,

@@ -19,6 +19,7 @@ use std::collections::HashMap;
 
 /// One customer's figures in the period (or the month).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CustomerRow {
     /// Customer id.
     pub customer: u64,
@@ -36,6 +37,7 @@ pub struct CustomerRow {
 
 /// The most active customer of a month.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct MonthBest {
     /// `YYYY-MM`.
     pub month: String,
@@ -46,6 +48,7 @@ pub struct MonthBest {
 
 /// `report.customers` result.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CustomersReport {
     /// First date.
     pub from: NaiveDate,

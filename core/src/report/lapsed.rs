@@ -31,6 +31,7 @@ pub const VALUABLE_MONEY_SCORE: u8 = 4;
 
 /// One lapsed customer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct LapsedRow {
     /// Customer id.
     pub customer: u64,
@@ -60,6 +61,7 @@ pub struct LapsedRow {
 
 /// `report.lapsed` result.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct LapsedReport {
     /// First date.
     pub from: NaiveDate,

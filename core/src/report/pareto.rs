@@ -20,6 +20,7 @@ pub const PARETO_SHARE: Decimal = Decimal::from_parts(80, 0, 0, false, 0);
 
 /// One customer of the core.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ParetoRow {
     /// Place in the ranking, from 1.
     pub rank: u64,
@@ -35,6 +36,7 @@ pub struct ParetoRow {
 
 /// `report.pareto` result.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ParetoReport {
     /// First date.
     pub from: NaiveDate,

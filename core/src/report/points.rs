@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 /// `report.points` result: the programme's liability.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct PointsReport {
     /// Accounts with any history.
     pub accounts: u64,

@@ -40,6 +40,7 @@ use std::collections::BTreeMap;
 
 /// One month of points.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct PointsMonth {
     /// `YYYY-MM`.
     pub month: String,
@@ -59,6 +60,7 @@ pub struct PointsMonth {
 
 /// Points that expire soon.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ExpiringSoon {
     /// From this day (today).
     pub from: NaiveDate,
@@ -76,6 +78,7 @@ pub struct ExpiringSoon {
 
 /// `report.points_monthly` result.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct PointsMonthly {
     /// First date.
     pub from: NaiveDate,

@@ -30,6 +30,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// One service (a reminder rule's, or one SKU).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ServiceRow {
     /// The rule's kind (`oil_change`), the confirmed service's name, or the SKU.
     pub service: String,
@@ -61,6 +62,7 @@ pub struct ServiceRow {
 
 /// `report.services` result.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ServicesReport {
     /// First date.
     pub from: NaiveDate,

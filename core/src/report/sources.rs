@@ -19,6 +19,7 @@ use std::collections::{HashMap, HashSet};
 
 /// One acquisition source.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct SourceRow {
     /// The source as customers gave it (`null`: not given).
     pub source: Option<String>,
@@ -34,6 +35,7 @@ pub struct SourceRow {
 
 /// `report.sources` result.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct SourcesReport {
     /// First date.
     pub from: NaiveDate,

@@ -27,6 +27,7 @@ use std::collections::{BTreeMap, HashMap};
 
 /// Customers in one tier now.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct TierCount {
     /// Tier code (`None`: no tier).
     pub tier: Option<String>,
@@ -38,6 +39,7 @@ pub struct TierCount {
 
 /// Moves of one kind in one month.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct TierMoveRow {
     /// `YYYY-MM`.
     pub month: String,
@@ -55,6 +57,7 @@ pub struct TierMoveRow {
 
 /// `report.tiers` result.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct TiersReport {
     /// First date of the moves.
     pub from: NaiveDate,

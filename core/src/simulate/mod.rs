@@ -84,6 +84,7 @@ impl Default for SimulateLimits {
 
 /// Points moved in the period, by why.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Movement {
     /// Earned on visits, welcome, birthday and promotion bonuses, net of what refunds
     /// took back.
@@ -117,6 +118,7 @@ impl Movement {
 
 /// Customers in one tier at the end of the period.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct TierHeadcount {
     /// Tier code; `null` for customers in no tier.
     pub tier: Option<String>,
@@ -128,6 +130,7 @@ pub struct TierHeadcount {
 
 /// One column of the comparison.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Figures {
     /// Points moved in the period.
     #[serde(flatten)]
@@ -149,6 +152,7 @@ pub struct Figures {
 
 /// One customer's outcome on one side.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Outcome {
     /// Points moved in the period.
     #[serde(flatten)]
@@ -163,6 +167,7 @@ pub struct Outcome {
 
 /// A customer whose outcome the proposal changes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CustomerChange {
     /// Customer id.
     pub customer: u64,
@@ -180,6 +185,7 @@ pub struct CustomerChange {
 /// A visit (or a refund of it) the real checkout refused in the replay (counted, the
 /// first few described).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct SkippedVisit {
     /// Which side refused it: `in_force` or `proposed`.
     pub side: String,
@@ -195,6 +201,7 @@ pub struct SkippedVisit {
 
 /// The result of `program.simulate`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Simulation {
     /// First local date replayed.
     pub from: NaiveDate,

@@ -67,6 +67,8 @@
 //! | 6   | due date, visit id, effect position   | () (reminders promotion plugins asked for) |
 //! | r   | reminder reason key                   | ReminderMark (sent, failed, declined) |
 //! | 8   | local date, customer id               | Vec<TierMove> (tier changes not made by a visit: refunds, reviews, imports) |
+//! | 9   | merged customer id                    | Redirect (customer.merge: where the merged customer's id leads) |
+//! | :   | kind (m, d), customer id, customer id | () (m: kept id, merged id; d: a pair marked distinct, lower id first) |
 //! | #   | n, folded service name                | folded name of its service (every name of a confirmed alias group) |
 //! | #   | g, folded service name                | AliasGroup (a service's name and its aliases) |
 //! | ;   | customer id                           | Registration (who registered the customer) |
@@ -208,6 +210,10 @@ pub mod tag {
     pub const PLUGIN_REMINDER: u8 = b'6';
     /// Reminder outcomes by reason key.
     pub const REMINDER_MARK: u8 = b'r';
+    /// Merged customers: the customer each merged id now leads to.
+    pub const REDIRECT: u8 = b'9';
+    /// Pairs of customers: merged into (kind `m`), marked distinct (kind `d`).
+    pub const CUSTOMER_PAIR: u8 = b':';
     /// Service names confirmed as one (`catalog.alias`): name index and groups.
     pub const CATALOG: u8 = b'#';
     /// Who registered a customer.

@@ -496,6 +496,16 @@ impl WriteTxn<'_> {
         self.writes.insert(key, Some(sealed));
     }
 
+    /// Move a record to another key as it is (`customer.merge` re-files a customer's
+    /// index entries under the kept customer); nothing when `from` holds nothing.
+    pub fn move_record(&mut self, from: &[u8], to: Vec<u8>) -> Result<()> {
+        if let Some(sealed) = self.get_raw(from)? {
+            self.writes.insert(from.to_vec(), None);
+            self.writes.insert(to, Some(sealed));
+        }
+        Ok(())
+    }
+
     /// Buffer a deletion.
     pub fn delete(&mut self, key: Vec<u8>) {
         self.writes.insert(key, None);
