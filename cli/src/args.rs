@@ -151,6 +151,13 @@ pub enum Command {
         #[arg(long = "plugin")]
         plugins: Vec<PathBuf>,
     },
+    /// Service names that mean the same: proposed groups, confirmed aliases.
+    Catalog {
+        /// Store: a directory, or a postgresql:// connection string.
+        path: PathBuf,
+        #[command(subcommand)]
+        action: CatalogCommand,
+    },
     /// Manage promotion plugins.
     Plugin {
         /// Store: a directory, or a postgresql:// connection string.
@@ -318,6 +325,51 @@ pub enum ReportCommand {
         /// Only the changes of this customer (id).
         #[arg(long)]
         customer: Option<u64>,
+    },
+    /// Customers missing phone, email, birthday, gender, source or consents, by the
+    /// employee who registered them; names to correct; genders from patronymics.
+    Completeness {
+        /// Rows of each list (1..=1000, default 100).
+        #[arg(long)]
+        top: Option<usize>,
+        /// Only the customers this employee registered.
+        #[arg(long)]
+        registered_by: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum CatalogCommand {
+    /// Groups of work and part names on visit lines that mean the same service.
+    Duplicates {
+        /// First day, YYYY-MM-DD (default: 3660 days before --to).
+        #[arg(long, value_parser = day)]
+        from: Option<String>,
+        /// Last day, YYYY-MM-DD (default: today).
+        #[arg(long, value_parser = day)]
+        to: Option<String>,
+        /// Most groups listed (1..=1000, default 100).
+        #[arg(long)]
+        limit: Option<usize>,
+    },
+    /// Confirm names as one service: reminders and the services report treat them as NAME.
+    Alias {
+        /// The service's name.
+        name: String,
+        /// Names that mean the same service.
+        #[arg(required = true)]
+        aliases: Vec<String>,
+    },
+    /// The confirmed services and their aliases (every page), or the group of one name.
+    Aliases {
+        /// Only the group of this name.
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Detach an alias from its service, or undo a service's whole group by its name.
+    Unalias {
+        /// An alias, or a service's name.
+        name: String,
     },
 }
 

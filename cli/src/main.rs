@@ -7,6 +7,7 @@
 
 mod args;
 mod card;
+mod catalog;
 mod demo;
 mod engage;
 mod export;
@@ -141,6 +142,7 @@ fn run(cli: Cli) -> Outcome {
         } => copy(&source, &dest, json),
         Command::Report { path, report } => report::run(&path, report, json),
         Command::Plugin { path, action } => plugin::run(&path, action, json),
+        Command::Catalog { path, action } => catalog::run(&path, action, json),
         Command::Simulate {
             path,
             program,

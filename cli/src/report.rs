@@ -126,6 +126,9 @@ pub fn run(path: &Path, report: ReportCommand, json: bool) -> Outcome {
                 print!("{}", changes_table(&records, &locale));
             }
         }
+        ReportCommand::Completeness { top, registered_by } => {
+            crate::catalog::completeness(&engine, top, registered_by, json, &locale)?
+        }
         ReportCommand::Campaign { campaign } => {
             let result = campaign_report(&engine, &campaign)?;
             if json {

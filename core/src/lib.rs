@@ -28,9 +28,9 @@
 //!
 //! | layer | what | modules |
 //! |---|---|---|
-//! | 1 | values and rules | `error` `amount` `normalize` `json` `wording` `paging` `program` `reference` `audit` |
+//! | 1 | values and rules | `error` `amount` `normalize` `json` `wording` `paging` `program` `reference` `audit` `service_name` `person_name` |
 //! | 2 | storage | `store` |
-//! | 3 | records | `context` `customer` `vehicle` `naming` `visit` `ledger` `order` `tyre_storage` `segment` `recommendation` `feedback` `plugin::outcome` `audit_log` |
+//! | 3 | records | `context` `customer` `vehicle` `naming` `visit` `ledger` `order` `tyre_storage` `segment` `recommendation` `feedback` `plugin::outcome` `audit_log` `catalog` |
 //! | 4 | domain operations | `tier` `points` `plugin` `checkout` `refund` `referral` `reminder` `history` `report` `simulate` `campaign` `dashboard` `jobs` `personal_data` `check` `membership` `views` `merge` |
 //! | 5 | the operation table | `session` `ops` |
 //! | 6 | the engine | `engine` |
@@ -39,6 +39,7 @@ mod amount;
 mod audit;
 mod audit_log;
 mod campaign;
+mod catalog;
 mod check;
 mod checkout;
 mod context;
@@ -58,6 +59,7 @@ mod normalize;
 mod ops;
 mod order;
 mod paging;
+mod person_name;
 mod personal_data;
 mod plugin;
 mod points;
@@ -69,6 +71,7 @@ mod refund;
 mod reminder;
 mod report;
 mod segment;
+mod service_name;
 mod session;
 mod simulate;
 mod store;
@@ -97,6 +100,10 @@ pub use wording::{Language, Message, PluralForm};
 /// literals, since that is how a Rust host writes them.
 pub mod types {
     pub use crate::audit_log::{AuditRecordView, ChangeView, ChangesArgs, ChangesPage};
+    pub use crate::catalog::{
+        AliasGroup, AliasList, DuplicateGroup as ServiceNameGroup, DuplicateName as ServiceNameUse,
+        Duplicates as ServiceNameDuplicates, Unaliased,
+    };
     pub use crate::check::{CheckReport, StoreStats};
     pub use crate::checkout::{CheckoutArgs, LineInput, Priced, Receipt};
     pub use crate::customer::{
@@ -127,6 +134,7 @@ pub mod types {
         ParetoReport, ParetoRow, PointsMonth, PointsMonthly, PointsReport, ReportArgs, ServiceRow,
         ServicesReport, SourceRow, SourcesReport, TierCount, TierMoveRow, TiersReport,
     };
+    pub use crate::report::{CompletenessReport, FixRow, GenderRow, NameFixRow, RegistrarRow};
     pub use crate::simulate::{
         CustomerChange, Figures, Movement, Outcome, SimulateArgs, Simulation, SkippedVisit,
         TierHeadcount,

@@ -687,6 +687,45 @@ pub static OPS: &[OpSpec] = &[
             crate::audit_log::changes(r, ctx, &args)
         })
     ),
+    op!(
+        "catalog.duplicates",
+        false,
+        crate::catalog::DuplicatesArgs,
+        "groups of work and part names on visit lines that mean the same service, with a proposed name",
+        |e, _, a| e.report_op(a, |r, ctx, args: Args| crate::catalog::duplicates(
+            r, ctx, &args
+        ))
+    ),
+    op!(
+        "catalog.alias",
+        true,
+        crate::catalog::AliasArgs,
+        "confirm names as one service: reminders and report.services treat them as the service's name",
+        |e, op, a| e.write_op(op, a, crate::catalog::alias)
+    ),
+    op!(
+        "catalog.aliases",
+        false,
+        crate::catalog::ListArgs,
+        "the confirmed service name groups, a page at a time, or the group of one name",
+        |e, _, a| e.read_op(a, |r, _, args: Args| crate::catalog::list(r, &args))
+    ),
+    op!(
+        "catalog.unalias",
+        true,
+        crate::catalog::UnaliasArgs,
+        "detach an alias from its service, or undo a service's whole group by its name",
+        |e, op, a| e.write_op(op, a, crate::catalog::unalias)
+    ),
+    op!(
+        "report.completeness",
+        false,
+        crate::report::CompletenessArgs,
+        "customers missing phone, email, birthday, gender, source, consents, by registrar; names to correct, genders from patronymics",
+        |e, _, a| e.report_op(a, |r, ctx, args: Args| crate::report::completeness(
+            r, ctx, &args
+        ))
+    ),
 ];
 
 /// Find an operation by name.

@@ -771,6 +771,24 @@ class Engine:
         """``plugin.remove``."""
         return self._call("plugin.remove", _args({"name": name, "operator": operator}, {}))
 
+    # -- service names ------------------------------------------------------------------
+
+    def catalog_duplicates(
+        self, from_: Optional[date] = None, to: Optional[date] = None, *, limit: Optional[int] = None,
+    ) -> Result:
+        """``catalog.duplicates``: groups of visit-line names that mean the same service,
+        each with a ``proposed`` name and every name's line count."""
+        return self._call("catalog.duplicates", _args({"from": from_, "to": to, "limit": limit}, {}))
+
+    def catalog_alias(self, name: str, aliases: Sequence[str]) -> Result:
+        """``catalog.alias``: confirm ``aliases`` as the service ``name``; reminders and
+        ``report.services`` treat them as one service from then on."""
+        return self._call("catalog.alias", {"name": name, "aliases": list(aliases)})
+
+    def catalog_unalias(self, name: str) -> Result:
+        """``catalog.unalias``: detach an alias, or undo a whole group by its service's name."""
+        return self._call("catalog.unalias", {"name": name})
+
     # -- reports ------------------------------------------------------------------------
 
     def _owner_report(
@@ -865,6 +883,14 @@ class Engine:
             if page.get("next_after") is None:
                 return Report("changes", records, {})
             args = {**args, "after": page["next_after"]}
+
+    def report_completeness(
+        self, *, registered_by: Optional[str] = None, top: Optional[int] = None,
+    ) -> Result:
+        """``report.completeness``: missing phone, email, birthday, gender, source and
+        consents overall and by registrar; customers to complete, names to correct,
+        genders told by patronymics (proposals only)."""
+        return self._call("report.completeness", _args({"registered_by": registered_by, "top": top}, {}))
 
     def report(self, name: str, **params: Any) -> Report:
         """Run the core's ``report.<name>`` and return its rows.

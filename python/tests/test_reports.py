@@ -111,3 +111,37 @@ def test_to_dataframe_without_pandas(engine: pitstop.Engine, monkeypatch: pytest
 
 def rows(report: pitstop.Report) -> List[Dict[str, Any]]:
     return list(report)
+
+
+def test_service_names_and_completeness(engine: pitstop.Engine, history: Dict[str, int]) -> None:
+    """Two names of one service on Белов's next visit; the shop confirms them; the services
+    report counts them as one row. Completeness: Белов has no email, birthday, gender or
+    consents; Зайцева no source; only Орлов and Белов have a patronymic to tell."""
+    engine.commit(
+        history["belov"],
+        [line("DIAG-2", "Диагностика компьютерная", 2500), line("DIAG-3", "Комп. диагностика", 2500)],
+        order_id="B-2", at=at("2025-04-05 10:00"),
+    )  # fmt: skip
+    found = engine.catalog_duplicates(date(2025, 1, 1), date(2025, 4, 30))
+    assert found["from"] == date(2025, 1, 1) and found["groups"] == 1
+    (group,) = found["rows"]
+    assert {n["name"] for n in group["names"]} == {"Диагностика компьютерная", "Комп. диагностика"}
+    assert group["proposed"] == "Диагностика компьютерная"
+    confirmed = engine.catalog_alias("Диагностика компьютерная", ["Комп. диагностика"])
+    assert confirmed["aliases"] == ["Комп. диагностика"]
+    services = engine.report_services(date(2025, 1, 1), date(2025, 4, 30))
+    merged = [row for row in services if row["service"] == "Диагностика компьютерная"]
+    assert len(merged) == 1 and merged[0]["lines"] == 2 and merged[0]["revenue"] == Decimal("5000.00")
+    assert engine.catalog_unalias("Комп. диагностика")["group"] is None
+
+    report = engine.report_completeness(top=10)
+    total = report["total"]
+    assert total["customers"] == 3
+    assert total["email"] == {"missing": 3, "of": 3, "percent": Decimal("100.0")}
+    assert total["source"]["missing"] == 1 and total["source"]["percent"] == Decimal("33.3")
+    assert total["gender"]["missing"] == 3
+    assert {(r["customer"], r["gender"]) for r in report["gender_rows"]} == {
+        (history["orlov"], "male"), (history["zaitseva"], "female"), (history["belov"], "male"),
+    }  # fmt: skip
+    assert report["name_fixes"] == 0
+    assert report["by_registrar"][0]["registered_by"] is None

@@ -7,6 +7,7 @@ mod changes;
 mod consent;
 mod find;
 mod redirect;
+mod registration;
 mod resolve;
 
 use cards::*;
@@ -22,6 +23,7 @@ pub use redirect::{
     Redirect, follow, forget_merges, is_distinct, put_redirect, redirect_of, redirects,
     set_distinct,
 };
+pub use registration::{REGISTERED_BY_CHARS_MAX, registered_by};
 pub use resolve::{resolve, resolve_active};
 
 use crate::audit::{Change, Entity};
@@ -357,6 +359,10 @@ pub struct RegisterArgs {
     /// tiers as the visits' spend does.
     #[serde(default, deserialize_with = "crate::amount::optional")]
     pub opening_spend: Option<Decimal>,
+    /// The employee who registered the customer (1..=100 characters; kept for
+    /// `report.completeness`). Without it, the request's `operator` is taken.
+    #[serde(default)]
+    pub registered_by: Option<String>,
 }
 
 /// The lifetime spend a migrated customer starts with.
@@ -464,6 +470,10 @@ pub fn register(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: RegisterArgs) -> Result
         None => None,
     };
     let agreement = check_agreement(ctx, &args.agreement)?;
+    // Whoever registered the customer at the host is the request's operator unless
+    // the host names someone else (a form filled in by one, keyed in by another).
+    let registered_by =
+        registration::checked(args.registered_by.as_deref().or(ctx.operator.as_deref()))?;
     let id = next_id(txn, "next_customer")?;
     let customer = Customer {
         id,
@@ -508,6 +518,9 @@ pub fn register(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: RegisterArgs) -> Result
     index(txn, None, &customer)?;
     save(txn, &customer)?;
     record_changes(txn, None, &customer)?;
+    if let Some(by) = &registered_by {
+        registration::save(txn, customer.id, by)?;
+    }
     let customer = if args.card.is_some() || args.issue_card {
         issue_card(txn, ctx, customer, args.card.as_deref(), false)?.0
     } else {

@@ -2,6 +2,7 @@
 //! service and lapse dates in date-keyed indexes, and the reminders plugins asked for.
 //! Called from checkout, import and the mileage operation.
 
+use crate::catalog::Aliases;
 use crate::context::Ctx;
 use crate::error::Result;
 use crate::plugin::AppliedEffect;
@@ -159,7 +160,8 @@ pub fn on_visit(txn: &mut WriteTxn<'_>, program: &Program, visit: &Visit) -> Res
     };
     let car = vehicle::load(txn, vehicle_id)?;
     let mut history = load_history(txn, vehicle_id)?.unwrap_or_default();
-    record_visit(&mut history, program, &car, visit);
+    let lines = matched_lines(txn, program, &mut Aliases::default(), visit)?;
+    record_visit(&mut history, program, &car, visit, &lines);
     reindex(txn, program, &car, &mut history)
 }
 
@@ -176,15 +178,50 @@ pub fn on_imported_visits(
         return Ok(());
     }
     let mut history = load_history(txn, car.id)?.unwrap_or_default();
+    let mut aliases = Aliases::default();
     for visit in visits {
         debug_assert_eq!(visit.vehicle, Some(car.id));
-        record_visit(&mut history, program, car, visit);
+        let lines = matched_lines(txn, program, &mut aliases, visit)?;
+        record_visit(&mut history, program, car, visit, &lines);
     }
     reindex(txn, program, car, &mut history)
 }
 
-/// Add a visit's date and the services its lines match to a car's history.
-fn record_visit(history: &mut CarHistory, program: &Program, car: &Vehicle, visit: &Visit) {
+/// A visit's lines kept after refunds as service rules match them: the SKU and every
+/// name of the line's service (the names confirmed as one by `catalog.alias`), lower-cased.
+fn matched_lines<R: Reader>(
+    reader: &R,
+    program: &Program,
+    aliases: &mut Aliases,
+    visit: &Visit,
+) -> Result<Vec<(String, Vec<String>)>> {
+    if program.reminders.services.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut lines = Vec::new();
+    for line in visit
+        .lines
+        .iter()
+        .filter(|line| line.refunded_qty < line.qty)
+    {
+        let names = aliases.names(reader, &line.name)?;
+        lines.push((
+            line.sku.to_lowercase(),
+            names.iter().map(|n| n.to_lowercase()).collect(),
+        ));
+    }
+    Ok(lines)
+}
+
+/// Add a visit's date and the services its lines (as [`matched_lines`] gives them)
+/// match to a car's history.
+fn record_visit(
+    history: &mut CarHistory,
+    program: &Program,
+    car: &Vehicle,
+    visit: &Visit,
+    lines: &[(String, Vec<String>)],
+) {
     if let Err(position) = history.visit_dates.binary_search(&visit.date) {
         history.visit_dates.insert(position, visit.date);
         if history.visit_dates.len() > VISIT_DATES_MAX {
@@ -199,17 +236,12 @@ fn record_visit(history: &mut CarHistory, program: &Program, car: &Vehicle, visi
     if program.reminders.services.is_empty() {
         return;
     }
-    let lines: Vec<(String, String)> = visit
-        .lines
-        .iter()
-        .filter(|line| line.refunded_qty < line.qty)
-        .map(|line| (line.sku.to_lowercase(), line.name.to_lowercase()))
-        .collect();
     for rule in &program.reminders.services {
         let matched = rule.patterns.iter().any(|pattern| {
             let pattern = pattern.to_lowercase();
-            lines.iter().any(|(sku, name)| {
-                glob_match_lowered(&pattern, sku) || glob_match_lowered(&pattern, name)
+            lines.iter().any(|(sku, names)| {
+                glob_match_lowered(&pattern, sku)
+                    || names.iter().any(|name| glob_match_lowered(&pattern, name))
             })
         });
         if !matched {

@@ -26,6 +26,7 @@
 mod activity;
 mod birthdays;
 mod cohorts;
+mod completeness;
 mod customers;
 mod lapsed;
 mod pareto;
@@ -38,6 +39,9 @@ mod tiers;
 pub use activity::{Activity, ActivityRow, activity};
 pub use birthdays::{BirthdayRow, BirthdaysReport, Consents, birthdays};
 pub use cohorts::{CohortRow, CohortsReport, cohorts};
+pub use completeness::{
+    CompletenessArgs, CompletenessReport, FixRow, GenderRow, NameFixRow, RegistrarRow, completeness,
+};
 pub use customers::{CustomerRow, CustomersReport, MonthBest, customers};
 pub use lapsed::{LapsedReport, LapsedRow, lapsed};
 pub use pareto::{ParetoReport, ParetoRow, pareto};

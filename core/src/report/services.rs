@@ -3,7 +3,9 @@
 //!
 //! A line belongs to the programme's first periodic service rule
 //! (`reminders.services`) whose patterns match its SKU or name, as reminders match
-//! them; otherwise to its SKU. Per service: lines, quantity and net revenue kept after
+//! them (a name confirmed by `catalog.alias` matches as every name of its service
+//! does); otherwise to its service's name when the name is in a confirmed group;
+//! otherwise to its SKU. Per service: lines, quantity and net revenue kept after
 //! refunds (a line refunded in full is left out), distinct customers, and repeats: a
 //! later visit day on which the same car (the customer, for a visit without a car)
 //! bought the service again within the period. `median_interval_days` is the median of
@@ -12,6 +14,7 @@
 //! per day of the period. `reminder_months` is the matching rule's interval.
 
 use super::{Briefs, Scope, Takes, top_n};
+use crate::catalog::Aliases;
 use crate::context::Ctx;
 use crate::error::Result;
 use crate::normalize;
@@ -29,9 +32,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ServiceRow {
-    /// The rule's kind (`oil_change`) or the SKU.
+    /// The rule's kind (`oil_change`), the confirmed service's name, or the SKU.
     pub service: String,
-    /// The rule's name, or the line's name as last sold.
+    /// The rule's name, the confirmed service's name, or the line's name as last sold.
     pub name: String,
     /// Labour, part or goods (of the first line met).
     pub kind: LineKind,
@@ -78,6 +81,8 @@ pub struct ServicesReport {
 struct Group {
     service: String,
     name: String,
+    /// Named by a confirmed alias group (the name stays the group's).
+    confirmed: bool,
     kind: LineKind,
     rule: Option<usize>,
     lines: u64,
@@ -142,11 +147,14 @@ impl Rules {
         Rules { rules, patterns }
     }
 
-    fn rule_of(&self, line: &VisitLine) -> Option<usize> {
-        let (sku, name) = (line.sku.to_lowercase(), line.name.to_lowercase());
+    /// The first rule matching the line's SKU or any of its service's names.
+    fn rule_of(&self, line: &VisitLine, names: &[String]) -> Option<usize> {
+        let sku = line.sku.to_lowercase();
+        let names: Vec<String> = names.iter().map(|n| n.to_lowercase()).collect();
         self.patterns.iter().position(|ps| {
-            ps.iter()
-                .any(|p| glob_match_lowered(p, &sku) || glob_match_lowered(p, &name))
+            ps.iter().any(|p| {
+                glob_match_lowered(p, &sku) || names.iter().any(|n| glob_match_lowered(p, n))
+            })
         })
     }
 }
@@ -163,19 +171,41 @@ struct Tally {
 
 impl Tally {
     /// The group of a line, created on first sight.
-    fn group(&mut self, rules: &Rules, line: &VisitLine) -> usize {
-        let rule = rules.rule_of(line);
-        let key = match rule {
-            Some(r) => format!("rule:{}", rules.rules[r].kind),
-            None => format!("sku:{}", line.sku),
+    fn group<R: Reader>(
+        &mut self,
+        reader: &R,
+        rules: &Rules,
+        aliases: &mut Aliases,
+        line: &VisitLine,
+    ) -> Result<usize> {
+        let confirmed = aliases.group(reader, &line.name)?;
+        let names = aliases.names(reader, &line.name)?;
+        let rule = rules.rule_of(line, &names);
+        let (key, service, name) = match (rule, &confirmed) {
+            (Some(r), _) => (
+                format!("rule:{}", rules.rules[r].kind),
+                rules.rules[r].kind.clone(),
+                rules.rules[r].name.clone(),
+            ),
+            (None, Some(group)) => (
+                format!("alias:{}", crate::service_name::fold(&group.name)),
+                group.name.clone(),
+                group.name.clone(),
+            ),
+            (None, None) => (
+                format!("sku:{}", line.sku),
+                line.sku.clone(),
+                line.name.clone(),
+            ),
         };
         if let Some(at) = self.index.get(&key) {
-            return *at;
+            return Ok(*at);
         }
         self.index.insert(key, self.groups.len());
         self.groups.push(Group {
-            service: rule.map_or_else(|| line.sku.clone(), |r| rules.rules[r].kind.clone()),
-            name: rule.map_or_else(|| line.name.clone(), |r| rules.rules[r].name.clone()),
+            service,
+            name,
+            confirmed: confirmed.is_some(),
             kind: line.kind,
             rule,
             lines: 0,
@@ -185,20 +215,26 @@ impl Tally {
             repeat_customers: HashSet::new(),
             intervals: BTreeMap::new(),
         });
-        self.groups.len() - 1
+        Ok(self.groups.len() - 1)
     }
 
     /// A visit's lines kept after refunds, and the repeats they make.
-    fn add(&mut self, rules: &Rules, visit: &Visit) {
+    fn add<R: Reader>(
+        &mut self,
+        reader: &R,
+        rules: &Rules,
+        aliases: &mut Aliases,
+        visit: &Visit,
+    ) -> Result<()> {
         let holder = match visit.vehicle {
             Some(car) => Holder::Car(car),
             None => Holder::Customer(visit.customer),
         };
         let mut bought: Vec<usize> = Vec::new();
         for line in visit.lines.iter().filter(|l| l.refunded_qty < l.qty) {
-            let at = self.group(rules, line);
+            let at = self.group(reader, rules, aliases, line)?;
             let group = &mut self.groups[at];
-            if group.rule.is_none() {
+            if group.rule.is_none() && !group.confirmed {
                 group.name = line.name.clone();
             }
             let revenue = line.net - line.refunded_net;
@@ -224,6 +260,7 @@ impl Tally {
                 group.repeat_customers.insert(visit.customer);
             }
         }
+        Ok(())
     }
 }
 
@@ -264,9 +301,10 @@ pub fn services<R: Reader>(
     let rules = Rules::of(ctx);
     let mut briefs = Briefs::default();
     let mut tally = Tally::default();
+    let mut aliases = Aliases::default();
     scope.visits(reader, |_, id, dated| {
         if briefs.get(reader, &scope, dated.customer)?.admitted {
-            tally.add(&rules, &visit::load(reader, id)?);
+            tally.add(reader, &rules, &mut aliases, &visit::load(reader, id)?)?;
         }
         Ok(())
     })?;

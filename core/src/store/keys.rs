@@ -72,6 +72,9 @@
 //! | @   | instant (µs), audit seq               | AuditRecord (who changed what, one operation's changes to one customer) |
 //! | %   | operator, 00, instant (µs), audit seq | () (audit records by operator) |
 //! | $   | customer id, instant (µs), audit seq  | () (audit records by customer) |
+//! | #   | n, folded service name                | folded name of its service (every name of a confirmed alias group) |
+//! | #   | g, folded service name                | AliasGroup (a service's name and its aliases) |
+//! | ;   | customer id                           | Registration (who registered the customer) |
 
 use crate::error::{Error, Result};
 use chrono::{Datelike, NaiveDate};
@@ -220,6 +223,10 @@ pub mod tag {
     pub const AUDIT_BY_OPERATOR: u8 = b'%';
     /// Audit records by customer.
     pub const AUDIT_BY_CUSTOMER: u8 = b'$';
+    /// Service names confirmed as one (`catalog.alias`): name index and groups.
+    pub const CATALOG: u8 = b'#';
+    /// Who registered a customer.
+    pub const REGISTRATION: u8 = b';';
 }
 
 /// Unique index kinds under [`tag::UNIQUE`].
