@@ -80,13 +80,19 @@ fn customer_key(customer: u64, at: DateTime<Utc>, seq: u64) -> Vec<u8> {
 }
 
 /// Write the changes noted in `txn` as audit records of `op`, done at `ctx.at` by
-/// `ctx.operator`. Nothing is written when nothing was noted.
+/// `ctx.operator`. An operation that changed none of the audited things (an order, a
+/// stored tyre set, a campaign) is still recorded, without changes, when an operator
+/// did it: who did what and when is kept for every operation a person did. Without an
+/// operator and without changes nothing is written.
 pub fn flush(txn: &mut WriteTxn<'_>, ctx: &Ctx, op: &str) -> Result<()> {
     let changes = txn.take_changes();
-    if changes.is_empty() {
+    if changes.is_empty() && ctx.operator.is_none() {
         return Ok(());
     }
     let mut by_customer: BTreeMap<Option<u64>, Vec<Change>> = BTreeMap::new();
+    if changes.is_empty() {
+        by_customer.insert(None, Vec::new());
+    }
     for change in changes {
         by_customer.entry(change.customer).or_default().push(change);
     }

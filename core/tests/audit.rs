@@ -726,3 +726,26 @@ fn a_merge_records_who_merged_what_the_card_took_and_the_points_that_moved() {
         "{balances:?}"
     );
 }
+
+/// An operation that changes none of the audited things is still recorded, without
+/// changes, when a person did it; without an operator it leaves nothing.
+#[test]
+fn an_operation_without_audited_changes_records_who_did_it() {
+    let shop = Shop::with_program("audit-plain", simple_program());
+    shop.ok(
+        "segment.save",
+        json!({ "name": "Шкоды с SMS", "filter": { "makes": ["Skoda"], "consent": "sms" },
+                "at": "2025-05-01T08:00:00Z" }),
+    );
+    shop.ok(
+        "segment.save",
+        json!({ "name": "Киа", "filter": { "makes": ["Kia"] },
+                "at": "2025-05-02T08:00:00Z", "operator": SOKOLOV }),
+    );
+    let records = year(&shop);
+    assert_eq!(records.len(), 1, "{records:?}");
+    assert_eq!(records[0]["op"], "segment.save");
+    assert_eq!(records[0]["operator"], SOKOLOV);
+    assert_eq!(records[0]["customer"], Value::Null);
+    assert_eq!(records[0]["changes"], json!([]));
+}
