@@ -77,7 +77,11 @@ fn reverse_earned<R: Reader>(
         return Ok(());
     }
     let burned = match lot {
-        Some(id) => book.burned(reader, id)?,
+        // A lot a merge brought may have burned in the merged customer's account first.
+        Some(id) => {
+            book.burned(reader, id)?
+                + crate::merge::burned_before_merge(reader, book.account.customer, id)?
+        }
         None => Decimal::ZERO,
     };
     let expired = (burned - excused_before).max(Decimal::ZERO).min(amount);

@@ -780,3 +780,71 @@ fn campaign_history_moves_and_a_campaign_that_told_both_counts_one() {
     assert_eq!(balance["next_expiries"][0]["points"], "300", "{balance}");
     shop.assert_sound();
 }
+
+/// A visit of the merged customer whose points had partly expired before the merge is
+/// refunded after it: the expired part is not charged again, only the part that was
+/// spent is taken back, as it would have been without the merge.
+#[test]
+fn a_refund_after_the_merge_does_not_charge_points_that_expired_before_it() {
+    let shop = Shop::with_program("merge-refund-expired", simple_program());
+    let kept = register(
+        &shop,
+        json!({ "full_name": "Семёнов Игорь", "phone": "+79161112233" }),
+    );
+    let gone = register(
+        &shop,
+        json!({ "full_name": "Семенов Игорь", "phone": "+79164445566" }),
+    );
+    let sell = |customer: u64, order: &str, price: &str, redeem: &str, at: &str| {
+        shop.ok(
+            "checkout.commit",
+            json!({ "customer": { "id": customer }, "order_id": order, "lines": [labor(price)],
+                    "redeem": redeem, "at": at }),
+        )
+    };
+    // 1000 points on ЗН-1; 400 of them spent on ЗН-2 (which earns 40 of its own).
+    let first = sell(gone, "ЗН-1", "10000", "0", "2025-01-10T10:00:00Z");
+    println!("{first}");
+    assert_eq!(
+        dec(&first["totals"]["accrual"]),
+        Decimal::from(1000),
+        "{first}"
+    );
+    sell(gone, "ЗН-2", "800", "400", "2025-02-01T10:00:00Z");
+    sell(kept, "ЗН-3", "5000", "0", "2025-12-01T10:00:00Z");
+    // The other 600 of ЗН-1's lot expire on 2026-01-10; the merge comes after.
+    shop.ok("jobs.daily", json!({ "at": "2026-01-15T03:00:00Z" }));
+    let balance = |at: &str| {
+        dec(&shop.ok(
+            "points.balance",
+            json!({ "customer": { "id": kept }, "at": at }),
+        )["total"])
+    };
+    shop.ok(
+        "customer.merge",
+        json!({ "keep": { "id": kept }, "merge": { "id": gone }, "at": "2026-01-20T10:00:00Z" }),
+    );
+    let before = balance("2026-01-20T10:01:00Z");
+    assert_eq!(before, Decimal::from(540), "500 of ЗН-3 and 40 of ЗН-2");
+    let refund = shop.ok(
+        "checkout.refund",
+        json!({ "order_id": "ЗН-1", "at": "2026-01-25T10:00:00Z" }),
+    );
+    let refunded = &refund["refund"];
+    assert_eq!(
+        dec(&refunded["accrual_expired"]),
+        Decimal::from(600),
+        "{refund}"
+    );
+    assert_eq!(
+        dec(&refunded["accrual_taken"]),
+        Decimal::from(400),
+        "{refund}"
+    );
+    assert_eq!(
+        dec(&refunded["shortfall_points"]),
+        Decimal::ZERO,
+        "{refund}"
+    );
+    assert_eq!(balance("2026-01-25T10:01:00Z"), before - Decimal::from(400));
+}

@@ -20,8 +20,8 @@ use consent::*;
 pub use consent::{Consent, ConsentEvent, consent_history, move_consent_history, record_consents};
 pub use find::{CustomerSummary, FindArgs, find};
 pub use redirect::{
-    Redirect, follow, forget_merges, is_distinct, put_redirect, redirect_of, redirects,
-    set_distinct,
+    REDIRECT_HOPS_MAX, Redirect, follow, forget_merges, is_distinct, merged_into, put_redirect,
+    redirect_of, redirects, set_distinct,
 };
 pub use registration::{REGISTERED_BY_CHARS_MAX, registered_by};
 pub use resolve::{resolve, resolve_active};

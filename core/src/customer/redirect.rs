@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 
 /// Most redirects followed from one id (a customer merged into one that was merged later).
 pub const REDIRECT_HOPS_MAX: usize = 16;
+/// Most merges into one customer that a lot's history is looked up in.
+const MERGES_INTO_MAX: usize = 100_000;
 
 /// A merged customer's id and what the merge did, kept for ever.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -25,6 +27,9 @@ pub struct Redirect {
     /// The merged customer's unique values (kind under `u`, value) that now lead to the
     /// kept customer; removed with the kept customer's personal data.
     pub aliases: Vec<(u8, String)>,
+    /// The merged account's lots are `into`'s lots with ids this much higher (so a
+    /// refund of a merged visit finds what its lot's history was before the merge).
+    pub lot_offset: u64,
 }
 
 const PAIR_MERGED: u8 = b'm';
@@ -93,6 +98,26 @@ pub fn forget_merges(txn: &mut WriteTxn<'_>, into: u64) -> Result<usize> {
         forgotten += 1;
     }
     Ok(forgotten)
+}
+
+/// Every merge into `into`, in merged id order.
+pub fn merged_into<R: Reader>(reader: &R, into: u64) -> Result<Vec<Redirect>> {
+    let prefix = KeyBuilder::new(tag::CUSTOMER_PAIR)
+        .byte(PAIR_MERGED)
+        .u64(into)
+        .build();
+    let mut found = Vec::new();
+    for key in reader.scan_keys(&prefix, MERGES_INTO_MAX)? {
+        let merged = crate::store::keys::KeyReader::of(&key, tag::CUSTOMER_PAIR, "customer pairs")?
+            .last_u64()?;
+        let redirect = redirect_of(reader, merged)?.ok_or_else(|| {
+            Error::corrupted(format!(
+                "customer {merged} is merged into {into} without its redirect"
+            ))
+        })?;
+        found.push(redirect);
+    }
+    Ok(found)
 }
 
 /// Every redirect, in id order, `chunk` at a time after `after` (for `store.check`).

@@ -17,6 +17,7 @@ use crate::referral::{self, ReferralsMoved};
 use crate::store::keys::{tag, unique};
 use crate::store::{Reader, WriteTxn};
 use crate::tier::{self, MoveReason};
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 pub use duplicates::{Candidate, DuplicatesArgs, DuplicatesPage, Reason, duplicates};
@@ -185,6 +186,7 @@ pub fn merge(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: MergeArgs) -> Result<Merge
     let (keep, gone) = pair(txn, ctx, &args)?;
     let (from, to) = (gone.id, keep.id);
     let points = ledger::merge_accounts(txn, ctx, to, from)?;
+    let lot_offset = points.lot_offset;
     let moved = moves::all(txn, from, to, points.lot_offset)?;
     let gone_code = referral::load(txn, from)?.code;
     let referrals = referral::merge_referrals(txn, to, from, points.lot_offset)?;
@@ -230,6 +232,7 @@ pub fn merge(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: MergeArgs) -> Result<Merge
             at: ctx.at,
             result: text,
             aliases,
+            lot_offset,
         },
     )?;
     Ok(result)
@@ -254,6 +257,38 @@ fn record_merge(
             .of_customer(keep.id),
     );
     Ok(())
+}
+
+/// Points of `lot` (a lot of `customer`'s account) that burned before a merge brought
+/// the lot into the account: the merged customer's ledger keeps that history under the
+/// lot's old id (and so on back through merges into the merged customer). Zero for a
+/// lot the customer's own account created.
+pub fn burned_before_merge<R: Reader>(reader: &R, customer: u64, lot: u64) -> Result<Decimal> {
+    let mut burned = Decimal::ZERO;
+    let (mut customer, mut lot) = (customer, lot);
+    for _ in 0..customer::REDIRECT_HOPS_MAX {
+        // Merges add their accounts' lots above the lots the account had: the latest
+        // merge whose offset the lot reaches is the one that may have brought it.
+        let Some(source) = customer::merged_into(reader, customer)?
+            .into_iter()
+            .filter(|redirect| redirect.lot_offset <= lot)
+            .max_by_key(|redirect| redirect.lot_offset)
+        else {
+            return Ok(burned);
+        };
+        let old = lot - source.lot_offset;
+        let book = Book::load(reader, source.merged)?;
+        if old >= book.account.next_lot {
+            // A lot created after the merge, in the account itself.
+            return Ok(burned);
+        }
+        burned += book.burned(reader, old)?;
+        (customer, lot) = (source.merged, old);
+    }
+    Err(Error::corrupted(format!(
+        "lot {lot} of customer {customer}: more than {} merges to follow",
+        customer::REDIRECT_HOPS_MAX
+    )))
 }
 
 /// Arguments of `customer.distinct`.
