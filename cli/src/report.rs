@@ -45,16 +45,7 @@ pub fn run(path: &Path, report: ReportCommand, json: bool) -> Outcome {
     let locale = Locale::of(&engine);
     match report {
         ReportCommand::Activity { from, to } => {
-            let result = engine.execute("report.activity", json!({ "from": from, "to": to }))?;
-            if json {
-                println!("{result}");
-                return Ok(0);
-            }
-            print!("{}", activity_table(&result, &locale));
-            if let Some(total) = result.get("total").filter(|t| t.is_object()) {
-                println!();
-                print_value(total, false, &locale);
-            }
+            activity(&engine, json!({ "from": from, "to": to }), json, &locale)?
         }
         ReportCommand::Points => {
             let result = engine.execute("report.points", json!({}))?;
@@ -90,15 +81,7 @@ pub fn run(path: &Path, report: ReportCommand, json: bool) -> Outcome {
             // Noon UTC is the same local day from UTC−12 to UTC+11.
             let at = date.map(|d| format!("{d}T12:00:00Z"));
             let args = json!({ "from": from, "to": to, "branch": branch, "at": at });
-            let written = write_dashboard(&engine, args, &html)?;
-            if json {
-                println!("{}", json!({ "file": html, "bytes": written }));
-            } else {
-                let file = html.display().to_string();
-                let kib = written.div_ceil(1024).to_string();
-                let args = [("file", file.as_str()), ("kib", kib.as_str())];
-                println!("{}", locale.fill(Msg::DashboardWritten, &args));
-            }
+            dashboard(&engine, args, &html, json, &locale)?
         }
         ReportCommand::Customers(f) => owner(&engine, "report.customers", &f, json, &locale)?,
         ReportCommand::Pareto(f) => owner(&engine, "report.pareto", &f, json, &locale)?,
@@ -119,12 +102,7 @@ pub fn run(path: &Path, report: ReportCommand, json: bool) -> Outcome {
         } => {
             let args =
                 json!({ "from": from, "to": to, "operator": operator, "customer": customer });
-            let records = changes_all(&engine, args)?;
-            if json {
-                println!("{}", json!({ "records": records }));
-            } else {
-                print!("{}", changes_table(&records, &locale));
-            }
+            changes(&engine, args, json, &locale)?
         }
         ReportCommand::Completeness { top, registered_by } => {
             crate::catalog::completeness(&engine, top, registered_by, json, &locale)?
@@ -139,6 +117,52 @@ pub fn run(path: &Path, report: ReportCommand, json: bool) -> Outcome {
         }
     }
     Ok(0)
+}
+
+/// `report.activity`: the table by month, then the period's total.
+fn activity(engine: &Engine, args: Value, json: bool, locale: &Locale) -> Result<(), Failure> {
+    let result = engine.execute("report.activity", args)?;
+    if json {
+        println!("{result}");
+        return Ok(());
+    }
+    print!("{}", activity_table(&result, locale));
+    if let Some(total) = result.get("total").filter(|t| t.is_object()) {
+        println!();
+        print_value(total, false, locale);
+    }
+    Ok(())
+}
+
+/// The dashboard written to `html`, and where and how large it is.
+fn dashboard(
+    engine: &Engine,
+    args: Value,
+    html: &Path,
+    json: bool,
+    locale: &Locale,
+) -> Result<(), Failure> {
+    let written = write_dashboard(engine, args, html)?;
+    if json {
+        println!("{}", json!({ "file": html, "bytes": written }));
+    } else {
+        let file = html.display().to_string();
+        let kib = written.div_ceil(1024).to_string();
+        let args = [("file", file.as_str()), ("kib", kib.as_str())];
+        println!("{}", locale.fill(Msg::DashboardWritten, &args));
+    }
+    Ok(())
+}
+
+/// `report.changes`, every page, as one list.
+fn changes(engine: &Engine, args: Value, json: bool, locale: &Locale) -> Result<(), Failure> {
+    let records = changes_all(engine, args)?;
+    if json {
+        println!("{}", json!({ "records": records }));
+    } else {
+        print!("{}", changes_table(&records, locale));
+    }
+    Ok(())
 }
 
 /// `report.dashboard` with `args` (nulls left out) written to `file`; returns its size
