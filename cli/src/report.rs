@@ -40,6 +40,8 @@ pub fn activity_table(result: &Value, locale: &Locale) -> String {
     table(&header_refs, &cells)
 }
 
+// One short arm per report, as long as the list of reports; the reports that print
+// more than a table have functions of their own below.
 pub fn run(path: &Path, report: ReportCommand, json: bool) -> Outcome {
     let engine = open_existing(path)?;
     let locale = Locale::of(&engine);
