@@ -100,9 +100,19 @@ pub fn cohorts<R: Reader>(
         flush(&mut seen, done, &mut briefs)?;
     }
     let last = scope.to.with_day(1).unwrap_or(scope.to);
+    Ok(CohortsReport {
+        from: scope.from,
+        to: scope.to,
+        rows: triangle(&cells, last),
+    })
+}
+
+/// The rows of the triangle from its cells ((cohort month, months later) → customers),
+/// each cohort followed to the period's `last` month (missing cells are zero).
+fn triangle(cells: &BTreeMap<(NaiveDate, i64), u64>, last: NaiveDate) -> Vec<CohortRow> {
     let mut cohorts: Vec<NaiveDate> = cells.keys().map(|(c, _)| *c).collect();
     cohorts.dedup();
-    let rows = cohorts
+    cohorts
         .into_iter()
         .map(|cohort| {
             let span = months_between(cohort, last);
@@ -117,10 +127,5 @@ pub fn cohorts<R: Reader>(
                 retained,
             }
         })
-        .collect();
-    Ok(CohortsReport {
-        from: scope.from,
-        to: scope.to,
-        rows,
-    })
+        .collect()
 }

@@ -6,7 +6,7 @@
 //! visits, then id; top by visits by visits, then revenue, then id. Revenue is the net
 //! kept after discounts and refunds; a fully refunded visit counts no visit.
 
-use super::{Briefs, Takes, month_label, top_n};
+use super::{Briefs, Scope, Takes, month_label, top_n};
 use crate::context::Ctx;
 use crate::error::Result;
 use crate::normalize;
@@ -142,6 +142,25 @@ fn best_of_month(month: &HashMap<u64, Tally>) -> Option<(u64, Tally)> {
 }
 
 /// The most active customer of each month and the top N by spend and by visits.
+/// One customer's line: who they are and their figures in the period.
+fn customer_row<R: Reader>(
+    reader: &R,
+    scope: &Scope,
+    briefs: &mut Briefs,
+    id: u64,
+    t: &Tally,
+) -> Result<CustomerRow> {
+    let brief = briefs.get(reader, scope, id)?;
+    Ok(CustomerRow {
+        customer: id,
+        name: brief.name.clone(),
+        phone: brief.phone.clone(),
+        visits: t.visits,
+        revenue: normalize::money(t.revenue),
+        last_visit: t.last,
+    })
+}
+
 pub fn customers<R: Reader>(
     reader: &R,
     ctx: &Ctx,
@@ -171,22 +190,11 @@ pub fn customers<R: Reader>(
         Ok(())
     })?;
     let bests = months.finish();
-    let mut row = |id: u64, t: &Tally| -> Result<CustomerRow> {
-        let brief = briefs.get(reader, &scope, id)?;
-        Ok(CustomerRow {
-            customer: id,
-            name: brief.name.clone(),
-            phone: brief.phone.clone(),
-            visits: t.visits,
-            revenue: normalize::money(t.revenue),
-            last_visit: t.last,
-        })
-    };
     let mut rows = Vec::with_capacity(bests.len());
     for (label, id, t) in &bests {
         rows.push(MonthBest {
             month: label.clone(),
-            best: row(*id, t)?,
+            best: customer_row(reader, &scope, &mut briefs, *id, t)?,
         });
     }
     let spenders = top_n(
@@ -203,14 +211,13 @@ pub fn customers<R: Reader>(
             .map(|(id, t)| (visits_key(*id, t), *id)),
         scope.top,
     );
-    let mut by_spend = Vec::new();
-    for (_, id) in spenders {
-        by_spend.push(row(id, &period[&id])?);
-    }
-    let mut by_visits = Vec::new();
-    for (_, id) in visitors {
-        by_visits.push(row(id, &period[&id])?);
-    }
+    let mut listed = |ids: Vec<(_, u64)>| -> Result<Vec<CustomerRow>> {
+        ids.into_iter()
+            .map(|(_, id)| customer_row(reader, &scope, &mut briefs, id, &period[&id]))
+            .collect()
+    };
+    let by_spend = listed(spenders)?;
+    let by_visits = listed(visitors)?;
     Ok(CustomersReport {
         from: scope.from,
         to: scope.to,
