@@ -28,6 +28,7 @@ pub mod local;
 pub mod postgres_backend;
 pub mod scratch;
 pub mod sled_backend;
+pub mod wal;
 
 use crate::audit::Change;
 use crate::error::{Error, ErrorCode, Result};
@@ -35,6 +36,7 @@ use bincode::Options as _;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
 
 /// Format version written at creation and checked at open.
@@ -275,6 +277,9 @@ pub struct Store {
     commit: Mutex<CommitState>,
     commit_changed: Condvar,
     durability: Durability,
+    /// Bytes of keys and values in every batch applied by this process (diagnostics: the
+    /// bench compares what reaches the disk per commit with the batch's own size).
+    applied_bytes: AtomicU64,
 }
 
 impl Store {
@@ -290,6 +295,7 @@ impl Store {
             }),
             commit_changed: Condvar::new(),
             durability,
+            applied_bytes: AtomicU64::new(0),
         }
     }
 
@@ -350,14 +356,17 @@ impl Store {
         };
         let seq = current + 1;
         batch.insert(seq_key, Some(encode(&seq)?));
+        let mut batch_bytes = 0;
         for (key, value) in &batch {
-            if let Some(value) = value
-                && value.len() > VALUE_BYTES_MAX
-            {
+            let value_len = value.as_ref().map_or(0, Vec::len);
+            if value_len > VALUE_BYTES_MAX {
                 return Err(Error::too_large(&keys::display(key), VALUE_BYTES_MAX));
             }
+            batch_bytes += key.len() + value_len;
         }
         view.apply(&batch)?;
+        self.applied_bytes
+            .fetch_add(batch_bytes as u64, Ordering::Relaxed);
         let mut state = self.lock_commit();
         assert!(
             self.backend.shared() || seq == state.applied_seq + 1,
@@ -423,6 +432,11 @@ impl Store {
         let mut state = self.lock_commit();
         state.durable_seq = state.durable_seq.max(target);
         Ok(())
+    }
+
+    /// Bytes of keys and values in the batches this process applied (diagnostics).
+    pub fn applied_bytes(&self) -> u64 {
+        self.applied_bytes.load(Ordering::Relaxed)
     }
 
     /// Sequence number of the last batch this process applied.
