@@ -939,6 +939,10 @@ fn main() {
     };
     let flush_path = base.join("store-flush");
     copy_dir(&store_path, &flush_path);
+    let alone_path = base.join("sled-alone");
+    copy_dir(&store_path, &alone_path);
+    let alone_fast_path = base.join("sled-alone-high-throughput");
+    copy_dir(&store_path, &alone_fast_path);
     let engine = Engine::open(&store_path, EngineOptions::default()).expect("reopen durable");
     let flush_engine = Engine::open(
         &flush_path,
@@ -968,6 +972,11 @@ fn main() {
         wal_costs.add(commit_costs(&engine, &groups[0], range.clone(), "L"));
         flush_costs.add(commit_costs(&flush_engine, &groups[0], range, "L"));
     }
+    // The same batches written into sled alone (a third copy of the store): sled's own
+    // CPU and bytes per batch, the floor under Pitstop's figures.
+    let batches = logged_batches(&store_path);
+    let alone = sled_alone(&alone_path, &batches, sled::Mode::LowSpace);
+    let alone_fast = sled_alone(&alone_fast_path, &batches, sled::Mode::HighThroughput);
     let lat = &wal_costs.latency;
     let (lat_median, lat_p99) = (median(lat), percentile(lat, 0.99));
     let fleet_lat = median(&commit_latency(
@@ -1210,6 +1219,35 @@ fn main() {
         )
         .note("", "info"),
     );
+    rows.push(
+        row(
+            "b",
+            format!(
+                "  sled alone, the same {} batches: apply CPU; KiB written, no flush / flush each",
+                alone.batches
+            ),
+            format!(
+                "{}; {:.1}, {:.1} KiB",
+                us(alone.apply_cpu),
+                alone.written_unflushed / 1024.0,
+                alone.written_flushed / 1024.0
+            ),
+        )
+        .note("", "floor"),
+    );
+    rows.push(
+        row(
+            "b",
+            "  same in sled's HighThroughput mode (Pitstop uses LowSpace)",
+            format!(
+                "{}; {:.1}, {:.1} KiB",
+                us(alone_fast.apply_cpu),
+                alone_fast.written_unflushed / 1024.0,
+                alone_fast.written_flushed / 1024.0
+            ),
+        )
+        .note("", "info"),
+    );
     let one_m = median(&one);
     let eight_m = median(&eight);
     let ratio_m = median(&ratio_threads);
@@ -1421,6 +1459,103 @@ fn main() {
     if problems > 0 {
         eprintln!("store.check found problems: {}", check["problems"]);
         std::process::exit(1);
+    }
+}
+
+/// What sled alone costs for Pitstop's batches.
+struct SledAlone {
+    batches: usize,
+    /// Median CPU of one `apply_batch`, µs.
+    apply_cpu: f64,
+    /// Bytes written per batch when sled is flushed only at the end (what the log allows).
+    written_unflushed: f64,
+    /// Bytes written per batch with a flush after each (what sled's flush path does).
+    written_flushed: f64,
+}
+
+type Batch = Vec<(Vec<u8>, Option<Vec<u8>>)>;
+
+/// The batches in the store's write-ahead log since its last checkpoint (the format is
+/// in core/src/store/wal.rs: magic, seq, length, crc32, then the writes).
+fn logged_batches(store: &Path) -> Vec<Batch> {
+    let log = fs::read(store.join("pitstop.wal")).unwrap_or_default();
+    let u32_at = |at: usize| -> Option<u32> {
+        Some(u32::from_le_bytes(log.get(at..at + 4)?.try_into().ok()?))
+    };
+    let mut batches = Vec::new();
+    let mut offset = 0;
+    let mut last_seq = None;
+    while u32_at(offset) == Some(0x4c41_5750) {
+        let seq = u64::from_le_bytes(log[offset + 4..offset + 12].try_into().unwrap());
+        if last_seq.is_some_and(|last: u64| seq != last + 1) {
+            break;
+        }
+        last_seq = Some(seq);
+        let len = u32_at(offset + 12).unwrap() as usize;
+        let payload = &log[offset + 20..offset + 20 + len];
+        let mut at = 4;
+        let mut batch = Batch::new();
+        let read = |at: usize| u32::from_le_bytes(payload[at..at + 4].try_into().unwrap());
+        for _ in 0..read(0) {
+            let key_len = read(at) as usize;
+            let key = payload[at + 4..at + 4 + key_len].to_vec();
+            at += 4 + key_len;
+            let value_len = read(at);
+            at += 4;
+            let value = (value_len != u32::MAX).then(|| {
+                let value = payload[at..at + value_len as usize].to_vec();
+                at += value_len as usize;
+                value
+            });
+            batch.push((key, value));
+        }
+        batches.push(batch);
+        offset += 20 + len;
+    }
+    batches
+}
+
+/// Apply `batches` to the sled data of a closed store copy, configured as Pitstop
+/// configures it (but for `mode`): the first half flushed only at the end, the second
+/// flushed after each.
+fn sled_alone(path: &Path, batches: &[Batch], mode: sled::Mode) -> SledAlone {
+    let db = sled::Config::new()
+        .path(path)
+        .cache_capacity(64 * 1024 * 1024)
+        .flush_every_ms(None)
+        .mode(mode)
+        .open()
+        .expect("open sled alone");
+    let apply = |batch: &Batch| {
+        let mut sled_batch = sled::Batch::default();
+        for (key, value) in batch {
+            match value {
+                Some(value) => sled_batch.insert(key.as_slice(), value.as_slice()),
+                None => sled_batch.remove(key.as_slice()),
+            }
+        }
+        let start = thread_cpu();
+        db.apply_batch(sled_batch).expect("apply");
+        micros(thread_cpu().saturating_sub(start))
+    };
+    let half = batches.len() / 2;
+    let mut cpu = Vec::new();
+    let before = disk_writes().unwrap_or(0);
+    for batch in &batches[..half] {
+        cpu.push(apply(batch));
+    }
+    db.flush().expect("flush");
+    let middle = disk_writes().unwrap_or(0);
+    for batch in &batches[half..] {
+        cpu.push(apply(batch));
+        db.flush().expect("flush");
+    }
+    let after = disk_writes().unwrap_or(0);
+    SledAlone {
+        batches: batches.len(),
+        apply_cpu: median(&cpu),
+        written_unflushed: middle.saturating_sub(before) as f64 / half.max(1) as f64,
+        written_flushed: after.saturating_sub(middle) as f64 / (batches.len() - half).max(1) as f64,
     }
 }
 

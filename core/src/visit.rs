@@ -308,6 +308,14 @@ pub fn save(txn: &mut WriteTxn<'_>, visit: &Visit) -> Result<()> {
     txn.put(key, &summary)
 }
 
+/// Rewrite a saved visit's own record and nothing else: for a change no index or daily
+/// figure holds (the tier the visit left its customer in, known only once the tier has
+/// been re-evaluated with the visit saved). Saving the whole visit again would encode it
+/// and its index records a second time for the same bytes (issue 15: CPU per commit).
+pub fn save_record(txn: &mut WriteTxn<'_>, visit: &Visit) -> Result<()> {
+    txn.put(visit_key(visit.id), visit)
+}
+
 /// Longest branch code: the same bound for the engine option, a visit's own `branch` and
 /// every `branch` filter, so any branch a visit can record can also be asked for.
 pub const BRANCH_CHARS_MAX: usize = normalize::TEXT_CHARS_MAX;

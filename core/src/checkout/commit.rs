@@ -134,7 +134,7 @@ fn record_visit(
         tier::reevaluate(txn, program, customer, ctx.today, tier::MoveReason::Visit)?;
     tier::schedule_review(txn, program, customer.id, ctx.today)?;
     visit.tier_after = tier_after.clone();
-    visit::save(txn, visit)?;
+    visit::save_record(txn, visit)?;
     Ok((tier_before, tier_after))
 }
 
