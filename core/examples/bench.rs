@@ -974,7 +974,7 @@ fn main() {
     }
     // The same batches written into sled alone (a third copy of the store): sled's own
     // CPU and bytes per batch, the floor under Pitstop's figures.
-    let batches = logged_batches(&store_path);
+    let (batches, log_bytes) = logged_batches(&store_path);
     let alone = sled_alone(&alone_path, &batches, sled::Mode::LowSpace);
     let alone_fast = sled_alone(&alone_fast_path, &batches, sled::Mode::HighThroughput);
     let lat = &wal_costs.latency;
@@ -1206,6 +1206,18 @@ fn main() {
             format!("{:.2}x", written / batch),
         )
         .target("≤ 3x", written <= 3.0 * batch),
+    );
+    rows.push(
+        row(
+            "b",
+            "  of which the log: record bytes per commit (exact, from pitstop.wal)",
+            format!(
+                "{:.1} KiB, {:.2}x",
+                log_bytes as f64 / batches.len().max(1) as f64 / 1024.0,
+                log_bytes as f64 / batches.len().max(1) as f64 / batch
+            ),
+        )
+        .note("", "info"),
     );
     rows.push(
         row(
@@ -1477,7 +1489,7 @@ type Batch = Vec<(Vec<u8>, Option<Vec<u8>>)>;
 
 /// The batches in the store's write-ahead log since its last checkpoint (the format is
 /// in core/src/store/wal.rs: magic, seq, length, crc32, then the writes).
-fn logged_batches(store: &Path) -> Vec<Batch> {
+fn logged_batches(store: &Path) -> (Vec<Batch>, u64) {
     let log = fs::read(store.join("pitstop.wal")).unwrap_or_default();
     let u32_at = |at: usize| -> Option<u32> {
         Some(u32::from_le_bytes(log.get(at..at + 4)?.try_into().ok()?))
@@ -1512,7 +1524,7 @@ fn logged_batches(store: &Path) -> Vec<Batch> {
         batches.push(batch);
         offset += 20 + len;
     }
-    batches
+    (batches, offset as u64)
 }
 
 /// Apply `batches` to the sled data of a closed store copy, configured as Pitstop
