@@ -34,7 +34,16 @@
 //!   limit) ~10%; both are sandbox guarantees and stay. Without them the guest is 1.7x
 //!   native, which is serde_json on wasm32 (4-byte words for its scans, no SIMD).
 //! - Tried, no gain: the plugins built with `+simd128` (same), `opt-level = "s"` (guest
-//!   run +30%), `"z"` (+130%).
+//!   run +30%), `"z"` (+130%); `memory_may_move(false)` on the engine (same: with a
+//!   4 GiB reservation the memory base is already fixed).
+//! - Cut: the SDK checks the input's UTF-8 once and parses it as text (serde_json's
+//!   `from_slice` checked every string again): guest run 17.8 -> 15.2 µs. The host reads
+//!   the output in one pass into typed effects (no serde `Content` tree per effect).
+//!   Main against this branch, 3 interleaved full runs, medians: call 21.08 -> 18.27 µs,
+//!   native 6.98 -> 5.56 µs (the same SDK fix), ratio 3.01 -> 3.29x, pair of modules
+//!   41.3 -> 36.2 µs, quotes/s with two plugins 6,770 -> 8,558 (no plugins 19,465 ->
+//!   23,943 in the same runs: the machine, not this change), plugins' share of a quote
+//!   ~96 -> ~78 µs.
 //! - In a quote the call costs more than in a tight loop: one call right after a quote
 //!   is ~30 µs against 18.7, as the quote's own work evicts the guest's ~150 KB of code
 //!   and its data from the caches. perf over `--profile quote` (two plugins, host frames
