@@ -149,7 +149,9 @@ pub mod types {
 /// runtime's own tests. Not part of the host API; it may change in any release.
 #[doc(hidden)]
 pub mod plugin_runtime {
-    pub use crate::plugin::{CallOutput, Hook, Limits, PluginModule, PluginRuntime};
+    pub use crate::plugin::{
+        CallOutput, CallStep, CallSteps, Hook, Limits, PluginModule, PluginRuntime,
+    };
 }
 
 /// Version of this library.

@@ -30,7 +30,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 pub use outcome::{AppliedEffect, Audience, OutcomeError, OutcomeStatus, PluginOutcome};
-pub use runtime::{ABI_VERSION, CallOutput, PluginModule, PluginRuntime};
+pub use runtime::{ABI_VERSION, CallOutput, CallStep, CallSteps, PluginModule, PluginRuntime};
 
 /// Bytes of module per stored chunk (the store caps a value at 256 KiB).
 const CHUNK_BYTES: usize = 192 * 1024;

@@ -57,6 +57,36 @@ pub struct CallOutput {
     pub fuel_used: u64,
 }
 
+/// The steps of one call, in order: what [`CallSteps::ended`] is told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallStep {
+    /// A new `wasmtime::Store` with the call's limiter, fuel and deadline.
+    Store,
+    /// A fresh instance from the pool (`InstancePre`), its exports bound.
+    Instantiate,
+    /// `pitstop_alloc` called and the input copied into the guest's memory.
+    Input,
+    /// The hook export ran (the guest's own work, metered by fuel and the epoch).
+    Run,
+    /// The output block checked and copied out, the fuel read.
+    Output,
+    /// The store dropped: the pool slot reset (dirty pages zeroed) for the next call.
+    Release,
+}
+
+/// Told when each step of a call ends, so a benchmark can time them. A call that fails
+/// stops telling at the step that failed.
+pub trait CallSteps {
+    /// `step` has just ended.
+    fn ended(&mut self, step: CallStep);
+}
+
+/// No one listening: what [`PluginModule::call`] passes (compiles to nothing).
+impl CallSteps for () {
+    #[inline(always)]
+    fn ended(&mut self, _step: CallStep) {}
+}
+
 /// Per-call state: limits and the log.
 struct CallState {
     limiter: Limiter,
@@ -544,6 +574,58 @@ impl PluginModule {
         input: &[u8],
         limits: &Limits,
     ) -> Result<CallOutput, PluginError> {
+        self.call_with_steps(runtime, hook, input, limits, &mut ())
+    }
+
+    /// [`PluginModule::call`], telling `steps` when each step ends (the plugin benchmark's
+    /// breakdown of one call).
+    pub fn call_with_steps(
+        &self,
+        runtime: &PluginRuntime,
+        hook: Hook,
+        input: &[u8],
+        limits: &Limits,
+        steps: &mut impl CallSteps,
+    ) -> Result<CallOutput, PluginError> {
+        let entry = self.entry(hook, input, limits)?;
+        let mut store = new_store(runtime, limits)?;
+        steps.ended(CallStep::Store);
+        let instance = match self.pre.instantiate(&mut store) {
+            Ok(instance) => instance,
+            Err(err) => return Err(classify(&store, err)),
+        };
+        let bound = self.bind(&mut store, &instance, entry)?;
+        steps.ended(CallStep::Instantiate);
+        let (ptr, len) = write_input(&mut store, &bound, input)?;
+        steps.ended(CallStep::Input);
+        let packed = match bound.run.call(&mut store, (ptr, len)) {
+            Ok(packed) => packed as u64,
+            Err(err) => return Err(classify(&store, err)),
+        };
+        steps.ended(CallStep::Run);
+        let output = read_output(&store, bound.memory, packed, limits)?;
+        let fuel_used = limits.fuel.saturating_sub(store.get_fuel().unwrap_or(0));
+        steps.ended(CallStep::Output);
+        let state = store.into_data();
+        steps.ended(CallStep::Release);
+        let mut log = state.log;
+        if state.log_dropped > 0 {
+            log.push(format!("({} more log lines dropped)", state.log_dropped));
+        }
+        Ok(CallOutput {
+            output,
+            log,
+            fuel_used,
+        })
+    }
+
+    /// The export of `hook`, once the input is known to fit the plugin's limit.
+    fn entry(
+        &self,
+        hook: Hook,
+        input: &[u8],
+        limits: &Limits,
+    ) -> Result<&ModuleExport, PluginError> {
         if input.len() > limits.input_bytes as usize {
             return Err(PluginError::new(
                 PluginErrorKind::InputTooLarge,
@@ -565,42 +647,7 @@ impl PluginModule {
                 format!("the plugin does not export {}", hook.export()),
             ));
         };
-        let mut store = new_store(runtime, limits)?;
-        let instance = match self.pre.instantiate(&mut store) {
-            Ok(instance) => instance,
-            Err(err) => return Err(classify(&store, err)),
-        };
-        let bound = self.bind(&mut store, &instance, entry)?;
-        let len = input.len() as i32;
-        let ptr = match bound.alloc.call(&mut store, len) {
-            Ok(ptr) => ptr,
-            Err(err) => return Err(classify(&store, err)),
-        };
-        let start = ptr as u32 as usize;
-        if start == 0 || bound.memory.write(&mut store, start, input).is_err() {
-            return Err(PluginError::new(
-                PluginErrorKind::BadOutput,
-                format!(
-                    "{ALLOC_EXPORT}({len}) returned {start}, which is not a usable block of its memory"
-                ),
-            ));
-        }
-        let packed = match bound.run.call(&mut store, (ptr, len)) {
-            Ok(packed) => packed as u64,
-            Err(err) => return Err(classify(&store, err)),
-        };
-        let output = read_output(&store, bound.memory, packed, limits)?;
-        let fuel_used = limits.fuel.saturating_sub(store.get_fuel().unwrap_or(0));
-        let state = store.into_data();
-        let mut log = state.log;
-        if state.log_dropped > 0 {
-            log.push(format!("({} more log lines dropped)", state.log_dropped));
-        }
-        Ok(CallOutput {
-            output,
-            log,
-            fuel_used,
-        })
+        Ok(entry)
     }
 
     /// The instance's memory, allocator and the hook's entry point, typed.
@@ -633,6 +680,29 @@ struct Bound {
     memory: wasmtime::Memory,
     alloc: wasmtime::TypedFunc<i32, i32>,
     run: wasmtime::TypedFunc<(i32, i32), i64>,
+}
+
+/// Ask the guest for a block of the input's size and copy the input there: `(ptr, len)`.
+fn write_input(
+    store: &mut Store<CallState>,
+    bound: &Bound,
+    input: &[u8],
+) -> Result<(i32, i32), PluginError> {
+    let len = input.len() as i32;
+    let ptr = match bound.alloc.call(&mut *store, len) {
+        Ok(ptr) => ptr,
+        Err(err) => return Err(classify(store, err)),
+    };
+    let start = ptr as u32 as usize;
+    if start == 0 || bound.memory.write(&mut *store, start, input).is_err() {
+        return Err(PluginError::new(
+            PluginErrorKind::BadOutput,
+            format!(
+                "{ALLOC_EXPORT}({len}) returned {start}, which is not a usable block of its memory"
+            ),
+        ));
+    }
+    Ok((ptr, len))
 }
 
 /// A store for one call: the memory limiter, the fuel and the time deadline.

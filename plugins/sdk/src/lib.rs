@@ -549,10 +549,15 @@ pub fn encode(result: &Result<Effects, Error>) -> Vec<u8> {
 /// Run a hook on raw input bytes and return output bytes (what the exports do; also
 /// handy in native tests).
 pub fn run_bytes(input: &[u8], hook: fn(&Input) -> Result<Effects, Error>) -> Vec<u8> {
-    let result = match serde_json::from_slice::<Input>(input) {
-        Ok(input) => hook(&input),
-        Err(err) => Err(Error::new("bad_input", err.to_string())),
-    };
+    // Check the UTF-8 once for the whole input and parse it as text: `from_slice` checks
+    // every string again, which was a third of a call's time in wasm.
+    let parsed = std::str::from_utf8(input)
+        .map_err(|err| Error::new("bad_input", err.to_string()))
+        .and_then(|text| {
+            serde_json::from_str::<Input>(text)
+                .map_err(|err| Error::new("bad_input", err.to_string()))
+        });
+    let result = parsed.and_then(|input| hook(&input));
     encode(&result)
 }
 

@@ -34,6 +34,8 @@ pub(super) struct Output {
     pub(super) error: Option<GuestError>,
 }
 
+/// The output schema as serde's internally tagged enum: what `flat` must agree with.
+#[cfg(test)]
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct TypedOutput {
@@ -163,7 +165,7 @@ pub(super) fn one_of(
     percent: Option<Decimal>,
     amount: Option<Decimal>,
     base: Decimal,
-    what: &str,
+    what: impl FnOnce() -> String,
 ) -> std::result::Result<(Option<Decimal>, Decimal), PluginError> {
     match (percent, amount) {
         (Some(percent), None) => {
@@ -178,7 +180,7 @@ pub(super) fn one_of(
             if amount > base {
                 return Err(invalid(
                     index,
-                    format!("a discount of {amount} exceeds {what} of {base}"),
+                    format!("a discount of {amount} exceeds {} of {base}", what()),
                 ));
             }
             Ok((None, amount))
@@ -215,7 +217,9 @@ pub(super) fn validate(
         } => {
             checkout_only(frame, index, "basket_discount")?;
             let net: Decimal = frame.lines.iter().map(|l| l.net).sum();
-            let (percent, requested) = one_of(index, percent, amount, net, "the basket's amount")?;
+            let (percent, requested) = one_of(index, percent, amount, net, || {
+                "the basket's amount".to_string()
+            })?;
             Ok(AppliedEffect::BasketDiscount {
                 percent,
                 requested,
@@ -286,13 +290,9 @@ fn line_discount(
     } else {
         priced.net
     };
-    let (percent, requested) = one_of(
-        index,
-        percent,
-        amount,
-        base,
-        &format!("line {line}'s amount"),
-    )?;
+    let (percent, requested) = one_of(index, percent, amount, base, || {
+        format!("line {line}'s amount")
+    })?;
     Ok(AppliedEffect::LineDiscount {
         line,
         percent,
@@ -414,13 +414,15 @@ pub(super) fn parse_output(
     limits: &Limits,
     output: &[u8],
 ) -> std::result::Result<Vec<AppliedEffect>, PluginError> {
-    // Fast path: a well-formed output decodes straight into typed effects; anything else
-    // goes the slow way below, which names the offending effect.
-    if let Ok(typed) = serde_json::from_slice::<TypedOutput>(output)
-        && typed.effects.len() <= EFFECTS_MAX
+    // Fast path: a well-formed output decodes in one pass straight into typed effects
+    // (no intermediate tree, see `flat`); anything else goes the slow way below, which
+    // names the offending effect.
+    if let Ok(flat) = serde_json::from_slice::<super::flat::FlatOutput>(output)
+        && flat.len() <= EFFECTS_MAX
+        && let Some(effects) = flat.into_effects()
     {
-        let mut out = Vec::with_capacity(typed.effects.len());
-        for (index, effect) in typed.effects.into_iter().enumerate() {
+        let mut out = Vec::with_capacity(effects.len());
+        for (index, effect) in effects.into_iter().enumerate() {
             out.push(validate(frame, limits, index, effect)?);
         }
         return Ok(out);

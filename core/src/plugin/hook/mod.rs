@@ -17,6 +17,7 @@
 
 mod apply;
 mod effects;
+mod flat;
 mod input;
 
 pub use super::outcome::{AppliedEffect, Audience, OutcomeError, OutcomeStatus, PluginOutcome};
