@@ -143,7 +143,7 @@ fn every_visit(shop: &Shop) -> Vec<Seen> {
             args["after"] = json!(after);
         }
         let page = shop.ok("visit.export", args);
-        for v in page["visits"].as_array().unwrap() {
+        for v in page["items"].as_array().unwrap() {
             let lines = v["lines"].as_array().unwrap();
             let sum = |f: &str| lines.iter().map(|l| dec(&l[f])).sum::<Decimal>();
             out.push(Seen {
