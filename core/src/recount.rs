@@ -11,6 +11,7 @@ use crate::aggregate::{
 };
 use crate::context::Ctx;
 use crate::error::{Error, Result};
+use crate::feedback;
 use crate::ledger;
 use crate::store::keys::{KeyBuilder, KeyReader, prefix_end, tag};
 use crate::store::{Reader, Store, WriteTxn};
@@ -63,6 +64,7 @@ pub fn recount<R: Reader>(
         close_customer(&mut cells, &rows)?;
         each(done, &rows)?;
     }
+    add_feedback(reader, &mut cells)?;
     let mut totals = PointsTotals::default();
     ledger::for_each_account(reader, |customer| {
         let account = ledger::load_account(reader, customer)?;
@@ -116,6 +118,35 @@ fn add_visit<R: Reader>(
         days.counted += counted;
     }
     Ok(())
+}
+
+/// Every piece of feedback counted into the cells of its day.
+fn add_feedback<R: Reader>(reader: &R, cells: &mut Cells) -> Result<()> {
+    let end = prefix_end(&[tag::FEEDBACK_BY_DATE]);
+    let mut start = vec![tag::FEEDBACK_BY_DATE];
+    loop {
+        let chunk = reader.scan_raw(&start, &end, CHUNK, false)?;
+        let Some((last, _)) = chunk.last() else {
+            return Ok(());
+        };
+        start = last.clone();
+        start.push(0);
+        for (key, _) in chunk {
+            let mut fields = KeyReader::of(&key, tag::FEEDBACK_BY_DATE, "feedback date index")?;
+            let date = fields.date()?;
+            let given = feedback::load(reader, fields.u64()?)?;
+            let mut scopes = vec![Scope::Shop];
+            if let Some(id) = given.visit
+                && let Some(branch) = visit::load(reader, id)?.branch.filter(|b| !b.is_empty())
+            {
+                scopes.push(Scope::Branch(branch));
+            }
+            for scope in scopes {
+                let cell = cells.entry((date, scope)).or_default();
+                aggregate::add_feedback(cell, given.employee.as_deref(), &given.tally());
+            }
+        }
+    }
 }
 
 /// A customer's visit days counted into the cells' `firsts` and `gaps`.

@@ -29,6 +29,8 @@ enum Event {
     Wait(u16),
     /// The third customer merged into the second (once).
     Merge,
+    /// Feedback on the customer's last checkout: complaint or review, rating, employee.
+    Feedback(usize, bool, Option<u8>, usize),
 }
 
 fn event() -> impl Strategy<Value = Event> {
@@ -40,6 +42,8 @@ fn event() -> impl Strategy<Value = Event> {
         1 => (0usize..3, -200i32..400).prop_map(|(c, p)| Event::Adjust(c, p)),
         3 => (1u16..90).prop_map(Event::Wait),
         1 => Just(Event::Merge),
+        2 => (0usize..3, any::<bool>(), prop::option::of(1u8..=5), 0usize..3)
+            .prop_map(|(c, complaint, rating, e)| Event::Feedback(c, complaint, rating, e)),
     ]
 }
 
@@ -50,12 +54,15 @@ fn instant(day: NaiveDate) -> String {
 struct Played {
     start: NaiveDate,
     end: NaiveDate,
+    /// Feedback given: date, branch of its visit, complaint, employee.
+    feedback: Vec<(NaiveDate, Option<&'static str>, bool, Option<String>)>,
 }
 
 fn play(shop: &Shop, ids: &[u64; 3], events: &[Event]) -> Played {
     let start = NaiveDate::from_ymd_opt(2025, 1, 20).unwrap();
     let mut day = start;
-    let mut orders: Vec<Vec<String>> = vec![Vec::new(); 3];
+    let mut orders: Vec<Vec<(String, Option<&'static str>)>> = vec![Vec::new(); 3];
+    let mut feedback = Vec::new();
     let mut earliest = start;
     let mut merged = false;
     for (n, event) in events.iter().enumerate() {
@@ -72,10 +79,10 @@ fn play(shop: &Shop, ids: &[u64; 3], events: &[Event]) -> Played {
                     args["branch"] = json!(branch);
                 }
                 shop.ok("checkout.commit", args);
-                orders[*c].push(order);
+                orders[*c].push((order, BRANCHES[*branch]));
             }
             Event::Refund(c, whole) => {
-                if let Some(order) = orders[*c].pop() {
+                if let Some((order, _)) = orders[*c].pop() {
                     let mut args = json!({ "order_id": order, "at": at });
                     if !whole {
                         args["lines"] = json!([{ "line": 0 }]);
@@ -105,6 +112,21 @@ fn play(shop: &Shop, ids: &[u64; 3], events: &[Event]) -> Played {
                 day += Duration::days(i64::from(*days));
                 shop.ok("jobs.daily", json!({ "date": day.to_string() }));
             }
+            Event::Feedback(c, complaint, rating, employee) => {
+                if let Some((order, branch)) = orders[*c].last() {
+                    let mut args = json!({ "order_id": order, "at": at, "text": "отзыв",
+                        "kind": if *complaint { "complaint" } else { "review" } });
+                    if let Some(rating) = rating {
+                        args["rating"] = json!(rating);
+                    }
+                    let named = (*employee > 0).then(|| format!("Мастер {employee}"));
+                    if let Some(named) = &named {
+                        args["employee"] = json!(named);
+                    }
+                    shop.ok("feedback.add", args);
+                    feedback.push((day, *branch, *complaint, named));
+                }
+            }
             Event::Merge => {
                 if !merged {
                     merged = true;
@@ -120,6 +142,7 @@ fn play(shop: &Shop, ids: &[u64; 3], events: &[Event]) -> Played {
     Played {
         start: earliest,
         end: day,
+        feedback,
     }
 }
 
@@ -281,6 +304,50 @@ fn check_reports(shop: &Shop, played: &Played) -> Result<Vec<Value>, TestCaseErr
         }
     }
     reports.push(shop.ok("report.points", json!({})));
+    for (from, to) in periods(played) {
+        for branch in BRANCHES {
+            let mut args = json!({ "from": from.to_string(), "to": to.to_string() });
+            if let Some(branch) = branch {
+                args["branch"] = json!(branch);
+            }
+            let report = shop.ok("report.complaints", args);
+            let given: Vec<_> = played
+                .feedback
+                .iter()
+                .filter(|(d, b, _, _)| *d >= from && *d <= to && (branch.is_none() || *b == branch))
+                .collect();
+            prop_assert_eq!(
+                report["complaints"].as_u64().unwrap(),
+                given.iter().filter(|f| f.2).count() as u64
+            );
+            let mut by_employee: BTreeMap<Option<String>, (u64, u64)> = BTreeMap::new();
+            for (_, _, complaint, employee) in &given {
+                let entry = by_employee.entry(employee.clone()).or_default();
+                entry.0 += u64::from(*complaint);
+                entry.1 += 1;
+            }
+            let answered: BTreeMap<Option<String>, (u64, u64)> = report["by_employee"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| {
+                    (
+                        e["employee"].as_str().map(str::to_string),
+                        (
+                            e["complaints"].as_u64().unwrap(),
+                            e["feedback"].as_u64().unwrap(),
+                        ),
+                    )
+                })
+                .collect();
+            prop_assert_eq!(answered, by_employee);
+            prop_assert_eq!(
+                report["latest"].as_array().unwrap().len(),
+                given.iter().filter(|f| f.2).count().min(100)
+            );
+            reports.push(report);
+        }
+    }
     Ok(reports)
 }
 

@@ -85,6 +85,80 @@ pub struct DayCell {
     /// First visit days in the scope: (days since the customer's first visit anywhere,
     /// how many), by days.
     pub firsts: Vec<(u32, u64)>,
+    /// Feedback given that day (about a visit of the branch, in a branch's cell), by
+    /// employee (`None`: not named), in order.
+    pub feedback: Vec<(Option<String>, FeedbackTally)>,
+}
+
+/// Feedback counted for `report.complaints`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeedbackTally {
+    /// Complaints.
+    pub complaints: u64,
+    /// All feedback.
+    pub feedback: u64,
+    /// Sum of the ratings given.
+    pub rating_sum: u64,
+    /// Feedback with a rating.
+    pub rated: u64,
+}
+
+impl FeedbackTally {
+    /// One piece of feedback.
+    pub fn one(complaint: bool, rating: Option<u8>) -> FeedbackTally {
+        FeedbackTally {
+            complaints: u64::from(complaint),
+            feedback: 1,
+            rating_sum: rating.map_or(0, u64::from),
+            rated: u64::from(rating.is_some()),
+        }
+    }
+
+    /// Add another tally.
+    pub fn add(&mut self, other: &FeedbackTally) {
+        self.complaints += other.complaints;
+        self.feedback += other.feedback;
+        self.rating_sum += other.rating_sum;
+        self.rated += other.rated;
+    }
+}
+
+/// Count `tally` under `employee` in a cell's feedback.
+pub fn add_feedback(cell: &mut DayCell, employee: Option<&str>, tally: &FeedbackTally) {
+    let position = cell
+        .feedback
+        .partition_point(|(e, _)| e.as_deref() < employee);
+    match cell.feedback.get_mut(position) {
+        Some((e, existing)) if e.as_deref() == employee => existing.add(tally),
+        _ => cell
+            .feedback
+            .insert(position, (employee.map(str::to_string), *tally)),
+    }
+}
+
+/// New feedback dated `date`, about a visit of `branch` (if any): counted in the same
+/// batch.
+pub fn on_feedback(
+    txn: &mut WriteTxn<'_>,
+    date: NaiveDate,
+    branch: Option<&str>,
+    employee: Option<&str>,
+    tally: &FeedbackTally,
+) -> Result<()> {
+    if !ready(txn)? {
+        return Ok(());
+    }
+    let mut scopes = vec![Scope::Shop];
+    if let Some(branch) = branch.filter(|b| !b.is_empty()) {
+        scopes.push(Scope::Branch(branch.to_string()));
+    }
+    for scope in &scopes {
+        update(txn, date, scope, |cell| {
+            add_feedback(cell, employee, tally);
+            Ok(())
+        })?;
+    }
+    Ok(())
 }
 
 impl DayCell {
