@@ -254,12 +254,15 @@ pub fn cells<R: Reader>(
     }
 }
 
+/// A stored cell with its key, date and scope.
+pub type StoredCell = (Vec<u8>, NaiveDate, Scope, DayCell);
+
 /// Every stored cell, in key order, a chunk at a time after `after` (check, rebuild).
 pub fn all_cells<R: Reader>(
     reader: &R,
     after: Option<&[u8]>,
     chunk: usize,
-) -> Result<Vec<(Vec<u8>, NaiveDate, Scope, DayCell)>> {
+) -> Result<Vec<StoredCell>> {
     let start = match after {
         Some(key) => {
             let mut next = key.to_vec();
