@@ -352,7 +352,7 @@ fn growth(config: &Config, reports: &[Report], large: &[(&'static str, f64)]) {
     );
     println!(
         "{:<40} {:>12} {:>12} {:>12}",
-        "report", "small s", "large s", "large/small"
+        "report", "small ms", "large ms", "large/small"
     );
     for report in reports {
         let mut seconds = Vec::new();
@@ -367,8 +367,10 @@ fn growth(config: &Config, reports: &[Report], large: &[(&'static str, f64)]) {
             continue;
         };
         println!(
-            "{:<40} {median:>12.4} {big:>12.4} {:>12.2}",
+            "{:<40} {:>12.3} {:>12.3} {:>12.2}",
             report.name,
+            median * 1e3,
+            big * 1e3,
             big / median
         );
     }
