@@ -29,7 +29,8 @@ pub struct CheckReport {
     #[serde(default)]
     pub audit_records: u64,
     /// The report aggregates: `verified` against a recount from history (differences are
-    /// among the problems), or why not.
+    /// among the problems), or `not_built` (a store from before them: its reports scan
+    /// history until `store.rebuild_aggregates`).
     #[serde(default)]
     pub aggregates: String,
     /// Problems (at most 100); empty when the store is sound.
@@ -100,8 +101,7 @@ pub fn check<R: Reader>(reader: &R, _ctx: &Ctx) -> Result<CheckReport> {
         }
         "verified".to_string()
     } else {
-        "not built (store.rebuild_aggregates builds them; reports scan history meanwhile)"
-            .to_string()
+        "not_built".to_string()
     };
     Ok(report)
 }
