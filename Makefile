@@ -81,7 +81,7 @@ test:
 # processes, kill -9, a server restart, connection errors).
 PG_CLUSTER_DIR := $(TARGET_DIR)/pg-cluster
 PG_SUITES := --lib --test scenarios --test model --test docs --test engagement --test growth \
-	--test history --test regressions --test request_contract --test import_reminders --test branches --test analytics --test analytics_more --test simulate --test dashboard --test merge --test audit --test audit_report --test catalog --test completeness --test postgres --test postgres_failures
+	--test history --test regressions --test request_contract --test import_reminders --test branches --test analytics --test analytics_more --test simulate --test dashboard --test merge --test audit --test audit_report --test catalog --test completeness --test postgres --test postgres_failures --test aggregates
 
 postgres-test:
 	tests/pg/with-cluster.sh $(PG_CLUSTER_DIR) $(CARGO) test $(PROFILE_FLAGS) -p pitstop-core $(PG_SUITES)

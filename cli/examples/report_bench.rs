@@ -286,6 +286,7 @@ fn main() {
         "report", "rows", "calls", "median s", "peak MiB", "projected s", "target"
     );
     let mut all_met = true;
+    let mut medians: Vec<(&'static str, f64)> = Vec::new();
     for report in &reports {
         let mut seconds = Vec::new();
         let mut peak: Option<f64> = None;
@@ -301,6 +302,7 @@ fn main() {
         }
         seconds.sort_by(f64::total_cmp);
         let median = seconds[seconds.len() / 2];
+        medians.push((report.name, median));
         let projected = median * scale;
         let met = projected < TARGET_SECONDS && peak.is_none_or(|p| p < TARGET_MEMORY_MIB);
         if !report.maintenance {
@@ -326,4 +328,52 @@ fn main() {
     if keep.is_none() {
         let _ = std::fs::remove_dir_all(&path);
     }
+    growth(&config, &reports[..3], &medians);
+}
+
+/// The aggregate reports (from day cells) over a base a quarter of the size, against the
+/// times above: a report that reads one cell per day takes the same time over either.
+fn growth(config: &Config, reports: &[Report], large: &[(&'static str, f64)]) {
+    let small = Config {
+        customers: (config.customers / 4).max(1),
+        visits: (config.visits / 4).max(1),
+        runs: config.runs,
+        batch: config.batch,
+        cache_mb: config.cache_mb,
+        lines: config.lines,
+    };
+    let path =
+        std::env::temp_dir().join(format!("pitstop-report-bench-small-{}", std::process::id()));
+    build(&path, &small);
+    let engine = open(&path, &small, DurabilityOption::Durable);
+    println!(
+        "aggregate reports over {} and {} visits (same dates, 4× the visits per day)",
+        small.visits, config.visits
+    );
+    println!(
+        "{:<40} {:>12} {:>12} {:>12}",
+        "report", "small ms", "large ms", "large/small"
+    );
+    for report in reports {
+        let mut seconds = Vec::new();
+        for _ in 0..small.runs.max(5) {
+            let started = Instant::now();
+            run_report(&engine, report);
+            seconds.push(started.elapsed().as_secs_f64());
+        }
+        seconds.sort_by(f64::total_cmp);
+        let median = seconds[seconds.len() / 2];
+        let Some((_, big)) = large.iter().find(|(name, _)| *name == report.name) else {
+            continue;
+        };
+        println!(
+            "{:<40} {:>12.3} {:>12.3} {:>12.2}",
+            report.name,
+            median * 1e3,
+            big * 1e3,
+            big / median
+        );
+    }
+    engine.close().expect("close");
+    let _ = std::fs::remove_dir_all(&path);
 }

@@ -28,6 +28,11 @@ pub struct CheckReport {
     /// Audit records verified with their operator and customer index entries.
     #[serde(default)]
     pub audit_records: u64,
+    /// The report aggregates: `verified` against a recount from history (differences are
+    /// among the problems), or `not_built` (a store from before them: its reports scan
+    /// history until `store.rebuild_aggregates`).
+    #[serde(default)]
+    pub aggregates: String,
     /// Problems (at most 100); empty when the store is sound.
     pub problems: Vec<String>,
 }
@@ -86,6 +91,18 @@ pub fn check<R: Reader>(reader: &R, _ctx: &Ctx) -> Result<CheckReport> {
         Ok(found) => report.audit_records = found.records,
         Err(err) => note(&mut report, format!("audit log: {}", err.message)),
     }
+    report.aggregates = if crate::aggregate::ready(reader)? {
+        let mut found = Vec::new();
+        match crate::recount::verify(reader, |problem| found.push(problem)) {
+            Ok(()) => found
+                .into_iter()
+                .for_each(|problem| note(&mut report, problem)),
+            Err(err) => note(&mut report, format!("aggregates: {}", err.message)),
+        }
+        "verified".to_string()
+    } else {
+        "not_built".to_string()
+    };
     Ok(report)
 }
 

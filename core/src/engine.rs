@@ -174,6 +174,7 @@ impl Engine {
             DurabilityOption::Import => Durability::Import,
         };
         let store = Store::new(backend, seq, durability);
+        crate::recount::mark_if_new(&store)?;
         let session = Session::open(
             store,
             options.plugin_cache_dir.clone(),

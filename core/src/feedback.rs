@@ -102,6 +102,13 @@ pub struct Added {
     pub bonus: Decimal,
 }
 
+impl Feedback {
+    /// What it counts for in `report.complaints`.
+    pub fn tally(&self) -> crate::aggregate::FeedbackTally {
+        crate::aggregate::FeedbackTally::one(self.kind == FeedbackKind::Complaint, self.rating)
+    }
+}
+
 /// `feedback.add`.
 pub fn add(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: AddArgs) -> Result<Added> {
     // Feedback is taken under a programme (its bonus rules), even when none is paid.
@@ -150,6 +157,13 @@ pub fn add(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: AddArgs) -> Result<Added> {
         date: ctx.today,
         bonus,
     };
+    crate::aggregate::on_feedback(
+        txn,
+        record.date,
+        visit.as_ref().and_then(|v| v.branch.as_deref()),
+        record.employee.as_deref(),
+        &record.tally(),
+    )?;
     txn.put(key(id), &record)?;
     txn.put(
         KeyBuilder::new(tag::CUSTOMER_FEEDBACK)
@@ -378,6 +392,9 @@ pub fn complaints<R: Reader>(reader: &R, args: &ComplaintsArgs) -> Result<Compla
         ));
     }
     let branch = crate::visit::branch_filter(args.branch.as_deref())?;
+    if crate::aggregate::ready(reader)? {
+        return from_cells(reader, args, branch);
+    }
     let mut tally = ComplaintTally::default();
     let mut start = KeyBuilder::new(tag::FEEDBACK_BY_DATE)
         .date(args.from)
@@ -405,6 +422,95 @@ pub fn complaints<R: Reader>(reader: &R, args: &ComplaintsArgs) -> Result<Compla
         start = next;
     }
     tally.report(reader, args)
+}
+
+/// `report.complaints` from the day cells: the tallies of the period's days, and the
+/// latest complaints read back from the period's end.
+fn from_cells<R: Reader>(
+    reader: &R,
+    args: &ComplaintsArgs,
+    branch: Option<&str>,
+) -> Result<Complaints> {
+    let scope = crate::aggregate::Scope::of(branch);
+    let mut tally = ComplaintTally::default();
+    for (date, cell) in crate::aggregate::cells(reader, &scope, (args.from, args.to))? {
+        for (employee, counted) in &cell.feedback {
+            let counted = Tally::from(counted);
+            tally
+                .by_employee
+                .entry(employee.clone())
+                .or_default()
+                .merge(&counted);
+            tally
+                .by_month
+                .entry(format!("{:04}-{:02}", date.year(), date.month()))
+                .or_default()
+                .merge(&counted);
+            tally.complaints += counted.complaints;
+        }
+    }
+    tally.latest = latest_complaints(reader, args, branch)?;
+    tally.report(reader, args)
+}
+
+/// The period's latest complaints (of the branch), oldest first, reading the date index
+/// backwards from the period's end until enough are found.
+fn latest_complaints<R: Reader>(
+    reader: &R,
+    args: &ComplaintsArgs,
+    branch: Option<&str>,
+) -> Result<Vec<Feedback>> {
+    let start = KeyBuilder::new(tag::FEEDBACK_BY_DATE)
+        .date(args.from)
+        .build();
+    let mut end = KeyBuilder::new(tag::FEEDBACK_BY_DATE)
+        .date(args.to + Duration::days(1))
+        .build();
+    let mut latest = Vec::new();
+    while latest.len() < LATEST_COMPLAINTS {
+        let rows = reader.scan_raw(&start, &end, SCAN_CHUNK, true)?;
+        let Some((last, _)) = rows.last() else { break };
+        end = last.clone();
+        for (key, _) in &rows {
+            let mut fields = KeyReader::of(key, tag::FEEDBACK_BY_DATE, "feedback date index")?;
+            fields.date()?;
+            let f = load(reader, fields.u64()?)?;
+            if f.kind != FeedbackKind::Complaint {
+                continue;
+            }
+            if let Some(branch) = branch
+                && !about_branch(reader, &f, branch)?
+            {
+                continue;
+            }
+            latest.push(f);
+            if latest.len() == LATEST_COMPLAINTS {
+                break;
+            }
+        }
+    }
+    latest.reverse();
+    Ok(latest)
+}
+
+impl From<&crate::aggregate::FeedbackTally> for Tally {
+    fn from(counted: &crate::aggregate::FeedbackTally) -> Tally {
+        Tally {
+            complaints: counted.complaints,
+            feedback: counted.feedback,
+            rating_sum: counted.rating_sum,
+            rated: counted.rated,
+        }
+    }
+}
+
+impl Tally {
+    fn merge(&mut self, other: &Tally) {
+        self.complaints += other.complaints;
+        self.feedback += other.feedback;
+        self.rating_sum += other.rating_sum;
+        self.rated += other.rated;
+    }
 }
 
 /// Feedback of a period counted by employee and by month, with the latest complaints.

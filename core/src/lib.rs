@@ -30,11 +30,12 @@
 //! |---|---|---|
 //! | 1 | values and rules | `error` `amount` `normalize` `json` `wording` `paging` `program` `reference` `audit` `service_name` `person_name` |
 //! | 2 | storage | `store` |
-//! | 3 | records | `context` `customer` `vehicle` `naming` `visit` `ledger` `order` `tyre_storage` `segment` `recommendation` `feedback` `plugin::outcome` `audit_log` `catalog` |
-//! | 4 | domain operations | `tier` `points` `plugin` `checkout` `refund` `referral` `reminder` `history` `report` `simulate` `campaign` `dashboard` `jobs` `personal_data` `check` `membership` `views` `merge` |
+//! | 3 | records | `aggregate` `context` `customer` `vehicle` `naming` `visit` `ledger` `order` `tyre_storage` `segment` `recommendation` `feedback` `plugin::outcome` `audit_log` `catalog` |
+//! | 4 | domain operations | `tier` `points` `plugin` `checkout` `refund` `referral` `reminder` `history` `report` `simulate` `campaign` `dashboard` `jobs` `personal_data` `recount` `check` `membership` `views` `merge` |
 //! | 5 | the operation table | `session` `ops` |
 //! | 6 | the engine | `engine` |
 
+mod aggregate;
 mod amount;
 mod audit;
 mod audit_log;
@@ -65,6 +66,7 @@ mod plugin;
 mod points;
 mod program;
 mod recommendation;
+mod recount;
 mod reference;
 mod referral;
 mod refund;

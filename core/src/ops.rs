@@ -649,6 +649,13 @@ pub static OPS: &[OpSpec] = &[
         |e, _, a| e.read_op(a, |r, ctx, _: Args| check::check(r, ctx))
     ),
     op!(
+        "store.rebuild_aggregates",
+        true,
+        crate::recount::RebuildArgs,
+        "write the report aggregates (day cells) again from history, in one batch",
+        |e, op, a| e.write_op(op, a, crate::recount::rebuild)
+    ),
+    op!(
         "store.stats",
         false,
         NoArgs,

@@ -1,6 +1,7 @@
 //! Visit history: every work order the host posts, with its priced lines, what
 //! points paid and earned per line, and the refunds made against it.
 
+use crate::aggregate;
 use crate::context::{Ctx, must};
 use crate::error::{Error, Result};
 use crate::ledger::Allocation;
@@ -273,9 +274,11 @@ pub fn save(txn: &mut WriteTxn<'_>, visit: &Visit) -> Result<()> {
         counted: !visit.fully_refunded(),
         vehicle: visit.vehicle,
     };
+    let old: Option<DatedVisit> = txn.get(&dated_key(None, visit.date, visit.id))?;
     put_dated(
         txn,
         visit,
+        old.as_ref(),
         &DatedVisit {
             customer: visit.customer,
             net: summary.net,
@@ -366,7 +369,21 @@ fn dated_key(branch: Option<&str>, date: NaiveDate, id: u64) -> Vec<u8> {
 
 /// Write a visit's entries in the shop-wide date index and, when it has a branch, in
 /// that branch's.
-fn put_dated(txn: &mut WriteTxn<'_>, visit: &Visit, dated: &DatedVisit) -> Result<()> {
+/// The day cells follow in the same batch: `old` is the entry as stored (`None` for a new
+/// visit, which [`insert_new`] knows without reading).
+fn put_dated(
+    txn: &mut WriteTxn<'_>,
+    visit: &Visit,
+    old: Option<&DatedVisit>,
+    dated: &DatedVisit,
+) -> Result<()> {
+    aggregate::on_dated(
+        txn,
+        visit.date,
+        visit.branch.as_deref(),
+        old.map(DatedVisit::presence).as_ref(),
+        Some(&dated.presence()),
+    )?;
     txn.put(dated_key(None, visit.date, visit.id), dated)?;
     if let Some(branch) = visit.branch.as_deref().filter(|b| !b.is_empty()) {
         txn.put(dated_key(Some(branch), visit.date, visit.id), dated)?;
@@ -387,6 +404,19 @@ pub struct DatedVisit {
     pub points: Decimal,
     /// Points earned, net of refunds.
     pub accrual: Decimal,
+}
+
+impl DatedVisit {
+    /// What the entry counts for in the day cells.
+    pub fn presence(&self) -> aggregate::Presence {
+        aggregate::Presence {
+            customer: self.customer,
+            counted: self.counted,
+            net: self.net,
+            points: self.points,
+            accrual: self.accrual,
+        }
+    }
 }
 
 /// Visits dated in `[from, to]` (of one branch, or of the whole store), in date order,
@@ -530,6 +560,7 @@ pub fn insert_new(txn: &mut WriteTxn<'_>, visit: &Visit) -> Result<()> {
     put_dated(
         txn,
         visit,
+        None,
         &DatedVisit {
             customer: visit.customer,
             net,

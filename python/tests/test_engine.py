@@ -466,6 +466,7 @@ def _args(
         "store.backup": lambda: {"path": tmp / "backup.bin"},
         "store.check": lambda: {},
         "store.stats": lambda: {},
+        "store.rebuild_aggregates": lambda: {},
         # Duplicate customers: a second record of a new customer, dismissed, then previewed.
         "customer.duplicates": lambda: {"min_score": "0.5"},
         "customer.distinct": lambda: {
@@ -489,6 +490,8 @@ def test_execute_reaches_every_operation(engine: pitstop.Engine, customer: int, 
             HOLD["id"] = results[name]["hold"]["id"]
         assert isinstance(results[name], (dict, list)), name
     assert results["store.check"]["problems"] == [] and results["store.check"]["accounts"] == 2
+    assert results["store.check"]["aggregates"] == "verified"
+    assert results["store.rebuild_aggregates"]["customers"] >= 1
     assert results["checkout.refund"]["refund"]["lines"] == [[1, Decimal("0.5")]]
     assert results["points.capture"]["hold"]["captured"] == Decimal("15")
     assert results["card.block"]["new_card"]["number"] != CARD

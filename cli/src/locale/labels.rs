@@ -175,11 +175,16 @@ pub(super) const FIELDS: &[(&str, &str, &str)] = &[
         "записей журнала изменений",
         "audit records",
     ),
+    ("aggregates", "сводные показатели", "aggregates"),
+    ("cells", "дневных ячеек", "day cells"),
+    ("visit_days", "дней визитов", "visit days"),
 ];
 
 /// Names of the codes operations return for a value (kinds, statuses, seasons):
 /// code, Russian, English. A code missing here is printed as it is.
 pub(super) const VALUES: &[(&str, &str, &str)] = &[
+    ("verified", "сверены с историей", "verified against history"),
+    ("not_built", "не построены", "not built"),
     ("service_due", "плановое ТО", "service due"),
     ("points_expiring", "сгорают баллы", "points expiring"),
     ("birthday", "день рождения", "birthday"),

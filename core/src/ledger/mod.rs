@@ -21,6 +21,7 @@ pub use merge::{MovedPoints, merge_accounts, refuse_active_holds};
 
 pub use movements::Credit;
 
+use crate::aggregate;
 use crate::audit::{self, Entity};
 use crate::context::{Ctx, must};
 use crate::error::{Error, ErrorCode, Result};
@@ -163,6 +164,18 @@ pub struct Account {
 }
 
 impl Account {
+    /// What the points totals of `report.points` count of the account.
+    pub fn figures(&self) -> aggregate::AccountFigures {
+        aggregate::AccountFigures {
+            credited: self.credited,
+            redeemed: self.redeemed,
+            expired: self.expired,
+            balance: self.balance,
+            pending: self.pending,
+            held: self.held,
+        }
+    }
+
     /// Points that may be spent now.
     pub fn available(&self) -> Decimal {
         exact_scale(
@@ -618,6 +631,12 @@ impl Book {
                     .collect(),
                 active_holds: self.holds.keys().copied().collect(),
             };
+            let stored: Option<AccountRecord> = txn.get(&account_key(customer))?;
+            aggregate::on_account(
+                txn,
+                stored.map(|r| r.account.figures()).as_ref(),
+                &record.account.figures(),
+            )?;
             txn.put(account_key(customer), &record)?;
         }
         Ok(self.account)

@@ -1,6 +1,7 @@
 //! `report.points`: the programme's liability now.
 
 use super::group_wide;
+use crate::aggregate;
 use crate::context::Ctx;
 use crate::error::Result;
 use crate::ledger;
@@ -52,20 +53,19 @@ pub fn points<R: Reader>(reader: &R, ctx: &Ctx, args: &PointsArgs) -> Result<Poi
         currency: program.currency.clone(),
         ..PointsReport::default()
     };
-    ledger::for_each_account(reader, |customer| {
-        let account = ledger::load_account(reader, customer)?;
-        report.accounts += 1;
-        if account.balance > Decimal::ZERO {
-            report.accounts_with_balance += 1;
-        }
-        report.issued += account.credited;
-        report.redeemed += account.redeemed;
-        report.expired += account.expired;
-        report.outstanding += account.balance;
-        report.pending += account.pending;
-        report.held += account.held;
-        Ok(())
-    })?;
+    if aggregate::ready(reader)? {
+        let totals = aggregate::points_totals(reader)?;
+        report.accounts = totals.accounts;
+        report.accounts_with_balance = totals.with_balance;
+        report.issued = totals.credited;
+        report.redeemed = totals.redeemed;
+        report.expired = totals.expired;
+        report.outstanding = totals.balance;
+        report.pending = totals.pending;
+        report.held = totals.held;
+    } else {
+        scan_accounts(reader, &mut report)?;
+    }
     let scale = program.points.scale;
     for value in [
         &mut report.issued,
@@ -79,4 +79,22 @@ pub fn points<R: Reader>(reader: &R, ctx: &Ctx, args: &PointsArgs) -> Result<Poi
     }
     report.liability = normalize::money(report.outstanding * program.points.value);
     Ok(report)
+}
+
+/// The totals from every account (a store without aggregates).
+fn scan_accounts<R: Reader>(reader: &R, report: &mut PointsReport) -> Result<()> {
+    ledger::for_each_account(reader, |customer| {
+        let account = ledger::load_account(reader, customer)?;
+        report.accounts += 1;
+        if account.balance > Decimal::ZERO {
+            report.accounts_with_balance += 1;
+        }
+        report.issued += account.credited;
+        report.redeemed += account.redeemed;
+        report.expired += account.expired;
+        report.outstanding += account.balance;
+        report.pending += account.pending;
+        report.held += account.held;
+        Ok(())
+    })
 }

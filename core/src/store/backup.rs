@@ -454,9 +454,9 @@ fn refuse_unless_empty(backend: &dyn Backend, label: &str) -> Result<()> {
     let view = backend.snapshot()?;
     let held = view.scan(&[], &PAST_EVERY_KEY, 3, false)?;
     let seq_key = keys::meta(keys::META_SEQ);
-    let only_meta = held
-        .iter()
-        .all(|(key, _)| *key == keys::meta(keys::META_FORMAT) || *key == seq_key);
+    let only_meta = held.iter().all(|(key, _)| {
+        *key == keys::meta(keys::META_FORMAT) || *key == seq_key || *key == keys::aggregates_mark()
+    });
     if !only_meta {
         return Err(already_exists(label, "restore or copy"));
     }
@@ -468,6 +468,8 @@ fn load_records(backend: &dyn Backend, seq: u64, next: &mut RecordSource<'_>) ->
     let mut format = None;
     let mut batch = WriteBatch::new();
     batch.insert(format_key.clone(), None);
+    // The restored store's aggregates are the backup's: complete only if it says so.
+    batch.insert(keys::aggregates_mark(), None);
     while let Some((key, value)) = next()? {
         if key == format_key {
             format = Some(value);

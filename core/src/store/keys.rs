@@ -153,6 +153,11 @@ pub mod tag {
     pub const VISIT_BY_BRANCH_DATE: u8 = b'7';
     /// Tier changes by date that a visit record does not show (refund, review, import).
     pub const TIER_MOVE: u8 = b'8';
+    /// Report figures per local day and branch (`aggregate`): date, scope.
+    pub const DAY_CELL: u8 = b'&';
+    /// What keeps the day cells exact (`aggregate`): customers' visit days, the points
+    /// totals, the cells' format mark.
+    pub const AGGREGATE: u8 = b'*';
     /// Referral record of a customer.
     pub const REFERRAL: u8 = b'f';
     /// Referrer → referee links.
@@ -352,6 +357,11 @@ impl<'k> KeyReader<'k> {
         NaiveDate::from_num_days_from_ce_opt(days).ok_or_else(|| self.malformed())
     }
 
+    /// A byte written by [`KeyBuilder::byte`].
+    pub fn byte(&mut self) -> Result<u8> {
+        Ok(u8::from_be_bytes(self.take()?))
+    }
+
     /// A u16.
     pub fn u16(&mut self) -> Result<u16> {
         Ok(u16::from_be_bytes(self.take()?))
@@ -391,6 +401,12 @@ impl<'k> KeyReader<'k> {
 /// Meta key by name.
 pub fn meta(name: &str) -> Vec<u8> {
     KeyBuilder::new(tag::META).str(name).build()
+}
+
+/// The mark that the report aggregates (`&`, `*`) are complete: a backup restored over a
+/// store keeps the backup's own.
+pub fn aggregates_mark() -> Vec<u8> {
+    vec![tag::AGGREGATE, b'v']
 }
 
 /// The smallest key greater than every key starting with `prefix`.

@@ -1,0 +1,458 @@
+//! Report aggregates: the figures period reports read, kept per local day and scope (the
+//! whole shop, or one branch) in day cells, updated in the same batch as the visit that
+//! changes them, so a report reads one cell per day instead of every visit.
+//!
+//! A cell is a function of the visit date index (`Z`, `7`): every write of an index entry
+//! passes its old and new figures to [`on_dated`], which applies the difference. What the
+//! cells hold:
+//! - counted visits, their net revenue, points that paid and points earned (exact sums);
+//! - distinct customers without keeping them: a customer's *visit days* in a scope (the
+//!   days with a counted visit, in [`presence`]) each count once in the cell of their day,
+//!   in `gaps` under the days since the customer's previous visit day in that scope, or,
+//!   for the customer's first visit day in the scope, in `firsts` under the days since the
+//!   customer's first visit anywhere (counted or not: the customer record's
+//!   `first_visit`). The customers of `[a, b]` are then the visit days in it whose
+//!   previous visit day is before `a` (see [`Served`]);
+//! - the points totals of every account (`report.points`), kept by difference when an
+//!   account is written ([`on_account`]).
+//!
+//! A store written before the cells existed has none: [`ready`] says whether the cells are
+//! complete (marked when a store is created, or by `store.rebuild_aggregates`), and reports
+//! scan history when they are not.
+
+mod presence;
+
+pub use presence::{Days, Presence, customer_rows, on_dated, put_row, read_row_key};
+
+use crate::error::{Error, Result};
+use crate::store::keys::{KeyBuilder, KeyReader, prefix_end, tag};
+use crate::store::{Reader, WriteTxn};
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+/// Version of the cells' layout written in the mark.
+pub const FORMAT: u32 = 1;
+
+/// Scope of a cell: the whole shop, or one branch.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Scope {
+    /// Every visit.
+    Shop,
+    /// The visits recorded at this branch.
+    Branch(String),
+}
+
+impl Scope {
+    /// The scope of a report's `branch` filter.
+    pub fn of(branch: Option<&str>) -> Scope {
+        match branch {
+            Some(branch) => Scope::Branch(branch.to_string()),
+            None => Scope::Shop,
+        }
+    }
+
+    fn push(&self, key: KeyBuilder) -> KeyBuilder {
+        match self {
+            Scope::Shop => key.byte(0),
+            Scope::Branch(branch) => key.byte(1).str_sep(branch),
+        }
+    }
+
+    fn read(fields: &mut KeyReader<'_>) -> Result<Scope> {
+        match fields.byte()? {
+            0 => Ok(Scope::Shop),
+            1 => Ok(Scope::Branch(fields.str_sep()?.to_string())),
+            _ => Err(Error::internal("malformed aggregate scope")),
+        }
+    }
+}
+
+/// One day of one scope.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DayCell {
+    /// Counted visits (not fully refunded).
+    pub visits: u64,
+    /// Their net revenue after refunds.
+    pub revenue: Decimal,
+    /// Points that paid for them, net of refunds.
+    pub points: Decimal,
+    /// Points earned on them, net of refunds.
+    pub accrual: Decimal,
+    /// Visit days of customers who had an earlier one in the scope: (days since it, how
+    /// many), by days.
+    pub gaps: Vec<(u32, u64)>,
+    /// First visit days in the scope: (days since the customer's first visit anywhere,
+    /// how many), by days.
+    pub firsts: Vec<(u32, u64)>,
+    /// Feedback given that day (about a visit of the branch, in a branch's cell), by
+    /// employee (`None`: not named), in order.
+    pub feedback: Vec<(Option<String>, FeedbackTally)>,
+}
+
+/// Feedback counted for `report.complaints`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeedbackTally {
+    /// Complaints.
+    pub complaints: u64,
+    /// All feedback.
+    pub feedback: u64,
+    /// Sum of the ratings given.
+    pub rating_sum: u64,
+    /// Feedback with a rating.
+    pub rated: u64,
+}
+
+impl FeedbackTally {
+    /// One piece of feedback.
+    pub fn one(complaint: bool, rating: Option<u8>) -> FeedbackTally {
+        FeedbackTally {
+            complaints: u64::from(complaint),
+            feedback: 1,
+            rating_sum: rating.map_or(0, u64::from),
+            rated: u64::from(rating.is_some()),
+        }
+    }
+
+    /// Add another tally.
+    pub fn add(&mut self, other: &FeedbackTally) {
+        self.complaints += other.complaints;
+        self.feedback += other.feedback;
+        self.rating_sum += other.rating_sum;
+        self.rated += other.rated;
+    }
+}
+
+/// Count `tally` under `employee` in a cell's feedback.
+pub fn add_feedback(cell: &mut DayCell, employee: Option<&str>, tally: &FeedbackTally) {
+    let position = cell
+        .feedback
+        .partition_point(|(e, _)| e.as_deref() < employee);
+    match cell.feedback.get_mut(position) {
+        Some((e, existing)) if e.as_deref() == employee => existing.add(tally),
+        _ => cell
+            .feedback
+            .insert(position, (employee.map(str::to_string), *tally)),
+    }
+}
+
+/// New feedback dated `date`, about a visit of `branch` (if any): counted in the same
+/// batch.
+pub fn on_feedback(
+    txn: &mut WriteTxn<'_>,
+    date: NaiveDate,
+    branch: Option<&str>,
+    employee: Option<&str>,
+    tally: &FeedbackTally,
+) -> Result<()> {
+    if !ready(txn)? {
+        return Ok(());
+    }
+    let mut scopes = vec![Scope::Shop];
+    if let Some(branch) = branch.filter(|b| !b.is_empty()) {
+        scopes.push(Scope::Branch(branch.to_string()));
+    }
+    for scope in &scopes {
+        update(txn, date, scope, |cell| {
+            add_feedback(cell, employee, tally);
+            Ok(())
+        })?;
+    }
+    Ok(())
+}
+
+impl DayCell {
+    fn is_empty(&self) -> bool {
+        *self == DayCell::default()
+    }
+}
+
+/// Add `delta` to the count under `days` of a sorted histogram, dropping zeros; a count
+/// going below zero is a broken invariant.
+pub(crate) fn bump(histogram: &mut Vec<(u32, u64)>, days: u32, delta: i64) -> Result<()> {
+    let position = histogram.partition_point(|(d, _)| *d < days);
+    if histogram.get(position).is_none_or(|(d, _)| *d != days) {
+        histogram.insert(position, (days, 0));
+    }
+    let count = i128::from(histogram[position].1) + i128::from(delta);
+    histogram[position].1 = u64::try_from(count).map_err(|_| {
+        Error::internal(format!("aggregate count under {days} days went to {count}"))
+    })?;
+    if histogram[position].1 == 0 {
+        histogram.remove(position);
+    }
+    Ok(())
+}
+
+fn cell_key(date: NaiveDate, scope: &Scope) -> Vec<u8> {
+    scope
+        .push(KeyBuilder::new(tag::DAY_CELL).date(date))
+        .build()
+}
+
+/// Change a cell in the batch.
+pub(crate) fn update(
+    txn: &mut WriteTxn<'_>,
+    date: NaiveDate,
+    scope: &Scope,
+    change: impl FnOnce(&mut DayCell) -> Result<()>,
+) -> Result<()> {
+    let key = cell_key(date, scope);
+    let mut cell: DayCell = txn.get(&key)?.unwrap_or_default();
+    change(&mut cell)?;
+    if cell.is_empty() {
+        txn.delete(key);
+        Ok(())
+    } else {
+        txn.put(key, &cell)
+    }
+}
+
+/// Write a whole cell (rebuild).
+pub fn put_cell(
+    txn: &mut WriteTxn<'_>,
+    date: NaiveDate,
+    scope: &Scope,
+    cell: &DayCell,
+) -> Result<()> {
+    let key = cell_key(date, scope);
+    if cell.is_empty() {
+        txn.delete(key);
+        Ok(())
+    } else {
+        txn.put(key, cell)
+    }
+}
+
+/// The cells of one scope dated in `[from, to]`, in date order: one range read (the
+/// other scopes' cells of those days are skipped).
+pub fn cells<R: Reader>(
+    reader: &R,
+    scope: &Scope,
+    (from, to): (NaiveDate, NaiveDate),
+) -> Result<Vec<(NaiveDate, DayCell)>> {
+    const CHUNK: usize = 1024;
+    let mut start = KeyBuilder::new(tag::DAY_CELL).date(from).build();
+    let end = match to.succ_opt() {
+        Some(next) => KeyBuilder::new(tag::DAY_CELL).date(next).build(),
+        None => prefix_end(&[tag::DAY_CELL]),
+    };
+    let mut out = Vec::new();
+    loop {
+        let chunk = reader.scan_range::<DayCell>(&start, &end, CHUNK, false)?;
+        let Some((last, _)) = chunk.last() else {
+            return Ok(out);
+        };
+        start = last.clone();
+        start.push(0);
+        for (key, cell) in chunk {
+            let (date, of) = read_cell_key(&key)?;
+            if of == *scope {
+                out.push((date, cell));
+            }
+        }
+    }
+}
+
+/// A stored cell with its key, date and scope.
+pub type StoredCell = (Vec<u8>, NaiveDate, Scope, DayCell);
+
+/// Every stored cell, in key order, a chunk at a time after `after` (check, rebuild).
+pub fn all_cells<R: Reader>(
+    reader: &R,
+    after: Option<&[u8]>,
+    chunk: usize,
+) -> Result<Vec<StoredCell>> {
+    let start = match after {
+        Some(key) => {
+            let mut next = key.to_vec();
+            next.push(0);
+            next
+        }
+        None => vec![tag::DAY_CELL],
+    };
+    let end = prefix_end(&[tag::DAY_CELL]);
+    let mut out = Vec::new();
+    for (key, cell) in reader.scan_range::<DayCell>(&start, &end, chunk, false)? {
+        let (date, scope) = read_cell_key(&key)?;
+        out.push((key, date, scope, cell));
+    }
+    Ok(out)
+}
+
+fn read_cell_key(key: &[u8]) -> Result<(NaiveDate, Scope)> {
+    let mut fields = KeyReader::of(key, tag::DAY_CELL, "day cells")?;
+    let date = fields.date()?;
+    let scope = Scope::read(&mut fields)?;
+    Ok((date, scope))
+}
+
+/// Distinct customers of a period, from its cells.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Served {
+    /// Customers with a counted visit in the period.
+    pub customers: u64,
+    /// Of them, those whose first visit was before the period.
+    pub returning: u64,
+    /// Of them, those whose first visit fell in the period.
+    pub new: u64,
+}
+
+/// Customers of `[start, end]` from the cells of those days (any other days in `cells`
+/// are ignored): a visit day counts when the customer's previous visit day in the scope
+/// was before `start`.
+pub fn served(cells: &[(NaiveDate, DayCell)], (start, end): (NaiveDate, NaiveDate)) -> Served {
+    let mut out = Served::default();
+    for (date, cell) in cells {
+        if *date < start || *date > end {
+            continue;
+        }
+        let since_start = u32::try_from((*date - start).num_days()).unwrap_or(u32::MAX);
+        for (gap, count) in &cell.gaps {
+            if *gap > since_start {
+                out.customers += count;
+                // An earlier visit before the period: the first visit was too.
+                out.returning += count;
+            }
+        }
+        for (since_first, count) in &cell.firsts {
+            out.customers += count;
+            if *since_first > since_start {
+                out.returning += count;
+            } else {
+                out.new += count;
+            }
+        }
+    }
+    out
+}
+
+fn mark_key() -> Vec<u8> {
+    crate::store::keys::aggregates_mark()
+}
+
+/// Whether the cells are complete: marked when the store was created with them or by a
+/// rebuild. A store written before them (or mid-rebuild) has no mark.
+pub fn ready<R: Reader>(reader: &R) -> Result<bool> {
+    Ok(reader.get::<u32>(&mark_key())? == Some(FORMAT))
+}
+
+/// Mark the cells complete (a new store, or a finished rebuild).
+pub fn mark_ready(txn: &mut WriteTxn<'_>) -> Result<()> {
+    txn.put(mark_key(), &FORMAT)
+}
+
+/// Take the mark away (a rebuild begins).
+pub fn unmark(txn: &mut WriteTxn<'_>) {
+    txn.delete(mark_key());
+}
+
+/// Points on every account together: what `report.points` reads.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PointsTotals {
+    /// Accounts with any history.
+    pub accounts: u64,
+    /// Accounts with a positive balance.
+    pub with_balance: u64,
+    /// Sum of credited.
+    pub credited: Decimal,
+    /// Sum of redeemed.
+    pub redeemed: Decimal,
+    /// Sum of expired.
+    pub expired: Decimal,
+    /// Sum of balances.
+    pub balance: Decimal,
+    /// Sum of pending.
+    pub pending: Decimal,
+    /// Sum of held.
+    pub held: Decimal,
+}
+
+/// An account's figures as the totals count them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AccountFigures {
+    /// Credited.
+    pub credited: Decimal,
+    /// Redeemed.
+    pub redeemed: Decimal,
+    /// Expired.
+    pub expired: Decimal,
+    /// Balance.
+    pub balance: Decimal,
+    /// Pending.
+    pub pending: Decimal,
+    /// Held.
+    pub held: Decimal,
+}
+
+impl PointsTotals {
+    /// Count one account in (`sign` 1) or out (`sign` -1).
+    pub fn add(&mut self, account: &AccountFigures, sign: i64) -> Result<()> {
+        let step = |value: u64, by: i64| {
+            u64::try_from(i128::from(value) + i128::from(by))
+                .map_err(|_| Error::internal("points totals: an account count went below zero"))
+        };
+        self.accounts = step(self.accounts, sign)?;
+        if account.balance > Decimal::ZERO {
+            self.with_balance = step(self.with_balance, sign)?;
+        }
+        let sign = Decimal::from(sign);
+        self.credited += sign * account.credited;
+        self.redeemed += sign * account.redeemed;
+        self.expired += sign * account.expired;
+        self.balance += sign * account.balance;
+        self.pending += sign * account.pending;
+        self.held += sign * account.held;
+        Ok(())
+    }
+}
+
+fn totals_key() -> Vec<u8> {
+    KeyBuilder::new(tag::AGGREGATE).byte(b't').build()
+}
+
+/// The points totals of every account.
+pub fn points_totals<R: Reader>(reader: &R) -> Result<PointsTotals> {
+    Ok(reader.get(&totals_key())?.unwrap_or_default())
+}
+
+/// Write the points totals (rebuild).
+pub fn put_points_totals(txn: &mut WriteTxn<'_>, totals: &PointsTotals) -> Result<()> {
+    txn.put(totals_key(), totals)
+}
+
+/// An account is written: move the totals from its stored figures to its new ones.
+pub fn on_account(
+    txn: &mut WriteTxn<'_>,
+    before: Option<&AccountFigures>,
+    after: &AccountFigures,
+) -> Result<()> {
+    if before == Some(after) || !ready(txn)? {
+        return Ok(());
+    }
+    let mut totals = points_totals(txn)?;
+    if let Some(before) = before {
+        totals.add(before, -1)?;
+    }
+    totals.add(after, 1)?;
+    put_points_totals(txn, &totals)
+}
+
+/// Delete every cell, visit day and the totals, a chunk at a time (rebuild); returns
+/// whether anything is left.
+pub fn clear_some(txn: &mut WriteTxn<'_>, limit: usize) -> Result<bool> {
+    for table in [tag::DAY_CELL, tag::AGGREGATE] {
+        let start = vec![table];
+        let end = prefix_end(&start);
+        let keys = txn.scan_raw(&start, &end, limit, false)?;
+        if keys.is_empty() {
+            continue;
+        }
+        let full = keys.len() == limit;
+        for (key, _) in keys {
+            txn.delete(key);
+        }
+        return Ok(full || table == tag::DAY_CELL);
+    }
+    Ok(false)
+}
