@@ -97,7 +97,9 @@ unsafe fn engine_ref<'a>(engine: *const PitstopEngine) -> Result<&'a PitstopEngi
 ///   `host=… dbname=…`) naming an empty database or a Pitstop store, for a store shared by
 ///   several processes.
 /// - `options_json` (may be NULL or `""` for defaults): UTF-8 JSON such as
-///   `{"durability": "durable" | "import", "cache_capacity_bytes": N, "request_bytes_max": N}`.
+///   `{"durability": "durable" | "import", "cache_capacity_bytes": N, "request_bytes_max": N,
+///   "write_ahead_log": true | false}` (sled: `false` syncs by flushing sled's pages instead
+///   of the store's write-ahead log; a fallback, slower).
 ///
 /// A sled store is open through at most one handle at a time: opening it again, in this
 /// process or another, fails with `PITSTOP_STATUS_LOCKED` until the first handle is closed.

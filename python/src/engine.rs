@@ -51,7 +51,8 @@ pub struct PyEngine {
 impl PyEngine {
     /// Open (or create) the store at `path`. `options` are the engine options of the
     /// contract: `durability` (`"durable"` or `"import"`), `cache_capacity_bytes`,
-    /// `request_bytes_max`, `plugin_cache_dir`.
+    /// `request_bytes_max`, `plugin_cache_dir`, `branch`, `write_ahead_log` (sled: `False`
+    /// syncs by flushing sled's pages instead of the store's write-ahead log).
     #[new]
     #[pyo3(signature = (path, options = None))]
     fn new(py: Python<'_>, path: PathBuf, options: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
