@@ -5,12 +5,12 @@
 CARGO ?= cargo
 PROFILE_FLAGS := --release
 
-.PHONY: all build test demo bench fmt clippy setup clean c-lib c-test plugins plugin-tests wasm-target zig postgres-test dashboard-test \
+.PHONY: all build test demo bench fmt clippy setup clean c-lib c-test plugins plugin-tests wasm-target zig postgres-test postgres-suites dashboard-test \
 	python-venv python-wheel python-test onec-lib onec-test onec-windows onec onec-wine-check \
 	onec-bsl-check
 
 # Plugins: their own workspace (plugins/), built for wasm32 into this target dir, where
-# core/tests/shop_plugins.rs finds them. The C plugin is built with zig's clang (pip).
+# core/tests/suite/shop_plugins.rs finds them. The C plugin is built with zig's clang (pip).
 TARGET_DIR := $(CURDIR)/target
 WASM_DIR := $(TARGET_DIR)/wasm32-unknown-unknown/release
 PYTHON ?= python3
@@ -77,14 +77,25 @@ test:
 # installed when missing; initdb in target/pg-cluster, a Unix socket and a 127.0.0.1
 # port), stopped however the tests end. Each test gets a schema of its own. The
 # conformance suite, the scenarios, the model-based property test and the executed
-# documents run unchanged; tests/postgres.rs adds what only a shared store has (many
-# processes, kill -9, a server restart, connection errors).
+# documents run unchanged; the core's integration tests are one binary (core/tests/suite),
+# and a suite is selected by its module's name (`scenarios::`). postgres:: adds what only a
+# shared store has (many processes, kill -9); postgres_failures:: restarts the server, so
+# each runs in a process of its own, as when they were binaries of their own.
 PG_CLUSTER_DIR := $(TARGET_DIR)/pg-cluster
-PG_SUITES := --lib --test scenarios --test model --test docs --test engagement --test growth \
-	--test history --test regressions --test request_contract --test import_reminders --test branches --test analytics --test analytics_more --test simulate --test dashboard --test merge --test audit --test audit_report --test catalog --test completeness --test postgres --test postgres_failures --test aggregates
+PG_SUITES := scenarios model docs engagement growth history regressions request_contract \
+	import_reminders branches analytics analytics_more simulate dashboard merge audit \
+	audit_report catalog completeness aggregates
+PG_CARGO_TEST := $(CARGO) test $(PROFILE_FLAGS) -p pitstop-core
 
 postgres-test:
-	tests/pg/with-cluster.sh $(PG_CLUSTER_DIR) $(CARGO) test $(PROFILE_FLAGS) -p pitstop-core $(PG_SUITES)
+	tests/pg/with-cluster.sh $(PG_CLUSTER_DIR) $(MAKE) --no-print-directory postgres-suites
+
+postgres-suites:
+	@test -n "$$PITSTOP_TEST_POSTGRES" || { echo "run by make postgres-test (tests/pg/with-cluster.sh)"; exit 1; }
+	$(PG_CARGO_TEST) --lib
+	$(PG_CARGO_TEST) --test suite -- $(addsuffix ::,$(PG_SUITES))
+	$(PG_CARGO_TEST) --test suite -- postgres::
+	$(PG_CARGO_TEST) --test suite -- postgres_failures::
 
 # The owner's dashboard as a person sees it: tests/dashboard/check.sh builds a small demo
 # shop with the built `pitstop`, writes its dashboard, loads it in Debian's headless

@@ -23,7 +23,7 @@
 //! Each module sits in one layer and imports only from its own layer and the layers
 //! above it in this table: values know nothing of storage, records nothing of the
 //! operations that combine them, the operations nothing of the table that names them.
-//! `tests/layers.rs` reads this table and fails on an import that goes the other way,
+//! `tests/suite/layers.rs` reads this table and fails on an import that goes the other way,
 //! on a module that is not in it, and on modules that import each other round a cycle.
 //!
 //! | layer | what | modules |
