@@ -5,7 +5,7 @@
 CARGO ?= cargo
 PROFILE_FLAGS := --release
 
-.PHONY: all build test demo bench fmt clippy setup clean c-lib c-test plugins plugin-tests wasm-target zig postgres-test postgres-suites dashboard-test \
+.PHONY: all build build-tests test demo bench fmt clippy setup clean c-lib c-test plugins plugin-tests wasm-target zig postgres-test postgres-suites dashboard-test \
 	python-venv python-wheel python-test onec-lib onec-test onec-windows onec onec-wine-check \
 	onec-bsl-check
 
@@ -23,6 +23,11 @@ setup:
 
 build: setup
 	$(CARGO) build $(PROFILE_FLAGS) --workspace --all-targets
+
+# What `make test` runs: libraries, binaries and test binaries. The benchmarks (examples)
+# are not run by it; clippy --all-targets type-checks them, and `make bench` builds them.
+build-tests: setup
+	$(CARGO) build $(PROFILE_FLAGS) --workspace --lib --bins --tests
 
 wasm-target:
 	@rustup target list --installed 2>/dev/null | grep -q '^wasm32-unknown-unknown$$' || rustup target add wasm32-unknown-unknown
@@ -51,7 +56,7 @@ STAGE = @echo "== $$(date +%T) $(1)"
 
 test:
 	$(call STAGE,build)
-	$(MAKE) --no-print-directory build plugins
+	$(MAKE) --no-print-directory build-tests plugins
 	$(call STAGE,one feature set)
 	tests/unified-features.sh
 	$(call STAGE,format and lints)
