@@ -3,7 +3,6 @@
 //! and known different people, a merge that moves everything and leaves a redirect, its
 //! refusals, and a property test over random histories.
 
-#[path = "../common/mod.rs"]
 use crate::common;
 
 use common::{Shop, dec, labor, part, simple_program};
