@@ -124,6 +124,7 @@ bench: setup plugins
 	$(CARGO) run $(PROFILE_FLAGS) -p pitstop-core --example plugin_bench
 	$(CARGO) run $(PROFILE_FLAGS) -p pitstop-cli --example import_bench
 	$(CARGO) run $(PROFILE_FLAGS) -p pitstop-cli --example report_bench
+	$(CARGO) run $(PROFILE_FLAGS) -p pitstop-core --example referral_bench
 	$(CARGO) run $(PROFILE_FLAGS) -p pitstop-cli --example simulate_bench
 	tests/pg/with-cluster.sh $(TARGET_DIR)/pg-cluster-bench $(CARGO) run $(PROFILE_FLAGS) -p pitstop-core --example pg_bench
 

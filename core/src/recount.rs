@@ -7,12 +7,15 @@
 //! period the store covers, not by its customers or visits).
 
 use crate::aggregate::{
-    self, AccountFigures, DayCell, Days, PointsTotals, Scope, bump, customer_rows,
+    self, AccountFigures, DayCell, Days, PointsTotals, RefereeFigures, ReferralTotals, Scope, bump,
+    customer_rows,
 };
 use crate::context::Ctx;
+use crate::customer;
 use crate::error::{Error, Result};
 use crate::feedback;
 use crate::ledger;
+use crate::referral;
 use crate::store::keys::{KeyBuilder, KeyReader, prefix_end, tag};
 use crate::store::{Reader, Store, WriteTxn};
 use crate::visit::{self, DatedVisit, VisitSummary};
@@ -179,6 +182,121 @@ fn days_between(earlier: NaiveDate, later: NaiveDate) -> Result<u32> {
         .map_err(|_| Error::internal(format!("visit day {later} is before {earlier}")))
 }
 
+/// Recount the referral totals from the links, in key order: `referee(id, figures)` for
+/// every referee, `referrer(id, totals)` when a referrer's referees are all counted;
+/// returns the totals over every referral. Holds one referrer's totals at a time.
+pub fn recount_referrals<R: Reader>(
+    reader: &R,
+    mut referee: impl FnMut(u64, &RefereeFigures) -> Result<()>,
+    mut referrer: impl FnMut(u64, &ReferralTotals) -> Result<()>,
+) -> Result<ReferralTotals> {
+    let mut all = ReferralTotals::default();
+    let mut current: Option<(u64, ReferralTotals)> = None;
+    let end = prefix_end(&[tag::REFERRAL_LINK]);
+    let mut start = vec![tag::REFERRAL_LINK];
+    loop {
+        let chunk = reader.scan_raw(&start, &end, CHUNK, false)?;
+        let Some((last, _)) = chunk.last() else { break };
+        start = last.clone();
+        start.push(0);
+        for (key, _) in chunk {
+            let (by, id) = referral::link_ids(&key)?;
+            let record = referral::load(reader, id)?;
+            if record.referrer != Some(by) {
+                return Err(Error::internal(format!(
+                    "referral link {by} -> {id}: the referee's record names {:?}",
+                    record.referrer
+                )));
+            }
+            let figures = referral::figures(&record, by, customer::load(reader, id)?.total_spend);
+            referee(id, &figures)?;
+            if current.as_ref().is_none_or(|(r, _)| *r != by) {
+                if let Some((done, totals)) = current.take() {
+                    referrer(done, &totals)?;
+                }
+                current = Some((by, ReferralTotals::default()));
+            }
+            if let Some((_, totals)) = current.as_mut() {
+                totals.add(&figures, 1)?;
+            }
+            all.add(&figures, 1)?;
+        }
+    }
+    if let Some((done, totals)) = current.take() {
+        referrer(done, &totals)?;
+    }
+    Ok(all)
+}
+
+/// Compare the stored referral totals and referees' figures with a recount.
+fn verify_referrals<R: Reader>(reader: &R, note: &mut impl FnMut(String)) -> Result<()> {
+    let mut referees = 0usize;
+    let mut referrers = 0usize;
+    let mut differ = Vec::new();
+    let mut differ_totals = Vec::new();
+    let all = recount_referrals(
+        reader,
+        |id, figures| {
+            referees += 1;
+            if aggregate::referee_figures(reader, id)?.as_ref() != Some(figures) {
+                differ.push(format!(
+                    "aggregates: referee {id}'s referral figures differ from their records"
+                ));
+            }
+            Ok(())
+        },
+        |id, totals| {
+            referrers += 1;
+            if aggregate::referral_totals(reader, Some(id))? != *totals {
+                differ_totals.push(format!(
+                    "aggregates: referrer {id}'s referral totals differ from their referees"
+                ));
+            }
+            Ok(())
+        },
+    )?;
+    differ.into_iter().chain(differ_totals).for_each(&mut *note);
+    if !same_totals(&aggregate::referral_totals(reader, None)?, &all) {
+        note("aggregates: the referral totals differ from the referees".to_string());
+    }
+    let (stored_referees, stored_referrers) = count_referral_rows(reader)?;
+    if stored_referees != referees || stored_referrers != referrers {
+        note(format!(
+            "aggregates: {stored_referees} referees and {stored_referrers} referrers counted, \
+             {referees} and {referrers} linked"
+        ));
+    }
+    Ok(())
+}
+
+/// Totals equal by value (the stored ones of an empty store may be absent or zero).
+fn same_totals(a: &ReferralTotals, b: &ReferralTotals) -> bool {
+    a.referees == b.referees
+        && a.rewarded == b.rewarded
+        && a.points == b.points
+        && a.revenue == b.revenue
+}
+
+fn count_referral_rows<R: Reader>(reader: &R) -> Result<(usize, usize)> {
+    let mut referees = 0;
+    let mut after = None;
+    loop {
+        let chunk = aggregate::all_referee_figures(reader, after, CHUNK)?;
+        let Some((last, _)) = chunk.last() else { break };
+        after = Some(*last);
+        referees += chunk.len();
+    }
+    let mut referrers = 0;
+    let mut after = None;
+    loop {
+        let chunk = aggregate::referrers_counted(reader, after, CHUNK)?;
+        let Some(last) = chunk.last() else { break };
+        after = Some(*last);
+        referrers += chunk.len();
+    }
+    Ok((referees, referrers))
+}
+
 /// What `store.rebuild_aggregates` did.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -220,6 +338,26 @@ pub fn rebuild(txn: &mut WriteTxn<'_>, _ctx: &Ctx, _args: RebuildArgs) -> Result
         rebuilt.cells += 1;
     }
     aggregate::put_points_totals(txn, &totals)?;
+    let mut figures: Vec<(u64, RefereeFigures)> = Vec::new();
+    let mut referrers: Vec<(u64, ReferralTotals)> = Vec::new();
+    let all = recount_referrals(
+        &*txn,
+        |id, f| {
+            figures.push((id, f.clone()));
+            Ok(())
+        },
+        |id, t| {
+            referrers.push((id, t.clone()));
+            Ok(())
+        },
+    )?;
+    for (id, f) in &figures {
+        aggregate::put_referee_figures(txn, *id, f)?;
+    }
+    for (id, t) in &referrers {
+        aggregate::put_referral_totals(txn, Some(*id), t)?;
+    }
+    aggregate::put_referral_totals(txn, None, &all)?;
     aggregate::mark_ready(txn)?;
     Ok(rebuilt)
 }
@@ -275,7 +413,7 @@ pub fn verify<R: Reader>(reader: &R, mut note: impl FnMut(String)) -> Result<()>
     if aggregate::points_totals(reader)? != totals {
         note("aggregates: the points totals differ from the accounts".to_string());
     }
-    Ok(())
+    verify_referrals(reader, &mut note)
 }
 
 /// A store with no visits and no accounts has complete (empty) aggregates: mark them so.

@@ -14,15 +14,22 @@
 //!   `first_visit`). The customers of `[a, b]` are then the visit days in it whose
 //!   previous visit day is before `a` (see [`Served`]);
 //! - the points totals of every account (`report.points`), kept by difference when an
-//!   account is written ([`on_account`]).
+//!   account is written ([`on_account`]);
+//! - the referral totals per referrer and over every referral (`report.referrals`), kept
+//!   by difference when a referee's referral or customer record is written ([`referrals`]).
 //!
 //! A store written before the cells existed has none: [`ready`] says whether the cells are
 //! complete (marked when a store is created, or by `store.rebuild_aggregates`), and reports
 //! scan history when they are not.
 
 mod presence;
+mod referrals;
 
 pub use presence::{Days, Presence, customer_rows, on_dated, put_row, read_row_key};
+pub use referrals::{
+    RefereeFigures, ReferralTotals, all_referee_figures, on_referee, on_spend, put_referee_figures,
+    put_referral_totals, referee_figures, referral_totals, referrers_counted,
+};
 
 use crate::error::{Error, Result};
 use crate::store::keys::{KeyBuilder, KeyReader, prefix_end, tag};
@@ -32,7 +39,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 /// Version of the cells' layout written in the mark.
-pub const FORMAT: u32 = 1;
+pub const FORMAT: u32 = 2;
 
 /// Scope of a cell: the whole shop, or one branch.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]

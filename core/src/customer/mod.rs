@@ -266,9 +266,11 @@ pub fn repoint_unique(txn: &mut WriteTxn<'_>, kind: u8, value: &str, to: u64) ->
     txn.put(unique_key(kind, value), &to)
 }
 
-/// Store a customer record (indexes are the caller's business).
+/// Store a customer record (indexes are the caller's business); a referee's revenue in
+/// the referral totals follows their spend in the same batch.
 pub fn save(txn: &mut WriteTxn<'_>, customer: &Customer) -> Result<()> {
-    txn.put(customer_key(customer.id), customer)
+    txn.put(customer_key(customer.id), customer)?;
+    crate::aggregate::on_spend(txn, customer.id, customer.total_spend)
 }
 
 fn taken(what: &str, value: &str, owner: u64) -> Error {

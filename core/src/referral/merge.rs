@@ -71,7 +71,7 @@ pub fn merge_referrals(
     if kept != load(txn, keep)? {
         save(txn, &kept)?;
     }
-    txn.delete(record_key(merged));
+    remove(txn, merged)?;
     moved.grant_visits = rewrite_grants(txn, keep, merged, lot_offset, &brought)?;
     Ok(moved)
 }

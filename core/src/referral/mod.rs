@@ -27,6 +27,7 @@ mod report;
 mod rewards;
 
 pub use merge::{ReferralsMoved, merge_referrals};
+pub(crate) use report::link_ids;
 pub use report::{ReportArgs, report};
 pub use rewards::{Reversal, on_commit, on_refund};
 
@@ -169,7 +170,50 @@ pub fn load<R: Reader>(reader: &R, customer: u64) -> Result<Referral> {
 }
 
 fn save(txn: &mut WriteTxn<'_>, record: &Referral) -> Result<()> {
-    txn.put(record_key(record.customer), record)
+    save_with_spend(txn, record, None)
+}
+
+/// Save a record whose customer's spend is `spend` (`None`: read the customer): the
+/// referral totals count the referee again in the same batch.
+fn save_with_spend(
+    txn: &mut WriteTxn<'_>,
+    record: &Referral,
+    spend: Option<Decimal>,
+) -> Result<()> {
+    txn.put(record_key(record.customer), record)?;
+    let figures = match record.referrer {
+        Some(referrer) => {
+            let revenue = match spend {
+                Some(spend) => spend,
+                None => customer::load(txn, record.customer)?.total_spend,
+            };
+            Some(figures(record, referrer, revenue))
+        }
+        None => None,
+    };
+    crate::aggregate::on_referee(txn, record.customer, figures.as_ref())
+}
+
+/// How `report.referrals` counts a referee linked to `referrer` with this net spend.
+pub(crate) fn figures(
+    record: &Referral,
+    referrer: u64,
+    revenue: Decimal,
+) -> crate::aggregate::RefereeFigures {
+    crate::aggregate::RefereeFigures {
+        referrer,
+        rewarded: record.signup == SignupStatus::Rewarded,
+        points: record.rewarded_referrer
+            + record.rewarded_referee
+            + record.cashback.iter().copied().sum::<Decimal>(),
+        revenue,
+    }
+}
+
+/// Forget a customer's referral record (merged away): the totals count them out.
+fn remove(txn: &mut WriteTxn<'_>, customer: u64) -> Result<()> {
+    txn.delete(record_key(customer));
+    crate::aggregate::on_referee(txn, customer, None)
 }
 
 /// The grants of a visit, if it paid any.
@@ -339,7 +383,7 @@ pub fn link(txn: &mut WriteTxn<'_>, ctx: &Ctx, referee: &Customer, code: &str) -
     record.referrer = Some(referrer_id);
     record.linked_at = Some(ctx.at);
     record.linked_on = Some(ctx.today);
-    save(txn, &record)?;
+    save_with_spend(txn, &record, Some(referee.total_spend))?;
     txn.put(link_key(referrer_id, referee.id), &())?;
     Ok(Linked {
         referrer: referrer_id,

@@ -89,11 +89,12 @@ pub const REPORT_PAGE: PageSize = PageSize::new(100, 1000);
 pub fn report<R: Reader>(reader: &R, ctx: &Ctx, args: &ReportArgs) -> Result<Report> {
     crate::report::group_wide("report.referrals", args.branch.as_deref())?;
     let limit = REPORT_PAGE.of(args.limit)?;
-    let prefix = match &args.referrer {
-        Some(reference) => {
-            let referrer = customer::resolve(reader, ctx, reference)?;
-            KeyBuilder::new(tag::REFERRAL_LINK).u64(referrer.id).build()
-        }
+    let referrer = match &args.referrer {
+        Some(reference) => Some(customer::resolve(reader, ctx, reference)?.id),
+        None => None,
+    };
+    let prefix = match referrer {
+        Some(id) => KeyBuilder::new(tag::REFERRAL_LINK).u64(id).build(),
         None => KeyBuilder::new(tag::REFERRAL_LINK).build(),
     };
     let start = match &args.after {
@@ -146,12 +147,24 @@ pub fn report<R: Reader>(reader: &R, ctx: &Ctx, args: &ReportArgs) -> Result<Rep
             report.next = Some(crate::store::keys::cursor_text(key));
         }
     }
-    add_totals(reader, &prefix, &mut report)?;
+    if crate::aggregate::ready(reader)? {
+        let totals = crate::aggregate::referral_totals(reader, referrer)?;
+        report.referees = totals.referees;
+        report.rewarded = totals.rewarded;
+        if totals.referees > 0 {
+            report.points = totals.points;
+            report.revenue = normalize::money(totals.revenue);
+        } else {
+            report.revenue = normalize::money(Decimal::ZERO);
+        }
+    } else {
+        add_totals(reader, &prefix, &mut report)?;
+    }
     Ok(report)
 }
 
 /// Referrer and referee of a link key.
-pub(super) fn link_ids(key: &[u8]) -> Result<(u64, u64)> {
+pub(crate) fn link_ids(key: &[u8]) -> Result<(u64, u64)> {
     let mut fields = KeyReader::of(key, tag::REFERRAL_LINK, "referral link")?;
     Ok((fields.u64()?, fields.u64()?))
 }
@@ -160,7 +173,8 @@ pub(super) fn link_ids(key: &[u8]) -> Result<(u64, u64)> {
 /// the prefix, summed chunk by chunk so memory stays bounded however many there are.
 pub(super) const TOTALS_CHUNK: usize = 1024;
 
-/// Sum the totals of every link under `prefix` (not only the page) into `report`.
+/// Sum the totals of every link under `prefix` (not only the page) into `report`: a
+/// store without complete aggregates (the referral totals answer otherwise).
 pub(super) fn add_totals<R: Reader>(reader: &R, prefix: &[u8], report: &mut Report) -> Result<()> {
     let end = keys::prefix_end(prefix);
     let mut start = prefix.to_vec();

@@ -2,7 +2,8 @@
 //! none, whole and partial refunds, back-dated imports, expiry, adjustments, a merge —
 //! leave cells that `store.check` finds equal to a recount from history, and
 //! `report.activity` and `report.points` answer what the visits and accounts say,
-//! recomputed here from `visit.export` and the customers; a rebuild changes no answer.
+//! recomputed here from `visit.export` and the customers, `report.referrals`' totals what
+//! its rows and the referees' cards say; a rebuild changes no answer.
 
 use crate::common;
 
@@ -351,6 +352,93 @@ fn check_reports(shop: &Shop, played: &Played) -> Result<Vec<Value>, TestCaseErr
     Ok(reports)
 }
 
+/// Three customers in a referral chain: the first brought the second, who brought the
+/// third (the first gets level-2 cashback on the third's visits; merging the third into
+/// the second drops a self-referral).
+fn customers(shop: &Shop) -> [u64; 3] {
+    let first = shop.customer("Иванов Иван", "+79161234567");
+    let mut ids = [first, 0, 0];
+    for (n, (name, phone)) in [
+        ("Петров Пётр", "+79161234568"),
+        ("Сидоров Сидор", "+79161234569"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let code =
+            shop.ok("referral.code", json!({ "customer": { "id": ids[n] } }))["code"].clone();
+        ids[n + 1] = shop.ok(
+            "customer.register",
+            json!({ "full_name": name, "phone": phone, "referral_code": code,
+                    "at": "2025-01-10T10:00:00Z" }),
+        )["customer"]["id"]
+            .as_u64()
+            .expect("id");
+    }
+    ids
+}
+
+/// Every page of `report.referrals` (of one referrer, or of all): the rows, and the
+/// first page.
+fn referral_pages(shop: &Shop, referrer: Option<u64>) -> (Vec<Value>, Value) {
+    let mut rows = Vec::new();
+    let mut after: Option<String> = None;
+    let mut first = None;
+    loop {
+        let mut args = json!({ "limit": 1 });
+        if let Some(id) = referrer {
+            args["referrer"] = json!({ "id": id });
+        }
+        if let Some(cursor) = &after {
+            args["after"] = json!(cursor);
+        }
+        let page = shop.ok("report.referrals", args);
+        rows.extend(page["rows"].as_array().unwrap().iter().cloned());
+        first.get_or_insert_with(|| page.clone());
+        match page["next"].as_str() {
+            Some(next) => after = Some(next.to_string()),
+            None => return (rows, first.unwrap()),
+        }
+    }
+}
+
+/// `report.referrals`' totals (all, and per referrer) against a recount of its rows.
+fn check_referrals(shop: &Shop, ids: &[u64; 3]) -> Result<Vec<Value>, TestCaseError> {
+    let mut reports = Vec::new();
+    for referrer in [None, Some(ids[0]), Some(ids[1]), Some(ids[2])] {
+        let (rows, report) = referral_pages(shop, referrer);
+        let mut points = Decimal::ZERO;
+        let mut revenue = Decimal::ZERO;
+        for row in &rows {
+            points += dec(&row["rewarded_referrer"]) + dec(&row["rewarded_referee"]);
+            for cashback in row["cashback"].as_array().unwrap() {
+                points += dec(cashback);
+            }
+            revenue += dec(&row["referee_revenue"]);
+            let card = shop.ok(
+                "customer.get",
+                json!({ "customer": { "id": row["referee"] } }),
+            );
+            prop_assert_eq!(
+                dec(&row["referee_revenue"]),
+                dec(&card["customer"]["total_spend"])
+            );
+        }
+        prop_assert_eq!(
+            report["referees"].as_u64().unwrap(),
+            rows.len() as u64,
+            "{}",
+            report
+        );
+        let rewarded = rows.iter().filter(|r| r["signup"] == "rewarded").count() as u64;
+        prop_assert_eq!(report["rewarded"].as_u64().unwrap(), rewarded, "{}", report);
+        prop_assert_eq!(dec(&report["points"]), points, "{}", report);
+        prop_assert_eq!(dec(&report["revenue"]), revenue, "{}", report);
+        reports.push(report);
+    }
+    Ok(reports)
+}
+
 fn assert_checked(shop: &Shop) -> Result<(), TestCaseError> {
     let report = shop.ok("store.check", json!({}));
     prop_assert_eq!(&report["problems"], &json!([]));
@@ -370,18 +458,14 @@ proptest! {
         events in prop::collection::vec(event(), 1..40),
     ) {
         let shop = Shop::new("aggregates");
-        let ids = [
-            shop.customer("Иванов Иван", "+79161234567"),
-            shop.customer("Петров Пётр", "+79161234568"),
-            shop.customer("Сидоров Сидор", "+79161234569"),
-        ];
+        let ids = customers(&shop);
         let played = play(&shop, &ids, &events);
         assert_checked(&shop)?;
-        let before = check_reports(&shop, &played)?;
+        let before = (check_reports(&shop, &played)?, check_referrals(&shop, &ids)?);
         let rebuilt = shop.ok("store.rebuild_aggregates", json!({}));
         prop_assert!(rebuilt["cells"].as_u64().is_some(), "{}", rebuilt);
         assert_checked(&shop)?;
-        let after = check_reports(&shop, &played)?;
+        let after = (check_reports(&shop, &played)?, check_referrals(&shop, &ids)?);
         prop_assert_eq!(before, after);
     }
 }
@@ -417,6 +501,16 @@ fn a_new_store_has_cells_and_a_rebuild_writes_the_same() {
 /// Every aggregate report of a played history, as JSON.
 fn aggregate_reports(shop: &Shop, played: &Played) -> Vec<Value> {
     let mut out = vec![shop.ok("report.points", json!({}))];
+    out.push(shop.ok("report.referrals", json!({})));
+    for referrer in shop.ok("report.referrals", json!({}))["rows"]
+        .as_array()
+        .unwrap()
+    {
+        out.push(shop.ok(
+            "report.referrals",
+            json!({ "referrer": { "id": referrer["referrer"] } }),
+        ));
+    }
     for (from, to) in periods(played) {
         for branch in BRANCHES {
             let mut args = json!({ "from": from.to_string(), "to": to.to_string() });
@@ -452,11 +546,7 @@ fn a_store_without_aggregates_scans_and_answers_the_same_until_rebuilt() {
         return; // sled surgery
     }
     let mut shop = Shop::new("aggregates-old");
-    let ids = [
-        shop.customer("Иванов Иван", "+79161234567"),
-        shop.customer("Петров Пётр", "+79161234568"),
-        shop.customer("Сидоров Сидор", "+79161234569"),
-    ];
+    let ids = customers(&shop);
     let events = [
         Event::Visit(0, 4500, false, 1),
         Event::Visit(1, 12000, false, 0),
