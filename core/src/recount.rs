@@ -100,9 +100,7 @@ fn add_visit<R: Reader>(
             dated.customer
         )));
     }
-    let branch = visit::load(reader, id)?.branch.filter(|b| !b.is_empty());
-    let mut scopes = vec![Scope::Shop];
-    scopes.extend(branch.map(Scope::Branch));
+    let scopes = Scope::counting(visit::load(reader, id)?.branch.as_deref());
     let counted = u32::from(dated.counted);
     for scope in scopes {
         if dated.counted {
@@ -138,13 +136,11 @@ fn add_feedback<R: Reader>(reader: &R, cells: &mut Cells) -> Result<()> {
             let mut fields = KeyReader::of(&key, tag::FEEDBACK_BY_DATE, "feedback date index")?;
             let date = fields.date()?;
             let given = feedback::load(reader, fields.u64()?)?;
-            let mut scopes = vec![Scope::Shop];
-            if let Some(id) = given.visit
-                && let Some(branch) = visit::load(reader, id)?.branch.filter(|b| !b.is_empty())
-            {
-                scopes.push(Scope::Branch(branch));
-            }
-            for scope in scopes {
+            let branch = match given.visit {
+                Some(id) => visit::load(reader, id)?.branch,
+                None => None,
+            };
+            for scope in Scope::counting(branch.as_deref()) {
                 let cell = cells.entry((date, scope)).or_default();
                 aggregate::add_feedback(cell, given.employee.as_deref(), &given.tally());
             }

@@ -59,6 +59,16 @@ impl Scope {
         }
     }
 
+    /// The scopes a record made at `branch` counts in: the shop, and its branch when it
+    /// has one (an empty branch code is no branch).
+    pub fn counting(branch: Option<&str>) -> Vec<Scope> {
+        let mut scopes = vec![Scope::Shop];
+        if let Some(branch) = branch.filter(|b| !b.is_empty()) {
+            scopes.push(Scope::Branch(branch.to_string()));
+        }
+        scopes
+    }
+
     fn push(&self, key: KeyBuilder) -> KeyBuilder {
         match self {
             Scope::Shop => key.byte(0),
@@ -155,11 +165,7 @@ pub fn on_feedback(
     if !ready(txn)? {
         return Ok(());
     }
-    let mut scopes = vec![Scope::Shop];
-    if let Some(branch) = branch.filter(|b| !b.is_empty()) {
-        scopes.push(Scope::Branch(branch.to_string()));
-    }
-    for scope in &scopes {
+    for scope in &Scope::counting(branch) {
         update(txn, date, scope, |cell| {
             add_feedback(cell, employee, tally);
             Ok(())

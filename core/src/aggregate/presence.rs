@@ -111,10 +111,7 @@ pub fn on_dated(
     if old == new || !super::ready(txn)? {
         return Ok(());
     }
-    let mut scopes = vec![Scope::Shop];
-    if let Some(branch) = branch.filter(|b| !b.is_empty()) {
-        scopes.push(Scope::Branch(branch.to_string()));
-    }
+    let scopes = Scope::counting(branch);
     for scope in &scopes {
         update(txn, date, scope, |cell| {
             for (entry, sign) in [(old, -1i64), (new, 1)] {
