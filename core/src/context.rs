@@ -75,13 +75,7 @@ impl Ctx {
 
 /// Take the next value of a named counter (ids start at 1).
 pub fn next_id(txn: &mut WriteTxn<'_>, counter: &str) -> Result<u64> {
-    let key = keys::meta(counter);
-    let current: u64 = txn.get(&key)?.unwrap_or(0);
-    let next = current
-        .checked_add(1)
-        .ok_or_else(|| Error::internal(format!("counter {counter} overflowed")))?;
-    txn.put(key, &next)?;
-    Ok(next)
+    txn.next_id(counter)
 }
 
 /// Deserialize a field that distinguishes "absent" (outer `None`) from `null`

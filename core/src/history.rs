@@ -381,40 +381,6 @@ fn local_date(ctx: &Ctx, at: DateTime<Utc>) -> NaiveDate {
     }
 }
 
-/// A counter read once and written once per batch.
-struct Counter {
-    name: &'static str,
-    next: u64,
-    used: bool,
-}
-
-impl Counter {
-    fn load(txn: &WriteTxn<'_>, name: &'static str) -> Result<Counter> {
-        let current: u64 = txn.get(&keys::meta(name))?.unwrap_or(0);
-        Ok(Counter {
-            name,
-            next: current,
-            used: false,
-        })
-    }
-
-    fn take(&mut self) -> Result<u64> {
-        self.next = self
-            .next
-            .checked_add(1)
-            .ok_or_else(|| Error::internal(format!("counter {} overflowed", self.name)))?;
-        self.used = true;
-        Ok(self.next)
-    }
-
-    fn save(&self, txn: &mut WriteTxn<'_>) -> Result<()> {
-        if self.used {
-            txn.put(keys::meta(self.name), &self.next)?;
-        }
-        Ok(())
-    }
-}
-
 /// `visit.import`.
 pub fn import(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: ImportArgs) -> Result<ImportResult> {
     if args.visits.is_empty() {
@@ -431,10 +397,6 @@ pub fn import(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: ImportArgs) -> Result<Imp
         vehicle_refs: HashMap::new(),
         orders: HashSet::new(),
         new_vins: Vec::new(),
-    };
-    let mut ids = Ids {
-        visits: Counter::load(txn, "next_visit")?,
-        readings: Counter::load(txn, "next_mileage")?,
     };
     let mut result = ImportResult {
         imported: 0,
@@ -464,23 +426,15 @@ pub fn import(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: ImportArgs) -> Result<Imp
             }
             Err(err) => return Err(failed_visit(index, &input.order_id, err)),
         };
-        let visit = record_visit(txn, &mut batch, &mut ids, &input, checked)?;
+        let visit = record_visit(txn, &mut batch, &input, checked)?;
         if let Some(vehicle) = visit.vehicle {
             car_visits.entry(vehicle).or_default().push(visit);
         }
         result.imported += 1;
     }
-    ids.visits.save(txn)?;
-    ids.readings.save(txn)?;
     save_cars(txn, &mut batch, &car_visits)?;
     result.tiers_changed = save_customers(txn, ctx, batch.customers)?;
     Ok(result)
-}
-
-/// The counters an import takes ids from, each read and written once per batch.
-struct Ids {
-    visits: Counter,
-    readings: Counter,
 }
 
 /// The error of a whole import that one invalid visit fails: which visit, and why.
@@ -502,15 +456,14 @@ fn failed_visit(index: usize, order_id: &str, err: Error) -> Error {
 fn record_visit(
     txn: &mut WriteTxn<'_>,
     batch: &mut Batch<'_>,
-    ids: &mut Ids,
     input: &ImportedVisit,
     checked: Checked,
 ) -> Result<Visit> {
     let ctx = batch.ctx;
-    let id = ids.visits.take()?;
+    let id = txn.next_id("next_visit")?;
     batch.orders.insert(checked.order_id.clone());
     if let (Some(vehicle_id), Some(km)) = (checked.vehicle, input.mileage) {
-        let seq = ids.readings.take()?;
+        let seq = txn.next_id("next_mileage")?;
         let vehicle = batch
             .vehicles
             .get_mut(&vehicle_id)

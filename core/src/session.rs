@@ -47,9 +47,9 @@ struct IdempotencyRecord {
 pub(crate) struct Session {
     store: Store,
     program: RwLock<Option<Arc<Program>>>,
-    /// The store's sequence number when the programme and plugins were last checked
-    /// (shared stores only).
-    checked_seq: Mutex<u64>,
+    /// Held while the programme and plugins are compared with a shared store's and
+    /// reloaded.
+    reloading: Mutex<()>,
     /// The branch the engine was opened for.
     branch: Option<Arc<str>>,
     plugins: PluginHost,
@@ -64,11 +64,10 @@ impl Session {
     ) -> Result<Session> {
         let program = load_current_program(&store)?;
         let plugins = PluginHost::open(&store, plugin_cache_dir)?;
-        let seq = store.current_seq()?;
         Ok(Session {
             store,
             program: RwLock::new(program.map(Arc::new)),
-            checked_seq: Mutex::new(seq),
+            reloading: Mutex::new(()),
             branch,
             plugins,
         })
@@ -129,32 +128,25 @@ impl Session {
             false,
         )?;
         drop(view);
-        let mut seq = None;
         let mut program_version = None;
-        let mut plugins_epoch = None;
+        let mut plugins_epoch = 0;
         for (key, value) in &meta {
-            if *key == keys::meta(keys::META_SEQ) {
-                seq = Some(store_mod::decode::<u64>(key, value)?);
-            } else if *key == keys::meta(keys::META_PROGRAM) {
+            if *key == keys::meta(keys::META_PROGRAM) {
                 program_version = Some(store_mod::decode::<u32>(key, value)?);
             } else if *key == keys::meta(keys::META_PLUGINS) {
-                plugins_epoch = Some(store_mod::decode::<u64>(key, value)?);
+                plugins_epoch = store_mod::decode::<u64>(key, value)?;
             }
         }
-        let seq = seq.ok_or_else(|| Error::corrupted("the store has lost its sequence number"))?;
-        let mut checked = self.checked_seq.lock().unwrap_or_else(|p| p.into_inner());
-        if *checked == seq {
-            return Ok(());
-        }
+        // One process reloads at a time; the others find it done.
+        let _reloading = self.reloading.lock().unwrap_or_else(|p| p.into_inner());
         let cached_version = self.program().map(|program| program.version);
         if cached_version != program_version {
             let program = load_current_program(&self.store)?;
             *self.program.write().unwrap_or_else(|p| p.into_inner()) = program.map(Arc::new);
         }
-        if self.plugins.epoch() != plugins_epoch.unwrap_or(0) {
+        if self.plugins.epoch() != plugins_epoch {
             self.plugins.reload(&self.store)?;
         }
-        *checked = seq;
         Ok(())
     }
 
@@ -213,11 +205,17 @@ impl Session {
     }
 
     /// Run a state-changing operation: idempotency, one atomic batch, group commit.
+    ///
+    /// On a shared store the operation runs in a scoped writer ([`Store::write_scoped`])
+    /// and is run again, from its arguments, when it conflicts with another writer
+    /// (nothing of the failed attempt was written): up to [`WRITE_ATTEMPTS`] times, the
+    /// attempts after one that needed the whole store holding the whole store. The
+    /// last conflict is returned as it is: `unavailable`, retryable.
     pub(crate) fn write_op<A, T>(
         &self,
         op: &str,
         args: Map<String, Value>,
-        f: impl FnOnce(&mut WriteTxn<'_>, &Ctx, A) -> Result<T>,
+        mut f: impl FnMut(&mut WriteTxn<'_>, &Ctx, A) -> Result<T>,
     ) -> Result<Value>
     where
         A: DeserializeOwned,
@@ -231,14 +229,52 @@ impl Session {
             .as_ref()
             .map(|_| request_hash(op, &args, &common))
             .unwrap_or_default();
-        let typed: A = decode_args(Value::Object(args))?;
-        let mut txn = self.store.write()?;
-        let idempotency_key = common
-            .idempotency_key
-            .as_deref()
-            .map(idempotency_record_key);
-        if let Some(key) = &idempotency_key
-            && let Some(first) = replay(&txn, key, op, &hash)?
+        let request = WriteRequest {
+            op,
+            common: &common,
+            hash: &hash,
+            idempotency_key: common
+                .idempotency_key
+                .as_deref()
+                .map(idempotency_record_key),
+        };
+        if !self.store.backend().shared() {
+            let typed: A = decode_args(Value::Object(args))?;
+            return self.write_attempt(&request, self.store.write()?, typed, &mut f);
+        }
+        let args = Value::Object(args);
+        let mut whole_store = false;
+        let mut attempt = 1;
+        loop {
+            let typed: A = decode_args(args.clone())?;
+            let txn = match whole_store {
+                true => self.store.write()?,
+                false => self.store.write_scoped()?,
+            };
+            match self.write_attempt(&request, txn, typed, &mut f) {
+                Err(err) if store_mod::is_conflict(&err) && attempt < WRITE_ATTEMPTS => {
+                    whole_store |= store_mod::needs_whole_store(&err);
+                    conflict_pause(attempt);
+                    attempt += 1;
+                }
+                outcome => return outcome,
+            }
+        }
+    }
+
+    fn write_attempt<A, T>(
+        &self,
+        request: &WriteRequest<'_>,
+        mut txn: WriteTxn<'_>,
+        typed: A,
+        f: &mut impl FnMut(&mut WriteTxn<'_>, &Ctx, A) -> Result<T>,
+    ) -> Result<Value>
+    where
+        T: Serialize,
+    {
+        let (op, hash) = (request.op, request.hash);
+        if let Some(key) = &request.idempotency_key
+            && let Some(first) = replay(&txn, key, op, hash)?
         {
             drop(txn);
             // The first request may still be waiting for its sync: acknowledge the
@@ -246,12 +282,14 @@ impl Session {
             self.store.wait_durable(self.store.applied_seq())?;
             return Ok(first);
         }
-        let ctx = self.context(common.at).with_operator(common.operator);
+        let ctx = self
+            .context(request.common.at)
+            .with_operator(request.common.operator.clone());
         let result = f(&mut txn, &ctx, typed)?;
         let value = to_value(&result)?;
         audit_log::flush(&mut txn, &ctx, op)?;
-        if let Some(key) = idempotency_key {
-            remember(&mut txn, key, op, hash, &value, &ctx)?;
+        if let Some(key) = &request.idempotency_key {
+            remember(&mut txn, key.clone(), op, *hash, &value, &ctx)?;
         }
         let seq = txn.commit()?;
         self.store.wait_durable(seq)?;
@@ -320,6 +358,27 @@ impl Session {
         self.store.wait_durable(seq.max(self.store.applied_seq()))?;
         Ok(value)
     }
+}
+
+/// Attempts of a write on a shared store before a conflict with other writers is
+/// returned to the caller.
+pub const WRITE_ATTEMPTS: u32 = 12;
+
+/// What every attempt of one write request shares.
+struct WriteRequest<'r> {
+    op: &'r str,
+    common: &'r Common,
+    hash: &'r [u8; 32],
+    idempotency_key: Option<Vec<u8>>,
+}
+
+/// Wait a little before running a conflicting write again: a random pause that grows
+/// with the attempts, so two writers that met do not meet again in step.
+fn conflict_pause(attempt: u32) {
+    use std::hash::{BuildHasher, RandomState};
+    let ceiling_us = 500u64 << attempt.min(6);
+    let jitter = RandomState::new().hash_one(std::time::Instant::now()) % ceiling_us;
+    std::thread::sleep(std::time::Duration::from_micros(ceiling_us / 2 + jitter / 2));
 }
 
 /// The audit log's view of `program.set`: the version and every top-level field that

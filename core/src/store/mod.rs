@@ -7,9 +7,12 @@
 //! same conformance tests (`store/conformance.rs`).
 //!
 //! Concurrency model, the same on both backends:
-//! - a [`WriteTxn`] makes its holder the store's one writer (in every process sharing
-//!   it) from its start to its commit, so its reads see a stable state plus its own
-//!   overlay, and what it decided from them still holds when it commits;
+//! - a [`WriteTxn`] sees a stable state plus its own overlay from its start to its
+//!   commit, so what it decided from its reads still holds when it commits. On sled it
+//!   is the store's one writer. On a shared store a scoped writer ([`Store::write_scoped`])
+//!   locks only what it touches ([`lock_scope`]): writers of different customers run
+//!   at once, and a writer that would wait on another in a cycle fails with a conflict
+//!   ([`is_conflict`]) that the session retries;
 //! - a [`ReadTxn`] never sees half of a batch, nor a batch applied after it began;
 //! - durability: a PostgreSQL commit is durable when it returns; on sled it is a
 //!   separate, later step, [`Store::wait_durable`], which implements group commit — one
@@ -25,6 +28,7 @@ mod conformance;
 pub(crate) mod fsync;
 pub mod keys;
 pub mod local;
+pub mod lock_scope;
 pub mod postgres_backend;
 pub mod scratch;
 pub mod sled_backend;
@@ -65,6 +69,13 @@ pub trait WriteView: View {
     /// Apply every write of the batch atomically (after a crash all or none are present).
     /// Called at most once; the writer stays the writer until the view is dropped.
     fn apply(&mut self, batch: &WriteBatch) -> Result<()>;
+    /// Take `count` values of the counter stored at `key` outside this transaction, so
+    /// writers running at once never wait for each other's counters (a value taken by a
+    /// transaction that then fails is never handed out again: ids may have gaps). `None`:
+    /// this backend has one writer at a time, which counts in its own batch.
+    fn take_counter(&self, _key: &[u8], _count: u64) -> Result<Option<u64>> {
+        Ok(None)
+    }
 }
 
 /// What a storage backend must provide. Everything is raw bytes; encoding, checksums,
@@ -79,6 +90,11 @@ pub trait Backend: Send + Sync {
     fn stepwise(&self) -> Result<Box<dyn View + '_>>;
     /// Become the one writer (waits for the current one).
     fn begin_write(&self) -> Result<Box<dyn WriteView + '_>>;
+    /// Begin a writer that locks only what it reads and writes ([`lock_scope`]). A
+    /// backend with one writer at a time makes it the one writer.
+    fn begin_scoped_write(&self) -> Result<Box<dyn WriteView + '_>> {
+        self.begin_write()
+    }
     /// Make every applied batch durable (survives power loss) before returning.
     fn sync(&self) -> Result<()>;
     /// Bytes the backend occupies on disk.
@@ -326,12 +342,17 @@ impl Store {
     /// process that shares it), which it stays until the transaction commits or drops.
     pub fn write(&self) -> Result<WriteTxn<'_>> {
         self.check_healthy()?;
-        Ok(WriteTxn {
-            store: self,
-            view: self.backend.begin_write()?,
-            writes: BTreeMap::new(),
-            changes: Vec::new(),
-        })
+        Ok(WriteTxn::new(self, self.backend.begin_write()?))
+    }
+
+    /// A write transaction that, on a shared store, locks only the customers and keys it
+    /// touches ([`lock_scope`]). It fails with a conflict ([`is_conflict`]) when it
+    /// would wait in a cycle, or when it reads a range no key lock covers; the caller
+    /// runs it again, in the second case with [`Store::write`]. On sled it is
+    /// [`Store::write`].
+    pub fn write_scoped(&self) -> Result<WriteTxn<'_>> {
+        self.check_healthy()?;
+        Ok(WriteTxn::new(self, self.backend.begin_scoped_write()?))
     }
 
     fn lock_commit(&self) -> MutexGuard<'_, CommitState> {
@@ -349,13 +370,21 @@ impl Store {
     }
 
     fn apply(&self, mut view: Box<dyn WriteView + '_>, mut batch: WriteBatch) -> Result<u64> {
-        let seq_key = keys::meta(keys::META_SEQ);
-        let current: u64 = match view.get(&seq_key)? {
-            Some(bytes) => decode(&seq_key, &bytes)?,
-            None => return Err(Error::corrupted("the store has lost its sequence number")),
+        // The batch sequence orders one process's batches for group commit and the
+        // lost-tail check. Writers sharing a store commit on their own, and one counter
+        // that every batch wrote would make every two of them wait for each other: there
+        // the number is this process's own, taken once the batch is applied.
+        let stored_seq = if self.backend.shared() {
+            None
+        } else {
+            let seq_key = keys::meta(keys::META_SEQ);
+            let current: u64 = match view.get(&seq_key)? {
+                Some(bytes) => decode(&seq_key, &bytes)?,
+                None => return Err(Error::corrupted("the store has lost its sequence number")),
+            };
+            batch.insert(seq_key, Some(encode(&(current + 1))?));
+            Some(current + 1)
         };
-        let seq = current + 1;
-        batch.insert(seq_key, Some(encode(&seq)?));
         let mut batch_bytes = 0;
         for (key, value) in &batch {
             let value_len = value.as_ref().map_or(0, Vec::len);
@@ -368,11 +397,12 @@ impl Store {
         self.applied_bytes
             .fetch_add(batch_bytes as u64, Ordering::Relaxed);
         let mut state = self.lock_commit();
+        let seq = state.applied_seq + 1;
         assert!(
-            self.backend.shared() || seq == state.applied_seq + 1,
+            stored_seq.is_none_or(|stored| stored == seq),
             "batches are applied one at a time by the one writer"
         );
-        state.applied_seq = state.applied_seq.max(seq);
+        state.applied_seq = seq;
         drop(state);
         // Only now may the next writer begin.
         drop(view);
@@ -494,7 +524,32 @@ pub struct WriteTxn<'a> {
     changes: Vec<Change>,
 }
 
-impl WriteTxn<'_> {
+impl<'a> WriteTxn<'a> {
+    fn new(store: &'a Store, view: Box<dyn WriteView + 'a>) -> WriteTxn<'a> {
+        WriteTxn {
+            store,
+            view,
+            writes: BTreeMap::new(),
+            changes: Vec::new(),
+        }
+    }
+
+    /// Take the next value of the counter named `counter` (a meta record; values start
+    /// at 1). On a shared store values are taken outside the transaction (see
+    /// [`WriteView::take_counter`]), so a failed operation leaves a gap.
+    pub fn next_id(&mut self, counter: &str) -> Result<u64> {
+        let key = keys::meta(counter);
+        if let Some(value) = self.view.take_counter(&key, 1)? {
+            return Ok(value);
+        }
+        let current: u64 = self.get(&key)?.unwrap_or(0);
+        let next = current
+            .checked_add(1)
+            .ok_or_else(|| Error::internal(format!("counter {counter} overflowed")))?;
+        self.put(key, &next)?;
+        Ok(next)
+    }
+
     /// Buffer a record.
     pub fn put<T: Serialize>(&mut self, key: Vec<u8>, value: &T) -> Result<()> {
         let bytes = encode(value)?;
@@ -588,6 +643,17 @@ impl Reader for WriteTxn<'_> {
         };
         Ok(pairs.take(limit).collect())
     }
+}
+
+/// Whether an error is a conflict between writers of a shared store: nothing was
+/// changed and the operation may simply run again (`details.conflict`).
+pub fn is_conflict(err: &Error) -> bool {
+    err.code == ErrorCode::Unavailable && err.details.get("conflict").is_some()
+}
+
+/// Whether a conflict says the operation needs the whole store ([`Store::write`]).
+pub fn needs_whole_store(err: &Error) -> bool {
+    is_conflict(err) && err.details["conflict"] == "whole_store"
 }
 
 /// Where a store lives, as the doors accept it: a sled directory, or a PostgreSQL

@@ -4,13 +4,24 @@
 //! The key space is one table, `pitstop_kv (k bytea primary key, v bytea)`, in the
 //! connection's current schema; `bytea` compares byte by byte, so scans see the order
 //! sled gives. How the [`Backend`] promises hold across processes:
-//! - **one writer:** a write is a transaction that first takes a transaction-level
-//!   advisory lock on the store. Its reads, made after the lock under READ COMMITTED,
-//!   see every batch committed before it; nobody else writes until it commits or rolls
-//!   back. What it decided from its reads therefore still holds at commit: no lost
-//!   update, no double spend, no counter handed out twice, one idempotency record per
-//!   key. A process that dies holding the lock loses its connection, and the server
-//!   rolls back and releases the lock.
+//! - **writers:** a write is a READ COMMITTED transaction holding transaction-level
+//!   advisory locks. A whole-store writer ([`Backend::begin_write`]) holds the store's
+//!   lock exclusively: nobody else writes until it ends. A scoped writer
+//!   ([`Backend::begin_scoped_write`]) holds the store's lock shared, and before each
+//!   read the lock of what it reads ([`super::lock_scope`]: the customer, or the key),
+//!   before its batch the locks of what it writes. A read made after its lock sees every
+//!   batch committed before, and nobody changes what it read until it ends, so what it
+//!   decided still holds at commit: no lost update, no double spend, one idempotency
+//!   record per key. A lock that does not come within [`SCOPE_LOCK_TIMEOUT_MS`] (two
+//!   writers waiting on each other) and a range read no key lock covers fail with a
+//!   conflict that changes nothing; the session runs the operation again. A process that
+//!   dies holding locks loses its connection, and the server rolls back and releases
+//!   them.
+//! - **counters:** ids are taken by a compare-and-set on a connection of their own,
+//!   committed at once ([`WriteView::take_counter`]), so writers never wait for each
+//!   other's counters; it commits without waiting for the disk, which is safe because
+//!   the transaction that uses an id commits after it, and PostgreSQL's log is flushed
+//!   in order.
 //! - **snapshots:** a REPEATABLE READ READ ONLY transaction.
 //! - **durability:** a batch is durable when its COMMIT returns; the connection insists
 //!   on `synchronous_commit` being at least `local`.
@@ -21,12 +32,14 @@
 //!   except a COMMIT whose answer was lost, which says so: its retry must carry the same
 //!   idempotency key.
 
+use super::lock_scope::{self, Mode, Scope};
 use super::{Backend, Pair, View, WriteBatch, WriteView, keys};
 use crate::error::{Error, ErrorCode, Result};
 use postgres::error::SqlState;
 use postgres::{Client, Config, GenericClient, NoTls, Statement};
 use serde_json::json;
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::str::FromStr;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -45,6 +58,12 @@ const LOCK_TIMEOUT_MS: u32 = 30_000;
 const IDLE_IN_TRANSACTION_TIMEOUT_MS: u32 = 60_000;
 /// Attempts to start a transaction when the connection turns out dead (a restarted server).
 const BEGIN_ATTEMPTS: u32 = 4;
+/// How long a scoped writer waits for the lock of a customer or a key before it gives
+/// up with a conflict (and is run again): longer than any one operation holds a
+/// customer, short enough that two writers waiting on each other part quickly.
+pub const SCOPE_LOCK_TIMEOUT_MS: u32 = 500;
+/// Compare-and-set attempts of one counter before giving up with a conflict.
+const COUNTER_ATTEMPTS: u32 = 1000;
 
 /// Whether `text` names a PostgreSQL store rather than a sled directory: a
 /// `postgresql://` or `postgres://` URL, or a libpq `key=value` string that starts with
@@ -73,6 +92,9 @@ struct Statements {
     scan_reverse: Statement,
     upsert: Statement,
     delete: Statement,
+    lock_all: Statement,
+    insert_new: Statement,
+    compare_and_set: Statement,
 }
 
 /// One pooled connection.
@@ -87,6 +109,11 @@ pub struct PostgresBackend {
     /// The store as messages name it: host, port and database, never the password.
     label: String,
     idle: Mutex<Vec<Connection>>,
+    /// Connections that take counters: their commits do not wait for the disk.
+    idle_counters: Mutex<Vec<Connection>>,
+    /// What every lock of this store is derived from: a hash of its schema, so stores in
+    /// two schemas of one database never share a lock.
+    lock_base: u64,
 }
 
 impl PostgresBackend {
@@ -94,13 +121,21 @@ impl PostgresBackend {
     /// when the schema is empty. Returns the backend and whether it was created now.
     pub fn open(connection: &str) -> Result<(PostgresBackend, bool)> {
         let config = parse_config(connection)?;
-        let backend = PostgresBackend {
-            label: label_of(&config),
+        let label = label_of(&config);
+        let mut client = connect(&config, &label)?;
+        let schema: String = client
+            .query_one("SELECT current_schema()::text", &[])
+            .map_err(|err| map_error(&label, "looking for the store", err))?
+            .get(0);
+        let mut backend = PostgresBackend {
+            label,
             config,
             idle: Mutex::new(Vec::new()),
+            idle_counters: Mutex::new(Vec::new()),
+            lock_base: lock_scope::fnv1a(lock_scope::key_hash(b"pitstop"), schema.as_bytes()),
         };
-        let mut client = backend.connect_client()?;
         let created = backend.create_if_empty(&mut client)?;
+        backend.lock_base = lock_scope::fnv1a(backend.lock_base, b"/");
         backend.release(backend.prepare(client)?);
         Ok((backend, created))
     }
@@ -148,6 +183,17 @@ impl PostgresBackend {
             delete: client
                 .prepare(&format!("DELETE FROM {TABLE} WHERE k = ANY($1::bytea[])"))
                 .map_err(fail)?,
+            lock_all: client
+                .prepare("SELECT count(pg_advisory_xact_lock(id)) FROM unnest($1::bigint[]) AS id")
+                .map_err(fail)?,
+            insert_new: client
+                .prepare(&format!(
+                    "INSERT INTO {TABLE} (k, v) VALUES ($1, $2) ON CONFLICT (k) DO NOTHING"
+                ))
+                .map_err(fail)?,
+            compare_and_set: client
+                .prepare(&format!("UPDATE {TABLE} SET v = $3 WHERE k = $1 AND v = $2"))
+                .map_err(fail)?,
         };
         Ok(Connection { client, statements })
     }
@@ -165,13 +211,89 @@ impl PostgresBackend {
     }
 
     fn release(&self, connection: Connection) {
-        if connection.client.is_closed() {
-            return;
+        release_to(&self.idle, connection);
+    }
+
+    /// A connection for counters: an idle one, or a new one whose commits do not wait
+    /// for the disk (see the module's documentation).
+    fn checkout_counters(&self) -> Result<Connection> {
+        loop {
+            let idle = self
+                .idle_counters
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .pop();
+            match idle {
+                Some(connection) if connection.client.is_closed() => continue,
+                Some(connection) => return Ok(connection),
+                None => {
+                    let mut client = self.connect_client()?;
+                    client
+                        .batch_execute("SET synchronous_commit = off")
+                        .map_err(|err| map_error(&self.label, "configuring the connection", err))?;
+                    return self.prepare(client);
+                }
+            }
         }
-        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
-        if idle.len() < POOL_IDLE_MAX {
-            idle.push(connection);
+    }
+
+    /// Take `count` values of the counter at `key`: compare-and-set, committed at once.
+    fn take_counter(&self, key: &[u8], count: u64) -> Result<u64> {
+        let mut connection = self.checkout_counters()?;
+        let outcome = self.compare_and_set_counter(&mut connection, key, count);
+        release_to(&self.idle_counters, connection);
+        outcome
+    }
+
+    fn compare_and_set_counter(
+        &self,
+        connection: &mut Connection,
+        key: &[u8],
+        count: u64,
+    ) -> Result<u64> {
+        let fail = |err| map_error(&self.label, "taking an id", err);
+        let (client, statements) = (&mut connection.client, &connection.statements);
+        for _ in 0..COUNTER_ATTEMPTS {
+            let stored = client
+                .query_opt(&statements.get, &[&key])
+                .map_err(fail)?
+                .map(|row| row.get::<_, Vec<u8>>(0));
+            let current: u64 = match &stored {
+                Some(bytes) => super::decode(key, bytes)?,
+                None => 0,
+            };
+            let next = current.checked_add(count).ok_or_else(|| {
+                Error::internal(format!("counter {} overflowed", keys::display(key)))
+            })?;
+            let encoded = super::encode(&next)?;
+            let changed = match &stored {
+                Some(bytes) => client.execute(&statements.compare_and_set, &[&key, bytes, &encoded]),
+                None => client.execute(&statements.insert_new, &[&key, &encoded]),
+            }
+            .map_err(fail)?;
+            if changed == 1 {
+                return Ok(current + 1);
+            }
         }
+        Err(conflict(
+            &self.label,
+            format!("the counter {} kept changing under it", keys::display(key)),
+            "locks",
+        ))
+    }
+
+    /// The advisory lock (bigint form) of a scope of this store.
+    fn lock_id(&self, scope: Scope) -> i64 {
+        let hash = match scope {
+            Scope::Customer(id) => {
+                lock_scope::fnv1a(lock_scope::fnv1a(self.lock_base, b"c"), &id.to_be_bytes())
+            }
+            Scope::Key(hash) => {
+                lock_scope::fnv1a(lock_scope::fnv1a(self.lock_base, b"k"), &hash.to_be_bytes())
+            }
+            Scope::Store => lock_scope::fnv1a(self.lock_base, b"s"),
+        };
+        hash as i64
     }
 
     /// A connection with `begin` run on it. A dead connection (the server restarted, an
@@ -238,6 +360,26 @@ impl PostgresBackend {
     }
 }
 
+fn release_to(pool: &Mutex<Vec<Connection>>, connection: Connection) {
+    if connection.client.is_closed() {
+        return;
+    }
+    let mut idle = pool.lock().unwrap_or_else(|p| p.into_inner());
+    if idle.len() < POOL_IDLE_MAX {
+        idle.push(connection);
+    }
+}
+
+/// A conflict between writers: nothing was changed, run the operation again
+/// (`details.conflict`: `locks`, or `whole_store` when it needs the whole store).
+fn conflict(label: &str, why: String, kind: &str) -> Error {
+    Error::new(
+        ErrorCode::Unavailable,
+        format!("the store at {label} is busy: {why}; nothing was changed, try again"),
+    )
+    .with_details(json!({ "store": label, "retryable": true, "conflict": kind }))
+}
+
 /// How messages name the store `connection` opens (never its password).
 pub fn describe(connection: &str) -> String {
     match Config::from_str(connection) {
@@ -287,7 +429,8 @@ fn connect(config: &Config, label: &str) -> Result<Client> {
     let settings = format!(
         "SET statement_timeout = {STATEMENT_TIMEOUT_MS}; \
          SET lock_timeout = {LOCK_TIMEOUT_MS}; \
-         SET idle_in_transaction_session_timeout = {IDLE_IN_TRANSACTION_TIMEOUT_MS}"
+         SET idle_in_transaction_session_timeout = {IDLE_IN_TRANSACTION_TIMEOUT_MS}; \
+         SET standard_conforming_strings = on; SET bytea_output = 'hex'"
     );
     client
         .batch_execute(&settings)
@@ -304,6 +447,31 @@ fn connect(config: &Config, label: &str) -> Result<Client> {
             .map_err(|err| map_error(label, "configuring the connection", err))?;
     }
     Ok(client)
+}
+
+/// A bytea literal for a statement's text: hex digits only, so nothing can escape it.
+fn bytea_literal(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() * 2 + 12);
+    out.push_str("'\\x");
+    for byte in bytes {
+        out.push_str(&format!("{byte:02x}"));
+    }
+    out.push_str("'::bytea");
+    out
+}
+
+/// A bytea value as PostgreSQL prints it in hex (`\x0a1b...`).
+fn unhex(label: &str, text: &str) -> Result<Vec<u8>> {
+    let bad = || Error::internal(format!("PostgreSQL at {label} sent a bytea value that is not hex"));
+    let digits = text.strip_prefix("\\x").ok_or_else(bad)?.as_bytes();
+    if digits.len() % 2 != 0 {
+        return Err(bad());
+    }
+    let value = |digit: u8| char::from(digit).to_digit(16).ok_or_else(bad);
+    digits
+        .chunks_exact(2)
+        .map(|pair| Ok((value(pair[0])? * 16 + value(pair[1])?) as u8))
+        .collect()
 }
 
 /// Whether the store's table exists, asked on a connection or inside a transaction.
@@ -397,11 +565,18 @@ fn map_error(label: &str, doing: &str, err: postgres::Error) -> Error {
             format!("PostgreSQL at {label} failed while {doing}: {text}"),
         ),
     };
-    Error::new(code, message).with_details(json!({
+    let mut details = json!({
         "store": label,
         "sqlstate": err.code().map(|code| code.code()),
         "retryable": code == ErrorCode::Unavailable,
-    }))
+    });
+    let waited_on_another = err.code().is_some_and(|code| {
+        *code == SqlState::T_R_DEADLOCK_DETECTED || *code == SqlState::LOCK_NOT_AVAILABLE
+    });
+    if waited_on_another {
+        details["conflict"] = json!("locks");
+    }
+    Error::new(code, message).with_details(details)
 }
 
 /// A view on one pooled connection: a snapshot (a REPEATABLE READ READ ONLY
@@ -412,6 +587,8 @@ struct PgView<'a> {
     backend: &'a PostgresBackend,
     connection: RefCell<Option<Connection>>,
     end: Option<&'static str>,
+    /// A scoped writer's locks, by advisory lock id; `None` for every other view.
+    scoped: Option<RefCell<HashMap<i64, Mode>>>,
 }
 
 impl<'a> PgView<'a> {
@@ -424,7 +601,122 @@ impl<'a> PgView<'a> {
             backend,
             connection: RefCell::new(Some(connection)),
             end,
+            scoped: None,
         }
+    }
+
+    fn scoped_writer(backend: &'a PostgresBackend, connection: Connection) -> Self {
+        let mut view = PgView::new(backend, connection, Some("ROLLBACK"));
+        view.scoped = Some(RefCell::new(HashMap::new()));
+        view
+    }
+
+    /// The lock a scoped writer must take before touching `scope` in `mode`, unless it
+    /// holds it already (or is no scoped writer).
+    fn lock_needed(&self, (scope, mode): (Scope, Mode)) -> Result<Option<(i64, Mode)>> {
+        let Some(held) = &self.scoped else {
+            return Ok(None);
+        };
+        if scope == Scope::Store {
+            return Err(conflict(
+                &self.backend.label,
+                "the operation reads across customers, which needs the whole store".to_string(),
+                "whole_store",
+            ));
+        }
+        let id = self.backend.lock_id(scope);
+        match held.borrow().get(&id) {
+            Some(have) if *have >= mode => Ok(None),
+            _ => Ok(Some((id, mode))),
+        }
+    }
+
+    /// Take a lock and then run `query` (whose statement snapshot is therefore taken
+    /// after the lock is granted) in one round trip; the query's rows as text.
+    fn locked_query(&self, (id, mode): (i64, Mode), query: &str) -> Result<Vec<Vec<Option<String>>>> {
+        let function = match mode {
+            Mode::Shared => "pg_advisory_xact_lock_shared",
+            Mode::Exclusive => "pg_advisory_xact_lock",
+        };
+        let text = format!("SELECT {function}({id}); {query}");
+        let messages = self.with("reading", |c| c.client.simple_query(&text))?;
+        if let Some(held) = &self.scoped {
+            let mut held = held.borrow_mut();
+            let entry = held.entry(id).or_insert(mode);
+            *entry = (*entry).max(mode);
+        }
+        let mut statements_done = 0;
+        let mut rows = Vec::new();
+        for message in messages {
+            match message {
+                postgres::SimpleQueryMessage::CommandComplete(_) => statements_done += 1,
+                postgres::SimpleQueryMessage::Row(row) if statements_done == 1 => rows.push(
+                    (0..row.len())
+                        .map(|i| row.get(i).map(str::to_string))
+                        .collect(),
+                ),
+                _ => {}
+            }
+        }
+        Ok(rows)
+    }
+
+    fn locked_read(&self, lock: (i64, Mode), key: &[u8]) -> Result<Option<Vec<u8>>> {
+        let query = format!("SELECT v FROM {TABLE} WHERE k = {}", bytea_literal(key));
+        let rows = self.locked_query(lock, &query)?;
+        match rows.first().and_then(|row| row.first()) {
+            Some(Some(text)) => Ok(Some(unhex(&self.backend.label, text)?)),
+            _ => Ok(None),
+        }
+    }
+
+    fn locked_scan(
+        &self,
+        lock: (i64, Mode),
+        (start, end): (&[u8], &[u8]),
+        limit: i64,
+        reverse: bool,
+    ) -> Result<Vec<Pair>> {
+        let query = format!(
+            "SELECT k, v FROM {TABLE} WHERE k >= {} AND k < {} ORDER BY k {} LIMIT {limit}",
+            bytea_literal(start),
+            bytea_literal(end),
+            if reverse { "DESC" } else { "ASC" }
+        );
+        let label = &self.backend.label;
+        self.locked_query(lock, &query)?
+            .into_iter()
+            .map(|row| match (row.first(), row.get(1)) {
+                (Some(Some(k)), Some(Some(v))) => Ok((unhex(label, k)?, unhex(label, v)?)),
+                _ => Err(Error::internal("a locked scan returned a row without key or value")),
+            })
+            .collect()
+    }
+
+    /// Before a scoped writer's batch: the exclusive locks of everything it writes that
+    /// it does not hold yet, in one statement, in lock order.
+    fn lock_writes(&self, batch: &WriteBatch) -> Result<()> {
+        let mut ids = Vec::new();
+        for key in batch.keys() {
+            if let Some((id, _)) = self.lock_needed(lock_scope::of_key(key, true))? {
+                ids.push(id);
+            }
+        }
+        if ids.is_empty() {
+            return Ok(());
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        self.with("locking what it writes", |c| {
+            c.client.query_one(&c.statements.lock_all, &[&ids]).map(|_| ())
+        })?;
+        if let Some(held) = &self.scoped {
+            let mut held = held.borrow_mut();
+            for id in ids {
+                held.insert(id, Mode::Exclusive);
+            }
+        }
+        Ok(())
     }
 
     fn with<T>(
@@ -440,6 +732,9 @@ impl<'a> PgView<'a> {
     }
 
     fn read(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        if let Some(lock) = self.lock_needed(lock_scope::of_key(key, false))? {
+            return self.locked_read(lock, key);
+        }
         self.with("reading", |c| {
             let row = c.client.query_opt(&c.statements.get, &[&key])?;
             Ok(row.map(|row| row.get::<_, Vec<u8>>(0)))
@@ -457,6 +752,12 @@ impl<'a> PgView<'a> {
             return Ok(Vec::new());
         }
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        if self.scoped.is_some() {
+            let scope = lock_scope::of_range(start, end);
+            if let Some(lock) = self.lock_needed((scope, Mode::Exclusive))? {
+                return self.locked_scan(lock, (start, end), limit, reverse);
+            }
+        }
         self.with("scanning", |c| {
             let statement = if reverse {
                 &c.statements.scan_reverse
@@ -497,6 +798,7 @@ impl View for PgView<'_> {
 
 impl WriteView for PgView<'_> {
     fn apply(&mut self, batch: &WriteBatch) -> Result<()> {
+        self.lock_writes(batch)?;
         let mut put_keys: Vec<&[u8]> = Vec::new();
         let mut put_values: Vec<&[u8]> = Vec::new();
         let mut deleted: Vec<&[u8]> = Vec::new();
@@ -540,6 +842,16 @@ impl WriteView for PgView<'_> {
             Err(err) => Err(err),
         }
     }
+
+    fn take_counter(&self, key: &[u8], count: u64) -> Result<Option<u64>> {
+        self.take_counter_now(key, count).map(Some)
+    }
+}
+
+impl PgView<'_> {
+    fn take_counter_now(&self, key: &[u8], count: u64) -> Result<u64> {
+        self.backend.take_counter(key, count)
+    }
 }
 
 impl Drop for PgView<'_> {
@@ -567,6 +879,16 @@ impl Backend for PostgresBackend {
         );
         let connection = self.begin(&begin)?;
         Ok(Box::new(PgView::new(self, connection, Some("ROLLBACK"))))
+    }
+
+    fn begin_scoped_write(&self) -> Result<Box<dyn WriteView + '_>> {
+        let begin = format!(
+            "BEGIN ISOLATION LEVEL READ COMMITTED; \
+             SELECT pg_advisory_xact_lock_shared({LOCK_CLASS}, hashtext(current_schema())); \
+             SET LOCAL lock_timeout = {SCOPE_LOCK_TIMEOUT_MS}"
+        );
+        let connection = self.begin(&begin)?;
+        Ok(Box::new(PgView::scoped_writer(self, connection)))
     }
 
     fn sync(&self) -> Result<()> {

@@ -125,9 +125,17 @@ fn duplicates_are_refused_naming_the_existing_customer() {
         assert_eq!(err.details["customer"], first_id, "{field}: {err:?}");
         assert!(err.message.contains(&first_id.to_string()), "{err:?}");
     }
-    // Nothing of the failed registrations was kept: the next id follows the first.
+    // Nothing of the failed registrations was kept: on sled the next id follows the
+    // first. A shared store takes ids outside the transaction, as a database sequence
+    // does, so a failed registration leaves a gap there, but no customer.
     let next = shop.customer("Третий", "+79160000003");
-    assert_eq!(next, first_id + 1);
+    if std::env::var_os("PITSTOP_TEST_POSTGRES").is_some() {
+        for id in first_id + 1..next {
+            shop.err("customer.get", json!({ "customer": { "id": id } }), ErrorCode::NotFound);
+        }
+    } else {
+        assert_eq!(next, first_id + 1);
+    }
 }
 
 #[test]
