@@ -378,7 +378,9 @@ fn conflict_pause(attempt: u32) {
     use std::hash::{BuildHasher, RandomState};
     let ceiling_us = 500u64 << attempt.min(6);
     let jitter = RandomState::new().hash_one(std::time::Instant::now()) % ceiling_us;
-    std::thread::sleep(std::time::Duration::from_micros(ceiling_us / 2 + jitter / 2));
+    std::thread::sleep(std::time::Duration::from_micros(
+        ceiling_us / 2 + jitter / 2,
+    ));
 }
 
 /// The audit log's view of `program.set`: the version and every top-level field that

@@ -435,7 +435,7 @@ fn scoped_writers_of_two_customers_run_at_once_and_a_range_read_takes_the_store(
             return;
         }
         let store = Arc::new(store);
-        let mut first = store.write_scoped().unwrap();
+        let first = store.write_scoped().unwrap();
         first.get::<u64>(&key(b'c', 1)).unwrap();
         let other = {
             let store = Arc::clone(&store);
@@ -445,7 +445,7 @@ fn scoped_writers_of_two_customers_run_at_once_and_a_range_read_takes_the_store(
                 txn.put(key(b'c', 2), &2u64).unwrap();
                 txn.commit().unwrap();
                 // The same customer waits, and gives up with a conflict.
-                let mut txn = store.write_scoped().unwrap();
+                let txn = store.write_scoped().unwrap();
                 let err = txn.get::<u64>(&key(b'c', 1)).unwrap_err();
                 assert!(super::is_conflict(&err), "{err:?}");
             })

@@ -96,6 +96,34 @@ fn read_mostly(key: &[u8]) -> bool {
     }
 }
 
+/// Tags of a customer's one-record tables (the customer, the account, visit days,
+/// referral, erasure, registration, redirect), read together when the customer is
+/// locked: an operation on a customer reads most of them.
+const CUSTOMER_RECORDS: [u8; 7] = [
+    tag::CUSTOMER,
+    tag::ACCOUNT,
+    tag::VISIT_DAYS,
+    tag::REFERRAL,
+    tag::ERASURE,
+    tag::REGISTRATION,
+    tag::REDIRECT,
+];
+
+/// The keys of a customer's one-record tables, and of their figures as a referee.
+pub fn customer_records(customer: u64) -> Vec<Vec<u8>> {
+    let mut out: Vec<Vec<u8>> = CUSTOMER_RECORDS
+        .iter()
+        .map(|&table| keys::KeyBuilder::new(table).u64(customer).build())
+        .collect();
+    out.push(
+        keys::KeyBuilder::new(tag::AGGREGATE)
+            .byte(b'e')
+            .u64(customer)
+            .build(),
+    );
+    out
+}
+
 /// What reading (`write` false) or writing `key` locks, and how.
 pub fn of_key(key: &[u8], write: bool) -> (Scope, Mode) {
     if let Some(customer) = customer_of(key) {
@@ -178,7 +206,10 @@ mod tests {
             .build();
         assert_eq!(of_range(&start, &beyond), Scope::Store);
         let by_date = KeyBuilder::new(tag::VISIT_BY_DATE).u64(1).build();
-        assert_eq!(of_range(&by_date, &keys::prefix_end(&by_date)), Scope::Store);
+        assert_eq!(
+            of_range(&by_date, &keys::prefix_end(&by_date)),
+            Scope::Store
+        );
         // A prefix too short to name a customer covers many.
         assert_eq!(of_range(&[tag::ACCOUNT], &[tag::ACCOUNT + 1]), Scope::Store);
     }

@@ -111,6 +111,10 @@ pub struct PostgresBackend {
     idle: Mutex<Vec<Connection>>,
     /// Connections that take counters: their commits do not wait for the disk.
     idle_counters: Mutex<Vec<Connection>>,
+    /// Each counter's stored value as this process last wrote or read it: the
+    /// compare-and-set tries it first and reads the counter only when another writer
+    /// moved it.
+    counters_seen: Mutex<HashMap<Vec<u8>, Vec<u8>>>,
     /// What every lock of this store is derived from: a hash of its schema, so stores in
     /// two schemas of one database never share a lock.
     lock_base: u64,
@@ -132,6 +136,7 @@ impl PostgresBackend {
             config,
             idle: Mutex::new(Vec::new()),
             idle_counters: Mutex::new(Vec::new()),
+            counters_seen: Mutex::new(HashMap::new()),
             lock_base: lock_scope::fnv1a(lock_scope::key_hash(b"pitstop"), schema.as_bytes()),
         };
         let created = backend.create_if_empty(&mut client)?;
@@ -192,7 +197,9 @@ impl PostgresBackend {
                 ))
                 .map_err(fail)?,
             compare_and_set: client
-                .prepare(&format!("UPDATE {TABLE} SET v = $3 WHERE k = $1 AND v = $2"))
+                .prepare(&format!(
+                    "UPDATE {TABLE} SET v = $3 WHERE k = $1 AND v = $2"
+                ))
                 .map_err(fail)?,
         };
         Ok(Connection { client, statements })
@@ -253,11 +260,22 @@ impl PostgresBackend {
     ) -> Result<u64> {
         let fail = |err| map_error(&self.label, "taking an id", err);
         let (client, statements) = (&mut connection.client, &connection.statements);
+        let seen = |key: &[u8]| {
+            self.counters_seen
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .get(key)
+                .cloned()
+        };
+        let mut last_seen = seen(key);
         for _ in 0..COUNTER_ATTEMPTS {
-            let stored = client
-                .query_opt(&statements.get, &[&key])
-                .map_err(fail)?
-                .map(|row| row.get::<_, Vec<u8>>(0));
+            let stored = match last_seen.take() {
+                Some(bytes) => Some(bytes),
+                None => client
+                    .query_opt(&statements.get, &[&key])
+                    .map_err(fail)?
+                    .map(|row| row.get::<_, Vec<u8>>(0)),
+            };
             let current: u64 = match &stored {
                 Some(bytes) => super::decode(key, bytes)?,
                 None => 0,
@@ -267,11 +285,17 @@ impl PostgresBackend {
             })?;
             let encoded = super::encode(&next)?;
             let changed = match &stored {
-                Some(bytes) => client.execute(&statements.compare_and_set, &[&key, bytes, &encoded]),
+                Some(bytes) => {
+                    client.execute(&statements.compare_and_set, &[&key, bytes, &encoded])
+                }
                 None => client.execute(&statements.insert_new, &[&key, &encoded]),
             }
             .map_err(fail)?;
             if changed == 1 {
+                self.counters_seen
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(key.to_vec(), encoded);
                 return Ok(current + 1);
             }
         }
@@ -449,6 +473,80 @@ fn connect(config: &Config, label: &str) -> Result<Client> {
     Ok(client)
 }
 
+/// Largest batch written in one round trip as statement text (hex doubles it); a larger
+/// one (an import) goes as bound parameters.
+const ONE_TRIP_BATCH_BYTES_MAX: usize = 256 * 1024;
+
+/// A batch as the statements take it: the keys put, their values, the keys deleted.
+struct SplitBatch<'b> {
+    put_keys: Vec<&'b [u8]>,
+    put_values: Vec<&'b [u8]>,
+    deleted: Vec<&'b [u8]>,
+}
+
+fn split_batch(batch: &WriteBatch) -> SplitBatch<'_> {
+    let mut split = SplitBatch {
+        put_keys: Vec::new(),
+        put_values: Vec::new(),
+        deleted: Vec::new(),
+    };
+    for (key, value) in batch {
+        match value {
+            Some(value) => {
+                split.put_keys.push(key);
+                split.put_values.push(value);
+            }
+            None => split.deleted.push(key),
+        }
+    }
+    split
+}
+
+/// The statements that lock what a batch writes, write it and commit, as one text.
+fn apply_text(lock_ids: &[i64], batch: &WriteBatch) -> String {
+    let SplitBatch {
+        put_keys,
+        put_values,
+        deleted,
+    } = split_batch(batch);
+    let mut text = String::with_capacity(
+        64 + batch
+            .iter()
+            .map(|(k, v)| 2 * (k.len() + v.as_ref().map_or(0, Vec::len)) + 32)
+            .sum::<usize>(),
+    );
+    if !lock_ids.is_empty() {
+        let ids: Vec<String> = lock_ids.iter().map(i64::to_string).collect();
+        text.push_str(&format!(
+            "SELECT count(pg_advisory_xact_lock(id)) FROM unnest(ARRAY[{}]::bigint[]) AS id; ",
+            ids.join(",")
+        ));
+    }
+    if !put_keys.is_empty() {
+        text.push_str(&format!("INSERT INTO {TABLE} (k, v) VALUES "));
+        for (index, (key, value)) in put_keys.iter().zip(&put_values).enumerate() {
+            if index > 0 {
+                text.push(',');
+            }
+            text.push('(');
+            text.push_str(&bytea_literal(key));
+            text.push(',');
+            text.push_str(&bytea_literal(value));
+            text.push(')');
+        }
+        text.push_str(" ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v; ");
+    }
+    if !deleted.is_empty() {
+        let keys: Vec<String> = deleted.iter().map(|key| bytea_literal(key)).collect();
+        text.push_str(&format!(
+            "DELETE FROM {TABLE} WHERE k IN ({}); ",
+            keys.join(",")
+        ));
+    }
+    text.push_str("COMMIT");
+    text
+}
+
 /// A bytea literal for a statement's text: hex digits only, so nothing can escape it.
 fn bytea_literal(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len() * 2 + 12);
@@ -462,7 +560,11 @@ fn bytea_literal(bytes: &[u8]) -> String {
 
 /// A bytea value as PostgreSQL prints it in hex (`\x0a1b...`).
 fn unhex(label: &str, text: &str) -> Result<Vec<u8>> {
-    let bad = || Error::internal(format!("PostgreSQL at {label} sent a bytea value that is not hex"));
+    let bad = || {
+        Error::internal(format!(
+            "PostgreSQL at {label} sent a bytea value that is not hex"
+        ))
+    };
     let digits = text.strip_prefix("\\x").ok_or_else(bad)?.as_bytes();
     if digits.len() % 2 != 0 {
         return Err(bad());
@@ -583,12 +685,19 @@ fn map_error(label: &str, doing: &str, err: postgres::Error) -> Error {
 /// transaction), stepwise reads (each statement its own transaction), or the writer (a
 /// transaction holding the store's advisory lock). Dropped, it ends its transaction with
 /// `end` (a writer that applied has already committed) and gives the connection back.
+/// Values read by a writer, by key (`None`: the key is absent).
+type ReadCache = HashMap<Vec<u8>, Option<Vec<u8>>>;
+
 struct PgView<'a> {
     backend: &'a PostgresBackend,
     connection: RefCell<Option<Connection>>,
     end: Option<&'static str>,
     /// A scoped writer's locks, by advisory lock id; `None` for every other view.
     scoped: Option<RefCell<HashMap<i64, Mode>>>,
+    /// A writer's reads (`None`: absent), each made under a lock it holds to its end (or
+    /// while no one else writes), so they stay true: a key read twice costs one round
+    /// trip, and a customer's records come in the round trip that locks the customer.
+    read_cache: Option<RefCell<ReadCache>>,
 }
 
 impl<'a> PgView<'a> {
@@ -602,11 +711,28 @@ impl<'a> PgView<'a> {
             connection: RefCell::new(Some(connection)),
             end,
             scoped: None,
+            read_cache: None,
+        }
+    }
+
+    fn writer(backend: &'a PostgresBackend, connection: Connection) -> Self {
+        let mut view = PgView::new(backend, connection, Some("ROLLBACK"));
+        view.read_cache = Some(RefCell::new(HashMap::new()));
+        view
+    }
+
+    fn cached(&self, key: &[u8]) -> Option<Option<Vec<u8>>> {
+        self.read_cache.as_ref()?.borrow().get(key).cloned()
+    }
+
+    fn remember(&self, key: &[u8], value: &Option<Vec<u8>>) {
+        if let Some(cache) = &self.read_cache {
+            cache.borrow_mut().insert(key.to_vec(), value.clone());
         }
     }
 
     fn scoped_writer(backend: &'a PostgresBackend, connection: Connection) -> Self {
-        let mut view = PgView::new(backend, connection, Some("ROLLBACK"));
+        let mut view = PgView::writer(backend, connection);
         view.scoped = Some(RefCell::new(HashMap::new()));
         view
     }
@@ -632,13 +758,32 @@ impl<'a> PgView<'a> {
     }
 
     /// Take a lock and then run `query` (whose statement snapshot is therefore taken
-    /// after the lock is granted) in one round trip; the query's rows as text.
-    fn locked_query(&self, (id, mode): (i64, Mode), query: &str) -> Result<Vec<Vec<Option<String>>>> {
+    /// after the lock is granted) in one round trip; the query's rows as text. Locking a
+    /// customer also reads the customer's own records into the read cache.
+    fn locked_query(
+        &self,
+        (id, mode): (i64, Mode),
+        scope: Scope,
+        query: &str,
+    ) -> Result<Vec<Vec<Option<String>>>> {
         let function = match mode {
             Mode::Shared => "pg_advisory_xact_lock_shared",
             Mode::Exclusive => "pg_advisory_xact_lock",
         };
-        let text = format!("SELECT {function}({id}); {query}");
+        let mut text = format!("SELECT {function}({id}); {query}");
+        let prefetched = match scope {
+            Scope::Customer(customer) if self.read_cache.is_some() => {
+                lock_scope::customer_records(customer)
+            }
+            _ => Vec::new(),
+        };
+        if !prefetched.is_empty() {
+            let keys: Vec<String> = prefetched.iter().map(|key| bytea_literal(key)).collect();
+            text.push_str(&format!(
+                "; SELECT k, v FROM {TABLE} WHERE k IN ({})",
+                keys.join(",")
+            ));
+        }
         let messages = self.with("reading", |c| c.client.simple_query(&text))?;
         if let Some(held) = &self.scoped {
             let mut held = held.borrow_mut();
@@ -647,23 +792,48 @@ impl<'a> PgView<'a> {
         }
         let mut statements_done = 0;
         let mut rows = Vec::new();
+        let mut found = Vec::new();
         for message in messages {
-            match message {
-                postgres::SimpleQueryMessage::CommandComplete(_) => statements_done += 1,
-                postgres::SimpleQueryMessage::Row(row) if statements_done == 1 => rows.push(
-                    (0..row.len())
-                        .map(|i| row.get(i).map(str::to_string))
-                        .collect(),
-                ),
+            let row = match message {
+                postgres::SimpleQueryMessage::CommandComplete(_) => {
+                    statements_done += 1;
+                    continue;
+                }
+                postgres::SimpleQueryMessage::Row(row) => row,
+                _ => continue,
+            };
+            let fields: Vec<Option<String>> = (0..row.len())
+                .map(|i| row.get(i).map(str::to_string))
+                .collect();
+            match statements_done {
+                1 => rows.push(fields),
+                2 => found.push(self.pair_of(&fields)?),
                 _ => {}
             }
+        }
+        for key in prefetched {
+            let value = found
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, v)| v.clone());
+            self.remember(&key, &value);
         }
         Ok(rows)
     }
 
-    fn locked_read(&self, lock: (i64, Mode), key: &[u8]) -> Result<Option<Vec<u8>>> {
+    fn pair_of(&self, row: &[Option<String>]) -> Result<Pair> {
+        let label = &self.backend.label;
+        match (row.first(), row.get(1)) {
+            (Some(Some(k)), Some(Some(v))) => Ok((unhex(label, k)?, unhex(label, v)?)),
+            _ => Err(Error::internal(
+                "a locked read returned a row without key or value",
+            )),
+        }
+    }
+
+    fn locked_read(&self, lock: (i64, Mode), scope: Scope, key: &[u8]) -> Result<Option<Vec<u8>>> {
         let query = format!("SELECT v FROM {TABLE} WHERE k = {}", bytea_literal(key));
-        let rows = self.locked_query(lock, &query)?;
+        let rows = self.locked_query(lock, scope, &query)?;
         match rows.first().and_then(|row| row.first()) {
             Some(Some(text)) => Ok(Some(unhex(&self.backend.label, text)?)),
             _ => Ok(None),
@@ -683,40 +853,25 @@ impl<'a> PgView<'a> {
             bytea_literal(end),
             if reverse { "DESC" } else { "ASC" }
         );
-        let label = &self.backend.label;
-        self.locked_query(lock, &query)?
-            .into_iter()
-            .map(|row| match (row.first(), row.get(1)) {
-                (Some(Some(k)), Some(Some(v))) => Ok((unhex(label, k)?, unhex(label, v)?)),
-                _ => Err(Error::internal("a locked scan returned a row without key or value")),
-            })
+        let scope = lock_scope::of_range(start, end);
+        self.locked_query(lock, scope, &query)?
+            .iter()
+            .map(|row| self.pair_of(row))
             .collect()
     }
 
     /// Before a scoped writer's batch: the exclusive locks of everything it writes that
-    /// it does not hold yet, in one statement, in lock order.
-    fn lock_writes(&self, batch: &WriteBatch) -> Result<()> {
+    /// it does not hold yet, in lock order.
+    fn write_lock_ids(&self, batch: &WriteBatch) -> Result<Vec<i64>> {
         let mut ids = Vec::new();
         for key in batch.keys() {
             if let Some((id, _)) = self.lock_needed(lock_scope::of_key(key, true))? {
                 ids.push(id);
             }
         }
-        if ids.is_empty() {
-            return Ok(());
-        }
         ids.sort_unstable();
         ids.dedup();
-        self.with("locking what it writes", |c| {
-            c.client.query_one(&c.statements.lock_all, &[&ids]).map(|_| ())
-        })?;
-        if let Some(held) = &self.scoped {
-            let mut held = held.borrow_mut();
-            for id in ids {
-                held.insert(id, Mode::Exclusive);
-            }
-        }
-        Ok(())
+        Ok(ids)
     }
 
     fn with<T>(
@@ -724,17 +879,38 @@ impl<'a> PgView<'a> {
         doing: &str,
         work: impl FnOnce(&mut Connection) -> std::result::Result<T, postgres::Error>,
     ) -> Result<T> {
+        self.with_raw(work)?
+            .map_err(|err| map_error(&self.backend.label, doing, err))
+    }
+
+    /// Run `work` on the view's connection, its PostgreSQL error left as it is.
+    fn with_raw<T>(
+        &self,
+        work: impl FnOnce(&mut Connection) -> std::result::Result<T, postgres::Error>,
+    ) -> Result<std::result::Result<T, postgres::Error>> {
         let mut slot = self.connection.borrow_mut();
         let connection = slot
             .as_mut()
             .ok_or_else(|| Error::internal("a PostgreSQL view was used after it ended"))?;
-        work(connection).map_err(|err| map_error(&self.backend.label, doing, err))
+        Ok(work(connection))
     }
 
     fn read(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        if let Some(lock) = self.lock_needed(lock_scope::of_key(key, false))? {
-            return self.locked_read(lock, key);
+        if let Some(value) = self.cached(key) {
+            return Ok(value);
         }
+        let (scope, mode) = lock_scope::of_key(key, false);
+        if let Some(lock) = self.lock_needed((scope, mode))? {
+            let value = self.locked_read(lock, scope, key)?;
+            self.remember(key, &value);
+            return Ok(value);
+        }
+        let value = self.plain_read(key)?;
+        self.remember(key, &value);
+        Ok(value)
+    }
+
+    fn plain_read(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
         self.with("reading", |c| {
             let row = c.client.query_opt(&c.statements.get, &[&key])?;
             Ok(row.map(|row| row.get::<_, Vec<u8>>(0)))
@@ -798,20 +974,28 @@ impl View for PgView<'_> {
 
 impl WriteView for PgView<'_> {
     fn apply(&mut self, batch: &WriteBatch) -> Result<()> {
-        self.lock_writes(batch)?;
-        let mut put_keys: Vec<&[u8]> = Vec::new();
-        let mut put_values: Vec<&[u8]> = Vec::new();
-        let mut deleted: Vec<&[u8]> = Vec::new();
-        for (key, value) in batch {
-            match value {
-                Some(value) => {
-                    put_keys.push(key);
-                    put_values.push(value);
-                }
-                None => deleted.push(key),
+        let lock_ids = self.write_lock_ids(batch)?;
+        let batch_bytes: usize = batch
+            .iter()
+            .map(|(key, value)| key.len() + value.as_ref().map_or(0, Vec::len))
+            .sum();
+        let outcome = self.with_raw(|c| {
+            if batch_bytes <= ONE_TRIP_BATCH_BYTES_MAX {
+                // Locks, writes and COMMIT in one round trip; a statement that fails
+                // skips the rest, COMMIT included.
+                return c
+                    .client
+                    .simple_query(&apply_text(&lock_ids, batch))
+                    .map(|_| ());
             }
-        }
-        self.with("writing", |c| {
+            if !lock_ids.is_empty() {
+                c.client.query_one(&c.statements.lock_all, &[&lock_ids])?;
+            }
+            let SplitBatch {
+                put_keys,
+                put_values,
+                deleted,
+            } = split_batch(batch);
             if !put_keys.is_empty() {
                 c.client
                     .execute(&c.statements.upsert, &[&put_keys, &put_values])?;
@@ -819,17 +1003,17 @@ impl WriteView for PgView<'_> {
             if !deleted.is_empty() {
                 c.client.execute(&c.statements.delete, &[&deleted])?;
             }
-            Ok(())
+            c.client.batch_execute("COMMIT")
         })?;
-        let committed = self.with("committing", |c| c.client.batch_execute("COMMIT"));
-        match committed {
+        match outcome {
             Ok(()) => {
                 self.finish(None);
                 Ok(())
             }
-            Err(err) if err.code == ErrorCode::Unavailable => {
-                // The connection died with the COMMIT on its way: it may or may not have
-                // landed. Only the caller's idempotency key can tell.
+            Err(err) if err.code().is_none() && is_connection_lost(&err) => {
+                // The connection died with the COMMIT perhaps on its way: it may or may
+                // not have landed. Only the caller's idempotency key can tell.
+                let err = map_error(&self.backend.label, "committing", err);
                 Err(Error::new(
                     ErrorCode::Unavailable,
                     format!(
@@ -839,7 +1023,8 @@ impl WriteView for PgView<'_> {
                 )
                 .with_details(json!({ "store": self.backend.label, "retryable": true, "outcome_unknown": true })))
             }
-            Err(err) => Err(err),
+            // The server refused a statement: the transaction never committed.
+            Err(err) => Err(map_error(&self.backend.label, "writing", err)),
         }
     }
 
@@ -878,7 +1063,7 @@ impl Backend for PostgresBackend {
              SELECT pg_advisory_xact_lock({LOCK_CLASS}, hashtext(current_schema()))"
         );
         let connection = self.begin(&begin)?;
-        Ok(Box::new(PgView::new(self, connection, Some("ROLLBACK"))))
+        Ok(Box::new(PgView::writer(self, connection)))
     }
 
     fn begin_scoped_write(&self) -> Result<Box<dyn WriteView + '_>> {

@@ -131,7 +131,11 @@ fn duplicates_are_refused_naming_the_existing_customer() {
     let next = shop.customer("Третий", "+79160000003");
     if std::env::var_os("PITSTOP_TEST_POSTGRES").is_some() {
         for id in first_id + 1..next {
-            shop.err("customer.get", json!({ "customer": { "id": id } }), ErrorCode::NotFound);
+            shop.err(
+                "customer.get",
+                json!({ "customer": { "id": id } }),
+                ErrorCode::NotFound,
+            );
         }
     } else {
         assert_eq!(next, first_id + 1);
