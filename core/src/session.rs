@@ -2,8 +2,10 @@
 //! keys, group commit, the current programme and the enabled plugins. The operation
 //! table's rows call a [`Session`]; the [`crate::Engine`] owns one per open store.
 //!
-//! Writes are serialised by the store: a [`WriteTxn`] makes its holder the one writer
-//! (sled: this process's lock; PostgreSQL: a lock in the database, across processes).
+//! Writes are isolated by the store: on sled a [`WriteTxn`] makes its holder the one
+//! writer of this process; on PostgreSQL it locks, in the database and across processes,
+//! what it reads before reading it (a customer, a shared figure, or the whole store), and
+//! a write that meets a conflict is run again from the start, a bounded number of times.
 //! A write's durability wait happens after the write is released, so concurrent
 //! committers share one sync (group commit, sled).
 //!
@@ -137,7 +139,7 @@ impl Session {
                 plugins_epoch = store_mod::decode::<u64>(key, value)?;
             }
         }
-        // One process reloads at a time; the others find it done.
+        // One thread reloads at a time; the others find it done.
         let _reloading = self.reloading.lock().unwrap_or_else(|p| p.into_inner());
         let cached_version = self.program().map(|program| program.version);
         if cached_version != program_version {
