@@ -324,6 +324,19 @@ fn main() {
     let sled_dir = std::env::temp_dir().join(format!("pitstop-pg-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&sled_dir);
     let (pg, pg_ids) = shop(&pg_store);
+    // For profiling: `PG_BENCH_ONLY_PITSTOP=8` runs Pitstop on PostgreSQL alone, with
+    // that many clients, and prints its one line.
+    if let Some(clients) = std::env::var("PG_BENCH_ONLY_PITSTOP")
+        .ok()
+        .and_then(|n| n.parse::<usize>().ok())
+    {
+        let f = pitstop_checkouts(&pg, &pg_ids, clients, "pg");
+        println!(
+            "Pitstop on PostgreSQL, {clients} clients: median {:.0} µs, p99 {:.0} µs, {:.0}/s",
+            f.median_us, f.p99_us, f.per_second
+        );
+        return;
+    }
     let (sled, sled_ids) = shop(sled_dir.to_str().expect("utf-8 temp dir"));
     hand_setup(&hand_store);
 

@@ -216,7 +216,7 @@ impl ErrorCode {
                 "a basket line is in the exclusive catalogue of a higher tier than the customer's; details.lines name each line and the tier it needs"
             }
             ErrorCode::Unavailable => {
-                "the shared store (PostgreSQL) cannot be reached or is busy past its wait limit; nothing was changed (unless details.outcome_unknown: then retry with the same idempotency_key); retryable"
+                "the shared store (PostgreSQL) cannot be reached or is busy past its wait limit, or a write kept meeting other processes' writes to the same customer or figure (details.conflict; Pitstop already ran it 12 times); nothing was changed (unless details.outcome_unknown: then retry with the same idempotency_key); retryable"
             }
             ErrorCode::AccessDenied => {
                 "the database refused the login (wrong user or password) or the access"

@@ -166,8 +166,10 @@ pub fn on_feedback(
         return Ok(());
     }
     for scope in &Scope::counting(branch) {
-        update(txn, date, scope, |cell| {
-            add_feedback(cell, employee, tally);
+        let employee = employee.map(str::to_string);
+        let tally = *tally;
+        update(txn, date, scope, move |cell| {
+            add_feedback(cell, employee.as_deref(), &tally);
             Ok(())
         })?;
     }
@@ -203,22 +205,21 @@ fn cell_key(date: NaiveDate, scope: &Scope) -> Vec<u8> {
         .build()
 }
 
-/// Change a cell in the batch.
+/// Change a cell in the batch. Every writer of the day changes its cell and none needs
+/// to see it to decide, so the change is an amendment applied at the commit
+/// ([`WriteTxn::amend`]): on a shared store the cell is locked only then.
 pub(crate) fn update(
     txn: &mut WriteTxn<'_>,
     date: NaiveDate,
     scope: &Scope,
-    change: impl FnOnce(&mut DayCell) -> Result<()>,
+    change: impl Fn(&mut DayCell) -> Result<()> + 'static,
 ) -> Result<()> {
-    let key = cell_key(date, scope);
-    let mut cell: DayCell = txn.get(&key)?.unwrap_or_default();
-    change(&mut cell)?;
-    if cell.is_empty() {
-        txn.delete(key);
-        Ok(())
-    } else {
-        txn.put(key, &cell)
-    }
+    txn.amend(cell_key(date, scope), move |cell: Option<DayCell>| {
+        let mut cell = cell.unwrap_or_default();
+        change(&mut cell)?;
+        Ok((!cell.is_empty()).then_some(cell))
+    });
+    Ok(())
 }
 
 /// Write a whole cell (rebuild).
@@ -443,12 +444,18 @@ pub fn on_account(
     if before == Some(after) || !ready(txn)? {
         return Ok(());
     }
-    let mut totals = points_totals(txn)?;
-    if let Some(before) = before {
-        totals.add(before, -1)?;
-    }
-    totals.add(after, 1)?;
-    put_points_totals(txn, &totals)
+    // Every account's change moves the totals and none decides by them: an amendment,
+    // locked only at the commit on a shared store (see [`update`]).
+    let (before, after) = (before.copied(), *after);
+    txn.amend(totals_key(), move |totals: Option<PointsTotals>| {
+        let mut totals = totals.unwrap_or_default();
+        if let Some(before) = &before {
+            totals.add(before, -1)?;
+        }
+        totals.add(&after, 1)?;
+        Ok(Some(totals))
+    });
+    Ok(())
 }
 
 /// Delete every cell, visit day and the totals, a chunk at a time (rebuild); returns

@@ -113,8 +113,9 @@ pub fn on_dated(
     }
     let scopes = Scope::counting(branch);
     for scope in &scopes {
-        update(txn, date, scope, |cell| {
-            for (entry, sign) in [(old, -1i64), (new, 1)] {
+        let (old, new) = (old.cloned(), new.cloned());
+        update(txn, date, scope, move |cell| {
+            for (entry, sign) in [(old.as_ref(), -1i64), (new.as_ref(), 1)] {
                 if let Some(entry) = entry.filter(|e| e.counted) {
                     add_figures(cell, entry, sign)?;
                 }
@@ -254,14 +255,14 @@ fn change_counted(
     let previous = neighbour(txn, customer, scope, date, true)?;
     let next = neighbour(txn, customer, scope, date, false)?;
     let since_first = days_between(first, date)?;
-    update(txn, date, scope, |cell| match previous {
+    update(txn, date, scope, move |cell| match previous {
         Some(p) => bump(&mut cell.gaps, days_between(p, date)?, sign),
         None => bump(&mut cell.firsts, since_first, sign),
     })?;
     let Some(next) = next else { return Ok(()) };
     // The next visit day's previous one was `previous` without this day, this day with it.
     let to_date = days_between(date, next)?;
-    update(txn, next, scope, |cell| {
+    update(txn, next, scope, move |cell| {
         match previous {
             Some(p) => bump(&mut cell.gaps, days_between(p, next)?, -sign)?,
             None => bump(&mut cell.firsts, days_between(first, next)?, -sign)?,
@@ -293,7 +294,7 @@ fn change_any(txn: &mut WriteTxn<'_>, customer: u64, date: NaiveDate, delta: i64
                 "customer {customer} has a visit day in a scope but no first visit"
             )));
         };
-        update(txn, day, &scope, |cell| {
+        update(txn, day, &scope, move |cell| {
             bump(&mut cell.firsts, days_between(old, day)?, -1)?;
             bump(&mut cell.firsts, days_between(new, day)?, 1)
         })?;

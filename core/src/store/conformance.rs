@@ -230,6 +230,93 @@ fn a_write_transaction_reads_its_own_writes_merged_with_the_store() {
     });
 }
 
+/// An amendment that adds `by` to a counter, deleting it at zero.
+fn add(by: i64) -> impl Fn(Option<i64>) -> Result<Option<i64>> {
+    move |value| {
+        let sum = value.unwrap_or(0) + by;
+        Ok((sum != 0).then_some(sum))
+    }
+}
+
+#[test]
+fn amendments_apply_in_order_over_the_overlay_and_are_seen_before_the_commit() {
+    each_backend("amend", |store| {
+        let mut txn = store.write().unwrap();
+        txn.put(key(b'm', 1), &10i64).unwrap();
+        txn.put(key(b'm', 2), &5i64).unwrap();
+        txn.commit().unwrap();
+
+        let mut txn = store.write().unwrap();
+        txn.amend(key(b'm', 1), add(1));
+        txn.amend(key(b'm', 1), |v: Option<i64>| Ok(v.map(|v| v * 2)));
+        assert_eq!(txn.get::<i64>(&key(b'm', 1)).unwrap(), Some(22), "in order");
+        // A put drops the amendments before it; one after it applies on top.
+        txn.amend(key(b'm', 2), add(100));
+        txn.put(key(b'm', 2), &7i64).unwrap();
+        txn.amend(key(b'm', 2), add(1));
+        // An absent record is amended from nothing; an amendment may delete.
+        txn.amend(key(b'm', 3), add(4));
+        txn.amend(key(b'm', 4), add(0));
+        let seen: Vec<(Vec<u8>, i64)> = txn.scan_prefix::<i64>(b"m", 10).unwrap();
+        let values: Vec<i64> = seen.iter().map(|(_, v)| *v).collect();
+        assert_eq!(values, vec![22, 8, 4], "a scan sees the amended records");
+        txn.commit().unwrap();
+
+        let read = store.read().unwrap();
+        assert_eq!(read.get::<i64>(&key(b'm', 1)).unwrap(), Some(22));
+        assert_eq!(read.get::<i64>(&key(b'm', 2)).unwrap(), Some(8));
+        assert_eq!(read.get::<i64>(&key(b'm', 3)).unwrap(), Some(4));
+        assert_eq!(read.get::<i64>(&key(b'm', 4)).unwrap(), None);
+        drop(read);
+
+        // A failing amendment fails the commit, and nothing of the batch is written.
+        let mut txn = store.write().unwrap();
+        txn.put(key(b'm', 5), &1i64).unwrap();
+        txn.amend(key(b'm', 1), |_: Option<i64>| {
+            Err(crate::error::Error::internal("refused"))
+        });
+        assert!(txn.commit().is_err());
+        assert_eq!(
+            store.read().unwrap().get::<i64>(&key(b'm', 5)).unwrap(),
+            None
+        );
+    });
+}
+
+#[test]
+fn scoped_writers_amending_one_figure_lose_nothing() {
+    each_backend("amend_many", |store| {
+        let store = Arc::new(store);
+        let handles: Vec<_> = (0..6u64)
+            .map(|thread| {
+                let store = Arc::clone(&store);
+                std::thread::spawn(move || {
+                    for n in 0..20u64 {
+                        scoped(&store, |txn| {
+                            // Each writer serves its own customer and moves a shared
+                            // figure that no writer reads to decide.
+                            let account = key(b'a', thread);
+                            let a: u64 = txn.get(&account)?.unwrap_or(0);
+                            txn.put(account, &(a + 1))?;
+                            txn.amend(key(b'&', 0), add(1));
+                            txn.amend(key(b'&', 1 + n % 2), add(2));
+                            Ok(())
+                        });
+                    }
+                })
+            })
+            .collect();
+        for handle in handles {
+            handle.join().unwrap();
+        }
+        let read = store.read().unwrap();
+        assert_eq!(read.get::<i64>(&key(b'&', 0)).unwrap(), Some(120));
+        let halves = read.get::<i64>(&key(b'&', 1)).unwrap().unwrap_or(0)
+            + read.get::<i64>(&key(b'&', 2)).unwrap().unwrap_or(0);
+        assert_eq!(halves, 240);
+    });
+}
+
 #[test]
 fn damaged_values_are_reported_not_decoded() {
     each_backend("damage", |store| {

@@ -33,8 +33,10 @@ pub mod postgres_backend;
 pub mod scratch;
 pub mod sled_backend;
 pub mod wal;
+mod write_txn;
 
-use crate::audit::Change;
+pub use write_txn::WriteTxn;
+
 use crate::error::{Error, ErrorCode, Result};
 use bincode::Options as _;
 use serde::Serialize;
@@ -75,6 +77,12 @@ pub trait WriteView: View {
     /// this backend has one writer at a time, which counts in its own batch.
     fn take_counter(&self, _key: &[u8], _count: u64) -> Result<Option<u64>> {
         Ok(None)
+    }
+    /// Read `keys` ahead of their use, each locked for writing, so the reads that follow
+    /// find them at hand (a shared store reads them all in one round trip). A backend
+    /// with one writer at a time has nothing to do.
+    fn read_for_write(&self, _keys: &[Vec<u8>]) -> Result<()> {
+        Ok(())
     }
 }
 
@@ -510,138 +518,6 @@ impl Reader for SteppedRead<'_> {
 
     fn scan_raw(&self, start: &[u8], end: &[u8], limit: usize, reverse: bool) -> Result<Vec<Pair>> {
         self.view.scan(start, end, limit, reverse)
-    }
-}
-
-/// Writes buffered over the store, applied as one atomic batch by [`WriteTxn::commit`].
-/// While it lives its holder is the store's one writer.
-pub struct WriteTxn<'a> {
-    store: &'a Store,
-    view: Box<dyn WriteView + 'a>,
-    writes: WriteBatch,
-    /// Who-changed-what values the operation recorded, written to the audit log by
-    /// whoever commits (the session) in this same batch.
-    changes: Vec<Change>,
-}
-
-impl<'a> WriteTxn<'a> {
-    fn new(store: &'a Store, view: Box<dyn WriteView + 'a>) -> WriteTxn<'a> {
-        WriteTxn {
-            store,
-            view,
-            writes: BTreeMap::new(),
-            changes: Vec::new(),
-        }
-    }
-
-    /// Take the next value of the counter named `counter` (a meta record; values start
-    /// at 1). On a shared store values are taken outside the transaction (see
-    /// [`WriteView::take_counter`]), so a failed operation leaves a gap.
-    pub fn next_id(&mut self, counter: &str) -> Result<u64> {
-        let key = keys::meta(counter);
-        if let Some(value) = self.view.take_counter(&key, 1)? {
-            return Ok(value);
-        }
-        let current: u64 = self.get(&key)?.unwrap_or(0);
-        let next = current
-            .checked_add(1)
-            .ok_or_else(|| Error::internal(format!("counter {counter} overflowed")))?;
-        self.put(key, &next)?;
-        Ok(next)
-    }
-
-    /// Buffer a record.
-    pub fn put<T: Serialize>(&mut self, key: Vec<u8>, value: &T) -> Result<()> {
-        let bytes = encode(value)?;
-        self.writes.insert(key, Some(bytes));
-        Ok(())
-    }
-
-    /// Buffer a JSON document.
-    pub fn put_json<T: Serialize>(&mut self, key: Vec<u8>, value: &T) -> Result<()> {
-        let bytes = encode_json(value)?;
-        self.writes.insert(key, Some(bytes));
-        Ok(())
-    }
-
-    /// Buffer an already sealed value (the conformance tests write damaged ones).
-    #[cfg(test)]
-    pub fn put_raw(&mut self, key: Vec<u8>, sealed: Vec<u8>) {
-        self.writes.insert(key, Some(sealed));
-    }
-
-    /// Move a record to another key as it is (`customer.merge` re-files a customer's
-    /// index entries under the kept customer); nothing when `from` holds nothing.
-    pub fn move_record(&mut self, from: &[u8], to: Vec<u8>) -> Result<()> {
-        if let Some(sealed) = self.get_raw(from)? {
-            self.writes.insert(from.to_vec(), None);
-            self.writes.insert(to, Some(sealed));
-        }
-        Ok(())
-    }
-
-    /// Buffer a deletion.
-    pub fn delete(&mut self, key: Vec<u8>) {
-        self.writes.insert(key, None);
-    }
-
-    /// Note a change for the audit log (written with the batch by the session).
-    pub fn record(&mut self, change: Change) {
-        self.changes.push(change);
-    }
-
-    /// Note several changes for the audit log.
-    pub fn record_all(&mut self, changes: impl IntoIterator<Item = Change>) {
-        self.changes.extend(changes);
-    }
-
-    /// The changes noted so far, taken out to be written.
-    pub fn take_changes(&mut self) -> Vec<Change> {
-        std::mem::take(&mut self.changes)
-    }
-
-    /// Apply the batch atomically; returns its sequence number (for [`Store::wait_durable`]).
-    /// An empty transaction applies nothing and returns this process's last sequence.
-    pub fn commit(self) -> Result<u64> {
-        if self.writes.is_empty() {
-            return Ok(self.store.applied_seq());
-        }
-        self.store.apply(self.view, self.writes)
-    }
-}
-
-impl Reader for WriteTxn<'_> {
-    fn get_raw(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        match self.writes.get(key) {
-            Some(value) => Ok(value.clone()),
-            None => self.view.get(key),
-        }
-    }
-
-    fn scan_raw(&self, start: &[u8], end: &[u8], limit: usize, reverse: bool) -> Result<Vec<Pair>> {
-        let overlay: Vec<(&Vec<u8>, &Option<Vec<u8>>)> =
-            self.writes.range(start.to_vec()..end.to_vec()).collect();
-        if overlay.is_empty() {
-            return self.view.scan(start, end, limit, reverse);
-        }
-        // Deleted keys may hide backend keys, so ask for enough to still fill `limit`.
-        let deletions = overlay.iter().filter(|(_, value)| value.is_none()).count();
-        let fetched = self
-            .view
-            .scan(start, end, limit.saturating_add(deletions), reverse)?;
-        let mut merged: BTreeMap<Vec<u8>, Vec<u8>> = fetched.into_iter().collect();
-        for (key, value) in overlay {
-            match value {
-                Some(value) => merged.insert(key.clone(), value.clone()),
-                None => merged.remove(key),
-            };
-        }
-        let pairs: Box<dyn Iterator<Item = Pair>> = if reverse {
-            Box::new(merged.into_iter().rev())
-        } else {
-            Box::new(merged.into_iter())
-        };
-        Ok(pairs.take(limit).collect())
     }
 }
 

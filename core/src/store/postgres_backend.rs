@@ -50,7 +50,7 @@ const TABLE: &str = "pitstop_kv";
 /// in two schemas of one database do not wait for each other.
 const LOCK_CLASS: i32 = 0x5053; // "PS"
 /// Connections kept open between calls.
-const POOL_IDLE_MAX: usize = 16;
+const POOL_IDLE_MAX: usize = 64;
 /// Bounds on every wait.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const STATEMENT_TIMEOUT_MS: u32 = 60_000;
@@ -1026,6 +1026,65 @@ impl WriteView for PgView<'_> {
             // The server refused a statement: the transaction never committed.
             Err(err) => Err(map_error(&self.backend.label, "writing", err)),
         }
+    }
+
+    fn read_for_write(&self, keys: &[Vec<u8>]) -> Result<()> {
+        let mut lock_ids = Vec::new();
+        let mut unread = Vec::new();
+        for key in keys {
+            if self.cached(key).is_some() {
+                continue;
+            }
+            if let Some((id, _)) = self.lock_needed(lock_scope::of_key(key, true))? {
+                lock_ids.push(id);
+            }
+            unread.push(key);
+        }
+        if unread.is_empty() {
+            return Ok(());
+        }
+        lock_ids.sort_unstable();
+        lock_ids.dedup();
+        let mut text = String::new();
+        if !lock_ids.is_empty() {
+            let locks: Vec<String> = lock_ids
+                .iter()
+                .map(|id| format!("pg_advisory_xact_lock({id})"))
+                .collect();
+            text.push_str(&format!("SELECT {}; ", locks.join(", ")));
+        }
+        let literals: Vec<String> = unread.iter().map(|key| bytea_literal(key)).collect();
+        text.push_str(&format!(
+            "SELECT k, v FROM {TABLE} WHERE k IN ({})",
+            literals.join(",")
+        ));
+        let messages = self.with("reading", |c| c.client.simple_query(&text))?;
+        if let Some(held) = &self.scoped {
+            let mut held = held.borrow_mut();
+            for id in &lock_ids {
+                held.insert(*id, Mode::Exclusive);
+            }
+        }
+        let read_statement = usize::from(!lock_ids.is_empty());
+        let mut statements_done = 0;
+        let mut found = Vec::new();
+        for message in messages {
+            match message {
+                postgres::SimpleQueryMessage::CommandComplete(_) => statements_done += 1,
+                postgres::SimpleQueryMessage::Row(row) if statements_done == read_statement => {
+                    let fields: Vec<Option<String>> = (0..row.len())
+                        .map(|i| row.get(i).map(str::to_string))
+                        .collect();
+                    found.push(self.pair_of(&fields)?);
+                }
+                _ => {}
+            }
+        }
+        for key in unread {
+            let value = found.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
+            self.remember(key, &value);
+        }
+        Ok(())
     }
 
     fn take_counter(&self, key: &[u8], count: u64) -> Result<Option<u64>> {
