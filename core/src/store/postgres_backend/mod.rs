@@ -1,0 +1,541 @@
+//! The PostgreSQL backend: one store shared by many processes on many machines (tills,
+//! 1C worker processes, the branches of a dealer group).
+//!
+//! The key space is one table, `pitstop_kv (k bytea primary key, v bytea)`, in the
+//! connection's current schema; `bytea` compares byte by byte, so scans see the order
+//! sled gives. How the [`Backend`] promises hold across processes:
+//! - **writers:** a write is a READ COMMITTED transaction holding transaction-level
+//!   advisory locks. A whole-store writer ([`Backend::begin_write`]) holds the store's
+//!   lock exclusively: nobody else writes until it ends. A scoped writer
+//!   ([`Backend::begin_scoped_write`]) holds the store's lock shared, and before each
+//!   read the lock of what it reads ([`super::lock_scope`]: the customer, or the key),
+//!   before its batch the locks of what it writes. A read made after its lock sees every
+//!   batch committed before, and nobody changes what it read until it ends, so what it
+//!   decided still holds at commit: no lost update, no double spend, one idempotency
+//!   record per key. A lock that does not come within [`SCOPE_LOCK_TIMEOUT_MS`] (two
+//!   writers waiting on each other) and a range read no key lock covers fail with a
+//!   conflict that changes nothing; the session runs the operation again. A process that
+//!   dies holding locks loses its connection, and the server rolls back and releases
+//!   them.
+//! - **counters:** ids are taken by a compare-and-set on a connection of their own,
+//!   committed at once ([`WriteView::take_counter`]), so writers never wait for each
+//!   other's counters; it commits without waiting for the disk, which is safe because
+//!   the transaction that uses an id commits after it, and PostgreSQL's log is flushed
+//!   in order.
+//! - **snapshots:** a REPEATABLE READ READ ONLY transaction.
+//! - **durability:** a batch is durable when its COMMIT returns; the connection insists
+//!   on `synchronous_commit` being at least `local`.
+//! - **failures:** a lost connection is dropped from the pool and the next call
+//!   connects again; starting a transaction is retried a few times for a server that
+//!   is restarting. Every wait is bounded: connecting, each statement, the writer lock.
+//!   What cannot complete fails with `unavailable` (retryable) and changes nothing,
+//!   except a COMMIT whose answer was lost, which says so: its retry must carry the same
+//!   idempotency key.
+
+mod sql;
+mod view;
+
+use super::lock_scope::{self, Scope};
+use super::{Backend, View, WriteView, keys};
+use crate::error::{Error, ErrorCode, Result};
+use postgres::{Client, Config, NoTls, Statement};
+use serde_json::json;
+use sql::{is_connection_lost, map_error, not_a_store, table_exists};
+use std::collections::HashMap;
+use std::str::FromStr;
+use std::sync::Mutex;
+use std::time::Duration;
+use view::PgView;
+
+/// The table that holds a store's key space.
+const TABLE: &str = "pitstop_kv";
+/// First half of the advisory lock's key (the second is the schema's hash), so two stores
+/// in two schemas of one database do not wait for each other.
+const LOCK_CLASS: i32 = 0x5053; // "PS"
+/// Connections kept open between calls.
+const POOL_IDLE_MAX: usize = 64;
+/// Bounds on every wait.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+const STATEMENT_TIMEOUT_MS: u32 = 60_000;
+const LOCK_TIMEOUT_MS: u32 = 30_000;
+const IDLE_IN_TRANSACTION_TIMEOUT_MS: u32 = 60_000;
+/// Attempts to start a transaction when the connection turns out dead (a restarted server).
+const BEGIN_ATTEMPTS: u32 = 4;
+/// How long a scoped writer waits for the lock of a customer or a key before it gives
+/// up with a conflict (and is run again): longer than any one operation holds a
+/// customer, short enough that two writers waiting on each other part quickly.
+pub const SCOPE_LOCK_TIMEOUT_MS: u32 = 500;
+/// Compare-and-set attempts of one counter before giving up with a conflict.
+const COUNTER_ATTEMPTS: u32 = 1000;
+
+/// Whether `text` names a PostgreSQL store rather than a sled directory: a
+/// `postgresql://` or `postgres://` URL, or a libpq `key=value` string that starts with
+/// a connection key and names a host or a database (`host=/run/postgresql dbname=shop`).
+pub fn is_connection_string(text: &str) -> bool {
+    if text.starts_with("postgresql://") || text.starts_with("postgres://") {
+        return true;
+    }
+    const FIRST_KEYS: [&str; 6] = ["host", "hostaddr", "port", "dbname", "user", "password"];
+    let text = text.trim_start();
+    let starts_with_a_key = FIRST_KEYS.iter().any(|key| {
+        text.strip_prefix(key)
+            .is_some_and(|rest| rest.starts_with('='))
+    });
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let names_a_place = words
+        .iter()
+        .any(|word| word.starts_with("host=") || word.starts_with("dbname="));
+    starts_with_a_key && names_a_place
+}
+
+/// Prepared statements of one connection.
+struct Statements {
+    get: Statement,
+    scan_forward: Statement,
+    scan_reverse: Statement,
+    upsert: Statement,
+    delete: Statement,
+    lock_all: Statement,
+    insert_new: Statement,
+    compare_and_set: Statement,
+}
+
+/// One pooled connection.
+struct Connection {
+    client: Client,
+    statements: Statements,
+}
+
+/// A PostgreSQL store.
+pub struct PostgresBackend {
+    config: Config,
+    /// The store as messages name it: host, port and database, never the password.
+    label: String,
+    idle: Mutex<Vec<Connection>>,
+    /// Connections that take counters: their commits do not wait for the disk.
+    idle_counters: Mutex<Vec<Connection>>,
+    /// Each counter's stored value as this process last wrote or read it: the
+    /// compare-and-set tries it first and reads the counter only when another writer
+    /// moved it.
+    counters_seen: Mutex<HashMap<Vec<u8>, Vec<u8>>>,
+    /// What every lock of this store is derived from: a hash of its schema, so stores in
+    /// two schemas of one database never share a lock.
+    lock_base: u64,
+}
+
+impl PostgresBackend {
+    /// Connect to the database `connection` names and open its store, creating the store
+    /// when the schema is empty. Returns the backend and whether it was created now.
+    pub fn open(connection: &str) -> Result<(PostgresBackend, bool)> {
+        let config = parse_config(connection)?;
+        let label = label_of(&config);
+        let mut client = connect(&config, &label)?;
+        let schema: String = client
+            .query_one("SELECT current_schema()::text", &[])
+            .map_err(|err| map_error(&label, "looking for the store", err))?
+            .get(0);
+        let mut backend = PostgresBackend {
+            label,
+            config,
+            idle: Mutex::new(Vec::new()),
+            idle_counters: Mutex::new(Vec::new()),
+            counters_seen: Mutex::new(HashMap::new()),
+            lock_base: lock_scope::fnv1a(lock_scope::key_hash(b"pitstop"), schema.as_bytes()),
+        };
+        let created = backend.create_if_empty(&mut client)?;
+        backend.lock_base = lock_scope::fnv1a(backend.lock_base, b"/");
+        backend.release(backend.prepare(client)?);
+        Ok((backend, created))
+    }
+
+    /// Whether the database `connection` names holds a Pitstop store (a reachable server
+    /// is required: an unreachable one is an error, not a "no").
+    pub fn exists(connection: &str) -> Result<bool> {
+        let config = parse_config(connection)?;
+        let label = label_of(&config);
+        let mut client = connect(&config, &label)?;
+        table_exists(&mut client, &label)
+    }
+
+    /// How messages name this store.
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    fn connect_client(&self) -> Result<Client> {
+        connect(&self.config, &self.label)
+    }
+
+    fn prepare(&self, mut client: Client) -> Result<Connection> {
+        let fail = |err| map_error(&self.label, "preparing statements", err);
+        let statements = Statements {
+            get: client
+                .prepare(&format!("SELECT v FROM {TABLE} WHERE k = $1"))
+                .map_err(fail)?,
+            scan_forward: client
+                .prepare(&format!(
+                    "SELECT k, v FROM {TABLE} WHERE k >= $1 AND k < $2 ORDER BY k LIMIT $3"
+                ))
+                .map_err(fail)?,
+            scan_reverse: client
+                .prepare(&format!(
+                    "SELECT k, v FROM {TABLE} WHERE k >= $1 AND k < $2 ORDER BY k DESC LIMIT $3"
+                ))
+                .map_err(fail)?,
+            upsert: client
+                .prepare(&format!(
+                    "INSERT INTO {TABLE} (k, v) SELECT * FROM unnest($1::bytea[], $2::bytea[]) \
+                     ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v"
+                ))
+                .map_err(fail)?,
+            delete: client
+                .prepare(&format!("DELETE FROM {TABLE} WHERE k = ANY($1::bytea[])"))
+                .map_err(fail)?,
+            lock_all: client
+                .prepare("SELECT count(pg_advisory_xact_lock(id)) FROM unnest($1::bigint[]) AS id")
+                .map_err(fail)?,
+            insert_new: client
+                .prepare(&format!(
+                    "INSERT INTO {TABLE} (k, v) VALUES ($1, $2) ON CONFLICT (k) DO NOTHING"
+                ))
+                .map_err(fail)?,
+            compare_and_set: client
+                .prepare(&format!(
+                    "UPDATE {TABLE} SET v = $3 WHERE k = $1 AND v = $2"
+                ))
+                .map_err(fail)?,
+        };
+        Ok(Connection { client, statements })
+    }
+
+    /// A live connection: an idle one, or a new one.
+    fn checkout(&self) -> Result<Connection> {
+        loop {
+            let idle = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
+            match idle {
+                Some(connection) if connection.client.is_closed() => continue,
+                Some(connection) => return Ok(connection),
+                None => return self.prepare(self.connect_client()?),
+            }
+        }
+    }
+
+    fn release(&self, connection: Connection) {
+        release_to(&self.idle, connection);
+    }
+
+    /// A connection for counters: an idle one, or a new one whose commits do not wait
+    /// for the disk (see the module's documentation).
+    fn checkout_counters(&self) -> Result<Connection> {
+        loop {
+            let idle = self
+                .idle_counters
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .pop();
+            match idle {
+                Some(connection) if connection.client.is_closed() => continue,
+                Some(connection) => return Ok(connection),
+                None => {
+                    let mut client = self.connect_client()?;
+                    client
+                        .batch_execute("SET synchronous_commit = off")
+                        .map_err(|err| map_error(&self.label, "configuring the connection", err))?;
+                    return self.prepare(client);
+                }
+            }
+        }
+    }
+
+    /// Take `count` values of the counter at `key`: compare-and-set, committed at once.
+    fn take_counter(&self, key: &[u8], count: u64) -> Result<u64> {
+        let mut connection = self.checkout_counters()?;
+        let outcome = self.compare_and_set_counter(&mut connection, key, count);
+        release_to(&self.idle_counters, connection);
+        outcome
+    }
+
+    fn compare_and_set_counter(
+        &self,
+        connection: &mut Connection,
+        key: &[u8],
+        count: u64,
+    ) -> Result<u64> {
+        let fail = |err| map_error(&self.label, "taking an id", err);
+        let (client, statements) = (&mut connection.client, &connection.statements);
+        let seen = |key: &[u8]| {
+            self.counters_seen
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .get(key)
+                .cloned()
+        };
+        let mut last_seen = seen(key);
+        for _ in 0..COUNTER_ATTEMPTS {
+            let stored = match last_seen.take() {
+                Some(bytes) => Some(bytes),
+                None => client
+                    .query_opt(&statements.get, &[&key])
+                    .map_err(fail)?
+                    .map(|row| row.get::<_, Vec<u8>>(0)),
+            };
+            let current: u64 = match &stored {
+                Some(bytes) => super::decode(key, bytes)?,
+                None => 0,
+            };
+            let next = current.checked_add(count).ok_or_else(|| {
+                Error::internal(format!("counter {} overflowed", keys::display(key)))
+            })?;
+            let encoded = super::encode(&next)?;
+            let changed = match &stored {
+                Some(bytes) => {
+                    client.execute(&statements.compare_and_set, &[&key, bytes, &encoded])
+                }
+                None => client.execute(&statements.insert_new, &[&key, &encoded]),
+            }
+            .map_err(fail)?;
+            if changed == 1 {
+                self.counters_seen
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(key.to_vec(), encoded);
+                return Ok(current + 1);
+            }
+        }
+        Err(conflict(
+            &self.label,
+            format!("the counter {} kept changing under it", keys::display(key)),
+            "locks",
+        ))
+    }
+
+    /// The advisory lock (bigint form) of a scope of this store.
+    fn lock_id(&self, scope: Scope) -> i64 {
+        let hash = match scope {
+            Scope::Customer(id) => {
+                lock_scope::fnv1a(lock_scope::fnv1a(self.lock_base, b"c"), &id.to_be_bytes())
+            }
+            Scope::Key(hash) => {
+                lock_scope::fnv1a(lock_scope::fnv1a(self.lock_base, b"k"), &hash.to_be_bytes())
+            }
+            Scope::Store => lock_scope::fnv1a(self.lock_base, b"s"),
+        };
+        hash as i64
+    }
+
+    /// A connection with `begin` run on it. A dead connection (the server restarted, an
+    /// administrator killed it) is dropped and another is tried, a few times.
+    fn begin(&self, begin: &str) -> Result<Connection> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let mut connection = self.checkout()?;
+            match connection.client.batch_execute(begin) {
+                Ok(()) => return Ok(connection),
+                Err(err) if attempt < BEGIN_ATTEMPTS && is_connection_lost(&err) => {
+                    std::thread::sleep(Duration::from_millis(100 * u64::from(attempt)));
+                }
+                Err(err) => return Err(map_error(&self.label, "starting a transaction", err)),
+            }
+        }
+    }
+
+    fn create_if_empty(&self, client: &mut Client) -> Result<bool> {
+        let fail = |err| map_error(&self.label, "creating the store", err);
+        let mut txn = client.transaction().map_err(fail)?;
+        txn.execute(
+            "SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))",
+            &[&LOCK_CLASS],
+        )
+        .map_err(fail)?;
+        if table_exists(&mut txn, &self.label)? {
+            return Ok(false);
+        }
+        let others: i64 = txn
+            .query_one(
+                "SELECT count(*) FROM pg_catalog.pg_class c \
+                 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+                 WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p', 'v', 'm')",
+                &[],
+            )
+            .map_err(fail)?
+            .get(0);
+        if others > 0 {
+            return Err(not_a_store(&self.label, others));
+        }
+        txn.batch_execute(&format!(
+            "CREATE TABLE {TABLE} (k bytea PRIMARY KEY, v bytea NOT NULL); \
+             COMMENT ON TABLE {TABLE} IS 'Pitstop loyalty store: one ordered key-value space'"
+        ))
+        .map_err(fail)?;
+        let meta = [
+            (
+                keys::meta(keys::META_FORMAT),
+                super::encode(&super::FORMAT_VERSION)?,
+            ),
+            (keys::meta(keys::META_SEQ), super::encode(&0u64)?),
+        ];
+        for (key, value) in &meta {
+            txn.execute(
+                &format!("INSERT INTO {TABLE} (k, v) VALUES ($1, $2)"),
+                &[key, value],
+            )
+            .map_err(fail)?;
+        }
+        txn.commit().map_err(fail)?;
+        Ok(true)
+    }
+}
+
+fn release_to(pool: &Mutex<Vec<Connection>>, connection: Connection) {
+    if connection.client.is_closed() {
+        return;
+    }
+    let mut idle = pool.lock().unwrap_or_else(|p| p.into_inner());
+    if idle.len() < POOL_IDLE_MAX {
+        idle.push(connection);
+    }
+}
+
+/// A conflict between writers: nothing was changed, run the operation again
+/// (`details.conflict`: `locks`, or `whole_store` when it needs the whole store).
+fn conflict(label: &str, why: String, kind: &str) -> Error {
+    Error::new(
+        ErrorCode::Unavailable,
+        format!("the store at {label} is busy: {why}; nothing was changed, try again"),
+    )
+    .with_details(json!({ "store": label, "retryable": true, "conflict": kind }))
+}
+
+/// How messages name the store `connection` opens (never its password).
+pub fn describe(connection: &str) -> String {
+    match Config::from_str(connection) {
+        Ok(config) => label_of(&config),
+        Err(_) => "a PostgreSQL connection string that does not parse".to_string(),
+    }
+}
+
+fn parse_config(connection: &str) -> Result<Config> {
+    let mut config = Config::from_str(connection).map_err(|err| {
+        Error::invalid(
+            "store",
+            format!("is not a valid PostgreSQL connection string: {err}"),
+        )
+    })?;
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(CONNECT_TIMEOUT);
+    }
+    if config.get_application_name().is_none() {
+        config.application_name("pitstop");
+    }
+    // A dead peer is noticed in about a minute, not after the kernel's two hours.
+    config.keepalives(true);
+    config.keepalives_idle(Duration::from_secs(30));
+    config.keepalives_interval(Duration::from_secs(10));
+    config.keepalives_retries(3);
+    Ok(config)
+}
+
+/// `user@host:port/dbname`, for messages.
+fn label_of(config: &Config) -> String {
+    let host = match config.get_hosts().first() {
+        Some(postgres::config::Host::Tcp(host)) => host.clone(),
+        Some(postgres::config::Host::Unix(path)) => path.display().to_string(),
+        None => "localhost".to_string(),
+    };
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    let user = config.get_user().unwrap_or("(default user)");
+    let dbname = config.get_dbname().unwrap_or(user);
+    format!("postgresql://{user}@{host}:{port}/{dbname}")
+}
+
+fn connect(config: &Config, label: &str) -> Result<Client> {
+    let mut client = config
+        .connect(NoTls)
+        .map_err(|err| map_error(label, "connecting", err))?;
+    let settings = format!(
+        "SET statement_timeout = {STATEMENT_TIMEOUT_MS}; \
+         SET lock_timeout = {LOCK_TIMEOUT_MS}; \
+         SET idle_in_transaction_session_timeout = {IDLE_IN_TRANSACTION_TIMEOUT_MS}; \
+         SET standard_conforming_strings = on; SET bytea_output = 'hex'"
+    );
+    client
+        .batch_execute(&settings)
+        .map_err(|err| map_error(label, "configuring the connection", err))?;
+    // Acknowledged must mean on disk: a server (or role) configured with
+    // synchronous_commit = off would acknowledge commits it can still lose.
+    let synchronous: String = client
+        .query_one("SHOW synchronous_commit", &[])
+        .map_err(|err| map_error(label, "configuring the connection", err))?
+        .get(0);
+    if synchronous == "off" {
+        client
+            .batch_execute("SET synchronous_commit = on")
+            .map_err(|err| map_error(label, "configuring the connection", err))?;
+    }
+    Ok(client)
+}
+
+impl Backend for PostgresBackend {
+    fn snapshot(&self) -> Result<Box<dyn View + '_>> {
+        let connection = self.begin("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")?;
+        Ok(Box::new(PgView::new(self, connection, Some("ROLLBACK"))))
+    }
+
+    fn stepwise(&self) -> Result<Box<dyn View + '_>> {
+        Ok(Box::new(PgView::new(self, self.checkout()?, None)))
+    }
+
+    fn begin_write(&self) -> Result<Box<dyn WriteView + '_>> {
+        let begin = format!(
+            "BEGIN ISOLATION LEVEL READ COMMITTED; \
+             SELECT pg_advisory_xact_lock({LOCK_CLASS}, hashtext(current_schema()))"
+        );
+        let connection = self.begin(&begin)?;
+        Ok(Box::new(PgView::writer(self, connection)))
+    }
+
+    fn begin_scoped_write(&self) -> Result<Box<dyn WriteView + '_>> {
+        let begin = format!(
+            "BEGIN ISOLATION LEVEL READ COMMITTED; \
+             SELECT pg_advisory_xact_lock_shared({LOCK_CLASS}, hashtext(current_schema())); \
+             SET LOCAL lock_timeout = {SCOPE_LOCK_TIMEOUT_MS}"
+        );
+        let connection = self.begin(&begin)?;
+        Ok(Box::new(PgView::scoped_writer(self, connection)))
+    }
+
+    fn sync(&self) -> Result<()> {
+        // Every COMMIT was durable when it returned.
+        Ok(())
+    }
+
+    fn size_on_disk(&self) -> Result<u64> {
+        let view = PgView::new(self, self.checkout()?, None);
+        let bytes = view.with("measuring the store", |c| {
+            let row = c.client.query_one(
+                "SELECT coalesce(pg_total_relation_size(to_regclass($1)), 0)",
+                &[&TABLE],
+            )?;
+            Ok(row.get::<_, i64>(0))
+        });
+        drop(view);
+        Ok(u64::try_from(bytes?).unwrap_or(0))
+    }
+
+    fn record_durable_seq(&self, _seq: u64) -> Result<()> {
+        Ok(())
+    }
+
+    fn recorded_durable_seq(&self) -> Result<Option<u64>> {
+        Ok(None)
+    }
+
+    fn durable_on_apply(&self) -> bool {
+        true
+    }
+
+    fn shared(&self) -> bool {
+        true
+    }
+}

@@ -1,0 +1,437 @@
+//! [`PgView`]: a snapshot, stepwise reads or a writer on one pooled connection; how a
+//! scoped writer takes the locks of what it reads and writes, and caches what it read.
+
+use super::sql::{ONE_TRIP_BATCH_BYTES_MAX, is_connection_lost, map_error};
+use super::sql::{SplitBatch, apply_text, bytea_literal, split_batch, unhex};
+use super::{Connection, PostgresBackend, TABLE, conflict};
+use crate::error::{Error, ErrorCode, Result};
+use crate::store::lock_scope::{self, Mode, Scope};
+use crate::store::{Pair, View, WriteBatch, WriteView};
+use serde_json::json;
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+/// Values read by a writer, by key (`None`: the key is absent).
+type ReadCache = HashMap<Vec<u8>, Option<Vec<u8>>>;
+
+/// A view on one pooled connection: a snapshot (a REPEATABLE READ READ ONLY
+/// transaction), stepwise reads (each statement its own transaction), or the writer (a
+/// transaction holding the store's advisory lock). Dropped, it ends its transaction with
+/// `end` (a writer that applied has already committed) and gives the connection back.
+pub(super) struct PgView<'a> {
+    backend: &'a PostgresBackend,
+    connection: RefCell<Option<Connection>>,
+    end: Option<&'static str>,
+    /// A scoped writer's locks, by advisory lock id; `None` for every other view.
+    scoped: Option<RefCell<HashMap<i64, Mode>>>,
+    /// A writer's reads (`None`: absent), each made under a lock it holds to its end (or
+    /// while no one else writes), so they stay true: a key read twice costs one round
+    /// trip, and a customer's records come in the round trip that locks the customer.
+    read_cache: Option<RefCell<ReadCache>>,
+}
+
+impl<'a> PgView<'a> {
+    pub(super) fn new(
+        backend: &'a PostgresBackend,
+        connection: Connection,
+        end: Option<&'static str>,
+    ) -> Self {
+        PgView {
+            backend,
+            connection: RefCell::new(Some(connection)),
+            end,
+            scoped: None,
+            read_cache: None,
+        }
+    }
+
+    pub(super) fn writer(backend: &'a PostgresBackend, connection: Connection) -> Self {
+        let mut view = PgView::new(backend, connection, Some("ROLLBACK"));
+        view.read_cache = Some(RefCell::new(HashMap::new()));
+        view
+    }
+
+    fn cached(&self, key: &[u8]) -> Option<Option<Vec<u8>>> {
+        self.read_cache.as_ref()?.borrow().get(key).cloned()
+    }
+
+    fn remember(&self, key: &[u8], value: &Option<Vec<u8>>) {
+        if let Some(cache) = &self.read_cache {
+            cache.borrow_mut().insert(key.to_vec(), value.clone());
+        }
+    }
+
+    pub(super) fn scoped_writer(backend: &'a PostgresBackend, connection: Connection) -> Self {
+        let mut view = PgView::writer(backend, connection);
+        view.scoped = Some(RefCell::new(HashMap::new()));
+        view
+    }
+
+    /// The lock a scoped writer must take before touching `scope` in `mode`, unless it
+    /// holds it already (or is no scoped writer).
+    fn lock_needed(&self, (scope, mode): (Scope, Mode)) -> Result<Option<(i64, Mode)>> {
+        let Some(held) = &self.scoped else {
+            return Ok(None);
+        };
+        if scope == Scope::Store {
+            return Err(conflict(
+                &self.backend.label,
+                "the operation reads across customers, which needs the whole store".to_string(),
+                "whole_store",
+            ));
+        }
+        let id = self.backend.lock_id(scope);
+        match held.borrow().get(&id) {
+            Some(have) if *have >= mode => Ok(None),
+            _ => Ok(Some((id, mode))),
+        }
+    }
+
+    /// Take a lock and then run `query` (whose statement snapshot is therefore taken
+    /// after the lock is granted) in one round trip; the query's rows as text. Locking a
+    /// customer also reads the customer's own records into the read cache.
+    fn locked_query(
+        &self,
+        (id, mode): (i64, Mode),
+        scope: Scope,
+        query: &str,
+    ) -> Result<Vec<Vec<Option<String>>>> {
+        let function = match mode {
+            Mode::Shared => "pg_advisory_xact_lock_shared",
+            Mode::Exclusive => "pg_advisory_xact_lock",
+        };
+        let mut text = format!("SELECT {function}({id}); {query}");
+        let prefetched = match scope {
+            Scope::Customer(customer) if self.read_cache.is_some() => {
+                lock_scope::customer_records(customer)
+            }
+            _ => Vec::new(),
+        };
+        if !prefetched.is_empty() {
+            let keys: Vec<String> = prefetched.iter().map(|key| bytea_literal(key)).collect();
+            text.push_str(&format!(
+                "; SELECT k, v FROM {TABLE} WHERE k IN ({})",
+                keys.join(",")
+            ));
+        }
+        let messages = self.with("reading", |c| c.client.simple_query(&text))?;
+        if let Some(held) = &self.scoped {
+            let mut held = held.borrow_mut();
+            let entry = held.entry(id).or_insert(mode);
+            *entry = (*entry).max(mode);
+        }
+        let mut statements_done = 0;
+        let mut rows = Vec::new();
+        let mut found = Vec::new();
+        for message in messages {
+            let row = match message {
+                postgres::SimpleQueryMessage::CommandComplete(_) => {
+                    statements_done += 1;
+                    continue;
+                }
+                postgres::SimpleQueryMessage::Row(row) => row,
+                _ => continue,
+            };
+            let fields: Vec<Option<String>> = (0..row.len())
+                .map(|i| row.get(i).map(str::to_string))
+                .collect();
+            match statements_done {
+                1 => rows.push(fields),
+                2 => found.push(self.pair_of(&fields)?),
+                _ => {}
+            }
+        }
+        for key in prefetched {
+            let value = found
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, v)| v.clone());
+            self.remember(&key, &value);
+        }
+        Ok(rows)
+    }
+
+    fn pair_of(&self, row: &[Option<String>]) -> Result<Pair> {
+        let label = &self.backend.label;
+        match (row.first(), row.get(1)) {
+            (Some(Some(k)), Some(Some(v))) => Ok((unhex(label, k)?, unhex(label, v)?)),
+            _ => Err(Error::internal(
+                "a locked read returned a row without key or value",
+            )),
+        }
+    }
+
+    fn locked_read(&self, lock: (i64, Mode), scope: Scope, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        let query = format!("SELECT v FROM {TABLE} WHERE k = {}", bytea_literal(key));
+        let rows = self.locked_query(lock, scope, &query)?;
+        match rows.first().and_then(|row| row.first()) {
+            Some(Some(text)) => Ok(Some(unhex(&self.backend.label, text)?)),
+            _ => Ok(None),
+        }
+    }
+
+    fn locked_scan(
+        &self,
+        lock: (i64, Mode),
+        (start, end): (&[u8], &[u8]),
+        limit: i64,
+        reverse: bool,
+    ) -> Result<Vec<Pair>> {
+        let query = format!(
+            "SELECT k, v FROM {TABLE} WHERE k >= {} AND k < {} ORDER BY k {} LIMIT {limit}",
+            bytea_literal(start),
+            bytea_literal(end),
+            if reverse { "DESC" } else { "ASC" }
+        );
+        let scope = lock_scope::of_range(start, end);
+        self.locked_query(lock, scope, &query)?
+            .iter()
+            .map(|row| self.pair_of(row))
+            .collect()
+    }
+
+    /// Before a scoped writer's batch: the exclusive locks of everything it writes that
+    /// it does not hold yet, in lock order.
+    fn write_lock_ids(&self, batch: &WriteBatch) -> Result<Vec<i64>> {
+        let mut ids = Vec::new();
+        for key in batch.keys() {
+            if let Some((id, _)) = self.lock_needed(lock_scope::of_key(key, true))? {
+                ids.push(id);
+            }
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        Ok(ids)
+    }
+
+    pub(super) fn with<T>(
+        &self,
+        doing: &str,
+        work: impl FnOnce(&mut Connection) -> std::result::Result<T, postgres::Error>,
+    ) -> Result<T> {
+        self.with_raw(work)?
+            .map_err(|err| map_error(&self.backend.label, doing, err))
+    }
+
+    /// Run `work` on the view's connection, its PostgreSQL error left as it is.
+    fn with_raw<T>(
+        &self,
+        work: impl FnOnce(&mut Connection) -> std::result::Result<T, postgres::Error>,
+    ) -> Result<std::result::Result<T, postgres::Error>> {
+        let mut slot = self.connection.borrow_mut();
+        let connection = slot
+            .as_mut()
+            .ok_or_else(|| Error::internal("a PostgreSQL view was used after it ended"))?;
+        Ok(work(connection))
+    }
+
+    fn read(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        if let Some(value) = self.cached(key) {
+            return Ok(value);
+        }
+        let (scope, mode) = lock_scope::of_key(key, false);
+        if let Some(lock) = self.lock_needed((scope, mode))? {
+            let value = self.locked_read(lock, scope, key)?;
+            self.remember(key, &value);
+            return Ok(value);
+        }
+        let value = self.plain_read(key)?;
+        self.remember(key, &value);
+        Ok(value)
+    }
+
+    fn plain_read(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        self.with("reading", |c| {
+            let row = c.client.query_opt(&c.statements.get, &[&key])?;
+            Ok(row.map(|row| row.get::<_, Vec<u8>>(0)))
+        })
+    }
+
+    fn read_range(
+        &self,
+        start: &[u8],
+        end: &[u8],
+        limit: usize,
+        reverse: bool,
+    ) -> Result<Vec<Pair>> {
+        if start >= end || limit == 0 {
+            return Ok(Vec::new());
+        }
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        if self.scoped.is_some() {
+            let scope = lock_scope::of_range(start, end);
+            if let Some(lock) = self.lock_needed((scope, Mode::Exclusive))? {
+                return self.locked_scan(lock, (start, end), limit, reverse);
+            }
+        }
+        self.with("scanning", |c| {
+            let statement = if reverse {
+                &c.statements.scan_reverse
+            } else {
+                &c.statements.scan_forward
+            };
+            let rows = c.client.query(statement, &[&start, &end, &limit])?;
+            Ok(rows
+                .into_iter()
+                .map(|row| (row.get::<_, Vec<u8>>(0), row.get::<_, Vec<u8>>(1)))
+                .collect())
+        })
+    }
+
+    /// End the transaction the connection is in (if `end` is given) and give the
+    /// connection back, or drop it when it is broken.
+    fn finish(&self, end: Option<&str>) {
+        let Some(mut connection) = self.connection.borrow_mut().take() else {
+            return;
+        };
+        if let Some(end) = end
+            && connection.client.batch_execute(end).is_err()
+        {
+            return;
+        }
+        self.backend.release(connection);
+    }
+}
+
+impl View for PgView<'_> {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        self.read(key)
+    }
+    fn scan(&self, start: &[u8], end: &[u8], limit: usize, reverse: bool) -> Result<Vec<Pair>> {
+        self.read_range(start, end, limit, reverse)
+    }
+}
+
+impl WriteView for PgView<'_> {
+    fn apply(&mut self, batch: &WriteBatch) -> Result<()> {
+        let lock_ids = self.write_lock_ids(batch)?;
+        let batch_bytes: usize = batch
+            .iter()
+            .map(|(key, value)| key.len() + value.as_ref().map_or(0, Vec::len))
+            .sum();
+        let outcome = self.with_raw(|c| {
+            if batch_bytes <= ONE_TRIP_BATCH_BYTES_MAX {
+                // Locks, writes and COMMIT in one round trip; a statement that fails
+                // skips the rest, COMMIT included.
+                return c
+                    .client
+                    .simple_query(&apply_text(&lock_ids, batch))
+                    .map(|_| ());
+            }
+            if !lock_ids.is_empty() {
+                c.client.query_one(&c.statements.lock_all, &[&lock_ids])?;
+            }
+            let SplitBatch {
+                put_keys,
+                put_values,
+                deleted,
+            } = split_batch(batch);
+            if !put_keys.is_empty() {
+                c.client
+                    .execute(&c.statements.upsert, &[&put_keys, &put_values])?;
+            }
+            if !deleted.is_empty() {
+                c.client.execute(&c.statements.delete, &[&deleted])?;
+            }
+            c.client.batch_execute("COMMIT")
+        })?;
+        match outcome {
+            Ok(()) => {
+                self.finish(None);
+                Ok(())
+            }
+            Err(err) if err.code().is_none() && is_connection_lost(&err) => {
+                // The connection died with the COMMIT perhaps on its way: it may or may
+                // not have landed. Only the caller's idempotency key can tell.
+                let err = map_error(&self.backend.label, "committing", err);
+                Err(Error::new(
+                    ErrorCode::Unavailable,
+                    format!(
+                        "{}; the commit's outcome is unknown: retry with the same idempotency_key",
+                        err.message
+                    ),
+                )
+                .with_details(json!({ "store": self.backend.label, "retryable": true, "outcome_unknown": true })))
+            }
+            // The server refused a statement: the transaction never committed.
+            Err(err) => Err(map_error(&self.backend.label, "writing", err)),
+        }
+    }
+
+    fn read_for_write(&self, keys: &[Vec<u8>]) -> Result<()> {
+        let mut lock_ids = Vec::new();
+        let mut unread = Vec::new();
+        for key in keys {
+            if self.cached(key).is_some() {
+                continue;
+            }
+            if let Some((id, _)) = self.lock_needed(lock_scope::of_key(key, true))? {
+                lock_ids.push(id);
+            }
+            unread.push(key);
+        }
+        if unread.is_empty() {
+            return Ok(());
+        }
+        lock_ids.sort_unstable();
+        lock_ids.dedup();
+        let mut text = String::new();
+        if !lock_ids.is_empty() {
+            let locks: Vec<String> = lock_ids
+                .iter()
+                .map(|id| format!("pg_advisory_xact_lock({id})"))
+                .collect();
+            text.push_str(&format!("SELECT {}; ", locks.join(", ")));
+        }
+        let literals: Vec<String> = unread.iter().map(|key| bytea_literal(key)).collect();
+        text.push_str(&format!(
+            "SELECT k, v FROM {TABLE} WHERE k IN ({})",
+            literals.join(",")
+        ));
+        let messages = self.with("reading", |c| c.client.simple_query(&text))?;
+        if let Some(held) = &self.scoped {
+            let mut held = held.borrow_mut();
+            for id in &lock_ids {
+                held.insert(*id, Mode::Exclusive);
+            }
+        }
+        let read_statement = usize::from(!lock_ids.is_empty());
+        let mut statements_done = 0;
+        let mut found = Vec::new();
+        for message in messages {
+            match message {
+                postgres::SimpleQueryMessage::CommandComplete(_) => statements_done += 1,
+                postgres::SimpleQueryMessage::Row(row) if statements_done == read_statement => {
+                    let fields: Vec<Option<String>> = (0..row.len())
+                        .map(|i| row.get(i).map(str::to_string))
+                        .collect();
+                    found.push(self.pair_of(&fields)?);
+                }
+                _ => {}
+            }
+        }
+        for key in unread {
+            let value = found.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
+            self.remember(key, &value);
+        }
+        Ok(())
+    }
+
+    fn take_counter(&self, key: &[u8], count: u64) -> Result<Option<u64>> {
+        self.take_counter_now(key, count).map(Some)
+    }
+}
+
+impl PgView<'_> {
+    fn take_counter_now(&self, key: &[u8], count: u64) -> Result<u64> {
+        self.backend.take_counter(key, count)
+    }
+}
+
+impl Drop for PgView<'_> {
+    fn drop(&mut self) {
+        // A writer that did not apply (an error, or nothing to write) rolls back and
+        // releases the lock; a snapshot rolls back; stepwise reads have nothing to end.
+        self.finish(self.end);
+    }
+}
