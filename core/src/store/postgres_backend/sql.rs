@@ -215,3 +215,36 @@ pub(super) fn map_error(label: &str, doing: &str, err: postgres::Error) -> Error
     }
     Error::new(code, message).with_details(details)
 }
+
+/// `SELECT k, v` of the rows of `keys`, as statement text.
+pub(super) fn select_keys<K: AsRef<[u8]>>(keys: &[K]) -> String {
+    let literals: Vec<String> = keys.iter().map(|key| bytea_literal(key.as_ref())).collect();
+    format!(
+        "SELECT k, v FROM {TABLE} WHERE k IN ({})",
+        literals.join(",")
+    )
+}
+
+/// The rows of each statement of a simple query, as text, by statement.
+pub(super) fn rows_by_statement(
+    messages: Vec<postgres::SimpleQueryMessage>,
+) -> Vec<Vec<Vec<Option<String>>>> {
+    let mut statements = vec![Vec::new()];
+    for message in messages {
+        match message {
+            postgres::SimpleQueryMessage::CommandComplete(_) => statements.push(Vec::new()),
+            postgres::SimpleQueryMessage::Row(row) => {
+                let fields = (0..row.len())
+                    .map(|i| row.get(i).map(str::to_string))
+                    .collect();
+                if let Some(rows) = statements.last_mut() {
+                    rows.push(fields);
+                }
+            }
+            _ => {}
+        }
+    }
+    // The entry opened after the last statement's completion holds nothing.
+    statements.pop();
+    statements
+}

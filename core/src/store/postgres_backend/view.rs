@@ -2,7 +2,9 @@
 //! scoped writer takes the locks of what it reads and writes, and caches what it read.
 
 use super::sql::{ONE_TRIP_BATCH_BYTES_MAX, is_connection_lost, map_error};
-use super::sql::{SplitBatch, apply_text, bytea_literal, split_batch, unhex};
+use super::sql::{
+    SplitBatch, apply_text, bytea_literal, rows_by_statement, select_keys, split_batch, unhex,
+};
 use super::{Connection, PostgresBackend, TABLE, conflict};
 use crate::error::{Error, ErrorCode, Result};
 use crate::store::lock_scope::{self, Mode, Scope};
@@ -108,47 +110,46 @@ impl<'a> PgView<'a> {
             _ => Vec::new(),
         };
         if !prefetched.is_empty() {
-            let keys: Vec<String> = prefetched.iter().map(|key| bytea_literal(key)).collect();
-            text.push_str(&format!(
-                "; SELECT k, v FROM {TABLE} WHERE k IN ({})",
-                keys.join(",")
-            ));
+            text.push_str("; ");
+            text.push_str(&select_keys(&prefetched));
         }
         let messages = self.with("reading", |c| c.client.simple_query(&text))?;
+        self.hold(id, mode);
+        let mut statements = rows_by_statement(messages).into_iter().skip(1);
+        let rows = statements.next().unwrap_or_default();
+        self.remember_found(&prefetched, &statements.next().unwrap_or_default())?;
+        Ok(rows)
+    }
+
+    /// Note a lock taken by a scoped writer (held to the end of its transaction).
+    fn hold(&self, id: i64, mode: Mode) {
         if let Some(held) = &self.scoped {
             let mut held = held.borrow_mut();
             let entry = held.entry(id).or_insert(mode);
             *entry = (*entry).max(mode);
         }
-        let mut statements_done = 0;
-        let mut rows = Vec::new();
-        let mut found = Vec::new();
-        for message in messages {
-            let row = match message {
-                postgres::SimpleQueryMessage::CommandComplete(_) => {
-                    statements_done += 1;
-                    continue;
-                }
-                postgres::SimpleQueryMessage::Row(row) => row,
-                _ => continue,
-            };
-            let fields: Vec<Option<String>> = (0..row.len())
-                .map(|i| row.get(i).map(str::to_string))
-                .collect();
-            match statements_done {
-                1 => rows.push(fields),
-                2 => found.push(self.pair_of(&fields)?),
-                _ => {}
-            }
-        }
-        for key in prefetched {
+    }
+
+    /// Cache what a read of `keys` found (`rows` of key and value); a key without a row
+    /// is absent.
+    fn remember_found<K: AsRef<[u8]>>(
+        &self,
+        keys: &[K],
+        rows: &[Vec<Option<String>>],
+    ) -> Result<()> {
+        let found: Vec<Pair> = rows
+            .iter()
+            .map(|row| self.pair_of(row))
+            .collect::<Result<_>>()?;
+        for key in keys {
+            let key = key.as_ref();
             let value = found
                 .iter()
-                .find(|(k, _)| *k == key)
+                .find(|(k, _)| k.as_slice() == key)
                 .map(|(_, v)| v.clone());
-            self.remember(&key, &value);
+            self.remember(key, &value);
         }
-        Ok(rows)
+        Ok(())
     }
 
     fn pair_of(&self, row: &[Option<String>]) -> Result<Pair> {
@@ -383,38 +384,13 @@ impl WriteView for PgView<'_> {
                 .collect();
             text.push_str(&format!("SELECT {}; ", locks.join(", ")));
         }
-        let literals: Vec<String> = unread.iter().map(|key| bytea_literal(key)).collect();
-        text.push_str(&format!(
-            "SELECT k, v FROM {TABLE} WHERE k IN ({})",
-            literals.join(",")
-        ));
+        text.push_str(&select_keys(&unread));
         let messages = self.with("reading", |c| c.client.simple_query(&text))?;
-        if let Some(held) = &self.scoped {
-            let mut held = held.borrow_mut();
-            for id in &lock_ids {
-                held.insert(*id, Mode::Exclusive);
-            }
+        for id in &lock_ids {
+            self.hold(*id, Mode::Exclusive);
         }
-        let read_statement = usize::from(!lock_ids.is_empty());
-        let mut statements_done = 0;
-        let mut found = Vec::new();
-        for message in messages {
-            match message {
-                postgres::SimpleQueryMessage::CommandComplete(_) => statements_done += 1,
-                postgres::SimpleQueryMessage::Row(row) if statements_done == read_statement => {
-                    let fields: Vec<Option<String>> = (0..row.len())
-                        .map(|i| row.get(i).map(str::to_string))
-                        .collect();
-                    found.push(self.pair_of(&fields)?);
-                }
-                _ => {}
-            }
-        }
-        for key in unread {
-            let value = found.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
-            self.remember(key, &value);
-        }
-        Ok(())
+        let rows = rows_by_statement(messages).pop().unwrap_or_default();
+        self.remember_found(&unread, &rows)
     }
 
     fn take_counter(&self, key: &[u8], count: u64) -> Result<Option<u64>> {
