@@ -86,8 +86,10 @@ pub(super) fn apply_text(lock_ids: &[i64], batch: &WriteBatch) -> String {
 pub(super) fn bytea_literal(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len() * 2 + 12);
     out.push_str("'\\x");
-    for byte in bytes {
-        out.push_str(&format!("{byte:02x}"));
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for &byte in bytes {
+        out.push(char::from(DIGITS[usize::from(byte >> 4)]));
+        out.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
     }
     out.push_str("'::bytea");
     out
@@ -104,10 +106,15 @@ pub(super) fn unhex(label: &str, text: &str) -> Result<Vec<u8>> {
     if digits.len() % 2 != 0 {
         return Err(bad());
     }
-    let value = |digit: u8| char::from(digit).to_digit(16).ok_or_else(bad);
+    let value = |digit: u8| match digit {
+        b'0'..=b'9' => Ok(digit - b'0'),
+        b'a'..=b'f' => Ok(digit - b'a' + 10),
+        b'A'..=b'F' => Ok(digit - b'A' + 10),
+        _ => Err(bad()),
+    };
     digits
         .chunks_exact(2)
-        .map(|pair| Ok((value(pair[0])? * 16 + value(pair[1])?) as u8))
+        .map(|pair| Ok((value(pair[0])? << 4) | value(pair[1])?))
         .collect()
 }
 
@@ -247,4 +254,22 @@ pub(super) fn rows_by_statement(
     // The entry opened after the last statement's completion holds nothing.
     statements.pop();
     statements
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytea_literals_and_hex_round_trip_every_byte() {
+        let bytes: Vec<u8> = (0..=255).collect();
+        let literal = bytea_literal(&bytes);
+        assert!(literal.starts_with("'\\x000102") && literal.ends_with("feff'::bytea"));
+        let hex = &literal[1..literal.len() - "'::bytea".len()];
+        assert_eq!(unhex("test", hex).unwrap(), bytes);
+        assert_eq!(unhex("test", "\\xABcd").unwrap(), vec![0xab, 0xcd]);
+        for bad in ["x00", "\\x0", "\\x0g", "\\x é"] {
+            assert!(unhex("test", bad).is_err(), "{bad}");
+        }
+    }
 }

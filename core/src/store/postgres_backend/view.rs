@@ -16,6 +16,9 @@ use std::collections::HashMap;
 /// Values read by a writer, by key (`None`: the key is absent).
 type ReadCache = HashMap<Vec<u8>, Option<Vec<u8>>>;
 
+/// Range reads of a writer, by start, end, limit and direction.
+type RangeCache = HashMap<(Vec<u8>, Vec<u8>, usize, bool), Vec<Pair>>;
+
 /// A view on one pooled connection: a snapshot (a REPEATABLE READ READ ONLY
 /// transaction), stepwise reads (each statement its own transaction), or the writer (a
 /// transaction holding the store's advisory lock). Dropped, it ends its transaction with
@@ -30,6 +33,10 @@ pub(super) struct PgView<'a> {
     /// while no one else writes), so they stay true: a key read twice costs one round
     /// trip, and a customer's records come in the round trip that locks the customer.
     read_cache: Option<RefCell<ReadCache>>,
+    /// A writer's range reads, by (start, end, limit, reverse), true for the same
+    /// reason: the range's lock (or the whole store) is held to the writer's end. The
+    /// domain asks for one customer's neighbouring visit days more than once.
+    range_cache: Option<RefCell<RangeCache>>,
 }
 
 impl<'a> PgView<'a> {
@@ -44,12 +51,14 @@ impl<'a> PgView<'a> {
             end,
             scoped: None,
             read_cache: None,
+            range_cache: None,
         }
     }
 
     pub(super) fn writer(backend: &'a PostgresBackend, connection: Connection) -> Self {
         let mut view = PgView::new(backend, connection, Some("ROLLBACK"));
         view.read_cache = Some(RefCell::new(HashMap::new()));
+        view.range_cache = Some(RefCell::new(HashMap::new()));
         view
     }
 
@@ -258,6 +267,25 @@ impl<'a> PgView<'a> {
         if start >= end || limit == 0 {
             return Ok(Vec::new());
         }
+        let Some(cache) = &self.range_cache else {
+            return self.read_range_now(start, end, limit, reverse);
+        };
+        let query = (start.to_vec(), end.to_vec(), limit, reverse);
+        if let Some(pairs) = cache.borrow().get(&query) {
+            return Ok(pairs.clone());
+        }
+        let pairs = self.read_range_now(start, end, limit, reverse)?;
+        cache.borrow_mut().insert(query, pairs.clone());
+        Ok(pairs)
+    }
+
+    fn read_range_now(
+        &self,
+        start: &[u8],
+        end: &[u8],
+        limit: usize,
+        reverse: bool,
+    ) -> Result<Vec<Pair>> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         if self.scoped.is_some() {
             let scope = lock_scope::of_range(start, end);
