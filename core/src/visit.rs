@@ -256,6 +256,17 @@ pub fn by_order<R: Reader>(reader: &R, order_id: &str) -> Result<Option<u64>> {
 
 /// Save a visit with its order and customer indexes.
 pub fn save(txn: &mut WriteTxn<'_>, visit: &Visit) -> Result<()> {
+    save_as(txn, visit, false)
+}
+
+/// Save a visit never stored before (a checkout's, under an id just taken): as
+/// [`save`], without reading the index entries such a visit cannot have yet (on a
+/// shared store each read is a round trip and a lock).
+pub fn save_new(txn: &mut WriteTxn<'_>, visit: &Visit) -> Result<()> {
+    save_as(txn, visit, true)
+}
+
+fn save_as(txn: &mut WriteTxn<'_>, visit: &Visit, new: bool) -> Result<()> {
     if visit
         .lines
         .iter()
@@ -274,7 +285,10 @@ pub fn save(txn: &mut WriteTxn<'_>, visit: &Visit) -> Result<()> {
         counted: !visit.fully_refunded(),
         vehicle: visit.vehicle,
     };
-    let old: Option<DatedVisit> = txn.get(&dated_key(None, visit.date, visit.id))?;
+    let old: Option<DatedVisit> = match new {
+        true => None,
+        false => txn.get(&dated_key(None, visit.date, visit.id))?,
+    };
     put_dated(
         txn,
         visit,
@@ -298,7 +312,10 @@ pub fn save(txn: &mut WriteTxn<'_>, visit: &Visit) -> Result<()> {
         },
     )?;
     let key = summary_key(visit.customer, visit.date, visit.id);
-    let before: Option<VisitSummary> = txn.get(&key)?;
+    let before: Option<VisitSummary> = match new {
+        true => None,
+        false => txn.get(&key)?,
+    };
     let (net_before, counted_before) =
         before.map_or((Decimal::ZERO, false), |b| (b.net, b.counted));
     add_to_day(

@@ -129,7 +129,7 @@ fn record_visit(
     visit: &mut Visit,
 ) -> Result<(Option<String>, Option<String>)> {
     let program = ctx.program()?;
-    visit::save(txn, visit)?;
+    visit::save_new(txn, visit)?;
     let (tier_before, tier_after) =
         tier::reevaluate(txn, program, customer, ctx.today, tier::MoveReason::Visit)?;
     tier::schedule_review(txn, program, customer.id, ctx.today)?;
