@@ -96,6 +96,15 @@ fn read_mostly(key: &[u8]) -> bool {
     }
 }
 
+/// Read-mostly records that nearly every writer reads (the aggregates' mark: every
+/// change of a visit, an account or feedback asks whether the aggregates are kept), so a
+/// shared store reads them with the writer's first round trip.
+pub fn read_by_every_writer() -> Vec<Vec<u8>> {
+    let keys = vec![keys::aggregates_mark()];
+    debug_assert!(keys.iter().all(|key| read_mostly(key)));
+    keys
+}
+
 /// Tags of a customer's one-record tables (the customer, the account, visit days,
 /// referral, erasure, registration, redirect), read together when the customer is
 /// locked: an operation on a customer reads most of them.

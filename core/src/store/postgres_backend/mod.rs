@@ -35,10 +35,10 @@
 mod sql;
 mod view;
 
-use super::lock_scope::{self, Scope};
+use super::lock_scope::{self, Mode, Scope};
 use super::{Backend, View, WriteView, keys};
 use crate::error::{Error, ErrorCode, Result};
-use postgres::{Client, Config, NoTls, Statement};
+use postgres::{Client, Config, NoTls, SimpleQueryMessage, Statement};
 use serde_json::json;
 use sql::{is_connection_lost, map_error, not_a_store, table_exists};
 use std::collections::HashMap;
@@ -326,12 +326,18 @@ impl PostgresBackend {
     /// A connection with `begin` run on it. A dead connection (the server restarted, an
     /// administrator killed it) is dropped and another is tried, a few times.
     fn begin(&self, begin: &str) -> Result<Connection> {
+        self.begin_reading(begin).map(|(connection, _)| connection)
+    }
+
+    /// Start a transaction by `begin` (statements that may read as well), on a pooled
+    /// connection; the connection and what the statements returned.
+    fn begin_reading(&self, begin: &str) -> Result<(Connection, Vec<SimpleQueryMessage>)> {
         let mut attempt = 0;
         loop {
             attempt += 1;
             let mut connection = self.checkout()?;
-            match connection.client.batch_execute(begin) {
-                Ok(()) => return Ok(connection),
+            match connection.client.simple_query(begin) {
+                Ok(messages) => return Ok((connection, messages)),
                 Err(err) if attempt < BEGIN_ATTEMPTS && is_connection_lost(&err) => {
                     std::thread::sleep(Duration::from_millis(100 * u64::from(attempt)));
                 }
@@ -496,13 +502,33 @@ impl Backend for PostgresBackend {
     }
 
     fn begin_scoped_write(&self) -> Result<Box<dyn WriteView + '_>> {
+        // The records nearly every writer reads come with the BEGIN, under their shared
+        // locks: one round trip fewer for each write.
+        let prefetched = lock_scope::read_by_every_writer();
+        let locks: Vec<i64> = prefetched
+            .iter()
+            .map(|key| self.lock_id(Scope::Key(lock_scope::key_hash(key))))
+            .collect();
+        let lock_calls: Vec<String> = locks
+            .iter()
+            .map(|id| format!("pg_advisory_xact_lock_shared({id})"))
+            .collect();
         let begin = format!(
             "BEGIN ISOLATION LEVEL READ COMMITTED; \
              SELECT pg_advisory_xact_lock_shared({LOCK_CLASS}, hashtext(current_schema())); \
-             SET LOCAL lock_timeout = {SCOPE_LOCK_TIMEOUT_MS}"
+             SET LOCAL lock_timeout = {SCOPE_LOCK_TIMEOUT_MS}; \
+             SELECT {}; {}",
+            lock_calls.join(", "),
+            sql::select_keys(&prefetched)
         );
-        let connection = self.begin(&begin)?;
-        Ok(Box::new(PgView::scoped_writer(self, connection)))
+        let (connection, messages) = self.begin_reading(&begin)?;
+        let view = PgView::scoped_writer(self, connection);
+        for id in locks {
+            view.hold(id, Mode::Shared);
+        }
+        let rows = sql::rows_by_statement(messages).pop().unwrap_or_default();
+        view.remember_found(&prefetched, &rows)?;
+        Ok(Box::new(view))
     }
 
     fn sync(&self) -> Result<()> {

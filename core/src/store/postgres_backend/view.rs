@@ -131,7 +131,7 @@ impl<'a> PgView<'a> {
     }
 
     /// Note a lock taken by a scoped writer (held to the end of its transaction).
-    fn hold(&self, id: i64, mode: Mode) {
+    pub(super) fn hold(&self, id: i64, mode: Mode) {
         if let Some(held) = &self.scoped {
             let mut held = held.borrow_mut();
             let entry = held.entry(id).or_insert(mode);
@@ -141,7 +141,7 @@ impl<'a> PgView<'a> {
 
     /// Cache what a read of `keys` found (`rows` of key and value); a key without a row
     /// is absent.
-    fn remember_found<K: AsRef<[u8]>>(
+    pub(super) fn remember_found<K: AsRef<[u8]>>(
         &self,
         keys: &[K],
         rows: &[Vec<Option<String>>],
