@@ -32,6 +32,7 @@
 //!   except a COMMIT whose answer was lost, which says so: its retry must carry the same
 //!   idempotency key.
 
+mod known;
 mod sql;
 mod view;
 

@@ -1,6 +1,7 @@
 //! [`PgView`]: a snapshot, stepwise reads or a writer on one pooled connection; how a
 //! scoped writer takes the locks of what it reads and writes, and caches what it read.
 
+use super::known::KnownRanges;
 use super::sql::{ONE_TRIP_BATCH_BYTES_MAX, is_connection_lost, map_error};
 use super::sql::{
     SplitBatch, apply_text, bytea_literal, rows_by_statement, select_keys, split_batch, unhex,
@@ -13,11 +14,12 @@ use serde_json::json;
 use std::cell::RefCell;
 use std::collections::HashMap;
 
+/// Most rows of one of a customer's ranges read with the customer's lock; a customer
+/// with more has the rest read when asked for.
+const PREFETCH_RANGE_ROWS_MAX: usize = 256;
+
 /// Values read by a writer, by key (`None`: the key is absent).
 type ReadCache = HashMap<Vec<u8>, Option<Vec<u8>>>;
-
-/// Range reads of a writer, by start, end, limit and direction.
-type RangeCache = HashMap<(Vec<u8>, Vec<u8>, usize, bool), Vec<Pair>>;
 
 /// A view on one pooled connection: a snapshot (a REPEATABLE READ READ ONLY
 /// transaction), stepwise reads (each statement its own transaction), or the writer (a
@@ -33,10 +35,11 @@ pub(super) struct PgView<'a> {
     /// while no one else writes), so they stay true: a key read twice costs one round
     /// trip, and a customer's records come in the round trip that locks the customer.
     read_cache: Option<RefCell<ReadCache>>,
-    /// A writer's range reads, by (start, end, limit, reverse), true for the same
-    /// reason: the range's lock (or the whole store) is held to the writer's end. The
-    /// domain asks for one customer's neighbouring visit days more than once.
-    range_cache: Option<RefCell<RangeCache>>,
+    /// A writer's range reads, true for the same reason: the range's lock (or the whole
+    /// store) is held to the writer's end. Locking a customer reads the customer's small
+    /// ranges (visit days, open recommendations) with it, and the domain's neighbour and
+    /// point reads inside them need no round trip.
+    known: Option<RefCell<KnownRanges>>,
 }
 
 impl<'a> PgView<'a> {
@@ -51,14 +54,14 @@ impl<'a> PgView<'a> {
             end,
             scoped: None,
             read_cache: None,
-            range_cache: None,
+            known: None,
         }
     }
 
     pub(super) fn writer(backend: &'a PostgresBackend, connection: Connection) -> Self {
         let mut view = PgView::new(backend, connection, Some("ROLLBACK"));
         view.read_cache = Some(RefCell::new(HashMap::new()));
-        view.range_cache = Some(RefCell::new(HashMap::new()));
+        view.known = Some(RefCell::new(KnownRanges::default()));
         view
     }
 
@@ -112,21 +115,44 @@ impl<'a> PgView<'a> {
             Mode::Exclusive => "pg_advisory_xact_lock",
         };
         let mut text = format!("SELECT {function}({id}); {query}");
-        let prefetched = match scope {
-            Scope::Customer(customer) if self.read_cache.is_some() => {
-                lock_scope::customer_records(customer)
-            }
-            _ => Vec::new(),
+        let (prefetched, ranges) = match scope {
+            Scope::Customer(customer) if self.read_cache.is_some() => (
+                lock_scope::customer_records(customer),
+                lock_scope::customer_ranges(customer),
+            ),
+            _ => (Vec::new(), Vec::new()),
         };
         if !prefetched.is_empty() {
             text.push_str("; ");
             text.push_str(&select_keys(&prefetched));
         }
+        for (start, end) in &ranges {
+            text.push_str(&format!(
+                "; SELECT k, v FROM {TABLE} WHERE k >= {} AND k < {} ORDER BY k LIMIT {PREFETCH_RANGE_ROWS_MAX}",
+                bytea_literal(start),
+                bytea_literal(end),
+            ));
+        }
         let messages = self.with("reading", |c| c.client.simple_query(&text))?;
         self.hold(id, mode);
         let mut statements = rows_by_statement(messages).into_iter().skip(1);
         let rows = statements.next().unwrap_or_default();
-        self.remember_found(&prefetched, &statements.next().unwrap_or_default())?;
+        if !prefetched.is_empty() {
+            self.remember_found(&prefetched, &statements.next().unwrap_or_default())?;
+        }
+        for (start, end) in &ranges {
+            let found: Vec<Pair> = statements
+                .next()
+                .unwrap_or_default()
+                .iter()
+                .map(|row| self.pair_of(row))
+                .collect::<Result<_>>()?;
+            if let Some(known) = &self.known {
+                known
+                    .borrow_mut()
+                    .learn((start, end), PREFETCH_RANGE_ROWS_MAX, false, &found);
+            }
+        }
         Ok(rows)
     }
 
@@ -239,6 +265,9 @@ impl<'a> PgView<'a> {
         if let Some(value) = self.cached(key) {
             return Ok(value);
         }
+        if let Some(value) = self.known.as_ref().and_then(|k| k.borrow().value(key)) {
+            return Ok(value);
+        }
         let (scope, mode) = lock_scope::of_key(key, false);
         if let Some(lock) = self.lock_needed((scope, mode))? {
             let value = self.locked_read(lock, scope, key)?;
@@ -267,15 +296,16 @@ impl<'a> PgView<'a> {
         if start >= end || limit == 0 {
             return Ok(Vec::new());
         }
-        let Some(cache) = &self.range_cache else {
+        let Some(known) = &self.known else {
             return self.read_range_now(start, end, limit, reverse);
         };
-        let query = (start.to_vec(), end.to_vec(), limit, reverse);
-        if let Some(pairs) = cache.borrow().get(&query) {
-            return Ok(pairs.clone());
+        if let Some(pairs) = known.borrow().answer((start, end), limit, reverse) {
+            return Ok(pairs);
         }
         let pairs = self.read_range_now(start, end, limit, reverse)?;
-        cache.borrow_mut().insert(query, pairs.clone());
+        known
+            .borrow_mut()
+            .learn((start, end), limit, reverse, &pairs);
         Ok(pairs)
     }
 
