@@ -6,7 +6,9 @@
 //!
 //! Needs a server: `make bench` starts a throwaway cluster and sets
 //! `PITSTOP_TEST_POSTGRES` (a libpq `key=value` string). Run alone:
-//! `tests/pg/with-cluster.sh target/pg-bench cargo run --release -p pitstop-core --example pg_bench`.
+//! `tests/pg/with-cluster.sh $PWD/target/pg-bench cargo run --release -p pitstop-core --example pg_bench`
+//! (the cluster's directory as an absolute path: the server runs from its own). With
+//! `PG_BENCH_ONLY_PITSTOP=8` it runs Pitstop on PostgreSQL alone with 8 clients, to profile.
 
 use pitstop_core::{Engine, EngineOptions, Program};
 use postgres::{Client as Sql, NoTls};
