@@ -15,7 +15,9 @@ use std::collections::BTreeMap;
 pub type Amend<'a> = Box<dyn Fn(&[u8], Option<&[u8]>) -> Result<Option<Vec<u8>>> + 'a>;
 
 /// Writes buffered over the store, applied as one atomic batch by [`WriteTxn::commit`].
-/// While it lives its holder is the store's one writer.
+/// While it lives, what it read stays as it read it: on sled its holder is the store's
+/// one writer; on a shared store it holds the locks of what it read
+/// ([`super::lock_scope`]), or the whole store's.
 pub struct WriteTxn<'a> {
     store: &'a Store,
     view: Box<dyn WriteView + 'a>,
