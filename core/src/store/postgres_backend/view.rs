@@ -11,12 +11,15 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::store::lock_scope::{self, Mode, Scope};
 use crate::store::{Pair, View, WriteBatch, WriteView};
 use serde_json::json;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
 /// Most rows of one of a customer's ranges read with the customer's lock; a customer
 /// with more has the rest read when asked for.
 const PREFETCH_RANGE_ROWS_MAX: usize = 256;
+
+/// Most bytes a writer keeps of what it read.
+const WRITER_CACHE_BYTES_MAX: usize = 32 * 1024 * 1024;
 
 /// Values read by a writer, by key (`None`: the key is absent).
 type ReadCache = HashMap<Vec<u8>, Option<Vec<u8>>>;
@@ -40,6 +43,9 @@ pub(super) struct PgView<'a> {
     /// ranges (visit days, open recommendations) with it, and the domain's neighbour and
     /// point reads inside them need no round trip.
     known: Option<RefCell<KnownRanges>>,
+    /// Bytes held by the two caches, bounded by [`WRITER_CACHE_BYTES_MAX`]: a write that
+    /// reads more (a whole-store job) reads the rest again when it asks again.
+    cached_bytes: Cell<usize>,
 }
 
 impl<'a> PgView<'a> {
@@ -55,6 +61,7 @@ impl<'a> PgView<'a> {
             scoped: None,
             read_cache: None,
             known: None,
+            cached_bytes: Cell::new(0),
         }
     }
 
@@ -70,8 +77,30 @@ impl<'a> PgView<'a> {
     }
 
     fn remember(&self, key: &[u8], value: &Option<Vec<u8>>) {
-        if let Some(cache) = &self.read_cache {
+        if let Some(cache) = &self.read_cache
+            && self.room_for(key.len() + value.as_ref().map_or(0, Vec::len))
+        {
             cache.borrow_mut().insert(key.to_vec(), value.clone());
+        }
+    }
+
+    /// Whether the caches may hold `bytes` more; if so, count them.
+    fn room_for(&self, bytes: usize) -> bool {
+        let held = self.cached_bytes.get().saturating_add(bytes);
+        if held > WRITER_CACHE_BYTES_MAX {
+            return false;
+        }
+        self.cached_bytes.set(held);
+        true
+    }
+
+    /// Note a range read in the known ranges, room permitting.
+    fn learn(&self, range: (&[u8], &[u8]), limit: usize, reverse: bool, pairs: &[Pair]) {
+        let bytes: usize = pairs.iter().map(|(k, v)| k.len() + v.len()).sum();
+        if let Some(known) = &self.known
+            && self.room_for(bytes)
+        {
+            known.borrow_mut().learn(range, limit, reverse, pairs);
         }
     }
 
@@ -147,11 +176,7 @@ impl<'a> PgView<'a> {
                 .iter()
                 .map(|row| self.pair_of(row))
                 .collect::<Result<_>>()?;
-            if let Some(known) = &self.known {
-                known
-                    .borrow_mut()
-                    .learn((start, end), PREFETCH_RANGE_ROWS_MAX, false, &found);
-            }
+            self.learn((start, end), PREFETCH_RANGE_ROWS_MAX, false, &found);
         }
         Ok(rows)
     }
@@ -303,9 +328,7 @@ impl<'a> PgView<'a> {
             return Ok(pairs);
         }
         let pairs = self.read_range_now(start, end, limit, reverse)?;
-        known
-            .borrow_mut()
-            .learn((start, end), limit, reverse, &pairs);
+        self.learn((start, end), limit, reverse, &pairs);
         Ok(pairs)
     }
 
