@@ -506,29 +506,24 @@ impl Backend for PostgresBackend {
         // The records nearly every writer reads come with the BEGIN, under their shared
         // locks: one round trip fewer for each write.
         let prefetched = lock_scope::read_by_every_writer();
-        let locks: Vec<i64> = prefetched
+        let mut locks: Vec<(i64, Mode)> = prefetched
             .iter()
-            .map(|key| self.lock_id(Scope::Key(lock_scope::key_hash(key))))
+            .map(|key| {
+                let (scope, mode) = lock_scope::of_key(key, false);
+                (self.lock_id(scope), mode)
+            })
             .collect();
-        let lock_calls: Vec<String> = locks
-            .iter()
-            .map(|id| format!("pg_advisory_xact_lock_shared({id})"))
-            .collect();
+        locks.sort_unstable();
+        locks.dedup();
         let begin = format!(
             "BEGIN ISOLATION LEVEL READ COMMITTED; \
              SELECT pg_advisory_xact_lock_shared({LOCK_CLASS}, hashtext(current_schema())); \
-             SET LOCAL lock_timeout = {SCOPE_LOCK_TIMEOUT_MS}; \
-             SELECT {}; {}",
-            lock_calls.join(", "),
-            sql::select_keys(&prefetched)
+             SET LOCAL lock_timeout = {SCOPE_LOCK_TIMEOUT_MS}; {}",
+            sql::lock_and_select_keys(&locks, &prefetched)
         );
         let (connection, messages) = self.begin_reading(&begin)?;
         let view = PgView::scoped_writer(self, connection);
-        for id in locks {
-            view.hold(id, Mode::Shared);
-        }
-        let rows = sql::rows_by_statement(messages).pop().unwrap_or_default();
-        view.remember_found(&prefetched, &rows)?;
+        view.took_and_read(&locks, &prefetched, messages)?;
         Ok(Box::new(view))
     }
 

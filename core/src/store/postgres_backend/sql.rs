@@ -4,6 +4,7 @@
 use super::TABLE;
 use crate::error::{Error, ErrorCode, Result};
 use crate::store::WriteBatch;
+use crate::store::lock_scope::Mode;
 use postgres::GenericClient;
 use postgres::error::SqlState;
 use serde_json::json;
@@ -221,6 +222,40 @@ pub(super) fn map_error(label: &str, doing: &str, err: postgres::Error) -> Error
         details["conflict"] = json!("locks");
     }
     Error::new(code, message).with_details(details)
+}
+
+/// One statement taking `locks` (advisory lock id, mode) in order, as text.
+pub(super) fn lock_statement(locks: &[(i64, Mode)]) -> String {
+    let calls: Vec<String> = locks
+        .iter()
+        .map(|(id, mode)| match mode {
+            Mode::Shared => format!("pg_advisory_xact_lock_shared({id})"),
+            Mode::Exclusive => format!("pg_advisory_xact_lock({id})"),
+        })
+        .collect();
+    format!("SELECT {}", calls.join(", "))
+}
+
+/// Take `locks`, then read `keys` (a statement after the locks, so its snapshot is taken
+/// once they are granted), as one text; no lock statement when there are none.
+pub(super) fn lock_and_select_keys<K: AsRef<[u8]>>(locks: &[(i64, Mode)], keys: &[K]) -> String {
+    match locks.is_empty() {
+        true => select_keys(keys),
+        false => format!("{}; {}", lock_statement(locks), select_keys(keys)),
+    }
+}
+
+/// `SELECT k, v` of at most `limit` rows of `[start, end)` in key order (or reverse), as
+/// statement text.
+pub(super) fn select_range(start: &[u8], end: &[u8], limit: usize, reverse: bool) -> String {
+    // PostgreSQL's LIMIT is a bigint.
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    format!(
+        "SELECT k, v FROM {TABLE} WHERE k >= {} AND k < {} ORDER BY k {} LIMIT {limit}",
+        bytea_literal(start),
+        bytea_literal(end),
+        if reverse { "DESC" } else { "ASC" }
+    )
 }
 
 /// `SELECT k, v` of the rows of `keys`, as statement text.

@@ -4,7 +4,8 @@
 use super::known::KnownRanges;
 use super::sql::{ONE_TRIP_BATCH_BYTES_MAX, is_connection_lost, map_error};
 use super::sql::{
-    SplitBatch, apply_text, bytea_literal, rows_by_statement, select_keys, split_batch, unhex,
+    SplitBatch, apply_text, bytea_literal, lock_and_select_keys, lock_statement, rows_by_statement,
+    select_keys, select_range, split_batch, unhex,
 };
 use super::{Connection, PostgresBackend, TABLE, conflict};
 use crate::error::{Error, ErrorCode, Result};
@@ -139,11 +140,7 @@ impl<'a> PgView<'a> {
         scope: Scope,
         query: &str,
     ) -> Result<Vec<Vec<Option<String>>>> {
-        let function = match mode {
-            Mode::Shared => "pg_advisory_xact_lock_shared",
-            Mode::Exclusive => "pg_advisory_xact_lock",
-        };
-        let mut text = format!("SELECT {function}({id}); {query}");
+        let mut text = format!("{}; {query}", lock_statement(&[(id, mode)]));
         let (prefetched, ranges) = match scope {
             Scope::Customer(customer) if self.read_cache.is_some() => (
                 lock_scope::customer_records(customer),
@@ -156,11 +153,8 @@ impl<'a> PgView<'a> {
             text.push_str(&select_keys(&prefetched));
         }
         for (start, end) in &ranges {
-            text.push_str(&format!(
-                "; SELECT k, v FROM {TABLE} WHERE k >= {} AND k < {} ORDER BY k LIMIT {PREFETCH_RANGE_ROWS_MAX}",
-                bytea_literal(start),
-                bytea_literal(end),
-            ));
+            text.push_str("; ");
+            text.push_str(&select_range(start, end, PREFETCH_RANGE_ROWS_MAX, false));
         }
         let messages = self.with("reading", |c| c.client.simple_query(&text))?;
         self.hold(id, mode);
@@ -170,12 +164,7 @@ impl<'a> PgView<'a> {
             self.remember_found(&prefetched, &statements.next().unwrap_or_default())?;
         }
         for (start, end) in &ranges {
-            let found: Vec<Pair> = statements
-                .next()
-                .unwrap_or_default()
-                .iter()
-                .map(|row| self.pair_of(row))
-                .collect::<Result<_>>()?;
+            let found = self.pairs_of(&statements.next().unwrap_or_default())?;
             self.learn((start, end), PREFETCH_RANGE_ROWS_MAX, false, &found);
         }
         Ok(rows)
@@ -190,17 +179,29 @@ impl<'a> PgView<'a> {
         }
     }
 
+    /// After a text of [`lock_and_select_keys`] ran: note its locks as held and cache
+    /// what it found of `keys` (the rows of its last statement).
+    pub(super) fn took_and_read<K: AsRef<[u8]>>(
+        &self,
+        locks: &[(i64, Mode)],
+        keys: &[K],
+        messages: Vec<postgres::SimpleQueryMessage>,
+    ) -> Result<()> {
+        for (id, mode) in locks {
+            self.hold(*id, *mode);
+        }
+        let rows = rows_by_statement(messages).pop().unwrap_or_default();
+        self.remember_found(keys, &rows)
+    }
+
     /// Cache what a read of `keys` found (`rows` of key and value); a key without a row
     /// is absent.
-    pub(super) fn remember_found<K: AsRef<[u8]>>(
+    fn remember_found<K: AsRef<[u8]>>(
         &self,
         keys: &[K],
         rows: &[Vec<Option<String>>],
     ) -> Result<()> {
-        let found: Vec<Pair> = rows
-            .iter()
-            .map(|row| self.pair_of(row))
-            .collect::<Result<_>>()?;
+        let found = self.pairs_of(rows)?;
         for key in keys {
             let key = key.as_ref();
             let value = found
@@ -210,6 +211,10 @@ impl<'a> PgView<'a> {
             self.remember(key, &value);
         }
         Ok(())
+    }
+
+    fn pairs_of(&self, rows: &[Vec<Option<String>>]) -> Result<Vec<Pair>> {
+        rows.iter().map(|row| self.pair_of(row)).collect()
     }
 
     fn pair_of(&self, row: &[Option<String>]) -> Result<Pair> {
@@ -235,20 +240,12 @@ impl<'a> PgView<'a> {
         &self,
         lock: (i64, Mode),
         (start, end): (&[u8], &[u8]),
-        limit: i64,
+        limit: usize,
         reverse: bool,
     ) -> Result<Vec<Pair>> {
-        let query = format!(
-            "SELECT k, v FROM {TABLE} WHERE k >= {} AND k < {} ORDER BY k {} LIMIT {limit}",
-            bytea_literal(start),
-            bytea_literal(end),
-            if reverse { "DESC" } else { "ASC" }
-        );
+        let query = select_range(start, end, limit, reverse);
         let scope = lock_scope::of_range(start, end);
-        self.locked_query(lock, scope, &query)?
-            .iter()
-            .map(|row| self.pair_of(row))
-            .collect()
+        self.pairs_of(&self.locked_query(lock, scope, &query)?)
     }
 
     /// Before a scoped writer's batch: the exclusive locks of everything it writes that
@@ -339,13 +336,13 @@ impl<'a> PgView<'a> {
         limit: usize,
         reverse: bool,
     ) -> Result<Vec<Pair>> {
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         if self.scoped.is_some() {
             let scope = lock_scope::of_range(start, end);
             if let Some(lock) = self.lock_needed((scope, Mode::Exclusive))? {
                 return self.locked_scan(lock, (start, end), limit, reverse);
             }
         }
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.with("scanning", |c| {
             let statement = if reverse {
                 &c.statements.scan_reverse
@@ -441,37 +438,25 @@ impl WriteView for PgView<'_> {
     }
 
     fn read_for_write(&self, keys: &[Vec<u8>]) -> Result<()> {
-        let mut lock_ids = Vec::new();
+        let mut locks = Vec::new();
         let mut unread = Vec::new();
         for key in keys {
             if self.cached(key).is_some() {
                 continue;
             }
-            if let Some((id, _)) = self.lock_needed(lock_scope::of_key(key, true))? {
-                lock_ids.push(id);
+            if let Some(lock) = self.lock_needed(lock_scope::of_key(key, true))? {
+                locks.push(lock);
             }
             unread.push(key);
         }
         if unread.is_empty() {
             return Ok(());
         }
-        lock_ids.sort_unstable();
-        lock_ids.dedup();
-        let mut text = String::new();
-        if !lock_ids.is_empty() {
-            let locks: Vec<String> = lock_ids
-                .iter()
-                .map(|id| format!("pg_advisory_xact_lock({id})"))
-                .collect();
-            text.push_str(&format!("SELECT {}; ", locks.join(", ")));
-        }
-        text.push_str(&select_keys(&unread));
+        locks.sort_unstable();
+        locks.dedup();
+        let text = lock_and_select_keys(&locks, &unread);
         let messages = self.with("reading", |c| c.client.simple_query(&text))?;
-        for id in &lock_ids {
-            self.hold(*id, Mode::Exclusive);
-        }
-        let rows = rows_by_statement(messages).pop().unwrap_or_default();
-        self.remember_found(&unread, &rows)
+        self.took_and_read(&locks, &unread, messages)
     }
 
     fn take_counter(&self, key: &[u8], count: u64) -> Result<Option<u64>> {
