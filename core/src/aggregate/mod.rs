@@ -32,7 +32,7 @@ pub use referrals::{
 };
 
 use crate::error::{Error, Result};
-use crate::store::keys::{KeyBuilder, KeyReader, prefix_end, tag};
+use crate::store::keys::{KeyBuilder, KeyReader, aggregate_tag, prefix_end, tag};
 use crate::store::{Reader, WriteTxn};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -422,7 +422,9 @@ impl PointsTotals {
 }
 
 fn totals_key() -> Vec<u8> {
-    KeyBuilder::new(tag::AGGREGATE).byte(b't').build()
+    KeyBuilder::new(tag::AGGREGATE)
+        .byte(aggregate_tag::POINTS_TOTALS)
+        .build()
 }
 
 /// The points totals of every account.

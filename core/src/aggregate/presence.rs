@@ -8,6 +8,7 @@
 
 use super::{DayCell, Scope, bump, update};
 use crate::error::{Error, Result};
+use crate::store::keys::aggregate_tag::VISIT_DAYS;
 use crate::store::keys::{KeyBuilder, KeyReader, prefix_end, tag};
 use crate::store::{Reader, WriteTxn};
 use chrono::NaiveDate;
@@ -39,10 +40,10 @@ pub struct Days {
     pub counted: u32,
 }
 
-const ROWS: u8 = b'p';
-
 fn customer_prefix(customer: u64) -> KeyBuilder {
-    KeyBuilder::new(tag::AGGREGATE).byte(ROWS).u64(customer)
+    KeyBuilder::new(tag::AGGREGATE)
+        .byte(VISIT_DAYS)
+        .u64(customer)
 }
 
 fn scope_prefix(customer: u64, scope: &Scope) -> Vec<u8> {
@@ -56,7 +57,7 @@ fn row_key(customer: u64, scope: &Scope, date: NaiveDate) -> Vec<u8> {
 /// Read a row key back: (customer, scope, date).
 pub fn read_row_key(key: &[u8]) -> Result<(u64, Scope, NaiveDate)> {
     let mut fields = KeyReader::of(key, tag::AGGREGATE, "customers' visit days")?;
-    if fields.byte()? != ROWS {
+    if fields.byte()? != VISIT_DAYS {
         return Err(Error::internal("not a visit day row"));
     }
     let customer = fields.u64()?;

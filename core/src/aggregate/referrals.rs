@@ -6,17 +6,11 @@
 
 use super::ready;
 use crate::error::{Error, Result};
+use crate::store::keys::aggregate_tag::{REFEREE, REFERRALS, REFERRER};
 use crate::store::keys::{KeyBuilder, KeyReader, tag};
 use crate::store::{Reader, WriteTxn};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-
-/// Sub-key of a referee's counted figures.
-const REFEREE: u8 = b'e';
-/// Sub-key of a referrer's totals.
-const REFERRER: u8 = b'r';
-/// Sub-key of the totals over every referral.
-const ALL: u8 = b'a';
 
 /// One referee as the totals count them.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -75,7 +69,7 @@ fn totals_key(referrer: Option<u64>) -> Vec<u8> {
             .byte(REFERRER)
             .u64(id)
             .build(),
-        None => KeyBuilder::new(tag::AGGREGATE).byte(ALL).build(),
+        None => KeyBuilder::new(tag::AGGREGATE).byte(REFERRALS).build(),
     }
 }
 

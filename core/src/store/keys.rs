@@ -234,6 +234,24 @@ pub mod tag {
     pub const REGISTRATION: u8 = b';';
 }
 
+/// Sub-tags of [`tag::AGGREGATE`], the second byte of its keys. The aggregates write
+/// them and [`super::lock_scope`] reads them to know which keys belong to a customer:
+/// one definition, so the two cannot disagree.
+pub mod aggregate_tag {
+    /// A customer's visit days in a scope: customer id, scope, date.
+    pub const VISIT_DAYS: u8 = b'p';
+    /// A customer's counted figures as a referee: customer id.
+    pub const REFEREE: u8 = b'e';
+    /// A referrer's totals: referrer id.
+    pub const REFERRER: u8 = b'r';
+    /// The totals over every referral.
+    pub const REFERRALS: u8 = b'a';
+    /// The points totals of every account.
+    pub const POINTS_TOTALS: u8 = b't';
+    /// The mark that the aggregates are complete.
+    pub const MARK: u8 = b'v';
+}
+
 /// Unique index kinds under [`tag::UNIQUE`].
 pub mod unique {
     /// Phone (E.164).
@@ -406,7 +424,7 @@ pub fn meta(name: &str) -> Vec<u8> {
 /// The mark that the report aggregates (`&`, `*`) are complete: a backup restored over a
 /// store keeps the backup's own.
 pub fn aggregates_mark() -> Vec<u8> {
-    vec![tag::AGGREGATE, b'v']
+    vec![tag::AGGREGATE, aggregate_tag::MARK]
 }
 
 /// The smallest key greater than every key starting with `prefix`.

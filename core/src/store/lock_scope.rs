@@ -15,7 +15,7 @@
 //!   other range read (by date, over every customer) cannot be covered by key locks: the
 //!   writer must hold the whole store exclusively ([`Scope::Store`]).
 
-use super::keys::{self, tag};
+use super::keys::{self, aggregate_tag, tag};
 
 /// What a read or write of a key locks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -63,7 +63,7 @@ const CUSTOMER_FIRST: [u8; 20] = [
 
 /// Sub-tags of [`tag::AGGREGATE`] whose keys continue with a customer id: a customer's
 /// visit days (`p`) and their figures as a referee (`e`).
-const AGGREGATE_CUSTOMER_FIRST: [u8; 2] = [b'p', b'e'];
+const AGGREGATE_CUSTOMER_FIRST: [u8; 2] = [aggregate_tag::VISIT_DAYS, aggregate_tag::REFEREE];
 
 /// Where the customer id starts in `key`, if the key belongs to a customer.
 fn customer_id_at(key: &[u8]) -> Option<usize> {
@@ -126,7 +126,7 @@ pub fn customer_records(customer: u64) -> Vec<Vec<u8>> {
         .collect();
     out.push(
         keys::KeyBuilder::new(tag::AGGREGATE)
-            .byte(b'e')
+            .byte(aggregate_tag::REFEREE)
             .u64(customer)
             .build(),
     );
@@ -138,7 +138,7 @@ pub fn customer_records(customer: u64) -> Vec<Vec<u8>> {
 /// Small for nearly every customer; a range's first rows only when it is large.
 pub fn customer_ranges(customer: u64) -> Vec<(Vec<u8>, Vec<u8>)> {
     let visit_days = keys::KeyBuilder::new(tag::AGGREGATE)
-        .byte(b'p')
+        .byte(aggregate_tag::VISIT_DAYS)
         .u64(customer)
         .build();
     let recommendations = keys::KeyBuilder::new(tag::CUSTOMER_RECOMMENDATION)
