@@ -283,32 +283,37 @@ fn amendments_apply_in_order_over_the_overlay_and_are_seen_before_the_commit() {
     });
 }
 
+/// Run `work(thread)` on `threads` threads at once; what each returned, by thread.
+fn on_threads<T: Send>(threads: u64, work: impl Fn(u64) -> T + Sync) -> Vec<T> {
+    std::thread::scope(|scope| {
+        let work = &work;
+        let handles: Vec<_> = (0..threads)
+            .map(|thread| scope.spawn(move || work(thread)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|handle| handle.join().unwrap())
+            .collect()
+    })
+}
+
 #[test]
 fn scoped_writers_amending_one_figure_lose_nothing() {
     each_backend("amend_many", |store| {
-        let store = Arc::new(store);
-        let handles: Vec<_> = (0..6u64)
-            .map(|thread| {
-                let store = Arc::clone(&store);
-                std::thread::spawn(move || {
-                    for n in 0..20u64 {
-                        scoped(&store, |txn| {
-                            // Each writer serves its own customer and moves a shared
-                            // figure that no writer reads to decide.
-                            let account = key(b'a', thread);
-                            let a: u64 = txn.get(&account)?.unwrap_or(0);
-                            txn.put(account, &(a + 1))?;
-                            txn.amend(key(b'&', 0), add(1));
-                            txn.amend(key(b'&', 1 + n % 2), add(2));
-                            Ok(())
-                        });
-                    }
-                })
-            })
-            .collect();
-        for handle in handles {
-            handle.join().unwrap();
-        }
+        on_threads(6, |thread| {
+            for n in 0..20u64 {
+                scoped(&store, |txn| {
+                    // Each writer serves its own customer and moves a shared figure
+                    // that no writer reads to decide.
+                    let account = key(b'a', thread);
+                    let a: u64 = txn.get(&account)?.unwrap_or(0);
+                    txn.put(account, &(a + 1))?;
+                    txn.amend(key(b'&', 0), add(1));
+                    txn.amend(key(b'&', 1 + n % 2), add(2));
+                    Ok(())
+                });
+            }
+        });
         let read = store.read().unwrap();
         assert_eq!(read.get::<i64>(&key(b'&', 0)).unwrap(), Some(120));
         let halves = read.get::<i64>(&key(b'&', 1)).unwrap().unwrap_or(0)
@@ -334,25 +339,16 @@ fn damaged_values_are_reported_not_decoded() {
 #[test]
 fn concurrent_committers_are_all_durable_and_sequenced() {
     each_backend("group", |store| {
-        let store = Arc::new(store);
-        let handles: Vec<_> = (0..8u64)
-            .map(|thread| {
-                let store = Arc::clone(&store);
-                std::thread::spawn(move || {
-                    for n in 0..25u64 {
-                        let seq = {
-                            let mut txn = store.write().unwrap();
-                            txn.put(key(b'v', thread * 1000 + n), &n).unwrap();
-                            txn.commit().unwrap()
-                        };
-                        store.wait_durable(seq).unwrap();
-                    }
-                })
-            })
-            .collect();
-        for handle in handles {
-            handle.join().unwrap();
-        }
+        on_threads(8, |thread| {
+            for n in 0..25u64 {
+                let seq = {
+                    let mut txn = store.write().unwrap();
+                    txn.put(key(b'v', thread * 1000 + n), &n).unwrap();
+                    txn.commit().unwrap()
+                };
+                store.wait_durable(seq).unwrap();
+            }
+        });
         if store.backend().shared() {
             // Writers sharing a store number their own batches.
             assert_eq!(store.applied_seq(), 200);
@@ -476,34 +472,27 @@ fn scoped<T>(store: &Store, mut work: impl FnMut(&mut super::WriteTxn<'_>) -> Re
 #[test]
 fn scoped_writers_lose_no_update_of_a_customer_key_or_counter() {
     each_backend("scoped", |store| {
-        let store = Arc::new(store);
-        let handles: Vec<_> = (0..6u64)
-            .map(|thread| {
-                let store = Arc::clone(&store);
-                std::thread::spawn(move || {
-                    let mut ids = Vec::new();
-                    for n in 0..20u64 {
-                        ids.push(scoped(&store, |txn| {
-                            // A customer's record, a key of no customer, a counter.
-                            let account = key(b'a', n % 2);
-                            let visits = key(b'V', 0);
-                            let a: u64 = txn.get(&account)?.unwrap_or(0);
-                            let v: u64 = txn.get(&visits)?.unwrap_or(0);
-                            txn.put(account, &(a + 1))?;
-                            txn.put(visits, &(v + 1))?;
-                            let id = txn.next_id("next_test")?;
-                            txn.put(key(b'o', thread * 1000 + n), &id)?;
-                            Ok(id)
-                        }));
-                    }
-                    ids
+        let mut ids: Vec<u64> = on_threads(6, |thread| {
+            (0..20u64)
+                .map(|n| {
+                    scoped(&store, |txn| {
+                        // A customer's record, a key of no customer, a counter.
+                        let account = key(b'a', n % 2);
+                        let visits = key(b'V', 0);
+                        let a: u64 = txn.get(&account)?.unwrap_or(0);
+                        let v: u64 = txn.get(&visits)?.unwrap_or(0);
+                        txn.put(account, &(a + 1))?;
+                        txn.put(visits, &(v + 1))?;
+                        let id = txn.next_id("next_test")?;
+                        txn.put(key(b'o', thread * 1000 + n), &id)?;
+                        Ok(id)
+                    })
                 })
-            })
-            .collect();
-        let mut ids: Vec<u64> = handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap())
-            .collect();
+                .collect::<Vec<u64>>()
+        })
+        .into_iter()
+        .flatten()
+        .collect();
         let read = store.read().unwrap();
         let total = |k: u64| read.get::<u64>(&key(b'a', k)).unwrap().unwrap_or(0);
         assert_eq!(total(0) + total(1), 120);
