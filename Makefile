@@ -20,12 +20,16 @@ all: build
 setup:
 	@command -v cargo >/dev/null || { echo "cargo not found: install the Rust toolchain (rustup)"; exit 1; }
 	@rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy rustfmt || true
+	@test -e /usr/lib/x86_64-linux-gnu/libsqlite3.so -o -e /usr/lib/libsqlite3.so || \
+		{ command -v apt-get >/dev/null && apt-get update -qq && apt-get install -y -qq libsqlite3-dev >/dev/null; } || \
+		{ echo "libsqlite3 not found: install libsqlite3-dev (the bench's SQLite baseline links it)"; exit 1; }
 
 build: setup
 	$(CARGO) build $(PROFILE_FLAGS) --workspace --all-targets
 
 # What `make test` runs: libraries, binaries and test binaries. The benchmarks (examples)
-# are not run by it; clippy --all-targets type-checks them, and `make bench` builds them.
+# are not run by it, so neither this nor its `cargo test` links them (a plain `cargo
+# test` would: 16 s); clippy --all-targets type-checks them, and `make bench` builds them.
 build-tests: setup
 	$(CARGO) build $(PROFILE_FLAGS) --workspace --lib --bins --tests
 
@@ -63,7 +67,8 @@ test:
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy $(PROFILE_FLAGS) --workspace --all-targets -- -D warnings
 	$(call STAGE,cargo test)
-	$(CARGO) test $(PROFILE_FLAGS) --workspace
+	$(CARGO) test $(PROFILE_FLAGS) --workspace --lib --bins --tests
+	$(CARGO) test $(PROFILE_FLAGS) --workspace --doc
 	$(call STAGE,dashboard in Chromium)
 	$(MAKE) --no-print-directory dashboard-test
 	$(call STAGE,PostgreSQL)
