@@ -8,7 +8,8 @@
 //! `PITSTOP_TEST_POSTGRES` (a libpq `key=value` string). Run alone:
 //! `tests/pg/with-cluster.sh $PWD/target/pg-bench cargo run --release -p pitstop-core --example pg_bench`
 //! (the cluster's directory as an absolute path: the server runs from its own). With
-//! `PG_BENCH_ONLY_PITSTOP=8` it runs Pitstop on PostgreSQL alone with 8 clients, to profile.
+//! `PG_BENCH_ONLY_PITSTOP=8` it runs Pitstop on PostgreSQL alone with 8 clients, to profile
+//! (`PG_BENCH_ONLY_HAND=8`: the hand-written checkout alone).
 
 use pitstop_core::{Engine, EngineOptions, Program};
 use postgres::{Client as Sql, NoTls};
@@ -339,8 +340,20 @@ fn main() {
         );
         return;
     }
-    let (sled, sled_ids) = shop(sled_dir.to_str().expect("utf-8 temp dir"));
     hand_setup(&hand_store);
+    // `PG_BENCH_ONLY_HAND=8`: the hand-written checkout alone, to compare profiles.
+    if let Some(clients) = std::env::var("PG_BENCH_ONLY_HAND")
+        .ok()
+        .and_then(|n| n.parse::<usize>().ok())
+    {
+        let f = hand_checkouts(&hand_store, clients);
+        println!(
+            "hand-written SQL, {clients} clients: median {:.0} µs, p99 {:.0} µs, {:.0}/s",
+            f.median_us, f.p99_us, f.per_second
+        );
+        return;
+    }
+    let (sled, sled_ids) = shop(sled_dir.to_str().expect("utf-8 temp dir"));
 
     println!(
         "durable checkout (3 lines), {CUSTOMERS} customers, {} s per cell",

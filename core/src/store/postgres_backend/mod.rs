@@ -32,6 +32,7 @@
 //!   except a COMMIT whose answer was lost, which says so: its retry must carry the same
 //!   idempotency key.
 
+mod connection;
 mod known;
 mod sql;
 mod view;
@@ -39,13 +40,14 @@ mod view;
 use super::lock_scope::{self, Mode, Scope};
 use super::{Backend, View, WriteView, keys};
 use crate::error::{Error, ErrorCode, Result};
-use postgres::{Client, Config, NoTls, SimpleQueryMessage, Statement};
+use connection::{Connection, Link, Params};
 use serde_json::json;
 use sql::{is_connection_lost, map_error, not_a_store, table_exists};
 use std::collections::HashMap;
 use std::str::FromStr;
 use std::sync::Mutex;
 use std::time::Duration;
+use tokio_postgres::{Config, Row};
 use view::PgView;
 
 /// The table that holds a store's key space.
@@ -89,24 +91,6 @@ pub fn is_connection_string(text: &str) -> bool {
     starts_with_a_key && names_a_place
 }
 
-/// Prepared statements of one connection.
-struct Statements {
-    get: Statement,
-    scan_forward: Statement,
-    scan_reverse: Statement,
-    upsert: Statement,
-    delete: Statement,
-    lock_all: Statement,
-    insert_new: Statement,
-    compare_and_set: Statement,
-}
-
-/// One pooled connection.
-struct Connection {
-    client: Client,
-    statements: Statements,
-}
-
 /// A PostgreSQL store.
 pub struct PostgresBackend {
     config: Config,
@@ -130,9 +114,9 @@ impl PostgresBackend {
     pub fn open(connection: &str) -> Result<(PostgresBackend, bool)> {
         let config = parse_config(connection)?;
         let label = label_of(&config);
-        let mut client = connect(&config, &label)?;
-        let schema: String = client
-            .query_one("SELECT current_schema()::text", &[])
+        let link = connect(&config, &label)?;
+        let schema: String = link
+            .run(link.client.query_one("SELECT current_schema()::text", &[]))
             .map_err(|err| map_error(&label, "looking for the store", err))?
             .get(0);
         let mut backend = PostgresBackend {
@@ -143,9 +127,9 @@ impl PostgresBackend {
             counters_seen: Mutex::new(HashMap::new()),
             lock_base: lock_scope::fnv1a(lock_scope::key_hash(b"pitstop"), schema.as_bytes()),
         };
-        let created = backend.create_if_empty(&mut client)?;
+        let created = backend.create_if_empty(&link)?;
         backend.lock_base = lock_scope::fnv1a(backend.lock_base, b"/");
-        backend.release(backend.prepare(client)?);
+        backend.release(Connection::prepare(link, &backend.label)?);
         Ok((backend, created))
     }
 
@@ -154,8 +138,8 @@ impl PostgresBackend {
     pub fn exists(connection: &str) -> Result<bool> {
         let config = parse_config(connection)?;
         let label = label_of(&config);
-        let mut client = connect(&config, &label)?;
-        table_exists(&mut client, &label)
+        let link = connect(&config, &label)?;
+        table_exists(&link, &label)
     }
 
     /// How messages name this store.
@@ -163,50 +147,8 @@ impl PostgresBackend {
         &self.label
     }
 
-    fn connect_client(&self) -> Result<Client> {
-        connect(&self.config, &self.label)
-    }
-
-    fn prepare(&self, mut client: Client) -> Result<Connection> {
-        let fail = |err| map_error(&self.label, "preparing statements", err);
-        let statements = Statements {
-            get: client
-                .prepare(&format!("SELECT v FROM {TABLE} WHERE k = $1"))
-                .map_err(fail)?,
-            scan_forward: client
-                .prepare(&format!(
-                    "SELECT k, v FROM {TABLE} WHERE k >= $1 AND k < $2 ORDER BY k LIMIT $3"
-                ))
-                .map_err(fail)?,
-            scan_reverse: client
-                .prepare(&format!(
-                    "SELECT k, v FROM {TABLE} WHERE k >= $1 AND k < $2 ORDER BY k DESC LIMIT $3"
-                ))
-                .map_err(fail)?,
-            upsert: client
-                .prepare(&format!(
-                    "INSERT INTO {TABLE} (k, v) SELECT * FROM unnest($1::bytea[], $2::bytea[]) \
-                     ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v"
-                ))
-                .map_err(fail)?,
-            delete: client
-                .prepare(&format!("DELETE FROM {TABLE} WHERE k = ANY($1::bytea[])"))
-                .map_err(fail)?,
-            lock_all: client
-                .prepare("SELECT count(pg_advisory_xact_lock(id)) FROM unnest($1::bigint[]) AS id")
-                .map_err(fail)?,
-            insert_new: client
-                .prepare(&format!(
-                    "INSERT INTO {TABLE} (k, v) VALUES ($1, $2) ON CONFLICT (k) DO NOTHING"
-                ))
-                .map_err(fail)?,
-            compare_and_set: client
-                .prepare(&format!(
-                    "UPDATE {TABLE} SET v = $3 WHERE k = $1 AND v = $2"
-                ))
-                .map_err(fail)?,
-        };
-        Ok(Connection { client, statements })
+    fn connect(&self) -> Result<Connection> {
+        Connection::prepare(connect(&self.config, &self.label)?, &self.label)
     }
 
     /// A live connection: an idle one, or a new one.
@@ -214,9 +156,9 @@ impl PostgresBackend {
         loop {
             let idle = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
             match idle {
-                Some(connection) if connection.client.is_closed() => continue,
+                Some(connection) if connection.link.is_closed() => continue,
                 Some(connection) => return Ok(connection),
-                None => return self.prepare(self.connect_client()?),
+                None => return self.connect(),
             }
         }
     }
@@ -235,14 +177,15 @@ impl PostgresBackend {
                 .unwrap_or_else(|p| p.into_inner())
                 .pop();
             match idle {
-                Some(connection) if connection.client.is_closed() => continue,
+                Some(connection) if connection.link.is_closed() => continue,
                 Some(connection) => return Ok(connection),
                 None => {
-                    let mut client = self.connect_client()?;
-                    client
+                    let connection = self.connect()?;
+                    connection
+                        .link
                         .batch_execute("SET synchronous_commit = off")
                         .map_err(|err| map_error(&self.label, "configuring the connection", err))?;
-                    return self.prepare(client);
+                    return Ok(connection);
                 }
             }
         }
@@ -263,7 +206,7 @@ impl PostgresBackend {
         count: u64,
     ) -> Result<u64> {
         let fail = |err| map_error(&self.label, "taking an id", err);
-        let (client, statements) = (&mut connection.client, &connection.statements);
+        let (link, statements) = (&connection.link, &connection.statements);
         let seen = |key: &[u8]| {
             self.counters_seen
                 .lock()
@@ -275,8 +218,8 @@ impl PostgresBackend {
         for _ in 0..COUNTER_ATTEMPTS {
             let stored = match last_seen.take() {
                 Some(bytes) => Some(bytes),
-                None => client
-                    .query_opt(&statements.get, &[&key])
+                None => link
+                    .run(link.client.query_opt(&statements.get, &[&key]))
                     .map_err(fail)?
                     .map(|row| row.get::<_, Vec<u8>>(0)),
             };
@@ -289,10 +232,14 @@ impl PostgresBackend {
             })?;
             let encoded = super::encode(&next)?;
             let changed = match &stored {
-                Some(bytes) => {
-                    client.execute(&statements.compare_and_set, &[&key, bytes, &encoded])
-                }
-                None => client.execute(&statements.insert_new, &[&key, &encoded]),
+                Some(bytes) => link.run(
+                    link.client
+                        .execute(&statements.compare_and_set, &[&key, bytes, &encoded]),
+                ),
+                None => link.run(
+                    link.client
+                        .execute(&statements.insert_new, &[&key, &encoded]),
+                ),
             }
             .map_err(fail)?;
             if changed == 1 {
@@ -324,21 +271,16 @@ impl PostgresBackend {
         hash as i64
     }
 
-    /// A connection with `begin` run on it. A dead connection (the server restarted, an
+    /// A connection in a transaction started `how`, and the rows of each statement the
+    /// start ran (one round trip). A dead connection (the server restarted, an
     /// administrator killed it) is dropped and another is tried, a few times.
-    fn begin(&self, begin: &str) -> Result<Connection> {
-        self.begin_reading(begin).map(|(connection, _)| connection)
-    }
-
-    /// Start a transaction by `begin` (statements that may read as well), on a pooled
-    /// connection; the connection and what the statements returned.
-    fn begin_reading(&self, begin: &str) -> Result<(Connection, Vec<SimpleQueryMessage>)> {
+    fn begin(&self, how: Begin<'_>) -> Result<(Connection, Vec<Vec<Row>>)> {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let mut connection = self.checkout()?;
-            match connection.client.simple_query(begin) {
-                Ok(messages) => return Ok((connection, messages)),
+            let connection = self.checkout()?;
+            match start(&connection, &how) {
+                Ok(rows) => return Ok((connection, rows)),
                 Err(err) if attempt < BEGIN_ATTEMPTS && is_connection_lost(&err) => {
                     std::thread::sleep(Duration::from_millis(100 * u64::from(attempt)));
                 }
@@ -347,30 +289,32 @@ impl PostgresBackend {
         }
     }
 
-    fn create_if_empty(&self, client: &mut Client) -> Result<bool> {
+    fn create_if_empty(&self, link: &Link) -> Result<bool> {
         let fail = |err| map_error(&self.label, "creating the store", err);
-        let mut txn = client.transaction().map_err(fail)?;
-        txn.execute(
+        link.batch_execute("BEGIN").map_err(fail)?;
+        link.run(link.client.execute(
             "SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))",
             &[&LOCK_CLASS],
-        )
+        ))
         .map_err(fail)?;
-        if table_exists(&mut txn, &self.label)? {
+        if table_exists(link, &self.label)? {
+            link.batch_execute("ROLLBACK").map_err(fail)?;
             return Ok(false);
         }
-        let others: i64 = txn
-            .query_one(
+        let others: i64 = link
+            .run(link.client.query_one(
                 "SELECT count(*) FROM pg_catalog.pg_class c \
                  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
                  WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p', 'v', 'm')",
                 &[],
-            )
+            ))
             .map_err(fail)?
             .get(0);
         if others > 0 {
+            link.batch_execute("ROLLBACK").map_err(fail)?;
             return Err(not_a_store(&self.label, others));
         }
-        txn.batch_execute(&format!(
+        link.batch_execute(&format!(
             "CREATE TABLE {TABLE} (k bytea PRIMARY KEY, v bytea NOT NULL); \
              COMMENT ON TABLE {TABLE} IS 'Pitstop loyalty store: one ordered key-value space'"
         ))
@@ -383,19 +327,62 @@ impl PostgresBackend {
             (keys::meta(keys::META_SEQ), super::encode(&0u64)?),
         ];
         for (key, value) in &meta {
-            txn.execute(
+            link.run(link.client.execute(
                 &format!("INSERT INTO {TABLE} (k, v) VALUES ($1, $2)"),
                 &[key, value],
-            )
+            ))
             .map_err(fail)?;
         }
-        txn.commit().map_err(fail)?;
+        link.batch_execute("COMMIT").map_err(fail)?;
         Ok(true)
     }
 }
 
+/// How a transaction starts.
+enum Begin<'a> {
+    /// A consistent snapshot (REPEATABLE READ, READ ONLY).
+    Snapshot,
+    /// The one writer: the store's lock held exclusively.
+    Whole,
+    /// A scoped writer: the store's lock shared, the scope lock timeout, `locks`, then a
+    /// read of `keys` (which every writer reads).
+    Scoped {
+        locks: &'a [(i64, Mode)],
+        keys: &'a [Vec<u8>],
+    },
+}
+
+/// Send the statements that start a transaction `how`, in one flight.
+fn start(
+    connection: &Connection,
+    how: &Begin<'_>,
+) -> std::result::Result<Vec<Vec<Row>>, tokio_postgres::Error> {
+    let statements = &connection.statements;
+    let timeout = SCOPE_LOCK_TIMEOUT_MS.to_string();
+    let no_locks: &[(i64, Mode)] = &[];
+    let (ids, shared) = connection::lock_params(match how {
+        Begin::Scoped { locks, .. } => locks,
+        _ => no_locks,
+    });
+    let calls: Vec<(&tokio_postgres::Statement, Params<'_>)> = match how {
+        Begin::Snapshot => vec![(&statements.begin_snapshot, vec![])],
+        Begin::Whole => vec![
+            (&statements.begin_writing, vec![]),
+            (&statements.lock_store_exclusive, vec![&LOCK_CLASS]),
+        ],
+        Begin::Scoped { keys, .. } => vec![
+            (&statements.begin_writing, vec![]),
+            (&statements.lock_store_shared, vec![&LOCK_CLASS]),
+            (&statements.set_lock_timeout, vec![&timeout]),
+            (&statements.lock, vec![&ids, &shared]),
+            (&statements.get_many, vec![keys]),
+        ],
+    };
+    connection.link.pipeline(&calls)
+}
+
 fn release_to(pool: &Mutex<Vec<Connection>>, connection: Connection) {
-    if connection.client.is_closed() {
+    if connection.link.is_closed() {
         return;
     }
     let mut idle = pool.lock().unwrap_or_else(|p| p.into_inner());
@@ -456,36 +443,36 @@ fn label_of(config: &Config) -> String {
     format!("postgresql://{user}@{host}:{port}/{dbname}")
 }
 
-fn connect(config: &Config, label: &str) -> Result<Client> {
-    let mut client = config
-        .connect(NoTls)
-        .map_err(|err| map_error(label, "connecting", err))?;
+fn connect(config: &Config, label: &str) -> Result<Link> {
+    let link = Link::connect(config, label)?;
+    // Every statement is prepared once per connection and its one plan reused: every
+    // statement reads by the primary key, a lookup or a key range, whatever the values
+    // bound. A plan made while the table was small would scan it whole and stay cached
+    // as the table grows, so the planner is told never to choose a sequential scan.
     let settings = format!(
         "SET statement_timeout = {STATEMENT_TIMEOUT_MS}; \
          SET lock_timeout = {LOCK_TIMEOUT_MS}; \
          SET idle_in_transaction_session_timeout = {IDLE_IN_TRANSACTION_TIMEOUT_MS}; \
-         SET standard_conforming_strings = on; SET bytea_output = 'hex'"
+         SET plan_cache_mode = force_generic_plan; SET enable_seqscan = off"
     );
-    client
-        .batch_execute(&settings)
+    link.batch_execute(&settings)
         .map_err(|err| map_error(label, "configuring the connection", err))?;
     // Acknowledged must mean on disk: a server (or role) configured with
     // synchronous_commit = off would acknowledge commits it can still lose.
-    let synchronous: String = client
-        .query_one("SHOW synchronous_commit", &[])
+    let synchronous: String = link
+        .run(link.client.query_one("SHOW synchronous_commit", &[]))
         .map_err(|err| map_error(label, "configuring the connection", err))?
         .get(0);
     if synchronous == "off" {
-        client
-            .batch_execute("SET synchronous_commit = on")
+        link.batch_execute("SET synchronous_commit = on")
             .map_err(|err| map_error(label, "configuring the connection", err))?;
     }
-    Ok(client)
+    Ok(link)
 }
 
 impl Backend for PostgresBackend {
     fn snapshot(&self) -> Result<Box<dyn View + '_>> {
-        let connection = self.begin("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")?;
+        let (connection, _) = self.begin(Begin::Snapshot)?;
         Ok(Box::new(PgView::new(self, connection, Some("ROLLBACK"))))
     }
 
@@ -494,11 +481,7 @@ impl Backend for PostgresBackend {
     }
 
     fn begin_write(&self) -> Result<Box<dyn WriteView + '_>> {
-        let begin = format!(
-            "BEGIN ISOLATION LEVEL READ COMMITTED; \
-             SELECT pg_advisory_xact_lock({LOCK_CLASS}, hashtext(current_schema()))"
-        );
-        let connection = self.begin(&begin)?;
+        let (connection, _) = self.begin(Begin::Whole)?;
         Ok(Box::new(PgView::writer(self, connection)))
     }
 
@@ -515,15 +498,12 @@ impl Backend for PostgresBackend {
             .collect();
         locks.sort_unstable();
         locks.dedup();
-        let begin = format!(
-            "BEGIN ISOLATION LEVEL READ COMMITTED; \
-             SELECT pg_advisory_xact_lock_shared({LOCK_CLASS}, hashtext(current_schema())); \
-             SET LOCAL lock_timeout = {SCOPE_LOCK_TIMEOUT_MS}; {}",
-            sql::lock_and_select_keys(&locks, &prefetched)
-        );
-        let (connection, messages) = self.begin_reading(&begin)?;
+        let (connection, mut rows) = self.begin(Begin::Scoped {
+            locks: &locks,
+            keys: &prefetched,
+        })?;
         let view = PgView::scoped_writer(self, connection);
-        view.took_and_read(&locks, &prefetched, messages)?;
+        view.took_and_read(&locks, &prefetched, &rows.pop().unwrap_or_default())?;
         Ok(Box::new(view))
     }
 
@@ -535,10 +515,10 @@ impl Backend for PostgresBackend {
     fn size_on_disk(&self) -> Result<u64> {
         let view = PgView::new(self, self.checkout()?, None);
         let bytes = view.with("measuring the store", |c| {
-            let row = c.client.query_one(
+            let row = c.link.run(c.link.client.query_one(
                 "SELECT coalesce(pg_total_relation_size(to_regclass($1)), 0)",
                 &[&TABLE],
-            )?;
+            ))?;
             Ok(row.get::<_, i64>(0))
         });
         drop(view);

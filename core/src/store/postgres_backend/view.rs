@@ -1,23 +1,32 @@
 //! [`PgView`]: a snapshot, stepwise reads or a writer on one pooled connection; how a
 //! scoped writer takes the locks of what it reads and writes, and caches what it read.
 
+use super::connection::{Connection, Params, lock_params};
 use super::known::KnownRanges;
-use super::sql::{ONE_TRIP_BATCH_BYTES_MAX, is_connection_lost, map_error};
-use super::sql::{
-    SplitBatch, apply_text, bytea_literal, lock_and_select_keys, lock_statement, rows_by_statement,
-    select_keys, select_range, split_batch, unhex,
-};
-use super::{Connection, PostgresBackend, TABLE, conflict};
+use super::sql::{SplitBatch, is_connection_lost, map_error, split_batch};
+use super::{PostgresBackend, conflict};
 use crate::error::{Error, ErrorCode, Result};
 use crate::store::lock_scope::{self, Mode, Scope};
 use crate::store::{Pair, View, WriteBatch, WriteView};
 use serde_json::json;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
+use tokio_postgres::{Row, Statement};
 
 /// Most rows of one of a customer's ranges read with the customer's lock; a customer
 /// with more has the rest read when asked for.
 const PREFETCH_RANGE_ROWS_MAX: usize = 256;
+
+/// What a read that takes a lock first reads.
+enum Wanted<'k> {
+    Key(&'k [u8]),
+    Range {
+        start: &'k [u8],
+        end: &'k [u8],
+        limit: i64,
+        reverse: bool,
+    },
+}
 
 /// Most bytes a writer keeps of what it read.
 const WRITER_CACHE_BYTES_MAX: usize = 32 * 1024 * 1024;
@@ -131,16 +140,15 @@ impl<'a> PgView<'a> {
         }
     }
 
-    /// Take a lock and then run `query` (whose statement snapshot is therefore taken
-    /// after the lock is granted) in one round trip; the query's rows as text. Locking a
+    /// Take a lock and then read what is `wanted` (whose statement snapshot is therefore
+    /// taken after the lock is granted) in one round trip; the rows read. Locking a
     /// customer also reads the customer's own records into the read cache.
     fn locked_query(
         &self,
         (id, mode): (i64, Mode),
         scope: Scope,
-        query: &str,
-    ) -> Result<Vec<Vec<Option<String>>>> {
-        let mut text = format!("{}; {query}", lock_statement(&[(id, mode)]));
+        wanted: Wanted<'_>,
+    ) -> Result<Vec<Row>> {
         let (prefetched, ranges) = match scope {
             Scope::Customer(customer) if self.read_cache.is_some() => (
                 lock_scope::customer_records(customer),
@@ -148,23 +156,37 @@ impl<'a> PgView<'a> {
             ),
             _ => (Vec::new(), Vec::new()),
         };
-        if !prefetched.is_empty() {
-            text.push_str("; ");
-            text.push_str(&select_keys(&prefetched));
-        }
-        for (start, end) in &ranges {
-            text.push_str("; ");
-            text.push_str(&select_range(start, end, PREFETCH_RANGE_ROWS_MAX, false));
-        }
-        let messages = self.with("reading", |c| c.client.simple_query(&text))?;
+        let (ids, shared) = lock_params(&[(id, mode)]);
+        let prefetch_limit = PREFETCH_RANGE_ROWS_MAX as i64;
+        let results = self.with("reading", |c| {
+            let statements = &c.statements;
+            let mut calls: Vec<(&Statement, Params<'_>)> =
+                vec![(&statements.lock, vec![&ids, &shared])];
+            match &wanted {
+                Wanted::Key(key) => calls.push((&statements.get, vec![key])),
+                Wanted::Range {
+                    start,
+                    end,
+                    limit,
+                    reverse,
+                } => calls.push((statements.scan(*reverse), vec![start, end, limit])),
+            }
+            if !prefetched.is_empty() {
+                calls.push((&statements.get_many, vec![&prefetched]));
+            }
+            for (start, end) in &ranges {
+                calls.push((&statements.scan_forward, vec![start, end, &prefetch_limit]));
+            }
+            c.link.pipeline(&calls)
+        })?;
         self.hold(id, mode);
-        let mut statements = rows_by_statement(messages).into_iter().skip(1);
-        let rows = statements.next().unwrap_or_default();
+        let mut results = results.into_iter().skip(1);
+        let rows = results.next().unwrap_or_default();
         if !prefetched.is_empty() {
-            self.remember_found(&prefetched, &statements.next().unwrap_or_default())?;
+            self.remember_found(&prefetched, &results.next().unwrap_or_default())?;
         }
         for (start, end) in &ranges {
-            let found = self.pairs_of(&statements.next().unwrap_or_default())?;
+            let found = pairs_of(&results.next().unwrap_or_default())?;
             self.learn((start, end), PREFETCH_RANGE_ROWS_MAX, false, &found);
         }
         Ok(rows)
@@ -179,29 +201,24 @@ impl<'a> PgView<'a> {
         }
     }
 
-    /// After a text of [`lock_and_select_keys`] ran: note its locks as held and cache
-    /// what it found of `keys` (the rows of its last statement).
+    /// After `locks` were taken and `keys` read (`rows`): note the locks as held and
+    /// cache what was found.
     pub(super) fn took_and_read<K: AsRef<[u8]>>(
         &self,
         locks: &[(i64, Mode)],
         keys: &[K],
-        messages: Vec<postgres::SimpleQueryMessage>,
+        rows: &[Row],
     ) -> Result<()> {
         for (id, mode) in locks {
             self.hold(*id, *mode);
         }
-        let rows = rows_by_statement(messages).pop().unwrap_or_default();
-        self.remember_found(keys, &rows)
+        self.remember_found(keys, rows)
     }
 
     /// Cache what a read of `keys` found (`rows` of key and value); a key without a row
     /// is absent.
-    fn remember_found<K: AsRef<[u8]>>(
-        &self,
-        keys: &[K],
-        rows: &[Vec<Option<String>>],
-    ) -> Result<()> {
-        let found = self.pairs_of(rows)?;
+    fn remember_found<K: AsRef<[u8]>>(&self, keys: &[K], rows: &[Row]) -> Result<()> {
+        let found = pairs_of(rows)?;
         for key in keys {
             let key = key.as_ref();
             let value = found
@@ -213,27 +230,9 @@ impl<'a> PgView<'a> {
         Ok(())
     }
 
-    fn pairs_of(&self, rows: &[Vec<Option<String>>]) -> Result<Vec<Pair>> {
-        rows.iter().map(|row| self.pair_of(row)).collect()
-    }
-
-    fn pair_of(&self, row: &[Option<String>]) -> Result<Pair> {
-        let label = &self.backend.label;
-        match (row.first(), row.get(1)) {
-            (Some(Some(k)), Some(Some(v))) => Ok((unhex(label, k)?, unhex(label, v)?)),
-            _ => Err(Error::internal(
-                "a locked read returned a row without key or value",
-            )),
-        }
-    }
-
     fn locked_read(&self, lock: (i64, Mode), scope: Scope, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        let query = format!("SELECT v FROM {TABLE} WHERE k = {}", bytea_literal(key));
-        let rows = self.locked_query(lock, scope, &query)?;
-        match rows.first().and_then(|row| row.first()) {
-            Some(Some(text)) => Ok(Some(unhex(&self.backend.label, text)?)),
-            _ => Ok(None),
-        }
+        let rows = self.locked_query(lock, scope, Wanted::Key(key))?;
+        rows.first().map(|row| column(row, 0)).transpose()
     }
 
     fn locked_scan(
@@ -243,9 +242,14 @@ impl<'a> PgView<'a> {
         limit: usize,
         reverse: bool,
     ) -> Result<Vec<Pair>> {
-        let query = select_range(start, end, limit, reverse);
         let scope = lock_scope::of_range(start, end);
-        self.pairs_of(&self.locked_query(lock, scope, &query)?)
+        let wanted = Wanted::Range {
+            start,
+            end,
+            limit: i64::try_from(limit).unwrap_or(i64::MAX),
+            reverse,
+        };
+        pairs_of(&self.locked_query(lock, scope, wanted)?)
     }
 
     /// Before a scoped writer's batch: the exclusive locks of everything it writes that
@@ -265,7 +269,7 @@ impl<'a> PgView<'a> {
     pub(super) fn with<T>(
         &self,
         doing: &str,
-        work: impl FnOnce(&mut Connection) -> std::result::Result<T, postgres::Error>,
+        work: impl FnOnce(&mut Connection) -> std::result::Result<T, tokio_postgres::Error>,
     ) -> Result<T> {
         self.with_raw(work)?
             .map_err(|err| map_error(&self.backend.label, doing, err))
@@ -274,8 +278,8 @@ impl<'a> PgView<'a> {
     /// Run `work` on the view's connection, its PostgreSQL error left as it is.
     fn with_raw<T>(
         &self,
-        work: impl FnOnce(&mut Connection) -> std::result::Result<T, postgres::Error>,
-    ) -> Result<std::result::Result<T, postgres::Error>> {
+        work: impl FnOnce(&mut Connection) -> std::result::Result<T, tokio_postgres::Error>,
+    ) -> Result<std::result::Result<T, tokio_postgres::Error>> {
         let mut slot = self.connection.borrow_mut();
         let connection = slot
             .as_mut()
@@ -302,10 +306,11 @@ impl<'a> PgView<'a> {
     }
 
     fn plain_read(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        self.with("reading", |c| {
-            let row = c.client.query_opt(&c.statements.get, &[&key])?;
-            Ok(row.map(|row| row.get::<_, Vec<u8>>(0)))
-        })
+        let row = self.with("reading", |c| {
+            c.link
+                .run(c.link.client.query_opt(&c.statements.get, &[&key]))
+        })?;
+        row.map(|row| column(&row, 0)).transpose()
     }
 
     fn read_range(
@@ -343,28 +348,22 @@ impl<'a> PgView<'a> {
             }
         }
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        self.with("scanning", |c| {
-            let statement = if reverse {
-                &c.statements.scan_reverse
-            } else {
-                &c.statements.scan_forward
-            };
-            let rows = c.client.query(statement, &[&start, &end, &limit])?;
-            Ok(rows
-                .into_iter()
-                .map(|row| (row.get::<_, Vec<u8>>(0), row.get::<_, Vec<u8>>(1)))
-                .collect())
-        })
+        let rows = self.with("scanning", |c| {
+            let statement = c.statements.scan(reverse);
+            c.link
+                .run(c.link.client.query(statement, &[&start, &end, &limit]))
+        })?;
+        pairs_of(&rows)
     }
 
     /// End the transaction the connection is in (if `end` is given) and give the
     /// connection back, or drop it when it is broken.
     fn finish(&self, end: Option<&str>) {
-        let Some(mut connection) = self.connection.borrow_mut().take() else {
+        let Some(connection) = self.connection.borrow_mut().take() else {
             return;
         };
         if let Some(end) = end
-            && connection.client.batch_execute(end).is_err()
+            && connection.link.batch_execute(end).is_err()
         {
             return;
         }
@@ -384,35 +383,28 @@ impl View for PgView<'_> {
 impl WriteView for PgView<'_> {
     fn apply(&mut self, batch: &WriteBatch) -> Result<()> {
         let lock_ids = self.write_lock_ids(batch)?;
-        let batch_bytes: usize = batch
-            .iter()
-            .map(|(key, value)| key.len() + value.as_ref().map_or(0, Vec::len))
-            .sum();
+        let exclusive = vec![false; lock_ids.len()];
+        let SplitBatch {
+            put_keys,
+            put_values,
+            deleted,
+        } = split_batch(batch);
+        // Locks, writes and COMMIT in one round trip; a statement that fails aborts the
+        // transaction, and the COMMIT after it only rolls back.
         let outcome = self.with_raw(|c| {
-            if batch_bytes <= ONE_TRIP_BATCH_BYTES_MAX {
-                // Locks, writes and COMMIT in one round trip; a statement that fails
-                // skips the rest, COMMIT included.
-                return c
-                    .client
-                    .simple_query(&apply_text(&lock_ids, batch))
-                    .map(|_| ());
-            }
+            let statements = &c.statements;
+            let mut calls: Vec<(&Statement, Params<'_>)> = Vec::new();
             if !lock_ids.is_empty() {
-                c.client.query_one(&c.statements.lock_all, &[&lock_ids])?;
+                calls.push((&statements.lock, vec![&lock_ids, &exclusive]));
             }
-            let SplitBatch {
-                put_keys,
-                put_values,
-                deleted,
-            } = split_batch(batch);
             if !put_keys.is_empty() {
-                c.client
-                    .execute(&c.statements.upsert, &[&put_keys, &put_values])?;
+                calls.push((&statements.upsert, vec![&put_keys, &put_values]));
             }
             if !deleted.is_empty() {
-                c.client.execute(&c.statements.delete, &[&deleted])?;
+                calls.push((&statements.delete, vec![&deleted]));
             }
-            c.client.batch_execute("COMMIT")
+            calls.push((&statements.commit, vec![]));
+            c.link.pipeline(&calls).map(|_| ())
         })?;
         match outcome {
             Ok(()) => {
@@ -454,9 +446,15 @@ impl WriteView for PgView<'_> {
         }
         locks.sort_unstable();
         locks.dedup();
-        let text = lock_and_select_keys(&locks, &unread);
-        let messages = self.with("reading", |c| c.client.simple_query(&text))?;
-        self.took_and_read(&locks, &unread, messages)
+        let (ids, shared) = lock_params(&locks);
+        let results = self.with("reading", |c| {
+            let statements = &c.statements;
+            c.link.pipeline(&[
+                (&statements.lock, vec![&ids, &shared]),
+                (&statements.get_many, vec![&unread]),
+            ])
+        })?;
+        self.took_and_read(&locks, &unread, results.last().map_or(&[], Vec::as_slice))
     }
 
     fn take_counter(&self, key: &[u8], count: u64) -> Result<Option<u64>> {
@@ -476,4 +474,17 @@ impl Drop for PgView<'_> {
         // releases the lock; a snapshot rolls back; stepwise reads have nothing to end.
         self.finish(self.end);
     }
+}
+
+/// Column `index` of a row as bytes.
+fn column(row: &Row, index: usize) -> Result<Vec<u8>> {
+    row.try_get::<_, Vec<u8>>(index)
+        .map_err(|err| Error::internal(format!("PostgreSQL sent a row Pitstop cannot read: {err}")))
+}
+
+/// Rows of key and value as pairs.
+fn pairs_of(rows: &[Row]) -> Result<Vec<Pair>> {
+    rows.iter()
+        .map(|row| Ok((column(row, 0)?, column(row, 1)?)))
+        .collect()
 }
