@@ -59,6 +59,31 @@ pub fn load<R: Reader>(reader: &R, id: u64) -> Result<Feedback> {
     must(reader.get(&key(id))?, "feedback", id)
 }
 
+/// `customer.merge`, before `from`'s feedback is filed under `to`: what the day cells
+/// count of it moves to `to`'s part (at most `limit` records; the merge refuses a
+/// customer with more).
+pub fn move_counts(txn: &mut WriteTxn<'_>, (from, to): (u64, u64), limit: usize) -> Result<()> {
+    let start = KeyBuilder::new(tag::CUSTOMER_FEEDBACK).u64(from).build();
+    let end = crate::store::keys::prefix_end(&start);
+    for (key, _) in txn.scan_raw(&start, &end, limit, false)? {
+        let id = KeyReader::of(&key, tag::CUSTOMER_FEEDBACK, "customer's feedback")?.last_u64()?;
+        let given = load(txn, id)?;
+        let branch = match given.visit {
+            Some(visit) => visit::load(txn, visit)?.branch,
+            None => None,
+        };
+        crate::aggregate::move_feedback(
+            txn,
+            (from, to),
+            given.date,
+            branch.as_deref(),
+            given.employee.as_deref(),
+            &given.tally(),
+        )?;
+    }
+    Ok(())
+}
+
 /// Arguments of `feedback.add`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -159,6 +184,7 @@ pub fn add(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: AddArgs) -> Result<Added> {
     };
     crate::aggregate::on_feedback(
         txn,
+        customer.id,
         record.date,
         visit.as_ref().and_then(|v| v.branch.as_deref()),
         record.employee.as_deref(),

@@ -7,8 +7,8 @@
 //! period the store covers, not by its customers or visits).
 
 use crate::aggregate::{
-    self, AccountFigures, DayCell, Days, PointsTotals, RefereeFigures, ReferralTotals, Scope, bump,
-    customer_rows,
+    self, AccountFigures, DayCell, Days, Layout, PointsTotals, RefereeFigures, ReferralTotals,
+    Scope, bump, customer_rows,
 };
 use crate::context::Ctx;
 use crate::customer;
@@ -25,18 +25,22 @@ use std::collections::BTreeMap;
 
 const CHUNK: usize = 4096;
 
-/// The cells by (date, scope).
-pub type Cells = BTreeMap<(NaiveDate, Scope), DayCell>;
+/// The cells by (date, scope, part).
+pub type Cells = BTreeMap<(NaiveDate, Scope, Option<u8>), DayCell>;
+
+/// The points totals by part.
+pub type Totals = BTreeMap<Option<u8>, PointsTotals>;
 
 /// One customer's visit-day rows as they should be, by (scope, date).
 pub type Rows = BTreeMap<(Scope, NaiveDate), Days>;
 
-/// Recount everything from history: `each(customer, rows)` for every customer with a
-/// visit; returns the cells and the points totals.
+/// Recount everything from history, in parts as `layout` keeps them: `each(customer,
+/// rows)` for every customer with a visit; returns the cells and the points totals.
 pub fn recount<R: Reader>(
     reader: &R,
+    layout: Layout,
     mut each: impl FnMut(u64, &Rows) -> Result<()>,
-) -> Result<(Cells, PointsTotals)> {
+) -> Result<(Cells, Totals)> {
     let mut cells = Cells::new();
     let mut current: Option<(u64, Rows)> = None;
     let end = prefix_end(&[tag::CUSTOMER_VISIT]);
@@ -52,7 +56,7 @@ pub fn recount<R: Reader>(
             let date = fields.date()?;
             if current.as_ref().is_none_or(|(c, _)| *c != customer) {
                 if let Some((done, rows)) = current.take() {
-                    close_customer(&mut cells, &rows)?;
+                    close_customer(&mut cells, layout.part(done), &rows)?;
                     each(done, &rows)?;
                 }
                 current = Some((customer, Rows::new()));
@@ -60,26 +64,37 @@ pub fn recount<R: Reader>(
             let Some((_, rows)) = current.as_mut() else {
                 return Err(Error::internal("recount lost its customer"));
             };
-            add_visit(reader, &mut cells, rows, customer, date, summary.visit)?;
+            let part = layout.part(customer);
+            add_visit(
+                reader,
+                (&mut cells, part),
+                rows,
+                customer,
+                date,
+                summary.visit,
+            )?;
         }
     }
     if let Some((done, rows)) = current.take() {
-        close_customer(&mut cells, &rows)?;
+        close_customer(&mut cells, layout.part(done), &rows)?;
         each(done, &rows)?;
     }
-    add_feedback(reader, &mut cells)?;
-    let mut totals = PointsTotals::default();
+    add_feedback(reader, layout, &mut cells)?;
+    let mut totals = Totals::new();
     ledger::for_each_account(reader, |customer| {
         let account = ledger::load_account(reader, customer)?;
         let figures: AccountFigures = account.figures();
-        totals.add(&figures, 1)
+        totals
+            .entry(layout.part(customer))
+            .or_default()
+            .add(&figures, 1)
     })?;
     Ok((cells, totals))
 }
 
 fn add_visit<R: Reader>(
     reader: &R,
-    cells: &mut Cells,
+    (cells, part): (&mut Cells, Option<u8>),
     rows: &mut Rows,
     customer: u64,
     date: NaiveDate,
@@ -104,7 +119,7 @@ fn add_visit<R: Reader>(
     let counted = u32::from(dated.counted);
     for scope in scopes {
         if dated.counted {
-            let cell = cells.entry((date, scope.clone())).or_default();
+            let cell = cells.entry((date, scope.clone(), part)).or_default();
             cell.visits += 1;
             cell.revenue += dated.net;
             cell.points += dated.points;
@@ -122,7 +137,7 @@ fn add_visit<R: Reader>(
 }
 
 /// Every piece of feedback counted into the cells of its day.
-fn add_feedback<R: Reader>(reader: &R, cells: &mut Cells) -> Result<()> {
+fn add_feedback<R: Reader>(reader: &R, layout: Layout, cells: &mut Cells) -> Result<()> {
     let end = prefix_end(&[tag::FEEDBACK_BY_DATE]);
     let mut start = vec![tag::FEEDBACK_BY_DATE];
     loop {
@@ -141,7 +156,8 @@ fn add_feedback<R: Reader>(reader: &R, cells: &mut Cells) -> Result<()> {
                 None => None,
             };
             for scope in Scope::counting(branch.as_deref()) {
-                let cell = cells.entry((date, scope)).or_default();
+                let part = layout.part(given.customer);
+                let cell = cells.entry((date, scope, part)).or_default();
                 aggregate::add_feedback(cell, given.employee.as_deref(), &given.tally());
             }
         }
@@ -149,7 +165,7 @@ fn add_feedback<R: Reader>(reader: &R, cells: &mut Cells) -> Result<()> {
 }
 
 /// A customer's visit days counted into the cells' `firsts` and `gaps`.
-fn close_customer(cells: &mut Cells, rows: &Rows) -> Result<()> {
+fn close_customer(cells: &mut Cells, part: Option<u8>, rows: &Rows) -> Result<()> {
     let first = rows
         .iter()
         .find(|((scope, _), days)| *scope == Scope::Shop && days.any > 0)
@@ -159,7 +175,7 @@ fn close_customer(cells: &mut Cells, rows: &Rows) -> Result<()> {
         if days.counted == 0 {
             continue;
         }
-        let cell = cells.entry((*date, scope.clone())).or_default();
+        let cell = cells.entry((*date, scope.clone(), part)).or_default();
         match previous {
             Some((s, p)) if s == scope => bump(&mut cell.gaps, days_between(p, *date)?, 1)?,
             _ => {
@@ -318,7 +334,8 @@ pub fn rebuild(txn: &mut WriteTxn<'_>, _ctx: &Ctx, _args: RebuildArgs) -> Result
     while aggregate::clear_some(txn, CHUNK)? {}
     let mut written: Vec<(u64, Rows)> = Vec::new();
     let mut rebuilt = Rebuilt::default();
-    let (cells, totals) = recount(&*txn, |customer, rows| {
+    // A rebuilt store keeps its cells in parts, whatever it kept before.
+    let (cells, totals) = recount(&*txn, Layout::PartsByCustomer, |customer, rows| {
         written.push((customer, rows.clone()));
         Ok(())
     })?;
@@ -329,11 +346,13 @@ pub fn rebuild(txn: &mut WriteTxn<'_>, _ctx: &Ctx, _args: RebuildArgs) -> Result
             rebuilt.visit_days += 1;
         }
     }
-    for ((date, scope), cell) in &cells {
-        aggregate::put_cell(txn, *date, scope, cell)?;
+    for ((date, scope, part), cell) in &cells {
+        aggregate::put_cell(txn, *date, scope, *part, cell)?;
         rebuilt.cells += 1;
     }
-    aggregate::put_points_totals(txn, &totals)?;
+    for (part, part_totals) in &totals {
+        aggregate::put_points_totals(txn, *part, part_totals)?;
+    }
     let mut figures: Vec<(u64, RefereeFigures)> = Vec::new();
     let mut referrers: Vec<(u64, ReferralTotals)> = Vec::new();
     let all = recount_referrals(
@@ -360,7 +379,10 @@ pub fn rebuild(txn: &mut WriteTxn<'_>, _ctx: &Ctx, _args: RebuildArgs) -> Result
 
 /// Compare the stored aggregates with a recount: `note` gets each difference.
 pub fn verify<R: Reader>(reader: &R, mut note: impl FnMut(String)) -> Result<()> {
-    let (cells, totals) = recount(reader, |customer, rows| {
+    let Some(layout) = aggregate::layout(reader)? else {
+        return Err(Error::internal("the aggregates are not marked complete"));
+    };
+    let (cells, totals) = recount(reader, layout, |customer, rows| {
         let stored = customer_rows(reader, customer)?;
         let mut found: Rows = Rows::new();
         for (key, days) in stored {
@@ -382,13 +404,16 @@ pub fn verify<R: Reader>(reader: &R, mut note: impl FnMut(String)) -> Result<()>
             break;
         };
         after = Some(last.clone());
-        for (_, date, scope, cell) in chunk {
+        for (_, date, scope, part, cell) in chunk {
             seen += 1;
-            let label = match &scope {
+            let mut label = match &scope {
                 Scope::Shop => "the shop".to_string(),
                 Scope::Branch(b) => format!("branch {b:?}"),
             };
-            match cells.get(&(date, scope)) {
+            if let Some(part) = part {
+                label.push_str(&format!(", part {part}"));
+            }
+            match cells.get(&(date, scope, part)) {
                 Some(expected) if *expected == cell => {}
                 Some(_) => note(format!(
                     "aggregates: the day cell of {date} for {label} differs from its visits"
@@ -406,7 +431,18 @@ pub fn verify<R: Reader>(reader: &R, mut note: impl FnMut(String)) -> Result<()>
             cells.len()
         ));
     }
-    if aggregate::points_totals(reader)? != totals {
+    let stored: Totals = aggregate::points_totals_parts(reader)?
+        .into_iter()
+        .collect();
+    // A part with no account is the same as an empty one.
+    let non_empty = |totals: &Totals| -> Totals {
+        totals
+            .iter()
+            .filter(|(_, t)| **t != PointsTotals::default())
+            .map(|(p, t)| (*p, t.clone()))
+            .collect()
+    };
+    if non_empty(&stored) != non_empty(&totals) {
         note("aggregates: the points totals differ from the accounts".to_string());
     }
     verify_referrals(reader, &mut note)

@@ -21,6 +21,14 @@
 //! A store written before the cells existed has none: [`ready`] says whether the cells are
 //! complete (marked when a store is created, or by `store.rebuild_aggregates`), and reports
 //! scan history when they are not.
+//!
+//! **Parts.** Every checkout moves its day's cell and the points totals. On a store that
+//! several processes write at once (PostgreSQL), one record that every writer changes is
+//! one lock that every commit holds through its flush to disk, so commits could not share
+//! a flush. A store marked with [`FORMAT`] 3 keeps each cell and the totals in
+//! [`PARTS`] parts, a customer's changes always in the part of their id
+//! ([`Layout::part`]); a report adds the parts up. A store marked 2 (written before the
+//! parts) keeps one record each, and is read and written that way until a rebuild.
 
 mod presence;
 mod referrals;
@@ -38,8 +46,37 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-/// Version of the cells' layout written in the mark.
-pub const FORMAT: u32 = 2;
+/// Version of the cells' layout written in the mark: 3, cells and totals in parts by
+/// customer.
+pub const FORMAT: u32 = 3;
+
+/// The layout before the parts: one cell per day and scope, one points totals record.
+const FORMAT_ONE_PART: u32 = 2;
+
+/// Parts of each cell and of the points totals on a store of [`FORMAT`] 3: as many
+/// writers as this can commit at once without waiting for each other's flush, unless
+/// their customers share a part.
+pub const PARTS: u64 = 16;
+
+/// How a store's cells and points totals are kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// One record each (format 2).
+    OnePart,
+    /// [`PARTS`] parts each, by customer (format 3).
+    PartsByCustomer,
+}
+
+impl Layout {
+    /// The part that holds `customer`'s changes (`None`: the one record).
+    pub fn part(self, customer: u64) -> Option<u8> {
+        match self {
+            Layout::OnePart => None,
+            // PARTS is at most 256, so the remainder fits in a byte.
+            Layout::PartsByCustomer => u8::try_from(customer % PARTS).ok(),
+        }
+    }
+}
 
 /// Scope of a cell: the whole shop, or one branch.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -153,10 +190,11 @@ pub fn add_feedback(cell: &mut DayCell, employee: Option<&str>, tally: &Feedback
     }
 }
 
-/// New feedback dated `date`, about a visit of `branch` (if any): counted in the same
-/// batch.
+/// New feedback of `customer` dated `date`, about a visit of `branch` (if any): counted
+/// in the same batch.
 pub fn on_feedback(
     txn: &mut WriteTxn<'_>,
+    customer: u64,
     date: NaiveDate,
     branch: Option<&str>,
     employee: Option<&str>,
@@ -168,10 +206,64 @@ pub fn on_feedback(
     for scope in &Scope::counting(branch) {
         let employee = employee.map(str::to_string);
         let tally = *tally;
-        update(txn, date, scope, move |cell| {
+        update(txn, date, scope, customer, move |cell| {
             add_feedback(cell, employee.as_deref(), &tally);
             Ok(())
         })?;
+    }
+    Ok(())
+}
+
+/// Feedback counted in `from`'s part of its day's cells now belongs to `to` (a customer
+/// merge): its tally moves to `to`'s part.
+pub fn move_feedback(
+    txn: &mut WriteTxn<'_>,
+    (from, to): (u64, u64),
+    date: NaiveDate,
+    branch: Option<&str>,
+    employee: Option<&str>,
+    tally: &FeedbackTally,
+) -> Result<()> {
+    let Some(layout) = layout(txn)? else {
+        return Ok(());
+    };
+    if layout.part(from) == layout.part(to) {
+        return Ok(());
+    }
+    for scope in &Scope::counting(branch) {
+        let (employee, tally) = (employee.map(str::to_string), *tally);
+        let taken_from = employee.clone();
+        update(txn, date, scope, from, move |cell| {
+            take_feedback(cell, taken_from.as_deref(), &tally)
+        })?;
+        update(txn, date, scope, to, move |cell| {
+            add_feedback(cell, employee.as_deref(), &tally);
+            Ok(())
+        })?;
+    }
+    Ok(())
+}
+
+/// Take `tally` back from what a cell counts under `employee`.
+fn take_feedback(cell: &mut DayCell, employee: Option<&str>, tally: &FeedbackTally) -> Result<()> {
+    let position = cell
+        .feedback
+        .iter()
+        .position(|(e, _)| e.as_deref() == employee)
+        .ok_or_else(|| Error::internal("feedback moved from a day cell that does not count it"))?;
+    let counted = &mut cell.feedback[position].1;
+    let less = |have: u64, by: u64| {
+        have.checked_sub(by)
+            .ok_or_else(|| Error::internal("a day cell's feedback count went below zero"))
+    };
+    *counted = FeedbackTally {
+        complaints: less(counted.complaints, tally.complaints)?,
+        feedback: less(counted.feedback, tally.feedback)?,
+        rating_sum: less(counted.rating_sum, tally.rating_sum)?,
+        rated: less(counted.rated, tally.rated)?,
+    };
+    if *counted == FeedbackTally::default() {
+        cell.feedback.remove(position);
     }
     Ok(())
 }
@@ -180,6 +272,28 @@ impl DayCell {
     fn is_empty(&self) -> bool {
         *self == DayCell::default()
     }
+
+    /// Add the figures of another part of the same day and scope.
+    pub fn merge(&mut self, other: &DayCell) -> Result<()> {
+        self.visits += other.visits;
+        self.revenue += other.revenue;
+        self.points += other.points;
+        self.accrual += other.accrual;
+        for (days, count) in &other.gaps {
+            bump(&mut self.gaps, *days, signed(*count)?)?;
+        }
+        for (days, count) in &other.firsts {
+            bump(&mut self.firsts, *days, signed(*count)?)?;
+        }
+        for (employee, tally) in &other.feedback {
+            add_feedback(self, employee.as_deref(), tally);
+        }
+        Ok(())
+    }
+}
+
+fn signed(count: u64) -> Result<i64> {
+    i64::try_from(count).map_err(|_| Error::internal("an aggregate count is past i64"))
 }
 
 /// Add `delta` to the count under `days` of a sorted histogram, dropping zeros; a count
@@ -199,22 +313,26 @@ pub(crate) fn bump(histogram: &mut Vec<(u32, u64)>, days: u32, delta: i64) -> Re
     Ok(())
 }
 
-fn cell_key(date: NaiveDate, scope: &Scope) -> Vec<u8> {
-    scope
-        .push(KeyBuilder::new(tag::DAY_CELL).date(date))
-        .build()
+fn cell_key(date: NaiveDate, scope: &Scope, part: Option<u8>) -> Vec<u8> {
+    let key = scope.push(KeyBuilder::new(tag::DAY_CELL).date(date));
+    match part {
+        Some(part) => key.byte(part).build(),
+        None => key.build(),
+    }
 }
 
-/// Change a cell in the batch. Every writer of the day changes its cell and none needs
-/// to see it to decide, so the change is an amendment applied at the commit
-/// ([`WriteTxn::amend`]): on a shared store the cell is locked only then.
+/// Change `customer`'s part of a cell in the batch. Every writer of the day changes its
+/// cell and none needs to see it to decide, so the change is an amendment applied at the
+/// commit ([`WriteTxn::amend`]): on a shared store the part is locked only then.
 pub(crate) fn update(
     txn: &mut WriteTxn<'_>,
     date: NaiveDate,
     scope: &Scope,
+    customer: u64,
     change: impl Fn(&mut DayCell) -> Result<()> + 'static,
 ) -> Result<()> {
-    txn.amend(cell_key(date, scope), move |cell: Option<DayCell>| {
+    let part = layout(txn)?.and_then(|layout| layout.part(customer));
+    txn.amend(cell_key(date, scope, part), move |cell: Option<DayCell>| {
         let mut cell = cell.unwrap_or_default();
         change(&mut cell)?;
         Ok((!cell.is_empty()).then_some(cell))
@@ -222,14 +340,15 @@ pub(crate) fn update(
     Ok(())
 }
 
-/// Write a whole cell (rebuild).
+/// Write a whole cell, or one part of it (rebuild).
 pub fn put_cell(
     txn: &mut WriteTxn<'_>,
     date: NaiveDate,
     scope: &Scope,
+    part: Option<u8>,
     cell: &DayCell,
 ) -> Result<()> {
-    let key = cell_key(date, scope);
+    let key = cell_key(date, scope, part);
     if cell.is_empty() {
         txn.delete(key);
         Ok(())
@@ -238,8 +357,8 @@ pub fn put_cell(
     }
 }
 
-/// The cells of one scope dated in `[from, to]`, in date order: one range read (the
-/// other scopes' cells of those days are skipped).
+/// The cells of one scope dated in `[from, to]`, in date order, each the sum of its
+/// parts: one range read (the other scopes' cells of those days are skipped).
 pub fn cells<R: Reader>(
     reader: &R,
     scope: &Scope,
@@ -260,16 +379,21 @@ pub fn cells<R: Reader>(
         start = last.clone();
         start.push(0);
         for (key, cell) in chunk {
-            let (date, of) = read_cell_key(&key)?;
-            if of == *scope {
-                out.push((date, cell));
+            let (date, of, _) = read_cell_key(&key)?;
+            if of != *scope {
+                continue;
+            }
+            // A day's parts of one scope are next to each other in key order.
+            match out.last_mut() {
+                Some((last, sum)) if *last == date => sum.merge(&cell)?,
+                _ => out.push((date, cell)),
             }
         }
     }
 }
 
-/// A stored cell with its key, date and scope.
-pub type StoredCell = (Vec<u8>, NaiveDate, Scope, DayCell);
+/// A stored cell (or part of one) with its key, date, scope and part.
+pub type StoredCell = (Vec<u8>, NaiveDate, Scope, Option<u8>, DayCell);
 
 /// Every stored cell, in key order, a chunk at a time after `after` (check, rebuild).
 pub fn all_cells<R: Reader>(
@@ -288,17 +412,21 @@ pub fn all_cells<R: Reader>(
     let end = prefix_end(&[tag::DAY_CELL]);
     let mut out = Vec::new();
     for (key, cell) in reader.scan_range::<DayCell>(&start, &end, chunk, false)? {
-        let (date, scope) = read_cell_key(&key)?;
-        out.push((key, date, scope, cell));
+        let (date, scope, part) = read_cell_key(&key)?;
+        out.push((key, date, scope, part, cell));
     }
     Ok(out)
 }
 
-fn read_cell_key(key: &[u8]) -> Result<(NaiveDate, Scope)> {
+fn read_cell_key(key: &[u8]) -> Result<(NaiveDate, Scope, Option<u8>)> {
     let mut fields = KeyReader::of(key, tag::DAY_CELL, "day cells")?;
     let date = fields.date()?;
     let scope = Scope::read(&mut fields)?;
-    Ok((date, scope))
+    let part = match fields.is_done() {
+        true => None,
+        false => Some(fields.byte()?),
+    };
+    Ok((date, scope, part))
 }
 
 /// Distinct customers of a period, from its cells.
@@ -348,7 +476,16 @@ fn mark_key() -> Vec<u8> {
 /// Whether the cells are complete: marked when the store was created with them or by a
 /// rebuild. A store written before them (or mid-rebuild) has no mark.
 pub fn ready<R: Reader>(reader: &R) -> Result<bool> {
-    Ok(reader.get::<u32>(&mark_key())? == Some(FORMAT))
+    Ok(layout(reader)?.is_some())
+}
+
+/// How complete cells are kept (`None`: they are not complete, see [`ready`]).
+pub fn layout<R: Reader>(reader: &R) -> Result<Option<Layout>> {
+    Ok(match reader.get::<u32>(&mark_key())? {
+        Some(FORMAT) => Some(Layout::PartsByCustomer),
+        Some(FORMAT_ONE_PART) => Some(Layout::OnePart),
+        _ => None,
+    })
 }
 
 /// Mark the cells complete (a new store, or a finished rebuild).
@@ -400,6 +537,18 @@ pub struct AccountFigures {
 }
 
 impl PointsTotals {
+    /// Add the totals of another part.
+    pub fn merge(&mut self, other: &PointsTotals) {
+        self.accounts += other.accounts;
+        self.with_balance += other.with_balance;
+        self.credited += other.credited;
+        self.redeemed += other.redeemed;
+        self.expired += other.expired;
+        self.balance += other.balance;
+        self.pending += other.pending;
+        self.held += other.held;
+    }
+
     /// Count one account in (`sign` 1) or out (`sign` -1).
     pub fn add(&mut self, account: &AccountFigures, sign: i64) -> Result<()> {
         let step = |value: u64, by: i64| {
@@ -421,42 +570,82 @@ impl PointsTotals {
     }
 }
 
-fn totals_key() -> Vec<u8> {
-    KeyBuilder::new(tag::AGGREGATE)
-        .byte(aggregate_tag::POINTS_TOTALS)
-        .build()
+fn totals_key(part: Option<u8>) -> Vec<u8> {
+    let key = KeyBuilder::new(tag::AGGREGATE).byte(aggregate_tag::POINTS_TOTALS);
+    match part {
+        Some(part) => key.byte(part).build(),
+        None => key.build(),
+    }
 }
 
-/// The points totals of every account.
+/// The points totals of every account: the sum of the parts.
 pub fn points_totals<R: Reader>(reader: &R) -> Result<PointsTotals> {
-    Ok(reader.get(&totals_key())?.unwrap_or_default())
+    let mut sum = PointsTotals::default();
+    for (_, part) in points_totals_parts(reader)? {
+        sum.merge(&part);
+    }
+    Ok(sum)
 }
 
-/// Write the points totals (rebuild).
-pub fn put_points_totals(txn: &mut WriteTxn<'_>, totals: &PointsTotals) -> Result<()> {
-    txn.put(totals_key(), totals)
+/// The stored points totals, by part (`None`: the one record of format 2).
+pub fn points_totals_parts<R: Reader>(reader: &R) -> Result<Vec<(Option<u8>, PointsTotals)>> {
+    let start = totals_key(None);
+    let end = prefix_end(&start);
+    // The one record and at most PARTS parts.
+    let limit = usize::try_from(PARTS)
+        .unwrap_or(usize::MAX)
+        .saturating_add(1);
+    reader
+        .scan_range::<PointsTotals>(&start, &end, limit, false)?
+        .into_iter()
+        .map(|(key, totals)| match key.get(start.len()..) {
+            Some([]) => Ok((None, totals)),
+            Some([part]) => Ok((Some(*part), totals)),
+            _ => Err(Error::corrupted(format!(
+                "points totals key {} is malformed",
+                crate::store::keys::display(&key)
+            ))),
+        })
+        .collect()
 }
 
-/// An account is written: move the totals from its stored figures to its new ones.
+/// Write the points totals, or one part of them (rebuild).
+pub fn put_points_totals(
+    txn: &mut WriteTxn<'_>,
+    part: Option<u8>,
+    totals: &PointsTotals,
+) -> Result<()> {
+    txn.put(totals_key(part), totals)
+}
+
+/// `customer`'s account is written: move the totals from its stored figures to its new
+/// ones.
 pub fn on_account(
     txn: &mut WriteTxn<'_>,
+    customer: u64,
     before: Option<&AccountFigures>,
     after: &AccountFigures,
 ) -> Result<()> {
-    if before == Some(after) || !ready(txn)? {
+    if before == Some(after) {
         return Ok(());
     }
+    let Some(layout) = layout(txn)? else {
+        return Ok(());
+    };
     // Every account's change moves the totals and none decides by them: an amendment,
     // locked only at the commit on a shared store (see [`update`]).
     let (before, after) = (before.copied(), *after);
-    txn.amend(totals_key(), move |totals: Option<PointsTotals>| {
-        let mut totals = totals.unwrap_or_default();
-        if let Some(before) = &before {
-            totals.add(before, -1)?;
-        }
-        totals.add(&after, 1)?;
-        Ok(Some(totals))
-    });
+    txn.amend(
+        totals_key(layout.part(customer)),
+        move |totals: Option<PointsTotals>| {
+            let mut totals = totals.unwrap_or_default();
+            if let Some(before) = &before {
+                totals.add(before, -1)?;
+            }
+            totals.add(&after, 1)?;
+            Ok(Some(totals))
+        },
+    );
     Ok(())
 }
 

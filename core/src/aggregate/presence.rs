@@ -114,15 +114,16 @@ pub fn on_dated(
     }
     let scopes = Scope::counting(branch);
     for scope in &scopes {
-        let (old, new) = (old.cloned(), new.cloned());
-        update(txn, date, scope, move |cell| {
-            for (entry, sign) in [(old.as_ref(), -1i64), (new.as_ref(), 1)] {
-                if let Some(entry) = entry.filter(|e| e.counted) {
-                    add_figures(cell, entry, sign)?;
-                }
-            }
-            Ok(())
-        })?;
+        // Each entry's figures in its customer's part (a visit moved to another
+        // customer leaves one part for another).
+        for (entry, sign) in [(old, -1i64), (new, 1)] {
+            let Some(entry) = entry.filter(|e| e.counted).cloned() else {
+                continue;
+            };
+            update(txn, date, scope, entry.customer, move |cell| {
+                add_figures(cell, &entry, sign)
+            })?;
+        }
     }
     // (customer, scope) → (change of any, change of counted)
     let mut deltas: BTreeMap<(u64, Scope), (i64, i64)> = BTreeMap::new();
@@ -256,14 +257,14 @@ fn change_counted(
     let previous = neighbour(txn, customer, scope, date, true)?;
     let next = neighbour(txn, customer, scope, date, false)?;
     let since_first = days_between(first, date)?;
-    update(txn, date, scope, move |cell| match previous {
+    update(txn, date, scope, customer, move |cell| match previous {
         Some(p) => bump(&mut cell.gaps, days_between(p, date)?, sign),
         None => bump(&mut cell.firsts, since_first, sign),
     })?;
     let Some(next) = next else { return Ok(()) };
     // The next visit day's previous one was `previous` without this day, this day with it.
     let to_date = days_between(date, next)?;
-    update(txn, next, scope, move |cell| {
+    update(txn, next, scope, customer, move |cell| {
         match previous {
             Some(p) => bump(&mut cell.gaps, days_between(p, next)?, -sign)?,
             None => bump(&mut cell.firsts, days_between(first, next)?, -sign)?,
@@ -295,7 +296,7 @@ fn change_any(txn: &mut WriteTxn<'_>, customer: u64, date: NaiveDate, delta: i64
                 "customer {customer} has a visit day in a scope but no first visit"
             )));
         };
-        update(txn, day, &scope, move |cell| {
+        update(txn, day, &scope, customer, move |cell| {
             bump(&mut cell.firsts, days_between(old, day)?, -1)?;
             bump(&mut cell.firsts, days_between(new, day)?, 1)
         })?;

@@ -634,6 +634,7 @@ impl Book {
             let stored: Option<AccountRecord> = txn.get(&account_key(customer))?;
             aggregate::on_account(
                 txn,
+                customer,
                 stored.map(|r| r.account.figures()).as_ref(),
                 &record.account.figures(),
             )?;

@@ -19,6 +19,7 @@ use serde::de::DeserializeOwned;
 
 /// Every per-customer table but the ledger, the referrals and the customer record.
 pub fn all(txn: &mut WriteTxn<'_>, from: u64, to: u64, lot_offset: u64) -> Result<super::Moved> {
+    crate::feedback::move_counts(txn, (from, to), MOVE_MAX)?;
     let [recommendations, tyre_storage, special_orders, feedback] = owned_records(txn, from, to)?;
     Ok(super::Moved {
         cards: cards(txn, from, to)?,

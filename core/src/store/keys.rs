@@ -405,6 +405,11 @@ impl<'k> KeyReader<'k> {
         Ok(text)
     }
 
+    /// Whether every byte of the key has been read.
+    pub fn is_done(&self) -> bool {
+        self.at >= self.key.len()
+    }
+
     /// The id kept as the last 8 bytes of an index key whose other parts are not read.
     pub fn last_u64(mut self) -> Result<u64> {
         self.at = self

@@ -136,7 +136,7 @@ pub fn customer_records(customer: u64) -> Vec<Vec<u8>> {
 /// A customer's ranges read with the customer's lock: their visit days (read by every
 /// change of a visit) and their open recommendations (read by every quote and checkout).
 /// Small for nearly every customer; a range's first rows only when it is large.
-pub fn customer_ranges(customer: u64) -> Vec<(Vec<u8>, Vec<u8>)> {
+pub fn customer_ranges(customer: u64) -> [(Vec<u8>, Vec<u8>); 2] {
     let visit_days = keys::KeyBuilder::new(tag::AGGREGATE)
         .byte(aggregate_tag::VISIT_DAYS)
         .u64(customer)
@@ -144,13 +144,10 @@ pub fn customer_ranges(customer: u64) -> Vec<(Vec<u8>, Vec<u8>)> {
     let recommendations = keys::KeyBuilder::new(tag::CUSTOMER_RECOMMENDATION)
         .u64(customer)
         .build();
-    [visit_days, recommendations]
-        .into_iter()
-        .map(|prefix| {
-            let end = keys::prefix_end(&prefix);
-            (prefix, end)
-        })
-        .collect()
+    [visit_days, recommendations].map(|prefix| {
+        let end = keys::prefix_end(&prefix);
+        (prefix, end)
+    })
 }
 
 /// What reading (`write` false) or writing `key` locks, and how.

@@ -370,6 +370,8 @@ fn start(
             (&statements.begin_writing, vec![]),
             (&statements.lock_store_exclusive, vec![&LOCK_CLASS]),
         ],
+        // The store's lock is waited for as long as a whole-store writer may hold it;
+        // a customer or a key for SCOPE_LOCK_TIMEOUT_MS.
         Begin::Scoped { keys, .. } => vec![
             (&statements.begin_writing, vec![]),
             (&statements.lock_store_shared, vec![&LOCK_CLASS]),

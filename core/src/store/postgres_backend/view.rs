@@ -142,19 +142,24 @@ impl<'a> PgView<'a> {
 
     /// Take a lock and then read what is `wanted` (whose statement snapshot is therefore
     /// taken after the lock is granted) in one round trip; the rows read. Locking a
-    /// customer also reads the customer's own records into the read cache.
+    /// customer also reads the customer's own records and first rows of their ranges
+    /// into the caches; a wanted key among those records comes with them (`None`).
     fn locked_query(
         &self,
         (id, mode): (i64, Mode),
         scope: Scope,
         wanted: Wanted<'_>,
-    ) -> Result<Vec<Row>> {
-        let (prefetched, ranges) = match scope {
-            Scope::Customer(customer) if self.read_cache.is_some() => (
+    ) -> Result<Option<Vec<Row>>> {
+        let prefetch = match scope {
+            Scope::Customer(customer) if self.read_cache.is_some() => Some((
                 lock_scope::customer_records(customer),
                 lock_scope::customer_ranges(customer),
-            ),
-            _ => (Vec::new(), Vec::new()),
+            )),
+            _ => None,
+        };
+        let covered = match (&wanted, &prefetch) {
+            (Wanted::Key(key), Some((records, _))) => records.iter().any(|r| r == key),
+            _ => false,
         };
         let (ids, shared) = lock_params(&[(id, mode)]);
         let prefetch_limit = PREFETCH_RANGE_ROWS_MAX as i64;
@@ -163,6 +168,7 @@ impl<'a> PgView<'a> {
             let mut calls: Vec<(&Statement, Params<'_>)> =
                 vec![(&statements.lock, vec![&ids, &shared])];
             match &wanted {
+                _ if covered => {}
                 Wanted::Key(key) => calls.push((&statements.get, vec![key])),
                 Wanted::Range {
                     start,
@@ -171,25 +177,49 @@ impl<'a> PgView<'a> {
                     reverse,
                 } => calls.push((statements.scan(*reverse), vec![start, end, limit])),
             }
-            if !prefetched.is_empty() {
-                calls.push((&statements.get_many, vec![&prefetched]));
-            }
-            for (start, end) in &ranges {
-                calls.push((&statements.scan_forward, vec![start, end, &prefetch_limit]));
+            if let Some((records, [(start_a, end_a), (start_b, end_b)])) = &prefetch {
+                calls.push((
+                    &statements.customer_prefetch,
+                    vec![records, start_a, end_a, start_b, end_b, &prefetch_limit],
+                ));
             }
             c.link.pipeline(&calls)
         })?;
         self.hold(id, mode);
         let mut results = results.into_iter().skip(1);
-        let rows = results.next().unwrap_or_default();
-        if !prefetched.is_empty() {
-            self.remember_found(&prefetched, &results.next().unwrap_or_default())?;
-        }
-        for (start, end) in &ranges {
-            let found = pairs_of(&results.next().unwrap_or_default())?;
-            self.learn((start, end), PREFETCH_RANGE_ROWS_MAX, false, &found);
+        let rows = match covered {
+            true => None,
+            false => Some(results.next().unwrap_or_default()),
+        };
+        if let Some((records, ranges)) = &prefetch {
+            self.remember_prefetch(records, ranges, &results.next().unwrap_or_default())?;
         }
         Ok(rows)
+    }
+
+    /// Cache what locking a customer read: their `records`, and of each of `ranges` the
+    /// first rows (in key order).
+    fn remember_prefetch(
+        &self,
+        records: &[Vec<u8>],
+        ranges: &[(Vec<u8>, Vec<u8>)],
+        rows: &[Row],
+    ) -> Result<()> {
+        let mut found = pairs_of(rows)?;
+        found.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        for (start, end) in ranges {
+            let in_range: Vec<Pair> = found
+                .iter()
+                .filter(|(k, _)| k.as_slice() >= start.as_slice() && k.as_slice() < end.as_slice())
+                .cloned()
+                .collect();
+            self.learn((start, end), PREFETCH_RANGE_ROWS_MAX, false, &in_range);
+        }
+        for key in records {
+            let value = found.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
+            self.remember(key, &value);
+        }
+        Ok(())
     }
 
     /// Note a lock taken by a scoped writer (held to the end of its transaction).
@@ -231,8 +261,15 @@ impl<'a> PgView<'a> {
     }
 
     fn locked_read(&self, lock: (i64, Mode), scope: Scope, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        let rows = self.locked_query(lock, scope, Wanted::Key(key))?;
-        rows.first().map(|row| column(row, 0)).transpose()
+        match self.locked_query(lock, scope, Wanted::Key(key))? {
+            Some(rows) => rows.first().map(|row| column(row, 0)).transpose(),
+            // It came with the customer's records; read it again only if the cache
+            // had no room for it (the lock is held now).
+            None => match self.cached(key) {
+                Some(value) => Ok(value),
+                None => self.plain_read(key),
+            },
+        }
     }
 
     fn locked_scan(
@@ -249,7 +286,7 @@ impl<'a> PgView<'a> {
             limit: i64::try_from(limit).unwrap_or(i64::MAX),
             reverse,
         };
-        pairs_of(&self.locked_query(lock, scope, wanted)?)
+        pairs_of(&self.locked_query(lock, scope, wanted)?.unwrap_or_default())
     }
 
     /// Before a scoped writer's batch: the exclusive locks of everything it writes that
