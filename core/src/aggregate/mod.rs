@@ -667,3 +667,109 @@ pub fn clear_some(txn: &mut WriteTxn<'_>, limit: usize) -> Result<bool> {
     }
     Ok(false)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+
+    fn day() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 3, 10).unwrap()
+    }
+
+    fn one_visit(txn: &mut WriteTxn<'_>, customer: u64, revenue: i64) {
+        update(txn, day(), &Scope::Shop, customer, move |cell| {
+            cell.visits += 1;
+            cell.revenue += Decimal::from(revenue);
+            bump(&mut cell.firsts, 0, 1)
+        })
+        .unwrap();
+        let figures = AccountFigures {
+            credited: Decimal::from(revenue / 10),
+            balance: Decimal::from(revenue / 10),
+            ..AccountFigures::default()
+        };
+        on_account(txn, customer, None, &figures).unwrap();
+    }
+
+    /// Customers 1 and 17 share a part, 2 has its own; the cells and totals a report
+    /// reads are the sums of the parts.
+    #[test]
+    fn parts_by_customer_add_up_to_what_reports_read() {
+        let store = Store::scratch().unwrap();
+        let mut txn = store.write().unwrap();
+        mark_ready(&mut txn).unwrap();
+        for (customer, revenue) in [(1, 1000), (17, 500), (2, 300)] {
+            one_visit(&mut txn, customer, revenue);
+        }
+        txn.commit().unwrap();
+        let reader = store.read().unwrap();
+        assert_eq!(layout(&reader).unwrap(), Some(Layout::PartsByCustomer));
+        let stored: Vec<(Option<u8>, u64)> = all_cells(&reader, None, 100)
+            .unwrap()
+            .into_iter()
+            .map(|(_, _, _, part, cell)| (part, cell.visits))
+            .collect();
+        assert_eq!(stored, vec![(Some(1), 2), (Some(2), 1)]);
+        let read = cells(&reader, &Scope::Shop, (day(), day())).unwrap();
+        assert_eq!(read.len(), 1);
+        assert_eq!(read[0].1.visits, 3);
+        assert_eq!(read[0].1.revenue, Decimal::from(1800));
+        assert_eq!(read[0].1.firsts, vec![(0, 3)]);
+        assert_eq!(served(&read, (day(), day())).customers, 3);
+        let totals = points_totals(&reader).unwrap();
+        assert_eq!((totals.accounts, totals.balance), (3, Decimal::from(180)));
+        let parts: Vec<Option<u8>> = points_totals_parts(&reader)
+            .unwrap()
+            .into_iter()
+            .map(|(part, _)| part)
+            .collect();
+        assert_eq!(parts, vec![Some(1), Some(2)]);
+    }
+
+    /// A store marked before the parts (format 2) keeps one cell per day and one totals
+    /// record, and reads them as before.
+    #[test]
+    fn a_store_of_format_two_keeps_one_record_each() {
+        let store = Store::scratch().unwrap();
+        let mut txn = store.write().unwrap();
+        txn.put(mark_key(), &FORMAT_ONE_PART).unwrap();
+        for (customer, revenue) in [(1, 1000), (2, 300)] {
+            one_visit(&mut txn, customer, revenue);
+        }
+        txn.commit().unwrap();
+        let reader = store.read().unwrap();
+        assert_eq!(layout(&reader).unwrap(), Some(Layout::OnePart));
+        let stored = all_cells(&reader, None, 100).unwrap();
+        assert_eq!(stored.len(), 1);
+        assert_eq!((stored[0].3, stored[0].4.visits), (None, 2));
+        assert_eq!(stored[0].0, cell_key(day(), &Scope::Shop, None));
+        let parts = points_totals_parts(&reader).unwrap();
+        assert_eq!(parts.len(), 1);
+        assert_eq!((parts[0].0, parts[0].1.accounts), (None, 2));
+    }
+
+    /// Taking feedback out of a part takes exactly what was counted, and refuses more.
+    #[test]
+    fn feedback_taken_from_a_cell_never_goes_below_zero() {
+        let mut cell = DayCell::default();
+        let complaint = FeedbackTally::one(true, Some(2));
+        add_feedback(&mut cell, Some("Иванов"), &complaint);
+        add_feedback(
+            &mut cell,
+            Some("Иванов"),
+            &FeedbackTally::one(false, Some(5)),
+        );
+        take_feedback(&mut cell, Some("Иванов"), &complaint).unwrap();
+        assert_eq!(cell.feedback[0].1, FeedbackTally::one(false, Some(5)));
+        assert!(take_feedback(&mut cell, Some("Иванов"), &complaint).is_err());
+        assert!(take_feedback(&mut cell, None, &complaint).is_err());
+        take_feedback(
+            &mut cell,
+            Some("Иванов"),
+            &FeedbackTally::one(false, Some(5)),
+        )
+        .unwrap();
+        assert!(cell.is_empty());
+    }
+}
