@@ -531,3 +531,46 @@ fn scoped_writers_of_two_customers_run_at_once_and_a_range_read_takes_the_store(
         assert!(super::needs_whole_store(&err), "{err:?}");
     });
 }
+
+/// A writer's locks, writes and COMMIT go to PostgreSQL in one flight. When the server
+/// refuses one of the writes (here a key too long for the primary key's index), the
+/// COMMIT after it only rolls back: the commit must fail and leave nothing, and the
+/// store must take the next write.
+#[test]
+fn a_write_the_server_refuses_in_the_middle_of_a_batch_commits_nothing() {
+    let Some((backend, _)) = postgres("refused-write") else {
+        return;
+    };
+    let store = Store::new(backend, 0, Durability::Durable);
+    // Bytes that do not compress: a B-tree entry holds at most about 2.7 KB.
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let long_key: Vec<u8> = std::iter::once(b'c')
+        .chain((0..12_000).map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state.to_le_bytes()[0]
+        }))
+        .collect();
+    let mut txn = store.write().unwrap();
+    txn.put(key(b'c', 1), &1u64).unwrap();
+    txn.put(long_key.clone(), &2u64).unwrap();
+    txn.put(key(b'c', 3), &3u64).unwrap();
+    let refused = txn.commit().unwrap_err();
+    assert_ne!(
+        refused.code,
+        crate::error::ErrorCode::Unavailable,
+        "{refused:?}"
+    );
+    let view = store.read().unwrap();
+    assert_eq!(view.get::<u64>(&key(b'c', 1)).unwrap(), None);
+    assert_eq!(view.get::<u64>(&key(b'c', 3)).unwrap(), None);
+    drop(view);
+    let mut txn = store.write().unwrap();
+    txn.put(key(b'c', 1), &11u64).unwrap();
+    txn.commit().unwrap();
+    assert_eq!(
+        store.read().unwrap().get::<u64>(&key(b'c', 1)).unwrap(),
+        Some(11)
+    );
+}
