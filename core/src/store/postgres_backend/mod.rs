@@ -45,7 +45,7 @@ use serde_json::json;
 use sql::{is_connection_lost, map_error, not_a_store, table_exists};
 use std::collections::HashMap;
 use std::str::FromStr;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio_postgres::{Config, Row};
 use view::PgView;
@@ -103,6 +103,11 @@ pub struct PostgresBackend {
     /// compare-and-set tries it first and reads the counter only when another writer
     /// moved it.
     counters_seen: Mutex<HashMap<Vec<u8>, Vec<u8>>>,
+    /// One turn per counter for this process's threads: taking a counter one thread at
+    /// a time, each compare-and-set succeeds at its first try unless another process
+    /// moved the counter (8 threads racing made 3.6 updates per checkout instead of 2).
+    /// Counters are a fixed, small set of keys.
+    counter_turns: Mutex<HashMap<Vec<u8>, Arc<Mutex<()>>>>,
     /// What every lock of this store is derived from: a hash of its schema, so stores in
     /// two schemas of one database never share a lock.
     lock_base: u64,
@@ -125,6 +130,7 @@ impl PostgresBackend {
             idle: Mutex::new(Vec::new()),
             idle_counters: Mutex::new(Vec::new()),
             counters_seen: Mutex::new(HashMap::new()),
+            counter_turns: Mutex::new(HashMap::new()),
             lock_base: lock_scope::fnv1a(lock_scope::key_hash(b"pitstop"), schema.as_bytes()),
         };
         let created = backend.create_if_empty(&link)?;
@@ -193,6 +199,14 @@ impl PostgresBackend {
 
     /// Take `count` values of the counter at `key`: compare-and-set, committed at once.
     fn take_counter(&self, key: &[u8], count: u64) -> Result<u64> {
+        let turn = Arc::clone(
+            self.counter_turns
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .entry(key.to_vec())
+                .or_default(),
+        );
+        let _turn = turn.lock().unwrap_or_else(|p| p.into_inner());
         let mut connection = self.checkout_counters()?;
         let outcome = self.compare_and_set_counter(&mut connection, key, count);
         release_to(&self.idle_counters, connection);
