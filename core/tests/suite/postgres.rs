@@ -102,14 +102,19 @@ fn work(
                     args["redeem"] = json!(redeem.to_string());
                 }
                 let earned = (price - redeem) / 10;
-                committed.push((key.clone(), customer, earned, redeem));
-                Sent {
-                    key,
+                let checkout = Sent {
+                    key: key.clone(),
                     op: "checkout.commit".into(),
                     args,
                     customer,
                     delta: earned - redeem,
+                };
+                // Only an acknowledged order is refunded: one that ran out of retries
+                // may not exist (the model applies it once all the same, by its key).
+                if send(checkout).is_some() {
+                    committed.push((key, customer, earned, redeem));
                 }
+                continue;
             }
             4 if !committed.is_empty() => {
                 let index = rng.next(committed.len() as u64) as usize;
