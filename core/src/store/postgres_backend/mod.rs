@@ -489,7 +489,7 @@ fn connect(config: &Config, label: &str) -> Result<Link> {
 impl Backend for PostgresBackend {
     fn snapshot(&self) -> Result<Box<dyn View + '_>> {
         let (connection, _) = self.begin(Begin::Snapshot)?;
-        Ok(Box::new(PgView::new(self, connection, Some("ROLLBACK"))))
+        Ok(Box::new(PgView::snapshot(self, connection)))
     }
 
     fn stepwise(&self) -> Result<Box<dyn View + '_>> {

@@ -10,7 +10,7 @@ use crate::store::lock_scope::{self, Mode, Scope};
 use crate::store::{Pair, View, WriteBatch, WriteView};
 use serde_json::json;
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use tokio_postgres::{Row, Statement};
 
 /// Most rows of one of a customer's ranges read with the customer's lock; a customer
@@ -56,6 +56,9 @@ pub(super) struct PgView<'a> {
     /// Bytes held by the two caches, bounded by [`WRITER_CACHE_BYTES_MAX`]: a write that
     /// reads more (a whole-store job) reads the rest again when it asks again.
     cached_bytes: Cell<usize>,
+    /// A snapshot's customers whose records and ranges it has read (`None`: no
+    /// snapshot).
+    snapshot_customers: Option<RefCell<HashSet<u64>>>,
 }
 
 impl<'a> PgView<'a> {
@@ -72,7 +75,18 @@ impl<'a> PgView<'a> {
             read_cache: None,
             known: None,
             cached_bytes: Cell::new(0),
+            snapshot_customers: None,
         }
+    }
+
+    /// A REPEATABLE READ snapshot that keeps what it read (the state it sees never
+    /// changes) and reads each customer's records with the first read of them.
+    pub(super) fn snapshot(backend: &'a PostgresBackend, connection: Connection) -> Self {
+        let mut view = PgView::new(backend, connection, Some("ROLLBACK"));
+        view.read_cache = Some(RefCell::new(HashMap::new()));
+        view.known = Some(RefCell::new(KnownRanges::default()));
+        view.snapshot_customers = Some(RefCell::new(HashSet::new()));
+        view
     }
 
     pub(super) fn writer(backend: &'a PostgresBackend, connection: Connection) -> Self {
@@ -146,7 +160,7 @@ impl<'a> PgView<'a> {
     /// into the caches; a wanted key among those records comes with them (`None`).
     fn locked_query(
         &self,
-        (id, mode): (i64, Mode),
+        lock: Option<(i64, Mode)>,
         scope: Scope,
         wanted: Wanted<'_>,
     ) -> Result<Option<Vec<Row>>> {
@@ -161,12 +175,14 @@ impl<'a> PgView<'a> {
             (Wanted::Key(key), Some((records, _))) => records.iter().any(|r| r == key),
             _ => false,
         };
-        let (ids, shared) = lock_params(&[(id, mode)]);
+        let (ids, shared) = lock_params(lock.as_slice());
         let prefetch_limit = PREFETCH_RANGE_ROWS_MAX as i64;
         let results = self.with("reading", |c| {
             let statements = &c.statements;
-            let mut calls: Vec<(&Statement, Params<'_>)> =
-                vec![(&statements.lock, vec![&ids, &shared])];
+            let mut calls: Vec<(&Statement, Params<'_>)> = Vec::new();
+            if lock.is_some() {
+                calls.push((&statements.lock, vec![&ids, &shared]));
+            }
             match &wanted {
                 _ if covered => {}
                 Wanted::Key(key) => calls.push((&statements.get, vec![key])),
@@ -185,8 +201,10 @@ impl<'a> PgView<'a> {
             }
             c.link.pipeline(&calls)
         })?;
-        self.hold(id, mode);
-        let mut results = results.into_iter().skip(1);
+        if let Some((id, mode)) = lock {
+            self.hold(id, mode);
+        }
+        let mut results = results.into_iter().skip(usize::from(lock.is_some()));
         let rows = match covered {
             true => None,
             false => Some(results.next().unwrap_or_default()),
@@ -260,7 +278,12 @@ impl<'a> PgView<'a> {
         Ok(())
     }
 
-    fn locked_read(&self, lock: (i64, Mode), scope: Scope, key: &[u8]) -> Result<Option<Vec<u8>>> {
+    fn locked_read(
+        &self,
+        lock: Option<(i64, Mode)>,
+        scope: Scope,
+        key: &[u8],
+    ) -> Result<Option<Vec<u8>>> {
         match self.locked_query(lock, scope, Wanted::Key(key))? {
             Some(rows) => rows.first().map(|row| column(row, 0)).transpose(),
             // It came with the customer's records; read it again only if the cache
@@ -286,7 +309,11 @@ impl<'a> PgView<'a> {
             limit: i64::try_from(limit).unwrap_or(i64::MAX),
             reverse,
         };
-        pairs_of(&self.locked_query(lock, scope, wanted)?.unwrap_or_default())
+        pairs_of(
+            &self
+                .locked_query(Some(lock), scope, wanted)?
+                .unwrap_or_default(),
+        )
     }
 
     /// Before a scoped writer's batch: the exclusive locks of everything it writes that
@@ -333,7 +360,17 @@ impl<'a> PgView<'a> {
         }
         let (scope, mode) = lock_scope::of_key(key, false);
         if let Some(lock) = self.lock_needed((scope, mode))? {
-            let value = self.locked_read(lock, scope, key)?;
+            let value = self.locked_read(Some(lock), scope, key)?;
+            self.remember(key, &value);
+            return Ok(value);
+        }
+        // A snapshot reads a customer's records and ranges in the round trip of its first
+        // read of that customer (a quote reads most of them); it sees one state, so what
+        // it read stays true to its end.
+        if let (Scope::Customer(customer), Some(seen)) = (scope, &self.snapshot_customers)
+            && seen.borrow_mut().insert(customer)
+        {
+            let value = self.locked_read(None, scope, key)?;
             self.remember(key, &value);
             return Ok(value);
         }
@@ -367,7 +404,11 @@ impl<'a> PgView<'a> {
             return Ok(pairs);
         }
         let pairs = self.read_range_now(start, end, limit, reverse)?;
-        self.learn((start, end), limit, reverse, &pairs);
+        // A snapshot keeps only the customers' ranges it prefetched: its other scans are
+        // reports and exports, read once.
+        if self.snapshot_customers.is_none() {
+            self.learn((start, end), limit, reverse, &pairs);
+        }
         Ok(pairs)
     }
 
