@@ -12,7 +12,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::Poll;
 use tokio_postgres::types::ToSql;
-use tokio_postgres::{Client, Config, NoTls, Row, Statement};
+use tokio_postgres::{Client, Config, NoTls, Row, Statement, ToStatement};
 
 /// A statement's parameters, borrowed from the caller.
 pub(super) type Params<'p> = Vec<&'p (dyn ToSql + Sync)>;
@@ -20,7 +20,7 @@ pub(super) type Params<'p> = Vec<&'p (dyn ToSql + Sync)>;
 /// A client and the runtime that drives its socket.
 pub(super) struct Link {
     runtime: tokio::runtime::Runtime,
-    pub(super) client: Client,
+    client: Client,
 }
 
 /// The prepared statements of one connection (every statement an operation sends).
@@ -73,7 +73,7 @@ impl Link {
     }
 
     /// Wait for `work` (a call on this link's client).
-    pub(super) fn run<T>(&self, work: impl Future<Output = T>) -> T {
+    fn run<T>(&self, work: impl Future<Output = T>) -> T {
         self.runtime.block_on(work)
     }
 
@@ -82,6 +82,40 @@ impl Link {
         text: &str,
     ) -> std::result::Result<(), tokio_postgres::Error> {
         self.run(self.client.batch_execute(text))
+    }
+
+    // One statement, waited for: what the `postgres` crate's client offered.
+
+    pub(super) fn query<T: ?Sized + ToStatement>(
+        &self,
+        statement: &T,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> std::result::Result<Vec<Row>, tokio_postgres::Error> {
+        self.run(self.client.query(statement, params))
+    }
+
+    pub(super) fn query_one<T: ?Sized + ToStatement>(
+        &self,
+        statement: &T,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> std::result::Result<Row, tokio_postgres::Error> {
+        self.run(self.client.query_one(statement, params))
+    }
+
+    pub(super) fn query_opt<T: ?Sized + ToStatement>(
+        &self,
+        statement: &T,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> std::result::Result<Option<Row>, tokio_postgres::Error> {
+        self.run(self.client.query_opt(statement, params))
+    }
+
+    pub(super) fn execute<T: ?Sized + ToStatement>(
+        &self,
+        statement: &T,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> std::result::Result<u64, tokio_postgres::Error> {
+        self.run(self.client.execute(statement, params))
     }
 
     pub(super) fn is_closed(&self) -> bool {

@@ -121,7 +121,7 @@ impl PostgresBackend {
         let label = label_of(&config);
         let link = connect(&config, &label)?;
         let schema: String = link
-            .run(link.client.query_one("SELECT current_schema()::text", &[]))
+            .query_one("SELECT current_schema()::text", &[])
             .map_err(|err| map_error(&label, "looking for the store", err))?
             .get(0);
         let mut backend = PostgresBackend {
@@ -233,7 +233,7 @@ impl PostgresBackend {
             let stored = match last_seen.take() {
                 Some(bytes) => Some(bytes),
                 None => link
-                    .run(link.client.query_opt(&statements.get, &[&key]))
+                    .query_opt(&statements.get, &[&key])
                     .map_err(fail)?
                     .map(|row| row.get::<_, Vec<u8>>(0)),
             };
@@ -246,14 +246,8 @@ impl PostgresBackend {
             })?;
             let encoded = super::encode(&next)?;
             let changed = match &stored {
-                Some(bytes) => link.run(
-                    link.client
-                        .execute(&statements.compare_and_set, &[&key, bytes, &encoded]),
-                ),
-                None => link.run(
-                    link.client
-                        .execute(&statements.insert_new, &[&key, &encoded]),
-                ),
+                Some(bytes) => link.execute(&statements.compare_and_set, &[&key, bytes, &encoded]),
+                None => link.execute(&statements.insert_new, &[&key, &encoded]),
             }
             .map_err(fail)?;
             if changed == 1 {
@@ -306,22 +300,22 @@ impl PostgresBackend {
     fn create_if_empty(&self, link: &Link) -> Result<bool> {
         let fail = |err| map_error(&self.label, "creating the store", err);
         link.batch_execute("BEGIN").map_err(fail)?;
-        link.run(link.client.execute(
+        link.execute(
             "SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))",
             &[&LOCK_CLASS],
-        ))
+        )
         .map_err(fail)?;
         if table_exists(link, &self.label)? {
             link.batch_execute("ROLLBACK").map_err(fail)?;
             return Ok(false);
         }
         let others: i64 = link
-            .run(link.client.query_one(
+            .query_one(
                 "SELECT count(*) FROM pg_catalog.pg_class c \
                  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
                  WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p', 'v', 'm')",
                 &[],
-            ))
+            )
             .map_err(fail)?
             .get(0);
         if others > 0 {
@@ -341,10 +335,10 @@ impl PostgresBackend {
             (keys::meta(keys::META_SEQ), super::encode(&0u64)?),
         ];
         for (key, value) in &meta {
-            link.run(link.client.execute(
+            link.execute(
                 &format!("INSERT INTO {TABLE} (k, v) VALUES ($1, $2)"),
                 &[key, value],
-            ))
+            )
             .map_err(fail)?;
         }
         link.batch_execute("COMMIT").map_err(fail)?;
@@ -373,11 +367,10 @@ fn start(
 ) -> std::result::Result<Vec<Vec<Row>>, tokio_postgres::Error> {
     let statements = &connection.statements;
     let timeout = SCOPE_LOCK_TIMEOUT_MS.to_string();
-    let no_locks: &[(i64, Mode)] = &[];
-    let (ids, shared) = connection::lock_params(match how {
-        Begin::Scoped { locks, .. } => locks,
-        _ => no_locks,
-    });
+    let (ids, shared) = match how {
+        Begin::Scoped { locks, .. } => connection::lock_params(locks),
+        _ => (Vec::new(), Vec::new()),
+    };
     let calls: Vec<(&tokio_postgres::Statement, Params<'_>)> = match how {
         Begin::Snapshot => vec![(&statements.begin_snapshot, vec![])],
         Begin::Whole => vec![
@@ -476,7 +469,7 @@ fn connect(config: &Config, label: &str) -> Result<Link> {
     // Acknowledged must mean on disk: a server (or role) configured with
     // synchronous_commit = off would acknowledge commits it can still lose.
     let synchronous: String = link
-        .run(link.client.query_one("SHOW synchronous_commit", &[]))
+        .query_one("SHOW synchronous_commit", &[])
         .map_err(|err| map_error(label, "configuring the connection", err))?
         .get(0);
     if synchronous == "off" {
@@ -531,10 +524,10 @@ impl Backend for PostgresBackend {
     fn size_on_disk(&self) -> Result<u64> {
         let view = PgView::new(self, self.checkout()?, None);
         let bytes = view.with("measuring the store", |c| {
-            let row = c.link.run(c.link.client.query_one(
+            let row = c.link.query_one(
                 "SELECT coalesce(pg_total_relation_size(to_regclass($1)), 0)",
                 &[&TABLE],
-            ))?;
+            )?;
             Ok(row.get::<_, i64>(0))
         });
         drop(view);

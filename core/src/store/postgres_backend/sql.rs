@@ -35,10 +35,7 @@ pub(super) fn split_batch(batch: &WriteBatch) -> SplitBatch<'_> {
 /// Whether the store's table exists, asked on a connection or inside a transaction.
 pub(super) fn table_exists(link: &Link, label: &str) -> Result<bool> {
     let row = link
-        .run(
-            link.client
-                .query_one("SELECT to_regclass($1) IS NOT NULL", &[&TABLE]),
-        )
+        .query_one("SELECT to_regclass($1) IS NOT NULL", &[&TABLE])
         .map_err(|err| map_error(label, "looking for the store", err))?;
     Ok(row.get(0))
 }

@@ -28,8 +28,8 @@ enum Wanted<'k> {
     },
 }
 
-/// Most bytes a writer keeps of what it read.
-const WRITER_CACHE_BYTES_MAX: usize = 32 * 1024 * 1024;
+/// Most bytes a writer or a snapshot keeps of what it read.
+const CACHE_BYTES_MAX: usize = 32 * 1024 * 1024;
 
 /// Values read by a writer, by key (`None`: the key is absent).
 type ReadCache = HashMap<Vec<u8>, Option<Vec<u8>>>;
@@ -53,8 +53,8 @@ pub(super) struct PgView<'a> {
     /// ranges (visit days, open recommendations) with it, and the domain's neighbour and
     /// point reads inside them need no round trip.
     known: Option<RefCell<KnownRanges>>,
-    /// Bytes held by the two caches, bounded by [`WRITER_CACHE_BYTES_MAX`]: a write that
-    /// reads more (a whole-store job) reads the rest again when it asks again.
+    /// Bytes held by the two caches, bounded by [`CACHE_BYTES_MAX`]: a write that reads
+    /// more (a whole-store job) reads the rest again when it asks again.
     cached_bytes: Cell<usize>,
     /// A snapshot's customers whose records and ranges it has read (`None`: no
     /// snapshot).
@@ -100,10 +100,16 @@ impl<'a> PgView<'a> {
         self.read_cache.as_ref()?.borrow().get(key).cloned()
     }
 
+    /// Keep what was read of `key`. A key kept already keeps its value: what a view
+    /// keeps stays true to its end, and its bytes are counted once.
     fn remember(&self, key: &[u8], value: &Option<Vec<u8>>) {
-        if let Some(cache) = &self.read_cache
-            && self.room_for(key.len() + value.as_ref().map_or(0, Vec::len))
-        {
+        let Some(cache) = &self.read_cache else {
+            return;
+        };
+        if cache.borrow().contains_key(key) {
+            return;
+        }
+        if self.room_for(key.len() + value.as_ref().map_or(0, Vec::len)) {
             cache.borrow_mut().insert(key.to_vec(), value.clone());
         }
     }
@@ -111,7 +117,7 @@ impl<'a> PgView<'a> {
     /// Whether the caches may hold `bytes` more; if so, count them.
     fn room_for(&self, bytes: usize) -> bool {
         let held = self.cached_bytes.get().saturating_add(bytes);
-        if held > WRITER_CACHE_BYTES_MAX {
+        if held > CACHE_BYTES_MAX {
             return false;
         }
         self.cached_bytes.set(held);
@@ -154,11 +160,12 @@ impl<'a> PgView<'a> {
         }
     }
 
-    /// Take a lock and then read what is `wanted` (whose statement snapshot is therefore
-    /// taken after the lock is granted) in one round trip; the rows read. Locking a
-    /// customer also reads the customer's own records and first rows of their ranges
-    /// into the caches; a wanted key among those records comes with them (`None`).
-    fn locked_query(
+    /// Take `lock` (if any) and then read what is `wanted` (whose statement snapshot is
+    /// therefore taken after the lock is granted) in one round trip; the rows read. A
+    /// customer's first read (under their lock, or in a snapshot) also reads the
+    /// customer's own records and first rows of their ranges into the caches; a wanted
+    /// key among those records comes with them (`None`).
+    fn lock_and_query(
         &self,
         lock: Option<(i64, Mode)>,
         scope: Scope,
@@ -233,10 +240,7 @@ impl<'a> PgView<'a> {
                 .collect();
             self.learn((start, end), PREFETCH_RANGE_ROWS_MAX, false, &in_range);
         }
-        for key in records {
-            let value = found.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
-            self.remember(key, &value);
-        }
+        self.remember_pairs(records, &found);
         Ok(())
     }
 
@@ -266,7 +270,12 @@ impl<'a> PgView<'a> {
     /// Cache what a read of `keys` found (`rows` of key and value); a key without a row
     /// is absent.
     fn remember_found<K: AsRef<[u8]>>(&self, keys: &[K], rows: &[Row]) -> Result<()> {
-        let found = pairs_of(rows)?;
+        self.remember_pairs(keys, &pairs_of(rows)?);
+        Ok(())
+    }
+
+    /// Cache each of `keys` as `found` holds it (absent when it holds no pair for it).
+    fn remember_pairs<K: AsRef<[u8]>>(&self, keys: &[K], found: &[Pair]) {
         for key in keys {
             let key = key.as_ref();
             let value = found
@@ -275,16 +284,15 @@ impl<'a> PgView<'a> {
                 .map(|(_, v)| v.clone());
             self.remember(key, &value);
         }
-        Ok(())
     }
 
-    fn locked_read(
+    fn lock_and_read(
         &self,
         lock: Option<(i64, Mode)>,
         scope: Scope,
         key: &[u8],
     ) -> Result<Option<Vec<u8>>> {
-        match self.locked_query(lock, scope, Wanted::Key(key))? {
+        match self.lock_and_query(lock, scope, Wanted::Key(key))? {
             Some(rows) => rows.first().map(|row| column(row, 0)).transpose(),
             // It came with the customer's records; read it again only if the cache
             // had no room for it (the lock is held now).
@@ -311,7 +319,7 @@ impl<'a> PgView<'a> {
         };
         pairs_of(
             &self
-                .locked_query(Some(lock), scope, wanted)?
+                .lock_and_query(Some(lock), scope, wanted)?
                 .unwrap_or_default(),
         )
     }
@@ -360,7 +368,7 @@ impl<'a> PgView<'a> {
         }
         let (scope, mode) = lock_scope::of_key(key, false);
         if let Some(lock) = self.lock_needed((scope, mode))? {
-            let value = self.locked_read(Some(lock), scope, key)?;
+            let value = self.lock_and_read(Some(lock), scope, key)?;
             self.remember(key, &value);
             return Ok(value);
         }
@@ -370,7 +378,7 @@ impl<'a> PgView<'a> {
         if let (Scope::Customer(customer), Some(seen)) = (scope, &self.snapshot_customers)
             && seen.borrow_mut().insert(customer)
         {
-            let value = self.locked_read(None, scope, key)?;
+            let value = self.lock_and_read(None, scope, key)?;
             self.remember(key, &value);
             return Ok(value);
         }
@@ -380,10 +388,7 @@ impl<'a> PgView<'a> {
     }
 
     fn plain_read(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        let row = self.with("reading", |c| {
-            c.link
-                .run(c.link.client.query_opt(&c.statements.get, &[&key]))
-        })?;
+        let row = self.with("reading", |c| c.link.query_opt(&c.statements.get, &[&key]))?;
         row.map(|row| column(&row, 0)).transpose()
     }
 
@@ -428,8 +433,7 @@ impl<'a> PgView<'a> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let rows = self.with("scanning", |c| {
             let statement = c.statements.scan(reverse);
-            c.link
-                .run(c.link.client.query(statement, &[&start, &end, &limit]))
+            c.link.query(statement, &[&start, &end, &limit])
         })?;
         pairs_of(&rows)
     }
@@ -527,10 +531,12 @@ impl WriteView for PgView<'_> {
         let (ids, shared) = lock_params(&locks);
         let results = self.with("reading", |c| {
             let statements = &c.statements;
-            c.link.pipeline(&[
-                (&statements.lock, vec![&ids, &shared]),
-                (&statements.get_many, vec![&unread]),
-            ])
+            let mut calls: Vec<(&Statement, Params<'_>)> = Vec::new();
+            if !locks.is_empty() {
+                calls.push((&statements.lock, vec![&ids, &shared]));
+            }
+            calls.push((&statements.get_many, vec![&unread]));
+            c.link.pipeline(&calls)
         })?;
         self.took_and_read(&locks, &unread, results.last().map_or(&[], Vec::as_slice))
     }
