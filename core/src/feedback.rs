@@ -59,6 +59,14 @@ pub fn load<R: Reader>(reader: &R, id: u64) -> Result<Feedback> {
     must(reader.get(&key(id))?, "feedback", id)
 }
 
+/// The branch a piece of feedback counts in: its visit's, if it names one.
+pub fn branch_of<R: Reader>(reader: &R, given: &Feedback) -> Result<Option<String>> {
+    match given.visit {
+        Some(visit) => Ok(visit::load(reader, visit)?.branch),
+        None => Ok(None),
+    }
+}
+
 /// `customer.merge`, before `from`'s feedback is filed under `to`: what the day cells
 /// count of it moves to `to`'s part (at most `limit` records; the merge refuses a
 /// customer with more).
@@ -68,10 +76,7 @@ pub fn move_counts(txn: &mut WriteTxn<'_>, (from, to): (u64, u64), limit: usize)
     for (key, _) in txn.scan_raw(&start, &end, limit, false)? {
         let id = KeyReader::of(&key, tag::CUSTOMER_FEEDBACK, "customer's feedback")?.last_u64()?;
         let given = load(txn, id)?;
-        let branch = match given.visit {
-            Some(visit) => visit::load(txn, visit)?.branch,
-            None => None,
-        };
+        let branch = branch_of(txn, &given)?;
         crate::aggregate::move_feedback(
             txn,
             (from, to),

@@ -151,10 +151,7 @@ fn add_feedback<R: Reader>(reader: &R, layout: Layout, cells: &mut Cells) -> Res
             let mut fields = KeyReader::of(&key, tag::FEEDBACK_BY_DATE, "feedback date index")?;
             let date = fields.date()?;
             let given = feedback::load(reader, fields.u64()?)?;
-            let branch = match given.visit {
-                Some(id) => visit::load(reader, id)?.branch,
-                None => None,
-            };
+            let branch = feedback::branch_of(reader, &given)?;
             for scope in Scope::counting(branch.as_deref()) {
                 let part = layout.part(given.customer);
                 let cell = cells.entry((date, scope, part)).or_default();

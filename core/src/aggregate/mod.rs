@@ -175,6 +175,22 @@ impl FeedbackTally {
         self.rating_sum += other.rating_sum;
         self.rated += other.rated;
     }
+
+    /// Take back a tally added before; a count going below zero is a broken invariant
+    /// (and leaves this tally as it was).
+    pub fn take(&mut self, other: &FeedbackTally) -> Result<()> {
+        let less = |have: u64, by: u64| {
+            have.checked_sub(by)
+                .ok_or_else(|| Error::internal("a day cell's feedback count went below zero"))
+        };
+        *self = FeedbackTally {
+            complaints: less(self.complaints, other.complaints)?,
+            feedback: less(self.feedback, other.feedback)?,
+            rating_sum: less(self.rating_sum, other.rating_sum)?,
+            rated: less(self.rated, other.rated)?,
+        };
+        Ok(())
+    }
 }
 
 /// Count `tally` under `employee` in a cell's feedback.
@@ -246,22 +262,19 @@ pub fn move_feedback(
 
 /// Take `tally` back from what a cell counts under `employee`.
 fn take_feedback(cell: &mut DayCell, employee: Option<&str>, tally: &FeedbackTally) -> Result<()> {
+    // Kept in employee order, as `add_feedback` keeps them.
     let position = cell
         .feedback
-        .iter()
-        .position(|(e, _)| e.as_deref() == employee)
-        .ok_or_else(|| Error::internal("feedback moved from a day cell that does not count it"))?;
-    let counted = &mut cell.feedback[position].1;
-    let less = |have: u64, by: u64| {
-        have.checked_sub(by)
-            .ok_or_else(|| Error::internal("a day cell's feedback count went below zero"))
+        .partition_point(|(e, _)| e.as_deref() < employee);
+    let counted = match cell.feedback.get_mut(position) {
+        Some((e, counted)) if e.as_deref() == employee => counted,
+        _ => {
+            return Err(Error::internal(
+                "feedback moved from a day cell that does not count it",
+            ));
+        }
     };
-    *counted = FeedbackTally {
-        complaints: less(counted.complaints, tally.complaints)?,
-        feedback: less(counted.feedback, tally.feedback)?,
-        rating_sum: less(counted.rating_sum, tally.rating_sum)?,
-        rated: less(counted.rated, tally.rated)?,
-    };
+    counted.take(tally)?;
     if *counted == FeedbackTally::default() {
         cell.feedback.remove(position);
     }
@@ -314,7 +327,12 @@ pub(crate) fn bump(histogram: &mut Vec<(u32, u64)>, days: u32, delta: i64) -> Re
 }
 
 fn cell_key(date: NaiveDate, scope: &Scope, part: Option<u8>) -> Vec<u8> {
-    let key = scope.push(KeyBuilder::new(tag::DAY_CELL).date(date));
+    with_part(scope.push(KeyBuilder::new(tag::DAY_CELL).date(date)), part)
+}
+
+/// A key of a cell or of the points totals: its part's byte last (none for the one
+/// record of format 2).
+fn with_part(key: KeyBuilder, part: Option<u8>) -> Vec<u8> {
     match part {
         Some(part) => key.byte(part).build(),
         None => key.build(),
@@ -571,11 +589,10 @@ impl PointsTotals {
 }
 
 fn totals_key(part: Option<u8>) -> Vec<u8> {
-    let key = KeyBuilder::new(tag::AGGREGATE).byte(aggregate_tag::POINTS_TOTALS);
-    match part {
-        Some(part) => key.byte(part).build(),
-        None => key.build(),
-    }
+    with_part(
+        KeyBuilder::new(tag::AGGREGATE).byte(aggregate_tag::POINTS_TOTALS),
+        part,
+    )
 }
 
 /// The points totals of every account: the sum of the parts.
