@@ -5,7 +5,16 @@
 CARGO ?= cargo
 PROFILE_FLAGS := --release
 
-.PHONY: all build build-tests test demo bench fmt clippy setup clean c-lib c-test plugins plugin-tests wasm-target zig postgres-test postgres-suites dashboard-test \
+# Clippy's lints run inside the build instead of in a check pass of their own: cargo sends
+# this workspace's crates (not the dependencies) through clippy-driver, which is rustc
+# plus the lints and produces the same code. A check pass compiled every dependency a
+# second time (metadata only) and each of our crates twice, about 1.5 minutes of
+# `make test`. Every cargo run of this Makefile (demo, tests, the wheel, bench) uses it,
+# so they share one build; lints print as warnings, and `make test` fails on any
+# (tests/no-warnings.sh). A plain `cargo build` works as before, in artifacts of its own.
+export RUSTC_WORKSPACE_WRAPPER := clippy-driver
+
+.PHONY: all build build-tests test demo bench setup clean onec-checks c-lib c-test plugins plugin-tests wasm-target zig postgres-test postgres-suites dashboard-test \
 	python-venv python-wheel python-test onec-lib onec-test onec-windows onec onec-wine-check \
 	onec-bsl-check
 
@@ -27,11 +36,11 @@ setup:
 build: setup
 	$(CARGO) build $(PROFILE_FLAGS) --workspace --all-targets
 
-# What `make test` runs: libraries, binaries and test binaries. The benchmarks (examples)
-# are not run by it, so neither this nor its `cargo test` links them (a plain `cargo
-# test` would: 16 s); clippy --all-targets type-checks them, and `make bench` builds them.
+# What `make test` builds: every target (libraries, binaries, test binaries and the
+# benchmarks, so that clippy sees them all), failing on any warning or lint. Its `cargo
+# test` runs the libraries', binaries' and test binaries' tests, not the benchmarks.
 build-tests: setup
-	$(CARGO) build $(PROFILE_FLAGS) --workspace --lib --bins --tests
+	tests/no-warnings.sh $(CARGO) build $(PROFILE_FLAGS) --workspace --all-targets
 
 wasm-target:
 	@rustup target list --installed 2>/dev/null | grep -q '^wasm32-unknown-unknown$$' || rustup target add wasm32-unknown-unknown
@@ -40,7 +49,7 @@ zig:
 	@$(PYTHON) -m ziglang version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet ziglang
 
 plugins: setup wasm-target zig
-	cd plugins && $(CARGO) build --release --target wasm32-unknown-unknown --target-dir $(TARGET_DIR)
+	cd plugins && ../tests/no-warnings.sh $(CARGO) build --release --target wasm32-unknown-unknown --target-dir $(TARGET_DIR)
 	@mkdir -p $(WASM_DIR)
 	$(PYTHON) -m ziglang cc --target=wasm32-freestanding -O2 -nostdlib -Wl,--no-entry \
 		-o $(WASM_DIR)/loyal_visit.wasm plugins/c/loyal-visit/plugin.c
@@ -52,7 +61,7 @@ PLUGINS_HOST_DIR := $(TARGET_DIR)/plugins-host
 
 plugin-tests: plugins
 	cd plugins && $(CARGO) fmt --all --check
-	cd plugins && $(CARGO) clippy --release --target-dir $(PLUGINS_HOST_DIR) --all-targets -- -D warnings
+	cd plugins && ../tests/no-warnings.sh $(CARGO) build --release --target-dir $(PLUGINS_HOST_DIR) --all-targets
 	cd plugins && $(CARGO) test --release --target-dir $(PLUGINS_HOST_DIR)
 
 # Each stage prints the time it starts, so a slow run shows where its time went.
@@ -65,23 +74,28 @@ test:
 	tests/unified-features.sh
 	$(call STAGE,format and lints)
 	$(CARGO) fmt --all --check
-	$(CARGO) clippy $(PROFILE_FLAGS) --workspace --all-targets -- -D warnings
 	$(call STAGE,cargo test)
 	$(CARGO) test $(PROFILE_FLAGS) --workspace --lib --bins --tests
 	$(CARGO) test $(PROFILE_FLAGS) --workspace --doc
-	$(call STAGE,dashboard in Chromium)
-	$(MAKE) --no-print-directory dashboard-test
-	$(call STAGE,PostgreSQL)
-	$(MAKE) --no-print-directory postgres-test
-	$(call STAGE,C ABI)
-	$(MAKE) --no-print-directory c-test
-	$(call STAGE,1C add-in)
-	$(MAKE) --no-print-directory onec-test onec-bsl-check
-	$(call STAGE,plugin workspace)
-	$(MAKE) --no-print-directory plugin-tests
-	$(call STAGE,Python)
-	$(MAKE) --no-print-directory python-test
+	$(call STAGE,the doors: PostgreSQL; plugin workspace; Python; 1C add-in; dashboard in Chromium; C ABI)
+	$(MAKE) --no-print-directory python-venv
+	$(MAKE) --no-print-directory -j2 --output-sync=target $(addprefix lane-,$(DOOR_STAGES))
 	$(call STAGE,done)
+
+# The stages after `cargo test`, two at a time: each waits mostly on something other than
+# the CPU (PostgreSQL's fsyncs, valgrind's one thread, Chromium, pip), so two share the
+# two cores better than one after the other. Longest first. Each lane prints its output
+# whole when it ends, between the times it started and ended; a failing lane fails
+# `make test` after the running one ends. The virtualenv is made before, once (two lanes
+# use it).
+DOOR_STAGES := postgres-test plugin-tests python-test onec-checks dashboard-test c-test
+
+lane-%:
+	@echo "== $$(date +%T) $* started"
+	@$(MAKE) --no-print-directory $*
+	@echo "== $$(date +%T) $* passed"
+
+onec-checks: onec-test onec-bsl-check
 
 # The shared suites again on PostgreSQL: a throwaway cluster (Debian's postgresql,
 # installed when missing; initdb in target/pg-cluster, a Unix socket and a 127.0.0.1
