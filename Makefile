@@ -14,7 +14,13 @@ PROFILE_FLAGS := --release
 # (tests/no-warnings.sh). A plain `cargo build` works as before, in artifacts of its own.
 export RUSTC_WORKSPACE_WRAPPER := clippy-driver
 
-.PHONY: all build build-tests test demo bench setup clean onec-checks c-lib c-test plugins plugin-tests wasm-target zig postgres-test postgres-suites dashboard-test \
+# No incremental compilation in this Makefile's builds: they start clean on CI, where
+# writing the incremental caches of the core's three builds (library, unit tests, suite)
+# cost about 7% of their compile time. A plain `cargo` keeps the profile's incremental
+# builds for the edit-compile loop (its artifacts are apart from these anyway).
+export CARGO_INCREMENTAL := 0
+
+.PHONY: all build build-tests test demo bench setup clean python-checks c-lib c-test plugins plugin-tests wasm-target zig postgres-test postgres-suites dashboard-test \
 	python-venv python-wheel python-test onec-lib onec-test onec-windows onec onec-wine-check \
 	onec-bsl-check
 
@@ -77,8 +83,7 @@ test:
 	$(call STAGE,cargo test)
 	$(CARGO) test $(PROFILE_FLAGS) --workspace --lib --bins --tests
 	$(CARGO) test $(PROFILE_FLAGS) --workspace --doc
-	$(call STAGE,the doors: PostgreSQL; plugin workspace; Python; 1C add-in; dashboard in Chromium; C ABI)
-	$(MAKE) --no-print-directory python-venv
+	$(call STAGE,the doors: PostgreSQL; plugin workspace; Python and the 1C sources; 1C add-in; dashboard in Chromium; C ABI)
 	$(MAKE) --no-print-directory -j2 --output-sync=target $(addprefix lane-,$(DOOR_STAGES))
 	$(call STAGE,done)
 
@@ -86,16 +91,18 @@ test:
 # the CPU (PostgreSQL's fsyncs, valgrind's one thread, Chromium, pip), so two share the
 # two cores better than one after the other. Longest first. Each lane prints its output
 # whole when it ends, between the times it started and ended; a failing lane fails
-# `make test` after the running one ends. The virtualenv is made before, once (two lanes
-# use it).
-DOOR_STAGES := postgres-test plugin-tests python-test onec-checks dashboard-test c-test
+# `make test` after the running one ends. A lane is a make of its own without the
+# jobserver (-j1; make says it resets it): the programs its recipes run (cargo, rustdoc)
+# would otherwise find the jobserver named in MAKEFLAGS but not open, and warn. The
+# virtualenv's two users (the wheel and the 1C sources' check) share a lane.
+DOOR_STAGES := postgres-test plugin-tests python-checks onec-test dashboard-test c-test
 
 lane-%:
 	@echo "== $$(date +%T) $* started"
-	@$(MAKE) --no-print-directory $*
+	@$(MAKE) --no-print-directory -j1 $*
 	@echo "== $$(date +%T) $* passed"
 
-onec-checks: onec-test onec-bsl-check
+python-checks: python-test onec-bsl-check
 
 # The shared suites again on PostgreSQL: a throwaway cluster (Debian's postgresql,
 # installed when missing; initdb in target/pg-cluster, a Unix socket and a 127.0.0.1
