@@ -78,7 +78,7 @@ test:
 	$(MAKE) --no-print-directory build-tests plugins
 	$(call STAGE,one feature set)
 	tests/unified-features.sh
-	$(call STAGE,format and lints)
+	$(call STAGE,format)
 	$(CARGO) fmt --all --check
 	$(call STAGE,cargo test)
 	$(CARGO) test $(PROFILE_FLAGS) --workspace --lib --bins --tests
