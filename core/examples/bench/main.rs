@@ -7,6 +7,8 @@
 //! cargo run --release -p pitstop-core --example bench -- --quick # smoke test, seconds
 //! options: --dir PATH (where stores and the fsync probe live; default: system temp dir)
 //!          --no-sqlite (skip the SQLite baseline)
+//!          --profile-commits N (build the fixtures, then only N durable commits on one
+//!          thread and their medians: a loop to run under `perf record`)
 //! ```
 //!
 //! What is measured:
@@ -396,14 +398,21 @@ fn main() {
     let mut quick = false;
     let mut sqlite = true;
     let mut dir: Option<PathBuf> = None;
+    let mut profile_commits: Option<usize> = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--quick" => quick = true,
             "--no-sqlite" => sqlite = false,
             "--dir" => dir = Some(PathBuf::from(args.next().expect("--dir needs a path"))),
+            "--profile-commits" => {
+                let count = args.next().and_then(|n| n.parse().ok());
+                profile_commits = Some(count.expect("--profile-commits needs a count"));
+            }
             "--help" | "-h" => {
-                println!("usage: bench [--quick] [--no-sqlite] [--dir PATH]");
+                println!(
+                    "usage: bench [--quick] [--no-sqlite] [--dir PATH] [--profile-commits N]"
+                );
                 return;
             }
             other => {
@@ -486,6 +495,15 @@ fn main() {
     let alone_fast_path = base.join("sled-alone-high-throughput");
     copy_dir(&store_path, &alone_fast_path);
     let engine = Engine::open(&store_path, EngineOptions::default()).expect("reopen durable");
+    if let Some(count) = profile_commits {
+        let costs = commit_costs(&engine, &groups[0], 0..count, "P");
+        println!(
+            "{count} durable commits, one thread: CPU {:.0} µs, latency {:.0} µs (medians)",
+            median(&costs.cpu),
+            median(&costs.latency)
+        );
+        return;
+    }
     let flush_engine = Engine::open(
         &flush_path,
         EngineOptions {
