@@ -118,7 +118,7 @@ PG_SUITES := scenarios model docs engagement growth history regressions request_
 	audit_report catalog completeness aggregates
 PG_CARGO_TEST := $(CARGO) test $(PROFILE_FLAGS) -p pitstop-core
 
-postgres-test:
+postgres-test: setup
 	tests/pg/with-cluster.sh $(PG_CLUSTER_DIR) $(MAKE) --no-print-directory postgres-suites
 
 postgres-suites:
