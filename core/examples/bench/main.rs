@@ -410,9 +410,7 @@ fn main() {
                 profile_commits = Some(count.expect("--profile-commits needs a count"));
             }
             "--help" | "-h" => {
-                println!(
-                    "usage: bench [--quick] [--no-sqlite] [--dir PATH] [--profile-commits N]"
-                );
+                println!("usage: bench [--quick] [--no-sqlite] [--dir PATH] [--profile-commits N]");
                 return;
             }
             other => {
