@@ -152,6 +152,25 @@ pub(super) enum Redeem {
     Points(Decimal),
 }
 
+/// Run a check of line `index`'s field `name` under the bare name, and only when it fails
+/// again under the line's full path (`lines[3].sku`) for the error: a valid basket
+/// formats no field names. Formatting three per line was 6% of a quote's CPU in a
+/// profile; `plugin_bench --profile quote-none`, four interleaved pairs: 28,060 -> 29,390
+/// quotes/s (medians). The checks are pure, so the second run fails as the first did.
+fn on_line<T>(index: usize, name: &str, check: impl Fn(&str) -> Result<T>) -> Result<T> {
+    let bare = match check(name) {
+        Ok(value) => return Ok(value),
+        Err(bare) => bare,
+    };
+    match check(&format!("lines[{index}].{name}")) {
+        Err(named) => Err(named),
+        Ok(_) => {
+            debug_assert!(false, "a line check passed the second time");
+            Err(bare)
+        }
+    }
+}
+
 pub(crate) fn check_lines(lines: &[LineInput]) -> Result<()> {
     if lines.is_empty() {
         return Err(Error::invalid("lines", "the basket is empty"));
@@ -161,10 +180,14 @@ pub(crate) fn check_lines(lines: &[LineInput]) -> Result<()> {
     }
     for (i, line) in lines.iter().enumerate() {
         let field = |name: &str| format!("lines[{i}].{name}");
-        normalize::identifier(&field("sku"), &line.sku)?;
-        normalize::text(&field("name"), &line.name, TEXT_CHARS_MAX)?;
+        on_line(i, "sku", |field| normalize::identifier(field, &line.sku))?;
+        on_line(i, "name", |field| {
+            normalize::text(field, &line.name, TEXT_CHARS_MAX)
+        })?;
         if let Some(category) = &line.category {
-            normalize::optional_text(&field("category"), category, 64)?;
+            on_line(i, "category", |field| {
+                normalize::optional_text(field, category, 64)
+            })?;
         }
         if line.qty <= Decimal::ZERO || line.qty > QTY_MAX || line.qty.normalize().scale() > 3 {
             return Err(Error::invalid(

@@ -267,6 +267,30 @@ fn names_of_nothing_or_that_reorder_text_are_refused() {
 }
 
 #[test]
+fn a_bad_line_field_is_named_by_its_line() {
+    let shop = Shop::with_program("line-fields", simple_program());
+    let id = shop.customer("Петров Пётр", "+79161112233");
+    let good = json!({ "sku": "OIL", "name": "Масло 5W-30", "kind": "goods", "qty": "1",
+        "unit_price": "100" });
+    let cases = [
+        ("sku", json!("   "), "lines[2].sku"),
+        ("name", json!(""), "lines[2].name"),
+        ("category", json!("\u{202e}"), "lines[2].category"),
+    ];
+    for (field, value, named) in cases {
+        let mut bad = good.clone();
+        bad[field] = value;
+        let err = shop.err(
+            "checkout.quote",
+            json!({ "customer": { "id": id }, "lines": [good, good, bad] }),
+            ErrorCode::InvalidArgument,
+        );
+        assert_eq!(err.details["field"], named, "{err:?}");
+        assert!(err.message.contains(named), "{err:?}");
+    }
+}
+
+#[test]
 fn idempotency_keys_of_spaces_or_invisible_characters_are_refused() {
     let shop = Shop::with_program("keys", simple_program());
     let id = shop.customer("Петров Пётр", "+79161112233");
