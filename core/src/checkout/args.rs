@@ -162,13 +162,18 @@ fn on_line<T>(index: usize, name: &str, check: impl Fn(&str) -> Result<T>) -> Re
         Ok(value) => return Ok(value),
         Err(bare) => bare,
     };
-    match check(&format!("lines[{index}].{name}")) {
+    match check(&line_field(index, name)) {
         Err(named) => Err(named),
         Ok(_) => {
             debug_assert!(false, "a line check passed the second time");
             Err(bare)
         }
     }
+}
+
+/// The path of line `index`'s field `name` in a request, as errors name it.
+fn line_field(index: usize, name: &str) -> String {
+    format!("lines[{index}].{name}")
 }
 
 pub(crate) fn check_lines(lines: &[LineInput]) -> Result<()> {
@@ -179,7 +184,7 @@ pub(crate) fn check_lines(lines: &[LineInput]) -> Result<()> {
         return Err(Error::too_large("lines", LINES_MAX));
     }
     for (i, line) in lines.iter().enumerate() {
-        let field = |name: &str| format!("lines[{i}].{name}");
+        let field = |name: &str| line_field(i, name);
         on_line(i, "sku", |field| normalize::identifier(field, &line.sku))?;
         on_line(i, "name", |field| {
             normalize::text(field, &line.name, TEXT_CHARS_MAX)
