@@ -509,3 +509,71 @@ fn a_programme_set_in_one_process_is_used_by_the_others() {
         "the till follows the office's programme"
     );
 }
+
+/// A till that registers customers one after another reserves ids in runs; a one-off
+/// process takes one id and leaves no gap. Whatever the mix, no id is handed out twice.
+#[test]
+fn ids_never_collide_and_one_off_processes_leave_no_gap() {
+    let _serial = one_at_a_time();
+    let Some(_) = server() else { return };
+    let (store, _) = shared_shop("ids");
+    let register = |engine: &Engine, name: String| -> u64 {
+        engine
+            .execute("customer.register", json!({ "full_name": name }))
+            .unwrap()["customer"]["id"]
+            .as_u64()
+            .unwrap()
+    };
+    let first = register(&open(&store), "Разовый Первый".into());
+    let second = register(&open(&store), "Разовый Второй".into());
+    assert_eq!(second, first + 1, "a one-off process reserves one id");
+
+    const EACH: usize = 40;
+    let tills: Vec<Arc<Engine>> = (0..2).map(|_| Arc::new(open(&store))).collect();
+    let handles: Vec<_> = tills
+        .iter()
+        .enumerate()
+        .map(|(till, engine)| {
+            let engine = Arc::clone(engine);
+            std::thread::spawn(move || {
+                (0..EACH)
+                    .map(|n| {
+                        engine
+                            .execute(
+                                "customer.register",
+                                json!({ "full_name": format!("Касса {till} Клиент {n}") }),
+                            )
+                            .unwrap()["customer"]["id"]
+                            .as_u64()
+                            .unwrap()
+                    })
+                    .collect::<Vec<u64>>()
+            })
+        })
+        .collect();
+    let per_till: Vec<Vec<u64>> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    let mut all = BTreeSet::new();
+    for ids in &per_till {
+        assert!(
+            ids.windows(2).all(|pair| pair[0] < pair[1]),
+            "one process hands out increasing ids: {ids:?}"
+        );
+        for id in ids {
+            assert!(*id > second, "ids only move forward");
+            assert!(all.insert(*id), "id {id} handed out twice: {per_till:?}");
+        }
+    }
+    // Each till leaves at most one run (32 ids) unused.
+    let span = all.last().unwrap() - second;
+    assert!(span <= (2 * EACH + 2 * 32) as u64, "gap too wide: {span}");
+    // A process that starts now is given an id after every id handed out so far, and
+    // the customers are all there.
+    let later = open(&store);
+    let next = register(&later, "После всех".into());
+    assert!(next > *all.last().unwrap());
+    for id in all.iter().chain([&first, &second, &next]) {
+        later
+            .execute("customer.get", json!({ "customer": { "id": id } }))
+            .unwrap();
+    }
+}
