@@ -86,14 +86,6 @@ impl Link {
 
     // One statement, waited for: what the `postgres` crate's client offered.
 
-    pub(super) fn query<T: ?Sized + ToStatement>(
-        &self,
-        statement: &T,
-        params: &[&(dyn ToSql + Sync)],
-    ) -> std::result::Result<Vec<Row>, tokio_postgres::Error> {
-        self.run(self.client.query(statement, params))
-    }
-
     pub(super) fn query_one<T: ?Sized + ToStatement>(
         &self,
         statement: &T,

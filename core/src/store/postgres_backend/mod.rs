@@ -40,15 +40,15 @@ mod view;
 use super::lock_scope::{self, Mode, Scope};
 use super::{Backend, View, WriteView, keys};
 use crate::error::{Error, ErrorCode, Result};
-use connection::{Connection, Link, Params};
+use connection::{Connection, Link};
 use counters::Counters;
 use serde_json::json;
-use sql::{is_connection_lost, map_error, not_a_store, table_exists};
+use sql::{map_error, not_a_store, table_exists};
 use std::str::FromStr;
 use std::sync::Mutex;
 use std::time::Duration;
-use tokio_postgres::{Config, Row};
-use view::PgView;
+use tokio_postgres::Config;
+use view::{PgView, Prelude};
 
 /// The table that holds a store's key space.
 const TABLE: &str = "pitstop_kv";
@@ -176,24 +176,6 @@ impl PostgresBackend {
         hash as i64
     }
 
-    /// A connection in a transaction started `how`, and the rows of each statement the
-    /// start ran (one round trip). A dead connection (the server restarted, an
-    /// administrator killed it) is dropped and another is tried, a few times.
-    fn begin(&self, how: Begin<'_>) -> Result<(Connection, Vec<Vec<Row>>)> {
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let connection = self.checkout()?;
-            match start(&connection, &how) {
-                Ok(rows) => return Ok((connection, rows)),
-                Err(err) if attempt < BEGIN_ATTEMPTS && is_connection_lost(&err) => {
-                    std::thread::sleep(Duration::from_millis(100 * u64::from(attempt)));
-                }
-                Err(err) => return Err(map_error(&self.label, "starting a transaction", err)),
-            }
-        }
-    }
-
     fn create_if_empty(&self, link: &Link) -> Result<bool> {
         let fail = |err| map_error(&self.label, "creating the store", err);
         link.batch_execute("BEGIN").map_err(fail)?;
@@ -241,50 +223,6 @@ impl PostgresBackend {
         link.batch_execute("COMMIT").map_err(fail)?;
         Ok(true)
     }
-}
-
-/// How a transaction starts.
-enum Begin<'a> {
-    /// A consistent snapshot (REPEATABLE READ, READ ONLY).
-    Snapshot,
-    /// The one writer: the store's lock held exclusively.
-    Whole,
-    /// A scoped writer: the store's lock shared, the scope lock timeout, `locks`, then a
-    /// read of `keys` (which every writer reads).
-    Scoped {
-        locks: &'a [(i64, Mode)],
-        keys: &'a [Vec<u8>],
-    },
-}
-
-/// Send the statements that start a transaction `how`, in one flight.
-fn start(
-    connection: &Connection,
-    how: &Begin<'_>,
-) -> std::result::Result<Vec<Vec<Row>>, tokio_postgres::Error> {
-    let statements = &connection.statements;
-    let timeout = SCOPE_LOCK_TIMEOUT_MS.to_string();
-    let (ids, shared) = match how {
-        Begin::Scoped { locks, .. } => connection::lock_params(locks),
-        _ => (Vec::new(), Vec::new()),
-    };
-    let calls: Vec<(&tokio_postgres::Statement, Params<'_>)> = match how {
-        Begin::Snapshot => vec![(&statements.begin_snapshot, vec![])],
-        Begin::Whole => vec![
-            (&statements.begin_writing, vec![]),
-            (&statements.lock_store_exclusive, vec![&LOCK_CLASS]),
-        ],
-        // The store's lock is waited for as long as a whole-store writer may hold it;
-        // a customer or a key for SCOPE_LOCK_TIMEOUT_MS.
-        Begin::Scoped { keys, .. } => vec![
-            (&statements.begin_writing, vec![]),
-            (&statements.lock_store_shared, vec![&LOCK_CLASS]),
-            (&statements.set_lock_timeout, vec![&timeout]),
-            (&statements.lock, vec![&ids, &shared]),
-            (&statements.get_many, vec![keys]),
-        ],
-    };
-    connection.link.pipeline(&calls)
 }
 
 fn release_to(pool: &Mutex<Vec<Connection>>, connection: Connection) {
@@ -378,8 +316,7 @@ fn connect(config: &Config, label: &str) -> Result<Link> {
 
 impl Backend for PostgresBackend {
     fn snapshot(&self) -> Result<Box<dyn View + '_>> {
-        let (connection, _) = self.begin(Begin::Snapshot)?;
-        Ok(Box::new(PgView::snapshot(self, connection)))
+        Ok(Box::new(PgView::snapshot(self, self.checkout()?)))
     }
 
     fn stepwise(&self) -> Result<Box<dyn View + '_>> {
@@ -387,15 +324,18 @@ impl Backend for PostgresBackend {
     }
 
     fn begin_write(&self) -> Result<Box<dyn WriteView + '_>> {
-        let (connection, _) = self.begin(Begin::Whole)?;
-        Ok(Box::new(PgView::writer(self, connection)))
+        Ok(Box::new(PgView::writer(
+            self,
+            self.checkout()?,
+            Prelude::Whole,
+        )))
     }
 
     fn begin_scoped_write(&self) -> Result<Box<dyn WriteView + '_>> {
         // The records nearly every writer reads come with the BEGIN, under their shared
-        // locks: one round trip fewer for each write.
-        let prefetched = lock_scope::read_by_every_writer();
-        let mut locks: Vec<(i64, Mode)> = prefetched
+        // locks, and the BEGIN with the writer's first read: two round trips fewer.
+        let keys = lock_scope::read_by_every_writer();
+        let mut locks: Vec<(i64, Mode)> = keys
             .iter()
             .map(|key| {
                 let (scope, mode) = lock_scope::of_key(key, false);
@@ -404,12 +344,7 @@ impl Backend for PostgresBackend {
             .collect();
         locks.sort_unstable();
         locks.dedup();
-        let (connection, mut rows) = self.begin(Begin::Scoped {
-            locks: &locks,
-            keys: &prefetched,
-        })?;
-        let view = PgView::scoped_writer(self, connection);
-        view.took_and_read(&locks, &prefetched, &rows.pop().unwrap_or_default())?;
+        let view = PgView::scoped_writer(self, self.checkout()?, Prelude::Scoped { locks, keys });
         Ok(Box::new(view))
     }
 

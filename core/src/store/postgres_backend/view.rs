@@ -1,17 +1,66 @@
 //! [`PgView`]: a snapshot, stepwise reads or a writer on one pooled connection; how a
 //! scoped writer takes the locks of what it reads and writes, and caches what it read.
 
-use super::connection::{Connection, Params, lock_params};
+use super::connection::{Connection, Params, Statements, lock_params};
 use super::known::KnownRanges;
 use super::sql::{SplitBatch, is_connection_lost, map_error, split_batch};
-use super::{PostgresBackend, conflict};
+use super::{BEGIN_ATTEMPTS, LOCK_CLASS, PostgresBackend, SCOPE_LOCK_TIMEOUT_MS, conflict};
 use crate::error::{Error, ErrorCode, Result};
 use crate::store::lock_scope::{self, Mode, Scope};
 use crate::store::{Pair, View, WriteBatch, WriteView};
 use serde_json::json;
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
+use std::time::Duration;
 use tokio_postgres::{Row, Statement};
+
+/// How a view's transaction starts. The statements go to the server with the view's
+/// first flight (its first read, or its batch), not in a round trip of their own.
+pub(super) enum Prelude {
+    /// A consistent snapshot (REPEATABLE READ, READ ONLY).
+    Snapshot,
+    /// The one writer: the store's lock held exclusively.
+    Whole,
+    /// A scoped writer: the store's lock shared, the scope lock timeout, `locks`, then
+    /// a read of `keys` (which nearly every writer reads).
+    Scoped {
+        locks: Vec<(i64, Mode)>,
+        keys: Vec<Vec<u8>>,
+    },
+}
+
+impl Prelude {
+    /// The prelude's statements, `params` holding what they bind.
+    fn calls<'c>(
+        &'c self,
+        statements: &'c Statements,
+        params: &'c PreludeParams,
+    ) -> Vec<(&'c Statement, Params<'c>)> {
+        match self {
+            Prelude::Snapshot => vec![(&statements.begin_snapshot, vec![])],
+            Prelude::Whole => vec![
+                (&statements.begin_writing, vec![]),
+                (&statements.lock_store_exclusive, vec![&LOCK_CLASS]),
+            ],
+            // The store's lock is waited for as long as a whole-store writer may hold
+            // it; a customer or a key for SCOPE_LOCK_TIMEOUT_MS.
+            Prelude::Scoped { keys, .. } => vec![
+                (&statements.begin_writing, vec![]),
+                (&statements.lock_store_shared, vec![&LOCK_CLASS]),
+                (&statements.set_lock_timeout, vec![&params.timeout]),
+                (&statements.lock, vec![&params.ids, &params.shared]),
+                (&statements.get_many, vec![keys]),
+            ],
+        }
+    }
+}
+
+/// What a prelude's statements bind.
+struct PreludeParams {
+    timeout: String,
+    ids: Vec<i64>,
+    shared: Vec<bool>,
+}
 
 /// Most rows of one of a customer's ranges read with the customer's lock; a customer
 /// with more has the rest read when asked for.
@@ -42,6 +91,8 @@ pub(super) struct PgView<'a> {
     backend: &'a PostgresBackend,
     connection: RefCell<Option<Connection>>,
     end: Option<&'static str>,
+    /// The start of the view's transaction, until its first flight carries it.
+    prelude: RefCell<Option<Prelude>>,
     /// A scoped writer's locks, by advisory lock id; `None` for every other view.
     scoped: Option<RefCell<HashMap<i64, Mode>>>,
     /// A writer's reads (`None`: absent), each made under a lock it holds to its end (or
@@ -71,6 +122,7 @@ impl<'a> PgView<'a> {
             backend,
             connection: RefCell::new(Some(connection)),
             end,
+            prelude: RefCell::new(None),
             scoped: None,
             read_cache: None,
             known: None,
@@ -83,14 +135,20 @@ impl<'a> PgView<'a> {
     /// changes) and reads each customer's records with the first read of them.
     pub(super) fn snapshot(backend: &'a PostgresBackend, connection: Connection) -> Self {
         let mut view = PgView::new(backend, connection, Some("ROLLBACK"));
+        view.prelude = RefCell::new(Some(Prelude::Snapshot));
         view.read_cache = Some(RefCell::new(HashMap::new()));
         view.known = Some(RefCell::new(KnownRanges::default()));
         view.snapshot_customers = Some(RefCell::new(HashSet::new()));
         view
     }
 
-    pub(super) fn writer(backend: &'a PostgresBackend, connection: Connection) -> Self {
+    pub(super) fn writer(
+        backend: &'a PostgresBackend,
+        connection: Connection,
+        prelude: Prelude,
+    ) -> Self {
         let mut view = PgView::new(backend, connection, Some("ROLLBACK"));
+        view.prelude = RefCell::new(Some(prelude));
         view.read_cache = Some(RefCell::new(HashMap::new()));
         view.known = Some(RefCell::new(KnownRanges::default()));
         view
@@ -134,10 +192,81 @@ impl<'a> PgView<'a> {
         }
     }
 
-    pub(super) fn scoped_writer(backend: &'a PostgresBackend, connection: Connection) -> Self {
-        let mut view = PgView::writer(backend, connection);
+    pub(super) fn scoped_writer(
+        backend: &'a PostgresBackend,
+        connection: Connection,
+        prelude: Prelude,
+    ) -> Self {
+        let locks = match &prelude {
+            Prelude::Scoped { locks, .. } => locks.clone(),
+            _ => Vec::new(),
+        };
+        let mut view = PgView::writer(backend, connection, prelude);
         view.scoped = Some(RefCell::new(HashMap::new()));
+        // The prelude takes them before anything else the view sends.
+        for (id, mode) in locks {
+            view.hold(id, mode);
+        }
         view
+    }
+
+    /// Send `build`'s statements in one flight, after the prelude if it is still
+    /// pending; the rows of each statement `build` made.
+    fn send<'p>(
+        &self,
+        doing: &str,
+        build: impl for<'c> Fn(&'c Statements) -> Vec<(&'c Statement, Params<'p>)>,
+    ) -> Result<Vec<Vec<Row>>> {
+        self.send_raw(build)?
+            .map_err(|err| map_error(&self.backend.label, doing, err))
+    }
+
+    /// [`PgView::send`], its PostgreSQL error left as it is. A flight that starts the
+    /// transaction and finds the connection dead (a restarted server, a connection an
+    /// administrator killed) is sent again on another connection, a few times: nothing
+    /// had happened in that transaction yet.
+    fn send_raw<'p>(
+        &self,
+        build: impl for<'c> Fn(&'c Statements) -> Vec<(&'c Statement, Params<'p>)>,
+    ) -> Result<std::result::Result<Vec<Vec<Row>>, tokio_postgres::Error>> {
+        let Some(prelude) = self.prelude.borrow_mut().take() else {
+            return self.with_raw(|c| c.link.pipeline(&build(&c.statements)));
+        };
+        let (ids, shared) = match &prelude {
+            Prelude::Scoped { locks, .. } => lock_params(locks),
+            _ => (Vec::new(), Vec::new()),
+        };
+        let params = PreludeParams {
+            timeout: SCOPE_LOCK_TIMEOUT_MS.to_string(),
+            ids,
+            shared,
+        };
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let outcome = self.with_raw(|c| {
+                let mut calls = prelude.calls(&c.statements, &params);
+                let started = calls.len();
+                calls.extend(build(&c.statements));
+                let mut rows = c.link.pipeline(&calls)?;
+                let asked = rows.split_off(started);
+                Ok((rows, asked))
+            })?;
+            match outcome {
+                Ok((started, asked)) => {
+                    if let Prelude::Scoped { keys, .. } = &prelude {
+                        self.remember_found(keys, started.last().map_or(&[], Vec::as_slice))?;
+                    }
+                    return Ok(Ok(asked));
+                }
+                Err(err) if attempt < BEGIN_ATTEMPTS && is_connection_lost(&err) => {
+                    std::thread::sleep(Duration::from_millis(100 * u64::from(attempt)));
+                    let fresh = self.backend.checkout()?;
+                    *self.connection.borrow_mut() = Some(fresh);
+                }
+                Err(err) => return Ok(Err(err)),
+            }
+        }
     }
 
     /// The lock a scoped writer must take before touching `scope` in `mode`, unless it
@@ -184,8 +313,7 @@ impl<'a> PgView<'a> {
         };
         let (ids, shared) = lock_params(lock.as_slice());
         let prefetch_limit = PREFETCH_RANGE_ROWS_MAX as i64;
-        let results = self.with("reading", |c| {
-            let statements = &c.statements;
+        let results = self.send("reading", |statements| {
             let mut calls: Vec<(&Statement, Params<'_>)> = Vec::new();
             if lock.is_some() {
                 calls.push((&statements.lock, vec![&ids, &shared]));
@@ -206,7 +334,7 @@ impl<'a> PgView<'a> {
                     vec![records, start_a, end_a, start_b, end_b, &prefetch_limit],
                 ));
             }
-            c.link.pipeline(&calls)
+            calls
         })?;
         if let Some((id, mode)) = lock {
             self.hold(id, mode);
@@ -388,8 +516,12 @@ impl<'a> PgView<'a> {
     }
 
     fn plain_read(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        let row = self.with("reading", |c| c.link.query_opt(&c.statements.get, &[&key]))?;
-        row.map(|row| column(&row, 0)).transpose()
+        let rows = self.send("reading", |statements| vec![(&statements.get, vec![&key])])?;
+        match rows.first().map(Vec::as_slice) {
+            Some([]) | None => Ok(None),
+            Some([row]) => column(row, 0).map(Some),
+            Some(_) => Err(Error::internal("PostgreSQL sent two rows for one key")),
+        }
     }
 
     fn read_range(
@@ -431,11 +563,10 @@ impl<'a> PgView<'a> {
             }
         }
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let rows = self.with("scanning", |c| {
-            let statement = c.statements.scan(reverse);
-            c.link.query(statement, &[&start, &end, &limit])
+        let rows = self.send("scanning", |statements| {
+            vec![(statements.scan(reverse), vec![&start, &end, &limit])]
         })?;
-        pairs_of(&rows)
+        pairs_of(rows.first().map_or(&[], Vec::as_slice))
     }
 
     /// End the transaction the connection is in (if `end` is given) and give the
@@ -473,21 +604,22 @@ impl WriteView for PgView<'_> {
         } = split_batch(batch);
         // Locks, writes and COMMIT in one round trip; a statement that fails aborts the
         // transaction, and the COMMIT after it only rolls back.
-        let outcome = self.with_raw(|c| {
-            let statements = &c.statements;
-            let mut calls: Vec<(&Statement, Params<'_>)> = Vec::new();
-            if !lock_ids.is_empty() {
-                calls.push((&statements.lock, vec![&lock_ids, &exclusive]));
-            }
-            if !put_keys.is_empty() {
-                calls.push((&statements.upsert, vec![&put_keys, &put_values]));
-            }
-            if !deleted.is_empty() {
-                calls.push((&statements.delete, vec![&deleted]));
-            }
-            calls.push((&statements.commit, vec![]));
-            c.link.pipeline(&calls).map(|_| ())
-        })?;
+        let outcome = self
+            .send_raw(|statements| {
+                let mut calls: Vec<(&Statement, Params<'_>)> = Vec::new();
+                if !lock_ids.is_empty() {
+                    calls.push((&statements.lock, vec![&lock_ids, &exclusive]));
+                }
+                if !put_keys.is_empty() {
+                    calls.push((&statements.upsert, vec![&put_keys, &put_values]));
+                }
+                if !deleted.is_empty() {
+                    calls.push((&statements.delete, vec![&deleted]));
+                }
+                calls.push((&statements.commit, vec![]));
+                calls
+            })?
+            .map(|_| ());
         match outcome {
             Ok(()) => {
                 self.finish(None);
@@ -529,14 +661,13 @@ impl WriteView for PgView<'_> {
         locks.sort_unstable();
         locks.dedup();
         let (ids, shared) = lock_params(&locks);
-        let results = self.with("reading", |c| {
-            let statements = &c.statements;
+        let results = self.send("reading", |statements| {
             let mut calls: Vec<(&Statement, Params<'_>)> = Vec::new();
             if !locks.is_empty() {
                 calls.push((&statements.lock, vec![&ids, &shared]));
             }
             calls.push((&statements.get_many, vec![&unread]));
-            c.link.pipeline(&calls)
+            calls
         })?;
         self.took_and_read(&locks, &unread, results.last().map_or(&[], Vec::as_slice))
     }
@@ -555,8 +686,10 @@ impl PgView<'_> {
 impl Drop for PgView<'_> {
     fn drop(&mut self) {
         // A writer that did not apply (an error, or nothing to write) rolls back and
-        // releases the lock; a snapshot rolls back; stepwise reads have nothing to end.
-        self.finish(self.end);
+        // releases the lock; a snapshot rolls back; stepwise reads, and a view that never
+        // sent its prelude, have nothing to end.
+        let begun = self.prelude.borrow().is_none();
+        self.finish(if begun { self.end } else { None });
     }
 }
 
