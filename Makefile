@@ -115,7 +115,7 @@ python-checks: python-test onec-bsl-check
 PG_CLUSTER_DIR := $(TARGET_DIR)/pg-cluster
 PG_SUITES := scenarios model docs engagement growth history regressions request_contract \
 	import_reminders branches analytics analytics_more simulate dashboard merge audit \
-	audit_report catalog completeness aggregates
+	audit_report catalog completeness aggregates lots
 PG_CARGO_TEST := $(CARGO) test $(PROFILE_FLAGS) -p pitstop-core
 
 postgres-test: setup

@@ -107,8 +107,9 @@ pub fn check<R: Reader>(reader: &R, _ctx: &Ctx) -> Result<CheckReport> {
 }
 
 /// Tables a merge empties of the merged customer's keys.
-const MERGED_TABLES: [(u8, &str); 8] = [
+const MERGED_TABLES: [(u8, &str); 9] = [
     (tag::CUSTOMER_CARD, "cards"),
+    (tag::LOTS, "points lots"),
     (tag::CUSTOMER_VEHICLE, "vehicles"),
     (tag::CUSTOMER_VISIT, "visits"),
     (tag::CONSENT_HISTORY, "consent history"),
@@ -169,6 +170,7 @@ fn check_redirect<R: Reader>(reader: &R, redirect: &crate::customer::Redirect) -
 }
 
 fn check_account<R: Reader>(reader: &R, customer: u64, report: &mut CheckReport) -> Result<()> {
+    ledger::check_blocks(reader, customer)?;
     let book = Book::load(reader, customer)?;
     let account: &Account = &book.account;
     let mut expected_seq = 1u64;

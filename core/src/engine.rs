@@ -12,7 +12,7 @@ use crate::session::{Session, take_common};
 use crate::store::backup::{self, BackupSummary};
 use crate::store::keys::{self, tag};
 use crate::store::sled_backend::SledOptions;
-use crate::store::{self as store_mod, Backend, Durability, Store};
+use crate::store::{self as store_mod, Backend, Durability, Reader as _, Store};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
@@ -115,7 +115,8 @@ pub struct Engine {
     label: String,
 }
 
-fn check_format(backend: &dyn Backend, label: &str) -> Result<u64> {
+/// The store's batch sequence number and format version, checked.
+fn check_format(backend: &dyn Backend, label: &str) -> Result<(u64, u32)> {
     let view = backend.snapshot()?;
     let format_key = keys::meta(keys::META_FORMAT);
     let format: u32 = match view.get(&format_key)? {
@@ -153,7 +154,25 @@ fn check_format(backend: &dyn Backend, label: &str) -> Result<u64> {
         ))
         .with_details(json!({ "seq": seq, "durable_seq": durable })));
     }
-    Ok(seq)
+    Ok((seq, format))
+}
+
+/// Bring a store of an older format to this build's: every older layout is still read
+/// (format 1 kept an account's open lots inline, moved into blocks at the account's
+/// next save), so only the version record changes, and a build that reads only the
+/// older format refuses the store from now on instead of misreading it.
+fn upgrade_format(store: &Store, format: u32) -> Result<()> {
+    if format >= store_mod::FORMAT_VERSION {
+        return Ok(());
+    }
+    let mut txn = store.write()?;
+    let format_key = keys::meta(keys::META_FORMAT);
+    let stored: u32 = txn.get(&format_key)?.unwrap_or(format);
+    if stored < store_mod::FORMAT_VERSION {
+        txn.put(format_key, &store_mod::FORMAT_VERSION)?;
+        txn.commit()?;
+    }
+    Ok(())
 }
 
 impl Engine {
@@ -168,12 +187,13 @@ impl Engine {
             ..SledOptions::default()
         };
         let (backend, label) = store_mod::open_backend(&path, &sled_options)?;
-        let seq = check_format(backend.as_ref(), &label)?;
+        let (seq, format) = check_format(backend.as_ref(), &label)?;
         let durability = match options.durability {
             DurabilityOption::Durable => Durability::Durable,
             DurabilityOption::Import => Durability::Import,
         };
         let store = Store::new(backend, seq, durability);
+        upgrade_format(&store, format)?;
         crate::recount::mark_if_new(&store)?;
         let session = Session::open(
             store,

@@ -16,10 +16,14 @@
 mod holds;
 mod merge;
 mod movements;
+mod stored;
 
 pub use merge::{MovedPoints, merge_accounts, refuse_active_holds};
 
 pub use movements::Credit;
+pub use stored::check_blocks;
+
+use stored::{AccountRecord, load_blocks, load_record};
 
 use crate::aggregate;
 use crate::audit::{self, Entity};
@@ -369,6 +373,13 @@ pub struct Book {
     /// The account.
     pub account: Account,
     lots: BTreeMap<u64, Lot>,
+    /// The lot blocks as loaded, by block number: a save writes only the blocks that
+    /// changed (a checkout adds one lot to the last block, whatever the customer's
+    /// history).
+    stored_blocks: BTreeMap<u64, Vec<Lot>>,
+    /// The account record held its lots inline (format 1): the save moves them into
+    /// blocks.
+    inline_lots: bool,
     stored_holds: BTreeMap<u64, Hold>,
     holds: BTreeMap<u64, Hold>,
     resolved_holds: Vec<Hold>,
@@ -381,7 +392,16 @@ impl Book {
     /// Load a customer's account, lots and active holds.
     pub fn load<R: Reader>(reader: &R, customer: u64) -> Result<Book> {
         let record = load_record(reader, customer)?;
-        let lots: BTreeMap<u64, Lot> = record.lots.into_iter().map(|lot| (lot.id, lot)).collect();
+        let inline_lots = !record.lots.is_empty();
+        let stored_blocks = load_blocks(reader, &record)?;
+        let mut lots = BTreeMap::new();
+        let stored = stored_blocks.values().flatten().cloned();
+        for lot in record.lots.into_iter().chain(stored) {
+            let id = lot.id;
+            if lots.insert(id, lot).is_some() {
+                return Err(broken(customer, format!("lot {id} is stored twice")));
+            }
+        }
         let mut holds = BTreeMap::new();
         for id in record.active_holds {
             let hold: Hold = must(reader.get(&hold_key(id))?, "hold", id)?;
@@ -390,6 +410,8 @@ impl Book {
         let book = Book {
             account: record.account,
             lots,
+            stored_blocks,
+            inline_lots,
             stored_holds: holds.clone(),
             holds,
             resolved_holds: Vec::new(),
@@ -596,6 +618,15 @@ impl Book {
     pub fn save(self, txn: &mut WriteTxn<'_>) -> Result<Account> {
         self.check_invariants()?;
         let customer = self.account.customer;
+        let blocks = stored::into_blocks(self.lots.values());
+        stored::save_blocks(
+            txn,
+            customer,
+            &blocks,
+            &self.stored_blocks,
+            self.inline_lots,
+        )?;
+        let blocks_moved = !blocks.keys().eq(self.stored_blocks.keys());
         for hold in self.holds.values().chain(self.resolved_holds.iter()) {
             if self.stored_holds.get(&hold.id) != Some(hold) {
                 txn.put(hold_key(hold.id), hold)?;
@@ -620,22 +651,18 @@ impl Book {
                 .of_customer(customer),
             );
         }
-        if !self.entries.is_empty() {
+        if !self.entries.is_empty() || self.inline_lots || blocks_moved {
             let record = AccountRecord {
                 account: self.account.clone(),
-                lots: self
-                    .lots
-                    .values()
-                    .filter(|lot| !(lot.remaining.is_zero() && lot.held.is_zero()))
-                    .cloned()
-                    .collect(),
+                lots: Vec::new(),
                 active_holds: self.holds.keys().copied().collect(),
+                lot_blocks: blocks.keys().copied().collect(),
             };
-            let stored: Option<AccountRecord> = txn.get(&account_key(customer))?;
+            let stored = stored::stored_figures(txn, customer)?;
             aggregate::on_account(
                 txn,
                 customer,
-                stored.map(|r| r.account.figures()).as_ref(),
+                stored.as_ref(),
                 &record.account.figures(),
             )?;
             txn.put(account_key(customer), &record)?;
@@ -693,27 +720,6 @@ pub fn entries<R: Reader>(
         .into_iter()
         .map(|(_, e)| e)
         .collect())
-}
-
-/// How an account is stored: the figures with the open lots and active holds in one
-/// record, so loading a customer's points is one read, not a scan.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-struct AccountRecord {
-    account: Account,
-    lots: Vec<Lot>,
-    active_holds: Vec<u64>,
-}
-
-fn load_record<R: Reader>(reader: &R, customer: u64) -> Result<AccountRecord> {
-    Ok(reader
-        .get::<AccountRecord>(&account_key(customer))?
-        .unwrap_or(AccountRecord {
-            account: Account {
-                customer,
-                ..Account::default()
-            },
-            ..AccountRecord::default()
-        }))
 }
 
 /// A customer's account as stored (without settling).

@@ -19,7 +19,8 @@
 //! | V   | visit id                              | Visit                          |
 //! | D   | customer id, local date, visit id     | VisitSummary                   |
 //! | O   | host order id                         | visit id (unique)              |
-//! | a   | customer id                           | AccountRecord (figures, open lots, active hold ids) |
+//! | a   | customer id                           | AccountRecord (figures, active hold ids; open lots inline only in format 1) |
+//! | !   | customer id, lot id / 64              | Vec<Lot> (a customer's open lots, in blocks of 64 consecutive lot ids) |
 //! | e   | customer id, entry sequence           | Entry                          |
 //! | h   | hold id                               | Hold                           |
 //! | X   | expiry date, customer id, lot id      | () (lots to burn by date)      |
@@ -119,6 +120,8 @@ pub mod tag {
     pub const ORDER: u8 = b'O';
     /// Points accounts.
     pub const ACCOUNT: u8 = b'a';
+    /// A customer's open lots, in blocks by lot id.
+    pub const LOTS: u8 = b'!';
     /// Ledger entries.
     pub const ENTRY: u8 = b'e';
     /// Holds.

@@ -38,11 +38,12 @@ pub enum Mode {
 }
 
 /// Tags whose keys start with a customer id.
-const CUSTOMER_FIRST: [u8; 20] = [
+const CUSTOMER_FIRST: [u8; 21] = [
     tag::CUSTOMER,
     tag::CUSTOMER_VEHICLE,
     tag::CUSTOMER_VISIT,
     tag::ACCOUNT,
+    tag::LOTS,
     tag::ENTRY,
     tag::VISIT_DAYS,
     tag::REFERRAL,
@@ -134,9 +135,10 @@ pub fn customer_records(customer: u64) -> Vec<Vec<u8>> {
 }
 
 /// A customer's ranges read with the customer's lock: their visit days (read by every
-/// change of a visit) and their open recommendations (read by every quote and checkout).
-/// Small for nearly every customer; a range's first rows only when it is large.
-pub fn customer_ranges(customer: u64) -> [(Vec<u8>, Vec<u8>); 2] {
+/// change of a visit), their open recommendations and their open lots (read by every
+/// quote and checkout). Small for nearly every customer; a range's first rows only when
+/// it is large.
+pub fn customer_ranges(customer: u64) -> [(Vec<u8>, Vec<u8>); 3] {
     let visit_days = keys::KeyBuilder::new(tag::AGGREGATE)
         .byte(aggregate_tag::VISIT_DAYS)
         .u64(customer)
@@ -144,7 +146,8 @@ pub fn customer_ranges(customer: u64) -> [(Vec<u8>, Vec<u8>); 2] {
     let recommendations = keys::KeyBuilder::new(tag::CUSTOMER_RECOMMENDATION)
         .u64(customer)
         .build();
-    [visit_days, recommendations].map(|prefix| {
+    let lots = keys::KeyBuilder::new(tag::LOTS).u64(customer).build();
+    [visit_days, recommendations, lots].map(|prefix| {
         let end = keys::prefix_end(&prefix);
         (prefix, end)
     })

@@ -45,8 +45,10 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
 
-/// Format version written at creation and checked at open.
-pub const FORMAT_VERSION: u32 = 1;
+/// Format version written at creation and checked at open. 2: an account's open lots
+/// are kept in blocks of their own (format 1 kept them inline in the account record;
+/// such a store is read as it is and upgraded at open).
+pub const FORMAT_VERSION: u32 = 2;
 
 /// Largest value the store accepts, so no record ever spills into sled's unsynced blobs.
 pub const VALUE_BYTES_MAX: usize = 256 * 1024;

@@ -28,6 +28,7 @@ mod growth;
 mod history;
 mod import_reminders;
 mod layers;
+mod lots;
 mod merge;
 mod model;
 mod plugin_effects;

@@ -35,8 +35,8 @@ pub(super) struct Statements {
     pub(super) lock: Statement,
     pub(super) get: Statement,
     pub(super) get_many: Statement,
-    /// A customer's records (`$1`) and the first `$6` rows of each of their two ranges
-    /// (`[$2, $3)`, `[$4, $5)`): what locking a customer reads with it.
+    /// A customer's records (`$1`) and the first `$8` rows of each of their three ranges
+    /// (`[$2, $3)`, `[$4, $5)`, `[$6, $7)`): what locking a customer reads with it.
     pub(super) customer_prefetch: Statement,
     pub(super) scan_forward: Statement,
     pub(super) scan_reverse: Statement,
@@ -202,8 +202,9 @@ impl Connection {
             ))?,
             customer_prefetch: prepare(&format!(
                 "SELECT k, v FROM {TABLE} WHERE k = ANY($1::bytea[]) \
-                 UNION ALL (SELECT k, v FROM {TABLE} WHERE k >= $2 AND k < $3 ORDER BY k LIMIT $6) \
-                 UNION ALL (SELECT k, v FROM {TABLE} WHERE k >= $4 AND k < $5 ORDER BY k LIMIT $6)"
+                 UNION ALL (SELECT k, v FROM {TABLE} WHERE k >= $2 AND k < $3 ORDER BY k LIMIT $8) \
+                 UNION ALL (SELECT k, v FROM {TABLE} WHERE k >= $4 AND k < $5 ORDER BY k LIMIT $8) \
+                 UNION ALL (SELECT k, v FROM {TABLE} WHERE k >= $6 AND k < $7 ORDER BY k LIMIT $8)"
             ))?,
             scan_forward: prepare(&format!(
                 "SELECT k, v FROM {TABLE} WHERE k >= $1 AND k < $2 ORDER BY k LIMIT $3"

@@ -328,10 +328,21 @@ impl<'a> PgView<'a> {
                     reverse,
                 } => calls.push((statements.scan(*reverse), vec![start, end, limit])),
             }
-            if let Some((records, [(start_a, end_a), (start_b, end_b)])) = &prefetch {
+            if let Some((records, [(start_a, end_a), (start_b, end_b), (start_c, end_c)])) =
+                &prefetch
+            {
                 calls.push((
                     &statements.customer_prefetch,
-                    vec![records, start_a, end_a, start_b, end_b, &prefetch_limit],
+                    vec![
+                        records,
+                        start_a,
+                        end_a,
+                        start_b,
+                        end_b,
+                        start_c,
+                        end_c,
+                        &prefetch_limit,
+                    ],
                 ));
             }
             calls
