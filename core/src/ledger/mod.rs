@@ -659,12 +659,7 @@ impl Book {
                 lot_blocks: blocks.keys().copied().collect(),
             };
             let stored = stored::stored_figures(txn, customer)?;
-            aggregate::on_account(
-                txn,
-                customer,
-                stored.as_ref(),
-                &record.account.figures(),
-            )?;
+            aggregate::on_account(txn, customer, stored.as_ref(), &record.account.figures())?;
             txn.put(account_key(customer), &record)?;
         }
         Ok(self.account)
