@@ -233,7 +233,7 @@ pub struct VisitSummary {
 fn visit_key(id: u64) -> Vec<u8> {
     KeyBuilder::new(tag::VISIT).u64(id).build()
 }
-fn order_key(order_id: &str) -> Vec<u8> {
+pub(crate) fn order_key(order_id: &str) -> Vec<u8> {
     KeyBuilder::new(tag::ORDER).str(order_id).build()
 }
 fn summary_key(customer: u64, date: NaiveDate, visit: u64) -> Vec<u8> {

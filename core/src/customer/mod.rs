@@ -197,7 +197,7 @@ impl Customer {
     }
 }
 
-fn customer_key(id: u64) -> Vec<u8> {
+pub(crate) fn customer_key(id: u64) -> Vec<u8> {
     KeyBuilder::new(tag::CUSTOMER).u64(id).build()
 }
 

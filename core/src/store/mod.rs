@@ -86,6 +86,13 @@ pub trait WriteView: View {
     fn read_for_write(&self, _keys: &[Vec<u8>]) -> Result<()> {
         Ok(())
     }
+    /// Read `keys` ahead of their use, each locked as a read of it locks it, and with a
+    /// customer's key the customer's records and ranges: an operation that knows its
+    /// first reads asks for them together (one round trip on a shared store instead of
+    /// one each). A backend with one writer at a time has nothing to do.
+    fn read_ahead(&self, _keys: &[Vec<u8>]) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// What a storage backend must provide. Everything is raw bytes; encoding, checksums,

@@ -141,6 +141,21 @@ impl<'a> WriteTxn<'a> {
         self.store.apply(self.view, self.writes)
     }
 
+    /// Read `keys` before they are asked for, together ([`WriteView::read_ahead`]): the
+    /// first reads of an operation that knows them in advance (a checkout's order and
+    /// customer). Only a hint: the reads that follow give the same answers either way.
+    pub fn read_ahead(&self, keys: &[Vec<u8>]) -> Result<()> {
+        let unread: Vec<Vec<u8>> = keys
+            .iter()
+            .filter(|key| !self.writes.contains_key(*key))
+            .cloned()
+            .collect();
+        if unread.is_empty() {
+            return Ok(());
+        }
+        self.view.read_ahead(&unread)
+    }
+
     /// Turn the amendments into writes: the records they change not written yet are
     /// read together, locked for writing (one round trip on a shared store).
     fn settle_amends(&mut self) -> Result<()> {

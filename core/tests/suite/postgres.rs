@@ -370,8 +370,18 @@ fn four_processes_of_four_threads_agree_with_the_model() {
     }
     let log = log.lock().unwrap();
     assert!(log.sent.len() >= 4 * 4 * 60, "every operation was sent");
-    assert_eq!(log.acked.len(), log.sent.len(), "no operation failed");
+    // A write that keeps meeting other writers' locks is run again a bounded number of
+    // times, then fails `unavailable` (retryable, nothing applied). Under this
+    // contention (16 writers, 8 customers) a few of ~960 may; sent again with their
+    // keys below, they land once.
+    let unacknowledged = log.sent.len() - log.acked.len();
+    assert!(
+        unacknowledged * 100 <= log.sent.len(),
+        "{unacknowledged} of {} operations ran out of conflict retries",
+        log.sent.len()
+    );
     let engine = open(&store);
+    settle_all(&engine, &log.sent);
     let applied: Vec<&Sent> = log.sent.iter().collect();
     assert_matches_model(&engine, &ids, &applied);
     // A retry sent by another process gets the first result.

@@ -683,6 +683,73 @@ impl WriteView for PgView<'_> {
         self.took_and_read(&locks, &unread, results.last().map_or(&[], Vec::as_slice))
     }
 
+    fn read_ahead(&self, keys: &[Vec<u8>]) -> Result<()> {
+        let mut locks = Vec::new();
+        let mut unread = Vec::new();
+        let mut customers = Vec::new();
+        for key in keys {
+            if self.cached(key).is_some() {
+                continue;
+            }
+            let (scope, mode) = lock_scope::of_key(key, false);
+            if let Some(lock) = self.lock_needed((scope, mode))? {
+                locks.push(lock);
+                // A customer's first lock brings their records and ranges.
+                if let Scope::Customer(customer) = scope
+                    && !customers.contains(&customer)
+                {
+                    customers.push(customer);
+                }
+            }
+            unread.push(key);
+        }
+        if unread.is_empty() {
+            return Ok(());
+        }
+        locks.sort_unstable();
+        locks.dedup();
+        let (ids, shared) = lock_params(&locks);
+        let prefetches: Vec<_> = customers
+            .iter()
+            .map(|&customer| {
+                (
+                    lock_scope::customer_records(customer),
+                    lock_scope::customer_ranges(customer),
+                )
+            })
+            .collect();
+        let prefetch_limit = PREFETCH_RANGE_ROWS_MAX as i64;
+        let results = self.send("reading", |statements| {
+            let mut calls: Vec<(&Statement, Params<'_>)> = Vec::new();
+            if !locks.is_empty() {
+                calls.push((&statements.lock, vec![&ids, &shared]));
+            }
+            calls.push((&statements.get_many, vec![&unread]));
+            for (records, [(start_a, end_a), (start_b, end_b), (start_c, end_c)]) in &prefetches {
+                calls.push((
+                    &statements.customer_prefetch,
+                    vec![
+                        records,
+                        start_a,
+                        end_a,
+                        start_b,
+                        end_b,
+                        start_c,
+                        end_c,
+                        &prefetch_limit,
+                    ],
+                ));
+            }
+            calls
+        })?;
+        let mut results = results.into_iter().skip(usize::from(!locks.is_empty()));
+        self.took_and_read(&locks, &unread, &results.next().unwrap_or_default())?;
+        for (records, ranges) in &prefetches {
+            self.remember_prefetch(records, ranges, &results.next().unwrap_or_default())?;
+        }
+        Ok(())
+    }
+
     fn take_counter(&self, key: &[u8], count: u64) -> Result<Option<u64>> {
         self.take_counter_now(key, count).map(Some)
     }
