@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Dict, List
 
@@ -48,9 +48,11 @@ def test_writers_pass_the_operator_and_the_report_reads_every_page(engine: pitst
     by_sokolov = engine.report_changes(date(2025, 3, 1), date(2025, 3, 31), operator=SOKOLOV)
     assert by_sokolov == [r for r in march if r["operator"] == SOKOLOV]
     assert engine.report_changes(date(2025, 3, 1), date(2025, 3, 31), customer=who + 1) == []
-    # The programme change was made now: found under today's date, with no customer.
+    # The programme change was made now: found under today's date in the programme's
+    # timezone (Moscow), with no customer. That date may be the machine's tomorrow (after
+    # 21:00 UTC), so the range runs from yesterday to tomorrow.
     today = date.today()
-    now = engine.report_changes(today.replace(day=1), today, operator=SOKOLOV)
+    now = engine.report_changes(today - timedelta(days=1), today + timedelta(days=1), operator=SOKOLOV)
     assert [r["op"] for r in now] == ["program.set"]
     assert now[0]["customer"] is None
     assert {"version", "expiry_months"} <= {c["field"] for c in now[0]["changes"]}

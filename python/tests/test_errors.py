@@ -107,7 +107,7 @@ def backup_with(tmp: Path, engine: pitstop.Engine, change: Callable[[bytearray],
 
 
 def newer_format(data: bytearray) -> None:
-    data[15:19] = (2).to_bytes(4, "little")  # after "PITSTOP-BACKUP\n"
+    data[15:19] = (3).to_bytes(4, "little")  # after "PITSTOP-BACKUP\n"; this build writes 2
 
 
 def flip_middle(data: bytearray) -> None:
@@ -194,7 +194,7 @@ CAUSES: Dict[str, Tuple[Callable[[pitstop.Engine, int, Path], Any], str]] = {
     "corrupted": (lambda e, c, t: pitstop.restore(backup_with(t, e, flip_middle), t / "restored"), "damaged"),
     "unsupported_version": (
         lambda e, c, t: pitstop.restore(backup_with(t, e, newer_format), t / "restored"),
-        "format 2",
+        "format 3",
     ),
     "io": (lambda e, c, t: e.execute("store.backup", {"path": t / "no" / "such" / "dir.bin"}), "No such file"),
     "closed": (closed, "closed"),
