@@ -44,27 +44,13 @@ pub(super) fn lots_key(customer: u64, block: u64) -> Vec<u8> {
 
 /// The customer's account record (a fresh one when they have none).
 pub(super) fn load_record<R: Reader>(reader: &R, customer: u64) -> Result<AccountRecord> {
-    let key = account_key(customer);
-    let Some(bytes) = reader.get_raw(&key)? else {
-        return Ok(AccountRecord {
-            account: Account {
-                customer,
-                ..Account::default()
-            },
-            ..AccountRecord::default()
-        });
-    };
-    // A format-1 record ends where format 2 lists its blocks, so it never decodes as
-    // format 2; a damaged record decodes as neither and is reported as damaged.
-    store::decode::<AccountRecord>(&key, &bytes).or_else(|_| {
-        let old: AccountRecordV1 = store::decode(&key, &bytes)?;
-        Ok(AccountRecord {
-            account: old.account,
-            lots: old.lots,
-            active_holds: old.active_holds,
-            lot_blocks: Vec::new(),
-        })
-    })
+    Ok(stored_record(reader, customer)?.unwrap_or(AccountRecord {
+        account: Account {
+            customer,
+            ..Account::default()
+        },
+        ..AccountRecord::default()
+    }))
 }
 
 /// The figures of the customer's stored account, if they have one (what a save changes
@@ -73,10 +59,27 @@ pub(super) fn stored_figures<R: Reader>(
     reader: &R,
     customer: u64,
 ) -> Result<Option<aggregate::AccountFigures>> {
-    match reader.get_raw(&account_key(customer))? {
-        Some(_) => Ok(Some(load_record(reader, customer)?.account.figures())),
-        None => Ok(None),
-    }
+    Ok(stored_record(reader, customer)?.map(|record| record.account.figures()))
+}
+
+/// The customer's account record as stored, in either format.
+fn stored_record<R: Reader>(reader: &R, customer: u64) -> Result<Option<AccountRecord>> {
+    let key = account_key(customer);
+    let Some(bytes) = reader.get_raw(&key)? else {
+        return Ok(None);
+    };
+    // A format-1 record ends where format 2 lists its blocks, so it never decodes as
+    // format 2; a damaged record decodes as neither and is reported as damaged.
+    let record = store::decode::<AccountRecord>(&key, &bytes).or_else(|_| {
+        let old: AccountRecordV1 = store::decode(&key, &bytes)?;
+        Ok::<_, Error>(AccountRecord {
+            account: old.account,
+            lots: old.lots,
+            active_holds: old.active_holds,
+            lot_blocks: Vec::new(),
+        })
+    })?;
+    Ok(Some(record))
 }
 
 /// The blocks `record` lists, by block number.

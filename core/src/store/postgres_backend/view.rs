@@ -77,6 +77,40 @@ enum Wanted<'k> {
     },
 }
 
+/// What locking a customer reads with the lock: their one-record tables and the first
+/// rows of their ranges ([`lock_scope::customer_records`], [`lock_scope::customer_ranges`]).
+struct CustomerPrefetch {
+    records: Vec<Vec<u8>>,
+    ranges: [(Vec<u8>, Vec<u8>); 3],
+    limit: i64,
+}
+
+impl CustomerPrefetch {
+    fn of(customer: u64) -> CustomerPrefetch {
+        CustomerPrefetch {
+            records: lock_scope::customer_records(customer),
+            ranges: lock_scope::customer_ranges(customer),
+            limit: PREFETCH_RANGE_ROWS_MAX as i64,
+        }
+    }
+
+    /// The statement that reads it.
+    fn call<'s, 'p>(&'p self, statements: &'s Statements) -> (&'s Statement, Params<'p>) {
+        let [(start_a, end_a), (start_b, end_b), (start_c, end_c)] = &self.ranges;
+        let params: Params<'p> = vec![
+            &self.records,
+            start_a,
+            end_a,
+            start_b,
+            end_b,
+            start_c,
+            end_c,
+            &self.limit,
+        ];
+        (&statements.customer_prefetch, params)
+    }
+}
+
 /// Most bytes a writer or a snapshot keeps of what it read.
 const CACHE_BYTES_MAX: usize = 32 * 1024 * 1024;
 
@@ -301,18 +335,16 @@ impl<'a> PgView<'a> {
         wanted: Wanted<'_>,
     ) -> Result<Option<Vec<Row>>> {
         let prefetch = match scope {
-            Scope::Customer(customer) if self.read_cache.is_some() => Some((
-                lock_scope::customer_records(customer),
-                lock_scope::customer_ranges(customer),
-            )),
+            Scope::Customer(customer) if self.read_cache.is_some() => {
+                Some(CustomerPrefetch::of(customer))
+            }
             _ => None,
         };
         let covered = match (&wanted, &prefetch) {
-            (Wanted::Key(key), Some((records, _))) => records.iter().any(|r| r == key),
+            (Wanted::Key(key), Some(prefetch)) => prefetch.records.iter().any(|r| r == key),
             _ => false,
         };
         let (ids, shared) = lock_params(lock.as_slice());
-        let prefetch_limit = PREFETCH_RANGE_ROWS_MAX as i64;
         let results = self.send("reading", |statements| {
             let mut calls: Vec<(&Statement, Params<'_>)> = Vec::new();
             if lock.is_some() {
@@ -328,23 +360,7 @@ impl<'a> PgView<'a> {
                     reverse,
                 } => calls.push((statements.scan(*reverse), vec![start, end, limit])),
             }
-            if let Some((records, [(start_a, end_a), (start_b, end_b), (start_c, end_c)])) =
-                &prefetch
-            {
-                calls.push((
-                    &statements.customer_prefetch,
-                    vec![
-                        records,
-                        start_a,
-                        end_a,
-                        start_b,
-                        end_b,
-                        start_c,
-                        end_c,
-                        &prefetch_limit,
-                    ],
-                ));
-            }
+            calls.extend(prefetch.iter().map(|prefetch| prefetch.call(statements)));
             calls
         })?;
         if let Some((id, mode)) = lock {
@@ -355,23 +371,18 @@ impl<'a> PgView<'a> {
             true => None,
             false => Some(results.next().unwrap_or_default()),
         };
-        if let Some((records, ranges)) = &prefetch {
-            self.remember_prefetch(records, ranges, &results.next().unwrap_or_default())?;
+        if let Some(prefetch) = &prefetch {
+            self.remember_prefetch(prefetch, &results.next().unwrap_or_default())?;
         }
         Ok(rows)
     }
 
-    /// Cache what locking a customer read: their `records`, and of each of `ranges` the
-    /// first rows (in key order).
-    fn remember_prefetch(
-        &self,
-        records: &[Vec<u8>],
-        ranges: &[(Vec<u8>, Vec<u8>)],
-        rows: &[Row],
-    ) -> Result<()> {
+    /// Cache what locking a customer read: their records, and of each of their ranges
+    /// the first rows (in key order).
+    fn remember_prefetch(&self, prefetch: &CustomerPrefetch, rows: &[Row]) -> Result<()> {
         let mut found = pairs_of(rows)?;
         found.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        for (start, end) in ranges {
+        for (start, end) in &prefetch.ranges {
             let in_range: Vec<Pair> = found
                 .iter()
                 .filter(|(k, _)| k.as_slice() >= start.as_slice() && k.as_slice() < end.as_slice())
@@ -379,7 +390,7 @@ impl<'a> PgView<'a> {
                 .collect();
             self.learn((start, end), PREFETCH_RANGE_ROWS_MAX, false, &in_range);
         }
-        self.remember_pairs(records, &found);
+        self.remember_pairs(&prefetch.records, &found);
         Ok(())
     }
 
@@ -655,99 +666,11 @@ impl WriteView for PgView<'_> {
     }
 
     fn read_for_write(&self, keys: &[Vec<u8>]) -> Result<()> {
-        let mut locks = Vec::new();
-        let mut unread = Vec::new();
-        for key in keys {
-            if self.cached(key).is_some() {
-                continue;
-            }
-            if let Some(lock) = self.lock_needed(lock_scope::of_key(key, true))? {
-                locks.push(lock);
-            }
-            unread.push(key);
-        }
-        if unread.is_empty() {
-            return Ok(());
-        }
-        locks.sort_unstable();
-        locks.dedup();
-        let (ids, shared) = lock_params(&locks);
-        let results = self.send("reading", |statements| {
-            let mut calls: Vec<(&Statement, Params<'_>)> = Vec::new();
-            if !locks.is_empty() {
-                calls.push((&statements.lock, vec![&ids, &shared]));
-            }
-            calls.push((&statements.get_many, vec![&unread]));
-            calls
-        })?;
-        self.took_and_read(&locks, &unread, results.last().map_or(&[], Vec::as_slice))
+        self.read_locked(keys, true)
     }
 
     fn read_ahead(&self, keys: &[Vec<u8>]) -> Result<()> {
-        let mut locks = Vec::new();
-        let mut unread = Vec::new();
-        let mut customers = Vec::new();
-        for key in keys {
-            if self.cached(key).is_some() {
-                continue;
-            }
-            let (scope, mode) = lock_scope::of_key(key, false);
-            if let Some(lock) = self.lock_needed((scope, mode))? {
-                locks.push(lock);
-                // A customer's first lock brings their records and ranges.
-                if let Scope::Customer(customer) = scope
-                    && !customers.contains(&customer)
-                {
-                    customers.push(customer);
-                }
-            }
-            unread.push(key);
-        }
-        if unread.is_empty() {
-            return Ok(());
-        }
-        locks.sort_unstable();
-        locks.dedup();
-        let (ids, shared) = lock_params(&locks);
-        let prefetches: Vec<_> = customers
-            .iter()
-            .map(|&customer| {
-                (
-                    lock_scope::customer_records(customer),
-                    lock_scope::customer_ranges(customer),
-                )
-            })
-            .collect();
-        let prefetch_limit = PREFETCH_RANGE_ROWS_MAX as i64;
-        let results = self.send("reading", |statements| {
-            let mut calls: Vec<(&Statement, Params<'_>)> = Vec::new();
-            if !locks.is_empty() {
-                calls.push((&statements.lock, vec![&ids, &shared]));
-            }
-            calls.push((&statements.get_many, vec![&unread]));
-            for (records, [(start_a, end_a), (start_b, end_b), (start_c, end_c)]) in &prefetches {
-                calls.push((
-                    &statements.customer_prefetch,
-                    vec![
-                        records,
-                        start_a,
-                        end_a,
-                        start_b,
-                        end_b,
-                        start_c,
-                        end_c,
-                        &prefetch_limit,
-                    ],
-                ));
-            }
-            calls
-        })?;
-        let mut results = results.into_iter().skip(usize::from(!locks.is_empty()));
-        self.took_and_read(&locks, &unread, &results.next().unwrap_or_default())?;
-        for (records, ranges) in &prefetches {
-            self.remember_prefetch(records, ranges, &results.next().unwrap_or_default())?;
-        }
-        Ok(())
+        self.read_locked(keys, false)
     }
 
     fn take_counter(&self, key: &[u8], count: u64) -> Result<Option<u64>> {
@@ -758,6 +681,59 @@ impl WriteView for PgView<'_> {
 impl PgView<'_> {
     fn take_counter_now(&self, key: &[u8], count: u64) -> Result<u64> {
         self.backend.take_counter(key, count)
+    }
+}
+
+impl PgView<'_> {
+    /// Read `keys` not read yet in one flight, each under the lock a read (or, with
+    /// `write`, a write) of it takes; a customer whose lock this takes first comes with
+    /// their records and ranges (only on a read ahead: the amended figures a writer
+    /// reads for writing are not a customer's).
+    fn read_locked(&self, keys: &[Vec<u8>], write: bool) -> Result<()> {
+        let mut locks = Vec::new();
+        let mut unread = Vec::new();
+        let mut prefetches: Vec<(u64, CustomerPrefetch)> = Vec::new();
+        for key in keys {
+            if self.cached(key).is_some() {
+                continue;
+            }
+            let (scope, mode) = lock_scope::of_key(key, write);
+            if let Some(lock) = self.lock_needed((scope, mode))? {
+                locks.push(lock);
+                if let Scope::Customer(customer) = scope
+                    && !write
+                    && !prefetches.iter().any(|(seen, _)| *seen == customer)
+                {
+                    prefetches.push((customer, CustomerPrefetch::of(customer)));
+                }
+            }
+            unread.push(key);
+        }
+        if unread.is_empty() {
+            return Ok(());
+        }
+        locks.sort_unstable();
+        locks.dedup();
+        let (ids, shared) = lock_params(&locks);
+        let results = self.send("reading", |statements| {
+            let mut calls: Vec<(&Statement, Params<'_>)> = Vec::new();
+            if !locks.is_empty() {
+                calls.push((&statements.lock, vec![&ids, &shared]));
+            }
+            calls.push((&statements.get_many, vec![&unread]));
+            calls.extend(
+                prefetches
+                    .iter()
+                    .map(|(_, prefetch)| prefetch.call(statements)),
+            );
+            calls
+        })?;
+        let mut results = results.into_iter().skip(usize::from(!locks.is_empty()));
+        self.took_and_read(&locks, &unread, &results.next().unwrap_or_default())?;
+        for (_, prefetch) in &prefetches {
+            self.remember_prefetch(prefetch, &results.next().unwrap_or_default())?;
+        }
+        Ok(())
     }
 }
 
