@@ -73,7 +73,7 @@ fn backend_ceiling(base: &Path, config: &Config) {
     setup(&path, config).close().expect("close");
     let before = all_pairs(&path, config);
     let engine = open(&path, config, DurabilityOption::Import);
-    let work = batches(config);
+    let work = batches(config).collect::<Vec<_>>();
     let batch_count = work.len();
     import_history(&engine, work);
     engine.close().expect("close");
@@ -129,7 +129,7 @@ fn main() {
     for run in 1..=config.runs {
         let path = base.join(format!("run-{run}"));
         let engine = setup(&path, &config);
-        let work = batches(&config);
+        let work = batches(&config).collect::<Vec<_>>();
         let started = Instant::now();
         let cpu_before = cpu_seconds();
         let imported = import_history(&engine, work);

@@ -2,7 +2,7 @@
 //! 2 GB of memory over 1,000,000 customers and 10,000,000 visits.
 //!
 //! ```text
-//! cargo run --release -p pitstop-cli --example report_bench -- [--customers N] [--visits N] [--runs N] [--cache-mb N] [--keep DIR]
+//! cargo run --release -p pitstop-cli --example report_bench -- [--customers N] [--visits N] [--runs N] [--cache-mb N] [--keep DIR [--build-only]]
 //! ```
 //!
 //! It builds a shop (the customers with one car each, three years of history through
@@ -33,8 +33,26 @@ const TARGET_MEMORY_MIB: f64 = 2048.0;
 fn build(path: &Path, config: &Config) {
     let started = Instant::now();
     let engine = setup(path, config);
-    let imported = import_history(&engine, batches(config));
+    let registered = started.elapsed().as_secs_f64();
+    println!(
+        "built: {} customers and their cars registered in {registered:.0} s",
+        config.customers
+    );
+    let work = batches(config);
+    let batch_count = config.visits.div_ceil(config.batch.max(1));
+    let progress_every = (batch_count / 20).max(1);
+    let mut imported = 0;
+    for (index, batch) in work.enumerate() {
+        imported += import_history(&engine, [batch]);
+        if (index + 1) % progress_every == 0 {
+            println!(
+                "built: {imported} visits imported, {:.0} s",
+                started.elapsed().as_secs_f64() - registered
+            );
+        }
+    }
     assert_eq!(imported as usize, config.visits, "every visit imported");
+    let history = started.elapsed().as_secs_f64() - registered;
     for n in 0..config.customers {
         engine
             .execute(
@@ -46,11 +64,15 @@ fn build(path: &Path, config: &Config) {
             .expect("opening balance");
     }
     engine.close().expect("close");
+    let total = started.elapsed().as_secs_f64();
     println!(
-        "built {} customers and {} visits in {:.0} s",
+        "built {} customers and {} visits in {total:.0} s: customers and cars {registered:.0} s, \
+         history {history:.0} s ({:.0} visits/s), opening balances {:.0} s; peak memory {} MiB",
         config.customers,
         config.visits,
-        started.elapsed().as_secs_f64()
+        config.visits as f64 / history.max(0.001),
+        total - registered - history,
+        peak_rss_mib().map_or("n/a".to_string(), |p| format!("{p:.0}"))
     );
 }
 
@@ -121,6 +143,9 @@ fn main() {
     });
     if keep.is_none() || !path.exists() {
         build(&path, &config);
+    }
+    if args.iter().any(|a| a == "--build-only") {
+        return;
     }
     let engine = open(&path, &config, DurabilityOption::Durable);
     let stats = engine.execute("store.stats", json!({})).expect("stats");

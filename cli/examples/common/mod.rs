@@ -1,5 +1,7 @@
 //! What the benches share: a generated shop (customers registered with `import: true`,
-//! one car each) and three years of its history as `visit.import` batches.
+//! one car each and a second car for every second customer: 1.5 cars per customer, the
+//! full-size target's ratio) and three years of its history as `visit.import` batches,
+//! generated one batch at a time (ten million visits held at once would not fit).
 
 // Each bench uses its own part of this module.
 #![allow(dead_code)]
@@ -57,6 +59,11 @@ pub fn vin(n: usize) -> String {
     format!("XTA{:014}", n)
 }
 
+/// The VIN of customer `n`'s second car (every second customer has one).
+pub fn second_vin(n: usize) -> Option<String> {
+    n.is_multiple_of(2).then(|| format!("XTB{:014}", n))
+}
+
 /// Open the store at `path` with the bench's cache and `durability`.
 pub fn open(path: &Path, config: &Config, durability: DurabilityOption) -> Engine {
     Engine::open(
@@ -71,7 +78,7 @@ pub fn open(path: &Path, config: &Config, durability: DurabilityOption) -> Engin
 }
 
 /// Import the history batches; returns how many visits were imported.
-pub fn import_history(engine: &Engine, work: Vec<Value>) -> u64 {
+pub fn import_history(engine: &Engine, work: impl IntoIterator<Item = Value>) -> u64 {
     work.into_iter()
         .map(|batch| {
             let result = engine.execute("visit.import", batch).expect("import");
@@ -107,41 +114,60 @@ pub fn setup(path: &Path, config: &Config) -> Engine {
                         "make": "Lada", "model": "Vesta", "at": "2020-01-02T09:00:00Z" }),
             )
             .expect("vehicle");
+        if let Some(vin) = second_vin(n) {
+            engine
+                .execute(
+                    "vehicle.add",
+                    json!({ "customer": { "external_id": format!("C{n}") }, "vin": vin,
+                            "make": "Kia", "model": "Rio", "at": "2020-01-02T09:00:00Z" }),
+                )
+                .expect("second vehicle");
+        }
     }
     engine
 }
 
-/// The history: visits spread over three years, in date order, in batches.
-pub fn batches(config: &Config) -> Vec<Value> {
+/// The history: visits spread over three years, in date order, in batches made as they
+/// are taken. A customer with two cars brings them in turn.
+pub fn batches(config: &Config) -> impl Iterator<Item = Value> + use<> {
+    let (visits, customers, per_batch, lines) = (
+        config.visits,
+        config.customers,
+        config.batch.max(1),
+        config.lines,
+    );
+    (0..visits.div_ceil(per_batch)).map(move |b| {
+        let batch: Vec<Value> = (b * per_batch..((b + 1) * per_batch).min(visits))
+            .map(|i| visit(i, visits, customers, lines))
+            .collect();
+        json!({ "visits": batch, "at": "2025-12-01T07:00:00Z" })
+    })
+}
+
+/// Visit `i` of `visits`.
+fn visit(i: usize, visits: usize, customers: usize, lines: usize) -> Value {
     let days = 3 * 365;
-    let mut out = Vec::new();
-    let mut batch = Vec::with_capacity(config.batch);
     let start = chrono::NaiveDate::from_ymd_opt(2022, 12, 1).expect("date");
-    for i in 0..config.visits {
-        let customer = (i * 7919) % config.customers;
-        let day = start + chrono::Duration::days((i * days / config.visits) as i64);
-        batch.push(json!({
-            "order_id": format!("ЗН-{i:08}"),
-            "customer": { "external_id": format!("C{customer}") },
-            "vehicle": { "vin": vin(customer) },
-            "date": day.to_string(),
-            "mileage": 10_000 + i / 10,
-            "advisor": "Кравцов Д.",
-            "lines": (0..config.lines).map(|l| match l % 3 {
-                0 => json!({ "sku": "LAB-OIL", "name": "Замена масла", "kind": "labor",
-                             "category": "oil_change", "qty": "1", "unit_price": "1200" }),
-                1 => json!({ "sku": "OIL-5W30", "name": "Масло 5W-30, л", "kind": "goods",
-                             "category": "oil", "qty": "4.5", "unit_price": "890", "discount": "400.50" }),
-                _ => json!({ "sku": "FLT-OIL", "name": "Фильтр масляный", "kind": "part",
-                             "category": "filters", "qty": "1", "unit_price": "650" }),
-            }).collect::<Vec<Value>>(),
-        }));
-        if batch.len() == config.batch {
-            out.push(json!({ "visits": std::mem::take(&mut batch), "at": "2025-12-01T07:00:00Z" }));
-        }
-    }
-    if !batch.is_empty() {
-        out.push(json!({ "visits": batch, "at": "2025-12-01T07:00:00Z" }));
-    }
-    out
+    let customer = (i * 7919) % customers;
+    let day = start + chrono::Duration::days((i * days / visits) as i64);
+    let car = match second_vin(customer) {
+        Some(second) if (i / customers) % 2 == 1 => second,
+        _ => vin(customer),
+    };
+    json!({
+        "order_id": format!("ЗН-{i:08}"),
+        "customer": { "external_id": format!("C{customer}") },
+        "vehicle": { "vin": car },
+        "date": day.to_string(),
+        "mileage": 10_000 + i / 10,
+        "advisor": "Кравцов Д.",
+        "lines": (0..lines).map(|l| match l % 3 {
+            0 => json!({ "sku": "LAB-OIL", "name": "Замена масла", "kind": "labor",
+                         "category": "oil_change", "qty": "1", "unit_price": "1200" }),
+            1 => json!({ "sku": "OIL-5W30", "name": "Масло 5W-30, л", "kind": "goods",
+                         "category": "oil", "qty": "4.5", "unit_price": "890", "discount": "400.50" }),
+            _ => json!({ "sku": "FLT-OIL", "name": "Фильтр масляный", "kind": "part",
+                         "category": "filters", "qty": "1", "unit_price": "650" }),
+        }).collect::<Vec<Value>>(),
+    })
 }
