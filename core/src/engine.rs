@@ -372,8 +372,7 @@ impl Engine {
     fn execute_inner(&self, op: &str, args: Value) -> Result<Value> {
         self.with_session(|session| {
             let spec = ops::find(op).ok_or_else(|| unknown_op(op))?;
-            session.follow_other_processes()?;
-            (spec.run)(session, op, into_object(args)?)
+            session.run(spec.run, op, into_object(args)?)
         })
     }
 

@@ -115,9 +115,59 @@ impl Session {
         self.store.sync_now()
     }
 
+    /// Run an operation of the table. On a store other processes share, a write checks
+    /// under its locks that it ran with the current programme and plugins
+    /// ([`Session::check_current`]); when another process changed them, they are
+    /// reloaded and the operation runs again from its arguments (nothing of the stale
+    /// run was written), up to [`STALE_RERUNS`] times.
+    pub(crate) fn run(
+        &self,
+        run: fn(&Session, &str, Map<String, Value>) -> Result<Value>,
+        op: &str,
+        args: Map<String, Value>,
+    ) -> Result<Value> {
+        if !self.store.backend().shared() {
+            return run(self, op, args);
+        }
+        let mut reruns = 0;
+        loop {
+            match run(self, op, args.clone()) {
+                Err(err) if is_stale(&err) && reruns < STALE_RERUNS => {
+                    self.follow_other_processes()?;
+                    reruns += 1;
+                }
+                outcome => return outcome,
+            }
+        }
+    }
+
+    /// Whether a write on a shared store ran with the programme and plugins the store
+    /// holds: their versions come with the writer's first round trip, under shared
+    /// locks that a change of them waits for (see `lock_scope::read_by_every_writer`),
+    /// so a write that passes cannot commit against another programme. `plugins_epoch`
+    /// is the plugins' version when the attempt began: an operation uses the plugins
+    /// loaded then.
+    fn check_current(&self, txn: &WriteTxn<'_>, ctx: &Ctx, plugins_epoch: u64) -> Result<()> {
+        let program: Option<u32> = txn.get_stored(&keys::meta(keys::META_PROGRAM))?;
+        let plugins: u64 = txn
+            .get_stored(&keys::meta(keys::META_PLUGINS))?
+            .unwrap_or(0);
+        let ran_with = ctx.program.as_deref().map(|program| program.version);
+        if program == ran_with && plugins == plugins_epoch {
+            return Ok(());
+        }
+        Err(Error::new(
+            ErrorCode::Unavailable,
+            "the loyalty programme or the plugins were changed by another process while \
+             the operation ran; nothing was changed, try again",
+        )
+        .with_details(json!({ "changed": "programme_or_plugins" })))
+    }
+
     /// On a store other processes share: reload the programme and the enabled plugins
     /// when another process changed them since this one last looked. One read of the
-    /// store's meta records when nothing changed.
+    /// store's meta records when nothing changed. Reads call it before they begin; writes
+    /// check instead, inside their transaction ([`Session::run`]).
     pub(crate) fn follow_other_processes(&self) -> Result<()> {
         if !self.store.backend().shared() {
             return Ok(());
@@ -197,6 +247,7 @@ impl Session {
         A: DeserializeOwned,
         T: Serialize,
     {
+        self.follow_other_processes()?;
         let mut args = args;
         let common = take_common(&mut args, false)?;
         let typed: A = decode_args(Value::Object(args))?;
@@ -284,10 +335,20 @@ impl Session {
             self.store.wait_durable(self.store.applied_seq())?;
             return Ok(first);
         }
+        let plugins_epoch = self.plugins.epoch();
         let ctx = self
             .context(request.common.at)
             .with_operator(request.common.operator.clone());
-        let result = f(&mut txn, &ctx, typed)?;
+        let outcome = f(&mut txn, &ctx, typed);
+        if self.store.backend().shared() {
+            match self.check_current(&txn, &ctx, plugins_epoch) {
+                Err(stale) if is_stale(&stale) => return Err(stale),
+                // A failed operation's own error says more than a failed check of it.
+                Err(check) if outcome.is_ok() => return Err(check),
+                _ => {}
+            }
+        }
+        let result = outcome?;
         let value = to_value(&result)?;
         audit_log::flush(&mut txn, &ctx, op)?;
         if let Some(key) = &request.idempotency_key {
@@ -327,6 +388,8 @@ impl Session {
     /// on its own; an `idempotency_key` additionally makes a retry return the first
     /// report (recorded after the last batch, so a run cut short is simply run again).
     pub(crate) fn run_daily(&self, op: &str, args: Map<String, Value>) -> Result<Value> {
+        // The job runs in batches of its own, not through `write_op`'s check.
+        self.follow_other_processes()?;
         let mut args = args;
         let common = take_common(&mut args, true)?;
         let hash = request_hash(op, &args, &common);
@@ -365,6 +428,17 @@ impl Session {
 /// Attempts of a write on a shared store before a conflict with other writers is
 /// returned to the caller.
 pub const WRITE_ATTEMPTS: u32 = 12;
+
+/// Runs of an operation again after another process changed the programme or plugins
+/// under it, before `unavailable` is returned (each change is a `program.set` or a
+/// plugin change: three in the time of one operation do not happen).
+const STALE_RERUNS: u32 = 3;
+
+/// Whether an error says the operation ran with a programme or plugins another process
+/// had replaced ([`Session::check_current`]).
+fn is_stale(err: &Error) -> bool {
+    err.code == ErrorCode::Unavailable && err.details.get("changed").is_some()
+}
 
 /// What every attempt of one write request shares.
 struct WriteRequest<'r> {

@@ -8,7 +8,7 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::normalize::{self, TEXT_CHARS_MAX};
 use crate::reference::CustomerRef;
 pub use crate::reference::VehicleRef;
-use crate::store::keys::{KeyBuilder, KeyReader, tag};
+use crate::store::keys::{KeyBuilder, KeyReader, prefix_end, tag};
 use crate::store::{Reader, WriteTxn};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use rust_decimal::Decimal;
@@ -490,20 +490,42 @@ pub fn record_mileage(
     Ok(())
 }
 
-/// Readings of a vehicle, oldest first (at most `limit`).
-pub fn readings<R: Reader>(reader: &R, vehicle: u64, limit: usize) -> Result<Vec<MileageReading>> {
+fn readings_range(vehicle: u64) -> (Vec<u8>, Vec<u8>) {
     let prefix = KeyBuilder::new(tag::MILEAGE).u64(vehicle).build();
-    Ok(reader
-        .scan_prefix(&prefix, limit)?
-        .into_iter()
-        .map(|(_, r)| r)
-        .collect())
+    let end = prefix_end(&prefix);
+    (prefix, end)
 }
 
-/// Average kilometres per day over the readings, if two readings far enough apart exist.
-pub fn daily_km(readings: &[MileageReading]) -> Option<Decimal> {
-    let first = readings.first()?;
-    let last = readings.last()?;
+/// The last `count` readings of a vehicle, oldest first.
+pub fn latest_readings<R: Reader>(
+    reader: &R,
+    vehicle: u64,
+    count: usize,
+) -> Result<Vec<MileageReading>> {
+    let (start, end) = readings_range(vehicle);
+    let mut latest: Vec<MileageReading> = reader
+        .scan_range(&start, &end, count, true)?
+        .into_iter()
+        .map(|(_, r)| r)
+        .collect();
+    latest.reverse();
+    Ok(latest)
+}
+
+/// Average kilometres per day between the vehicle's first and last readings (read as
+/// two records, however long its history), if they are far enough apart.
+pub fn km_per_day<R: Reader>(reader: &R, vehicle: u64) -> Result<Option<Decimal>> {
+    let (start, end) = readings_range(vehicle);
+    let first = reader.scan_range::<MileageReading>(&start, &end, 1, false)?;
+    let last = reader.scan_range::<MileageReading>(&start, &end, 1, true)?;
+    Ok(match (first.first(), last.first()) {
+        (Some((_, first)), Some((_, last))) => daily_km(first, last),
+        _ => None,
+    })
+}
+
+/// Average kilometres per day from `first` to `last`, if they are a week apart or more.
+fn daily_km(first: &MileageReading, last: &MileageReading) -> Option<Decimal> {
     let days = (last.date - first.date).num_days();
     if days < 7 || last.km <= first.km {
         return None;
@@ -540,9 +562,8 @@ pub fn mileage(txn: &mut WriteTxn<'_>, ctx: &Ctx, args: MileageArgs) -> Result<M
     let mut vehicle = resolve(txn, &args.vehicle)?;
     record_mileage(txn, ctx, &mut vehicle, args.km, None, args.correction)?;
     txn.put(vehicle_key(vehicle.id), &vehicle)?;
-    let history = readings(txn, vehicle.id, 10_000)?;
     Ok(MileageResult {
-        daily_km: daily_km(&history),
+        daily_km: km_per_day(txn, vehicle.id)?,
         vehicle,
     })
 }

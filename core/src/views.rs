@@ -200,13 +200,10 @@ pub struct VehicleView {
 
 pub(crate) fn vehicle_view<R: Reader>(reader: &R, reference: &VehicleRef) -> Result<VehicleView> {
     let vehicle = vehicle::resolve(reader, reference)?;
-    let readings = vehicle::readings(reader, vehicle.id, 10_000)?;
-    let daily_km = vehicle::daily_km(&readings);
-    let keep_from = readings.len().saturating_sub(100);
     Ok(VehicleView {
+        readings: vehicle::latest_readings(reader, vehicle.id, 100)?,
+        daily_km: vehicle::km_per_day(reader, vehicle.id)?,
         vehicle,
-        readings: readings[keep_from..].to_vec(),
-        daily_km,
     })
 }
 

@@ -115,7 +115,7 @@ fn service_due<R: Reader>(entry: &IndexEntry<'_, R>) -> Result<Option<Draft>> {
         return Ok(None);
     };
     let car = vehicle::load(reader, vehicle_id)?;
-    let daily_km = vehicle::daily_km(&vehicle::readings(reader, car.id, 10_000)?);
+    let daily_km = vehicle::km_per_day(reader, car.id)?;
     let Some((due_on, due_km)) = service_due_on(rule, done, &car, daily_km) else {
         return Ok(None);
     };

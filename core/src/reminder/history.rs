@@ -129,7 +129,7 @@ fn reindex(
     if let Some(date) = history.lapse_index.take() {
         txn.delete(lapse_key(date, car.id));
     }
-    let daily_km = vehicle::daily_km(&vehicle::readings(txn, car.id, 10_000)?);
+    let daily_km = vehicle::km_per_day(txn, car.id)?;
     for done in &history.services {
         let Some(rule) = rules.service(&done.kind) else {
             continue;

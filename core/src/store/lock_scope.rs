@@ -97,11 +97,16 @@ fn read_mostly(key: &[u8]) -> bool {
     }
 }
 
-/// Read-mostly records that nearly every writer reads (the aggregates' mark: every
-/// change of a visit, an account or feedback asks whether the aggregates are kept), so a
-/// shared store reads them with the writer's first round trip.
+/// Read-mostly records that nearly every writer reads, so a shared store reads them with
+/// the writer's first round trip: the aggregates' mark (every change of a visit, an
+/// account or feedback asks whether the aggregates are kept), and the versions of the
+/// programme and of the plugins (every write checks that it ran with the current ones).
 pub fn read_by_every_writer() -> Vec<Vec<u8>> {
-    let keys = vec![keys::aggregates_mark()];
+    let keys = vec![
+        keys::aggregates_mark(),
+        keys::meta(keys::META_PROGRAM),
+        keys::meta(keys::META_PLUGINS),
+    ];
     debug_assert!(keys.iter().all(|key| read_mostly(key)));
     keys
 }

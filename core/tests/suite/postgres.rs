@@ -520,6 +520,65 @@ fn a_programme_set_in_one_process_is_used_by_the_others() {
     );
 }
 
+/// A write does not look for a new programme before it runs: it checks, under its
+/// locks, that it ran with the current one, and runs again when another process changed
+/// the programme or the plugins. The till's commits after the office's changes earn by
+/// the new rate and get the new plugin's bonus, and nothing is written twice.
+#[test]
+fn a_write_runs_with_the_programme_and_plugins_another_process_just_changed() {
+    let _serial = one_at_a_time();
+    let Some(_) = server() else { return };
+    let (store, ids) = shared_shop("follow_writes");
+    let till = open(&store);
+    let office = open(&store);
+    let balance = || {
+        till.execute(
+            "points.balance",
+            json!({ "customer": { "id": ids[1] }, "at": AT }),
+        )
+        .unwrap()["available"]
+            .as_str()
+            .unwrap()
+            .parse::<i64>()
+            .unwrap()
+    };
+    let commit = |order: &str| {
+        till.execute("checkout.commit", json!({ "customer": { "id": ids[1] }, "at": AT,
+            "order_id": order,
+            "lines": [{ "sku": "L", "name": "Работа", "kind": "labor", "qty": "1", "unit_price": "1000" }] }))
+            .unwrap()
+    };
+    let start = balance();
+    commit("ЗН-1");
+    assert_eq!(balance() - start, 100, "10 % of 1000");
+    let mut richer = program();
+    richer["accrual"]["rate_percent"] = json!("15");
+    office
+        .execute("program.set", json!({ "program": richer }))
+        .unwrap();
+    commit("ЗН-2");
+    assert_eq!(balance() - start, 100 + 150, "the new 15 % at once");
+    let wasm = common::plugin_fixtures::effects(json!([
+        { "type": "bonus_points", "points": "50", "reason": "акция", "expires_in_days": 30 }
+    ]));
+    office
+        .execute(
+            "plugin.install",
+            json!({ "name": "bonus", "wasm": common::plugin_fixtures::b64(&wasm) }),
+        )
+        .unwrap();
+    commit("ЗН-3");
+    assert_eq!(
+        balance() - start,
+        100 + 150 + 150 + 50,
+        "the plugin the office installed a moment ago"
+    );
+    let visits = till
+        .execute("visit.list", json!({ "customer": { "id": ids[1] } }))
+        .unwrap();
+    assert_eq!(visits.as_array().unwrap().len(), 3, "each order once");
+}
+
 /// A till that registers customers one after another reserves ids in runs; a one-off
 /// process takes one id and leaves no gap. Whatever the mix, no id is handed out twice.
 #[test]
