@@ -67,7 +67,24 @@ impl From<pitstop_core::Error> for Failure {
 
 type Outcome = Result<u8, Failure>;
 
+/// Printing into a pipe whose reader has gone (`pitstop export … | head`) ends the
+/// program quietly, as it ends `cat` or `grep`: Rust ignores SIGPIPE, so the next print
+/// would fail and `println!` would panic with a backtrace instead. A write in progress
+/// ends as a kill would end it: the store keeps every batch committed before, whole.
+#[cfg(unix)]
+fn end_quietly_on_a_closed_pipe() {
+    // SAFETY: sets the default disposition of one signal, before any other thread runs
+    // and before anything is printed; no handler code is involved.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
+#[cfg(not(unix))]
+fn end_quietly_on_a_closed_pipe() {}
+
 fn main() -> ExitCode {
+    end_quietly_on_a_closed_pipe();
     let cli = Cli::parse();
     let json = cli.json;
     match run(cli) {

@@ -247,3 +247,31 @@ fn other_locales_fall_back_to_english_and_json_stays_the_same() {
     let points = |store: &Path| json_out(&pitstop(&["--json", "report", s(store), "points"]));
     assert_eq!(points(&english), points(&russian));
 }
+
+/// A reader that stops reading (`pitstop exec … | head`) ends the program as it ends any
+/// Unix tool, by SIGPIPE: no panic, no backtrace on the terminal.
+#[cfg(unix)]
+#[test]
+fn output_into_a_closed_pipe_ends_quietly() {
+    use std::os::unix::process::ExitStatusExt;
+    let dir = tempfile::tempdir().unwrap();
+    let store = new_store(dir.path());
+    exec(
+        &store,
+        "customer.register",
+        json!({"full_name": "Кузнецова Ольга", "phone": "+7 916 555-00-01"}),
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pitstop"))
+        .args(["exec", s(&store), "customer.list", "{}"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The reader goes away before the program has printed anything.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    // SIGPIPE is 13 on Linux and the BSDs.
+    assert_eq!(out.status.signal(), Some(13), "{:?}", out.status);
+}
