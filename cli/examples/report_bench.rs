@@ -2,7 +2,7 @@
 //! 2 GB of memory over 1,000,000 customers and 10,000,000 visits.
 //!
 //! ```text
-//! cargo run --release -p pitstop-cli --example report_bench -- [--customers N] [--visits N] [--runs N] [--cache-mb N] [--keep DIR [--build-only]]
+//! cargo run --release -p pitstop-cli --example report_bench -- [--customers N] [--visits N] [--runs N] [--cache-mb N] [--keep DIR [--build-only]] [--no-growth]
 //! ```
 //!
 //! It builds a shop (the customers with one car each, three years of history through
@@ -353,7 +353,10 @@ fn main() {
     if keep.is_none() {
         let _ = std::fs::remove_dir_all(&path);
     }
-    growth(&config, &reports[..3], &medians);
+    // A kept store of the full size has no quarter-size twin worth building each run.
+    if !args.iter().any(|a| a == "--no-growth") {
+        growth(&config, &reports[..3], &medians);
+    }
 }
 
 /// The aggregate reports (from day cells) over a base a quarter of the size, against the
