@@ -112,13 +112,6 @@ pub fn on_dated(
     if old == new || !super::ready(txn)? {
         return Ok(());
     }
-    // What follows looks around the customer's visit days several times (neighbours,
-    // first visits): one read of them serves it all.
-    for entry in [old, new].into_iter().flatten() {
-        let start = customer_prefix(entry.customer).build();
-        let end = prefix_end(&start);
-        txn.hold_range(start, end)?;
-    }
     let scopes = Scope::counting(branch);
     for scope in &scopes {
         // Each entry's figures in its customer's part (a visit moved to another

@@ -8,17 +8,6 @@ use crate::error::{Error, Result};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::collections::BTreeMap;
-use std::ops::Bound;
-
-/// The most records a held range keeps ([`WriteTxn::hold_range`]); a larger range is
-/// read by each scan, as without holding.
-const HELD_RANGE_RECORDS_MAX: usize = 4096;
-
-/// A range of the store read whole once: its end and its records as the store held them.
-struct HeldRange {
-    end: Vec<u8>,
-    records: BTreeMap<Vec<u8>, Vec<u8>>,
-}
 
 /// A change of a stored value (sealed bytes; `None`: absent) into another, given its key
 /// for messages. It may run more than once (a read of the key before the commit runs
@@ -40,9 +29,6 @@ pub struct WriteTxn<'a> {
     /// Who-changed-what values the operation recorded, written to the audit log by
     /// whoever commits (the session) in this same batch.
     changes: Vec<Change>,
-    /// Ranges read whole once, by start: reads inside one come from memory (what the
-    /// store holds cannot change under a writer).
-    held: BTreeMap<Vec<u8>, HeldRange>,
 }
 
 impl<'a> WriteTxn<'a> {
@@ -53,84 +39,7 @@ impl<'a> WriteTxn<'a> {
             writes: BTreeMap::new(),
             amends: BTreeMap::new(),
             changes: Vec::new(),
-            held: BTreeMap::new(),
         }
-    }
-
-    /// Read the store's records in `[start, end)` once and answer every later read
-    /// inside the range from them: for code that looks around one small range many
-    /// times (a customer's visit days while a batch moves them). A range of more than
-    /// [`HELD_RANGE_RECORDS_MAX`] records is not held. Only a saving: reads give the
-    /// same answers either way.
-    pub fn hold_range(&mut self, start: Vec<u8>, end: Vec<u8>) -> Result<()> {
-        if start >= end || self.held_covering(&start, &end).is_some() {
-            return Ok(());
-        }
-        let records = self
-            .view
-            .scan(&start, &end, HELD_RANGE_RECORDS_MAX + 1, false)?;
-        if records.len() > HELD_RANGE_RECORDS_MAX {
-            return Ok(());
-        }
-        let records = records.into_iter().collect();
-        self.held.insert(start, HeldRange { end, records });
-        Ok(())
-    }
-
-    /// What the store held at `key` when this writer read it, whatever this batch
-    /// writes there: for a check of what the operation started from.
-    pub fn get_stored<T: DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>> {
-        self.stored(key)?
-            .map(|bytes| decode(key, &bytes))
-            .transpose()
-    }
-
-    /// The held range that contains all of `[start, end)`, if any.
-    fn held_covering(&self, start: &[u8], end: &[u8]) -> Option<&HeldRange> {
-        let (held_start, held) = self
-            .held
-            .range::<[u8], _>((Bound::Unbounded, Bound::Included(start)))
-            .next_back()?;
-        debug_assert!(held_start.as_slice() <= start);
-        (end <= held.end.as_slice()).then_some(held)
-    }
-
-    /// What the store holds at `key`, from a held range when one contains it.
-    fn stored(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        let (held_start, held) = match self
-            .held
-            .range::<[u8], _>((Bound::Unbounded, Bound::Included(key)))
-            .next_back()
-        {
-            Some(found) => found,
-            None => return self.view.get(key),
-        };
-        if held_start.as_slice() <= key && key < held.end.as_slice() {
-            return Ok(held.records.get(key).cloned());
-        }
-        self.view.get(key)
-    }
-
-    /// The store's records in `[start, end)`, from a held range when one covers it.
-    fn stored_range(
-        &self,
-        start: &[u8],
-        end: &[u8],
-        limit: usize,
-        reverse: bool,
-    ) -> Result<Vec<Pair>> {
-        let Some(held) = self.held_covering(start, end) else {
-            return self.view.scan(start, end, limit, reverse);
-        };
-        let range = held
-            .records
-            .range::<[u8], _>((Bound::Included(start), Bound::Excluded(end)));
-        let copy = |(key, value): (&Vec<u8>, &Vec<u8>)| (key.clone(), value.clone());
-        Ok(if reverse {
-            range.rev().take(limit).map(copy).collect()
-        } else {
-            range.take(limit).map(copy).collect()
-        })
     }
 
     /// Take the next value of the counter named `counter` (a meta record; values start
@@ -232,6 +141,15 @@ impl<'a> WriteTxn<'a> {
         self.store.apply(self.view, self.writes)
     }
 
+    /// What the store held at `key` when this writer read it, whatever this batch
+    /// writes there: for a check of what the operation started from.
+    pub fn get_stored<T: DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>> {
+        self.view
+            .get(key)?
+            .map(|bytes| decode(key, &bytes))
+            .transpose()
+    }
+
     /// Read `keys` before they are asked for, together ([`WriteView::read_ahead`]): the
     /// first reads of an operation that knows them in advance (a checkout's order and
     /// customer). Only a hint: the reads that follow give the same answers either way.
@@ -271,7 +189,7 @@ impl<'a> WriteTxn<'a> {
     fn amended(&self, key: &[u8], amends: &[Amend<'a>]) -> Result<Option<Vec<u8>>> {
         let mut value = match self.writes.get(key) {
             Some(value) => value.clone(),
-            None => self.stored(key)?,
+            None => self.view.get(key)?,
         };
         for amend in amends {
             value = amend(key, value.as_deref())?;
@@ -287,7 +205,7 @@ impl Reader for WriteTxn<'_> {
         }
         match self.writes.get(key) {
             Some(value) => Ok(value.clone()),
-            None => self.stored(key),
+            None => self.view.get(key),
         }
     }
 
@@ -302,11 +220,13 @@ impl Reader for WriteTxn<'_> {
             overlay.insert(key.clone(), self.amended(key, amends)?);
         }
         if overlay.is_empty() {
-            return self.stored_range(start, end, limit, reverse);
+            return self.view.scan(start, end, limit, reverse);
         }
         // Deleted keys may hide backend keys, so ask for enough to still fill `limit`.
         let deletions = overlay.iter().filter(|(_, value)| value.is_none()).count();
-        let fetched = self.stored_range(start, end, limit.saturating_add(deletions), reverse)?;
+        let fetched = self
+            .view
+            .scan(start, end, limit.saturating_add(deletions), reverse)?;
         let mut merged: BTreeMap<Vec<u8>, Vec<u8>> = fetched.into_iter().collect();
         for (key, value) in overlay {
             match value {
