@@ -39,8 +39,7 @@ fn build(path: &Path, config: &Config) {
         config.customers
     );
     let work = batches(config);
-    let batch_count = config.visits.div_ceil(config.batch.max(1));
-    let progress_every = (batch_count / 20).max(1);
+    let progress_every = (work.len() / 20).max(1);
     let mut imported = 0;
     for (index, batch) in work.enumerate() {
         imported += import_history(&engine, [batch]);

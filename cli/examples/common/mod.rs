@@ -129,7 +129,7 @@ pub fn setup(path: &Path, config: &Config) -> Engine {
 
 /// The history: visits spread over three years, in date order, in batches made as they
 /// are taken. A customer with two cars brings them in turn.
-pub fn batches(config: &Config) -> impl Iterator<Item = Value> + use<> {
+pub fn batches(config: &Config) -> impl ExactSizeIterator<Item = Value> + use<> {
     let (visits, customers, per_batch, lines) = (
         config.visits,
         config.customers,

@@ -43,7 +43,6 @@ pub struct Receipt {
     pub referral: Vec<crate::referral::Grant>,
 }
 
-/// The host's order id of a new visit: given, and not recorded yet.
 /// The order's key and the customer (when given by id) are a checkout's first reads:
 /// asked for together, they are one round trip on a shared store.
 fn read_ahead(txn: &WriteTxn<'_>, args: &CheckoutArgs) -> Result<()> {
@@ -59,6 +58,7 @@ fn read_ahead(txn: &WriteTxn<'_>, args: &CheckoutArgs) -> Result<()> {
     txn.read_ahead(&keys)
 }
 
+/// The host's order id of a new visit: given, and not recorded yet.
 fn new_order(txn: &WriteTxn<'_>, order_id: Option<&str>) -> Result<String> {
     let Some(order_id) = order_id else {
         return Err(Error::invalid(
